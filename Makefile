@@ -1,0 +1,99 @@
+# backad - build, test, demo and install.
+# `make demo` and `make check` install missing Debian packages first.
+
+PREFIX    ?= /usr
+SBINDIR   ?= $(PREFIX)/sbin
+DATADIR   ?= $(PREFIX)/share/backad
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR   ?= /lib/systemd/system
+DESTDIR   ?=
+
+BUILD     ?= build
+CC        ?= cc
+PKGS      := libesmtp-1.0 libcurl sqlite3 libconfig libsystemd
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wpointer-arith -Wcast-qual -Wformat=2 -Werror \
+             -Wno-format-truncation
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 -D_GNU_SOURCE $(WARN) $(SANITIZE)
+CPPFLAGS  += -Isrc -DDATADIR='"$(DATADIR)"'
+LDFLAGS   += $(SANITIZE)
+
+pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+MAINS     := src/backactl.c src/backad.c
+LIB_SRC   := $(filter-out $(MAINS),$(wildcard src/*.c))
+LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+TEST_SRC  := $(wildcard tests/test_*.c)
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+PROGS     := $(BUILD)/backactl $(if $(wildcard src/backad.c),$(BUILD)/backad)
+
+.PHONY: all deps deps-test check unit it asan valgrind demo install clean
+.DELETE_ON_ERROR:
+
+all: $(PROGS)
+
+deps:
+	@scripts/install-deps build
+deps-test:
+	@scripts/install-deps test
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS)) -c -o $@ $<
+
+$(BUILD)/libbackad.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/%: src/%.c $(BUILD)/libbackad.a $(wildcard src/*.h)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS)) -o $@ $< \
+		$(BUILD)/libbackad.a $(LDFLAGS) $(call pc_libs,$(PKGS)) -lm
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libbackad.a | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(call pc_cflags,$(PKGS) cmocka) -o $@ $< \
+		$(BUILD)/libbackad.a $(LDFLAGS) $(call pc_libs,$(PKGS) cmocka) -lm
+
+$(BUILD)/obj $(BUILD)/tests:
+	mkdir -p $@
+
+# Unit tests (cmocka), then integration tests (tests/it_*.sh) against the
+# programs. Each test binary runs from the top of the tree.
+unit: $(TEST_BIN)
+	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t; done
+
+it: $(PROGS)
+	@set -e; for t in tests/it_*.sh; do [ -e "$$t" ] || continue; \
+		echo "== $$t"; BUILD=$(BUILD) sh $$t; done
+
+# The whole suite: plain build, then ASan+UBSan build, then valgrind.
+check: deps-test
+	$(MAKE) all unit it
+	$(MAKE) asan
+	$(MAKE) valgrind
+	@echo "check: all test suites passed"
+
+asan: deps-test
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+		all unit it
+
+valgrind: deps-test $(TEST_BIN)
+	@set -e; for t in $(TEST_BIN); do echo "== valgrind $$t"; \
+		valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=1 $$t >/dev/null; done
+
+demo: deps all
+	@sh scripts/demo $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/templates/sv \
+		$(DESTDIR)$(SYSCONFDIR)/backad $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 templates/sv/* $(DESTDIR)$(DATADIR)/templates/sv/ 2>/dev/null || true
+	install -m 0640 etc/backad.conf $(DESTDIR)$(SYSCONFDIR)/backad/backad.conf
+	for m in docs/man/*.8; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done; true
+	for m in docs/man/*.5; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done; true
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,89 @@
+/* backactl.c - the admin command line: global options and the command table. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "log.h"
+
+struct command {
+	const char *name;
+	ctl_cmd_fn *fn;
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "init", cmd_init, "create or migrate the case database" },
+	{ "import", cmd_import, "import units, staff, children or placements from CSV" },
+	{ "referral", cmd_referral, "record a referral (orosanmälan) or its decision" },
+	{ "discovery", cmd_discovery, "record a discovery card (upptäckarkort)" },
+	{ "followup", cmd_followup, "add, move or complete a follow-up conversation" },
+	{ "consent", cmd_consent, "record or withdraw a consent" },
+	{ "barnkontakt", cmd_barnkontakt, "set an explicit Barnkontakt for a child" },
+	{ "children", cmd_children, "list children and their Barnkontakt" },
+	{ "tasks", cmd_tasks, "list tasks" },
+	{ "outbox", cmd_outbox, "list the outbox" },
+	{ "calendar", cmd_calendar, "Swedish holidays and working days" },
+	{ "plan", cmd_plan, "run one planning pass" },
+	{ "preview", cmd_preview, "show what would be sent, without writing" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: backactl [-c FILE] COMMAND [ARGS...]\n\n"
+		   "  -c FILE   configuration (default $BACKAD_CONFIG or %s)\n\n"
+		   "commands:\n", CONFIG_DEFAULT_PATH);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'backactl COMMAND --help' describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl c = { 0 };
+	const char *cfg_arg = NULL;
+	int ch, rc = CTL_USAGE;
+
+	log_init("backactl", 0);
+	/* '+': stop at the command name; its options are its own. */
+	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cfg_arg = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return CTL_OK;
+		default:
+			usage(stderr);
+			return CTL_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return CTL_USAGE;
+	}
+	c.config_path = config_path(cfg_arg);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(commands[i].name, argv[optind]) == 0) {
+			argv += optind;
+			argc -= optind;
+			optind = 0; /* reset getopt for the command */
+			rc = commands[i].fn(&c, argc, argv);
+			goto out;
+		}
+	}
+	fprintf(stderr, "backactl: unknown command '%s' (see backactl --help)\n",
+		argv[optind]);
+out:
+	if (c.db)
+		sqlite3_close(c.db);
+	config_free(c.cfg);
+	return rc;
+}

@@ -1,0 +1,430 @@
+/* config.c - table-driven loading of backad.conf with libconfig. */
+#include "config.h"
+
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "date.h"
+#include "validate.h"
+
+enum ktype { K_STR, K_INT, K_BOOL, K_DAYS, K_TIME, K_MONTHDAY, K_DATES, K_EMAIL };
+
+struct key {
+	const char *path;
+	enum ktype type;
+	size_t off;
+	int min, max;           /* K_INT and each K_DAYS entry */
+	const char *const *choices; /* K_STR: allowed values, or NULL */
+};
+
+static const char *const delivery_choices[] = { "spool", "network", NULL };
+
+#define OFF(f) offsetof(struct config, f)
+static const struct key keys[] = {
+	{ "database", K_STR, OFF(database), 0, 0, NULL },
+	{ "templates", K_STR, OFF(templates), 0, 0, NULL },
+	{ "admin_email", K_EMAIL, OFF(admin_email), 0, 0, NULL },
+	{ "delivery", K_STR, OFF(delivery), 0, 0, delivery_choices },
+	{ "spool_dir", K_STR, OFF(spool_dir), 0, 0, NULL },
+	{ "send_time", K_TIME, OFF(send_time), 0, 0, NULL },
+	{ "workday_shift", K_BOOL, OFF(workday_shift), 0, 1, NULL },
+	{ "sms.allowed_from", K_TIME, OFF(sms_from), 0, 0, NULL },
+	{ "sms.allowed_until", K_TIME, OFF(sms_until), 0, 0, NULL },
+	{ "school_year.start", K_MONTHDAY, OFF(school_start_month), 0, 0, NULL },
+	{ "school_year.starts", K_DATES, OFF(school_starts), 0, 0, NULL },
+	{ "handover.outgoing_days", K_DAYS, OFF(handover_outgoing), 0, 365, NULL },
+	{ "handover.incoming_days", K_DAYS, OFF(handover_incoming), 0, 365, NULL },
+	{ "referral.deadline_days", K_INT, OFF(referral_deadline), 1, 60, NULL },
+	{ "referral.reminder_days", K_DAYS, OFF(referral_reminders), 0, 60, NULL },
+	{ "referral.escalate_day", K_INT, OFF(referral_escalate), 0, 60, NULL },
+	{ "referral.overdue_days", K_DAYS, OFF(referral_overdue), 1, 365, NULL },
+	{ "discovery.conversation_days", K_INT, OFF(discovery_days), 1, 365, NULL },
+	{ "discovery.reminder_days", K_DAYS, OFF(discovery_reminders), 0, 365, NULL },
+	{ "followup.before_days", K_DAYS, OFF(followup_before), 0, 365, NULL },
+	{ "followup.after_days", K_DAYS, OFF(followup_after), 1, 365, NULL },
+	{ "rolechange.window_days", K_INT, OFF(rolechange_days), 1, 365, NULL },
+};
+#undef OFF
+
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+struct loader {
+	struct config *c;
+	const char *file;
+	void (*errors)(void *ctx, const char *line);
+	void *ctx;
+	struct err *e;
+	int nerr;
+};
+
+static void report(struct loader *l, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void report(struct loader *l, int line, const char *fmt, ...)
+{
+	char msg[400], full[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof full, "%s:%d: %s", l->file, line, msg);
+	if (l->errors)
+		l->errors(l->ctx, full);
+	if (l->nerr++ == 0)
+		err_set(l->e, ERR_INVALID, "%s", full);
+}
+
+static char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void days_set(struct config_days *d, int n, const int *v)
+{
+	d->n = n;
+	memcpy(d->v, v, (size_t)n * sizeof *v);
+}
+
+int config_defaults(struct config *c, struct err *e)
+{
+	memset(c, 0, sizeof *c);
+	c->database = xstrdup("/var/lib/backad/case.db");
+	c->templates = xstrdup("/usr/share/backad/templates/sv");
+	c->admin_email = xstrdup("root@localhost.localdomain");
+	c->delivery = xstrdup("network");
+	c->spool_dir = xstrdup("/var/spool/backad");
+	if (!c->database || !c->templates || !c->admin_email || !c->delivery ||
+	    !c->spool_dir)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	c->send_time = 8 * 60;
+	c->workday_shift = 1;
+	c->sms_from = 7 * 60 + 30;
+	c->sms_until = 19 * 60;
+	c->school_start_month = 8;
+	c->school_start_day = 20;
+	days_set(&c->handover_outgoing, 1, (int[]){ 30 });
+	days_set(&c->handover_incoming, 2, (int[]){ 14, 0 });
+	c->referral_deadline = 14;
+	days_set(&c->referral_reminders, 2, (int[]){ 10, 13 });
+	c->referral_escalate = 13;
+	days_set(&c->referral_overdue, 2, (int[]){ 1, 7 });
+	c->discovery_days = 14;
+	days_set(&c->discovery_reminders, 1, (int[]){ 10 });
+	days_set(&c->followup_before, 2, (int[]){ 7, 1 });
+	days_set(&c->followup_after, 2, (int[]){ 1, 7 });
+	c->rolechange_days = 7;
+	return 0;
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	free(c->path);
+	free(c->database);
+	free(c->templates);
+	free(c->admin_email);
+	free(c->spool_dir);
+	free(c->delivery);
+	free(c);
+}
+
+const char *config_path(const char *arg)
+{
+	const char *env = getenv("BACKAD_CONFIG");
+
+	if (arg)
+		return arg;
+	if (env && *env)
+		return env;
+	return CONFIG_DEFAULT_PATH;
+}
+
+static const struct key *key_find(const char *path)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].path, path) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* 1 if some key lives below the group path. */
+static int group_known(const char *path)
+{
+	size_t n = strlen(path);
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strncmp(keys[i].path, path, n) == 0 && keys[i].path[n] == '.')
+			return 1;
+	return 0;
+}
+
+static int parse_hhmm(const char *s, int *minutes)
+{
+	if (strlen(s) != 5 || s[2] != ':' || s[0] < '0' || s[0] > '2' ||
+	    s[1] < '0' || s[1] > '9' || s[3] < '0' || s[3] > '5' || s[4] < '0' ||
+	    s[4] > '9')
+		return -1;
+	int h = (s[0] - '0') * 10 + (s[1] - '0');
+	int m = (s[3] - '0') * 10 + (s[4] - '0');
+	if (h > 23)
+		return -1;
+	*minutes = h * 60 + m;
+	return 0;
+}
+
+static int load_int(struct loader *l, const config_setting_t *s, const struct key *k,
+		    int *out)
+{
+	int line = config_setting_source_line(s);
+	int v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT) {
+		report(l, line, "%s must be a whole number", k->path);
+		return -1;
+	}
+	v = config_setting_get_int(s);
+	if (v < k->min || v > k->max) {
+		report(l, line, "%s = %d is out of range (%d..%d)", k->path, v, k->min,
+		       k->max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static const char *get_string(struct loader *l, const config_setting_t *s,
+			      const struct key *k)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		report(l, config_setting_source_line(s), "%s must be a string in quotes",
+		       k->path);
+		return NULL;
+	}
+	return config_setting_get_string(s);
+}
+
+static void load_str(struct loader *l, const config_setting_t *s, const struct key *k)
+{
+	char **field = (char **)((char *)l->c + k->off);
+	const char *v = get_string(l, s, k);
+	struct err ve;
+	int ok = 0;
+
+	if (!v)
+		return;
+	if (!*v) {
+		report(l, config_setting_source_line(s), "%s must not be empty", k->path);
+		return;
+	}
+	if (k->type == K_EMAIL && valid_email(v, &ve) < 0) {
+		report(l, config_setting_source_line(s), "%s: %s", k->path, ve.msg);
+		return;
+	}
+	if (k->choices) {
+		for (const char *const *ch = k->choices; *ch; ch++)
+			ok |= strcmp(*ch, v) == 0;
+		if (!ok) {
+			report(l, config_setting_source_line(s),
+			       "%s = \"%s\" is not one of the allowed values", k->path, v);
+			return;
+		}
+	}
+	free(*field);
+	*field = strdup(v);
+}
+
+static void load_days(struct loader *l, const config_setting_t *s, const struct key *k)
+{
+	struct config_days *d = (struct config_days *)((char *)l->c + k->off);
+	struct config_days tmp = { 0 };
+	int type = config_setting_type(s);
+
+	if (type == CONFIG_TYPE_INT) {
+		if (load_int(l, s, k, &tmp.v[0]) == 0) {
+			tmp.n = 1;
+			*d = tmp;
+		}
+		return;
+	}
+	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+		report(l, config_setting_source_line(s),
+		       "%s must be a number or a list of numbers like [10, 13]", k->path);
+		return;
+	}
+	if (config_setting_length(s) > CONFIG_MAX_LIST) {
+		report(l, config_setting_source_line(s), "%s has more than %d entries",
+		       k->path, CONFIG_MAX_LIST);
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++)
+		if (load_int(l, config_setting_get_elem(s, (unsigned)i), k, &tmp.v[tmp.n++]))
+			return;
+	*d = tmp;
+}
+
+static void load_dates(struct loader *l, const config_setting_t *s, const struct key *k)
+{
+	struct config *c = l->c;
+	int type = config_setting_type(s), n, days;
+
+	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+		report(l, config_setting_source_line(s),
+		       "%s must be a list of dates like [\"2026-08-18\"]", k->path);
+		return;
+	}
+	n = config_setting_length(s);
+	if (n > CONFIG_MAX_YEARS) {
+		report(l, config_setting_source_line(s), "%s has more than %d dates",
+		       k->path, CONFIG_MAX_YEARS);
+		return;
+	}
+	c->n_school_starts = 0;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *el = config_setting_get_elem(s, (unsigned)i);
+		const char *v = get_string(l, el, k);
+		int y, m, d;
+
+		if (!v)
+			return;
+		if (date_parse(v, &days) < 0) {
+			report(l, config_setting_source_line(el),
+			       "%s: '%s' is not a date (YYYY-MM-DD)", k->path, v);
+			return;
+		}
+		date_to_ymd(days, &y, &m, &d);
+		for (int j = 0; j < c->n_school_starts; j++) {
+			int y2, m2, d2;
+
+			date_to_ymd(c->school_starts[j], &y2, &m2, &d2);
+			if (y2 == y) {
+				report(l, config_setting_source_line(el),
+				       "%s: two start dates for %d", k->path, y);
+				return;
+			}
+		}
+		c->school_starts[c->n_school_starts++] = days;
+	}
+}
+
+static void load_key(struct loader *l, const config_setting_t *s, const struct key *k)
+{
+	int *ip = (int *)((char *)l->c + k->off);
+	int line = config_setting_source_line(s);
+	const char *v;
+
+	switch (k->type) {
+	case K_STR:
+	case K_EMAIL:
+		load_str(l, s, k);
+		break;
+	case K_INT:
+		load_int(l, s, k, ip);
+		break;
+	case K_BOOL:
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			report(l, line, "%s must be true or false", k->path);
+		else
+			*ip = config_setting_get_bool(s);
+		break;
+	case K_TIME:
+		v = get_string(l, s, k);
+		if (v && parse_hhmm(v, ip) < 0)
+			report(l, line, "%s = \"%s\" is not a time of day (HH:MM)", k->path, v);
+		break;
+	case K_MONTHDAY:
+		v = get_string(l, s, k);
+		if (v && (strlen(v) != 5 || v[2] != '-' ||
+			  sscanf(v, "%2d-%2d", &ip[0], &ip[1]) != 2 ||
+			  !date_valid(2001, ip[0], ip[1])))
+			report(l, line, "%s = \"%s\" is not a month and day (MM-DD)", k->path, v);
+		break;
+	case K_DAYS:
+		load_days(l, s, k);
+		break;
+	case K_DATES:
+		load_dates(l, s, k);
+		break;
+	}
+}
+
+static void walk(struct loader *l, const config_setting_t *group, const char *prefix)
+{
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(s);
+		char path[128];
+		const struct key *k;
+
+		snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", name);
+		k = key_find(path);
+		if (k) {
+			load_key(l, s, k);
+		} else if (config_setting_is_group(s) && group_known(path)) {
+			walk(l, s, path);
+		} else {
+			report(l, config_setting_source_line(s), "unknown setting '%s'", path);
+		}
+	}
+}
+
+static void check_whole(struct loader *l, const config_t *cf)
+{
+	const struct config *c = l->c;
+	const config_setting_t *s = config_lookup(cf, "sms.allowed_until");
+
+	if (c->sms_from >= c->sms_until)
+		report(l, s ? config_setting_source_line(s) : 0,
+		       "sms.allowed_until must be later than sms.allowed_from");
+	s = config_lookup(cf, "referral.escalate_day");
+	if (c->referral_escalate > c->referral_deadline)
+		report(l, s ? config_setting_source_line(s) : 0,
+		       "referral.escalate_day (%d) is after the deadline (%d days)",
+		       c->referral_escalate, c->referral_deadline);
+}
+
+int config_load(const char *path, struct config **out,
+		void (*errors)(void *ctx, const char *line), void *ctx, struct err *e)
+{
+	struct loader l = { .file = path, .errors = errors, .ctx = ctx, .e = e };
+	config_t cf;
+	int r;
+
+	*out = NULL;
+	l.c = calloc(1, sizeof *l.c);
+	if (!l.c)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	r = config_defaults(l.c, e);
+	if (r < 0)
+		goto fail;
+	l.c->path = strdup(path);
+	config_init(&cf);
+	if (!config_read_file(&cf, path)) {
+		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+			r = err_set(e, ERR_IO, "%s: cannot read the configuration file", path);
+		else
+			r = err_set(e, ERR_INVALID, "%s:%d: %s",
+				    config_error_file(&cf) ? config_error_file(&cf) : path,
+				    config_error_line(&cf), config_error_text(&cf));
+		if (errors)
+			errors(ctx, e ? e->msg : "configuration error");
+		config_destroy(&cf);
+		goto fail;
+	}
+	walk(&l, config_root_setting(&cf), "");
+	check_whole(&l, &cf);
+	config_destroy(&cf);
+	if (l.nerr) {
+		r = ERR_INVALID;
+		goto fail;
+	}
+	*out = l.c;
+	return 0;
+fail:
+	config_free(l.c);
+	return r;
+}

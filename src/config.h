@@ -1,0 +1,73 @@
+/* config.h - backad.conf (libconfig syntax): a table of known keys with types,
+ * ranges and defaults. Loading reports every problem as "file:line: message";
+ * unknown keys are errors. A struct config is immutable once loaded, so a
+ * reload builds a new one and swaps it. */
+#ifndef BACKAD_CONFIG_H
+#define BACKAD_CONFIG_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define CONFIG_MAX_LIST 8     /* entries in an offset list */
+#define CONFIG_MAX_YEARS 32   /* configured school-year start dates */
+
+#define CONFIG_DEFAULT_PATH "/etc/backad/backad.conf"
+
+/* A list of day offsets, e.g. reminders 10 and 13 days after receipt. */
+struct config_days {
+	int n;
+	int v[CONFIG_MAX_LIST];
+};
+
+struct config {
+	char *path;          /* the file this came from */
+	char *database;      /* case database path */
+	char *templates;     /* directory with rule templates (templates/sv) */
+	char *admin_email;   /* alerts: nobody holds a role, dead messages */
+	char *spool_dir;     /* file spool channel directory */
+	char *delivery;      /* "spool" or "network" */
+
+	/* Time of day (minutes after local midnight) when messages go out. */
+	int send_time;
+	/* 1: reminders on a non-working day move to the previous working day. */
+	int workday_shift;
+	/* SMS quiet hours: allowed between these minutes on working days. */
+	int sms_from, sms_until;
+
+	/* School year: default start month-day and explicit dates per year. */
+	int school_start_month, school_start_day;
+	int n_school_starts;
+	int school_starts[CONFIG_MAX_YEARS]; /* day numbers (date.h) */
+
+	/* Rules: offsets in days. */
+	struct config_days handover_outgoing;  /* days before the change */
+	struct config_days handover_incoming;  /* days before (0 = the day) */
+	struct config_days referral_reminders; /* days after receipt */
+	int referral_deadline;                 /* 14 */
+	int referral_escalate;                 /* days after receipt */
+	struct config_days referral_overdue;   /* days after the deadline */
+	int discovery_days;                    /* child conversation within */
+	struct config_days discovery_reminders;/* days after the card */
+	struct config_days followup_before;    /* days before the due date */
+	struct config_days followup_after;     /* days after (overdue) */
+	int rolechange_days;                   /* digest look-back window */
+};
+
+/* Defaults for every key (what an empty file gives). Strings are owned. */
+int config_defaults(struct config *c, struct err *e);
+
+/* Load path into *out (which the caller frees with config_free). On error,
+ * every problem is written to the errors callback (may be NULL) as one line
+ * "file:line: message", and the return value is ERR_INVALID with e holding
+ * the first. */
+int config_load(const char *path, struct config **out,
+		void (*errors)(void *ctx, const char *line), void *ctx,
+		struct err *e);
+
+void config_free(struct config *c);
+
+/* The path to use: explicit argument, else $BACKAD_CONFIG, else default. */
+const char *config_path(const char *arg);
+
+#endif

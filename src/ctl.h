@@ -1,0 +1,47 @@
+/* ctl.h - what every backactl command shares: the loaded configuration, the
+ * open case database, and the command table's signature. */
+#ifndef BACKAD_CTL_H
+#define BACKAD_CTL_H
+
+#include <sqlite3.h>
+
+#include "config.h"
+#include "err.h"
+
+/* Exit codes of backactl. */
+enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
+
+struct ctl {
+	const char *config_path; /* -c, $BACKAD_CONFIG or the default */
+	struct config *cfg;      /* loaded on demand by ctl_config() */
+	sqlite3 *db;             /* opened on demand by ctl_db() */
+};
+
+/* Load the configuration once; prints every error line. 0 or negative. */
+int ctl_config(struct ctl *c);
+/* Open the case database (current schema) once; prints the error. */
+int ctl_db(struct ctl *c);
+
+/* Print "backactl CMD: message" to stderr; returns CTL_FAIL. */
+int ctl_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print a usage error and the hint to use --help; returns CTL_USAGE. */
+int ctl_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A command: argv[0] is the command name; returns an exit code. */
+typedef int ctl_cmd_fn(struct ctl *c, int argc, char **argv);
+
+ctl_cmd_fn cmd_init;
+ctl_cmd_fn cmd_import;
+ctl_cmd_fn cmd_referral;
+ctl_cmd_fn cmd_discovery;
+ctl_cmd_fn cmd_followup;
+ctl_cmd_fn cmd_consent;
+ctl_cmd_fn cmd_barnkontakt;
+ctl_cmd_fn cmd_children;
+ctl_cmd_fn cmd_tasks;
+ctl_cmd_fn cmd_outbox;
+ctl_cmd_fn cmd_calendar;
+ctl_cmd_fn cmd_plan;
+ctl_cmd_fn cmd_preview;
+
+#endif

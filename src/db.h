@@ -1,0 +1,50 @@
+/* db.h - opening the case database: pragmas, busy timeout, schema migrations,
+ * and small statement helpers that turn SQLite errors into struct err lines. */
+#ifndef BACKAD_DB_H
+#define BACKAD_DB_H
+
+#include <sqlite3.h>
+
+#include "err.h"
+
+enum {
+	DB_CREATE = 1 << 0,  /* create the file when missing */
+	DB_MIGRATE = 1 << 1, /* apply migrations up to the current version */
+};
+
+/* Busy timeout for every connection, in milliseconds. */
+#define DB_BUSY_TIMEOUT_MS 5000
+
+/* Open path with WAL, foreign keys, synchronous=FULL and the busy timeout.
+ * Without DB_MIGRATE the schema must be exactly current; a database newer than
+ * this program is always refused (ERR_VERSION). *out is owned by the caller,
+ * closed with sqlite3_close(). */
+int db_open(const char *path, int flags, sqlite3 **out, struct err *e);
+
+/* Apply migrations from the database's version up to target (1..current).
+ * All in one transaction: on error nothing changes. */
+int db_migrate(sqlite3 *db, int target, struct err *e);
+
+/* The database's PRAGMA user_version, or a negative code. */
+int db_user_version(sqlite3 *db, struct err *e);
+
+/* Run SQL without results. */
+int db_exec(sqlite3 *db, const char *sql, struct err *e);
+/* Prepare one statement; *st is finalized by the caller. */
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e);
+/* Translate an SQLite result code into an error line naming what failed. */
+int db_fail(sqlite3 *db, int rc, const char *what, struct err *e);
+
+int db_begin(sqlite3 *db, struct err *e); /* BEGIN IMMEDIATE */
+int db_commit(sqlite3 *db, struct err *e);
+void db_rollback(sqlite3 *db);            /* safe to call when no transaction */
+
+/* Bind text or NULL when s is NULL or empty. */
+int db_bind_text_or_null(sqlite3_stmt *st, int idx, const char *s);
+
+/* Look up the id of a row by its unique text column, e.g.
+ * db_lookup_id(db, "staff", "code", "anna.l", &id). 0, ERR_NOTFOUND or ERR_DB. */
+int db_lookup_id(sqlite3 *db, const char *table, const char *column,
+		 const char *value, long long *id, struct err *e);
+
+#endif

@@ -1,0 +1,189 @@
+/* schema.c - the case database schema as ordered migrations (PRAGMA user_version).
+ * Migration N brings a database from version N-1 to N; docs/schema.md explains
+ * every table. Dates are TEXT 'YYYY-MM-DD' (Swedish calendar dates); instants are
+ * TEXT 'YYYY-MM-DDTHH:MM:SSZ' in UTC. */
+#include "schema.h"
+
+#include <stddef.h>
+
+/* Version 1: the facts that outside systems (or backactl and imports) write. */
+static const char migration_1[] =
+	"CREATE TABLE unit ("
+	" id INTEGER PRIMARY KEY,"
+	" code TEXT NOT NULL UNIQUE CHECK (length(code) BETWEEN 1 AND 64),"
+	" kind TEXT NOT NULL CHECK (kind IN ('bmm','bvc','preschool','school','intake','other')),"
+	" name TEXT NOT NULL CHECK (length(name) > 0),"
+	" municipality TEXT NOT NULL CHECK (length(municipality) > 0));"
+
+	"CREATE TABLE staff ("
+	" id INTEGER PRIMARY KEY,"
+	" code TEXT NOT NULL UNIQUE CHECK (length(code) BETWEEN 1 AND 64),"
+	" name TEXT NOT NULL CHECK (length(name) > 0),"
+	" email TEXT,"
+	" mobile TEXT CHECK (mobile IS NULL OR mobile GLOB '+[1-9]*'),"
+	" unit_id INTEGER REFERENCES unit(id),"
+	" active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0,1)),"
+	" channel TEXT CHECK (channel IS NULL OR channel IN ('email','sms')));"
+	"CREATE INDEX staff_unit ON staff(unit_id);"
+
+	"CREATE TABLE absence ("
+	" id INTEGER PRIMARY KEY,"
+	" staff_id INTEGER NOT NULL REFERENCES staff(id),"
+	" start_date TEXT NOT NULL,"
+	" end_date TEXT NOT NULL,"
+	" deputy_id INTEGER REFERENCES staff(id),"
+	" CHECK (end_date >= start_date),"
+	" CHECK (deputy_id IS NULL OR deputy_id <> staff_id));"
+	"CREATE INDEX absence_staff ON absence(staff_id, start_date);"
+
+	"CREATE TABLE unit_role ("
+	" id INTEGER PRIMARY KEY,"
+	" unit_id INTEGER NOT NULL REFERENCES unit(id),"
+	" role TEXT NOT NULL CHECK (role IN ('principal','intake_officer','manager')),"
+	" staff_id INTEGER NOT NULL REFERENCES staff(id),"
+	" start_date TEXT NOT NULL,"
+	" end_date TEXT,"
+	" CHECK (end_date IS NULL OR end_date >= start_date));"
+	"CREATE INDEX unit_role_unit ON unit_role(unit_id, role, start_date);"
+	"CREATE INDEX unit_role_staff ON unit_role(staff_id);"
+
+	"CREATE TABLE child ("
+	" id INTEGER PRIMARY KEY,"
+	" ref TEXT NOT NULL UNIQUE CHECK (length(ref) BETWEEN 1 AND 32),"
+	" name TEXT,"
+	" pnr TEXT,"
+	" birth_date TEXT NOT NULL,"
+	" protected_identity INTEGER NOT NULL DEFAULT 0 CHECK (protected_identity IN (0,1)));"
+
+	"CREATE TABLE placement ("
+	" id INTEGER PRIMARY KEY,"
+	" child_id INTEGER NOT NULL REFERENCES child(id),"
+	" unit_id INTEGER NOT NULL REFERENCES unit(id),"
+	" kind TEXT NOT NULL CHECK (kind IN ('bmm','bvc','preschool','school')),"
+	" start_date TEXT NOT NULL,"
+	" end_date TEXT,"
+	" staff_id INTEGER REFERENCES staff(id),"
+	" CHECK (end_date IS NULL OR end_date >= start_date));"
+	"CREATE INDEX placement_child ON placement(child_id, start_date);"
+	"CREATE INDEX placement_unit ON placement(unit_id);"
+
+	"CREATE TABLE barnkontakt ("
+	" id INTEGER PRIMARY KEY,"
+	" child_id INTEGER NOT NULL REFERENCES child(id),"
+	" staff_id INTEGER NOT NULL REFERENCES staff(id),"
+	" start_date TEXT NOT NULL,"
+	" end_date TEXT,"
+	" CHECK (end_date IS NULL OR end_date >= start_date));"
+	"CREATE INDEX barnkontakt_child ON barnkontakt(child_id, start_date);"
+
+	"CREATE TABLE referral ("
+	" id INTEGER PRIMARY KEY,"
+	" child_id INTEGER NOT NULL REFERENCES child(id),"
+	" reporter_id INTEGER NOT NULL REFERENCES staff(id),"
+	" reporting_unit_id INTEGER REFERENCES unit(id),"
+	" intake_unit_id INTEGER NOT NULL REFERENCES unit(id),"
+	" received_date TEXT NOT NULL,"
+	" decision_date TEXT,"
+	" outcome TEXT CHECK (outcome IS NULL OR outcome IN ('opened','not_opened','already_open')),"
+	" CHECK ((decision_date IS NULL) = (outcome IS NULL)),"
+	" CHECK (decision_date IS NULL OR decision_date >= received_date));"
+	"CREATE INDEX referral_child ON referral(child_id);"
+	"CREATE INDEX referral_open ON referral(decision_date, received_date);"
+
+	"CREATE TABLE discovery_card ("
+	" id INTEGER PRIMARY KEY,"
+	" child_id INTEGER NOT NULL REFERENCES child(id),"
+	" discoverer_id INTEGER REFERENCES staff(id),"
+	" created_date TEXT NOT NULL,"
+	" conversation_date TEXT,"
+	" CHECK (conversation_date IS NULL OR conversation_date >= created_date));"
+	"CREATE INDEX discovery_child ON discovery_card(child_id);"
+
+	"CREATE TABLE followup ("
+	" id INTEGER PRIMARY KEY,"
+	" child_id INTEGER NOT NULL REFERENCES child(id),"
+	" responsible_id INTEGER NOT NULL REFERENCES staff(id),"
+	" due_date TEXT NOT NULL,"
+	" done_date TEXT);"
+	"CREATE INDEX followup_child ON followup(child_id);"
+
+	"CREATE TABLE consent ("
+	" id INTEGER PRIMARY KEY,"
+	" child_id INTEGER NOT NULL REFERENCES child(id),"
+	" scope TEXT NOT NULL CHECK (scope IN ('handover','barnteam')),"
+	" given_by TEXT NOT NULL CHECK (given_by IN ('guardian','child','both')),"
+	" given_date TEXT NOT NULL,"
+	" withdrawn_date TEXT,"
+	" CHECK (withdrawn_date IS NULL OR withdrawn_date >= given_date));"
+	"CREATE INDEX consent_child ON consent(child_id, scope);";
+
+/* Version 2: backad's own bookkeeping - tasks, the outbox and the audit log. */
+static const char migration_2[] =
+	"CREATE TABLE task ("
+	" id INTEGER PRIMARY KEY,"
+	" key TEXT NOT NULL UNIQUE,"
+	" rule TEXT NOT NULL,"
+	" child_id INTEGER REFERENCES child(id),"
+	" assignee_id INTEGER REFERENCES staff(id),"
+	" unit_id INTEGER REFERENCES unit(id),"
+	" due_date TEXT,"
+	" state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open','done','cancelled')),"
+	" created_at TEXT NOT NULL,"
+	" closed_at TEXT);"
+	"CREATE INDEX task_state ON task(state, due_date);"
+
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" key TEXT NOT NULL UNIQUE,"
+	" rule TEXT NOT NULL,"
+	" child_id INTEGER REFERENCES child(id),"
+	" task_id INTEGER REFERENCES task(id),"
+	" recipient_id INTEGER REFERENCES staff(id),"
+	" channel TEXT NOT NULL CHECK (channel IN ('email','sms')),"
+	" address TEXT NOT NULL,"
+	" subject TEXT,"
+	" body TEXT NOT NULL,"
+	" categories TEXT NOT NULL DEFAULT '',"
+	" message_id TEXT NOT NULL UNIQUE,"
+	" due_at TEXT NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'pending'"
+	"  CHECK (state IN ('pending','sending','sent','failed','dead','cancelled')),"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" in_doubt INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt_at TEXT,"
+	" last_error TEXT,"
+	" provider_id TEXT,"
+	" created_at TEXT NOT NULL,"
+	" sent_at TEXT);"
+	"CREATE INDEX outbox_due ON outbox(state, due_at);"
+
+	"CREATE TABLE audit ("
+	" id INTEGER PRIMARY KEY,"
+	" at TEXT NOT NULL,"
+	" outbox_id INTEGER REFERENCES outbox(id),"
+	" recipient_id INTEGER REFERENCES staff(id),"
+	" address TEXT NOT NULL,"
+	" child_id INTEGER REFERENCES child(id),"
+	" rule TEXT NOT NULL,"
+	" channel TEXT NOT NULL,"
+	" provider_id TEXT,"
+	" categories TEXT NOT NULL);"
+	"CREATE INDEX audit_child ON audit(child_id, at);"
+
+	"CREATE TABLE state ("
+	" key TEXT PRIMARY KEY,"
+	" value TEXT NOT NULL);";
+
+static const char *const migrations[] = { migration_1, migration_2 };
+
+int schema_version(void)
+{
+	return (int)(sizeof migrations / sizeof migrations[0]);
+}
+
+const char *schema_migration(int to_version)
+{
+	if (to_version < 1 || to_version > schema_version())
+		return NULL;
+	return migrations[to_version - 1];
+}

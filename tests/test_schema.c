@@ -1,0 +1,128 @@
+/* test_schema.c - migrations: empty and older databases reach the current
+ * version, a newer one is refused, a failed migration changes nothing. */
+#include "testutil.h"
+
+#include "schema.h"
+
+static char *db_path(const char *dir)
+{
+	char *p = NULL;
+
+	assert_true(asprintf(&p, "%s/case.db", dir) > 0);
+	return p;
+}
+
+static void empty_db_reaches_current(void **state)
+{
+	char *dir = tu_mkdtemp(), *path = db_path(dir);
+	struct err e = { 0 };
+	sqlite3 *db = NULL;
+
+	(void)state;
+	assert_int_equal(db_open(path, DB_CREATE | DB_MIGRATE, &db, &e), 0);
+	assert_int_equal(db_user_version(db, &e), schema_version());
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM sqlite_master WHERE name='outbox'"), 1);
+	assert_int_equal(tu_int(db, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(tu_int(db, "PRAGMA synchronous"), 2);
+	sqlite3_close(db);
+	free(path);
+	tu_rmdir(dir);
+}
+
+static void one_behind_reaches_current(void **state)
+{
+	char *dir = tu_mkdtemp(), *path = db_path(dir);
+	struct err e = { 0 };
+	sqlite3 *db = NULL;
+
+	(void)state;
+	/* Build a version-1 database by hand, with a row that must survive. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(db_migrate(db, schema_version() - 1, &e), 0);
+	assert_int_equal(db_user_version(db, &e), schema_version() - 1);
+	assert_int_equal(db_exec(db, "INSERT INTO unit(code,kind,name,municipality)"
+				 " VALUES ('U1','school','Skolan','Ystad')", &e), 0);
+	sqlite3_close(db);
+
+	/* Opening without migration refuses the old version... */
+	assert_int_equal(db_open(path, 0, &db, &e), ERR_VERSION);
+	assert_non_null(strstr(e.msg, "backactl init"));
+	assert_null(db);
+	/* ...and with migration brings it up to date, data intact. */
+	assert_int_equal(db_open(path, DB_MIGRATE, &db, &e), 0);
+	assert_int_equal(db_user_version(db, &e), schema_version());
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM unit WHERE code='U1'"), 1);
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM sqlite_master WHERE name='task'"), 1);
+	sqlite3_close(db);
+	free(path);
+	tu_rmdir(dir);
+}
+
+static void newer_db_refused(void **state)
+{
+	char *dir = tu_mkdtemp(), *path = db_path(dir);
+	struct err e = { 0 };
+	sqlite3 *db = NULL;
+	char sql[64];
+
+	(void)state;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", schema_version() + 1);
+	assert_int_equal(db_exec(db, sql, &e), 0);
+	sqlite3_close(db);
+	db = NULL;
+
+	assert_int_equal(db_open(path, 0, &db, &e), ERR_VERSION);
+	assert_non_null(strstr(e.msg, "newer than this program"));
+	assert_null(db);
+	assert_int_equal(db_open(path, DB_MIGRATE, &db, &e), ERR_VERSION);
+	assert_null(db);
+	free(path);
+	tu_rmdir(dir);
+}
+
+static void failed_migration_changes_nothing(void **state)
+{
+	char *dir = tu_mkdtemp(), *path = db_path(dir);
+	struct err e = { 0 };
+	sqlite3 *db = NULL;
+
+	(void)state;
+	/* A table in the way of migration 2 makes it fail half-way. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(db_migrate(db, 1, &e), 0);
+	assert_int_equal(db_exec(db, "CREATE TABLE audit(x)", &e), 0);
+	assert_true(db_migrate(db, schema_version(), &e) < 0);
+	assert_non_null(strstr(e.msg, "migration to schema version 2"));
+	assert_int_equal(db_user_version(db, &e), 1);
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM sqlite_master WHERE name='task'"), 0);
+	sqlite3_close(db);
+	free(path);
+	tu_rmdir(dir);
+}
+
+static void missing_file_without_create(void **state)
+{
+	char *dir = tu_mkdtemp(), *path = db_path(dir);
+	struct err e = { 0 };
+	sqlite3 *db = NULL;
+
+	(void)state;
+	assert_int_equal(db_open(path, 0, &db, &e), ERR_IO);
+	assert_non_null(strstr(e.msg, path));
+	free(path);
+	tu_rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(empty_db_reaches_current),
+		cmocka_unit_test(one_behind_reaches_current),
+		cmocka_unit_test(newer_db_refused),
+		cmocka_unit_test(failed_migration_changes_nothing),
+		cmocka_unit_test(missing_file_without_create),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
