@@ -29,6 +29,12 @@ static const struct key keys[] = {
 	{ "admin_email", K_EMAIL, OFF(admin_email), 0, 0, NULL },
 	{ "delivery", K_STR, OFF(delivery), 0, 0, delivery_choices },
 	{ "spool_dir", K_STR, OFF(spool_dir), 0, 0, NULL },
+	{ "mail_from", K_EMAIL, OFF(mail_from), 0, 0, NULL },
+	{ "sms.sender", K_STR, OFF(sms_sender), 0, 0, NULL },
+	{ "sms.max_segments", K_INT, OFF(sms_max_segments), 1, 10, NULL },
+	{ "retry.min_seconds", K_INT, OFF(retry_min), 10, 86400, NULL },
+	{ "retry.max_seconds", K_INT, OFF(retry_max), 10, 7 * 86400, NULL },
+	{ "retry.lifetime_seconds", K_INT, OFF(retry_lifetime), 60, 30 * 86400, NULL },
 	{ "send_time", K_TIME, OFF(send_time), 0, 0, NULL },
 	{ "workday_shift", K_BOOL, OFF(workday_shift), 0, 1, NULL },
 	{ "sms.allowed_from", K_TIME, OFF(sms_from), 0, 0, NULL },
@@ -97,9 +103,15 @@ int config_defaults(struct config *c, struct err *e)
 	c->admin_email = xstrdup("root@localhost.localdomain");
 	c->delivery = xstrdup("network");
 	c->spool_dir = xstrdup("/var/spool/backad");
+	c->mail_from = xstrdup("backad@localhost.localdomain");
+	c->sms_sender = xstrdup("Backabarnet");
 	if (!c->database || !c->templates || !c->admin_email || !c->delivery ||
-	    !c->spool_dir)
+	    !c->spool_dir || !c->mail_from || !c->sms_sender)
 		return err_set(e, ERR_NOMEM, "out of memory");
+	c->sms_max_segments = 3;
+	c->retry_min = 300;
+	c->retry_max = 4000;
+	c->retry_lifetime = 5 * 86400;
 	c->send_time = 8 * 60;
 	c->workday_shift = 1;
 	c->sms_from = 7 * 60 + 30;
@@ -130,6 +142,8 @@ void config_free(struct config *c)
 	free(c->admin_email);
 	free(c->spool_dir);
 	free(c->delivery);
+	free(c->mail_from);
+	free(c->sms_sender);
 	free(c);
 }
 
@@ -372,6 +386,21 @@ static void walk(struct loader *l, const config_setting_t *group, const char *pr
 	}
 }
 
+static int sms_sender_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (s[0] == '+')
+		return valid_e164(s, NULL) == 0;
+	if (n < 1 || n > 11)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
 static void check_whole(struct loader *l, const config_t *cf)
 {
 	const struct config *c = l->c;
@@ -380,6 +409,15 @@ static void check_whole(struct loader *l, const config_t *cf)
 	if (c->sms_from >= c->sms_until)
 		report(l, s ? config_setting_source_line(s) : 0,
 		       "sms.allowed_until must be later than sms.allowed_from");
+	s = config_lookup(cf, "retry.max_seconds");
+	if (c->retry_min > c->retry_max)
+		report(l, s ? config_setting_source_line(s) : 0,
+		       "retry.max_seconds must not be below retry.min_seconds");
+	s = config_lookup(cf, "sms.sender");
+	if (!sms_sender_valid(c->sms_sender))
+		report(l, s ? config_setting_source_line(s) : 0,
+		       "sms.sender \"%s\" must be 1-11 letters and digits or an E.164 number",
+		       c->sms_sender);
 	s = config_lookup(cf, "referral.escalate_day");
 	if (c->referral_escalate > c->referral_deadline)
 		report(l, s ? config_setting_source_line(s) : 0,

@@ -27,6 +27,13 @@ struct config {
 	char *admin_email;   /* alerts: nobody holds a role, dead messages */
 	char *spool_dir;     /* file spool channel directory */
 	char *delivery;      /* "spool" or "network" */
+	char *mail_from;     /* From: of every e-mail */
+	char *sms_sender;    /* SMS sender id: <= 11 alphanumerics or E.164 */
+	int sms_max_segments;/* a longer SMS text is an error */
+
+	/* Retries: exponential backoff between min and max, given up after lifetime. */
+	int retry_min, retry_max; /* seconds */
+	int retry_lifetime;       /* seconds */
 
 	/* Time of day (minutes after local midnight) when messages go out. */
 	int send_time;
