@@ -51,7 +51,7 @@ static const struct key keys[] = {
 	{ "discovery.reminder_days", K_DAYS, OFF(discovery_reminders), 0, 365, NULL },
 	{ "followup.before_days", K_DAYS, OFF(followup_before), 0, 365, NULL },
 	{ "followup.after_days", K_DAYS, OFF(followup_after), 1, 365, NULL },
-	{ "rolechange.window_days", K_INT, OFF(rolechange_days), 1, 365, NULL },
+	{ "lookback_days", K_INT, OFF(lookback_days), 0, 30, NULL },
 };
 #undef OFF
 
@@ -128,7 +128,7 @@ int config_defaults(struct config *c, struct err *e)
 	days_set(&c->discovery_reminders, 1, (int[]){ 10 });
 	days_set(&c->followup_before, 2, (int[]){ 7, 1 });
 	days_set(&c->followup_after, 2, (int[]){ 1, 7 });
-	c->rolechange_days = 7;
+	c->lookback_days = 3;
 	return 0;
 }
 

@@ -58,7 +58,7 @@ struct config {
 	struct config_days discovery_reminders;/* days after the card */
 	struct config_days followup_before;    /* days before the due date */
 	struct config_days followup_after;     /* days after (overdue) */
-	int rolechange_days;                   /* digest look-back window */
+	int lookback_days; /* a missed occurrence this old is still sent */
 };
 
 /* Defaults for every key (what an empty file gives). Strings are owned. */

@@ -174,7 +174,17 @@ static const char migration_2[] =
 	" key TEXT PRIMARY KEY,"
 	" value TEXT NOT NULL);";
 
-static const char *const migrations[] = { migration_1, migration_2 };
+/* Version 3: the Barnkontakt each child had when last planned, so a role
+ * change (new principal, someone leaving, an explicit assignment) is noticed
+ * and announced once, as a digest per new holder. */
+static const char migration_3[] =
+	"CREATE TABLE barnkontakt_known ("
+	" child_id INTEGER PRIMARY KEY REFERENCES child(id) ON DELETE CASCADE,"
+	" staff_id INTEGER REFERENCES staff(id),"
+	" unit_id INTEGER REFERENCES unit(id),"
+	" since TEXT NOT NULL);";
+
+static const char *const migrations[] = { migration_1, migration_2, migration_3 };
 
 int schema_version(void)
 {

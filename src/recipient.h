@@ -1,0 +1,42 @@
+/* recipient.h - from a staff member and a day to a person who can be reached:
+ * an absent person's deputy stands in, and the channel follows the person's
+ * preference and the addresses on record (no e-mail -> SMS, no phone -> e-mail). */
+#ifndef BACKAD_RECIPIENT_H
+#define BACKAD_RECIPIENT_H
+
+#include <sqlite3.h>
+
+#include "err.h"
+
+enum channel_kind { CHAN_NONE = 0, CHAN_EMAIL, CHAN_SMS };
+
+struct recipient {
+	long long staff_id;     /* who receives it (a deputy, perhaps) */
+	long long for_staff_id; /* whom it was meant for */
+	int deputy;             /* 1 when staff_id stands in for for_staff_id */
+	char code[65];
+	char name[128];
+	enum channel_kind channel; /* CHAN_NONE: no address at all */
+	char address[256];
+	char email[256];
+	char mobile[20];
+};
+
+struct rcpt_ctx;
+
+int rcpt_open(sqlite3 *db, struct rcpt_ctx **out, struct err *e);
+void rcpt_close(struct rcpt_ctx *c);
+
+/* Resolve staff_id on day. ERR_NOTFOUND when the staff row does not exist;
+ * an inactive person with no active deputy resolves to themselves with
+ * channel CHAN_NONE only when they have no address. */
+int rcpt_resolve(struct rcpt_ctx *c, long long staff_id, int day, struct recipient *out,
+		 struct err *e);
+
+/* The same person on the other channel, if they have an address for it.
+ * Returns 1 and rewrites out, or 0 when there is none. */
+int rcpt_other_channel(struct recipient *r);
+
+const char *channel_name(enum channel_kind k);
+
+#endif
