@@ -20,7 +20,7 @@ struct key {
 	const char *const *choices; /* K_STR: allowed values, or NULL */
 };
 
-static const char *const delivery_choices[] = { "spool", "network", NULL };
+static const char *const delivery_choices[] = { "spool", NULL };
 
 #define OFF(f) offsetof(struct config, f)
 static const struct key keys[] = {
@@ -101,7 +101,7 @@ int config_defaults(struct config *c, struct err *e)
 	c->database = xstrdup("/var/lib/backad/case.db");
 	c->templates = xstrdup("/usr/share/backad/templates/sv");
 	c->admin_email = xstrdup("root@localhost.localdomain");
-	c->delivery = xstrdup("network");
+	c->delivery = xstrdup("spool");
 	c->spool_dir = xstrdup("/var/spool/backad");
 	c->mail_from = xstrdup("backad@localhost.localdomain");
 	c->sms_sender = xstrdup("Backabarnet");

@@ -26,7 +26,7 @@ struct config {
 	char *templates;     /* directory with rule templates (templates/sv) */
 	char *admin_email;   /* alerts: nobody holds a role, dead messages */
 	char *spool_dir;     /* file spool channel directory */
-	char *delivery;      /* "spool" or "network" */
+	char *delivery;      /* "spool": files in spool_dir */
 	char *mail_from;     /* From: of every e-mail */
 	char *sms_sender;    /* SMS sender id: <= 11 alphanumerics or E.164 */
 	int sms_max_segments;/* a longer SMS text is an error */

@@ -1,0 +1,164 @@
+/* test_config.c - backad.conf: the shipped example loads, defaults hold, and
+ * every mistake is reported with its line, all of them in one pass. */
+#include "testutil.h"
+
+#include "config.h"
+
+struct lines {
+	int n;
+	char text[8][512];
+};
+
+static void collect(void *ctx, const char *line)
+{
+	struct lines *l = ctx;
+
+	if (l->n < 8)
+		snprintf(l->text[l->n], sizeof l->text[0], "%s", line);
+	l->n++;
+}
+
+static void example_loads(void **state)
+{
+	struct config *c = NULL;
+	struct err e = { 0 };
+	struct lines l = { 0 };
+
+	(void)state;
+	if (config_load("etc/backad.conf", &c, collect, &l, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(l.n, 0);
+	assert_string_equal(c->delivery, "spool");
+	assert_int_equal(c->send_time, 8 * 60);
+	assert_int_equal(c->referral_reminders.n, 2);
+	assert_int_equal(c->referral_reminders.v[1], 13);
+	assert_int_equal(c->n_school_starts, 2);
+	assert_int_equal(c->retry_lifetime, 432000);
+	config_free(c);
+}
+
+static void empty_file_gives_defaults(void **state)
+{
+	char *dir = tu_mkdtemp(), *path = tu_write(dir, "empty.conf", "");
+	struct config *c = NULL, d;
+	struct err e = { 0 };
+
+	(void)state;
+	assert_int_equal(config_load(path, &c, NULL, NULL, &e), 0);
+	assert_int_equal(config_defaults(&d, &e), 0);
+	assert_string_equal(c->database, d.database);
+	assert_int_equal(c->referral_deadline, 14);
+	assert_int_equal(c->handover_incoming.n, 2);
+	assert_int_equal(c->sms_from, 7 * 60 + 30);
+	free(d.database);
+	free(d.templates);
+	free(d.admin_email);
+	free(d.delivery);
+	free(d.spool_dir);
+	free(d.mail_from);
+	free(d.sms_sender);
+	config_free(c);
+	free(path);
+	tu_rmdir(dir);
+}
+
+static void every_mistake_with_its_line(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char *path = tu_write(dir, "bad.conf",
+			      "database = \"/tmp/x.db\";\n"
+			      "send_time = \"25:00\";\n"
+			      "colour = \"blue\";\n"
+			      "referral: {\n"
+			      "  reminder_days = [ 10, 99 ];\n"
+			      "};\n"
+			      "admin_email = \"not an address\";\n");
+	struct config *c = NULL;
+	struct err e = { 0 };
+	struct lines l = { 0 };
+
+	(void)state;
+	assert_int_equal(config_load(path, &c, collect, &l, &e), ERR_INVALID);
+	assert_null(c);
+	assert_int_equal(l.n, 4);
+	assert_non_null(strstr(l.text[0], "bad.conf:2: send_time"));
+	assert_non_null(strstr(l.text[1], "bad.conf:3: unknown setting 'colour'"));
+	assert_non_null(strstr(l.text[2], "bad.conf:5: referral.reminder_days = 99"));
+	assert_non_null(strstr(l.text[3], "bad.conf:7: admin_email"));
+	assert_string_equal(e.msg, l.text[0]);
+	free(path);
+	tu_rmdir(dir);
+}
+
+static void syntax_error_names_line(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char *path = tu_write(dir, "syntax.conf", "database = \"/tmp/x.db\";\nsend_time = ;\n");
+	struct config *c = NULL;
+	struct err e = { 0 };
+
+	(void)state;
+	assert_int_equal(config_load(path, &c, NULL, NULL, &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "syntax.conf:2:"));
+	free(path);
+	tu_rmdir(dir);
+}
+
+static void whole_file_checks(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char *path = tu_write(dir, "w.conf",
+			      "sms: { allowed_from = \"19:00\"; allowed_until = \"07:00\";"
+			      " sender = \"Far too long sender\"; };\n"
+			      "referral: { deadline_days = 14; escalate_day = 20; };\n"
+			      "retry: { min_seconds = 600; max_seconds = 300; };\n");
+	struct config *c = NULL;
+	struct err e = { 0 };
+	struct lines l = { 0 };
+
+	(void)state;
+	assert_int_equal(config_load(path, &c, collect, &l, &e), ERR_INVALID);
+	assert_int_equal(l.n, 4);
+	assert_non_null(strstr(l.text[0], "allowed_until must be later"));
+	assert_non_null(strstr(l.text[1], "retry.max_seconds"));
+	assert_non_null(strstr(l.text[2], "sms.sender"));
+	assert_non_null(strstr(l.text[3], "escalate_day (20)"));
+	free(path);
+	tu_rmdir(dir);
+}
+
+static void missing_file(void **state)
+{
+	struct config *c = NULL;
+	struct err e = { 0 };
+
+	(void)state;
+	assert_int_equal(config_load("/nonexistent/backad.conf", &c, NULL, NULL, &e), ERR_IO);
+	assert_non_null(strstr(e.msg, "/nonexistent/backad.conf"));
+}
+
+static void env_and_argument(void **state)
+{
+	(void)state;
+	unsetenv("BACKAD_CONFIG");
+	assert_string_equal(config_path(NULL), CONFIG_DEFAULT_PATH);
+	setenv("BACKAD_CONFIG", "/tmp/from-env.conf", 1);
+	assert_string_equal(config_path(NULL), "/tmp/from-env.conf");
+	assert_string_equal(config_path("/tmp/arg.conf"), "/tmp/arg.conf");
+	unsetenv("BACKAD_CONFIG");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(example_loads),
+		cmocka_unit_test(empty_file_gives_defaults),
+		cmocka_unit_test(every_mistake_with_its_line),
+		cmocka_unit_test(syntax_error_names_line),
+		cmocka_unit_test(whole_file_checks),
+		cmocka_unit_test(missing_file),
+		cmocka_unit_test(env_and_argument),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
