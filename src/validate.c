@@ -114,7 +114,8 @@ bad:
 		       "not a valid personal identity number (YYYYMMDD-NNNN)");
 }
 
-int valid_text(const char *s, struct err *e)
+/* Check UTF-8 and, when ctl, that no control character other than tab is in s. */
+static int check_utf8(const char *s, int ctl, struct err *e)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -123,7 +124,7 @@ int valid_text(const char *s, struct err *e)
 		unsigned cp;
 
 		if (*p < 0x80) {
-			if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			if (ctl && ((*p < 0x20 && *p != '\t') || *p == 0x7f))
 				goto ctl;
 			p++;
 			continue;
@@ -149,7 +150,7 @@ int valid_text(const char *s, struct err *e)
 		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
 		    (cp >= 0xd800 && cp <= 0xdfff))
 			goto bad;
-		if (cp >= 0x80 && cp < 0xa0)
+		if (ctl && cp >= 0x80 && cp < 0xa0)
 			goto ctl;
 		p += len;
 	}
@@ -160,4 +161,14 @@ bad:
 ctl:
 	return err_set(e, ERR_INVALID, "control character at byte %td",
 		       (const char *)p - s);
+}
+
+int valid_utf8(const char *s, struct err *e)
+{
+	return check_utf8(s, 0, e);
+}
+
+int valid_text(const char *s, struct err *e)
+{
+	return check_utf8(s, 1, e);
 }

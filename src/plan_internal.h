@@ -1,0 +1,92 @@
+/* plan_internal.h - what the planner's rule files share: the planning context
+ * and the calls a rule makes to plan a task or a message. */
+#ifndef BACKAD_PLAN_INTERNAL_H
+#define BACKAD_PLAN_INTERNAL_H
+
+#include "barnkontakt.h"
+#include "planner.h"
+#include "recipient.h"
+#include "tvars.h"
+
+struct planner {
+	sqlite3 *db;
+	const struct config *cfg;
+	const struct templates *tpl;
+	struct bk_ctx *bk;
+	struct rcpt_ctx *rcpt;
+	time_t now;
+	int today;            /* Stockholm date of now */
+	time_t lo_new;        /* occurrences before this are not planned anew */
+	time_t lo_keep;       /* ...nor kept (older rows are left to delivery) */
+	time_t hi;            /* occurrences after this are not planned yet */
+	int lo_day, hi_day;   /* the same window as Stockholm dates */
+	int preview;          /* 1: report through cb, write nothing */
+	void (*cb)(void *ctx, const struct plan_msg *m);
+	void *cb_ctx;
+	struct plan_stats *st;
+	sqlite3_stmt *q_outbox_get, *q_outbox_ins, *q_outbox_upd, *q_seen_ins;
+	sqlite3_stmt *q_task_upsert, *q_task_seen, *q_holders, *q_unit_name, *q_consent;
+	struct alert *alerts; /* vacant roles and unreachable people, sent at the end */
+};
+
+/* What a rule knows about one message before its recipient is resolved. */
+struct plan_req {
+	const char *rule;      /* template kind */
+	const char *subject;   /* e.g. "referral:12" */
+	const char *occurrence;/* e.g. "2026-08-13" or "received" */
+	long long child_id;
+	const char *child_ref;
+	const char *task_key;  /* or NULL */
+	int day;               /* the message's date: recipients resolve on it */
+	time_t scheduled;
+	struct tvars *vars;    /* set by the rule; recipient fields are added */
+	int sensitive;         /* vars carry a child's name or birth date */
+};
+
+/* The instant a message dated day goes out: send_time on that day, the day
+ * first moved to the previous (shift < 0) or next (shift > 0) working day
+ * when workday_shift is on. *day is updated to the day actually used. */
+time_t plan_at(const struct planner *p, int *day, int shift);
+/* The instant of an event that is told at once: the start of its day. */
+time_t plan_immediate(const struct planner *p, int day);
+
+/* 1 when an occurrence at t belongs in this pass (and notes next_at). */
+int plan_in_window(struct planner *p, time_t t);
+
+/* Plan req to one staff member (deputies and channel resolved on req->day). */
+int plan_to_staff(struct planner *p, const struct plan_req *req, long long staff_id,
+		  struct err *e);
+/* Plan req to every active holder of role at unit on req->day; a vacant role
+ * becomes an admin alert naming the unit and role. */
+int plan_to_role(struct planner *p, const struct plan_req *req, long long unit_id,
+		 const char *role, struct err *e);
+/* Note that nobody could be reached for a message about unit/role. */
+int plan_alert_vacant(struct planner *p, long long unit_id, const char *role,
+		      const char *why, struct err *e);
+
+/* A task: open (done = 0) or closed. assignee or unit may be 0. */
+int plan_task(struct planner *p, const char *key, const char *rule, long long child_id,
+	      long long assignee_id, long long unit_id, int due_day, int done,
+	      struct err *e);
+
+/* Helpers shared by rules. */
+int plan_unit_name(struct planner *p, long long unit_id, char *buf, size_t n,
+		   struct err *e);
+/* The names of the active holders of role at unit on day, ", "-joined. */
+int plan_role_names(struct planner *p, long long unit_id, const char *role, int day,
+		    char *buf, size_t n, struct err *e);
+int plan_consent(struct planner *p, long long child_id, const char *scope, int day,
+		 int *yes, struct err *e);
+/* A tvars with every planner field set to its empty value plus ref. */
+struct tvars *plan_vars(const char *ref);
+/* Set a date field in Swedish long form. */
+void plan_set_date(struct tvars *v, const char *name, int day);
+
+/* The rules. */
+int rule_referral(struct planner *p, struct err *e);
+int rule_handover(struct planner *p, struct err *e);
+int rule_discovery(struct planner *p, struct err *e);
+int rule_followup(struct planner *p, struct err *e);
+int rule_rolechange(struct planner *p, struct err *e);
+
+#endif

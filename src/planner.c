@@ -1,0 +1,748 @@
+/* planner.c - the planning pass: window, reconciliation of tasks and outbox
+ * rows by deterministic keys, recipients, rendering, and admin alerts. */
+#include "plan_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "date.h"
+#include "db.h"
+#include "strbuf.h"
+#include "templates.h"
+
+#define AHEAD_DAYS 2 /* look this far past the window for next_at */
+
+/* A vacant role or an unreachable person, announced once per pass. */
+struct alert {
+	struct alert *next;
+	long long unit_id;  /* vacant role at a unit, or 0 */
+	long long staff_id; /* unreachable person, or 0 */
+	char role[32];
+	char why[160];
+	int count;          /* messages that could not be addressed */
+};
+
+static const char sql_outbox_get[] =
+	"SELECT id, state, channel, address, coalesce(subject,''), body, due_at"
+	" FROM outbox WHERE key = ?1";
+static const char sql_outbox_ins[] =
+	"INSERT INTO outbox (key, rule, child_id, task_id, recipient_id, channel, address,"
+	" subject, body, categories, message_id, due_at, state, created_at)"
+	" VALUES (?1, ?2, ?3, (SELECT id FROM task WHERE key = ?4), ?5, ?6, ?7, ?8, ?9,"
+	" ?10, ?11, ?12, 'pending', ?13)";
+static const char sql_outbox_upd[] =
+	"UPDATE outbox SET channel = ?2, address = ?3, subject = ?4, body = ?5,"
+	" categories = ?6, due_at = ?7, recipient_id = ?8, state = 'pending',"
+	" last_error = NULL WHERE id = ?1";
+static const char sql_seen_ins[] = "INSERT OR IGNORE INTO temp.plan_seen(key) VALUES (?1)";
+static const char sql_task_upsert[] =
+	"INSERT INTO task (key, rule, child_id, assignee_id, unit_id, due_date, state,"
+	" created_at, closed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+	" CASE WHEN ?7 = 'open' THEN NULL ELSE ?8 END)"
+	" ON CONFLICT(key) DO UPDATE SET assignee_id = excluded.assignee_id,"
+	" unit_id = excluded.unit_id, due_date = excluded.due_date, state = excluded.state,"
+	" closed_at = CASE WHEN excluded.state = 'open' THEN NULL"
+	"  ELSE coalesce(task.closed_at, excluded.closed_at) END"
+	" WHERE task.assignee_id IS NOT excluded.assignee_id"
+	"  OR task.unit_id IS NOT excluded.unit_id OR task.due_date IS NOT excluded.due_date"
+	"  OR task.state <> excluded.state";
+static const char sql_task_seen[] =
+	"INSERT OR IGNORE INTO temp.plan_task_seen(key) VALUES (?1)";
+static const char sql_holders[] =
+	"SELECT r.staff_id, s.name FROM unit_role r JOIN staff s ON s.id = r.staff_id"
+	" WHERE r.unit_id = ?1 AND r.role = ?2 AND r.start_date <= ?3"
+	" AND (r.end_date IS NULL OR r.end_date >= ?3) AND s.active = 1"
+	" ORDER BY r.start_date, r.id";
+static const char sql_unit_name[] = "SELECT name FROM unit WHERE id = ?1";
+static const char sql_consent[] =
+	"SELECT count(*) FROM consent WHERE child_id = ?1 AND scope = ?2"
+	" AND given_date <= ?3 AND (withdrawn_date IS NULL OR withdrawn_date > ?3)";
+
+/* ---- time ---- */
+
+time_t plan_at(const struct planner *p, int *day, int shift)
+{
+	time_t t = 0;
+
+	if (p->cfg->workday_shift && shift < 0)
+		*day = cal_prev_workday(*day);
+	else if (p->cfg->workday_shift && shift > 0)
+		*day = cal_next_workday(*day);
+	cal_local_to_utc(*day, p->cfg->send_time, &t);
+	return t;
+}
+
+time_t plan_immediate(const struct planner *p, int day)
+{
+	time_t t = 0;
+
+	(void)p;
+	cal_local_to_utc(day, 0, &t);
+	return t;
+}
+
+int plan_in_window(struct planner *p, time_t t)
+{
+	if (t > p->hi) {
+		if (!p->preview && (!p->st->next_at || t < p->st->next_at))
+			p->st->next_at = t;
+		return 0;
+	}
+	return t >= p->lo_keep;
+}
+
+/* ---- small queries ---- */
+
+static int step_text(struct planner *p, sqlite3_stmt *q, char *buf, size_t n,
+		     const char *what, struct err *e)
+{
+	int rc = sqlite3_step(q), r = 0;
+
+	buf[0] = '\0';
+	if (rc == SQLITE_ROW)
+		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(q, 0));
+	else if (rc != SQLITE_DONE)
+		r = db_fail(p->db, rc, what, e);
+	sqlite3_reset(q);
+	return r;
+}
+
+int plan_unit_name(struct planner *p, long long unit_id, char *buf, size_t n, struct err *e)
+{
+	sqlite3_bind_int64(p->q_unit_name, 1, unit_id);
+	return step_text(p, p->q_unit_name, buf, n, "unit", e);
+}
+
+int plan_consent(struct planner *p, long long child_id, const char *scope, int day,
+		 int *yes, struct err *e)
+{
+	char d[DATE_LEN];
+	int rc;
+
+	sqlite3_bind_int64(p->q_consent, 1, child_id);
+	sqlite3_bind_text(p->q_consent, 2, scope, -1, SQLITE_STATIC);
+	sqlite3_bind_text(p->q_consent, 3, date_format(day, d), -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(p->q_consent);
+	*yes = rc == SQLITE_ROW && sqlite3_column_int(p->q_consent, 0) > 0;
+	sqlite3_reset(p->q_consent);
+	if (rc != SQLITE_ROW)
+		return db_fail(p->db, rc, "consent", e);
+	return 0;
+}
+
+/* Calls fn for each active holder of role at unit on day. */
+static int for_holders(struct planner *p, long long unit_id, const char *role, int day,
+		       int (*fn)(struct planner *, long long, const char *, void *, struct err *),
+		       void *arg, int *n, struct err *e)
+{
+	sqlite3_stmt *q = p->q_holders;
+	char d[DATE_LEN];
+	long long *ids = NULL;
+	char **names = NULL;
+	int rc, r = 0, cnt = 0;
+
+	sqlite3_bind_int64(q, 1, unit_id);
+	sqlite3_bind_text(q, 2, role, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, date_format(day, d), -1, SQLITE_TRANSIENT);
+	/* Collect first: fn runs other statements. */
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		long long *ni = realloc(ids, (size_t)(cnt + 1) * sizeof *ids);
+		char **nn = realloc(names, (size_t)(cnt + 1) * sizeof *names);
+
+		if (ni)
+			ids = ni;
+		if (nn)
+			names = nn;
+		if (!ni || !nn) {
+			r = err_set(e, ERR_NOMEM, "out of memory");
+			break;
+		}
+		ids[cnt] = sqlite3_column_int64(q, 0);
+		names[cnt] = strdup((const char *)sqlite3_column_text(q, 1));
+		cnt++;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_fail(p->db, rc, "unit role", e);
+	sqlite3_reset(q);
+	for (int i = 0; r == 0 && i < cnt; i++)
+		r = fn(p, ids[i], names[i] ? names[i] : "", arg, e);
+	for (int i = 0; i < cnt; i++)
+		free(names[i]);
+	free(ids);
+	free(names);
+	*n = cnt;
+	return r;
+}
+
+static int add_name(struct planner *p, long long id, const char *name, void *arg,
+		    struct err *e)
+{
+	struct strbuf *sb = arg;
+
+	(void)p;
+	(void)id;
+	(void)e;
+	if (sb->len)
+		sb_puts(sb, ", ");
+	return sb_puts(sb, name);
+}
+
+int plan_role_names(struct planner *p, long long unit_id, const char *role, int day,
+		    char *buf, size_t n, struct err *e)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int cnt, r = for_holders(p, unit_id, role, day, add_name, &sb, &cnt, e);
+
+	snprintf(buf, n, "%s", sb_str(&sb));
+	sb_free(&sb);
+	return r;
+}
+
+/* ---- template variables ---- */
+
+static const char *const plan_fields[] = {
+	"recipient", "unit", "from_unit", "date", "due", "days", "role", "outcome",
+	"received", "count", "child_name", "child_birth", "officer", "alert_unit",
+	"alert_role", "alert_reason",
+};
+
+struct tvars *plan_vars(const char *ref)
+{
+	struct tvars *v = tvars_new();
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < sizeof plan_fields / sizeof plan_fields[0]; i++)
+		tvars_set(v, plan_fields[i], "");
+	tvars_set(v, "ref", ref);
+	tvars_set_bool(v, "consent", 0);
+	return v;
+}
+
+void plan_set_date(struct tvars *v, const char *name, int day)
+{
+	char buf[64];
+
+	tvars_set(v, name, cal_format_sv(day, buf, sizeof buf));
+}
+
+/* ---- alerts ---- */
+
+static struct alert *alert_get(struct planner *p, long long unit_id, long long staff_id,
+			       const char *role)
+{
+	struct alert *a;
+
+	for (a = p->alerts; a; a = a->next)
+		if (a->unit_id == unit_id && a->staff_id == staff_id && strcmp(a->role, role) == 0)
+			return a;
+	a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->unit_id = unit_id;
+	a->staff_id = staff_id;
+	snprintf(a->role, sizeof a->role, "%s", role);
+	a->next = p->alerts;
+	p->alerts = a;
+	return a;
+}
+
+int plan_alert_vacant(struct planner *p, long long unit_id, const char *role,
+		      const char *why, struct err *e)
+{
+	struct alert *a = alert_get(p, unit_id, 0, role);
+
+	if (!a)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (!a->count++)
+		snprintf(a->why, sizeof a->why, "%s", why);
+	return 0;
+}
+
+static int alert_unreachable(struct planner *p, const struct recipient *r, struct err *e)
+{
+	struct alert *a = alert_get(p, 0, r->staff_id, "");
+
+	if (!a)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (!a->count++)
+		snprintf(a->why, sizeof a->why,
+			 "%s (%s) saknar både e-postadress och mobilnummer", r->name, r->code);
+	return 0;
+}
+
+static const char *role_sv(const char *role)
+{
+	if (strcmp(role, "principal") == 0)
+		return "rektor/chef (Barnkontakt)";
+	if (strcmp(role, "intake_officer") == 0)
+		return "mottagningshandläggare";
+	if (strcmp(role, "manager") == 0)
+		return "enhetschef";
+	return role;
+}
+
+/* ---- emitting ---- */
+
+static void message_id(const struct planner *p, const char *key, char *buf, size_t n)
+{
+	const char *at = strchr(p->cfg->mail_from, '@');
+	size_t k = 0;
+
+	buf[k++] = '<';
+	for (const char *s = key; *s && k + 2 < n; s++)
+		buf[k++] = (*s == '/' || *s == ':') ? '.' : *s;
+	buf[k] = '\0';
+	snprintf(buf + k, n - k, "@%s>", at ? at + 1 : "backad.invalid");
+}
+
+static int seen(struct planner *p, const char *key, struct err *e)
+{
+	int rc;
+
+	sqlite3_bind_text(p->q_seen_ins, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(p->q_seen_ins);
+	sqlite3_reset(p->q_seen_ins);
+	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "planning", e);
+}
+
+static int same_text(sqlite3_stmt *q, int col, const char *s)
+{
+	const char *v = (const char *)sqlite3_column_text(q, col);
+
+	return strcmp(v ? v : "", s ? s : "") == 0;
+}
+
+static int emit_update(struct planner *p, const struct plan_msg *m, long long id,
+		       const char *due, struct err *e)
+{
+	sqlite3_stmt *q = p->q_outbox_upd;
+	int rc;
+
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, channel_name(m->channel), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, m->address, -1, SQLITE_STATIC);
+	db_bind_text_or_null(q, 4, m->subject);
+	sqlite3_bind_text(q, 5, m->body, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, m->categories, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, due, -1, SQLITE_STATIC);
+	if (m->recipient_id)
+		sqlite3_bind_int64(q, 8, m->recipient_id);
+	else
+		sqlite3_bind_null(q, 8);
+	rc = sqlite3_step(q);
+	sqlite3_clear_bindings(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "outbox", e);
+}
+
+static int emit_insert(struct planner *p, const struct plan_msg *m, const char *task_key,
+		       const char *due, struct err *e)
+{
+	sqlite3_stmt *q = p->q_outbox_ins;
+	char mid[300], now[21];
+	int rc;
+
+	message_id(p, m->key, mid, sizeof mid);
+	sqlite3_bind_text(q, 1, m->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, m->rule, -1, SQLITE_STATIC);
+	if (m->child_id)
+		sqlite3_bind_int64(q, 3, m->child_id);
+	db_bind_text_or_null(q, 4, task_key);
+	if (m->recipient_id)
+		sqlite3_bind_int64(q, 5, m->recipient_id);
+	sqlite3_bind_text(q, 6, channel_name(m->channel), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, m->address, -1, SQLITE_STATIC);
+	db_bind_text_or_null(q, 8, m->subject);
+	sqlite3_bind_text(q, 9, m->body, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 10, m->categories, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 11, mid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 12, due, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 13, cal_iso_utc(p->now, now), -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_clear_bindings(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "outbox", e);
+}
+
+/* Reconcile one wanted message with the outbox row of the same key. */
+static int emit(struct planner *p, const struct plan_msg *m, const char *task_key,
+		struct err *e)
+{
+	sqlite3_stmt *q = p->q_outbox_get;
+	char due[21];
+	int rc, r;
+
+	if (p->preview) {
+		if (m->scheduled >= p->lo_keep && m->scheduled <= p->hi)
+			p->cb(p->cb_ctx, m);
+		return 0;
+	}
+	cal_iso_utc(m->scheduled, due);
+	sqlite3_bind_text(q, 1, m->key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(q);
+		if (m->scheduled < p->lo_new)
+			return 0; /* missed long ago: stale news */
+		r = emit_insert(p, m, task_key, due, e);
+		if (r == 0)
+			r = seen(p, m->key, e);
+		p->st->planned += r == 0;
+		return r;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(q);
+		return db_fail(p->db, rc, "outbox", e);
+	}
+	long long id = sqlite3_column_int64(q, 0);
+	const char *state = (const char *)sqlite3_column_text(q, 1);
+	int pending = strcmp(state, "pending") == 0;
+	int revive = strcmp(state, "cancelled") == 0 && m->scheduled >= p->lo_new;
+	int changed = !same_text(q, 2, channel_name(m->channel)) ||
+		      !same_text(q, 3, m->address) || !same_text(q, 4, m->subject) ||
+		      !same_text(q, 5, m->body) || !same_text(q, 6, due);
+
+	sqlite3_reset(q);
+	r = seen(p, m->key, e);
+	if (r < 0)
+		return r;
+	if ((pending && changed) || revive) {
+		r = emit_update(p, m, id, due, e);
+		p->st->updated += r == 0;
+		return r;
+	}
+	p->st->kept++;
+	return 0;
+}
+
+static void categories(const struct plan_req *req, enum channel_kind ch, char *buf,
+		       size_t n)
+{
+	snprintf(buf, n, "ärendereferens,datum,enhet,roll%s",
+		 req->sensitive && ch == CHAN_EMAIL ? ",namn,födelsedatum" : "");
+}
+
+/* Render for r's channel; an SMS that cannot be rendered (too long) goes by
+ * e-mail when the person has an address. */
+static int render(struct planner *p, const struct plan_req *req, struct recipient *r,
+		  char **subject, char **body, struct err *e)
+{
+	int ret;
+
+	tvars_set(req->vars, "recipient", r->name);
+	ret = templates_render(p->tpl, req->rule, r->channel == CHAN_SMS ? TPL_SMS : TPL_EMAIL,
+			       req->vars, subject, body, e);
+	if (ret < 0 && r->channel == CHAN_SMS && rcpt_other_channel(r))
+		ret = templates_render(p->tpl, req->rule, TPL_EMAIL, req->vars, subject,
+				       body, e);
+	return ret;
+}
+
+int plan_to_staff(struct planner *p, const struct plan_req *req, long long staff_id,
+		  struct err *e)
+{
+	struct recipient r;
+	struct plan_msg m = { 0 };
+	char key[300], cats[96];
+	char *subject = NULL, *body = NULL;
+	int ret;
+
+	if (!plan_in_window(p, req->scheduled))
+		return 0;
+	ret = rcpt_resolve(p->rcpt, staff_id, req->day, &r, e);
+	if (ret < 0)
+		return ret;
+	if (r.channel == CHAN_NONE)
+		return alert_unreachable(p, &r, e);
+	ret = render(p, req, &r, &subject, &body, e);
+	if (ret < 0)
+		return err_prefix(e, "%s for %s", req->rule, req->subject);
+	snprintf(key, sizeof key, "%s/%s/%s/staff:%lld", req->rule, req->subject,
+		 req->occurrence, r.staff_id);
+	categories(req, r.channel, cats, sizeof cats);
+	m = (struct plan_msg){
+		.rule = req->rule, .key = key, .child_id = req->child_id,
+		.child_ref = req->child_ref, .recipient_id = r.staff_id,
+		.recipient_code = r.code, .channel = r.channel, .address = r.address,
+		.subject = subject, .body = body, .categories = cats,
+		.scheduled = req->scheduled,
+	};
+	ret = emit(p, &m, req->task_key, e);
+	free(subject);
+	free(body);
+	return ret;
+}
+
+struct role_arg {
+	const struct plan_req *req;
+};
+
+static int to_holder(struct planner *p, long long id, const char *name, void *arg,
+		     struct err *e)
+{
+	struct role_arg *ra = arg;
+
+	(void)name;
+	return plan_to_staff(p, ra->req, id, e);
+}
+
+int plan_to_role(struct planner *p, const struct plan_req *req, long long unit_id,
+		 const char *role, struct err *e)
+{
+	struct role_arg ra = { req };
+	char why[160];
+	int n, r;
+
+	if (!plan_in_window(p, req->scheduled))
+		return 0;
+	r = for_holders(p, unit_id, role, req->day, to_holder, &ra, &n, e);
+	if (r == 0 && n == 0) {
+		snprintf(why, sizeof why, "meddelandet %s (ärende %s) kunde inte adresseras",
+			 req->rule, req->child_ref ? req->child_ref : "-");
+		r = plan_alert_vacant(p, unit_id, role, why, e);
+	}
+	return r;
+}
+
+static int emit_alert(struct planner *p, const struct alert *a, struct err *e)
+{
+	struct tvars *v = plan_vars("-");
+	char unit[160] = "", key[200], reason[240], d[DATE_LEN];
+	char *subject = NULL, *body = NULL;
+	struct plan_msg m;
+	int r = 0;
+
+	if (!v)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (a->unit_id)
+		r = plan_unit_name(p, a->unit_id, unit, sizeof unit, e);
+	if (r < 0)
+		goto out;
+	date_format(p->today, d);
+	if (a->unit_id)
+		snprintf(key, sizeof key, "admin_alert/unit:%lld/%s/%s", a->unit_id, a->role, d);
+	else
+		snprintf(key, sizeof key, "admin_alert/staff:%lld/address/%s", a->staff_id, d);
+	snprintf(reason, sizeof reason, "%s%s", a->why,
+		 a->count > 1 ? " (och fler meddelanden)" : "");
+	tvars_set(v, "alert_unit", a->unit_id ? unit : "-");
+	tvars_set(v, "alert_role", a->unit_id ? role_sv(a->role) : "-");
+	tvars_set(v, "alert_reason", reason);
+	tvars_set_int(v, "count", a->count);
+	plan_set_date(v, "date", p->today);
+	r = templates_render(p->tpl, "admin_alert", TPL_EMAIL, v, &subject, &body, e);
+	if (r < 0)
+		goto out;
+	m = (struct plan_msg){
+		.rule = "admin_alert", .key = key, .channel = CHAN_EMAIL,
+		.address = p->cfg->admin_email, .subject = subject, .body = body,
+		.categories = "enhet,roll", .scheduled = p->preview ? p->lo_keep : p->now,
+	};
+	r = emit(p, &m, NULL, e);
+	p->st->alerts += r == 0;
+out:
+	free(subject);
+	free(body);
+	tvars_free(v);
+	return r;
+}
+
+int plan_task(struct planner *p, const char *key, const char *rule, long long child_id,
+	      long long assignee_id, long long unit_id, int due_day, int done, struct err *e)
+{
+	sqlite3_stmt *q = p->q_task_upsert;
+	char due[DATE_LEN], now[21];
+	int rc;
+
+	if (p->preview)
+		return 0;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, rule, -1, SQLITE_STATIC);
+	if (child_id)
+		sqlite3_bind_int64(q, 3, child_id);
+	if (assignee_id)
+		sqlite3_bind_int64(q, 4, assignee_id);
+	if (unit_id)
+		sqlite3_bind_int64(q, 5, unit_id);
+	sqlite3_bind_text(q, 6, date_format(due_day, due), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, done ? "done" : "open", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 8, cal_iso_utc(p->now, now), -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_clear_bindings(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return db_fail(p->db, rc, "task", e);
+	if (sqlite3_changes(p->db) > 0) {
+		if (done)
+			p->st->tasks_closed++;
+		else
+			p->st->tasks_open++;
+	}
+	sqlite3_bind_text(p->q_task_seen, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(p->q_task_seen);
+	sqlite3_reset(p->q_task_seen);
+	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "task", e);
+}
+
+/* ---- the pass ---- */
+
+static int prepare_all(struct planner *p, struct err *e)
+{
+	static const struct {
+		size_t off;
+		const char *sql;
+		int write;
+	} qs[] = {
+		{ offsetof(struct planner, q_outbox_get), sql_outbox_get, 0 },
+		{ offsetof(struct planner, q_outbox_ins), sql_outbox_ins, 1 },
+		{ offsetof(struct planner, q_outbox_upd), sql_outbox_upd, 1 },
+		{ offsetof(struct planner, q_seen_ins), sql_seen_ins, 1 },
+		{ offsetof(struct planner, q_task_upsert), sql_task_upsert, 1 },
+		{ offsetof(struct planner, q_task_seen), sql_task_seen, 1 },
+		{ offsetof(struct planner, q_holders), sql_holders, 0 },
+		{ offsetof(struct planner, q_unit_name), sql_unit_name, 0 },
+		{ offsetof(struct planner, q_consent), sql_consent, 0 },
+	};
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < sizeof qs / sizeof qs[0]; i++) {
+		if (qs[i].write && p->preview)
+			continue;
+		r = db_prepare(p->db, qs[i].sql,
+			       (sqlite3_stmt **)(void *)((char *)p + qs[i].off), e);
+	}
+	if (r == 0)
+		r = bk_open(p->db, &p->bk, e);
+	if (r == 0)
+		r = rcpt_open(p->db, &p->rcpt, e);
+	return r;
+}
+
+static void planner_close(struct planner *p)
+{
+	sqlite3_stmt *qs[] = { p->q_outbox_get, p->q_outbox_ins, p->q_outbox_upd,
+			       p->q_seen_ins, p->q_task_upsert, p->q_task_seen,
+			       p->q_holders, p->q_unit_name, p->q_consent };
+
+	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
+		sqlite3_finalize(qs[i]);
+	bk_close(p->bk);
+	rcpt_close(p->rcpt);
+	while (p->alerts) {
+		struct alert *a = p->alerts;
+
+		p->alerts = a->next;
+		free(a);
+	}
+}
+
+static int run_rules(struct planner *p, struct err *e)
+{
+	int r = rule_referral(p, e);
+
+	if (r == 0)
+		r = rule_handover(p, e);
+	if (r == 0)
+		r = rule_discovery(p, e);
+	if (r == 0)
+		r = rule_followup(p, e);
+	if (r == 0 && !p->preview)
+		r = rule_rolechange(p, e);
+	for (struct alert *a = p->alerts; r == 0 && a; a = a->next)
+		r = emit_alert(p, a, e);
+	return r;
+}
+
+/* Cancel what is no longer wanted: pending or failed messages in the window
+ * whose key no rule produced, and open tasks no rule produced. */
+static int cancel_stale(struct planner *p, struct err *e)
+{
+	char lo[21], now[21], sql[512];
+	int r;
+
+	cal_iso_utc(p->lo_keep, lo);
+	cal_iso_utc(p->now, now);
+	snprintf(sql, sizeof sql,
+		 "UPDATE outbox SET state = 'cancelled', last_error = 'skälet gäller inte längre'"
+		 " WHERE state IN ('pending','failed') AND key NOT LIKE 'alert/%%'"
+		 " AND due_at >= '%s' AND key NOT IN (SELECT key FROM temp.plan_seen)", lo);
+	r = db_exec(p->db, sql, e);
+	if (r < 0)
+		return r;
+	p->st->cancelled += sqlite3_changes(p->db);
+	snprintf(sql, sizeof sql,
+		 "UPDATE task SET state = 'cancelled', closed_at = '%s' WHERE state = 'open'"
+		 " AND key NOT IN (SELECT key FROM temp.plan_task_seen)", now);
+	r = db_exec(p->db, sql, e);
+	if (r == 0)
+		p->st->tasks_closed += sqlite3_changes(p->db);
+	return r;
+}
+
+static void set_window(struct planner *p, time_t lo_keep, time_t lo_new, time_t hi)
+{
+	p->lo_keep = lo_keep;
+	p->lo_new = lo_new;
+	p->hi = hi;
+	p->lo_day = cal_today(lo_keep) - 1;
+	p->hi_day = cal_today(hi) + AHEAD_DAYS;
+}
+
+int planner_run(sqlite3 *db, const struct config *cfg, const struct templates *tpl,
+		time_t now, struct plan_stats *st, struct err *e)
+{
+	struct planner p = { .db = db, .cfg = cfg, .tpl = tpl, .now = now, .st = st };
+	time_t lookback = (time_t)cfg->lookback_days * 86400;
+	int r;
+
+	memset(st, 0, sizeof *st);
+	p.today = cal_today(now);
+	set_window(&p, now - lookback - cfg->retry_lifetime, now - lookback, now);
+	r = db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS plan_seen(key TEXT PRIMARY KEY);"
+			"CREATE TEMP TABLE IF NOT EXISTS plan_task_seen(key TEXT PRIMARY KEY);"
+			"DELETE FROM temp.plan_seen; DELETE FROM temp.plan_task_seen;", e);
+	if (r < 0)
+		return r;
+	r = db_begin(db, e);
+	if (r < 0)
+		return r;
+	r = prepare_all(&p, e);
+	if (r == 0)
+		r = run_rules(&p, e);
+	if (r == 0)
+		r = cancel_stale(&p, e);
+	planner_close(&p);
+	if (r == 0)
+		r = db_commit(db, e);
+	if (r < 0)
+		db_rollback(db);
+	return r;
+}
+
+int planner_preview(sqlite3 *db, const struct config *cfg, const struct templates *tpl,
+		    time_t from, time_t to,
+		    void (*cb)(void *ctx, const struct plan_msg *m), void *ctx,
+		    struct err *e)
+{
+	struct plan_stats st;
+	struct planner p = { .db = db, .cfg = cfg, .tpl = tpl, .now = from, .st = &st,
+			     .preview = 1, .cb = cb, .cb_ctx = ctx };
+	int r;
+
+	memset(&st, 0, sizeof st);
+	p.today = cal_today(from);
+	set_window(&p, from, from, to - 1);
+	/* A read transaction: one consistent view of the facts. */
+	r = db_exec(db, "BEGIN", e);
+	if (r < 0)
+		return r;
+	r = prepare_all(&p, e);
+	if (r == 0)
+		r = run_rules(&p, e);
+	planner_close(&p);
+	db_rollback(db);
+	return r;
+}

@@ -1,0 +1,56 @@
+/* planner.h - level-triggered planning: from the facts in the case database
+ * and the clock, derive the tasks and messages that should exist and
+ * reconcile them with what is already planned or sent (docs/rules.md). */
+#ifndef BACKAD_PLANNER_H
+#define BACKAD_PLANNER_H
+
+#include <sqlite3.h>
+#include <time.h>
+
+#include "config.h"
+#include "err.h"
+#include "recipient.h"
+
+struct templates;
+
+struct plan_stats {
+	int planned;    /* new outbox rows */
+	int updated;    /* pending rows whose text, address or time changed */
+	int kept;       /* rows that already matched */
+	int cancelled;  /* pending or failed rows whose reason vanished */
+	int tasks_open; /* tasks opened or changed */
+	int tasks_closed;
+	int alerts;     /* admin alerts planned (no role holder, no address) */
+	time_t next_at; /* the next occurrence after now, or 0 */
+};
+
+/* One message as planned (or previewed). Strings are owned by the planner
+ * and valid only during the callback. */
+struct plan_msg {
+	const char *rule;       /* template kind, e.g. "referral_reminder" */
+	const char *key;        /* rule/subject/occurrence/recipient */
+	long long child_id;
+	const char *child_ref;
+	long long recipient_id; /* 0 for the admin address */
+	const char *recipient_code;
+	enum channel_kind channel;
+	const char *address;
+	const char *subject;    /* NULL for SMS */
+	const char *body;
+	const char *categories;
+	time_t scheduled;       /* when it should go out */
+};
+
+/* One planning pass at now, in one transaction. */
+int planner_run(sqlite3 *db, const struct config *cfg, const struct templates *tpl,
+		time_t now, struct plan_stats *st, struct err *e);
+
+/* What would be sent with scheduled time in [from, to), given the facts as
+ * they are; writes nothing. cb is called in no particular order. Role-change
+ * digests are not previewed (they depend on what was last announced). */
+int planner_preview(sqlite3 *db, const struct config *cfg, const struct templates *tpl,
+		    time_t from, time_t to,
+		    void (*cb)(void *ctx, const struct plan_msg *m), void *ctx,
+		    struct err *e);
+
+#endif

@@ -1,0 +1,205 @@
+/* rule_referral.c - orosanmälan: receipt to the reporter, the 14-day
+ * förhandsbedömning task for the intake unit with reminders, escalation and
+ * overdue messages while undecided, and the outcome (only) to the reporter. */
+#include <stdio.h>
+#include <string.h>
+
+#include "date.h"
+#include "db.h"
+#include "plan_internal.h"
+
+struct referral {
+	long long id, child_id, reporter_id, intake_unit_id;
+	char child_ref[33], ref[48];
+	int received, decided; /* day numbers; decided = 0 while undecided */
+	char outcome[16];
+	char intake_name[160];
+};
+
+static const char sql_referrals[] =
+	"SELECT r.id, r.child_id, c.ref, r.reporter_id, r.intake_unit_id,"
+	" r.received_date, r.decision_date, r.outcome, u.name"
+	" FROM referral r JOIN child c ON c.id = r.child_id"
+	" JOIN unit u ON u.id = r.intake_unit_id"
+	" WHERE r.received_date <= ?2 AND (r.decision_date IS NULL OR r.decision_date >= ?1"
+	"  OR EXISTS (SELECT 1 FROM task t WHERE t.key = 'referral/' || r.id"
+	"   AND t.state = 'open'))"
+	" ORDER BY r.id";
+
+static const char *outcome_sv(const char *o)
+{
+	if (strcmp(o, "opened") == 0)
+		return "en utredning har inletts";
+	if (strcmp(o, "not_opened") == 0)
+		return "ingen utredning inleds";
+	return "barnet har redan en pågående utredning, och anmälan förs in i den";
+}
+
+static struct tvars *vars_for(const struct referral *f, int due)
+{
+	struct tvars *v = plan_vars(f->ref);
+
+	if (!v)
+		return NULL;
+	tvars_set(v, "unit", f->intake_name);
+	plan_set_date(v, "received", f->received);
+	plan_set_date(v, "due", due);
+	return v;
+}
+
+/* One message of kind rule, dated day, to the reporter or a role. */
+static int send(struct planner *p, const struct referral *f, const char *rule,
+		const char *occ, int day, time_t at, struct tvars *v, const char *role,
+		struct err *e)
+{
+	char subject[48], task_key[48];
+	struct plan_req req = {
+		.rule = rule, .subject = subject, .occurrence = occ,
+		.child_id = f->child_id, .child_ref = f->child_ref, .task_key = task_key,
+		.day = day, .scheduled = at, .vars = v,
+	};
+
+	snprintf(subject, sizeof subject, "referral:%lld", f->id);
+	snprintf(task_key, sizeof task_key, "referral/%lld", f->id);
+	if (!role)
+		return plan_to_staff(p, &req, f->reporter_id, e);
+	return plan_to_role(p, &req, f->intake_unit_id, role, e);
+}
+
+static int days_msgs(struct planner *p, const struct referral *f, int due,
+		     const char *rule, const struct config_days *offs, int base, int shift,
+		     const char *role, struct err *e)
+{
+	int r = 0;
+
+	for (int i = 0; r == 0 && i < offs->n; i++) {
+		int day = base + offs->v[i];
+		time_t at;
+		char occ[32], d[DATE_LEN], names[256] = "";
+		struct tvars *v;
+
+		at = plan_at(p, &day, shift);
+		if (day < f->received)
+			continue;
+		if (!plan_in_window(p, at))
+			continue;
+		v = vars_for(f, due);
+		if (!v)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		tvars_set_int(v, "days", due >= day ? due - day : day - due);
+		plan_set_date(v, "date", day);
+		r = plan_role_names(p, f->intake_unit_id, "intake_officer", day, names,
+				    sizeof names, e);
+		tvars_set(v, "officer", names[0] ? names : "(ingen handläggare registrerad)");
+		snprintf(occ, sizeof occ, "%s", date_format(day, d));
+		if (r == 0)
+			r = send(p, f, rule, occ, day, at, v, role, e);
+		tvars_free(v);
+	}
+	return r;
+}
+
+static int immediate(struct planner *p, const struct referral *f, int due,
+		     const char *rule, int day, const char *role, struct err *e)
+{
+	time_t at = plan_immediate(p, day);
+	struct tvars *v;
+	int r;
+
+	if (!plan_in_window(p, at))
+		return 0;
+	v = vars_for(f, due);
+	if (!v)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	plan_set_date(v, "date", day);
+	if (f->decided)
+		tvars_set(v, "outcome", outcome_sv(f->outcome));
+	r = send(p, f, rule, strcmp(rule, "referral_feedback") == 0 ? f->outcome : "received",
+		 day, at, v, role, e);
+	tvars_free(v);
+	return r;
+}
+
+static int plan_one(struct planner *p, const struct referral *f, struct err *e)
+{
+	const struct config *c = p->cfg;
+	int due = f->received + c->referral_deadline; /* a legal deadline: calendar days */
+	char task_key[48];
+	int r;
+
+	snprintf(task_key, sizeof task_key, "referral/%lld", f->id);
+	r = plan_task(p, task_key, "referral", f->child_id, 0, f->intake_unit_id, due,
+		      f->decided != 0, e);
+	if (r == 0)
+		r = immediate(p, f, due, "referral_receipt", f->received, NULL, e);
+	if (r == 0)
+		r = immediate(p, f, due, "referral_task", f->received, "intake_officer", e);
+	if (r < 0 || f->decided)
+		return r ? r : immediate(p, f, due, "referral_feedback", f->decided, NULL, e);
+	r = days_msgs(p, f, due, "referral_reminder", &c->referral_reminders, f->received, -1,
+		      "intake_officer", e);
+	if (r == 0) {
+		struct config_days esc = { 1, { c->referral_escalate } };
+
+		r = days_msgs(p, f, due, "referral_escalation", &esc, f->received, -1,
+			      "manager", e);
+	}
+	if (r == 0)
+		r = days_msgs(p, f, due, "referral_overdue", &c->referral_overdue, due, +1,
+			      "intake_officer", e);
+	if (r == 0)
+		r = days_msgs(p, f, due, "referral_overdue", &c->referral_overdue, due, +1,
+			      "manager", e);
+	return r;
+}
+
+static void col_text(sqlite3_stmt *q, int col, char *buf, size_t n)
+{
+	const unsigned char *s = sqlite3_column_text(q, col);
+
+	snprintf(buf, n, "%s", s ? (const char *)s : "");
+}
+
+int rule_referral(struct planner *p, struct err *e)
+{
+	char lo[DATE_LEN], hi[DATE_LEN], d[DATE_LEN];
+	sqlite3_stmt *q = NULL;
+	int rc, r;
+
+	r = db_prepare(p->db, sql_referrals, &q, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(q, 1, date_format(p->lo_day, lo), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, date_format(p->hi_day, hi), -1, SQLITE_STATIC);
+	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct referral f = { 0 };
+
+		f.id = sqlite3_column_int64(q, 0);
+		f.child_id = sqlite3_column_int64(q, 1);
+		col_text(q, 2, f.child_ref, sizeof f.child_ref);
+		f.reporter_id = sqlite3_column_int64(q, 3);
+		f.intake_unit_id = sqlite3_column_int64(q, 4);
+		col_text(q, 5, d, sizeof d);
+		if (date_parse(d, &f.received) < 0) {
+			r = err_set(e, ERR_INVALID, "referral %lld: received_date '%s' is not a date",
+				    f.id, d);
+			break;
+		}
+		if (sqlite3_column_type(q, 6) != SQLITE_NULL) {
+			col_text(q, 6, d, sizeof d);
+			if (date_parse(d, &f.decided) < 0) {
+				r = err_set(e, ERR_INVALID,
+					    "referral %lld: decision_date '%s' is not a date", f.id, d);
+				break;
+			}
+			col_text(q, 7, f.outcome, sizeof f.outcome);
+		}
+		col_text(q, 8, f.intake_name, sizeof f.intake_name);
+		snprintf(f.ref, sizeof f.ref, "%s/A%lld", f.child_ref, f.id);
+		r = plan_one(p, &f, e);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_fail(p->db, rc, "referral", e);
+	sqlite3_finalize(q);
+	return r;
+}

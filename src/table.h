@@ -1,0 +1,17 @@
+/* table.h - printing rows as aligned columns for people to read. Widths
+ * count UTF-8 characters, so å, ä and ö line up. */
+#ifndef BACKAD_TABLE_H
+#define BACKAD_TABLE_H
+
+#include <stdio.h>
+
+/* Print a header and nrows rows of ncols cells (row-major; NULL cells print
+ * as "-"). right (may be NULL) marks right-aligned columns (numbers). An empty
+ * table prints the header and "(inga rader)". */
+void table_print(FILE *f, int ncols, const char *const *head, const char *const *cells,
+		 int nrows, const int *right);
+
+/* Display width of a UTF-8 string: its number of characters. */
+int table_width(const char *s);
+
+#endif

@@ -1,0 +1,476 @@
+/* test_planner.c - the planner's rules as scenarios on a simulated clock:
+ * referrals, handovers with and without consent, discovery cards, follow-ups,
+ * role-change digests, deputies, vacancies, holidays, and idempotence. */
+#include "testutil.h"
+
+#include "calendar.h"
+#include "config.h"
+#include "planner.h"
+#include "templates.h"
+
+struct fx {
+	char *dir;
+	sqlite3 *db;
+	struct config cfg;
+	struct templates *tpl;
+};
+
+/* Units 1-5, staff 1-9; see the SQL. */
+static const char fixture_sql[] =
+	"INSERT INTO unit(id,code,kind,name,municipality) VALUES"
+	" (1,'BVC1','bvc','BVC Centrum','Ystad'),"
+	" (2,'FSK1','preschool','Förskolan Solrosen','Ystad'),"
+	" (3,'SK1','school','Västervångskolan','Ystad'),"
+	" (4,'MOT','intake','Socialtjänstens mottagningsenhet','Ystad'),"
+	" (5,'FSK2','preschool','Förskolan Ängen','Ystad');"
+	"INSERT INTO staff(id,code,name,email,mobile,unit_id) VALUES"
+	" (1,'nurse','Åsa Sjöberg','asa@ystad.example.se','+46701000001',1),"
+	" (2,'rektor.fsk','Örjan Lindqvist','orjan@ystad.example.se','+46701000002',2),"
+	" (3,'rektor.sk','Märta Öberg','marta@ystad.example.se',NULL,3),"
+	" (4,'handl1','Karin Ek','karin@ystad.example.se','+46701000004',4),"
+	" (5,'chef','Lars Ström','lars@ystad.example.se','+46701000005',4),"
+	" (6,'larare','Eva Berg','eva@ystad.example.se','+46701000006',3),"
+	" (7,'ny.rektor','Pia Holm','pia@ystad.example.se','+46701000007',2),"
+	" (8,'stf','Sven Dahl','sven@ystad.example.se','+46701000008',3),"
+	" (9,'sms.only','Nils Åkesson',NULL,'+46701000009',3);"
+	"INSERT INTO unit_role(unit_id,role,staff_id,start_date) VALUES"
+	" (2,'principal',2,'2020-01-01'), (3,'principal',3,'2020-01-01'),"
+	" (4,'intake_officer',4,'2020-01-01'), (4,'manager',5,'2020-01-01');"
+	"INSERT INTO child(id,ref,name,birth_date) VALUES"
+	" (1,'B-0001','Alva Nilsson','2020-03-04'), (2,'B-0002','Ture Ek','2024-05-06'),"
+	" (3,'B-0003',NULL,'2019-01-01');"
+	"INSERT INTO placement(child_id,unit_id,kind,start_date,end_date,staff_id) VALUES"
+	" (1,2,'preschool','2021-08-16','2026-08-17',NULL),"
+	" (1,3,'school','2026-08-18',NULL,NULL),"
+	" (2,1,'bvc','2024-05-20','2026-09-13',1),"
+	" (2,2,'preschool','2026-09-14',NULL,NULL),"
+	" (3,3,'school','2025-08-18',NULL,NULL);";
+
+static struct fx *fx_new(void)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	struct err e = { 0 };
+
+	assert_non_null(f);
+	f->dir = tu_mkdtemp();
+	f->db = tu_db(f->dir);
+	assert_int_equal(db_exec(f->db, fixture_sql, &e), 0);
+	assert_int_equal(config_defaults(&f->cfg, &e), 0);
+	free(f->cfg.admin_email);
+	f->cfg.admin_email = strdup("admin@ystad.example.se");
+	if (templates_load("templates/sv", &f->tpl, NULL, NULL, &e) < 0)
+		fail_msg("templates: %s", e.msg);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	templates_free(f->tpl);
+	sqlite3_close(f->db);
+	free(f->cfg.database);
+	free(f->cfg.templates);
+	free(f->cfg.admin_email);
+	free(f->cfg.delivery);
+	free(f->cfg.spool_dir);
+	free(f->cfg.mail_from);
+	free(f->cfg.sms_sender);
+	tu_rmdir(f->dir);
+	free(f);
+}
+
+static time_t at(const char *s)
+{
+	time_t t;
+
+	if (cal_parse_instant(s, &t) < 0)
+		fail_msg("bad instant %s", s);
+	return t;
+}
+
+static struct plan_stats run(struct fx *f, const char *when)
+{
+	struct plan_stats st;
+	struct err e = { 0 };
+
+	if (planner_run(f->db, &f->cfg, f->tpl, at(when), &st, &e) < 0)
+		fail_msg("planner_run at %s: %s", when, e.msg);
+	return st;
+}
+
+static void sql(struct fx *f, const char *s)
+{
+	struct err e = { 0 };
+
+	if (db_exec(f->db, s, &e) < 0)
+		fail_msg("%s: %s", s, e.msg);
+}
+
+static long long count(struct fx *f, const char *where)
+{
+	char q[1024];
+
+	snprintf(q, sizeof q, "SELECT count(*) FROM outbox WHERE %s", where);
+	return tu_int(f->db, q);
+}
+
+/* The text of one column of the single outbox row matching where. */
+static char *one(struct fx *f, const char *col, const char *where)
+{
+	char q[1024];
+	sqlite3_stmt *st = NULL;
+	char *v;
+
+	snprintf(q, sizeof q, "SELECT %s FROM outbox WHERE %s", col, where);
+	assert_int_equal(sqlite3_prepare_v2(f->db, q, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		fail_msg("no outbox row where %s", where);
+	v = strdup((const char *)sqlite3_column_text(st, 0));
+	assert_int_not_equal(sqlite3_step(st), SQLITE_ROW);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Referral received Wed 2026-03-18: receipt and task at once; day 10 is
+ * Sat 03-28 -> Fri 03-27; day 13 is Tue 03-31; deadline 04-01. */
+static void referral_lifecycle(void **state)
+{
+	struct fx *f = fx_new();
+	struct plan_stats st;
+	char *body, *due;
+
+	(void)state;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,reporting_unit_id,intake_unit_id,"
+	       "received_date) VALUES (7,1,6,3,4,'2026-03-18')");
+	st = run(f, "2026-03-18T10:15:00");
+	assert_int_equal(st.planned, 2);
+	assert_int_equal(count(f, "rule='referral_receipt' AND recipient_id=6"), 1);
+	assert_int_equal(count(f, "rule='referral_task' AND recipient_id=4"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM task WHERE key='referral/7'"
+				       " AND state='open' AND due_date='2026-04-01'"), 1);
+	body = one(f, "body", "rule='referral_receipt'");
+	assert_non_null(strstr(body, "B-0001/A7"));
+	assert_null(strstr(body, "Alva")); /* never the child's name */
+	free(body);
+
+	/* Day 10 falls on a Saturday: the reminder goes out Friday 08:00. */
+	st = run(f, "2026-03-27T08:00:00");
+	assert_int_equal(st.planned, 1);
+	due = one(f, "due_at", "rule='referral_reminder'");
+	assert_string_equal(due, "2026-03-27T07:00:00Z"); /* 08:00 CET */
+	free(due);
+	/* Day 13 (Tue 03-31, summer time): reminder to the officer and
+	 * escalation to the manager. */
+	st = run(f, "2026-03-31T08:00:00");
+	assert_int_equal(st.planned, 2);
+	assert_int_equal(count(f, "rule='referral_escalation' AND recipient_id=5"), 1);
+	due = one(f, "due_at", "rule='referral_escalation'");
+	assert_string_equal(due, "2026-03-31T06:00:00Z"); /* 08:00 CEST */
+	free(due);
+	body = one(f, "body", "rule='referral_escalation'");
+	assert_non_null(strstr(body, "Karin Ek"));
+	free(body);
+	/* Overdue on day 15 to officer and manager. */
+	st = run(f, "2026-04-02T09:00:00");
+	assert_int_equal(count(f, "rule='referral_overdue'"), 2);
+
+	/* The decision: feedback with the outcome only, task done. */
+	sql(f, "UPDATE referral SET decision_date='2026-04-02', outcome='not_opened' WHERE id=7");
+	st = run(f, "2026-04-02T09:30:00");
+	assert_int_equal(count(f, "rule='referral_feedback' AND recipient_id=6"), 1);
+	body = one(f, "body", "rule='referral_feedback'");
+	assert_non_null(strstr(body, "ingen utredning inleds"));
+	assert_null(strstr(body, "Alva"));
+	free(body);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM task WHERE key='referral/7'"
+				       " AND state='done'"), 1);
+	fx_free(f);
+}
+
+static void decision_cancels_pending_reminder(void **state)
+{
+	struct fx *f = fx_new();
+	struct plan_stats st;
+
+	(void)state;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (8,3,6,4,'2026-09-01')");
+	run(f, "2026-09-01T09:00:00");
+	st = run(f, "2026-09-11T08:00:00"); /* day 10 reminder planned, not sent */
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='pending'"), 1);
+	sql(f, "UPDATE referral SET decision_date='2026-09-11', outcome='opened' WHERE id=8");
+	st = run(f, "2026-09-11T08:05:00");
+	assert_int_equal(st.cancelled, 1);
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='cancelled'"), 1);
+	/* ...and no later reminder, escalation or overdue appears. */
+	run(f, "2026-09-14T08:00:00");
+	run(f, "2026-09-16T08:00:00");
+	assert_int_equal(count(f, "rule IN ('referral_reminder','referral_escalation',"
+				  "'referral_overdue') AND state<>'cancelled'"), 0);
+	fx_free(f);
+}
+
+static void three_runs_no_duplicate(void **state)
+{
+	struct fx *f = fx_new();
+	struct plan_stats st;
+	long long n;
+
+	(void)state;
+	sql(f, "INSERT INTO referral(child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (1,6,4,'2026-09-01')");
+	sql(f, "INSERT INTO followup(child_id,responsible_id,due_date) VALUES (3,3,'2026-09-08')");
+	run(f, "2026-09-01T08:00:00");
+	n = tu_int(f->db, "SELECT count(*) FROM outbox");
+	assert_true(n >= 3);
+	st = run(f, "2026-09-01T08:00:01");
+	assert_int_equal(st.planned, 0);
+	assert_int_equal(st.cancelled, 0);
+	st = run(f, "2026-09-01T08:00:02");
+	assert_int_equal(st.planned, 0);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox"), n);
+	/* A sent message is never planned again. */
+	sql(f, "UPDATE outbox SET state='sent'");
+	st = run(f, "2026-09-01T08:00:03");
+	assert_int_equal(st.planned, 0);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox"), n);
+	fx_free(f);
+}
+
+/* Easter 2026: Good Friday 04-03, Easter Monday 04-06. A follow-up due
+ * Tue 04-07: the 1-day reminder (Mon 04-06) moves to Thu 04-02. */
+static void reminder_before_easter(void **state)
+{
+	struct fx *f = fx_new();
+	char *due;
+
+	(void)state;
+	sql(f, "INSERT INTO followup(id,child_id,responsible_id,due_date)"
+	       " VALUES (3,3,3,'2026-04-07')");
+	run(f, "2026-04-02T08:00:00");
+	due = one(f, "due_at", "rule='followup_reminder' AND key LIKE '%b1/%'");
+	assert_string_equal(due, "2026-04-02T06:00:00Z");
+	free(due);
+	fx_free(f);
+}
+
+/* Midsummer eve Fri 2026-06-19: a 7-day reminder for a follow-up due Fri
+ * 06-26 would be 06-19 and moves to Thu 06-18. */
+static void reminder_before_midsummer(void **state)
+{
+	struct fx *f = fx_new();
+	struct plan_stats st;
+
+	(void)state;
+	sql(f, "INSERT INTO followup(child_id,responsible_id,due_date) VALUES (3,3,'2026-06-26')");
+	st = run(f, "2026-06-17T12:00:00");
+	assert_int_equal(count(f, "rule='followup_reminder'"), 0);
+	st = run(f, "2026-06-18T08:00:00");
+	assert_int_equal(st.planned, 1);
+	assert_int_equal(count(f, "rule='followup_reminder' AND due_at='2026-06-18T06:00:00Z'"), 1);
+	fx_free(f);
+}
+
+static void followup_moved_replans(void **state)
+{
+	struct fx *f = fx_new();
+	struct plan_stats st;
+
+	(void)state;
+	sql(f, "INSERT INTO followup(id,child_id,responsible_id,due_date)"
+	       " VALUES (4,3,3,'2026-10-16')");
+	run(f, "2026-10-09T08:00:00"); /* the 7-day reminder */
+	assert_int_equal(count(f, "rule='followup_reminder' AND state='pending'"), 1);
+	sql(f, "UPDATE followup SET due_date='2026-10-23' WHERE id=4");
+	st = run(f, "2026-10-09T08:10:00");
+	assert_int_equal(st.cancelled, 1);
+	assert_int_equal(count(f, "rule='followup_reminder' AND state='cancelled'"
+				  " AND key LIKE '%2026-10-16b7%'"), 1);
+	run(f, "2026-10-16T08:00:00");
+	assert_int_equal(count(f, "rule='followup_reminder' AND state='pending'"
+				  " AND key LIKE '%2026-10-23b7%'"), 1);
+	/* Done: the task closes, nothing more comes. */
+	sql(f, "UPDATE followup SET done_date='2026-10-20' WHERE id=4");
+	run(f, "2026-10-22T08:00:00");
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM task WHERE key='followup/4'"
+				       " AND state='done'"), 1);
+	assert_int_equal(count(f, "rule='followup_overdue'"), 0);
+	fx_free(f);
+}
+
+/* Child 2 moves from BVC (nurse 1) to Förskolan Solrosen (principal 2) on
+ * Mon 2026-09-14: the nurse hears 30 days before, the principal 14 days
+ * before and on the day; with consent the principal learns name and birth
+ * date, without it only role and date. */
+static void handover_with_and_without_consent(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	run(f, "2026-08-14T08:00:00"); /* Fri: 30 days before */
+	assert_int_equal(count(f, "rule='handover_outgoing' AND recipient_id=1"), 1);
+	body = one(f, "body", "rule='handover_outgoing'");
+	assert_non_null(strstr(body, "Förskolan Solrosen"));
+	free(body);
+
+	run(f, "2026-08-31T08:00:00"); /* Mon: 14 days before, no consent */
+	body = one(f, "body", "rule='handover_incoming' AND recipient_id=2");
+	assert_null(strstr(body, "Ture"));
+	assert_null(strstr(body, "2024-05-06"));
+	free(body);
+	body = one(f, "categories", "rule='handover_incoming'");
+	assert_null(strstr(body, "namn"));
+	free(body);
+
+	/* Consent recorded: the on-the-day message names the child. */
+	sql(f, "INSERT INTO consent(child_id,scope,given_by,given_date)"
+	       " VALUES (2,'handover','guardian','2026-09-01')");
+	run(f, "2026-09-14T08:00:00");
+	body = one(f, "body", "rule='handover_incoming' AND key LIKE '%-0/%'");
+	assert_non_null(strstr(body, "Ture Ek"));
+	free(body);
+	body = one(f, "categories", "rule='handover_incoming' AND key LIKE '%-0/%'");
+	assert_non_null(strstr(body, "namn"));
+	free(body);
+	fx_free(f);
+}
+
+static void absent_principal_goes_to_deputy(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	/* The school principal is away; Sven stands in. */
+	sql(f, "INSERT INTO absence(staff_id,start_date,end_date,deputy_id)"
+	       " VALUES (3,'2026-08-01','2026-08-10',8)");
+	run(f, "2026-08-04T08:00:00"); /* 14 days before school start 08-18 */
+	assert_int_equal(count(f, "rule='handover_incoming' AND recipient_id=8"), 1);
+	assert_int_equal(count(f, "rule='handover_incoming' AND recipient_id=3"), 0);
+	fx_free(f);
+}
+
+static void vacant_role_alerts_admin(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	sql(f, "DELETE FROM unit_role WHERE role='intake_officer'");
+	sql(f, "INSERT INTO referral(child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (3,6,4,'2026-09-01')");
+	run(f, "2026-09-01T09:00:00");
+	assert_int_equal(count(f, "rule='admin_alert' AND address='admin@ystad.example.se'"), 1);
+	body = one(f, "body", "rule='admin_alert'");
+	assert_non_null(strstr(body, "Socialtjänstens mottagningsenhet"));
+	assert_non_null(strstr(body, "mottagningshandläggare"));
+	free(body);
+	/* The reporter still gets the receipt. */
+	assert_int_equal(count(f, "rule='referral_receipt'"), 1);
+	fx_free(f);
+}
+
+static void sms_only_person_gets_sms(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	sql(f, "INSERT INTO followup(child_id,responsible_id,due_date) VALUES (3,9,'2026-09-08')");
+	run(f, "2026-09-01T08:00:00");
+	assert_int_equal(count(f, "rule='followup_reminder' AND channel='sms'"
+				  " AND address='+46701000009' AND subject IS NULL"), 1);
+	body = one(f, "body", "rule='followup_reminder'");
+	assert_null(strstr(body, "Nils")); /* no names in SMS */
+	free(body);
+	fx_free(f);
+}
+
+/* A principal change at the school: the new principal gets one digest for
+ * all children whose Barnkontakt changed, not one message per child. */
+static void principal_change_one_digest(void **state)
+{
+	struct fx *f = fx_new();
+	struct plan_stats st;
+	char *body;
+
+	(void)state;
+	sql(f, "INSERT INTO child(id,ref,birth_date) VALUES (4,'B-0004','2017-02-02'),"
+	       " (5,'B-0005','2016-03-03')");
+	sql(f, "INSERT INTO placement(child_id,unit_id,kind,start_date) VALUES"
+	       " (4,3,'school','2023-08-18'), (5,3,'school','2022-08-18')");
+	run(f, "2026-10-01T08:00:00"); /* learns the current holders silently */
+	assert_int_equal(count(f, "rule='rolechange_digest'"), 0);
+	sql(f, "UPDATE unit_role SET end_date='2026-10-04' WHERE staff_id=3;"
+	       "INSERT INTO unit_role(unit_id,role,staff_id,start_date)"
+	       " VALUES (3,'principal',8,'2026-10-05')");
+	run(f, "2026-10-04T08:00:00");
+	assert_int_equal(count(f, "rule='rolechange_digest'"), 0);
+	st = run(f, "2026-10-05T08:00:00");
+	assert_int_equal(count(f, "rule='rolechange_digest'"), 1);
+	assert_int_equal(count(f, "rule='rolechange_digest' AND recipient_id=8"), 1);
+	body = one(f, "body", "rule='rolechange_digest'");
+	/* Children 1 (school since 08-18), 3, 4 and 5 are at the school. */
+	assert_non_null(strstr(body, "4 barn"));
+	assert_non_null(strstr(body, "B-0004"));
+	assert_non_null(strstr(body, "B-0005"));
+	free(body);
+	st = run(f, "2026-10-05T09:00:00");
+	assert_int_equal(st.planned, 0);
+	assert_int_equal(count(f, "rule='rolechange_digest'"), 1);
+	fx_free(f);
+}
+
+struct seen {
+	int n, reminders;
+};
+
+static void on_msg(void *ctx, const struct plan_msg *m)
+{
+	struct seen *s = ctx;
+
+	s->n++;
+	if (strcmp(m->rule, "followup_reminder") == 0 && m->channel == CHAN_EMAIL &&
+	    strcmp(m->address, "marta@ystad.example.se") == 0)
+		s->reminders++;
+}
+
+static void preview_writes_nothing(void **state)
+{
+	struct fx *f = fx_new();
+	struct err e = { 0 };
+	struct seen s = { 0 };
+
+	(void)state;
+	sql(f, "INSERT INTO followup(child_id,responsible_id,due_date) VALUES (3,3,'2026-09-08')");
+	if (planner_preview(f->db, &f->cfg, f->tpl, at("2026-08-01"), at("2026-10-01"),
+			    on_msg, &s, &e) < 0)
+		fail_msg("%s", e.msg);
+	/* Two reminders (7 and 1 day before) to the school principal, plus the
+	 * handovers of children 1 and 2 and the overdue messages. */
+	assert_int_equal(s.reminders, 2);
+	assert_true(s.n > s.reminders);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM task"), 0);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(referral_lifecycle),
+		cmocka_unit_test(decision_cancels_pending_reminder),
+		cmocka_unit_test(three_runs_no_duplicate),
+		cmocka_unit_test(reminder_before_easter),
+		cmocka_unit_test(reminder_before_midsummer),
+		cmocka_unit_test(followup_moved_replans),
+		cmocka_unit_test(handover_with_and_without_consent),
+		cmocka_unit_test(absent_principal_goes_to_deputy),
+		cmocka_unit_test(vacant_role_alerts_admin),
+		cmocka_unit_test(sms_only_person_gets_sms),
+		cmocka_unit_test(principal_change_one_digest),
+		cmocka_unit_test(preview_writes_nothing),
+	};
+
+	cal_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
