@@ -1,7 +1,112 @@
-/* ctl_calendar.c - placeholder until implemented. */
+/* ctl_calendar.c - 'backactl calendar': Swedish holidays, working days and
+ * school starts, as backad computes them. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
 #include "ctl.h"
+#include "date.h"
+
+static void help(void)
+{
+	printf("usage: backactl calendar holidays YEAR [LAST-YEAR]\n"
+	       "       backactl calendar workday DATE\n"
+	       "       backactl calendar school-start YEAR\n\n"
+	       "holidays      the Swedish public holidays and midsommarafton, julafton and\n"
+	       "              nyårsafton of YEAR (or each year up to LAST-YEAR)\n"
+	       "workday       whether DATE is a working day, and the nearest ones\n"
+	       "school-start  the first school day backad uses for YEAR (needs -c)\n");
+}
+
+static int parse_year(const char *s, int *y)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*end || v < 1900 || v > 2199)
+		return -1;
+	*y = (int)v;
+	return 0;
+}
+
+static int holidays(int argc, char **argv)
+{
+	int y0, y1;
+
+	if (argc < 1 || argc > 2 || parse_year(argv[0], &y0) < 0 ||
+	    (argc == 2 && parse_year(argv[1], &y1) < 0))
+		return ctl_usage("calendar", "holidays needs a year 1900-2199");
+	if (argc == 1)
+		y1 = y0;
+	for (int d = date_from_ymd(y0, 1, 1); d <= date_from_ymd(y1, 12, 31); d++) {
+		const char *name;
+		char buf[DATE_LEN];
+
+		if (cal_holiday(d, &name))
+			printf("%s  %s\n", date_format(d, buf), name);
+	}
+	return CTL_OK;
+}
+
+static int workday(int argc, char **argv)
+{
+	char a[DATE_LEN], b[DATE_LEN];
+	const char *name = NULL;
+	int d;
+
+	if (argc != 1 || date_parse(argv[0], &d) < 0)
+		return ctl_usage("calendar", "workday needs a date (YYYY-MM-DD)");
+	if (cal_is_workday(d)) {
+		printf("%s är en arbetsdag\n", argv[0]);
+		return CTL_OK;
+	}
+	cal_holiday(d, &name);
+	printf("%s är inte en arbetsdag (%s); föregående arbetsdag %s, nästa %s\n", argv[0],
+	       name ? name : (date_weekday(d) == 6 ? "lördag" : "söndag"),
+	       date_format(cal_prev_workday(d), a), date_format(cal_next_workday(d), b));
+	return CTL_OK;
+}
+
+static int school_start(struct ctl *c, int argc, char **argv)
+{
+	char buf[DATE_LEN];
+	int y;
+
+	if (argc != 1 || parse_year(argv[0], &y) < 0)
+		return ctl_usage("calendar", "school-start needs a year 1900-2199");
+	if (ctl_config(c) < 0)
+		return CTL_FAIL;
+	printf("%s\n", date_format(cal_school_start(c->cfg, y), buf));
+	return CTL_OK;
+}
+
 int cmd_calendar(struct ctl *c, int argc, char **argv)
 {
-	(void)c; (void)argc;
-	return ctl_fail(argv[0], "not implemented yet");
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	cal_init();
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (ch == 'h') {
+			help();
+			return CTL_OK;
+		}
+		return ctl_usage("calendar", "unknown option");
+	}
+	if (optind >= argc)
+		return ctl_usage("calendar", "expected holidays, workday or school-start");
+	argv += optind;
+	argc -= optind;
+	if (strcmp(argv[0], "holidays") == 0)
+		return holidays(argc - 1, argv + 1);
+	if (strcmp(argv[0], "workday") == 0)
+		return workday(argc - 1, argv + 1);
+	if (strcmp(argv[0], "school-start") == 0)
+		return school_start(c, argc - 1, argv + 1);
+	return ctl_usage("calendar", "unknown subcommand '%s'", argv[0]);
 }
