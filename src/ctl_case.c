@@ -1,27 +1,580 @@
-/* ctl_case.c - placeholder until implemented. */
+/* ctl_case.c - backactl commands that record case facts: referrals and their
+ * decisions, discovery cards, follow-up conversations, consents and explicit
+ * Barnkontakt assignments. Each validates every value and writes in one
+ * transaction. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "ctl.h"
+#include "date.h"
+#include "db.h"
+#include "validate.h"
+
+enum arg_type { A_DATE, A_CHILD, A_STAFF, A_UNIT, A_ID, A_CHOICE };
+
+struct arg {
+	const char *name;    /* long option without "--" */
+	enum arg_type type;
+	int required;
+	const char *choices; /* A_CHOICE: space-separated */
+	const char *value;   /* filled in */
+	long long id;        /* A_CHILD/A_STAFF/A_UNIT/A_ID */
+};
+
+struct sub {
+	const char *cmd, *name, *usage, *help;
+	struct arg *args;
+	int nargs;
+	int positional_id;   /* takes an ID argument */
+	long long id;
+};
+
+static int in_choices(const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+
+	for (const char *p = choices; *p;) {
+		size_t w = strcspn(p, " ");
+
+		if (w == n && strncmp(p, v, n) == 0)
+			return 1;
+		p += w + (p[w] == ' ');
+	}
+	return 0;
+}
+
+static int check_arg(struct ctl *c, const struct sub *s, struct arg *a)
+{
+	static const char *const tables[][2] = {
+		[A_CHILD] = { "child", "ref" }, [A_STAFF] = { "staff", "code" },
+		[A_UNIT] = { "unit", "code" },
+	};
+	struct err e = { 0 };
+	char *end;
+
+	switch (a->type) {
+	case A_DATE:
+		if (valid_date(a->value, &e) < 0)
+			return ctl_usage(s->cmd, "--%s: %s", a->name, e.msg);
+		return 0;
+	case A_CHOICE:
+		if (!in_choices(a->choices, a->value))
+			return ctl_usage(s->cmd, "--%s: '%s' is not one of %s", a->name, a->value,
+					 a->choices);
+		return 0;
+	case A_ID:
+		a->id = strtoll(a->value, &end, 10);
+		if (*end || a->id <= 0)
+			return ctl_usage(s->cmd, "--%s: '%s' is not an id", a->name, a->value);
+		return 0;
+	default:
+		if (db_lookup_id(c->db, tables[a->type][0], tables[a->type][1], a->value, &a->id,
+				 &e) < 0)
+			return ctl_fail(s->cmd, "--%s: %s", a->name, e.msg);
+		return 0;
+	}
+}
+
+static void sub_help(const struct sub *s)
+{
+	printf("usage: backactl %s %s %s\n\n%s\n", s->cmd, s->name, s->usage, s->help);
+}
+
+/* Parse argv into s->args; returns -1 when done (help printed), or an exit code
+ * other than CTL_OK on error, or CTL_OK. The database is opened for lookups. */
+static int parse(struct ctl *c, struct sub *s, int argc, char **argv)
+{
+	struct option opts[12];
+	int ch, n = 0, r;
+	char *end;
+
+	for (int i = 0; i < s->nargs; i++)
+		opts[n++] = (struct option){ s->args[i].name, required_argument, NULL, 'a' + i };
+	opts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+	optind = 0; /* a new argument vector: reinitialise getopt */
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'h') {
+			sub_help(s);
+			return -1;
+		}
+		if (ch < 'a' || ch >= 'a' + s->nargs)
+			return ctl_usage(s->cmd, "unknown option");
+		s->args[ch - 'a'].value = optarg;
+	}
+	if (s->positional_id) {
+		if (optind >= argc)
+			return ctl_usage(s->cmd, "%s %s needs an ID", s->cmd, s->name);
+		s->id = strtoll(argv[optind], &end, 10);
+		if (*end || s->id <= 0)
+			return ctl_usage(s->cmd, "'%s' is not an id", argv[optind]);
+		optind++;
+	}
+	if (optind < argc)
+		return ctl_usage(s->cmd, "unexpected argument '%s'", argv[optind]);
+	for (int i = 0; i < s->nargs; i++)
+		if (s->args[i].required && !s->args[i].value)
+			return ctl_usage(s->cmd, "--%s is required", s->args[i].name);
+	if (ctl_db(c) < 0)
+		return CTL_FAIL;
+	for (int i = 0; i < s->nargs; i++)
+		if (s->args[i].value && (r = check_arg(c, s, &s->args[i])) != CTL_OK)
+			return r;
+	return CTL_OK;
+}
+
+/* Run one statement in its own transaction; binds are set by the caller. */
+static int exec_one(struct ctl *c, const char *cmd, sqlite3_stmt *st, long long *rowid)
+{
+	struct err e = { 0 };
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_fail(c->db, rc, "database", &e);
+		return ctl_fail(cmd, "%s", e.msg);
+	}
+	if (rowid)
+		*rowid = sqlite3_last_insert_rowid(c->db);
+	return CTL_OK;
+}
+
+static sqlite3_stmt *prep(struct ctl *c, const char *cmd, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	struct err e = { 0 };
+
+	if (db_prepare(c->db, sql, &st, &e) < 0) {
+		ctl_fail(cmd, "%s", e.msg);
+		return NULL;
+	}
+	return st;
+}
+
+/* One text column of a row by id, or NULL (and a message) when there is none. */
+static char *row_text(struct ctl *c, const char *cmd, const char *what, const char *sql,
+		      long long id, int *missing)
+{
+	sqlite3_stmt *st = prep(c, cmd, sql);
+	char *v = NULL;
+
+	*missing = 1;
+	if (!st)
+		return NULL;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+
+		*missing = 0;
+		v = strdup(t ? (const char *)t : "");
+	} else {
+		ctl_fail(cmd, "no %s with id %lld", what, id);
+	}
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void bind_opt(sqlite3_stmt *st, int idx, const struct arg *a)
+{
+	if (!a->value)
+		sqlite3_bind_null(st, idx);
+	else if (a->type == A_DATE || a->type == A_CHOICE)
+		sqlite3_bind_text(st, idx, a->value, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, idx, a->id);
+}
+
+/* ---- referral ---- */
+
+static int intake_unit(struct ctl *c, struct arg *intake)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if (intake->value)
+		return CTL_OK;
+	st = prep(c, "referral", "SELECT id FROM unit WHERE kind = 'intake'");
+	if (!st)
+		return CTL_FAIL;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		intake->id = sqlite3_column_int64(st, 0);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (n == 1)
+		return CTL_OK;
+	return ctl_fail("referral", n ? "several intake units: choose one with --intake UNIT"
+				      : "no unit of kind 'intake' is registered");
+}
+
+static int referral_add(struct ctl *c, int argc, char **argv)
+{
+	struct arg a[] = {
+		{ "child", A_CHILD, 1, NULL, NULL, 0 },
+		{ "reporter", A_STAFF, 1, NULL, NULL, 0 },
+		{ "unit", A_UNIT, 0, NULL, NULL, 0 },
+		{ "intake", A_UNIT, 0, NULL, NULL, 0 },
+		{ "received", A_DATE, 1, NULL, NULL, 0 },
+	};
+	struct sub s = { "referral", "add",
+			 "--child REF --reporter STAFF [--unit UNIT] [--intake UNIT] --received DATE",
+			 "Record an orosanmälan received on DATE about child REF, reported by the\n"
+			 "staff member STAFF (who gets the receipt and, later, the outcome). The\n"
+			 "reporting unit defaults to the reporter's unit; the intake unit to the\n"
+			 "only unit of kind 'intake'.", a, 5, 0, 0 };
+	sqlite3_stmt *st;
+	long long id;
+	int r = parse(c, &s, argc, argv), missing;
+	char *active;
+
+	if (r)
+		return r < 0 ? CTL_OK : r;
+	active = row_text(c, "referral", "staff", "SELECT active FROM staff WHERE id = ?1", a[1].id,
+			  &missing);
+	if (!active)
+		return CTL_FAIL;
+	r = strcmp(active, "1") == 0 ? CTL_OK
+				     : ctl_fail("referral", "--reporter: '%s' is not active", a[1].value);
+	free(active);
+	if (r == CTL_OK)
+		r = intake_unit(c, &a[3]);
+	if (r != CTL_OK)
+		return r;
+	st = prep(c, "referral",
+		  "INSERT INTO referral(child_id, reporter_id, reporting_unit_id, intake_unit_id,"
+		  " received_date) VALUES (?1, ?2, coalesce(?3, (SELECT unit_id FROM staff"
+		  " WHERE id = ?2)), ?4, ?5)");
+	if (!st)
+		return CTL_FAIL;
+	bind_opt(st, 1, &a[0]);
+	bind_opt(st, 2, &a[1]);
+	bind_opt(st, 3, &a[2]);
+	sqlite3_bind_int64(st, 4, a[3].id);
+	bind_opt(st, 5, &a[4]);
+	r = exec_one(c, "referral", st, &id);
+	if (r == CTL_OK)
+		printf("referral %lld recorded\n", id);
+	return r;
+}
+
+static int referral_decide(struct ctl *c, int argc, char **argv)
+{
+	struct arg a[] = {
+		{ "outcome", A_CHOICE, 1, "opened not-opened already-open", NULL, 0 },
+		{ "date", A_DATE, 1, NULL, NULL, 0 },
+	};
+	struct sub s = { "referral", "decide", "ID --outcome opened|not-opened|already-open --date DATE",
+			 "Record the decision of the förhandsbedömning for referral ID: an\n"
+			 "investigation opened, not opened, or already open. The reporter is told\n"
+			 "the outcome only; reminders not yet sent are cancelled.", a, 2, 1, 0 };
+	char outcome[16], *received, *decided;
+	sqlite3_stmt *st;
+	int r = parse(c, &s, argc, argv), missing;
+
+	if (r)
+		return r < 0 ? CTL_OK : r;
+	received = row_text(c, "referral", "referral",
+			    "SELECT received_date FROM referral WHERE id = ?1", s.id, &missing);
+	if (!received)
+		return CTL_FAIL;
+	decided = row_text(c, "referral", "referral",
+			   "SELECT coalesce(decision_date, '') FROM referral WHERE id = ?1", s.id,
+			   &missing);
+	if (decided && decided[0])
+		r = ctl_fail("referral", "referral %lld was already decided on %s", s.id, decided);
+	else if (strcmp(a[1].value, received) < 0)
+		r = ctl_fail("referral", "--date %s is before the referral was received (%s)",
+			     a[1].value, received);
+	free(received);
+	free(decided);
+	if (r != CTL_OK)
+		return r;
+	snprintf(outcome, sizeof outcome, "%s", a[0].value);
+	for (char *p = outcome; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	st = prep(c, "referral",
+		  "UPDATE referral SET outcome = ?2, decision_date = ?3 WHERE id = ?1");
+	if (!st)
+		return CTL_FAIL;
+	sqlite3_bind_int64(st, 1, s.id);
+	sqlite3_bind_text(st, 2, outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a[1].value, -1, SQLITE_STATIC);
+	r = exec_one(c, "referral", st, NULL);
+	if (r == CTL_OK)
+		printf("referral %lld decided: %s\n", s.id, a[0].value);
+	return r;
+}
+
+static int dispatch(struct ctl *c, const char *cmd, int argc, char **argv,
+		    const char *const *names, int (*const *fns)(struct ctl *, int, char **),
+		    const char *usage)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		printf("usage: %s\n'backactl %s SUBCOMMAND --help' describes each.\n", usage, cmd);
+		return argc < 2 ? CTL_USAGE : CTL_OK;
+	}
+	for (int i = 0; names[i]; i++)
+		if (strcmp(names[i], argv[1]) == 0)
+			return fns[i](c, argc - 1, argv + 1);
+	return ctl_usage(cmd, "unknown subcommand '%s'", argv[1]);
+}
+
 int cmd_referral(struct ctl *c, int argc, char **argv)
 {
-	(void)c; (void)argc;
-	return ctl_fail(argv[0], "not implemented yet");
+	static const char *const names[] = { "add", "decide", NULL };
+	static int (*const fns[])(struct ctl *, int, char **) = { referral_add, referral_decide };
+
+	return dispatch(c, "referral", argc, argv, names, fns,
+			"backactl referral add|decide ...");
 }
+
+/* ---- discovery ---- */
+
+static int discovery_add(struct ctl *c, int argc, char **argv)
+{
+	struct arg a[] = {
+		{ "child", A_CHILD, 1, NULL, NULL, 0 },
+		{ "discoverer", A_STAFF, 0, NULL, NULL, 0 },
+		{ "date", A_DATE, 1, NULL, NULL, 0 },
+	};
+	struct sub s = { "discovery", "add", "--child REF [--discoverer STAFF] --date DATE",
+			 "Record an upptäckarkort written on DATE for child REF. The child's\n"
+			 "Barnkontakt is told at once and gets a task: a barnsamtal.", a, 3, 0, 0 };
+	sqlite3_stmt *st;
+	long long id;
+	int r = parse(c, &s, argc, argv);
+
+	if (r)
+		return r < 0 ? CTL_OK : r;
+	st = prep(c, "discovery", "INSERT INTO discovery_card(child_id, discoverer_id, created_date)"
+				  " VALUES (?1, ?2, ?3)");
+	if (!st)
+		return CTL_FAIL;
+	for (int i = 0; i < 3; i++)
+		bind_opt(st, i + 1, &a[i]);
+	r = exec_one(c, "discovery", st, &id);
+	if (r == CTL_OK)
+		printf("discovery card %lld recorded\n", id);
+	return r;
+}
+
+/* Set a date column of row ID, refusing a date before another column. */
+static int set_date(struct ctl *c, const char *cmd, const char *table, long long id,
+		    const char *col, const char *date, const char *not_before_col)
+{
+	char sql[200], *floor;
+	sqlite3_stmt *st;
+	int missing, r;
+
+	snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE id = ?1", not_before_col, table);
+	floor = row_text(c, cmd, table, sql, id, &missing);
+	if (!floor)
+		return CTL_FAIL;
+	r = strcmp(date, floor) < 0 ? ctl_fail(cmd, "%s is before %s (%s)", date, not_before_col, floor)
+				    : CTL_OK;
+	free(floor);
+	if (r != CTL_OK)
+		return r;
+	snprintf(sql, sizeof sql, "UPDATE %s SET %s = ?2 WHERE id = ?1", table, col);
+	st = prep(c, cmd, sql);
+	if (!st)
+		return CTL_FAIL;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
+	r = exec_one(c, cmd, st, NULL);
+	if (r == CTL_OK)
+		printf("%s %lld: %s = %s\n", table, id, col, date);
+	return r;
+}
+
+static int discovery_done(struct ctl *c, int argc, char **argv)
+{
+	struct arg a[] = { { "date", A_DATE, 1, NULL, NULL, 0 } };
+	struct sub s = { "discovery", "done", "ID --date DATE",
+			 "Record that the barnsamtal for discovery card ID was held on DATE.",
+			 a, 1, 1, 0 };
+	int r = parse(c, &s, argc, argv);
+
+	if (r)
+		return r < 0 ? CTL_OK : r;
+	return set_date(c, "discovery", "discovery_card", s.id, "conversation_date", a[0].value,
+			"created_date");
+}
+
 int cmd_discovery(struct ctl *c, int argc, char **argv)
 {
-	(void)c; (void)argc;
-	return ctl_fail(argv[0], "not implemented yet");
+	static const char *const names[] = { "add", "done", NULL };
+	static int (*const fns[])(struct ctl *, int, char **) = { discovery_add, discovery_done };
+
+	return dispatch(c, "discovery", argc, argv, names, fns, "backactl discovery add|done ...");
 }
+
+/* ---- follow-up ---- */
+
+static int followup_add(struct ctl *c, int argc, char **argv)
+{
+	struct arg a[] = {
+		{ "child", A_CHILD, 1, NULL, NULL, 0 },
+		{ "responsible", A_STAFF, 1, NULL, NULL, 0 },
+		{ "due", A_DATE, 1, NULL, NULL, 0 },
+	};
+	struct sub s = { "followup", "add", "--child REF --responsible STAFF --due DATE",
+			 "Plan an uppföljningssamtal for child REF, held by STAFF by DATE.",
+			 a, 3, 0, 0 };
+	sqlite3_stmt *st;
+	long long id;
+	int r = parse(c, &s, argc, argv);
+
+	if (r)
+		return r < 0 ? CTL_OK : r;
+	st = prep(c, "followup", "INSERT INTO followup(child_id, responsible_id, due_date)"
+				 " VALUES (?1, ?2, ?3)");
+	if (!st)
+		return CTL_FAIL;
+	for (int i = 0; i < 3; i++)
+		bind_opt(st, i + 1, &a[i]);
+	r = exec_one(c, "followup", st, &id);
+	if (r == CTL_OK)
+		printf("followup %lld recorded\n", id);
+	return r;
+}
+
+static int followup_move(struct ctl *c, int argc, char **argv)
+{
+	struct arg a[] = { { "due", A_DATE, 1, NULL, NULL, 0 } };
+	struct sub s = { "followup", "move", "ID --due DATE",
+			 "Move follow-up ID to a new due date; its reminders are planned anew.",
+			 a, 1, 1, 0 };
+	int r = parse(c, &s, argc, argv);
+
+	if (r)
+		return r < 0 ? CTL_OK : r;
+	return set_date(c, "followup", "followup", s.id, "due_date", a[0].value, "'0000-00-00'");
+}
+
+static int followup_done(struct ctl *c, int argc, char **argv)
+{
+	struct arg a[] = { { "date", A_DATE, 1, NULL, NULL, 0 } };
+	struct sub s = { "followup", "done", "ID --date DATE",
+			 "Record that follow-up ID was held on DATE.", a, 1, 1, 0 };
+	int r = parse(c, &s, argc, argv);
+
+	if (r)
+		return r < 0 ? CTL_OK : r;
+	return set_date(c, "followup", "followup", s.id, "done_date", a[0].value, "'0000-00-00'");
+}
+
 int cmd_followup(struct ctl *c, int argc, char **argv)
 {
-	(void)c; (void)argc;
-	return ctl_fail(argv[0], "not implemented yet");
+	static const char *const names[] = { "add", "move", "done", NULL };
+	static int (*const fns[])(struct ctl *, int, char **) = { followup_add, followup_move,
+								  followup_done };
+
+	return dispatch(c, "followup", argc, argv, names, fns, "backactl followup add|move|done ...");
 }
+
+/* ---- consent ---- */
+
+static int consent_add(struct ctl *c, int argc, char **argv)
+{
+	struct arg a[] = {
+		{ "child", A_CHILD, 1, NULL, NULL, 0 },
+		{ "scope", A_CHOICE, 1, "handover barnteam", NULL, 0 },
+		{ "given-by", A_CHOICE, 1, "guardian child both", NULL, 0 },
+		{ "date", A_DATE, 1, NULL, NULL, 0 },
+	};
+	struct sub s = { "consent", "add",
+			 "--child REF --scope handover|barnteam --given-by guardian|child|both --date DATE",
+			 "Record a documented consent (samtycke). 'handover' lets the incoming\n"
+			 "Barnkontakt learn the child's name and birth date.", a, 4, 0, 0 };
+	sqlite3_stmt *st;
+	long long id;
+	int r = parse(c, &s, argc, argv);
+
+	if (r)
+		return r < 0 ? CTL_OK : r;
+	st = prep(c, "consent", "INSERT INTO consent(child_id, scope, given_by, given_date)"
+				" VALUES (?1, ?2, ?3, ?4)");
+	if (!st)
+		return CTL_FAIL;
+	for (int i = 0; i < 4; i++)
+		bind_opt(st, i + 1, &a[i]);
+	r = exec_one(c, "consent", st, &id);
+	if (r == CTL_OK)
+		printf("consent %lld recorded\n", id);
+	return r;
+}
+
+static int consent_withdraw(struct ctl *c, int argc, char **argv)
+{
+	struct arg a[] = { { "date", A_DATE, 1, NULL, NULL, 0 } };
+	struct sub s = { "consent", "withdraw", "ID --date DATE",
+			 "Record that consent ID was withdrawn on DATE.", a, 1, 1, 0 };
+	int r = parse(c, &s, argc, argv);
+
+	if (r)
+		return r < 0 ? CTL_OK : r;
+	return set_date(c, "consent", "consent", s.id, "withdrawn_date", a[0].value, "given_date");
+}
+
 int cmd_consent(struct ctl *c, int argc, char **argv)
 {
-	(void)c; (void)argc;
-	return ctl_fail(argv[0], "not implemented yet");
+	static const char *const names[] = { "add", "withdraw", NULL };
+	static int (*const fns[])(struct ctl *, int, char **) = { consent_add, consent_withdraw };
+
+	return dispatch(c, "consent", argc, argv, names, fns, "backactl consent add|withdraw ...");
 }
+
+/* ---- barnkontakt ---- */
+
+static int barnkontakt_set(struct ctl *c, int argc, char **argv)
+{
+	struct arg a[] = {
+		{ "child", A_CHILD, 1, NULL, NULL, 0 },
+		{ "staff", A_STAFF, 1, NULL, NULL, 0 },
+		{ "from", A_DATE, 1, NULL, NULL, 0 },
+		{ "to", A_DATE, 0, NULL, NULL, 0 },
+	};
+	struct sub s = { "barnkontakt", "set", "--child REF --staff STAFF --from DATE [--to DATE]",
+			 "Make STAFF the Barnkontakt of child REF from DATE (to DATE), overriding\n"
+			 "the one that follows from the child's placements.", a, 4, 0, 0 };
+	sqlite3_stmt *st;
+	long long id;
+	int r = parse(c, &s, argc, argv), missing;
+	char *active;
+
+	if (r)
+		return r < 0 ? CTL_OK : r;
+	if (a[3].value && strcmp(a[3].value, a[2].value) < 0)
+		return ctl_usage("barnkontakt", "--to %s is before --from %s", a[3].value, a[2].value);
+	active = row_text(c, "barnkontakt", "staff", "SELECT active FROM staff WHERE id = ?1",
+			  a[1].id, &missing);
+	if (!active)
+		return CTL_FAIL;
+	r = strcmp(active, "1") == 0 ? CTL_OK
+				     : ctl_fail("barnkontakt", "--staff: '%s' is not active", a[1].value);
+	free(active);
+	if (r != CTL_OK)
+		return r;
+	st = prep(c, "barnkontakt", "INSERT INTO barnkontakt(child_id, staff_id, start_date,"
+				    " end_date) VALUES (?1, ?2, ?3, ?4)");
+	if (!st)
+		return CTL_FAIL;
+	for (int i = 0; i < 4; i++)
+		bind_opt(st, i + 1, &a[i]);
+	r = exec_one(c, "barnkontakt", st, &id);
+	if (r == CTL_OK)
+		printf("barnkontakt assignment %lld recorded\n", id);
+	return r;
+}
+
 int cmd_barnkontakt(struct ctl *c, int argc, char **argv)
 {
-	(void)c; (void)argc;
-	return ctl_fail(argv[0], "not implemented yet");
+	static const char *const names[] = { "set", NULL };
+	static int (*const fns[])(struct ctl *, int, char **) = { barnkontakt_set };
+
+	return dispatch(c, "barnkontakt", argc, argv, names, fns, "backactl barnkontakt set ...");
 }

@@ -1,17 +1,280 @@
-/* ctl_list.c - placeholder until implemented. */
+/* ctl_list.c - 'backactl children', 'tasks' and 'outbox': aligned tables for
+ * people to read. Children are listed by reference only: never names or
+ * personal identity numbers. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "barnkontakt.h"
+#include "calendar.h"
 #include "ctl.h"
+#include "date.h"
+#include "db.h"
+#include "table.h"
+
+/* Rows collected as strings, printed as one table. */
+struct grid {
+	int ncols, n, cap;
+	char **cells;
+	int oom;
+};
+
+static void grid_add(struct grid *g, const char *const *row)
+{
+	if (g->n == g->cap) {
+		int cap = g->cap ? g->cap * 2 : 64;
+		char **c = realloc(g->cells, (size_t)cap * (size_t)g->ncols * sizeof *c);
+
+		if (!c) {
+			g->oom = 1;
+			return;
+		}
+		g->cells = c;
+		g->cap = cap;
+	}
+	for (int i = 0; i < g->ncols; i++)
+		g->cells[g->n * g->ncols + i] = row[i] ? strdup(row[i]) : NULL;
+	g->n++;
+}
+
+static void grid_free(struct grid *g)
+{
+	for (int i = 0; i < g->n * g->ncols; i++)
+		free(g->cells[i]);
+	free(g->cells);
+}
+
+static int opt_choice(const char *cmd, const char *v, const char *const *choices)
+{
+	for (int i = 0; choices[i]; i++)
+		if (strcmp(v, choices[i]) == 0)
+			return 0;
+	return ctl_usage(cmd, "'%s' is not a valid value", v);
+}
+
+/* Run sql (binding up to two optional texts) and print its columns. */
+static int query_table(struct ctl *c, const char *cmd, const char *sql, const char *p1,
+		       const char *p2, int ncols, const char *const *head, const int *right,
+		       void (*fix)(struct ctl *, const char **row, char *scratch))
+{
+	struct grid g = { .ncols = ncols };
+	sqlite3_stmt *st = NULL;
+	struct err e = { 0 };
+	int rc;
+
+	if (db_prepare(c->db, sql, &st, &e) < 0)
+		return ctl_fail(cmd, "%s", e.msg);
+	db_bind_text_or_null(st, 1, p1);
+	db_bind_text_or_null(st, 2, p2);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *row[12];
+		char scratch[256];
+
+		/* Columns past ncols are extra inputs for fix(). */
+		for (int i = 0; i < sqlite3_column_count(st) && i < 12; i++)
+			row[i] = (const char *)sqlite3_column_text(st, i);
+		if (fix)
+			fix(c, row, scratch);
+		grid_add(&g, row);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE || g.oom) {
+		grid_free(&g);
+		db_fail(c->db, rc, "database", &e);
+		return ctl_fail(cmd, "%s", g.oom ? "out of memory" : e.msg);
+	}
+	table_print(stdout, ncols, head, (const char *const *)g.cells, g.n, right);
+	grid_free(&g);
+	return CTL_OK;
+}
+
+/* children: the Barnkontakt column comes from barnkontakt.c. */
+static struct bk_ctx *list_bk;
+static int list_day;
+
+static void fix_child(struct ctl *c, const char **row, char *scratch)
+{
+	struct bk b;
+	struct err e;
+
+	(void)c;
+	row[6] = "-";
+	if (bk_at(list_bk, strtoll(row[7], NULL, 10), list_day, &b, &e) == 0 &&
+	    b.source != BK_NONE) {
+		sqlite3_stmt *st = NULL;
+
+		snprintf(scratch, 256, "(vakant: %s)", bk_role_sv(&b));
+		if (b.staff_id && sqlite3_prepare_v2(c->db, "SELECT code FROM staff WHERE id = ?1", -1,
+						     &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(st, 1, b.staff_id);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				snprintf(scratch, 256, "%s (%s)", sqlite3_column_text(st, 0),
+					 bk_role_sv(&b));
+			sqlite3_finalize(st);
+		}
+		row[6] = scratch;
+	}
+}
+
 int cmd_children(struct ctl *c, int argc, char **argv)
 {
-	(void)c; (void)argc;
-	return ctl_fail(argv[0], "not implemented yet");
+	static const struct option opts[] = {
+		{ "unit", required_argument, NULL, 'u' },
+		{ "date", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const head[] = { "REF", "FÖDD", "SKYDDAD", "ENHET", "TYP",
+					    "FRÅN", "BARNKONTAKT" };
+	const char *unit = NULL, *date = NULL;
+	char today[DATE_LEN];
+	struct err e = { 0 };
+	int ch, r;
+
+	cal_init();
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'u': unit = optarg; break;
+		case 'd': date = optarg; break;
+		case 'h':
+			printf("usage: backactl children [--unit CODE] [--date DATE]\n\n"
+			       "List children by reference with birth date, protected identity,\n"
+			       "the placement on DATE (default today) and their Barnkontakt.\n"
+			       "Names and personal identity numbers are never shown.\n");
+			return CTL_OK;
+		default:
+			return ctl_usage("children", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return ctl_usage("children", "unexpected argument '%s'", argv[optind]);
+	if (date && date_parse(date, &list_day) < 0)
+		return ctl_usage("children", "--date '%s' is not a date (YYYY-MM-DD)", date);
+	if (!date) {
+		list_day = cal_today(time(NULL));
+		date = date_format(list_day, today);
+	}
+	if (ctl_db(c) < 0)
+		return CTL_FAIL;
+	if (unit && db_lookup_id(c->db, "unit", "code", unit, &(long long){ 0 }, &e) < 0)
+		return ctl_fail("children", "--unit: %s", e.msg);
+	if (bk_open(c->db, &list_bk, &e) < 0)
+		return ctl_fail("children", "%s", e.msg);
+	r = query_table(c, "children",
+			"SELECT c.ref, c.birth_date, CASE c.protected_identity WHEN 1 THEN 'ja'"
+			" ELSE '' END, u.name, p.kind, p.start_date, NULL, c.id"
+			" FROM child c LEFT JOIN placement p ON p.id = (SELECT p2.id FROM placement p2"
+			"  WHERE p2.child_id = c.id AND p2.start_date <= ?1 AND (p2.end_date IS NULL"
+			"  OR p2.end_date >= ?1) ORDER BY CASE p2.kind WHEN 'school' THEN 4"
+			"  WHEN 'preschool' THEN 3 WHEN 'bvc' THEN 2 ELSE 1 END DESC,"
+			"  p2.start_date DESC LIMIT 1)"
+			" LEFT JOIN unit u ON u.id = p.unit_id"
+			" WHERE ?2 IS NULL OR u.code = ?2 ORDER BY c.ref",
+			date, unit, 7, head, NULL, fix_child);
+	bk_close(list_bk);
+	return r;
 }
+
 int cmd_tasks(struct ctl *c, int argc, char **argv)
 {
-	(void)c; (void)argc;
-	return ctl_fail(argv[0], "not implemented yet");
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "rule", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const states[] = { "open", "done", "cancelled", "all", NULL };
+	static const char *const head[] = { "ID", "REGEL", "BARN", "ANSVARIG", "ENHET",
+					    "SENAST", "STATUS" };
+	static const int right[] = { 1, 0, 0, 0, 0, 0, 0 };
+	const char *state = "open", *rule = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			if (opt_choice("tasks", optarg, states))
+				return CTL_USAGE;
+			state = optarg;
+			break;
+		case 'r': rule = optarg; break;
+		case 'h':
+			printf("usage: backactl tasks [--state open|done|cancelled|all] [--rule RULE]\n\n"
+			       "List the tasks backad follows (referral, discovery, followup):\n"
+			       "open ones by default, earliest due first.\n");
+			return CTL_OK;
+		default:
+			return ctl_usage("tasks", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return ctl_usage("tasks", "unexpected argument '%s'", argv[optind]);
+	if (ctl_db(c) < 0)
+		return CTL_FAIL;
+	return query_table(c, "tasks",
+			   "SELECT t.id, t.rule, c.ref, s.code, u.name, t.due_date, t.state"
+			   " FROM task t LEFT JOIN child c ON c.id = t.child_id"
+			   " LEFT JOIN staff s ON s.id = t.assignee_id LEFT JOIN unit u ON u.id = t.unit_id"
+			   " WHERE (?1 = 'all' OR t.state = ?1) AND (?2 IS NULL OR t.rule = ?2)"
+			   " ORDER BY t.due_date, t.id",
+			   strcmp(state, "all") == 0 ? "all" : state, rule, 7, head, right, NULL);
 }
+
+static void fix_outbox(struct ctl *c, const char **row, char *scratch)
+{
+	time_t t;
+
+	(void)c;
+	if (row[4] && cal_parse_instant(row[4], &t) == 0)
+		row[4] = cal_local_str(t, scratch);
+	if (row[7] && strlen(row[7]) > 60) {
+		snprintf(scratch + 20, 200, "%.57s...", row[7]);
+		row[7] = scratch + 20;
+	}
+}
+
 int cmd_outbox(struct ctl *c, int argc, char **argv)
 {
-	(void)c; (void)argc;
-	return ctl_fail(argv[0], "not implemented yet");
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const states[] = { "pending", "sending", "sent", "failed", "dead",
+					      "cancelled", "all", NULL };
+	static const char *const head[] = { "ID", "REGEL", "KANAL", "TILL", "NÄR", "STATUS",
+					    "FÖRSÖK", "FEL" };
+	static const int right[] = { 1, 0, 0, 0, 0, 0, 1, 0 };
+	const char *state = "all";
+	int ch;
+
+	cal_init();
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			if (opt_choice("outbox", optarg, states))
+				return CTL_USAGE;
+			state = optarg;
+			break;
+		case 'h':
+			printf("usage: backactl outbox [--state pending|sending|sent|failed|dead|"
+			       "cancelled|all]\n\n"
+			       "List messages in the outbox: rule, channel, address, when due\n"
+			       "(Swedish time), state, attempts and the last error.\n");
+			return CTL_OK;
+		default:
+			return ctl_usage("outbox", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return ctl_usage("outbox", "unexpected argument '%s'", argv[optind]);
+	if (ctl_db(c) < 0)
+		return CTL_FAIL;
+	return query_table(c, "outbox",
+			   "SELECT id, rule, channel, address, due_at, state, attempts,"
+			   " coalesce(last_error, '') FROM outbox"
+			   " WHERE (?1 = 'all' OR state = ?1) ORDER BY due_at, id",
+			   state, NULL, 8, head, right, fix_outbox);
 }
