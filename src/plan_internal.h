@@ -41,6 +41,7 @@ struct plan_req {
 	time_t scheduled;
 	struct tvars *vars;    /* set by the rule; recipient fields are added */
 	int sensitive;         /* vars carry a child's name or birth date */
+	int decision;          /* vars carry a referral's outcome */
 };
 
 /* The instant a message dated day goes out: send_time on that day, the day
@@ -79,6 +80,8 @@ int plan_consent(struct planner *p, long long child_id, const char *scope, int d
 		 int *yes, struct err *e);
 /* A tvars with every planner field set to its empty value plus ref. */
 struct tvars *plan_vars(const char *ref);
+/* Set days (a number) and days_text ("1 dag", "3 dagar"). */
+void plan_set_days(struct tvars *v, int n);
 /* Set a date field in Swedish long form. */
 void plan_set_date(struct tvars *v, const char *name, int day);
 

@@ -203,7 +203,7 @@ int plan_role_names(struct planner *p, long long unit_id, const char *role, int 
 /* ---- template variables ---- */
 
 static const char *const plan_fields[] = {
-	"recipient", "unit", "from_unit", "date", "due", "days", "role", "outcome",
+	"recipient", "unit", "from_unit", "date", "due", "days", "days_text", "role", "outcome",
 	"received", "count", "child_name", "child_birth", "officer", "alert_unit",
 	"alert_role", "alert_reason",
 };
@@ -219,6 +219,15 @@ struct tvars *plan_vars(const char *ref)
 	tvars_set(v, "ref", ref);
 	tvars_set_bool(v, "consent", 0);
 	return v;
+}
+
+void plan_set_days(struct tvars *v, int n)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof buf, "%d %s", n, n == 1 || n == -1 ? "dag" : "dagar");
+	tvars_set_int(v, "days", n);
+	tvars_set(v, "days_text", buf);
 }
 
 void plan_set_date(struct tvars *v, const char *name, int day)
@@ -421,7 +430,8 @@ static int emit(struct planner *p, const struct plan_msg *m, const char *task_ke
 static void categories(const struct plan_req *req, enum channel_kind ch, char *buf,
 		       size_t n)
 {
-	snprintf(buf, n, "ärendereferens,datum,enhet,roll%s",
+	snprintf(buf, n, "ärendereferens,datum,enhet,roll%s%s",
+		 req->decision ? ",beslut" : "",
 		 req->sensitive && ch == CHAN_EMAIL ? ",namn,födelsedatum" : "");
 }
 

@@ -47,7 +47,7 @@ static int card_msg(struct planner *p, const struct card *k, const struct bk *bk
 	tvars_set(v, "role", bk_role_sv(bk));
 	plan_set_date(v, "date", k->created);
 	plan_set_date(v, "due", due);
-	tvars_set_int(v, "days", due >= day ? due - day : 0);
+	plan_set_days(v, due >= day ? due - day : 0);
 	struct plan_req req = {
 		.rule = rule, .subject = subject, .occurrence = occ,
 		.child_id = k->child_id, .child_ref = k->child_ref, .task_key = task_key,

@@ -42,7 +42,7 @@ static int series(struct planner *p, const struct followup *f, const char *rule,
 			return err_set(e, ERR_NOMEM, "out of memory");
 		plan_set_date(v, "due", f->due);
 		plan_set_date(v, "date", day);
-		tvars_set_int(v, "days", sign < 0 ? f->due - day : day - f->due);
+		plan_set_days(v, sign < 0 ? f->due - day : day - f->due);
 		snprintf(occ, sizeof occ, "%s%c%d", date_format(f->due, d), sign < 0 ? 'b' : 'a',
 			 offs->v[i]);
 		struct plan_req req = {

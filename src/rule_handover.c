@@ -69,7 +69,7 @@ static int announce(struct planner *p, const struct change *ch, const char *rule
 
 		snprintf(occ, sizeof occ, "%s-%d", date_format(ch->start, d), offs->v[i]);
 		plan_set_date(v, "date", ch->start);
-		tvars_set_int(v, "days", ch->start - day);
+		plan_set_days(v, ch->start - day);
 		r = plan_to_staff(p, &req, staff_id, e);
 	}
 	return r;

@@ -57,6 +57,7 @@ static int send(struct planner *p, const struct referral *f, const char *rule,
 		.rule = rule, .subject = subject, .occurrence = occ,
 		.child_id = f->child_id, .child_ref = f->child_ref, .task_key = task_key,
 		.day = day, .scheduled = at, .vars = v,
+		.decision = strcmp(rule, "referral_feedback") == 0,
 	};
 
 	snprintf(subject, sizeof subject, "referral:%lld", f->id);
@@ -86,7 +87,7 @@ static int days_msgs(struct planner *p, const struct referral *f, int due,
 		v = vars_for(f, due);
 		if (!v)
 			return err_set(e, ERR_NOMEM, "out of memory");
-		tvars_set_int(v, "days", due >= day ? due - day : day - due);
+		plan_set_days(v, due >= day ? due - day : day - due);
 		plan_set_date(v, "date", day);
 		r = plan_role_names(p, f->intake_unit_id, "intake_officer", day, names,
 				    sizeof names, e);

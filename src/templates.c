@@ -21,14 +21,15 @@ const char *const templates_kinds[] = {
 
 /* Every field the planner sets; items of 'children' have ref, unit, date. */
 static const char *const known_fields[] = {
-	"ref", "recipient", "unit", "from_unit", "date", "due", "days", "role", "outcome",
+	"ref", "recipient", "unit", "from_unit", "date", "due", "days", "days_text", "role",
+	"outcome",
 	"received", "count", "children", "consent", "child_name", "child_birth", "officer",
 	"alert_unit", "alert_role", "alert_reason", NULL,
 };
 /* What an SMS may carry: no names, no identity numbers, no health data. */
 static const char *const sms_fields[] = {
-	"ref", "unit", "from_unit", "date", "due", "days", "role", "outcome", "received",
-	"count", "consent", NULL,
+	"ref", "unit", "from_unit", "date", "due", "days", "days_text", "role", "outcome",
+	"received", "count", "consent", NULL,
 };
 
 struct kind {
