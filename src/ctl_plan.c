@@ -22,8 +22,11 @@ static void print_line(void *ctx, const char *line)
 static int load_templates(struct ctl *c, struct templates **tpl)
 {
 	struct err e = { 0 };
+	int r = templates_load(c->cfg->templates, tpl, print_line, NULL, &e);
 
-	return templates_load(c->cfg->templates, tpl, print_line, NULL, &e);
+	if (r == 0)
+		templates_set_sms_limit(*tpl, c->cfg->sms_max_segments);
+	return r;
 }
 
 int cmd_plan(struct ctl *c, int argc, char **argv)

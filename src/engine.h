@@ -1,0 +1,44 @@
+/* engine.h - the daemon's main job as one object: configuration, templates,
+ * the case database and the delivery channels, and one pass over them
+ * (recover, plan, deliver). Shared by backad and its tests. */
+#ifndef BACKAD_ENGINE_H
+#define BACKAD_ENGINE_H
+
+#include <sqlite3.h>
+#include <time.h>
+
+#include "channel.h"
+#include "config.h"
+#include "deliver.h"
+#include "err.h"
+#include "planner.h"
+#include "spool.h"
+
+struct templates;
+
+struct engine {
+	struct config *cfg;
+	struct templates *tpl;
+	sqlite3 *db;
+	struct spool spool;
+	struct channel email, sms;
+	int recovered;       /* outbox_recover ran once */
+};
+
+struct engine_stats {
+	struct plan_stats plan;
+	struct deliver_stats deliver;
+	int in_doubt;        /* messages found in 'sending' after a crash */
+};
+
+/* Load path, the templates it names and the case database. Every problem is
+ * reported through errors() as "file:line: message" (config, templates) or a
+ * plain line (database); returns 0 or the first error's code. */
+int engine_load(const char *path, struct engine **out,
+		void (*errors)(void *ctx, const char *line), void *ctx, struct err *e);
+void engine_free(struct engine *g);
+
+/* Recover (the first time), plan at now, deliver what is due. */
+int engine_pass(struct engine *g, time_t now, struct engine_stats *st, struct err *e);
+
+#endif

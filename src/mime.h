@@ -1,0 +1,23 @@
+/* mime.h - one e-mail as RFC 5322 text with CRLF line ends: a UTF-8 subject
+ * as RFC 2047 encoded-words, a quoted-printable UTF-8 text body, and a
+ * stable Message-ID. No value can add a header or a recipient. */
+#ifndef BACKAD_MIME_H
+#define BACKAD_MIME_H
+
+#include <time.h>
+
+#include "err.h"
+#include "strbuf.h"
+
+/* Append the message to out. from, to: plain addresses (valid_email);
+ * message_id: "<...@...>" without CR, LF or spaces; date: the Date header's
+ * instant (shown in Stockholm time). CR, LF and tabs in the subject become
+ * spaces. ERR_INVALID names the bad value. */
+int mime_build(const char *from, const char *to, const char *subject, const char *body,
+	       const char *message_id, time_t date, struct strbuf *out, struct err *e);
+
+/* The pieces, for tests. */
+int mime_encode_subject(const char *subject, struct strbuf *out);
+int mime_qp(const char *body, struct strbuf *out);
+
+#endif

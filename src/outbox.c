@@ -1,0 +1,328 @@
+/* outbox.c - the outbox's state machine in the case database. */
+#include "outbox.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "db.h"
+
+const char *const outbox_state_names[OB_NSTATES] = {
+	"pending", "sending", "sent", "failed", "dead", "cancelled",
+};
+
+int outbox_recover(sqlite3 *db, time_t now, int *n, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	char ts[21];
+	int r, rc;
+
+	*n = 0;
+	r = db_begin(db, e);
+	if (r < 0)
+		return r;
+	r = db_prepare(db, "UPDATE outbox SET state = 'failed', in_doubt = 1,"
+			   " next_attempt_at = ?1, last_error = 'avbröts under sändning'"
+			   " WHERE state = 'sending'", &st, e);
+	if (r == 0) {
+		sqlite3_bind_text(st, 1, cal_iso_utc(now, ts), -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_DONE)
+			r = db_fail(db, rc, "outbox recovery", e);
+		*n = sqlite3_changes(db);
+		sqlite3_finalize(st);
+	}
+	if (r == 0)
+		r = db_commit(db, e);
+	if (r < 0)
+		db_rollback(db);
+	return r;
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+void outbox_msgs_free(struct outbox_msg *msgs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct outbox_msg *m = &msgs[i];
+
+		free(m->key);
+		free(m->rule);
+		free(m->channel);
+		free(m->address);
+		free(m->subject);
+		free(m->body);
+		free(m->categories);
+		free(m->message_id);
+	}
+	free(msgs);
+}
+
+static int load_row(sqlite3_stmt *st, struct outbox_msg *m)
+{
+	time_t t = 0;
+
+	memset(m, 0, sizeof *m);
+	m->id = sqlite3_column_int64(st, 0);
+	m->key = col_dup(st, 1);
+	m->rule = col_dup(st, 2);
+	m->child_id = sqlite3_column_int64(st, 3);
+	m->recipient_id = sqlite3_column_int64(st, 4);
+	m->channel = col_dup(st, 5);
+	m->address = col_dup(st, 6);
+	m->subject = col_dup(st, 7);
+	m->body = col_dup(st, 8);
+	m->categories = col_dup(st, 9);
+	m->message_id = col_dup(st, 10);
+	m->attempts = sqlite3_column_int(st, 11) + 1;
+	m->in_doubt = sqlite3_column_int(st, 12);
+	if (sqlite3_column_text(st, 13))
+		cal_parse_instant((const char *)sqlite3_column_text(st, 13), &t);
+	m->created = t;
+	return m->key && m->rule && m->channel && m->address && m->body && m->message_id ? 0
+											 : ERR_NOMEM;
+}
+
+int outbox_claim(sqlite3 *db, time_t now, int max, int sms, struct outbox_msg **msgs, int *n,
+		 struct err *e)
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	struct outbox_msg *out = NULL;
+	char ts[21];
+	int r, rc, cnt = 0;
+
+	*msgs = NULL;
+	*n = 0;
+	out = calloc((size_t)max, sizeof *out);
+	if (!out)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	r = db_begin(db, e);
+	if (r < 0)
+		goto fail;
+	r = db_prepare(db, "SELECT id, key, rule, child_id, recipient_id, channel, address,"
+			   " subject, body, categories, message_id, attempts, in_doubt, created_at"
+			   " FROM outbox WHERE state IN ('pending','failed') AND due_at <= ?1"
+			   " AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)"
+			   " AND (?3 OR channel <> 'sms')"
+			   " ORDER BY due_at, id LIMIT ?2", &sel, e);
+	if (r == 0)
+		r = db_prepare(db, "UPDATE outbox SET state = 'sending', attempts = attempts + 1"
+				   " WHERE id = ?1", &upd, e);
+	if (r < 0)
+		goto fail;
+	sqlite3_bind_text(sel, 1, cal_iso_utc(now, ts), -1, SQLITE_STATIC);
+	sqlite3_bind_int(sel, 2, max);
+	sqlite3_bind_int(sel, 3, sms != 0);
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		if (load_row(sel, &out[cnt]) < 0) {
+			cnt++;
+			r = err_set(e, ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		sqlite3_bind_int64(upd, 1, out[cnt].id);
+		cnt++;
+		rc = sqlite3_step(upd);
+		sqlite3_reset(upd);
+		if (rc != SQLITE_DONE) {
+			r = db_fail(db, rc, "outbox claim", e);
+			goto fail;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_fail(db, rc, "outbox claim", e);
+		goto fail;
+	}
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	sel = upd = NULL;
+	r = db_commit(db, e);
+	if (r < 0)
+		goto fail;
+	*msgs = out;
+	*n = cnt;
+	return 0;
+fail:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	db_rollback(db);
+	outbox_msgs_free(out, cnt);
+	return r;
+}
+
+/* Run sql with arguments by fmt: 'i' long long, 's' text (NULL = NULL). */
+static int exec_bound(sqlite3 *db, const char *sql, struct err *e, const char *fmt, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int r = db_prepare(db, sql, &st, e), rc;
+
+	if (r < 0)
+		return r;
+	va_start(ap, fmt);
+	for (int i = 0; fmt[i]; i++) {
+		if (fmt[i] == 'i') {
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
+		} else {
+			const char *s = va_arg(ap, const char *);
+
+			if (s)
+				sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT);
+		}
+	}
+	va_end(ap);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(db, rc, "outbox", e);
+}
+
+static int mark_sent(sqlite3 *db, const struct outbox_msg *m, const char *provider,
+		     const char *now, struct err *e)
+{
+	int r = exec_bound(db, "UPDATE outbox SET state = 'sent', sent_at = ?2, provider_id = ?3,"
+			       " last_error = NULL, next_attempt_at = NULL WHERE id = ?1",
+			   e, "iss", m->id, now, provider);
+
+	if (r == 0)
+		r = exec_bound(db, "INSERT INTO audit(at, outbox_id, recipient_id, address, child_id,"
+				   " rule, channel, provider_id, categories) VALUES (?1, ?2,"
+				   " nullif(?3, 0), ?4, nullif(?5, 0), ?6, ?7, ?8, ?9)",
+			       e, "siisissss", now, m->id, m->recipient_id, m->address,
+			       m->child_id, m->rule, m->channel, provider,
+			       m->categories ? m->categories : "");
+	return r;
+}
+
+static int queue_alert(sqlite3 *db, const struct outbox_msg *m, const char *why,
+		       const char *now, const struct config *cfg, struct err *e)
+{
+	char key[64], mid[128], subject[160], body[1024];
+	const char *at = strchr(cfg->mail_from, '@');
+
+	snprintf(key, sizeof key, "alert/dead/%lld", m->id);
+	snprintf(mid, sizeof mid, "<alert.dead.%lld@%s>", m->id, at ? at + 1 : "backad.invalid");
+	snprintf(subject, sizeof subject, "backad: meddelande %lld kunde inte levereras", m->id);
+	snprintf(body, sizeof body,
+		 "Till administratören för Backa barnet,\n\n"
+		 "Meddelande %lld (regel %s, kanal %s) kunde inte levereras efter %d försök\n"
+		 "och har gett upp.\n\nSenaste fel: %s\n\n"
+		 "Kontrollera mottagarens adress eller förbindelsen och köa om det med:\n"
+		 "  backactl retry %lld\n\n--\nDetta meddelande skickades automatiskt av backad.\n",
+		 m->id, m->rule, m->channel, m->attempts, why, m->id);
+	return exec_bound(db, "INSERT OR IGNORE INTO outbox(key, rule, channel, address, subject,"
+			      " body, categories, message_id, due_at, state, created_at)"
+			      " VALUES (?1, 'admin_alert', 'email', ?2, ?3, ?4, 'meddelandeid,regel',"
+			      " ?5, ?6, 'pending', ?6)",
+			  e, "ssssss", key, cfg->admin_email, subject, body, mid, now);
+}
+
+int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
+		const char *detail, time_t now, const struct config *cfg,
+		enum outbox_state *state_out, struct err *e)
+{
+	char ts[21], next[21];
+	enum outbox_state state;
+	int r;
+
+	cal_iso_utc(now, ts);
+	r = db_begin(db, e);
+	if (r < 0)
+		return r;
+	if (res == OUTBOX_SENT) {
+		state = OB_SENT;
+		r = mark_sent(db, m, detail, ts, e);
+	} else {
+		long long backoff = cfg->retry_min;
+
+		for (int i = 1; i < m->attempts && backoff < cfg->retry_max; i++)
+			backoff *= 2;
+		if (backoff > cfg->retry_max)
+			backoff = cfg->retry_max;
+		state = res == OUTBOX_PERMFAIL || (m->created && now + backoff - m->created >
+								      cfg->retry_lifetime)
+				? OB_DEAD : OB_FAILED;
+		cal_iso_utc(now + (time_t)backoff, next);
+		r = exec_bound(db, "UPDATE outbox SET state = ?2, last_error = ?3,"
+				   " next_attempt_at = ?4 WHERE id = ?1", e, "isss", m->id,
+			       outbox_state_names[state], detail,
+			       state == OB_FAILED ? next : NULL);
+		if (r == 0 && state == OB_DEAD && strcmp(m->rule, "admin_alert") != 0)
+			r = queue_alert(db, m, detail ? detail : "-", ts, cfg, e);
+	}
+	if (r == 0)
+		r = db_commit(db, e);
+	if (r < 0) {
+		db_rollback(db);
+		return r;
+	}
+	if (state_out)
+		*state_out = state;
+	return 0;
+}
+
+int outbox_retry(sqlite3 *db, long long id, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int r = db_prepare(db, "SELECT state FROM outbox WHERE id = ?1", &st, e), rc;
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		r = err_set(e, ERR_NOTFOUND, "no message with id %lld", id);
+	else if (rc != SQLITE_ROW)
+		r = db_fail(db, rc, "outbox", e);
+	else if (strcmp((const char *)sqlite3_column_text(st, 0), "dead") != 0)
+		r = err_set(e, ERR_INVALID, "message %lld is %s, not dead", id,
+			    sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	return exec_bound(db, "UPDATE outbox SET state = 'pending', next_attempt_at = NULL"
+			      " WHERE id = ?1 AND state = 'dead'", e, "i", id);
+}
+
+int outbox_next_due(sqlite3 *db, int sms, time_t *t, int *any, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int r = db_prepare(db, "SELECT min(max(due_at, coalesce(next_attempt_at, due_at)))"
+			       " FROM outbox WHERE state IN ('pending','failed')"
+			       " AND (?1 OR channel <> 'sms')", &st, e), rc;
+
+	*any = 0;
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(st, 1, sms != 0);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*any = cal_parse_instant((const char *)sqlite3_column_text(st, 0), t) == 0;
+	else if (rc != SQLITE_ROW)
+		r = db_fail(db, rc, "outbox", e);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int outbox_counts(sqlite3 *db, int counts[OB_NSTATES], struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int r = db_prepare(db, "SELECT state, count(*) FROM outbox GROUP BY state", &st, e), rc;
+
+	memset(counts, 0, OB_NSTATES * sizeof counts[0]);
+	if (r < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		for (int i = 0; i < OB_NSTATES; i++)
+			if (strcmp(outbox_state_names[i], (const char *)sqlite3_column_text(st, 0)) == 0)
+				counts[i] = sqlite3_column_int(st, 1);
+	if (rc != SQLITE_DONE)
+		r = db_fail(db, rc, "outbox", e);
+	sqlite3_finalize(st);
+	return r;
+}

@@ -1,0 +1,59 @@
+/* outbox.h - the durable outbox: claiming due messages, recording results
+ * (sent with an audit row, failed with backoff, dead with an admin alert),
+ * recovering what a crash left in 'sending', and re-queueing dead ones.
+ * Every change is its own short BEGIN IMMEDIATE transaction. */
+#ifndef BACKAD_OUTBOX_H
+#define BACKAD_OUTBOX_H
+
+#include <sqlite3.h>
+#include <time.h>
+
+#include "config.h"
+#include "err.h"
+
+struct outbox_msg {
+	long long id, child_id, recipient_id;
+	char *key, *rule, *channel, *address, *subject, *body, *categories, *message_id;
+	int attempts;   /* including the one now claimed */
+	int in_doubt;   /* it may have been delivered before a crash */
+	time_t created;
+};
+
+enum outbox_result { OUTBOX_SENT, OUTBOX_TEMPFAIL, OUTBOX_PERMFAIL };
+
+enum outbox_state { OB_PENDING, OB_SENDING, OB_SENT, OB_FAILED, OB_DEAD, OB_CANCELLED,
+		    OB_NSTATES };
+extern const char *const outbox_state_names[OB_NSTATES];
+
+/* Rows left in 'sending' become 'failed', in doubt, due now: they are sent
+ * again with the same message id. *n = how many. */
+int outbox_recover(sqlite3 *db, time_t now, int *n, struct err *e);
+
+/* Claim up to max due messages ('pending' or 'failed', due_at and
+ * next_attempt_at reached; SMS only when sms is 1), oldest first, and mark
+ * them 'sending'. *msgs (n of them) is freed with outbox_msgs_free(). */
+int outbox_claim(sqlite3 *db, time_t now, int max, int sms, struct outbox_msg **msgs, int *n,
+		 struct err *e);
+void outbox_msgs_free(struct outbox_msg *msgs, int n);
+
+/* Record the result of sending m. detail is the provider's id (sent) or the
+ * error (failed). A temporary failure is retried after
+ * min(retry_max, retry_min * 2^(attempts-1)) seconds unless the message is
+ * older than retry_lifetime; then, and on a permanent failure, it is 'dead'
+ * and an alert to cfg->admin_email is queued in the same transaction.
+ * *state_out (may be NULL) gets the new state. */
+int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
+		const char *detail, time_t now, const struct config *cfg,
+		enum outbox_state *state_out, struct err *e);
+
+/* A dead message back to 'pending'. ERR_NOTFOUND / ERR_INVALID if not dead. */
+int outbox_retry(sqlite3 *db, long long id, struct err *e);
+
+/* The earliest time a pending or failed message becomes due (*any = 0 when
+ * there is none). */
+int outbox_next_due(sqlite3 *db, int sms, time_t *t, int *any, struct err *e);
+
+/* Counts by state, indexed by enum outbox_state. */
+int outbox_counts(sqlite3 *db, int counts[OB_NSTATES], struct err *e);
+
+#endif
