@@ -141,9 +141,13 @@ static int fetch(struct csv *c, struct err *e)
 	c->nfields = n;
 	for (int i = 0; i < n; i++) {
 		c->field[i] = c->buf + offs[i];
-		if (valid_text(c->field[i], &ve) < 0)
+		if (valid_utf8(c->field[i], &ve) < 0)
 			return err_set(e, ERR_INVALID, "%s:%d: field %d: %s", c->path, c->rec_line,
 				       i + 1, ve.msg);
+		for (const unsigned char *p = (const unsigned char *)c->field[i]; *p; p++)
+			if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f)
+				return err_set(e, ERR_INVALID, "%s:%d: field %d: a control character",
+					       c->path, c->rec_line, i + 1);
 	}
 	return 1;
 }

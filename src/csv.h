@@ -29,7 +29,8 @@ struct csv {
 int csv_open(struct csv *c, const char *path, struct err *e);
 /* Read the next record: 1 with c->field/nfields set, 0 at the end, or a
  * negative code with e = "FILE:LINE: reason". Blank lines are skipped.
- * Fields are valid UTF-8 without control characters; unquoted fields are
+ * Fields are valid UTF-8 without control characters (a quoted field may hold
+ * line breaks; callers decide whether they fit); unquoted fields are
  * trimmed of surrounding spaces. */
 int csv_next(struct csv *c, struct err *e);
 void csv_close(struct csv *c);

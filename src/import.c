@@ -293,7 +293,7 @@ static int check_value(struct job *j, const struct column *col, const char *v,
 	v = *out;
 	switch (col->type) {
 	case C_CODE: bad = valid_code(v, &ve); break;
-	case C_TEXT: bad = 0; break;
+	case C_TEXT: bad = valid_text(v, &ve); break;
 	case C_DATE: bad = valid_date(v, &ve); break;
 	case C_EMAIL: bad = valid_email(v, &ve); break;
 	case C_E164: bad = valid_e164(v, &ve); break;
