@@ -240,9 +240,14 @@ void templates_set_sms_limit(struct templates *t, int max_segments)
 	t->sms_limit = max_segments;
 }
 
-/* Trim trailing blank lines; subjects become one line. */
-static void tidy(char *s, int one_line)
+enum shape { SHAPE_BODY, SHAPE_LINE, SHAPE_SMS };
+
+/* Trim trailing blank lines; a subject becomes one line; an e-mail body ends
+ * with one newline, an SMS with none. */
+static void tidy(char *s, enum shape shape)
 {
+	int one_line = shape == SHAPE_LINE;
+
 	size_t n = strlen(s);
 
 	if (one_line) {
@@ -252,13 +257,13 @@ static void tidy(char *s, int one_line)
 	}
 	while (n && (s[n - 1] == '\n' || s[n - 1] == ' ' || (one_line && s[n - 1] == ' ')))
 		s[--n] = '\0';
-	if (!one_line && n) {
+	if (shape == SHAPE_BODY && n) {
 		s[n] = '\n';
 		s[n + 1] = '\0';
 	}
 }
 
-static int render_one(const struct template *tp, const struct tvars *v, int one_line,
+static int render_one(const struct template *tp, const struct tvars *v, enum shape shape,
 		      char **out, struct err *e)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -272,7 +277,7 @@ static int render_one(const struct template *tp, const struct tvars *v, int one_
 		return r;
 	}
 	*out = sb_take(&sb);
-	tidy(*out, one_line);
+	tidy(*out, shape);
 	return 0;
 }
 
@@ -306,16 +311,16 @@ int templates_render(const struct templates *t, const char *kind, enum tpl_chann
 	if (ch == TPL_SMS) {
 		if (!k->sms)
 			return err_set(e, ERR_INVALID, "%s has no SMS template", kind);
-		r = render_one(k->sms, vars, 0, body, e);
+		r = render_one(k->sms, vars, SHAPE_SMS, body, e);
 		if (r == 0 && (r = check_sms(t, kind, *body, e)) < 0) {
 			free(*body);
 			*body = NULL;
 		}
 		return r;
 	}
-	r = render_one(k->subject, vars, 1, subject, e);
+	r = render_one(k->subject, vars, SHAPE_LINE, subject, e);
 	if (r == 0)
-		r = render_one(k->email, vars, 0, body, e);
+		r = render_one(k->email, vars, SHAPE_BODY, body, e);
 	if (r < 0) {
 		free(*subject);
 		free(*body);
