@@ -1,0 +1,151 @@
+/* test_mime.c - e-mail built by mime.c parses strictly with Python's email
+ * package, with the exact Swedish subject and body; long subjects and lines
+ * fold within limits; values cannot add headers or recipients. */
+#include "testutil.h"
+
+#include "calendar.h"
+#include "mime.h"
+
+/* Build, write, parse with tests/mime_strict.py; returns its output. */
+static char *roundtrip(const char *to, const char *subject, const char *body)
+{
+	struct strbuf sb = STRBUF_INIT, out = STRBUF_INIT;
+	struct err e = { 0 };
+	char *dir = tu_mkdtemp(), *path, cmd[600], buf[4096];
+	FILE *p;
+	size_t n;
+
+	if (mime_build("backad@ystad.example.se", to, subject, body,
+		       "<referral_reminder.referral.1.2026-08-03.staff.11@ystad.example.se>",
+		       1785736800, &sb, &e) < 0)
+		fail_msg("%s", e.msg);
+	path = tu_write(dir, "m.eml", sb_str(&sb));
+	snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/mime_strict.py '%s'", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+		sb_add(&out, buf, n);
+	assert_int_equal(pclose(p), 0);
+	sb_free(&sb);
+	free(path);
+	tu_rmdir(dir);
+	return sb_take(&out);
+}
+
+static void swedish_subject_and_body(void **state)
+{
+	const char *subject = "Påminnelse: förhandsbedömning för ärende B-2026-0042 – 3 dagar kvar";
+	char body[1200], *out, want[1400];
+
+	(void)state;
+	snprintf(body, sizeof body,
+		 "Hej Åsa Öberg,\n\nFörhandsbedömningen ska vara klar senast tisdag 4 augusti.\n"
+		 ".en rad som börjar med punkt\nslut med blanksteg   \n%s\n",
+		 "Lång rad: åäö ÅÄÖ é ü – 0123456789 0123456789 0123456789 0123456789 0123456789 "
+		 "0123456789 0123456789 0123456789 0123456789 0123456789 0123456789 0123456789 "
+		 "0123456789 0123456789 slut");
+	out = roundtrip("asa.oberg@ystad.example.se", subject, body);
+	snprintf(want, sizeof want, "SUBJECT %s\n", subject);
+	assert_non_null(strstr(out, want));
+	snprintf(want, sizeof want, "BODY %s", body);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "HEADERS Content-Transfer-Encoding Content-Type Date From "
+				    "MIME-Version Message-ID Subject To\n"));
+	free(out);
+}
+
+static void long_subject_folds(void **state)
+{
+	char subject[400], *out, want[500];
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	snprintf(subject, sizeof subject, "%s",
+		 "Överlämning av Barnkontakt måndag 17 augusti 2026 – ärende B-2020-0004 – "
+		 "förskoleklass vid Västervångskolan, med samtycke från vårdnadshavare åäö");
+	out = roundtrip("a@ystad.example.se", subject, "x\n");
+	snprintf(want, sizeof want, "SUBJECT %s\n", subject);
+	assert_non_null(strstr(out, want));
+	free(out);
+	/* Every encoded word at most 75 characters, no character split. */
+	mime_encode_subject(subject, &sb);
+	for (char *w = strstr(sb.s, "=?"); w; w = strstr(w + 2, "=?")) {
+		char *end = strstr(w + 2, "?=");
+
+		assert_non_null(end);
+		assert_true(end + 2 - w <= 75);
+		w = end;
+	}
+	sb_free(&sb);
+}
+
+static void no_header_injection(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct err e = { 0 };
+	char *out;
+
+	(void)state;
+	out = roundtrip("a@ystad.example.se", "Hej\r\nBcc: evil@example.com\nX-Evil: 1", "b\n");
+	assert_non_null(strstr(out, "HEADERS Content-Transfer-Encoding Content-Type Date From "
+				    "MIME-Version Message-ID Subject To\n"));
+	assert_non_null(strstr(out, "TO a@ystad.example.se\n"));
+	free(out);
+	assert_int_equal(mime_build("a@ystad.example.se", "b@ystad.example.se\r\nBcc: c@x.se",
+				    "s", "b", "<a@b>", 0, &sb, &e), ERR_INVALID);
+	assert_int_equal(mime_build("a@ystad.example.se\n", "b@ystad.example.se", "s", "b",
+				    "<a@b>", 0, &sb, &e), ERR_INVALID);
+	assert_int_equal(mime_build("a@ystad.example.se", "b@ystad.example.se", "s", "b",
+				    "<a@b>\r\nBcc: c@x.se", 0, &sb, &e), ERR_INVALID);
+	assert_int_equal(mime_build("a@ystad.example.se", "b@ystad.example.se", "s", "b",
+				    "no-brackets@b", 0, &sb, &e), ERR_INVALID);
+	sb_free(&sb);
+}
+
+static int is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+}
+
+static void qp_lines(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char body[300];
+	int lines = 0;
+
+	(void)state;
+	memset(body, 0, sizeof body);
+	for (int i = 0; i < 100; i++)
+		memcpy(body + 2 * i, "ä", 2); /* every character becomes =C3=A4 */
+	strcat(body, "\nx\n");
+	assert_int_equal(mime_qp(body, &sb), 0);
+	for (const char *p = sb.s; *p; lines++) {
+		const char *nl = strstr(p, "\r\n");
+		int soft;
+
+		assert_non_null(nl); /* every line ends in CRLF: no bare LF */
+		assert_null(memchr(p, '\n', (size_t)(nl - p)));
+		assert_true(nl - p <= 76);
+		soft = nl > p && nl[-1] == '=';
+		/* Every escape is complete on its line: a soft break never splits one. */
+		for (const char *q = p; q < nl - soft; q++)
+			if (*q == '=')
+				assert_true(q + 2 < nl + (soft ? 0 : 1) && is_hex(q[1]) && is_hex(q[2]));
+		p = nl + 2;
+	}
+	assert_true(lines >= 9); /* 600 characters of escapes need several lines */
+	sb_free(&sb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(swedish_subject_and_body),
+		cmocka_unit_test(long_subject_folds),
+		cmocka_unit_test(no_header_injection),
+		cmocka_unit_test(qp_lines),
+	};
+
+	cal_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

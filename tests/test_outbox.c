@@ -1,0 +1,298 @@
+/* test_outbox.c - the outbox state machine and a delivery pass: claiming,
+ * crash recovery with the same identity, backoff and its cap, dead letters
+ * with exactly one admin alert, permanent failures, retry, the audit row of a
+ * sent message, SMS quiet hours, and the file spool. */
+#include "testutil.h"
+
+#include <sys/stat.h>
+
+#include "calendar.h"
+#include "config.h"
+#include "deliver.h"
+#include "outbox.h"
+#include "spool.h"
+
+struct fx {
+	char *dir;
+	sqlite3 *db;
+	struct config cfg;
+};
+
+static time_t at(const char *s)
+{
+	time_t t;
+
+	assert_int_equal(cal_parse_instant(s, &t), 0);
+	return t;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	struct err e = { 0 };
+	char *spool = NULL;
+
+	f->dir = tu_mkdtemp();
+	f->db = tu_db(f->dir);
+	config_defaults(&f->cfg, &e);
+	free(f->cfg.spool_dir);
+	assert_true(asprintf(&spool, "%s/spool", f->dir) > 0);
+	f->cfg.spool_dir = spool;
+	free(f->cfg.admin_email);
+	f->cfg.admin_email = strdup("admin@ystad.example.se");
+	/* Two messages due on Monday 08:00, one e-mail a week later, one SMS. */
+	assert_int_equal(db_exec(f->db,
+		"INSERT INTO child(id,ref,birth_date) VALUES (1,'B-1','2020-01-01');"
+		"INSERT INTO staff(id,code,name,email,mobile) VALUES"
+		" (1,'a','Åsa','asa@ystad.example.se','+46701234567');"
+		"INSERT INTO outbox(id,key,rule,child_id,recipient_id,channel,address,subject,body,"
+		"categories,message_id,due_at,created_at) VALUES"
+		" (1,'k1','referral_reminder',1,1,'email','asa@ystad.example.se','Påminnelse',"
+		"  'Hej Åsa\n','ärendereferens,datum','<k1@ystad.example.se>',"
+		"  '2026-08-03T06:00:00Z','2026-08-03T05:00:00Z'),"
+		" (2,'k2','followup_reminder',1,1,'email','asa@ystad.example.se','Uppföljning',"
+		"  'Hej\n','ärendereferens','<k2@ystad.example.se>','2026-08-03T06:00:00Z',"
+		"  '2026-08-03T05:00:00Z'),"
+		" (3,'k3','followup_overdue',1,1,'email','asa@ystad.example.se','Sen','Hej\n','',"
+		"  '<k3@ystad.example.se>','2026-08-10T06:00:00Z','2026-08-03T05:00:00Z'),"
+		" (4,'k4','followup_reminder',1,1,'sms','+46701234567',NULL,'Backa barnet: hej',"
+		"  'ärendereferens','<k4@ystad.example.se>','2026-08-03T04:00:00Z',"
+		"  '2026-08-03T04:00:00Z');", &e), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	sqlite3_close(f->db);
+	free(f->cfg.database);
+	free(f->cfg.templates);
+	free(f->cfg.admin_email);
+	free(f->cfg.delivery);
+	free(f->cfg.spool_dir);
+	free(f->cfg.mail_from);
+	free(f->cfg.sms_sender);
+	tu_rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void claim_respects_time_and_state(void **state)
+{
+	struct fx *f = *state;
+	struct outbox_msg *m = NULL;
+	struct err e = { 0 };
+	int n;
+
+	/* 07:00 local: nothing due yet (SMS due 06:00 but outside its hours). */
+	assert_int_equal(outbox_claim(f->db, at("2026-08-03T07:00"), 10, 0, &m, &n, &e), 0);
+	assert_int_equal(n, 0);
+	outbox_msgs_free(m, n);
+	assert_int_equal(outbox_claim(f->db, at("2026-08-03T08:00"), 10, 1, &m, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(m[0].id, 4); /* oldest due first */
+	assert_int_equal(m[1].attempts, 1);
+	outbox_msgs_free(m, n);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE state='sending'"), 3);
+	/* Claimed rows are not claimed twice. */
+	assert_int_equal(outbox_claim(f->db, at("2026-08-03T08:00"), 10, 1, &m, &n, &e), 0);
+	assert_int_equal(n, 0);
+	outbox_msgs_free(m, n);
+}
+
+static void crash_recovery_same_identity(void **state)
+{
+	struct fx *f = *state;
+	struct outbox_msg *m = NULL;
+	struct err e = { 0 };
+	int n, rec;
+
+	assert_int_equal(outbox_claim(f->db, at("2026-08-03T08:00"), 1, 0, &m, &n, &e), 0);
+	outbox_msgs_free(m, n);
+	/* The process dies here. On restart: */
+	assert_int_equal(outbox_recover(f->db, at("2026-08-03T08:05"), &rec, &e), 0);
+	assert_int_equal(rec, 1);
+	assert_int_equal(outbox_claim(f->db, at("2026-08-03T08:05"), 1, 0, &m, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0].message_id, "<k1@ystad.example.se>");
+	assert_int_equal(m[0].in_doubt, 1);
+	assert_int_equal(m[0].attempts, 2);
+	outbox_msgs_free(m, n);
+}
+
+static void backoff_dead_and_alert(void **state)
+{
+	struct fx *f = *state;
+	struct outbox_msg *m = NULL;
+	struct err e = { 0 };
+	enum outbox_state st;
+	time_t now = at("2026-08-03T08:00");
+	int n, expect[] = { 300, 600, 1200, 2400, 4000, 4000 };
+
+	for (int i = 0; i < 6; i++) {
+		char sql[160];
+
+		assert_int_equal(outbox_claim(f->db, now, 1, 0, &m, &n, &e), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(m[0].id, 1);
+		assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_TEMPFAIL, "421 try later", now,
+					     &f->cfg, &st, &e), 0);
+		assert_int_equal(st, OB_FAILED);
+		outbox_msgs_free(m, n);
+		/* Not due before the backoff, due after it. */
+		snprintf(sql, sizeof sql, "SELECT (julianday(next_attempt_at) - julianday('%s'))"
+			 " * 86400 + 0.5 FROM outbox WHERE id = 1", "2026-08-03T06:00:00Z");
+		assert_int_equal(tu_int(f->db, sql) - (now - at("2026-08-03T08:00")), expect[i]);
+		now += expect[i];
+	}
+	/* Past the lifetime (5 days after creation): dead, one alert. */
+	now = at("2026-08-08T08:00");
+	assert_int_equal(outbox_claim(f->db, now, 1, 0, &m, &n, &e), 0);
+	assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_TEMPFAIL, "421 still", now, &f->cfg,
+				     &st, &e), 0);
+	assert_int_equal(st, OB_DEAD);
+	outbox_msgs_free(m, n);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE rule='admin_alert'"
+				       " AND address='admin@ystad.example.se' AND key='alert/dead/1'"
+				       " AND body LIKE '%backactl retry 1%'"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE rule='admin_alert'"
+				       " AND body LIKE '%Hej Åsa%'"), 0); /* never the text */
+	/* Re-queued by an admin. */
+	assert_int_equal(outbox_retry(f->db, 1, &e), 0);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id=1 AND state='pending'"), 1);
+	assert_int_equal(outbox_retry(f->db, 1, &e), ERR_INVALID);
+	assert_int_equal(outbox_retry(f->db, 99, &e), ERR_NOTFOUND);
+}
+
+static void permfail_and_sent_audit(void **state)
+{
+	struct fx *f = *state;
+	struct outbox_msg *m = NULL;
+	struct err e = { 0 };
+	enum outbox_state st;
+	time_t now = at("2026-08-03T08:00");
+	int n;
+
+	assert_int_equal(outbox_claim(f->db, now, 2, 0, &m, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_SENT, "250 2.0.0 queued as X1", now,
+				     &f->cfg, &st, &e), 0);
+	assert_int_equal(st, OB_SENT);
+	assert_int_equal(outbox_done(f->db, &m[1], OUTBOX_PERMFAIL, "550 no such user", now,
+				     &f->cfg, &st, &e), 0);
+	assert_int_equal(st, OB_DEAD);
+	outbox_msgs_free(m, n);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM audit WHERE outbox_id=1"
+				       " AND recipient_id=1 AND child_id=1 AND channel='email'"
+				       " AND rule='referral_reminder' AND provider_id LIKE '250%'"
+				       " AND categories='ärendereferens,datum'"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM audit"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE key='alert/dead/2'"), 1);
+}
+
+static int fake_result;
+static int fake_send(void *ctx, const struct outbox_msg *m, char *id, size_t n, struct err *e)
+{
+	(void)ctx;
+	(void)m;
+	snprintf(id, n, "fake");
+	return fake_result < 0 ? err_set(e, fake_result, "fake failure") : 0;
+}
+
+static void pass_with_spool_and_quiet_hours(void **state)
+{
+	struct fx *f = *state;
+	struct spool sp = { .dir = f->cfg.spool_dir, .cfg = &f->cfg };
+	struct channel em, sms;
+	struct deliver_stats st;
+	struct err e = { 0 };
+	struct stat sb;
+	char path[600];
+	time_t next;
+	int any;
+
+	spool_channel(&sp, 0, &em);
+	spool_channel(&sp, 1, &sms);
+	/* Saturday 2026-08-08 10:00: the due e-mail goes (k3 is due Monday), the
+	 * SMS waits for Monday 07:30. */
+	assert_int_equal(deliver_pass(f->db, &f->cfg, &em, &sms, at("2026-08-08T10:00"), &st, &e), 0);
+	assert_int_equal(st.sent, 2);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id=4 AND state='pending'"), 1);
+	assert_int_equal(deliver_sms_next(&f->cfg, at("2026-08-08T10:00")), at("2026-08-10T07:30"));
+	assert_int_equal(deliver_sms_next(&f->cfg, at("2026-08-10T19:00")), at("2026-08-11T07:30"));
+	assert_int_equal(outbox_next_due(f->db, 1, &next, &any, &e), 0);
+	assert_true(any);
+	snprintf(path, sizeof path, "%s/email/1-k1_ystad.example.se.eml", f->cfg.spool_dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(deliver_pass(f->db, &f->cfg, &em, &sms, at("2026-08-10T07:30"), &st, &e), 0);
+	assert_int_equal(st.sent, 1);
+	snprintf(path, sizeof path, "%s/sms/4.txt", f->cfg.spool_dir);
+	assert_int_equal(stat(path, &sb), 0);
+	/* Nothing is left half-written. */
+	snprintf(path, sizeof path, "%s/tmp", f->cfg.spool_dir);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM audit"), 3);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE state<>'sent'"), 1);
+	assert_int_equal(outbox_next_due(f->db, 1, &next, &any, &e), 0);
+	assert_int_equal(next, at("2026-08-10T08:00"));
+}
+
+static void pass_with_failing_channel(void **state)
+{
+	struct fx *f = *state;
+	struct channel fake = { "fake", fake_send, NULL };
+	struct deliver_stats st;
+	struct err e = { 0 };
+
+	/* Monday 08:00: both e-mails and the SMS (inside its hours) are due. */
+	fake_result = ERR_TEMPFAIL;
+	assert_int_equal(deliver_pass(f->db, &f->cfg, &fake, &fake, at("2026-08-03T08:00"), &st, &e), 0);
+	assert_int_equal(st.failed, 3);
+	assert_non_null(strstr(st.last_error, "fake failure"));
+	fake_result = ERR_PERMFAIL;
+	assert_int_equal(deliver_pass(f->db, &f->cfg, &fake, &fake, at("2026-08-03T09:00"), &st, &e), 0);
+	assert_int_equal(st.dead, 3);
+	/* The alerts themselves go through the (failing) channel and die quietly. */
+	assert_int_equal(deliver_pass(f->db, &f->cfg, &fake, &fake, at("2026-08-03T09:01"), &st, &e), 0);
+	assert_int_equal(st.dead, 3);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE rule='admin_alert'"), 3);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE state IN"
+				       " ('pending','sending')"), 1); /* only k3, not yet due */
+}
+
+static void unwritable_spool_is_temporary(void **state)
+{
+	struct fx *f = *state;
+	struct spool sp = { .dir = "/proc/backad-no-such-dir", .cfg = &f->cfg };
+	struct channel em, sms;
+	struct deliver_stats st;
+	struct err e = { 0 };
+
+	spool_channel(&sp, 0, &em);
+	spool_channel(&sp, 1, &sms);
+	assert_int_equal(deliver_pass(f->db, &f->cfg, &em, &sms, at("2026-08-03T08:00"), &st, &e), 0);
+	assert_int_equal(st.failed, 3);
+	assert_int_equal(st.sent, 0);
+	assert_non_null(strstr(st.last_error, "/proc/backad-no-such-dir"));
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE state='failed'"
+				       " AND last_error LIKE '%/proc/backad-no-such-dir%'"), 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(claim_respects_time_and_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(crash_recovery_same_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(backoff_dead_and_alert, setup, teardown),
+		cmocka_unit_test_setup_teardown(permfail_and_sent_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(pass_with_spool_and_quiet_hours, setup, teardown),
+		cmocka_unit_test_setup_teardown(pass_with_failing_channel, setup, teardown),
+		cmocka_unit_test_setup_teardown(unwritable_spool_is_temporary, setup, teardown),
+	};
+
+	cal_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
