@@ -64,8 +64,10 @@ int deliver_pass(sqlite3 *db, const struct config *cfg, const struct channel *em
 		int n = 0;
 
 		r = outbox_claim(db, now, DELIVER_BATCH, sms_ok, &msgs, &n, e);
-		if (r < 0 || n == 0)
+		if (r < 0 || n == 0) {
+			outbox_msgs_free(msgs, n);
 			break;
+		}
 		for (int i = 0; r == 0 && i < n; i++)
 			r = send_one(db, cfg, strcmp(msgs[i].channel, "sms") == 0 ? sms : email,
 				     &msgs[i], now, st, e);
