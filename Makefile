@@ -7,6 +7,8 @@ DATADIR   ?= $(PREFIX)/share/backad
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR   ?= /lib/systemd/system
+LIBDIR    ?= /usr/lib
+DOCDIR    ?= $(PREFIX)/share/doc/backad
 DESTDIR   ?=
 
 BUILD     ?= build
@@ -88,12 +90,18 @@ demo: deps all
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/templates/sv \
-		$(DESTDIR)$(SYSCONFDIR)/backad $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+		$(DESTDIR)$(SYSCONFDIR)/backad $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(LIBDIR)/sysusers.d $(DESTDIR)$(LIBDIR)/tmpfiles.d \
+		$(DESTDIR)$(DOCDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
-	install -m 0644 templates/sv/* $(DESTDIR)$(DATADIR)/templates/sv/ 2>/dev/null || true
+	install -m 0644 templates/sv/*.email templates/sv/*.sms $(DESTDIR)$(DATADIR)/templates/sv/
 	install -m 0640 etc/backad.conf $(DESTDIR)$(SYSCONFDIR)/backad/backad.conf
-	for m in docs/man/*.8; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done; true
-	for m in docs/man/*.5; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done; true
+	install -m 0644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 systemd/backad.service $(DESTDIR)$(UNITDIR)/backad.service
+	install -m 0644 systemd/backad.sysusers $(DESTDIR)$(LIBDIR)/sysusers.d/backad.conf
+	install -m 0644 systemd/backad.tmpfiles $(DESTDIR)$(LIBDIR)/tmpfiles.d/backad.conf
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
 
 clean:
 	rm -rf build build-asan
