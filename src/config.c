@@ -10,17 +10,19 @@
 #include "date.h"
 #include "validate.h"
 
-enum ktype { K_STR, K_INT, K_BOOL, K_DAYS, K_TIME, K_MONTHDAY, K_DATES, K_EMAIL };
+enum ktype { K_STR, K_INT, K_BOOL, K_DAYS, K_TIME, K_MONTHDAY, K_DATES, K_EMAIL, K_CHOICE };
 
 struct key {
 	const char *path;
 	enum ktype type;
 	size_t off;
 	int min, max;           /* K_INT and each K_DAYS entry */
-	const char *const *choices; /* K_STR: allowed values, or NULL */
+	const char *const *choices; /* K_STR: allowed values, or NULL; K_CHOICE: an
+				     * int field gets the index of the value */
 };
 
 static const char *const delivery_choices[] = { "spool", NULL };
+static const char *const chan_choices[] = { "preferred", "email", "sms", "both", NULL };
 
 #define OFF(f) offsetof(struct config, f)
 static const struct key keys[] = {
@@ -52,6 +54,11 @@ static const struct key keys[] = {
 	{ "followup.before_days", K_DAYS, OFF(followup_before), 0, 365, NULL },
 	{ "followup.after_days", K_DAYS, OFF(followup_after), 1, 365, NULL },
 	{ "lookback_days", K_INT, OFF(lookback_days), 0, 30, NULL },
+	{ "handover.channels", K_CHOICE, OFF(channels[RG_HANDOVER]), 0, 0, chan_choices },
+	{ "rolechange.channels", K_CHOICE, OFF(channels[RG_ROLECHANGE]), 0, 0, chan_choices },
+	{ "referral.channels", K_CHOICE, OFF(channels[RG_REFERRAL]), 0, 0, chan_choices },
+	{ "discovery.channels", K_CHOICE, OFF(channels[RG_DISCOVERY]), 0, 0, chan_choices },
+	{ "followup.channels", K_CHOICE, OFF(channels[RG_FOLLOWUP]), 0, 0, chan_choices },
 };
 #undef OFF
 
@@ -359,6 +366,18 @@ static void load_key(struct loader *l, const config_setting_t *s, const struct k
 		break;
 	case K_DAYS:
 		load_days(l, s, k);
+		break;
+	case K_CHOICE:
+		v = get_string(l, s, k);
+		if (!v)
+			break;
+		*ip = -1;
+		for (int i = 0; k->choices[i]; i++)
+			if (strcmp(k->choices[i], v) == 0)
+				*ip = i;
+		if (*ip < 0)
+			report(l, line, "%s = \"%s\" is not one of preferred, email, sms, both",
+			       k->path, v);
 		break;
 	case K_DATES:
 		load_dates(l, s, k);

@@ -20,6 +20,13 @@ struct config_days {
 	int v[CONFIG_MAX_LIST];
 };
 
+/* How a rule reaches a person: their preference (with fallback), e-mail first,
+ * SMS first, or both where they have the addresses. */
+enum chan_mode { CHMODE_PREFERRED, CHMODE_EMAIL, CHMODE_SMS, CHMODE_BOTH };
+
+/* The rule groups that have their own channel setting. */
+enum rule_group { RG_HANDOVER, RG_ROLECHANGE, RG_REFERRAL, RG_DISCOVERY, RG_FOLLOWUP, RG_COUNT };
+
 struct config {
 	char *path;          /* the file this came from */
 	char *database;      /* case database path */
@@ -59,6 +66,7 @@ struct config {
 	struct config_days followup_before;    /* days before the due date */
 	struct config_days followup_after;     /* days after (overdue) */
 	int lookback_days; /* a missed occurrence this old is still sent */
+	int channels[RG_COUNT]; /* enum chan_mode per rule group */
 };
 
 /* Defaults for every key (what an empty file gives). Strings are owned. */

@@ -438,26 +438,78 @@ static void categories(const struct plan_req *req, enum channel_kind ch, char *b
 /* Render for r's channel; an SMS that cannot be rendered (too long) goes by
  * e-mail when the person has an address. */
 static int render(struct planner *p, const struct plan_req *req, struct recipient *r,
-		  char **subject, char **body, struct err *e)
+		  int fallback, char **subject, char **body, struct err *e)
 {
 	int ret;
 
 	tvars_set(req->vars, "recipient", r->name);
 	ret = templates_render(p->tpl, req->rule, r->channel == CHAN_SMS ? TPL_SMS : TPL_EMAIL,
 			       req->vars, subject, body, e);
-	if (ret < 0 && r->channel == CHAN_SMS && rcpt_other_channel(r))
+	if (ret < 0 && fallback && r->channel == CHAN_SMS && rcpt_other_channel(r))
 		ret = templates_render(p->tpl, req->rule, TPL_EMAIL, req->vars, subject,
 				       body, e);
 	return ret;
 }
 
+/* The channel setting of the rule's group (the part of the name before '_'). */
+static enum chan_mode rule_mode(const struct planner *p, const char *rule)
+{
+	static const char *const groups[RG_COUNT] = {
+		[RG_HANDOVER] = "handover", [RG_ROLECHANGE] = "rolechange",
+		[RG_REFERRAL] = "referral", [RG_DISCOVERY] = "discovery",
+		[RG_FOLLOWUP] = "followup",
+	};
+	size_t n = strcspn(rule, "_");
+
+	for (int g = 0; g < RG_COUNT; g++)
+		if (strlen(groups[g]) == n && strncmp(groups[g], rule, n) == 0)
+			return (enum chan_mode)p->cfg->channels[g];
+	return CHMODE_PREFERRED;
+}
+
+/* Render and emit for r's channel. suffix tells channels apart in the key
+ * when a rule sends both; only a single-channel message may fall back from
+ * an SMS that cannot be rendered to e-mail. */
+static int emit_to(struct planner *p, const struct plan_req *req, struct recipient *r,
+		   const char *suffix, struct err *e)
+{
+	struct plan_msg m;
+	char key[300], cats[96];
+	char *subject = NULL, *body = NULL;
+	int ret;
+
+	ret = render(p, req, r, !*suffix, &subject, &body, e);
+	if (ret < 0)
+		return err_prefix(e, "%s for %s", req->rule, req->subject);
+	snprintf(key, sizeof key, "%s/%s/%s/staff:%lld%s", req->rule, req->subject,
+		 req->occurrence, r->staff_id, suffix);
+	categories(req, r->channel, cats, sizeof cats);
+	m = (struct plan_msg){
+		.rule = req->rule, .key = key, .child_id = req->child_id,
+		.child_ref = req->child_ref, .recipient_id = r->staff_id,
+		.recipient_code = r->code, .channel = r->channel, .address = r->address,
+		.subject = subject, .body = body, .categories = cats,
+		.scheduled = req->scheduled,
+	};
+	ret = emit(p, &m, req->task_key, e);
+	free(subject);
+	free(body);
+	return ret;
+}
+
+/* Point r at channel ch when the person has an address for it. */
+static int use_channel(struct recipient *r, enum channel_kind ch)
+{
+	if (r->channel == ch)
+		return 1;
+	return rcpt_other_channel(r) && r->channel == ch;
+}
+
 int plan_to_staff(struct planner *p, const struct plan_req *req, long long staff_id,
 		  struct err *e)
 {
-	struct recipient r;
-	struct plan_msg m = { 0 };
-	char key[300], cats[96];
-	char *subject = NULL, *body = NULL;
+	enum chan_mode mode = rule_mode(p, req->rule);
+	struct recipient r, other;
 	int ret;
 
 	if (!plan_in_window(p, req->scheduled))
@@ -467,22 +519,18 @@ int plan_to_staff(struct planner *p, const struct plan_req *req, long long staff
 		return ret;
 	if (r.channel == CHAN_NONE)
 		return alert_unreachable(p, &r, e);
-	ret = render(p, req, &r, &subject, &body, e);
-	if (ret < 0)
-		return err_prefix(e, "%s for %s", req->rule, req->subject);
-	snprintf(key, sizeof key, "%s/%s/%s/staff:%lld", req->rule, req->subject,
-		 req->occurrence, r.staff_id);
-	categories(req, r.channel, cats, sizeof cats);
-	m = (struct plan_msg){
-		.rule = req->rule, .key = key, .child_id = req->child_id,
-		.child_ref = req->child_ref, .recipient_id = r.staff_id,
-		.recipient_code = r.code, .channel = r.channel, .address = r.address,
-		.subject = subject, .body = body, .categories = cats,
-		.scheduled = req->scheduled,
-	};
-	ret = emit(p, &m, req->task_key, e);
-	free(subject);
-	free(body);
+	if (mode == CHMODE_EMAIL)
+		use_channel(&r, CHAN_EMAIL);
+	else if (mode == CHMODE_SMS)
+		use_channel(&r, CHAN_SMS);
+	if (mode != CHMODE_BOTH)
+		return emit_to(p, req, &r, "", e);
+	/* Both: each channel the person has an address for, keyed apart. */
+	other = r;
+	if (use_channel(&r, CHAN_EMAIL) && (ret = emit_to(p, req, &r, ":email", e)) < 0)
+		return ret;
+	if (use_channel(&other, CHAN_SMS))
+		ret = emit_to(p, req, &other, ":sms", e);
 	return ret;
 }
 

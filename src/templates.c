@@ -1,10 +1,12 @@
 /* templates.c - loading, checking and rendering the message templates. */
 #include "templates.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "smstext.h"
 #include "strbuf.h"
@@ -210,6 +212,11 @@ int templates_load(const char *dir, struct templates **out,
 	if (!t)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	t->sms_limit = 3;
+	if (access(dir, R_OK | X_OK) != 0) {
+		report(&l, "%s:0: cannot read the templates directory: %s", dir, strerror(errno));
+		templates_free(t);
+		return ERR_INVALID;
+	}
 	for (size_t i = 0; i < NKINDS; i++) {
 		load_email(&l, dir, templates_kinds[i], &t->kinds[i]);
 		if (strcmp(templates_kinds[i], "admin_alert") != 0)

@@ -34,6 +34,7 @@ static void example_loads(void **state)
 	assert_int_equal(c->referral_reminders.v[1], 13);
 	assert_int_equal(c->n_school_starts, 2);
 	assert_int_equal(c->retry_lifetime, 432000);
+	assert_int_equal(c->channels[RG_REFERRAL], CHMODE_PREFERRED);
 	config_free(c);
 }
 
@@ -111,18 +112,20 @@ static void whole_file_checks(void **state)
 			      "sms: { allowed_from = \"19:00\"; allowed_until = \"07:00\";"
 			      " sender = \"Far too long sender\"; };\n"
 			      "referral: { deadline_days = 14; escalate_day = 20; };\n"
-			      "retry: { min_seconds = 600; max_seconds = 300; };\n");
+			      "retry: { min_seconds = 600; max_seconds = 300; };\n"
+			      "followup: { channels = \"pigeon\"; };\n");
 	struct config *c = NULL;
 	struct err e = { 0 };
 	struct lines l = { 0 };
 
 	(void)state;
 	assert_int_equal(config_load(path, &c, collect, &l, &e), ERR_INVALID);
-	assert_int_equal(l.n, 4);
-	assert_non_null(strstr(l.text[0], "allowed_until must be later"));
-	assert_non_null(strstr(l.text[1], "retry.max_seconds"));
-	assert_non_null(strstr(l.text[2], "sms.sender"));
-	assert_non_null(strstr(l.text[3], "escalate_day (20)"));
+	assert_int_equal(l.n, 5);
+	assert_non_null(strstr(l.text[0], "w.conf:4: followup.channels = \"pigeon\""));
+	assert_non_null(strstr(l.text[1], "allowed_until must be later"));
+	assert_non_null(strstr(l.text[2], "retry.max_seconds"));
+	assert_non_null(strstr(l.text[3], "sms.sender"));
+	assert_non_null(strstr(l.text[4], "escalate_day (20)"));
 	free(path);
 	tu_rmdir(dir);
 }

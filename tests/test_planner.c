@@ -385,6 +385,30 @@ static void sms_only_person_gets_sms(void **state)
 	fx_free(f);
 }
 
+static void channel_settings_per_rule(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	/* Follow-ups by SMS first; referral messages by both channels. */
+	f->cfg.channels[RG_FOLLOWUP] = CHMODE_SMS;
+	f->cfg.channels[RG_REFERRAL] = CHMODE_BOTH;
+	sql(f, "INSERT INTO followup(child_id,responsible_id,due_date) VALUES (3,4,'2026-09-08')");
+	sql(f, "INSERT INTO followup(child_id,responsible_id,due_date) VALUES (3,3,'2026-09-08')");
+	sql(f, "INSERT INTO referral(child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (3,9,4,'2026-09-01')");
+	run(f, "2026-09-01T08:00:00");
+	/* Karin has both addresses: SMS. Märta has no mobile: e-mail. */
+	assert_int_equal(count(f, "rule='followup_reminder' AND recipient_id=4 AND channel='sms'"), 1);
+	assert_int_equal(count(f, "rule='followup_reminder' AND recipient_id=3 AND channel='email'"), 1);
+	/* Both: Karin (intake officer) twice, Nils (reporter, SMS only) once. */
+	assert_int_equal(count(f, "rule='referral_task' AND recipient_id=4"), 2);
+	assert_int_equal(count(f, "rule='referral_task' AND recipient_id=4 AND channel='sms'"
+				  " AND key LIKE '%:sms'"), 1);
+	assert_int_equal(count(f, "rule='referral_receipt' AND recipient_id=9"), 1);
+	fx_free(f);
+}
+
 /* A principal change at the school: the new principal gets one digest for
  * all children whose Barnkontakt changed, not one message per child. */
 static void principal_change_one_digest(void **state)
@@ -468,6 +492,7 @@ int main(void)
 		cmocka_unit_test(vacant_role_alerts_admin),
 		cmocka_unit_test(sms_only_person_gets_sms),
 		cmocka_unit_test(principal_change_one_digest),
+		cmocka_unit_test(channel_settings_per_rule),
 		cmocka_unit_test(preview_writes_nothing),
 	};
 
