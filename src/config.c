@@ -21,7 +21,8 @@ struct key {
 				     * int field gets the index of the value */
 };
 
-static const char *const delivery_choices[] = { "spool", NULL };
+static const char *const delivery_choices[] = { "spool", "network", NULL };
+static const char *const tls_choices[] = { "off", "if-offered", "require", NULL };
 static const char *const chan_choices[] = { "preferred", "email", "sms", "both", NULL };
 
 #define OFF(f) offsetof(struct config, f)
@@ -32,6 +33,14 @@ static const struct key keys[] = {
 	{ "delivery", K_STR, OFF(delivery), 0, 0, delivery_choices },
 	{ "spool_dir", K_STR, OFF(spool_dir), 0, 0, NULL },
 	{ "mail_from", K_EMAIL, OFF(mail_from), 0, 0, NULL },
+	{ "smtp.host", K_STR, OFF(smtp_host), 0, 0, NULL },
+	{ "smtp.port", K_INT, OFF(smtp_port), 1, 65535, NULL },
+	{ "smtp.starttls", K_CHOICE, OFF(smtp_starttls), 0, 0, tls_choices },
+	{ "smtp.ca_file", K_STR, OFF(smtp_ca_file), 0, 0, NULL },
+	{ "smtp.user", K_STR, OFF(smtp_user), 0, 0, NULL },
+	{ "smtp.password_file", K_STR, OFF(smtp_password_file), 0, 0, NULL },
+	{ "smtp.helo", K_STR, OFF(smtp_helo), 0, 0, NULL },
+	{ "smtp.timeout_seconds", K_INT, OFF(smtp_timeout), 1, 3600, NULL },
 	{ "sms.sender", K_STR, OFF(sms_sender), 0, 0, NULL },
 	{ "sms.max_segments", K_INT, OFF(sms_max_segments), 1, 10, NULL },
 	{ "retry.min_seconds", K_INT, OFF(retry_min), 10, 86400, NULL },
@@ -115,6 +124,13 @@ int config_defaults(struct config *c, struct err *e)
 	if (!c->database || !c->templates || !c->admin_email || !c->delivery ||
 	    !c->spool_dir || !c->mail_from || !c->sms_sender)
 		return err_set(e, ERR_NOMEM, "out of memory");
+	c->smtp_host = xstrdup("localhost");
+	c->smtp_helo = xstrdup("backad");
+	if (!c->smtp_host || !c->smtp_helo)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	c->smtp_port = 25;
+	c->smtp_starttls = 2;
+	c->smtp_timeout = 120;
 	c->sms_max_segments = 3;
 	c->retry_min = 300;
 	c->retry_max = 4000;
@@ -141,6 +157,12 @@ int config_defaults(struct config *c, struct err *e)
 
 void config_free(struct config *c)
 {
+	config_clear(c);
+	free(c);
+}
+
+void config_clear(struct config *c)
+{
 	if (!c)
 		return;
 	free(c->path);
@@ -151,7 +173,12 @@ void config_free(struct config *c)
 	free(c->delivery);
 	free(c->mail_from);
 	free(c->sms_sender);
-	free(c);
+	free(c->smtp_host);
+	free(c->smtp_ca_file);
+	free(c->smtp_user);
+	free(c->smtp_password_file);
+	free(c->smtp_helo);
+	memset(c, 0, sizeof *c);
 }
 
 const char *config_path(const char *arg)
@@ -376,8 +403,7 @@ static void load_key(struct loader *l, const config_setting_t *s, const struct k
 			if (strcmp(k->choices[i], v) == 0)
 				*ip = i;
 		if (*ip < 0)
-			report(l, line, "%s = \"%s\" is not one of preferred, email, sms, both",
-			       k->path, v);
+			report(l, line, "%s = \"%s\" is not one of the allowed values", k->path, v);
 		break;
 	case K_DATES:
 		load_dates(l, s, k);

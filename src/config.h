@@ -33,10 +33,20 @@ struct config {
 	char *templates;     /* directory with rule templates (templates/sv) */
 	char *admin_email;   /* alerts: nobody holds a role, dead messages */
 	char *spool_dir;     /* file spool channel directory */
-	char *delivery;      /* "spool": files in spool_dir */
+	char *delivery;      /* "spool": files in spool_dir; "network": SMTP and SMS gateway */
 	char *mail_from;     /* From: of every e-mail */
 	char *sms_sender;    /* SMS sender id: <= 11 alphanumerics or E.164 */
 	int sms_max_segments;/* a longer SMS text is an error */
+
+	/* SMTP (delivery = "network"). */
+	char *smtp_host;
+	int smtp_port;
+	int smtp_starttls;        /* 0 off, 1 if offered, 2 require */
+	char *smtp_ca_file;       /* trusted CAs; NULL = the system's */
+	char *smtp_user;          /* AUTH; NULL = none */
+	char *smtp_password_file; /* must not be group- or world-readable */
+	char *smtp_helo;
+	int smtp_timeout;         /* seconds: the hard deadline of one session */
 
 	/* Retries: exponential backoff between min and max, given up after lifetime. */
 	int retry_min, retry_max; /* seconds */
@@ -81,6 +91,8 @@ int config_load(const char *path, struct config **out,
 		struct err *e);
 
 void config_free(struct config *c);
+/* Free what a struct config owns (one filled by config_defaults). */
+void config_clear(struct config *c);
 
 /* The path to use: explicit argument, else $BACKAD_CONFIG, else default. */
 const char *config_path(const char *arg);

@@ -148,13 +148,7 @@ static void school_start(void **state)
 	/* Born in 2020: förskoleklass in the autumn of 2026. */
 	assert_int_equal(cal_fklass_start(&c, D("2020-12-31")), D("2026-08-18"));
 	assert_int_equal(cal_fklass_start(&c, D("2021-01-01")), cal_school_start(&c, 2027));
-	free(c.database);
-	free(c.templates);
-	free(c.admin_email);
-	free(c.delivery);
-	free(c.spool_dir);
-	free(c.mail_from);
-	free(c.sms_sender);
+	config_clear(&c);
 }
 
 int main(void)

@@ -51,13 +51,7 @@ static void empty_file_gives_defaults(void **state)
 	assert_int_equal(c->referral_deadline, 14);
 	assert_int_equal(c->handover_incoming.n, 2);
 	assert_int_equal(c->sms_from, 7 * 60 + 30);
-	free(d.database);
-	free(d.templates);
-	free(d.admin_email);
-	free(d.delivery);
-	free(d.spool_dir);
-	free(d.mail_from);
-	free(d.sms_sender);
+	config_clear(&d);
 	config_free(c);
 	free(path);
 	tu_rmdir(dir);

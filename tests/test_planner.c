@@ -67,13 +67,7 @@ static void fx_free(struct fx *f)
 {
 	templates_free(f->tpl);
 	sqlite3_close(f->db);
-	free(f->cfg.database);
-	free(f->cfg.templates);
-	free(f->cfg.admin_email);
-	free(f->cfg.delivery);
-	free(f->cfg.spool_dir);
-	free(f->cfg.mail_from);
-	free(f->cfg.sms_sender);
+	config_clear(&f->cfg);
 	tu_rmdir(f->dir);
 	free(f);
 }
