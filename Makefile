@@ -13,7 +13,7 @@ DESTDIR   ?=
 
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libesmtp-1.0 libcurl sqlite3 libconfig libsystemd
+PKGS      := libesmtp-1.0 libcurl sqlite3 libconfig libsystemd openssl
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wpointer-arith -Wcast-qual -Wformat=2 -Werror \
              -Wno-format-truncation
@@ -66,7 +66,7 @@ unit: $(TEST_BIN)
 
 it: $(PROGS)
 	@set -e; for t in tests/it_*.sh; do [ -e "$$t" ] || continue; \
-		echo "== $$t"; BUILD=$(BUILD) sh $$t; done
+		echo "== $$t"; BUILD=$(BUILD) bash $$t; done
 
 # The whole suite: plain build, then ASan+UBSan build, then valgrind.
 check: deps-test

@@ -1,6 +1,6 @@
-/* channel.h - what a delivery channel does: send one claimed outbox message
- * and say whether it was accepted (0, with the provider's id), may succeed
- * later (ERR_TEMPFAIL) or never will (ERR_PERMFAIL). */
+/* channel.h - what a delivery channel does: send a batch of claimed outbox
+ * messages (one SMTP session, one keep-alive HTTP connection) and say for
+ * each whether it was accepted, may succeed later, or never will. */
 #ifndef BACKAD_CHANNEL_H
 #define BACKAD_CHANNEL_H
 
@@ -9,10 +9,16 @@
 #include "err.h"
 #include "outbox.h"
 
+struct send_result {
+	int code;         /* 0 accepted, ERR_TEMPFAIL or ERR_PERMFAIL */
+	int in_doubt;     /* it may have arrived: no reply after the data */
+	char detail[256]; /* the provider's id when accepted, else the error */
+};
+
 struct channel {
 	const char *name;
-	int (*send)(void *ctx, const struct outbox_msg *m, char *provider_id, size_t n,
-		    struct err *e);
+	/* Fill res[i] for each of the n messages; every message gets a result. */
+	void (*send)(void *ctx, const struct outbox_msg *msgs, int n, struct send_result *res);
 	void *ctx;
 };
 

@@ -29,27 +29,59 @@ time_t deliver_sms_next(const struct config *cfg, time_t t)
 	return next;
 }
 
-static int send_one(sqlite3 *db, const struct config *cfg, const struct channel *ch,
-		    const struct outbox_msg *m, time_t now, struct deliver_stats *st,
-		    struct err *e)
+static enum outbox_result result_of(const struct send_result *r)
 {
-	char provider[256] = "";
-	struct err ce = { 0 };
-	enum outbox_state state;
-	enum outbox_result res;
-	int r;
+	if (r->code == 0)
+		return OUTBOX_SENT;
+	if (r->code == ERR_PERMFAIL)
+		return OUTBOX_PERMFAIL;
+	return r->in_doubt ? OUTBOX_INDOUBT : OUTBOX_TEMPFAIL;
+}
 
-	r = ch->send(ch->ctx, m, provider, sizeof provider, &ce);
-	res = r == 0 ? OUTBOX_SENT : r == ERR_PERMFAIL ? OUTBOX_PERMFAIL : OUTBOX_TEMPFAIL;
-	if (r < 0)
-		snprintf(st->last_error, sizeof st->last_error, "%s: %s", ch->name, ce.msg);
-	r = outbox_done(db, m, res, r == 0 ? provider : ce.msg, now, cfg, &state, e);
-	if (r < 0)
-		return r;
-	st->sent += state == OB_SENT;
-	st->failed += state == OB_FAILED;
-	st->dead += state == OB_DEAD;
-	return 0;
+/* Send the messages of one channel as one batch and record every result. */
+static int send_group(sqlite3 *db, const struct config *cfg, const struct channel *ch,
+		      const struct outbox_msg *msgs, int n, time_t now,
+		      struct deliver_stats *st, struct err *e)
+{
+	struct send_result res[DELIVER_BATCH];
+	int r = 0;
+
+	if (n == 0)
+		return 0;
+	ch->send(ch->ctx, msgs, n, res);
+	for (int i = 0; r == 0 && i < n; i++) {
+		enum outbox_state state;
+
+		if (res[i].code < 0)
+			snprintf(st->last_error, sizeof st->last_error, "%s: %s", ch->name,
+				 res[i].detail);
+		r = outbox_done(db, &msgs[i], result_of(&res[i]), res[i].detail, now, cfg,
+				&state, e);
+		st->sent += r == 0 && state == OB_SENT;
+		st->failed += r == 0 && state == OB_FAILED;
+		st->dead += r == 0 && state == OB_DEAD;
+	}
+	return r;
+}
+
+/* Claimed rows come oldest first; split them by channel, keeping the order. */
+static int send_claimed(sqlite3 *db, const struct config *cfg, const struct channel *email,
+			const struct channel *sms, struct outbox_msg *msgs, int n, time_t now,
+			struct deliver_stats *st, struct err *e)
+{
+	struct outbox_msg tmp;
+	int k = 0, r;
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(msgs[i].channel, "sms") != 0) {
+			tmp = msgs[k];
+			msgs[k++] = msgs[i];
+			msgs[i] = tmp;
+		}
+	r = send_group(db, cfg, email, msgs, k, now, st, e);
+	if (r == 0)
+		r = send_group(db, cfg, sms, msgs + k, n - k, now, st, e);
+	return r;
 }
 
 int deliver_pass(sqlite3 *db, const struct config *cfg, const struct channel *email,
@@ -68,9 +100,7 @@ int deliver_pass(sqlite3 *db, const struct config *cfg, const struct channel *em
 			outbox_msgs_free(msgs, n);
 			break;
 		}
-		for (int i = 0; r == 0 && i < n; i++)
-			r = send_one(db, cfg, strcmp(msgs[i].channel, "sms") == 0 ? sms : email,
-				     &msgs[i], now, st, e);
+		r = send_claimed(db, cfg, email, sms, msgs, n, now, st, e);
 		outbox_msgs_free(msgs, n);
 		if (r < 0 || n < DELIVER_BATCH)
 			break;

@@ -2,10 +2,33 @@
 #include "engine.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "db.h"
 #include "outbox.h"
 #include "templates.h"
+
+/* The delivery channels the configuration names. */
+static int channels(struct engine *g, void (*errors)(void *ctx, const char *line), void *ctx,
+		    struct err *e)
+{
+	int r;
+
+	g->spool.dir = g->cfg->spool_dir;
+	g->spool.cfg = g->cfg;
+	spool_channel(&g->spool, 0, &g->email);
+	spool_channel(&g->spool, 1, &g->sms);
+	if (strcmp(g->cfg->delivery, "network") != 0)
+		return 0;
+	r = smtp_channel_init(&g->smtp, g->cfg, e);
+	if (r < 0) {
+		if (errors)
+			errors(ctx, e->msg);
+		return r;
+	}
+	smtp_channel(&g->smtp, &g->email);
+	return 0;
+}
 
 int engine_load(const char *path, struct engine **out,
 		void (*errors)(void *ctx, const char *line), void *ctx, struct err *e)
@@ -30,10 +53,9 @@ int engine_load(const char *path, struct engine **out,
 		goto fail;
 	}
 	templates_set_sms_limit(g->tpl, g->cfg->sms_max_segments);
-	g->spool.dir = g->cfg->spool_dir;
-	g->spool.cfg = g->cfg;
-	spool_channel(&g->spool, 0, &g->email);
-	spool_channel(&g->spool, 1, &g->sms);
+	r = channels(g, errors, ctx, e);
+	if (r < 0)
+		goto fail;
 	*out = g;
 	return 0;
 fail:
@@ -47,6 +69,7 @@ void engine_free(struct engine *g)
 		return;
 	if (g->db)
 		sqlite3_close(g->db);
+	smtp_channel_free(&g->smtp);
 	templates_free(g->tpl);
 	config_free(g->cfg);
 	free(g);

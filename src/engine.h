@@ -12,6 +12,7 @@
 #include "deliver.h"
 #include "err.h"
 #include "planner.h"
+#include "smtp.h"
 #include "spool.h"
 
 struct templates;
@@ -21,6 +22,7 @@ struct engine {
 	struct templates *tpl;
 	sqlite3 *db;
 	struct spool spool;
+	struct smtp_channel smtp;
 	struct channel email, sms;
 	int recovered;       /* outbox_recover ran once */
 };

@@ -249,9 +249,9 @@ int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
 				? OB_DEAD : OB_FAILED;
 		cal_iso_utc(now + (time_t)backoff, next);
 		r = exec_bound(db, "UPDATE outbox SET state = ?2, last_error = ?3,"
-				   " next_attempt_at = ?4 WHERE id = ?1", e, "isss", m->id,
-			       outbox_state_names[state], detail,
-			       state == OB_FAILED ? next : NULL);
+				   " next_attempt_at = ?4, in_doubt = in_doubt OR ?5 WHERE id = ?1",
+			       e, "isssi", m->id, outbox_state_names[state], detail,
+			       state == OB_FAILED ? next : NULL, (long long)(res == OUTBOX_INDOUBT));
 		if (r == 0 && state == OB_DEAD && strcmp(m->rule, "admin_alert") != 0)
 			r = queue_alert(db, m, detail ? detail : "-", ts, cfg, e);
 	}

@@ -19,7 +19,10 @@ struct outbox_msg {
 	time_t created;
 };
 
-enum outbox_result { OUTBOX_SENT, OUTBOX_TEMPFAIL, OUTBOX_PERMFAIL };
+/* OUTBOX_INDOUBT: a temporary failure after which the message may still have
+ * arrived (no reply to the end of its data); it is retried with the same
+ * identity and marked in doubt. */
+enum outbox_result { OUTBOX_SENT, OUTBOX_TEMPFAIL, OUTBOX_PERMFAIL, OUTBOX_INDOUBT };
 
 enum outbox_state { OB_PENDING, OB_SENDING, OB_SENT, OB_FAILED, OB_DEAD, OB_CANCELLED,
 		    OB_NSTATES };

@@ -86,10 +86,9 @@ static void safe_name(const char *id, char *buf, size_t n)
 	buf[k] = '\0';
 }
 
-int spool_send(void *ctx, const struct outbox_msg *m, char *provider_id, size_t n,
-	       struct err *e)
+int spool_send(const struct spool *sp, const struct outbox_msg *m, char *provider_id,
+	       size_t n, struct err *e)
 {
-	const struct spool *sp = ctx;
 	struct strbuf sb = STRBUF_INIT;
 	char name[300], id[200];
 	int r;
@@ -117,9 +116,22 @@ int spool_send(void *ctx, const struct outbox_msg *m, char *provider_id, size_t 
 	return r;
 }
 
+static void spool_batch(void *ctx, const struct outbox_msg *msgs, int n,
+			struct send_result *res)
+{
+	for (int i = 0; i < n; i++) {
+		struct err e = { 0 };
+
+		memset(&res[i], 0, sizeof res[i]);
+		res[i].code = spool_send(ctx, &msgs[i], res[i].detail, sizeof res[i].detail, &e);
+		if (res[i].code < 0)
+			snprintf(res[i].detail, sizeof res[i].detail, "%s", e.msg);
+	}
+}
+
 void spool_channel(struct spool *sp, int sms, struct channel *ch)
 {
 	ch->name = sms ? "spool-sms" : "spool-email";
-	ch->send = spool_send;
+	ch->send = spool_batch;
 	ch->ctx = sp;
 }

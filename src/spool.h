@@ -19,8 +19,8 @@ struct spool {
 /* Fill a channel that writes e-mail (sms = 0) or SMS (sms = 1) into sp. */
 void spool_channel(struct spool *sp, int sms, struct channel *ch);
 
-/* Send one message (the channel's send function). */
-int spool_send(void *ctx, const struct outbox_msg *m, char *provider_id, size_t n,
-	       struct err *e);
+/* Write one message; 0, ERR_TEMPFAIL (disk) or ERR_PERMFAIL (cannot be built). */
+int spool_send(const struct spool *sp, const struct outbox_msg *m, char *provider_id,
+	       size_t n, struct err *e);
 
 #endif

@@ -8,7 +8,7 @@ raw = open(sys.argv[1], 'rb').read()
 msg = email.message_from_bytes(raw, policy=email.policy.strict)
 if msg.defects:
     sys.exit(f"defects: {msg.defects}")
-for line in raw.split(b'\r\n'):
+for line in raw.splitlines():
     if len(line) > 78 and not line.startswith(b'Message-ID'):
         sys.exit(f"line longer than 78: {line!r}")
 print("HEADERS " + " ".join(sorted(k for k in msg.keys())))

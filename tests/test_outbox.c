@@ -187,12 +187,16 @@ static void permfail_and_sent_audit(void **state)
 }
 
 static int fake_result;
-static int fake_send(void *ctx, const struct outbox_msg *m, char *id, size_t n, struct err *e)
+static void fake_send(void *ctx, const struct outbox_msg *m, int n, struct send_result *res)
 {
 	(void)ctx;
 	(void)m;
-	snprintf(id, n, "fake");
-	return fake_result < 0 ? err_set(e, fake_result, "fake failure") : 0;
+	for (int i = 0; i < n; i++) {
+		res[i].code = fake_result;
+		res[i].in_doubt = 0;
+		snprintf(res[i].detail, sizeof res[i].detail, "%s",
+			 fake_result ? "fake failure" : "fake");
+	}
 }
 
 static void pass_with_spool_and_quiet_hours(void **state)

@@ -1,0 +1,138 @@
+#!/bin/sh
+# it_smtp.sh - e-mail through real SMTP servers on loopback (Postfix's
+# smtp-sink): a batch over one session that parses strictly with the exact
+# Swedish text; soft and hard rejects, a disconnect after the final dot and a
+# stalled reply give retry, dead and in-doubt exactly as specified, with
+# nothing lost; a server that accepts and never answers is abandoned at the
+# deadline.
+set -eu
+[ -n "${DEBUG:-}" ] && set -x
+BUILD=${BUILD:-build}
+command -v smtp-sink >/dev/null || { echo "smtp-sink is missing (package postfix)"; exit 1; }
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+pids=
+cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+pass=0 fail=0
+check() { if eval "$1"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2"; fi; }
+port=$((20000 + $$ % 20000))
+
+# sink ARGS...: a fresh smtp-sink on $port dumping into $tmp/dump.
+sink() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	pids=
+	rm -rf "$tmp/dump"
+	mkdir "$tmp/dump" && chmod 1777 "$tmp/dump"
+	port=$((port + 1))
+	smtp-sink -c -u nobody -d "$tmp/dump/%H%M%S." "$@" "127.0.0.1:$port" 20 >"$tmp/sink.out" 2>&1 &
+	pids=$!
+	i=0
+	while [ $i -lt 50 ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+	conf "$@"
+}
+conf() {
+	cat >"$tmp/backad.conf" <<CONF
+database = "$tmp/case.db";
+templates = "templates/sv";
+spool_dir = "$tmp/spool";
+admin_email = "admin@ystad.example.se";
+mail_from = "backad@ystad.example.se";
+delivery = "network";
+smtp: { host = "127.0.0.1"; port = $port; starttls = "off"; timeout_seconds = ${TIMEOUT:-10}; };
+CONF
+}
+fresh() {
+	rm -f "$tmp/case.db" "$tmp/case.db-wal" "$tmp/case.db-shm"
+	$B init >/dev/null
+	for k in units staff children placements roles absences; do $B import "$k" "etc/demo/$k.csv" >/dev/null; done
+	$B referral add --child B-2016-0005 --reporter lars.larare --received 2026-08-03 >/dev/null
+}
+B="$BUILD/backactl -c $tmp/backad.conf"
+D="$BUILD/backad -c $tmp/backad.conf --foreground"
+q() { sqlite3 "$tmp/case.db" "$1"; }
+
+# 1. A batch over one session.
+sink
+fresh
+$D --once --now 2026-08-03T08:00 2>"$tmp/log"
+n=$(q "SELECT count(*) FROM outbox")
+check "[ $n -ge 3 ] && [ \$(ls $tmp/dump | wc -l) -eq $n ]" "all $n messages at the sink"
+check "tr '\r' '\n' <$tmp/sink.out | grep -q 'sess=1 .*mesg=$n'" "one session carried the batch"
+for f in "$tmp"/dump/*; do
+	/usr/bin/python3 tests/mime_strict.py "$f" >"$tmp/parsed" 2>&1 || { fail=$((fail + 1)); echo "FAIL: strict parse $f"; cat "$tmp/parsed"; }
+done
+grep -l "lars.strom" "$tmp"/dump/* | head -n 1 >"$tmp/which"
+/usr/bin/python3 tests/mime_strict.py "$(cat "$tmp/which")" >"$tmp/parsed" || true
+check "grep -qx 'SUBJECT Orosanmälan mottagen – ärende B-2016-0005/A1' $tmp/parsed" "exact Swedish subject"
+check "grep -q 'Din orosanmälan, mottagen måndag 3 augusti 2026, har tagits emot av' $tmp/parsed" "exact Swedish body"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='sent' AND provider_id LIKE '2%'\") -eq $n ]" "sent on 2xx to the final dot"
+check "[ \$(q 'SELECT count(*) FROM audit') -eq $n ]" "audited"
+
+# 2. A soft reject of RCPT: retried later, delivered when the server recovers.
+sink -r RCPT
+fresh
+$D --once --now 2026-08-03T08:00 2>"$tmp/log"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='failed' AND attempts=1 AND last_error LIKE '4%'\") -eq $n ]" "4xx on RCPT: failed, to retry"
+check "[ \$(ls $tmp/dump | wc -l) -eq 0 ]" "nothing accepted"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE next_attempt_at='2026-08-03T06:05:00Z'\") -eq $n ]" "backoff of retry.min_seconds"
+sink
+$D --once --now 2026-08-03T08:04 2>"$tmp/log"
+check "[ \$(ls $tmp/dump | wc -l) -eq 0 ]" "not before the backoff"
+$D --once --now 2026-08-03T08:05 2>"$tmp/log"
+check "[ \$(ls $tmp/dump | wc -l) -eq $n ] && [ \$(q \"SELECT count(*) FROM outbox WHERE state='sent'\") -eq $n ]" "delivered after the backoff"
+
+# 3. A hard reject of DATA: dead, and one alert to the admin.
+sink -f DATA
+fresh
+$D --once --now 2026-08-03T08:00 2>"$tmp/log"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='dead' AND rule<>'admin_alert' AND last_error LIKE '5%'\") -eq $n ]" "5xx on DATA: dead"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE rule='admin_alert' AND key LIKE 'alert/dead/%'\") -eq $n ]" "one alert per dead message"
+
+# 4. The server hangs up after the final dot: in doubt, resent with the same Message-ID.
+sink -q .
+fresh
+$D --once --now 2026-08-03T08:00 2>"$tmp/log"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='failed' AND in_doubt=1\") -ge 1 ]" "no reply after the dot: in doubt"
+q "SELECT message_id FROM outbox WHERE in_doubt=1 ORDER BY id LIMIT 1" >"$tmp/mid"
+sink
+$D --once --now 2026-08-03T08:06 2>"$tmp/log"
+check "grep -q \"\$(cat $tmp/mid)\" $tmp/dump/*" "resent with the same Message-ID"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='sent'\") -eq $n ]" "nothing lost"
+
+# 5. A reply that never comes after the dot: killed at the deadline, in doubt.
+TIMEOUT=2 sink -W .:30
+fresh
+start=$(date +%s)
+$D --once --now 2026-08-03T08:00 2>"$tmp/log"
+took=$(($(date +%s) - start))
+check "[ $took -le 8 ]" "the session was abandoned at its deadline ($took s)"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='failed' AND in_doubt=1 AND last_error LIKE '%deadline%'\") -ge 1 ]" "stalled after the dot: in doubt"
+
+# 6. A black hole: accepts the connection, never says a word.
+for p in $pids; do kill "$p" 2>/dev/null || true; done
+port=$((port + 1))
+/usr/bin/python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $port)); s.listen(5)
+conns = []
+end = time.time() + 30
+while time.time() < end:
+    s.settimeout(1)
+    try: conns.append(s.accept()[0])
+    except OSError: pass
+" &
+pids=$!
+sleep 0.5
+TIMEOUT=2 conf
+fresh
+$B discovery add --child B-2023-0007 --date 2026-08-03 >/dev/null
+start=$(date +%s)
+$D --once --now 2026-08-03T08:00 2>"$tmp/log"
+took=$(($(date +%s) - start))
+check "[ $took -le 8 ]" "black hole abandoned at the deadline ($took s)"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='failed' AND in_doubt=0 AND last_error LIKE '%deadline%before%'\") -eq $((n + 1)) ]" "black hole: retried later, not in doubt"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
