@@ -12,6 +12,7 @@
 struct send_result {
 	int code;         /* 0 accepted, ERR_TEMPFAIL or ERR_PERMFAIL */
 	int in_doubt;     /* it may have arrived: no reply after the data */
+	long retry_after; /* the server asked to wait this many seconds; -1: none */
 	char detail[256]; /* the provider's id when accepted, else the error */
 };
 

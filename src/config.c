@@ -22,6 +22,8 @@ struct key {
 };
 
 static const char *const delivery_choices[] = { "spool", "network", NULL };
+static const char *const sms_choices[] = { "spool", "kannel", "46elks", "generic", NULL };
+static const char *const format_choices[] = { "form", "json", NULL };
 static const char *const tls_choices[] = { "off", "if-offered", "require", NULL };
 static const char *const chan_choices[] = { "preferred", "email", "sms", "both", NULL };
 
@@ -43,6 +45,17 @@ static const struct key keys[] = {
 	{ "smtp.timeout_seconds", K_INT, OFF(smtp_timeout), 1, 3600, NULL },
 	{ "sms.sender", K_STR, OFF(sms_sender), 0, 0, NULL },
 	{ "sms.max_segments", K_INT, OFF(sms_max_segments), 1, 10, NULL },
+	{ "sms.provider", K_CHOICE, OFF(sms_provider), 0, 0, sms_choices },
+	{ "sms.url", K_STR, OFF(sms_url), 0, 0, NULL },
+	{ "sms.user", K_STR, OFF(sms_user), 0, 0, NULL },
+	{ "sms.password_file", K_STR, OFF(sms_password_file), 0, 0, NULL },
+	{ "sms.ca_file", K_STR, OFF(sms_ca_file), 0, 0, NULL },
+	{ "sms.timeout_seconds", K_INT, OFF(sms_timeout), 1, 600, NULL },
+	{ "sms.generic.format", K_CHOICE, OFF(sms_json), 0, 0, format_choices },
+	{ "sms.generic.to_field", K_STR, OFF(sms_to_field), 0, 0, NULL },
+	{ "sms.generic.from_field", K_STR, OFF(sms_from_field), 0, 0, NULL },
+	{ "sms.generic.text_field", K_STR, OFF(sms_text_field), 0, 0, NULL },
+	{ "sms.generic.reference_field", K_STR, OFF(sms_ref_field), 0, 0, NULL },
 	{ "retry.min_seconds", K_INT, OFF(retry_min), 10, 86400, NULL },
 	{ "retry.max_seconds", K_INT, OFF(retry_max), 10, 7 * 86400, NULL },
 	{ "retry.lifetime_seconds", K_INT, OFF(retry_lifetime), 60, 30 * 86400, NULL },
@@ -126,7 +139,13 @@ int config_defaults(struct config *c, struct err *e)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	c->smtp_host = xstrdup("localhost");
 	c->smtp_helo = xstrdup("backad");
-	if (!c->smtp_host || !c->smtp_helo)
+	c->sms_to_field = xstrdup("to");
+	c->sms_from_field = xstrdup("from");
+	c->sms_text_field = xstrdup("message");
+	c->sms_ref_field = xstrdup("reference");
+	c->sms_timeout = 20;
+	if (!c->smtp_host || !c->smtp_helo || !c->sms_to_field || !c->sms_from_field ||
+	    !c->sms_text_field || !c->sms_ref_field)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	c->smtp_port = 25;
 	c->smtp_starttls = 2;
@@ -178,6 +197,14 @@ void config_clear(struct config *c)
 	free(c->smtp_user);
 	free(c->smtp_password_file);
 	free(c->smtp_helo);
+	free(c->sms_url);
+	free(c->sms_user);
+	free(c->sms_password_file);
+	free(c->sms_ca_file);
+	free(c->sms_to_field);
+	free(c->sms_from_field);
+	free(c->sms_text_field);
+	free(c->sms_ref_field);
 	memset(c, 0, sizeof *c);
 }
 
@@ -463,6 +490,10 @@ static void check_whole(struct loader *l, const config_t *cf)
 		report(l, s ? config_setting_source_line(s) : 0,
 		       "sms.sender \"%s\" must be 1-11 letters and digits or an E.164 number",
 		       c->sms_sender);
+	s = config_lookup(cf, "sms.provider");
+	if (c->sms_provider != SMS_SPOOL && !c->sms_url)
+		report(l, s ? config_setting_source_line(s) : 0,
+		       "sms.provider needs sms.url (the gateway's address)");
 	s = config_lookup(cf, "referral.escalate_day");
 	if (c->referral_escalate > c->referral_deadline)
 		report(l, s ? config_setting_source_line(s) : 0,

@@ -24,6 +24,8 @@ struct config_days {
  * SMS first, or both where they have the addresses. */
 enum chan_mode { CHMODE_PREFERRED, CHMODE_EMAIL, CHMODE_SMS, CHMODE_BOTH };
 
+enum sms_provider { SMS_SPOOL, SMS_KANNEL, SMS_46ELKS, SMS_GENERIC };
+
 /* The rule groups that have their own channel setting. */
 enum rule_group { RG_HANDOVER, RG_ROLECHANGE, RG_REFERRAL, RG_DISCOVERY, RG_FOLLOWUP, RG_COUNT };
 
@@ -47,6 +49,16 @@ struct config {
 	char *smtp_password_file; /* must not be group- or world-readable */
 	char *smtp_helo;
 	int smtp_timeout;         /* seconds: the hard deadline of one session */
+
+	/* SMS gateway (delivery = "network"). */
+	int sms_provider;         /* enum sms_provider */
+	char *sms_url;
+	char *sms_user;
+	char *sms_password_file;
+	char *sms_ca_file;
+	int sms_timeout;          /* seconds per request, and per batch */
+	int sms_json;             /* generic: JSON body instead of a form */
+	char *sms_to_field, *sms_from_field, *sms_text_field, *sms_ref_field;
 
 	/* Retries: exponential backoff between min and max, given up after lifetime. */
 	int retry_min, retry_max; /* seconds */

@@ -55,8 +55,8 @@ static int send_group(sqlite3 *db, const struct config *cfg, const struct channe
 		if (res[i].code < 0)
 			snprintf(st->last_error, sizeof st->last_error, "%s: %s", ch->name,
 				 res[i].detail);
-		r = outbox_done(db, &msgs[i], result_of(&res[i]), res[i].detail, now, cfg,
-				&state, e);
+		r = outbox_done(db, &msgs[i], result_of(&res[i]), res[i].detail,
+				res[i].retry_after, now, cfg, &state, e);
 		st->sent += r == 0 && state == OB_SENT;
 		st->failed += r == 0 && state == OB_FAILED;
 		st->dead += r == 0 && state == OB_DEAD;

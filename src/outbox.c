@@ -222,10 +222,68 @@ static int queue_alert(sqlite3 *db, const struct outbox_msg *m, const char *why,
 			  e, "ssssss", key, cfg->admin_email, subject, body, mid, now);
 }
 
+/* The other channel's address of m's recipient, or "" when there is none. */
+static int other_address(sqlite3 *db, const struct outbox_msg *m, char *buf, size_t n,
+			 struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int sms = strcmp(m->channel, "sms") == 0, r, rc;
+
+	buf[0] = '\0';
+	if (!m->recipient_id || strstr(m->key, "/fallback"))
+		return 0;
+	r = db_prepare(db, sms ? "SELECT email FROM staff WHERE id = ?1 AND active = 1"
+			       : "SELECT mobile FROM staff WHERE id = ?1 AND active = 1", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, m->recipient_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = db_fail(db, rc, "outbox fallback", e);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Queue m again on the other channel; *done = 1 when a fallback was queued. */
+static int queue_fallback(sqlite3 *db, const struct outbox_msg *m, const char *why,
+			  const char *now, int *done, struct err *e)
+{
+	char addr[256], key[400], mid[400], body[2048];
+	const char *at;
+	int sms = strcmp(m->channel, "sms") == 0, r;
+
+	*done = 0;
+	r = other_address(db, m, addr, sizeof addr, e);
+	if (r < 0 || !addr[0])
+		return r;
+	snprintf(key, sizeof key, "%s/fallback", m->key);
+	at = strrchr(m->message_id, '@');
+	snprintf(mid, sizeof mid, "<fallback.%lld%s", m->id, at ? at : "@backad.invalid>");
+	if (sms)
+		snprintf(body, sizeof body, "%s\n\n(Meddelandet kunde inte skickas som SMS: %s.)\n",
+			 m->body, why);
+	else
+		snprintf(body, sizeof body, "Backa barnet: ett e-postmeddelande till dig kunde inte "
+			 "levereras. Kontrollera din e-postadress hos administratören.");
+	r = exec_bound(db, "INSERT OR IGNORE INTO outbox(key, rule, child_id, recipient_id,"
+			   " channel, address, subject, body, categories, message_id, due_at,"
+			   " state, created_at) VALUES (?1, ?2, nullif(?3, 0), ?4, ?5, ?6, ?7, ?8,"
+			   " ?9, ?10, ?11, 'pending', ?11)",
+		       e, "ssiisssssss", key, m->rule, m->child_id, m->recipient_id,
+		       sms ? "email" : "sms", addr,
+		       sms ? "Backa barnet: meddelande som inte kunde skickas som SMS" : NULL,
+		       body, sms ? m->categories : "", mid, now);
+	*done = r == 0;
+	return r;
+}
+
 int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
-		const char *detail, time_t now, const struct config *cfg,
+		const char *detail, long retry_after, time_t now, const struct config *cfg,
 		enum outbox_state *state_out, struct err *e)
 {
+	int fell_back = 0;
 	char ts[21], next[21];
 	enum outbox_state state;
 	int r;
@@ -244,6 +302,8 @@ int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
 			backoff *= 2;
 		if (backoff > cfg->retry_max)
 			backoff = cfg->retry_max;
+		if (retry_after > 0)
+			backoff = retry_after;
 		state = res == OUTBOX_PERMFAIL || (m->created && now + backoff - m->created >
 								      cfg->retry_lifetime)
 				? OB_DEAD : OB_FAILED;
@@ -252,7 +312,9 @@ int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
 				   " next_attempt_at = ?4, in_doubt = in_doubt OR ?5 WHERE id = ?1",
 			       e, "isssi", m->id, outbox_state_names[state], detail,
 			       state == OB_FAILED ? next : NULL, (long long)(res == OUTBOX_INDOUBT));
-		if (r == 0 && state == OB_DEAD && strcmp(m->rule, "admin_alert") != 0)
+		if (r == 0 && state == OB_DEAD)
+			r = queue_fallback(db, m, detail ? detail : "-", ts, &fell_back, e);
+		if (r == 0 && state == OB_DEAD && !fell_back && strcmp(m->rule, "admin_alert") != 0)
 			r = queue_alert(db, m, detail ? detail : "-", ts, cfg, e);
 	}
 	if (r == 0)

@@ -40,13 +40,17 @@ int outbox_claim(sqlite3 *db, time_t now, int max, int sms, struct outbox_msg **
 void outbox_msgs_free(struct outbox_msg *msgs, int n);
 
 /* Record the result of sending m. detail is the provider's id (sent) or the
- * error (failed). A temporary failure is retried after
- * min(retry_max, retry_min * 2^(attempts-1)) seconds unless the message is
- * older than retry_lifetime; then, and on a permanent failure, it is 'dead'
- * and an alert to cfg->admin_email is queued in the same transaction.
+ * error (failed). A temporary failure is retried after retry_after seconds
+ * when the server asked for it (> 0), else after
+ * min(retry_max, retry_min * 2^(attempts-1)) seconds, unless that would pass
+ * retry_lifetime. Then, and on a permanent failure, the message is 'dead'.
+ * A dead message to a person falls back to their other channel (an SMS
+ * becomes an e-mail with the same text; an e-mail becomes a short SMS that
+ * only says an e-mail could not be delivered) as a new outbox row; without
+ * one, an alert to cfg->admin_email is queued. All in one transaction.
  * *state_out (may be NULL) gets the new state. */
 int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
-		const char *detail, time_t now, const struct config *cfg,
+		const char *detail, long retry_after, time_t now, const struct config *cfg,
 		enum outbox_state *state_out, struct err *e);
 
 /* A dead message back to 'pending'. ERR_NOTFOUND / ERR_INVALID if not dead. */

@@ -315,6 +315,7 @@ static void run_session(struct smtp_channel *ch, struct item *items, int n, int 
 
 static void set_result(struct send_result *r, int code, int in_doubt, const char *detail)
 {
+	r->retry_after = -1;
 	r->code = code;
 	r->in_doubt = in_doubt;
 	snprintf(r->detail, sizeof r->detail, "%s", detail);

@@ -123,6 +123,7 @@ static void spool_batch(void *ctx, const struct outbox_msg *msgs, int n,
 		struct err e = { 0 };
 
 		memset(&res[i], 0, sizeof res[i]);
+		res[i].retry_after = -1;
 		res[i].code = spool_send(ctx, &msgs[i], res[i].detail, sizeof res[i].detail, &e);
 		if (res[i].code < 0)
 			snprintf(res[i].detail, sizeof res[i].detail, "%s", e.msg);

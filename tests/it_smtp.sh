@@ -82,12 +82,14 @@ check "[ \$(ls $tmp/dump | wc -l) -eq 0 ]" "not before the backoff"
 $D --once --now 2026-08-03T08:05 2>"$tmp/log"
 check "[ \$(ls $tmp/dump | wc -l) -eq $n ] && [ \$(q \"SELECT count(*) FROM outbox WHERE state='sent'\") -eq $n ]" "delivered after the backoff"
 
-# 3. A hard reject of DATA: dead, and one alert to the admin.
+# 3. A hard reject of DATA: dead; each recipient has a mobile number, so a
+#    short SMS (with no case data) takes over instead of an admin alert.
 sink -f DATA
 fresh
 $D --once --now 2026-08-03T08:00 2>"$tmp/log"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='dead' AND rule<>'admin_alert' AND last_error LIKE '5%'\") -eq $n ]" "5xx on DATA: dead"
-check "[ \$(q \"SELECT count(*) FROM outbox WHERE rule='admin_alert' AND key LIKE 'alert/dead/%'\") -eq $n ]" "one alert per dead message"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE key LIKE '%/fallback' AND channel='sms' AND state='pending'\") -eq $n ]" "one SMS fallback per dead e-mail"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE rule='admin_alert'\") -eq 0 ]" "no alert when a fallback exists"
 
 # 4. The server hangs up after the final dot: in doubt, resent with the same Message-ID.
 sink -q .

@@ -125,13 +125,16 @@ static void backoff_dead_and_alert(void **state)
 	time_t now = at("2026-08-03T08:00");
 	int n, expect[] = { 300, 600, 1200, 2400, 4000, 4000 };
 
+	/* Without a mobile number there is no channel to fall back to. */
+	assert_int_equal(db_exec(f->db, "UPDATE staff SET mobile = NULL", &e), 0);
+
 	for (int i = 0; i < 6; i++) {
 		char sql[160];
 
 		assert_int_equal(outbox_claim(f->db, now, 1, 0, &m, &n, &e), 0);
 		assert_int_equal(n, 1);
 		assert_int_equal(m[0].id, 1);
-		assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_TEMPFAIL, "421 try later", now,
+		assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_TEMPFAIL, "421 try later", -1, now,
 					     &f->cfg, &st, &e), 0);
 		assert_int_equal(st, OB_FAILED);
 		outbox_msgs_free(m, n);
@@ -144,7 +147,7 @@ static void backoff_dead_and_alert(void **state)
 	/* Past the lifetime (5 days after creation): dead, one alert. */
 	now = at("2026-08-08T08:00");
 	assert_int_equal(outbox_claim(f->db, now, 1, 0, &m, &n, &e), 0);
-	assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_TEMPFAIL, "421 still", now, &f->cfg,
+	assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_TEMPFAIL, "421 still", -1, now, &f->cfg,
 				     &st, &e), 0);
 	assert_int_equal(st, OB_DEAD);
 	outbox_msgs_free(m, n);
@@ -171,10 +174,10 @@ static void permfail_and_sent_audit(void **state)
 
 	assert_int_equal(outbox_claim(f->db, now, 2, 0, &m, &n, &e), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_SENT, "250 2.0.0 queued as X1", now,
+	assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_SENT, "250 2.0.0 queued as X1", -1, now,
 				     &f->cfg, &st, &e), 0);
 	assert_int_equal(st, OB_SENT);
-	assert_int_equal(outbox_done(f->db, &m[1], OUTBOX_PERMFAIL, "550 no such user", now,
+	assert_int_equal(outbox_done(f->db, &m[1], OUTBOX_PERMFAIL, "550 no such user", -1, now,
 				     &f->cfg, &st, &e), 0);
 	assert_int_equal(st, OB_DEAD);
 	outbox_msgs_free(m, n);
@@ -183,7 +186,50 @@ static void permfail_and_sent_audit(void **state)
 				       " AND rule='referral_reminder' AND provider_id LIKE '250%'"
 				       " AND categories='ärendereferens,datum'"), 1);
 	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM audit"), 1);
-	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE key='alert/dead/2'"), 1);
+	/* The dead e-mail falls back to a short SMS that names no case; no alert. */
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE key='k2/fallback'"
+				       " AND channel='sms' AND address='+46701234567' AND state='pending'"
+				       " AND body NOT LIKE '%Hej%' AND subject IS NULL"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE rule='admin_alert'"), 0);
+}
+
+static void retry_after_and_sms_fallback(void **state)
+{
+	struct fx *f = *state;
+	struct outbox_msg *m = NULL;
+	struct err e = { 0 };
+	enum outbox_state st;
+	time_t now = at("2026-08-03T09:00");
+	int n;
+
+	assert_int_equal(outbox_claim(f->db, now, 10, 1, &m, &n, &e), 0);
+	assert_int_equal(m[0].id, 4); /* the SMS */
+	/* 429 with Retry-After: 120 is honoured instead of the backoff. */
+	assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_TEMPFAIL, "HTTP 429", 120, now,
+				     &f->cfg, &st, &e), 0);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id=4 AND"
+				       " next_attempt_at='2026-08-03T07:02:00Z'"), 1);
+	outbox_msgs_free(m, n);
+	now += 120;
+	assert_int_equal(outbox_claim(f->db, now, 1, 1, &m, &n, &e), 0);
+	assert_int_equal(m[0].id, 4);
+	/* 403: dead, and the same text goes by e-mail instead. */
+	assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_PERMFAIL, "HTTP 403: Not routable", -1,
+				     now, &f->cfg, &st, &e), 0);
+	assert_int_equal(st, OB_DEAD);
+	outbox_msgs_free(m, n);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE key='k4/fallback'"
+				       " AND channel='email' AND address='asa@ystad.example.se'"
+				       " AND body LIKE 'Backa barnet: hej%' AND message_id <> '<k4@ystad.example.se>'"), 1);
+	/* A fallback does not fall back again: it dies with an alert. */
+	assert_int_equal(outbox_claim(f->db, now, 10, 1, &m, &n, &e), 0);
+	for (int i = 0; i < n; i++)
+		if (strcmp(m[i].key, "k4/fallback") == 0)
+			assert_int_equal(outbox_done(f->db, &m[i], OUTBOX_PERMFAIL, "550 no", -1, now,
+						     &f->cfg, &st, &e), 0);
+	outbox_msgs_free(m, n);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE key LIKE '%fallback/fallback'"), 0);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE rule='admin_alert'"), 1);
 }
 
 static int fake_result;
@@ -194,6 +240,7 @@ static void fake_send(void *ctx, const struct outbox_msg *m, int n, struct send_
 	for (int i = 0; i < n; i++) {
 		res[i].code = fake_result;
 		res[i].in_doubt = 0;
+		res[i].retry_after = -1;
 		snprintf(res[i].detail, sizeof res[i].detail, "%s",
 			 fake_result ? "fake failure" : "fake");
 	}
@@ -245,7 +292,9 @@ static void pass_with_failing_channel(void **state)
 	struct deliver_stats st;
 	struct err e = { 0 };
 
-	/* Monday 08:00: both e-mails and the SMS (inside its hours) are due. */
+	/* Monday 08:00: both e-mails and the SMS (inside its hours) are due.
+	 * The recipient has left: no fallback, alerts instead. */
+	assert_int_equal(db_exec(f->db, "UPDATE staff SET active = 0", &e), 0);
 	fake_result = ERR_TEMPFAIL;
 	assert_int_equal(deliver_pass(f->db, &f->cfg, &fake, &fake, at("2026-08-03T08:00"), &st, &e), 0);
 	assert_int_equal(st.failed, 3);
@@ -286,6 +335,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(crash_recovery_same_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(backoff_dead_and_alert, setup, teardown),
 		cmocka_unit_test_setup_teardown(permfail_and_sent_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(retry_after_and_sms_fallback, setup, teardown),
 		cmocka_unit_test_setup_teardown(pass_with_spool_and_quiet_hours, setup, teardown),
 		cmocka_unit_test_setup_teardown(pass_with_failing_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(unwritable_spool_is_temporary, setup, teardown),
