@@ -27,6 +27,15 @@ static int channels(struct engine *g, void (*errors)(void *ctx, const char *line
 		return r;
 	}
 	smtp_channel(&g->smtp, &g->email);
+	if (g->cfg->sms_provider == SMS_SPOOL)
+		return 0;
+	r = sms_channel_init(&g->sms_gw, g->cfg, e);
+	if (r < 0) {
+		if (errors)
+			errors(ctx, e->msg);
+		return r;
+	}
+	sms_channel(&g->sms_gw, &g->sms);
 	return 0;
 }
 
@@ -70,6 +79,7 @@ void engine_free(struct engine *g)
 	if (g->db)
 		sqlite3_close(g->db);
 	smtp_channel_free(&g->smtp);
+	sms_channel_free(&g->sms_gw);
 	templates_free(g->tpl);
 	config_free(g->cfg);
 	free(g);

@@ -12,6 +12,7 @@
 #include "deliver.h"
 #include "err.h"
 #include "planner.h"
+#include "sms.h"
 #include "smtp.h"
 #include "spool.h"
 
@@ -23,6 +24,7 @@ struct engine {
 	sqlite3 *db;
 	struct spool spool;
 	struct smtp_channel smtp;
+	struct sms_channel sms_gw;
 	struct channel email, sms;
 	int recovered;       /* outbox_recover ran once */
 };

@@ -229,7 +229,10 @@ static void child_report(int fd, smtp_message_t m, const struct item *it,
 		smtp_enumerate_recipients(m, rcpt_status, &env);
 	/* A rejected sender or recipient decides, not the DATA reply that
 	 * follows it in a pipeline ("503 need RCPT"). */
-	if (st && st->code >= 200 && (st->code < 300 || !env)) {
+	/* 2xx, 4xx and 5xx are final replies; a 354 means DATA began and the
+	 * reply to the final dot never came. */
+	if (st && st->code >= 200 && !(st->code >= 300 && st->code < 400) &&
+	    (st->code < 300 || !env)) {
 		report(fd, "R %d %d %.200s\n", it->index, st->code,
 		       st->text ? st->text : "");
 		return;
