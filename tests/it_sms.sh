@@ -1,0 +1,133 @@
+#!/bin/sh
+# it_sms.sh - SMS through real gateways on loopback. Kannel (bearerbox,
+# smsbox and the fake SMS centre fakesmsc) receives the text with å/ä/ö
+# intact; a refused message (403) falls back to e-mail; a 46elks-style
+# gateway of the test's own sees Basic auth and the fields, and its 503, 429
+# with Retry-After and then 202/200 drive retry exactly as specified.
+set -eu
+BUILD=${BUILD:-build}
+for tool in bearerbox smsbox /usr/lib/kannel/test/fakesmsc; do
+	command -v "$tool" >/dev/null || { echo "$tool is missing (packages kannel, kannel-extras)"; exit 1; }
+done
+tmp=$(mktemp -d)
+pids=
+cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; sleep 0.2; rm -rf "$tmp"; }
+trap cleanup EXIT
+pass=0 fail=0
+check() { if eval "$1"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2"; fi; }
+base=$((30000 + $$ % 9000))
+wait_port() {
+	i=0
+	while [ $i -lt 100 ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+}
+printf 'hemligt\n' >"$tmp/sms.pw"
+chmod 600 "$tmp/sms.pw"
+conf() { # PROVIDER URL [extra]
+	cat >"$tmp/backad.conf" <<CONF
+database = "$tmp/case.db";
+templates = "templates/sv";
+spool_dir = "$tmp/spool";
+admin_email = "admin@ystad.example.se";
+mail_from = "backad@ystad.example.se";
+delivery = "network";
+smtp: { host = "127.0.0.1"; port = $((base + 9)); starttls = "off"; timeout_seconds = 5; };
+sms: { provider = "$1"; url = "$2"; user = "backad"; password_file = "$tmp/sms.pw";
+       timeout_seconds = 10; };
+followup: { channels = "sms"; };
+CONF
+}
+B="$BUILD/backactl -c $tmp/backad.conf"
+D="$BUILD/backad -c $tmp/backad.conf --foreground"
+q() { sqlite3 "$tmp/case.db" "$1"; }
+fresh() {
+	rm -f "$tmp/case.db" "$tmp/case.db-wal" "$tmp/case.db-shm"
+	$B init >/dev/null
+	for k in units staff children placements roles absences; do $B import "$k" "etc/demo/$k.csv" >/dev/null; done
+	# Follow-ups due tomorrow: an SMS reminder each, today.
+	$B followup add --child B-2017-0010 --responsible sara.rektor --due 2026-08-04 >/dev/null
+	$B followup add --child B-2014-0008 --responsible nils.fritid --due 2026-08-04 >/dev/null
+}
+
+# ---- Kannel ----
+cat >"$tmp/kannel.conf" <<CONF
+group = core
+admin-port = $base
+admin-password = secret
+smsbox-port = $((base + 1))
+box-allow-ip = 127.0.0.1
+log-level = 1
+log-file = "$tmp/bearerbox.log"
+
+group = smsc
+smsc = fake
+smsc-id = fake
+port = $((base + 2))
+connect-allow-ip = 127.0.0.1
+
+group = smsbox
+bearerbox-host = 127.0.0.1
+sendsms-port = $((base + 3))
+log-level = 1
+log-file = "$tmp/smsbox.log"
+
+group = sendsms-user
+username = backad
+password = hemligt
+max-messages = 3
+concatenation = true
+forced-smsc = fake
+CONF
+bearerbox "$tmp/kannel.conf" >"$tmp/bb.out" 2>&1 &
+pids="$pids $!"
+wait_port $((base + 2))
+/usr/lib/kannel/test/fakesmsc -H 127.0.0.1 -r $((base + 2)) -i 0.1 -m 0 '123 234 text nop' >"$tmp/fake.out" 2>&1 &
+pids="$pids $!"
+smsbox "$tmp/kannel.conf" >"$tmp/sb.out" 2>&1 &
+pids="$pids $!"
+wait_port $((base + 3))
+conf kannel "http://127.0.0.1:$((base + 3))/cgi-bin/sendsms"
+fresh
+$D --once --now 2026-08-03T08:00 2>"$tmp/log"
+i=0
+while [ $i -lt 50 ] && [ "$(grep -c 'Got message' "$tmp/fake.out")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='sent' AND provider_id LIKE '202 %'\") -eq 2 ]" "Kannel accepted both (202)"
+check "grep -q 'Got message .*Backabarnet +46701234509 text Backa barnet: uppföljningssamtal i ärende B-2017-0010 senast tisdag 4 augusti 2026, om 1 dag.' $tmp/fake.out" "the SMS centre got the text with å/ä/ö intact"
+check "[ \$(q 'SELECT count(*) FROM audit WHERE channel=\"sms\"') -eq 2 ]" "audited"
+
+# A wrong password: Kannel answers 403, and the message goes by e-mail instead.
+printf 'fel\n' >"$tmp/sms.pw"
+fresh
+$D --once --now 2026-08-03T08:00 2>"$tmp/log"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='dead' AND last_error LIKE 'HTTP 403%'\") -eq 2 ]" "403: dead"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE key LIKE '%/fallback' AND channel='email' AND address='sara.dahlgren@ystad.example.se'\") -eq 1 ]" "403: falls back to e-mail"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE rule='admin_alert'\") -eq 1 ]" "no e-mail address (nils.fritid): an admin alert"
+printf 'hemligt\n' >"$tmp/sms.pw"
+
+# The gateway gone: a temporary failure, retried.
+for p in $pids; do kill "$p" 2>/dev/null || true; done
+pids=
+sleep 0.3
+fresh
+$D --once --now 2026-08-03T08:00 2>"$tmp/log"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='failed'\") -eq 2 ]" "gateway down: failed, to retry"
+
+# ---- 46elks-style ----
+port=$((base + 5))
+/usr/bin/python3 tests/sms_gateway.py "$port" backad hemligt "$tmp/requests" "503,429:120" 60 >"$tmp/gw.out" 2>&1 &
+pids="$pids $!"
+wait_port "$port"
+conf 46elks "http://127.0.0.1:$port/a1/sms"
+fresh
+$D --once --now 2026-08-03T08:00 2>"$tmp/log"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='failed' AND last_error LIKE 'HTTP 503%' AND next_attempt_at='2026-08-03T06:05:00Z'\") -eq 1 ]" "503: retry after the backoff"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='failed' AND last_error LIKE 'HTTP 429%' AND next_attempt_at='2026-08-03T06:02:00Z'\") -eq 1 ]" "429: retry after Retry-After (120 s)"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='sent' AND provider_id LIKE '200 s%'\") -eq 0 ]" "nothing sent yet"
+$D --once --now 2026-08-03T08:02 2>"$tmp/log"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='sent' AND provider_id LIKE '200 s%'\") -eq 1 ]" "the 429 one sent at its Retry-After"
+$D --once --now 2026-08-03T08:05 2>"$tmp/log"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='sent'\") -eq 2 ]" "the 503 one sent after the backoff"
+check "grep -q '\"status\": 200.*\"from\": \"Backabarnet\", \"to\": \"+46701234509\", \"message\": \"Backa barnet: uppföljningssamtal i ärende B-2017-0010' $tmp/requests" "fields and Basic auth as the API wants"
+check "! grep -q '\"status\": 401' $tmp/requests" "authenticated"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
