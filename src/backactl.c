@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "children", cmd_children, "list children and their Barnkontakt" },
 	{ "tasks", cmd_tasks, "list tasks" },
 	{ "outbox", cmd_outbox, "list the outbox" },
+	{ "retry", cmd_retry, "re-queue a dead message" },
 	{ "calendar", cmd_calendar, "Swedish holidays and working days" },
 	{ "plan", cmd_plan, "run one planning pass" },
 	{ "preview", cmd_preview, "show what would be sent, without writing" },

@@ -56,6 +56,8 @@ static const struct key keys[] = {
 	{ "sms.generic.from_field", K_STR, OFF(sms_from_field), 0, 0, NULL },
 	{ "sms.generic.text_field", K_STR, OFF(sms_text_field), 0, 0, NULL },
 	{ "sms.generic.reference_field", K_STR, OFF(sms_ref_field), 0, 0, NULL },
+	{ "rate.global_per_minute", K_INT, OFF(rate_global), 0, 100000, NULL },
+	{ "rate.recipient_per_hour", K_INT, OFF(rate_recipient), 0, 10000, NULL },
 	{ "retry.min_seconds", K_INT, OFF(retry_min), 10, 86400, NULL },
 	{ "retry.max_seconds", K_INT, OFF(retry_max), 10, 7 * 86400, NULL },
 	{ "retry.lifetime_seconds", K_INT, OFF(retry_lifetime), 60, 30 * 86400, NULL },

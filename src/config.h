@@ -60,6 +60,10 @@ struct config {
 	int sms_json;             /* generic: JSON body instead of a form */
 	char *sms_to_field, *sms_from_field, *sms_text_field, *sms_ref_field;
 
+	/* Rate limits; 0 = none. */
+	int rate_global;     /* messages a minute, all recipients */
+	int rate_recipient;  /* messages an hour to one address */
+
 	/* Retries: exponential backoff between min and max, given up after lifetime. */
 	int retry_min, retry_max; /* seconds */
 	int retry_lifetime;       /* seconds */

@@ -40,6 +40,7 @@ ctl_cmd_fn cmd_barnkontakt;
 ctl_cmd_fn cmd_children;
 ctl_cmd_fn cmd_tasks;
 ctl_cmd_fn cmd_outbox;
+ctl_cmd_fn cmd_retry;
 ctl_cmd_fn cmd_calendar;
 ctl_cmd_fn cmd_plan;
 ctl_cmd_fn cmd_preview;

@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "date.h"
 #include "db.h"
+#include "outbox.h"
 #include "table.h"
 
 /* Rows collected as strings, printed as one table. */
@@ -277,4 +278,37 @@ int cmd_outbox(struct ctl *c, int argc, char **argv)
 			   " coalesce(last_error, '') FROM outbox"
 			   " WHERE (?1 = 'all' OR state = ?1) ORDER BY due_at, id",
 			   state, NULL, 8, head, right, fix_outbox);
+}
+
+int cmd_retry(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct err e = { 0 };
+	long long id;
+	char *end;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'h') {
+			printf("usage: backactl retry ID\n\n"
+			       "Put a dead message (given up after its retries, see 'backactl\n"
+			       "outbox --state dead') back in the queue, with the same identity.\n");
+			return CTL_OK;
+		}
+		return ctl_usage("retry", "unknown option");
+	}
+	if (argc - optind != 1)
+		return ctl_usage("retry", "expected one message ID");
+	id = strtoll(argv[optind], &end, 10);
+	if (*end || id <= 0)
+		return ctl_usage("retry", "'%s' is not an id", argv[optind]);
+	if (ctl_db(c) < 0)
+		return CTL_FAIL;
+	if (outbox_retry(c->db, id, &e) < 0)
+		return ctl_fail("retry", "%s", e.msg);
+	printf("message %lld queued again\n", id);
+	return CTL_OK;
 }

@@ -64,6 +64,47 @@ static int send_group(sqlite3 *db, const struct config *cfg, const struct channe
 	return r;
 }
 
+/* Hold back what the rate limits do not allow now; the rest stays in msgs
+ * (compacted, *n updated). Counts come from the audit log. */
+static int rate_limit(sqlite3 *db, const struct config *cfg, struct outbox_msg *msgs, int *n,
+		      time_t now, struct deliver_stats *st, struct err *e)
+{
+	int global = 0, k = 0, r = 0;
+
+	if (!cfg->rate_global && !cfg->rate_recipient)
+		return 0;
+	if (cfg->rate_global)
+		r = outbox_sent_since(db, NULL, now - 60, &global, e);
+	for (int i = 0; r == 0 && i < *n; i++) {
+		int mine = 0;
+		time_t until = 0;
+
+		if (cfg->rate_recipient)
+			r = outbox_sent_since(db, msgs[i].address, now - 3600, &mine, e);
+		/* Earlier messages of this batch to the same address count too. */
+		for (int j = 0; j < k; j++)
+			mine += strcmp(msgs[j].address, msgs[i].address) == 0;
+		if (r == 0 && cfg->rate_global && global + k >= cfg->rate_global)
+			until = now + 60;
+		else if (r == 0 && cfg->rate_recipient && mine >= cfg->rate_recipient)
+			until = now + 3600;
+		if (r == 0 && until) {
+			r = outbox_defer(db, &msgs[i], until, e);
+			st->deferred += r == 0;
+			continue;
+		}
+		if (k != i) {
+			struct outbox_msg tmp = msgs[k];
+
+			msgs[k] = msgs[i];
+			msgs[i] = tmp;
+		}
+		k++;
+	}
+	*n = k;
+	return r;
+}
+
 /* Claimed rows come oldest first; split them by channel, keeping the order. */
 static int send_claimed(sqlite3 *db, const struct config *cfg, const struct channel *email,
 			const struct channel *sms, struct outbox_msg *msgs, int n, time_t now,
@@ -100,8 +141,13 @@ int deliver_pass(sqlite3 *db, const struct config *cfg, const struct channel *em
 			outbox_msgs_free(msgs, n);
 			break;
 		}
-		r = send_claimed(db, cfg, email, sms, msgs, n, now, st, e);
-		outbox_msgs_free(msgs, n);
+		int claimed = n;
+
+		r = rate_limit(db, cfg, msgs, &n, now, st, e);
+		if (r == 0)
+			r = send_claimed(db, cfg, email, sms, msgs, n, now, st, e);
+		outbox_msgs_free(msgs, claimed);
+		n = claimed;
 		if (r < 0 || n < DELIVER_BATCH)
 			break;
 	}

@@ -14,6 +14,7 @@
 
 struct deliver_stats {
 	int sent, failed, dead;
+	int deferred;   /* held back by a rate limit */
 	char last_error[256];
 };
 

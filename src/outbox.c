@@ -328,6 +328,37 @@ int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
 	return 0;
 }
 
+int outbox_defer(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e)
+{
+	char ts[21];
+
+	return exec_bound(db, "UPDATE outbox SET state = CASE WHEN attempts > 1 THEN 'failed'"
+			      " ELSE 'pending' END, attempts = attempts - 1, next_attempt_at = ?2"
+			      " WHERE id = ?1 AND state = 'sending'",
+			  e, "is", m->id, cal_iso_utc(until, ts));
+}
+
+int outbox_sent_since(sqlite3 *db, const char *address, time_t t, int *n, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	char ts[21];
+	int r = db_prepare(db, "SELECT count(*) FROM audit WHERE at > ?1"
+			       " AND (?2 IS NULL OR address = ?2)", &st, e), rc;
+
+	*n = 0;
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, cal_iso_utc(t, ts), -1, SQLITE_TRANSIENT);
+	db_bind_text_or_null(st, 2, address);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int(st, 0);
+	else
+		r = db_fail(db, rc, "audit", e);
+	sqlite3_finalize(st);
+	return r;
+}
+
 int outbox_retry(sqlite3 *db, long long id, struct err *e)
 {
 	sqlite3_stmt *st = NULL;

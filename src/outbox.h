@@ -53,6 +53,12 @@ int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
 		const char *detail, long retry_after, time_t now, const struct config *cfg,
 		enum outbox_state *state_out, struct err *e);
 
+/* Put a claimed message back, untried, to be claimed again at until. */
+int outbox_defer(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e);
+
+/* Messages sent after t: to address (NULL: to anyone). */
+int outbox_sent_since(sqlite3 *db, const char *address, time_t t, int *n, struct err *e);
+
 /* A dead message back to 'pending'. ERR_NOTFOUND / ERR_INVALID if not dead. */
 int outbox_retry(sqlite3 *db, long long id, struct err *e);
 

@@ -90,6 +90,22 @@ $D --once --now 2026-08-03T08:00 2>"$tmp/log"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='dead' AND rule<>'admin_alert' AND last_error LIKE '5%'\") -eq $n ]" "5xx on DATA: dead"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE key LIKE '%/fallback' AND channel='sms' AND state='pending'\") -eq $n ]" "one SMS fallback per dead e-mail"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE rule='admin_alert'\") -eq 0 ]" "no alert when a fallback exists"
+# An admin re-queues one after the fault is fixed.
+dead=$(q "SELECT id FROM outbox WHERE state='dead' ORDER BY id LIMIT 1")
+check "$B retry $dead >/dev/null && [ \$(q \"SELECT state FROM outbox WHERE id=$dead\") = pending ]" "backactl retry re-queues a dead message"
+check "! $B retry $dead >/dev/null 2>&1" "retry refuses a message that is not dead"
+
+# AUTH: the password comes from a file that only the owner may read.
+sink -v
+fresh
+printf 'hemligt\n' >"$tmp/pw"
+chmod 644 "$tmp/pw"
+sed -i 's/timeout_seconds = 10; };/timeout_seconds = 10; user = "backad"; password_file = "'"$(echo "$tmp" | sed 's/[\/&]/\\&/g')"'\/pw"; };/' "$tmp/backad.conf"
+check "! $D -n >$tmp/out 2>&1 && grep -q 'readable by group or others; fix with: chmod 600' $tmp/out" "a readable password file is refused"
+chmod 600 "$tmp/pw"
+$D --once --now 2026-08-03T08:00 2>"$tmp/log"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='sent'\") -eq $n ]" "delivered with AUTH configured"
+check "grep -q 'AUTH PLAIN AGJhY2thZABoZW1saWd0' $tmp/sink.out" "AUTH PLAIN with the user and the file's password"
 
 # 4. The server hangs up after the final dot: in doubt, resent with the same Message-ID.
 sink -q .

@@ -310,6 +310,38 @@ static void pass_with_failing_channel(void **state)
 				       " ('pending','sending')"), 1); /* only k3, not yet due */
 }
 
+static void rate_limits(void **state)
+{
+	struct fx *f = *state;
+	struct spool sp = { .dir = f->cfg.spool_dir, .cfg = &f->cfg };
+	struct channel em, sms;
+	struct deliver_stats st;
+	struct err e = { 0 };
+
+	spool_channel(&sp, 0, &em);
+	spool_channel(&sp, 1, &sms);
+	/* One message an hour to an address: k1 goes, k2 (same address) waits. */
+	f->cfg.rate_recipient = 1;
+	assert_int_equal(deliver_pass(f->db, &f->cfg, &em, &sms, at("2026-08-03T08:00"), &st, &e), 0);
+	assert_int_equal(st.sent, 2); /* k1 and the SMS, to another address */
+	assert_int_equal(st.deferred, 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id=2 AND state='pending'"
+				       " AND attempts=0 AND next_attempt_at='2026-08-03T07:00:00Z'"), 1);
+	assert_int_equal(deliver_pass(f->db, &f->cfg, &em, &sms, at("2026-08-03T09:00"), &st, &e), 0);
+	assert_int_equal(st.sent, 1);
+	/* One a minute in all: k2 went at 09:00, so k3 waits a minute. */
+	f->cfg.rate_recipient = 0;
+	f->cfg.rate_global = 1;
+	assert_int_equal(db_exec(f->db, "UPDATE outbox SET due_at='2026-08-03T06:00:00Z'"
+				 " WHERE id=3", &e), 0);
+	assert_int_equal(deliver_pass(f->db, &f->cfg, &em, &sms, at("2026-08-03T09:00:30"), &st, &e), 0);
+	assert_int_equal(st.sent, 0);
+	assert_int_equal(st.deferred, 1);
+	assert_int_equal(deliver_pass(f->db, &f->cfg, &em, &sms, at("2026-08-03T09:01:31"), &st, &e), 0);
+	assert_int_equal(st.sent, 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE state='sent'"), 4);
+}
+
 static void unwritable_spool_is_temporary(void **state)
 {
 	struct fx *f = *state;
@@ -338,6 +370,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(retry_after_and_sms_fallback, setup, teardown),
 		cmocka_unit_test_setup_teardown(pass_with_spool_and_quiet_hours, setup, teardown),
 		cmocka_unit_test_setup_teardown(pass_with_failing_channel, setup, teardown),
+		cmocka_unit_test_setup_teardown(rate_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(unwritable_spool_is_temporary, setup, teardown),
 	};
 
