@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,9 @@
 #include "calendar.h"
 #include "engine.h"
 #include "log.h"
+#include "watch.h"
 
-#define MAX_SLEEP_S 60 /* re-plan at least this often (the clock moves on) */
+#define MAX_SLEEP_S 300 /* re-plan at least this often (the clock moves on) */
 
 struct opts {
 	const char *config;
@@ -80,12 +82,6 @@ static void print_error(void *ctx, const char *line)
 	fprintf(stderr, "%s\n", line);
 }
 
-static time_t clock_now(const struct opts *o, time_t started)
-{
-	/* A simulated clock runs on from --now at real speed. */
-	return o->now ? o->now + (time(NULL) - started) : time(NULL);
-}
-
 static void log_pass(const struct engine_stats *st)
 {
 	const struct plan_stats *p = &st->plan;
@@ -101,16 +97,17 @@ static void log_pass(const struct engine_stats *st)
 			 d->failed, d->dead);
 }
 
-static int run_once(struct engine *g, time_t now)
+static int run_once(struct engine *g, time_t now, struct engine_stats *st)
 {
-	struct engine_stats st = { 0 };
 	struct err e = { 0 };
 
-	if (engine_pass(g, now, &st, &e) < 0) {
+	memset(st, 0, sizeof *st);
+	if (engine_pass(g, now, st, &e) < 0) {
 		log_err("%s", e.msg);
+		snprintf(st->deliver.last_error, sizeof st->deliver.last_error, "%s", e.msg);
 		return 1;
 	}
-	log_pass(&st);
+	log_pass(st);
 	return 0;
 }
 
@@ -128,55 +125,168 @@ static int signal_fd(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-static void reload(struct engine **g, const char *path)
+/* Everything the loop waits on. */
+struct daemon {
+	struct engine *g;
+	const struct opts *o;
+	const char *path;
+	time_t started;
+	int sigfd;
+	struct watch watch;
+	uint64_t watchdog_usec; /* 0: no watchdog */
+	struct timespec last_ping;
+};
+
+static time_t clock_now(const struct daemon *d)
+{
+	/* A simulated clock runs on from --now at real speed. */
+	return d->o->now ? d->o->now + (time(NULL) - d->started) : time(NULL);
+}
+
+static void watch_start(struct daemon *d)
+{
+	struct err e = { 0 };
+
+	if (watch_open(&d->watch, d->g->db, d->g->cfg->database, &e) < 0)
+		log_warn("%s; changes by other programs are noticed within %d s", e.msg, MAX_SLEEP_S);
+}
+
+static void reload(struct daemon *d)
 {
 	struct engine *fresh = NULL;
 	struct err e = { 0 };
 	int n = 0;
 
 	sd_notify(0, "RELOADING=1");
-	if (engine_load(path, &fresh, print_error, &n, &e) < 0)
+	if (engine_load(d->path, &fresh, print_error, &n, &e) < 0) {
 		log_err("reload failed, keeping the running configuration: %s", e.msg);
-	else {
+	} else {
 		fresh->recovered = 1;
-		engine_free(*g);
-		*g = fresh;
-		log_info("configuration reloaded from %s", path);
+		watch_close(&d->watch);
+		engine_free(d->g);
+		d->g = fresh;
+		watch_start(d);
+		log_info("configuration reloaded from %s", d->path);
 	}
 	sd_notify(0, "READY=1");
 }
 
-static int loop(struct engine **g, const struct opts *o, const char *path)
+static long ms_since(const struct timespec *t)
 {
-	time_t started = time(NULL);
-	struct pollfd pfd = { .events = POLLIN };
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+static void ping(struct daemon *d)
+{
+	if (!d->watchdog_usec)
+		return;
+	sd_notify(0, "WATCHDOG=1");
+	clock_gettime(CLOCK_MONOTONIC, &d->last_ping);
+}
+
+enum wake { WAKE_TIMER, WAKE_CHANGE, WAKE_RELOAD, WAKE_STOP, WAKE_ERROR };
+
+/* Sleep until the next pass is due, the database changes, or a signal. */
+static enum wake wait_event(struct daemon *d, time_t due)
+{
+	struct timespec settle_start = { 0, 0 };
+
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = d->sigfd, .events = POLLIN },
+					 { .fd = d->watch.fd, .events = POLLIN } };
+		long timeout = (long)(due - clock_now(d)) * 1000;
+		struct signalfd_siginfo si;
+		struct err e = { 0 };
+		int r;
+
+		if (d->watchdog_usec) {
+			long half = (long)(d->watchdog_usec / 2000) - ms_since(&d->last_ping);
+
+			if (half <= 0) {
+				ping(d);
+				continue;
+			}
+			if (half < timeout)
+				timeout = half;
+		}
+		if (d->watch.settling) {
+			/* A write began: look again soon until it commits or settles. */
+			if (ms_since(&settle_start) > WATCH_SETTLE_MS)
+				d->watch.settling = 0;
+			else if (timeout > WATCH_RECHECK_MS)
+				timeout = WATCH_RECHECK_MS;
+		}
+		if (timeout <= 0 && due <= clock_now(d))
+			return WAKE_TIMER;
+		if (poll(pfd, d->watch.fd >= 0 ? 2 : 1, timeout > 0 ? (int)timeout : 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			return WAKE_ERROR;
+		}
+		if (pfd[0].revents & POLLIN && read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+			if (si.ssi_signo == SIGHUP)
+				return WAKE_RELOAD;
+			log_info("signal %u: stopping", si.ssi_signo);
+			return WAKE_STOP;
+		}
+		if (d->watch.fd >= 0 && pfd[1].revents & POLLIN) {
+			int was = d->watch.settling;
+
+			r = watch_changed(&d->watch, &e);
+			if (d->watch.settling && !was)
+				clock_gettime(CLOCK_MONOTONIC, &settle_start);
+		} else if (d->watch.settling) {
+			r = watch_recheck(&d->watch, &e);
+		} else {
+			continue;
+		}
+		if (r < 0)
+			log_warn("%s", e.msg);
+		if (r > 0)
+			return WAKE_CHANGE;
+	}
+}
+
+static int loop(struct daemon *d)
+{
+	struct engine_stats st;
+	char status[400];
 	int rc = 0;
 
-	pfd.fd = signal_fd();
-	if (pfd.fd < 0) {
+	d->sigfd = signal_fd();
+	if (d->sigfd < 0) {
 		log_err("cannot set up signal handling: %s", strerror(errno));
 		return 1;
 	}
+	d->watch.fd = -1;
+	watch_start(d);
+	if (sd_watchdog_enabled(0, &d->watchdog_usec) <= 0)
+		d->watchdog_usec = 0;
 	sd_notify(0, "READY=1");
 	for (;;) {
-		struct signalfd_siginfo si;
+		time_t now = clock_now(d), next;
+		enum wake w;
 
-		if (run_once(*g, clock_now(o, started)) != 0)
-			rc = 1; /* logged; try again next wake-up */
-		if (poll(&pfd, 1, MAX_SLEEP_S * 1000) < 0 && errno != EINTR)
+		ping(d);
+		run_once(d->g, now, &st);
+		next = engine_next_wake(d->g, &st, now, MAX_SLEEP_S);
+		engine_status(d->g, &st, next, status, sizeof status);
+		sd_notifyf(0, "STATUS=%s", status);
+		w = wait_event(d, next);
+		if (w == WAKE_RELOAD)
+			reload(d);
+		if (w == WAKE_STOP || w == WAKE_ERROR) {
+			rc = w == WAKE_ERROR;
 			break;
-		if (read(pfd.fd, &si, sizeof si) != (ssize_t)sizeof si)
-			continue;
-		if (si.ssi_signo == SIGHUP) {
-			reload(g, path);
-			continue;
 		}
-		log_info("signal %u: stopping", si.ssi_signo);
-		rc = 0;
-		break;
 	}
 	sd_notify(0, "STOPPING=1");
-	close(pfd.fd);
+	watch_close(&d->watch);
+	close(d->sigfd);
 	return rc;
 }
 
@@ -203,9 +313,14 @@ int main(int argc, char **argv)
 		printf("configuration OK\n");
 		rc = 0;
 	} else if (o.once) {
-		rc = run_once(g, o.now ? o.now : time(NULL));
+		struct engine_stats st;
+
+		rc = run_once(g, o.now ? o.now : time(NULL), &st);
 	} else {
-		rc = loop(&g, &o, path);
+		struct daemon d = { .g = g, .o = &o, .path = path, .started = time(NULL) };
+
+		rc = loop(&d);
+		g = d.g;
 	}
 	engine_free(g);
 	return rc;

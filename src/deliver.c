@@ -52,9 +52,12 @@ static int send_group(sqlite3 *db, const struct config *cfg, const struct channe
 	for (int i = 0; r == 0 && i < n; i++) {
 		enum outbox_state state;
 
-		if (res[i].code < 0)
+		if (res[i].code < 0) {
 			snprintf(st->last_error, sizeof st->last_error, "%s: %s", ch->name,
 				 res[i].detail);
+			snprintf(strcmp(msgs[i].channel, "sms") == 0 ? st->sms_error : st->email_error,
+				 sizeof st->email_error, "%s", res[i].detail);
+		}
 		r = outbox_done(db, &msgs[i], result_of(&res[i]), res[i].detail,
 				res[i].retry_after, now, cfg, &state, e);
 		st->sent += r == 0 && state == OB_SENT;

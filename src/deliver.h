@@ -15,7 +15,9 @@
 struct deliver_stats {
 	int sent, failed, dead;
 	int deferred;   /* held back by a rate limit */
-	char last_error[256];
+	char last_error[256];       /* the last failure of any channel */
+	char email_error[256];      /* the last failure of the e-mail channel */
+	char sms_error[256];        /* the last failure of the SMS channel */
 };
 
 /* 1 when SMS may go out at t: a working day within sms.allowed_from/until. */

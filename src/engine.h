@@ -42,7 +42,18 @@ int engine_load(const char *path, struct engine **out,
 		void (*errors)(void *ctx, const char *line), void *ctx, struct err *e);
 void engine_free(struct engine *g);
 
-/* Recover (the first time), plan at now, deliver what is due. */
+/* Recover (the first time), plan at now, deliver what is due, and note the
+ * daemon's heartbeat and the channels' last errors in the state table. */
 int engine_pass(struct engine *g, time_t now, struct engine_stats *st, struct err *e);
+
+/* When the next pass is due after a pass at now: the earliest of the next
+ * planned occurrence, the next due message (an SMS not before its allowed
+ * hours) and now + max_sleep. */
+time_t engine_next_wake(struct engine *g, const struct engine_stats *st, time_t now,
+			int max_sleep);
+
+/* A one-line state for systemd's STATUS=. */
+void engine_status(struct engine *g, const struct engine_stats *st, time_t next, char *buf,
+		   size_t n);
 
 #endif

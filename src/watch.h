@@ -1,0 +1,34 @@
+/* watch.h - noticing that another process committed to the case database,
+ * without polling: inotify on the database's directory wakes the loop, and
+ * PRAGMA data_version (which changes only for other connections' commits)
+ * tells a real change from backad's own writes. */
+#ifndef BACKAD_WATCH_H
+#define BACKAD_WATCH_H
+
+#include <sqlite3.h>
+
+#include "err.h"
+
+struct watch {
+	int fd;              /* inotify descriptor for poll(), or -1 */
+	sqlite3 *db;
+	long long version;   /* the last PRAGMA data_version seen */
+	char base[256];      /* the database's file name */
+	int settling;        /* an event came, the commit may not have */
+};
+
+int watch_open(struct watch *w, sqlite3 *db, const char *path, struct err *e);
+/* Drain pending events; 1 when another connection has committed since the
+ * last call, 0 when not, or a negative code. An event comes with the first
+ * write of a transaction, before its commit: when one came without a
+ * change, w->settling is set and the caller looks again shortly
+ * (watch_recheck) until WATCH_SETTLE_MS have passed. */
+int watch_changed(struct watch *w, struct err *e);
+/* Look at data_version again without an event. */
+int watch_recheck(struct watch *w, struct err *e);
+
+#define WATCH_RECHECK_MS 25
+#define WATCH_SETTLE_MS 2000
+void watch_close(struct watch *w);
+
+#endif
