@@ -25,6 +25,8 @@ static const struct command commands[] = {
 	{ "tasks", cmd_tasks, "list tasks" },
 	{ "outbox", cmd_outbox, "list the outbox" },
 	{ "retry", cmd_retry, "re-queue a dead message" },
+	{ "status", cmd_status, "is backad running; queue, failures, overdue tasks" },
+	{ "report", cmd_report, "figures for a period" },
 	{ "calendar", cmd_calendar, "Swedish holidays and working days" },
 	{ "plan", cmd_plan, "run one planning pass" },
 	{ "preview", cmd_preview, "show what would be sent, without writing" },

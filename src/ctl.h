@@ -41,6 +41,8 @@ ctl_cmd_fn cmd_children;
 ctl_cmd_fn cmd_tasks;
 ctl_cmd_fn cmd_outbox;
 ctl_cmd_fn cmd_retry;
+ctl_cmd_fn cmd_status;
+ctl_cmd_fn cmd_report;
 ctl_cmd_fn cmd_calendar;
 ctl_cmd_fn cmd_plan;
 ctl_cmd_fn cmd_preview;

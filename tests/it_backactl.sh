@@ -78,6 +78,7 @@ no 1 "is not active" "$B" barnkontakt set --child B-2021-0011 --staff goran.pens
 ok "$B" children --date 2026-08-03
 grep -q "sofia.pedagog (Barnkontakt)" "$tmp/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: explicit Barnkontakt not listed"; }
 if grep -q "Ella\|Svensson\|-[0-9][0-9][0-9][0-9]$" "$tmp/out"; then fail=$((fail + 1)); echo "FAIL: a name or pnr in 'children'"; else pass=$((pass + 1)); fi
+ok "$B" followup add --child B-2021-0011 --responsible olof.rektor --due 2026-07-31
 ok "$B" plan --now 2026-08-03T08:00
 ok "$B" tasks --state all
 grep -q "referral .*B-2019-0006.*done" "$tmp/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: decided referral task not done"; cat "$tmp/out"; }
@@ -85,10 +86,17 @@ ok "$B" outbox --state pending
 no 2 "not a valid value" "$B" outbox --state lost
 ok "$B" preview --from 2026-08-04 --days 14
 ok "$B" calendar workday 2026-06-19
+ok "$B" status
+grep -q "har aldrig kört" "$tmp/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: status without a daemon"; cat "$tmp/out"; }
+grep -q "försenade uppgifter *followup *1$" "$tmp/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: status lists the overdue follow-up"; cat "$tmp/out"; }
+ok "$B" report --from 2026-07-01 --to 2026-08-31
+grep -q "orosanmälningar mottagna *1$" "$tmp/out" && grep -q "förhandsbedömningar i tid *1$" "$tmp/out" && grep -q "median dagar till beslut *9.0$" "$tmp/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: report figures"; cat "$tmp/out"; }
+no 2 "--from and --to need dates" "$B" report --from 2026-07-01
+no 2 "is after --to" "$B" report --from 2026-09-01 --to 2026-07-01
 no 2 "unknown command" "$B" frobnicate
 
 # --help on every command.
-for c in init import referral discovery followup consent barnkontakt children tasks outbox calendar plan preview; do
+for c in init import referral discovery followup consent barnkontakt children tasks outbox retry status report calendar plan preview; do
 	ok "$B" "$c" --help
 done
 for s in "referral add" "referral decide" "discovery add" "discovery done" "followup add" "followup move" "followup done" "consent add" "consent withdraw" "barnkontakt set"; do

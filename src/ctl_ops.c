@@ -1,0 +1,305 @@
+/* ctl_ops.c - 'backactl status' (is backad running, what waits, what
+ * failed) and 'backactl report' (the figures a municipality follows up). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "calendar.h"
+#include "ctl.h"
+#include "date.h"
+#include "db.h"
+#include "outbox.h"
+#include "table.h"
+
+/* One text from a query with up to two text parameters, or def. */
+static void query_text(sqlite3 *db, const char *sql, const char *p1, const char *p2,
+		       char *buf, size_t n, const char *def)
+{
+	sqlite3_stmt *st = NULL;
+
+	snprintf(buf, n, "%s", def);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return;
+	db_bind_text_or_null(st, 1, p1);
+	db_bind_text_or_null(st, 2, p2);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+static void daemon_state(sqlite3 *db, char *buf, size_t n)
+{
+	char pid[32], beat[32], when[17];
+	time_t t = 0;
+	long p;
+
+	query_text(db, "SELECT value FROM state WHERE key = 'daemon.pid'", NULL, NULL, pid,
+		   sizeof pid, "");
+	query_text(db, "SELECT value FROM state WHERE key = 'daemon.heartbeat'", NULL, NULL, beat,
+		   sizeof beat, "");
+	if (!pid[0] || cal_parse_instant(beat, &t) < 0) {
+		snprintf(buf, n, "har aldrig kört mot den här databasen");
+		return;
+	}
+	p = strtol(pid, NULL, 10);
+	cal_local_str(t, when);
+	/* The daemon passes at least every 300 s; allow for a slow pass. */
+	if (p > 0 && (kill((pid_t)p, 0) == 0 || errno == EPERM) && time(NULL) - t < 420)
+		snprintf(buf, n, "kör (pid %ld, senaste pass %s)", p, when);
+	else
+		snprintf(buf, n, "kör inte (senaste pass %s)", when);
+}
+
+int cmd_status(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const head[] = { "OMRÅDE", "LÄGE" };
+	const char *cells[40][2];
+	char vals[40][300], today[DATE_LEN], sql[300];
+	int counts[OB_NSTATES], ch, n = 0;
+	struct err e = { 0 };
+	sqlite3_stmt *st = NULL;
+
+	cal_init();
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'h') {
+			printf("usage: backactl status\n\n"
+			       "Whether backad is running, the queue by state, the oldest waiting\n"
+			       "message, dead messages, overdue tasks by rule, and the last\n"
+			       "delivery error of each channel.\n");
+			return CTL_OK;
+		}
+		return ctl_usage("status", "unknown option");
+	}
+	if (optind < argc)
+		return ctl_usage("status", "unexpected argument '%s'", argv[optind]);
+	if (ctl_db(c) < 0)
+		return CTL_FAIL;
+	if (outbox_counts(c->db, counts, &e) < 0)
+		return ctl_fail("status", "%s", e.msg);
+#define ROW(label, ...) do { snprintf(vals[n], sizeof vals[n], __VA_ARGS__); \
+		cells[n][0] = label; cells[n][1] = vals[n]; n++; } while (0)
+	daemon_state(c->db, vals[n], sizeof vals[n]);
+	cells[n][0] = "backad";
+	cells[n][1] = vals[n];
+	n++;
+	for (int i = 0; i < OB_NSTATES; i++)
+		ROW(i == 0 ? "kö" : "", "%-9s %d", outbox_state_names[i], counts[i]);
+	query_text(c->db, "SELECT min(coalesce(next_attempt_at, due_at)) FROM outbox"
+			  " WHERE state IN ('pending','failed')", NULL, NULL, vals[n], sizeof vals[n], "-");
+	{
+		time_t t;
+		char when[17];
+
+		if (cal_parse_instant(vals[n], &t) == 0)
+			snprintf(vals[n], sizeof vals[n], "%s", cal_local_str(t, when));
+	}
+	cells[n][0] = "äldsta väntande";
+	cells[n][1] = vals[n];
+	n++;
+	query_text(c->db, "SELECT group_concat(id, ', ') FROM (SELECT id FROM outbox"
+			  " WHERE state = 'dead' ORDER BY id LIMIT 10)", NULL, NULL, vals[n],
+		   sizeof vals[n], "inga");
+	cells[n][0] = "döda meddelanden";
+	cells[n][1] = vals[n];
+	n++;
+	date_format(cal_today(time(NULL)), today);
+	snprintf(sql, sizeof sql, "SELECT rule, count(*) FROM task WHERE state = 'open'"
+		 " AND due_date < ?1 GROUP BY rule ORDER BY rule");
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) == SQLITE_OK) {
+		int any = 0;
+
+		sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW && n < 36) {
+			ROW(any ? "" : "försenade uppgifter", "%-10s %d",
+			    (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1));
+			any = 1;
+		}
+		if (!any)
+			ROW("försenade uppgifter", "inga");
+		sqlite3_finalize(st);
+	}
+	query_text(c->db, "SELECT value FROM state WHERE key = 'last_error.email'", NULL, NULL,
+		   vals[n], sizeof vals[n], "inget");
+	cells[n][0] = "senaste fel e-post";
+	cells[n][1] = vals[n];
+	n++;
+	query_text(c->db, "SELECT value FROM state WHERE key = 'last_error.sms'", NULL, NULL,
+		   vals[n], sizeof vals[n], "inget");
+	cells[n][0] = "senaste fel SMS";
+	cells[n][1] = vals[n];
+	n++;
+#undef ROW
+	table_print(stdout, 2, head, &cells[0][0], n, NULL);
+	return CTL_OK;
+}
+
+/* ---- report ---- */
+
+static long long count(sqlite3 *db, const char *sql, const char *from, const char *to)
+{
+	char buf[32];
+
+	query_text(db, sql, from, to, buf, sizeof buf, "0");
+	return strtoll(buf, NULL, 10);
+}
+
+static double median_days(sqlite3 *db, const char *from, const char *to, int *n)
+{
+	sqlite3_stmt *st = NULL;
+	int cap = 0, *v = NULL;
+	double m = 0;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(db, "SELECT CAST(julianday(decision_date) - julianday(received_date)"
+				   " AS INTEGER) AS d FROM referral WHERE received_date BETWEEN ?1"
+				   " AND ?2 AND decision_date IS NOT NULL ORDER BY d", -1, &st,
+			       NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (*n == cap) {
+			int *nv = realloc(v, (size_t)(cap = cap ? cap * 2 : 64) * sizeof *v);
+
+			if (!nv)
+				break;
+			v = nv;
+		}
+		v[(*n)++] = sqlite3_column_int(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (*n)
+		m = *n % 2 ? v[*n / 2] : (v[*n / 2 - 1] + v[*n / 2]) / 2.0;
+	free(v);
+	return m;
+}
+
+/* Handover messages sent before the day the child moved (the day is the
+ * occurrence in the key: rule/placement:ID/START-OFFSET/recipient). */
+static void handovers(sqlite3 *db, const char *from, const char *to, int *in_time, int *late)
+{
+	sqlite3_stmt *st = NULL;
+
+	*in_time = *late = 0;
+	if (sqlite3_prepare_v2(db, "SELECT key, sent_at FROM outbox WHERE rule LIKE 'handover_%'"
+				   " AND state = 'sent' AND substr(due_at, 1, 10) BETWEEN ?1 AND ?2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(st, 0);
+		const char *sent = (const char *)sqlite3_column_text(st, 1);
+		const char *occ = key ? strchr(key, '/') : NULL;
+		time_t t;
+		int start, day;
+
+		occ = occ ? strchr(occ + 1, '/') : NULL;
+		if (!occ || !sent || cal_parse_instant(sent, &t) < 0)
+			continue;
+		char d[DATE_LEN];
+
+		snprintf(d, sizeof d, "%.10s", occ + 1);
+		if (date_parse(d, &start) < 0)
+			continue;
+		day = cal_today(t);
+		if (day <= start)
+			(*in_time)++;
+		else
+			(*late)++;
+	}
+	sqlite3_finalize(st);
+}
+
+int cmd_report(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const head[] = { "MÅTT", "VÄRDE" };
+	static const int right[] = { 0, 1 };
+	const char *from = NULL, *to = NULL, *cells[24][2];
+	char vals[24][64], dl[8];
+	int ch, n = 0, d, decided, in_time, late;
+	double med;
+
+	cal_init();
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': from = optarg; break;
+		case 't': to = optarg; break;
+		case 'h':
+			printf("usage: backactl report --from DATE --to DATE\n\n"
+			       "The figures to follow up for a period: referrals received,\n"
+			       "preliminary assessments decided within the deadline and late, the\n"
+			       "median days to a decision, handovers announced in time, follow-ups\n"
+			       "held on time, and messages sent per channel.\n");
+			return CTL_OK;
+		default:
+			return ctl_usage("report", "unknown option");
+		}
+	}
+	if (!from || !to || date_parse(from, &d) < 0 || date_parse(to, &d) < 0)
+		return ctl_usage("report", "--from and --to need dates (YYYY-MM-DD)");
+	if (strcmp(from, to) > 0)
+		return ctl_usage("report", "--from %s is after --to %s", from, to);
+	if (ctl_db(c) < 0)
+		return CTL_FAIL;
+	snprintf(dl, sizeof dl, "%d", c->cfg->referral_deadline);
+#define ROW(label, ...) do { snprintf(vals[n], sizeof vals[n], __VA_ARGS__); \
+		cells[n][0] = label; cells[n][1] = vals[n]; n++; } while (0)
+	ROW("orosanmälningar mottagna", "%lld",
+	    count(c->db, "SELECT count(*) FROM referral WHERE received_date BETWEEN ?1 AND ?2",
+		  from, to));
+	decided = (int)count(c->db, "SELECT count(*) FROM referral WHERE received_date BETWEEN ?1"
+				    " AND ?2 AND decision_date IS NOT NULL", from, to);
+	{
+		char sql[300];
+
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM referral WHERE received_date BETWEEN"
+			 " ?1 AND ?2 AND decision_date IS NOT NULL AND julianday(decision_date) -"
+			 " julianday(received_date) <= %s", dl);
+		ROW("förhandsbedömningar i tid", "%lld", count(c->db, sql, from, to));
+		ROW("förhandsbedömningar sena", "%lld", decided - count(c->db, sql, from, to));
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM referral WHERE received_date BETWEEN"
+			 " ?1 AND ?2 AND decision_date IS NULL AND julianday('now') -"
+			 " julianday(received_date) > %s", dl);
+		ROW("ej beslutade, över tiden", "%lld", count(c->db, sql, from, to));
+	}
+	med = median_days(c->db, from, to, &d);
+	if (d)
+		ROW("median dagar till beslut", "%.1f", med);
+	else
+		ROW("median dagar till beslut", "-");
+	ROW("utredning inleds", "%lld", count(c->db, "SELECT count(*) FROM referral WHERE"
+		" received_date BETWEEN ?1 AND ?2 AND outcome = 'opened'", from, to));
+	ROW("utredning inleds ej", "%lld", count(c->db, "SELECT count(*) FROM referral WHERE"
+		" received_date BETWEEN ?1 AND ?2 AND outcome = 'not_opened'", from, to));
+	handovers(c->db, from, to, &in_time, &late);
+	ROW("överlämningar aviserade i tid", "%d", in_time);
+	ROW("överlämningar aviserade sent", "%d", late);
+	ROW("uppföljningar hållna i tid", "%lld", count(c->db, "SELECT count(*) FROM followup"
+		" WHERE due_date BETWEEN ?1 AND ?2 AND done_date <= due_date", from, to));
+	ROW("uppföljningar sena eller ej hållna", "%lld", count(c->db, "SELECT count(*) FROM"
+		" followup WHERE due_date BETWEEN ?1 AND ?2 AND (done_date IS NULL OR"
+		" done_date > due_date)", from, to));
+	ROW("skickade e-post", "%lld", count(c->db, "SELECT count(*) FROM audit WHERE channel ="
+		" 'email' AND substr(at, 1, 10) BETWEEN ?1 AND ?2", from, to));
+	ROW("skickade SMS", "%lld", count(c->db, "SELECT count(*) FROM audit WHERE channel ="
+		" 'sms' AND substr(at, 1, 10) BETWEEN ?1 AND ?2", from, to));
+#undef ROW
+	printf("Backa barnet %s – %s\n\n", from, to);
+	table_print(stdout, 2, head, &cells[0][0], n, right);
+	return CTL_OK;
+}
