@@ -31,20 +31,6 @@ struct sub {
 	long long id;
 };
 
-static int in_choices(const char *choices, const char *v)
-{
-	size_t n = strlen(v);
-
-	for (const char *p = choices; *p;) {
-		size_t w = strcspn(p, " ");
-
-		if (w == n && strncmp(p, v, n) == 0)
-			return 1;
-		p += w + (p[w] == ' ');
-	}
-	return 0;
-}
-
 static int check_arg(struct ctl *c, const struct sub *s, struct arg *a)
 {
 	static const char *const tables[][2] = {
@@ -60,7 +46,7 @@ static int check_arg(struct ctl *c, const struct sub *s, struct arg *a)
 			return ctl_usage(s->cmd, "--%s: %s", a->name, e.msg);
 		return 0;
 	case A_CHOICE:
-		if (!in_choices(a->choices, a->value))
+		if (!valid_choice(a->choices, a->value))
 			return ctl_usage(s->cmd, "--%s: '%s' is not one of %s", a->name, a->value,
 					 a->choices);
 		return 0;

@@ -234,20 +234,6 @@ static int map_header(struct job *j)
 	return 0;
 }
 
-static int in_choices(const char *choices, const char *v)
-{
-	size_t n = strlen(v);
-
-	for (const char *p = choices; *p;) {
-		size_t w = strcspn(p, " ");
-
-		if (w == n && strncmp(p, v, n) == 0)
-			return 1;
-		p += w + (p[w] == ' ');
-	}
-	return 0;
-}
-
 static int parse_bool(const char *v, const char **out)
 {
 	static const char *const yes[] = { "1", "ja", "true", "yes", NULL };
@@ -304,7 +290,7 @@ static int check_value(struct job *j, const struct column *col, const char *v,
 				       col->name, v);
 		break;
 	case C_ENUM:
-		if (!in_choices(col->choices, v))
+		if (!valid_choice(col->choices, v))
 			return row_err(j, "column '%s': '%s' is not one of %s", col->name, v,
 				       col->choices);
 		break;

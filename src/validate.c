@@ -172,3 +172,17 @@ int valid_text(const char *s, struct err *e)
 {
 	return check_utf8(s, 1, e);
 }
+
+int valid_choice(const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+
+	for (const char *p = choices; *p;) {
+		size_t w = strcspn(p, " ");
+
+		if (w == n && strncmp(p, v, n) == 0)
+			return 1;
+		p += w + (p[w] == ' ');
+	}
+	return 0;
+}

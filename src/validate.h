@@ -19,6 +19,8 @@ int valid_code(const char *s, struct err *e);
 /* Swedish personal identity number: YYYYMMDD-NNNN or YYYYMMDDNNNN with a
  * correct Luhn check digit (coordination numbers: day + 60). */
 int valid_pnr(const char *s, struct err *e);
+/* 1 when v is one of the space-separated words in choices. */
+int valid_choice(const char *choices, const char *v);
 /* UTF-8 well-formed (any characters, newlines included). */
 int valid_utf8(const char *s, struct err *e);
 /* UTF-8 well-formed and free of control characters other than tab. */

@@ -2,13 +2,10 @@
 # it_backactl.sh - backactl end to end: init, imports, every recording command
 # with its validation (exit code and message), and the listings.
 set -eu
-BUILD=${BUILD:-build}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. tests/lib.sh
 printf 'database = "%s/case.db";\ntemplates = "templates/sv";\n' "$tmp" >"$tmp/backad.conf"
 export BACKAD_CONFIG="$tmp/backad.conf"
 B="$BUILD/backactl"
-pass=0 fail=0
 
 # ok CMD...: must exit 0. no CODE TEXT CMD...: must exit CODE and say TEXT.
 ok() {
@@ -104,5 +101,4 @@ for s in "referral add" "referral decide" "discovery add" "discovery done" "foll
 	ok "$B" $s --help
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

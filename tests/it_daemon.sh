@@ -4,12 +4,7 @@
 # Swedish text, SMS without names), a second pass adds nothing, and the loop
 # stops cleanly on SIGTERM.
 set -eu
-BUILD=${BUILD:-build}
-tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-pass=0 fail=0
-check() { if eval "$1"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2"; fi; }
+. tests/lib.sh
 
 cat >"$tmp/backad.conf" <<CONF
 database = "$tmp/case.db";
@@ -25,8 +20,7 @@ D="$BUILD/backad -c $tmp/backad.conf"
 check "! $D -n >$tmp/out 2>&1" "-n without a database must fail"
 check "grep -q 'case.db' $tmp/out" "-n names the database"
 
-$B init >/dev/null
-for k in units staff children placements roles absences; do $B import "$k" "etc/demo/$k.csv" >/dev/null; done
+demo_db $B
 $B referral add --child B-2016-0005 --reporter lars.larare --received 2026-08-03 >/dev/null
 $B followup add --child B-2014-0008 --responsible nils.fritid --due 2026-08-04 >/dev/null
 check "$D -n >$tmp/out 2>&1 && grep -q 'configuration OK' $tmp/out" "-n on a good setup"
@@ -70,6 +64,7 @@ check "[ $(sqlite3 "$tmp/case.db" "SELECT count(*) FROM outbox") -eq $sent ]" "n
 # The loop: starts, serves, stops on SIGTERM with exit 0.
 $D --foreground --now 2026-08-03T09:00 2>"$tmp/loop.log" &
 pid=$!
+pids="$pids $pid"
 i=0
 while [ $i -lt 50 ] && ! grep -q "planned\|sent" "$tmp/loop.log" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 $B referral decide 1 --outcome opened --date 2026-08-03 >/dev/null
@@ -86,5 +81,4 @@ pid=
 check "[ $rc -eq 0 ]" "SIGTERM exits 0 (got $rc)"
 check "grep -q 'reloaded' $tmp/loop.log" "reload logged"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -3,14 +3,11 @@
 # (an independent implementation) on every day of 2000-2100, and working days
 # follow from it.
 set -eu
-BUILD=${BUILD:-build}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. tests/lib.sh
 
 /usr/bin/python3 tests/holidays_oracle.py 2000 2100 >"$tmp/oracle"
 "$BUILD/backactl" calendar holidays 2000 2100 | cut -c1-10 >"$tmp/ours"
 
-pass=0 fail=0
 for y in $(seq 2000 2100); do
 	grep "^$y-" "$tmp/oracle" >"$tmp/o" || true
 	grep "^$y-" "$tmp/ours" >"$tmp/b" || true
@@ -30,5 +27,4 @@ for d in 2004-05-31 2005-05-16 2005-06-06 2026-06-19 2026-06-22 2030-04-19 2099-
 	if [ "$want" = "$got" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "workday $d: want $want, got $got"; fi
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -4,11 +4,7 @@
 # database, and the unit's sandbox scores 2.0 or less in
 # `systemd-analyze security`.
 set -eu
-BUILD=${BUILD:-build}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-check() { if eval "$1"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2"; fi; }
+. tests/lib.sh
 
 make -s install BUILD="$BUILD" DESTDIR="$tmp/root" >"$tmp/log" 2>&1 || { cat "$tmp/log"; exit 1; }
 for f in usr/sbin/backad usr/sbin/backactl etc/backad/backad.conf \
@@ -40,5 +36,4 @@ else
 	echo "FAIL: systemd-analyze is not installed (package systemd)"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

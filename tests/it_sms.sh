@@ -5,21 +5,11 @@
 # gateway of the test's own sees Basic auth and the fields, and its 503, 429
 # with Retry-After and then 202/200 drive retry exactly as specified.
 set -eu
-BUILD=${BUILD:-build}
+. tests/lib.sh
 for tool in bearerbox smsbox /usr/lib/kannel/test/fakesmsc; do
 	command -v "$tool" >/dev/null || { echo "$tool is missing (packages kannel, kannel-extras)"; exit 1; }
 done
-tmp=$(mktemp -d)
-pids=
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; sleep 0.2; rm -rf "$tmp"; }
-trap cleanup EXIT
-pass=0 fail=0
-check() { if eval "$1"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2"; fi; }
 base=$((30000 + $$ % 9000))
-wait_port() {
-	i=0
-	while [ $i -lt 100 ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
-}
 printf 'hemligt\n' >"$tmp/sms.pw"
 chmod 600 "$tmp/sms.pw"
 conf() { # PROVIDER URL [extra]
@@ -41,8 +31,7 @@ D="$BUILD/backad -c $tmp/backad.conf --foreground"
 q() { sqlite3 "$tmp/case.db" "$1"; }
 fresh() {
 	rm -f "$tmp/case.db" "$tmp/case.db-wal" "$tmp/case.db-shm"
-	$B init >/dev/null
-	for k in units staff children placements roles absences; do $B import "$k" "etc/demo/$k.csv" >/dev/null; done
+	demo_db $B
 	# Follow-ups due tomorrow: an SMS reminder each, today.
 	$B followup add --child B-2017-0010 --responsible sara.rektor --due 2026-08-04 >/dev/null
 	$B followup add --child B-2014-0008 --responsible nils.fritid --due 2026-08-04 >/dev/null
@@ -129,5 +118,4 @@ check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='sent'
 check "grep -q '\"status\": 200.*\"from\": \"Backabarnet\", \"to\": \"+46701234509\", \"message\": \"Backa barnet: uppföljningssamtal i ärende B-2017-0010' $tmp/requests" "fields and Basic auth as the API wants"
 check "! grep -q '\"status\": 401' $tmp/requests" "authenticated"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

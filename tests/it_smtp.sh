@@ -6,16 +6,10 @@
 # nothing lost; a server that accepts and never answers is abandoned at the
 # deadline.
 set -eu
+. tests/lib.sh
 [ -n "${DEBUG:-}" ] && set -x
-BUILD=${BUILD:-build}
 command -v smtp-sink >/dev/null || { echo "smtp-sink is missing (package postfix)"; exit 1; }
-tmp=$(mktemp -d)
 chmod 755 "$tmp"
-pids=
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-pass=0 fail=0
-check() { if eval "$1"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2"; fi; }
 port=$((20000 + $$ % 20000))
 
 # sink ARGS...: a fresh smtp-sink on $port dumping into $tmp/dump.
@@ -44,8 +38,7 @@ CONF
 }
 fresh() {
 	rm -f "$tmp/case.db" "$tmp/case.db-wal" "$tmp/case.db-shm"
-	$B init >/dev/null
-	for k in units staff children placements roles absences; do $B import "$k" "etc/demo/$k.csv" >/dev/null; done
+	demo_db $B
 	$B referral add --child B-2016-0005 --reporter lars.larare --received 2026-08-03 >/dev/null
 }
 B="$BUILD/backactl -c $tmp/backad.conf"
@@ -125,7 +118,8 @@ start=$(date +%s)
 $D --once --now 2026-08-03T08:00 2>"$tmp/log"
 took=$(($(date +%s) - start))
 check "[ $took -le 9 ]" "the session was abandoned at its deadline ($took s)"
-check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='failed' AND in_doubt=1 AND last_error LIKE '%deadline%'\") -ge 1 ]" "stalled after the dot: in doubt"
+# libESMTP's own timeout or the deadline, whichever comes first: in doubt either way.
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='failed' AND in_doubt=1 AND last_error LIKE '%after the data%'\") -ge 1 ]" "stalled after the dot: in doubt"
 [ "$(q "SELECT count(*) FROM outbox WHERE in_doubt=1")" -ge 1 ] || q "SELECT id, state, in_doubt, last_error FROM outbox"
 
 # 6. A black hole: accepts the connection, never says a word.
@@ -158,5 +152,4 @@ check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='email' AND state='fai
 [ "$(q "SELECT count(*) FROM outbox WHERE channel='email' AND last_error NOT LIKE '%deadline%before%'")" -eq 0 ] || q "SELECT id, state, in_doubt, last_error FROM outbox"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='sent'\") -eq 1 ] && [ \$(ls $tmp/spool/sms | wc -l) -eq 1 ]" "the pass went on: the SMS was delivered"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -5,13 +5,7 @@
 # when TLS is required. Three TLS sessions in a row (under the ASan build
 # when BUILD is one) end cleanly.
 set -eu
-BUILD=${BUILD:-build}
-tmp=$(mktemp -d)
-pids=
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-pass=0 fail=0
-check() { if eval "$1"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2"; fi; }
+. tests/lib.sh
 port=$((40000 + $$ % 20000))
 
 # A CA, a server certificate it signs (localhost, 127.0.0.1), and another CA.
@@ -48,8 +42,7 @@ CONF
 }
 fresh() {
 	rm -f "$tmp/case.db" "$tmp/case.db-wal" "$tmp/case.db-shm"
-	$B init >/dev/null
-	for k in units staff children placements roles absences; do $B import "$k" "etc/demo/$k.csv" >/dev/null; done
+	demo_db $B
 	$B referral add --child B-2016-0005 --reporter lars.larare --received 2026-08-03 >/dev/null
 }
 B="$BUILD/backactl -c $tmp/backad.conf"
@@ -94,5 +87,4 @@ $D --once --now 2026-08-03T08:00 2>"$tmp/log"
 check "[ \$(ls $tmp/dump | wc -l) -eq 0 ]" "no STARTTLS offered: nothing sent"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='failed' AND last_error LIKE '%STARTTLS%'\") -ge 1 ]" "the error names STARTTLS"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -6,19 +6,7 @@
 # ... READY=1), with a good one the new settings rule; SIGTERM stops with
 # STOPPING=1 and exit 0, nothing lost.
 set -eu
-BUILD=${BUILD:-build}
-tmp=$(mktemp -d)
-pids=
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-pass=0 fail=0
-check() { if eval "$1"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2"; fi; }
-# wait_for SECONDS CONDITION: poll a condition every 0.05 s, bounded.
-wait_for() {
-	i=0 n=$(($1 * 20))
-	while [ $i -lt $n ]; do eval "$2" && return 0; sleep 0.05; i=$((i + 1)); done
-	return 1
-}
+. tests/lib.sh
 conf() {
 	cat >"$tmp/backad.conf" <<CONF
 database = "$tmp/case.db";
@@ -30,8 +18,7 @@ CONF
 }
 conf "$tmp/spool1"
 B="$BUILD/backactl -c $tmp/backad.conf"
-$B init >/dev/null
-for k in units staff children placements roles absences; do $B import "$k" "etc/demo/$k.csv" >/dev/null; done
+demo_db $B
 today=$(TZ=Europe/Stockholm date +%F)
 
 /usr/bin/python3 tests/notify_listener.py "$tmp/notify" "$tmp/notes" 60 &
@@ -81,5 +68,4 @@ q() { sqlite3 "$tmp/case.db" "$1"; }
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE state IN ('sending','failed','dead')\") -eq 0 ]" "nothing lost or stuck"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE rule='referral_receipt' AND state='sent'\") -eq 3 ]" "three receipts sent"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

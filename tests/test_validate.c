@@ -130,11 +130,22 @@ static void text(void **state)
 	assert_int_equal(valid_utf8("\xff", &e), ERR_INVALID);
 }
 
+static void choices(void **state)
+{
+	(void)state;
+	assert_true(valid_choice("opened not-opened already-open", "opened"));
+	assert_true(valid_choice("opened not-opened already-open", "already-open"));
+	assert_false(valid_choice("opened not-opened already-open", "open"));
+	assert_false(valid_choice("opened not-opened already-open", "opened not-opened"));
+	assert_false(valid_choice("a b", ""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(dates), cmocka_unit_test(e164), cmocka_unit_test(email),
 		cmocka_unit_test(codes), cmocka_unit_test(pnr),  cmocka_unit_test(text),
+		cmocka_unit_test(choices),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,43 @@
+# lib.sh - what the integration scripts share: counted checks, bounded waits,
+# and a case database with the demo registers. Sourced from the repo top.
+
+BUILD=${BUILD:-build}
+pass=0 fail=0
+
+# A scratch directory, and the servers a script starts ($pids), both gone
+# when the script ends however it ends.
+tmp=$(mktemp -d)
+pids=
+cleanup() {
+	for _p in $pids; do kill "$_p" 2>/dev/null || true; done
+	sleep 0.2
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# check CONDITION TEXT: count a pass, or a failure named TEXT.
+check() { if eval "$1"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2"; fi; }
+
+# wait_for SECONDS CONDITION: poll a condition every 0.05 s, at most SECONDS.
+wait_for() {
+	_i=0 _n=$(($1 * 20))
+	while [ $_i -lt $_n ]; do eval "$2" && return 0; sleep 0.05; _i=$((_i + 1)); done
+	return 1
+}
+
+# wait_port PORT: until something listens on 127.0.0.1:PORT (5 s at most).
+wait_port() { wait_for 5 "(exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null"; }
+
+# demo_db BACKACTL...: create the database and import the demo registers.
+demo_db() {
+	"$@" init >/dev/null
+	for _k in units staff children placements roles absences; do
+		"$@" import "$_k" "etc/demo/$_k.csv" >/dev/null
+	done
+}
+
+# finish: the closing line, and the exit status.
+finish() {
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+}
