@@ -60,7 +60,7 @@ int cmd_plan(struct ctl *c, int argc, char **argv)
 		return ctl_usage("plan", "unexpected argument '%s'", argv[optind]);
 	if (ctl_db(c) < 0 || load_templates(c, &tpl) < 0)
 		goto out;
-	if (planner_run(c->db, c->cfg, tpl, now, &st, &e) < 0) {
+	if (planner_run(c->db, c->cfg, tpl, now, NULL, &st, &e) < 0) {
 		ctl_fail("plan", "%s", e.msg);
 		goto out;
 	}

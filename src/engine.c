@@ -140,7 +140,7 @@ int engine_pass(struct engine *g, time_t now, struct engine_stats *st, struct er
 			return r;
 		g->recovered = 1;
 	}
-	r = planner_run(g->db, g->cfg, g->tpl, now, &st->plan, e);
+	r = planner_run(g->db, g->cfg, g->tpl, now, &g->plan_cache, &st->plan, e);
 	if (r < 0)
 		return r;
 	r = deliver_pass(g->db, g->cfg, &g->email, &g->sms, now, &st->deliver, e);

@@ -27,6 +27,7 @@ struct engine {
 	struct sms_channel sms_gw;
 	struct channel email, sms;
 	int recovered;       /* outbox_recover ran once */
+	struct plan_cache plan_cache; /* lets a pass with nothing new skip planning */
 };
 
 struct engine_stats {

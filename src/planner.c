@@ -749,11 +749,29 @@ static void set_window(struct planner *p, time_t lo_keep, time_t lo_new, time_t 
 	p->hi_day = cal_today(hi) + AHEAD_DAYS;
 }
 
+static int facts_version(sqlite3 *db, long long *v, struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int r = db_prepare(db, "SELECT value FROM state WHERE key = 'facts.version'", &q, e), rc;
+
+	if (r < 0)
+		return r;
+	*v = -1;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(q, 0);
+	else if (rc != SQLITE_DONE)
+		r = db_fail(db, rc, "state", e);
+	sqlite3_finalize(q);
+	return r;
+}
+
 int planner_run(sqlite3 *db, const struct config *cfg, const struct templates *tpl,
-		time_t now, struct plan_stats *st, struct err *e)
+		time_t now, struct plan_cache *cache, struct plan_stats *st, struct err *e)
 {
 	struct planner p = { .db = db, .cfg = cfg, .tpl = tpl, .now = now, .st = st };
 	time_t lookback = (time_t)cfg->lookback_days * 86400;
+	long long version = -1;
 	int r;
 
 	memset(st, 0, sizeof *st);
@@ -767,7 +785,16 @@ int planner_run(sqlite3 *db, const struct config *cfg, const struct templates *t
 	r = db_begin(db, e);
 	if (r < 0)
 		return r;
-	r = prepare_all(&p, e);
+	r = facts_version(db, &version, e);
+	if (r == 0 && cache && cache->valid && version >= 0 && version == cache->version &&
+	    p.today == cache->today && (!cache->next_at || now < cache->next_at)) {
+		st->skipped = 1;
+		st->next_at = cache->next_at;
+		db_rollback(db);
+		return 0;
+	}
+	if (r == 0)
+		r = prepare_all(&p, e);
 	if (r == 0)
 		r = run_rules(&p, e);
 	if (r == 0)
@@ -775,9 +802,14 @@ int planner_run(sqlite3 *db, const struct config *cfg, const struct templates *t
 	planner_close(&p);
 	if (r == 0)
 		r = db_commit(db, e);
-	if (r < 0)
+	if (r < 0) {
 		db_rollback(db);
-	return r;
+		return r;
+	}
+	if (cache)
+		*cache = (struct plan_cache){ .valid = version >= 0, .version = version,
+					      .today = p.today, .next_at = st->next_at };
+	return 0;
 }
 
 int planner_preview(sqlite3 *db, const struct config *cfg, const struct templates *tpl,

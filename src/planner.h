@@ -22,6 +22,7 @@ struct plan_stats {
 	int tasks_closed;
 	int alerts;     /* admin alerts planned (no role holder, no address) */
 	time_t next_at; /* the next occurrence after now, or 0 */
+	int skipped;    /* nothing changed: the pass was skipped (plan_cache) */
 };
 
 /* One message as planned (or previewed). Strings are owned by the planner
@@ -41,9 +42,20 @@ struct plan_msg {
 	time_t scheduled;       /* when it should go out */
 };
 
-/* One planning pass at now, in one transaction. */
+/* What the last pass of a long-running process saw. When no fact changed
+ * since (state 'facts.version'), the day is the same and nothing came due
+ * (now < next_at), a pass would change nothing and is skipped. Zero it to
+ * start afresh (a reload does). */
+struct plan_cache {
+	int valid;
+	long long version;
+	int today;
+	time_t next_at;
+};
+
+/* One planning pass at now, in one transaction. cache may be NULL. */
 int planner_run(sqlite3 *db, const struct config *cfg, const struct templates *tpl,
-		time_t now, struct plan_stats *st, struct err *e);
+		time_t now, struct plan_cache *cache, struct plan_stats *st, struct err *e);
 
 /* What would be sent with scheduled time in [from, to), given the facts as
  * they are; writes nothing. cb is called in no particular order. Role-change

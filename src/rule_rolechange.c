@@ -180,12 +180,56 @@ static int scan(struct planner *p, sqlite3_stmt *cq, sqlite3_stmt *kq, sqlite3_s
 	return r;
 }
 
+/* The facts version and day of the last scan, and now: equal means the
+ * Barnkontakt of no child can have changed. */
+static int scan_key(struct planner *p, char *now, size_t n, char *last, size_t m,
+		    struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	char d[DATE_LEN];
+	int r = db_prepare(p->db, "SELECT (SELECT value FROM state WHERE key = 'facts.version'),"
+				  " (SELECT value FROM state WHERE key = 'rolechange.scanned')",
+			   &q, e);
+
+	if (r < 0)
+		return r;
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		sqlite3_finalize(q);
+		return db_fail(p->db, sqlite3_errcode(p->db), "state", e);
+	}
+	snprintf(now, n, "%s/%s", sqlite3_column_text(q, 0) ? (const char *)sqlite3_column_text(q, 0)
+							    : "?", date_format(p->today, d));
+	snprintf(last, m, "%s", sqlite3_column_text(q, 1) ? (const char *)sqlite3_column_text(q, 1)
+							   : "");
+	sqlite3_finalize(q);
+	return 0;
+}
+
+static int scanned(struct planner *p, const char *key, struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int r = db_prepare(p->db, "INSERT INTO state(key, value) VALUES ('rolechange.scanned', ?1)"
+				  " ON CONFLICT(key) DO UPDATE SET value = excluded.value", &q, e);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		r = db_fail(p->db, sqlite3_errcode(p->db), "state", e);
+	sqlite3_finalize(q);
+	return r;
+}
+
 int rule_rolechange(struct planner *p, struct err *e)
 {
 	sqlite3_stmt *cq = NULL, *kq = NULL, *ps = NULL;
 	struct digest *list = NULL;
+	char now[64], last[64];
 	int r;
 
+	r = scan_key(p, now, sizeof now, last, sizeof last, e);
+	if (r < 0 || strcmp(now, last) == 0)
+		return r; /* nothing changed since the last scan today */
 	r = db_prepare(p->db, sql_children, &cq, e);
 	if (r == 0)
 		r = db_prepare(p->db, sql_known, &kq, e);
@@ -195,6 +239,8 @@ int rule_rolechange(struct planner *p, struct err *e)
 		r = scan(p, cq, kq, ps, &list, e);
 	for (struct digest *d = list; r == 0 && d; d = d->next)
 		r = send_digest(p, d, e);
+	if (r == 0)
+		r = scanned(p, now, e);
 	digests_free(list);
 	sqlite3_finalize(cq);
 	sqlite3_finalize(kq);

@@ -184,7 +184,28 @@ static const char migration_3[] =
 	" unit_id INTEGER REFERENCES unit(id),"
 	" since TEXT NOT NULL);";
 
-static const char *const migrations[] = { migration_1, migration_2, migration_3 };
+/* Version 4: a counter that every change to a fact moves, so a planning pass
+ * can tell that nothing changed without looking at every child. */
+#define BUMP(t, op) \
+	"CREATE TRIGGER facts_" t "_" op " AFTER " op " ON " t \
+	" BEGIN UPDATE state SET value = value + 1 WHERE key = 'facts.version'; END;"
+static const char migration_4[] =
+	"INSERT OR IGNORE INTO state(key, value) VALUES ('facts.version', 0);"
+	BUMP("staff", "INSERT") BUMP("staff", "UPDATE") BUMP("staff", "DELETE")
+	BUMP("unit_role", "INSERT") BUMP("unit_role", "UPDATE") BUMP("unit_role", "DELETE")
+	BUMP("placement", "INSERT") BUMP("placement", "UPDATE") BUMP("placement", "DELETE")
+	BUMP("barnkontakt", "INSERT") BUMP("barnkontakt", "UPDATE") BUMP("barnkontakt", "DELETE")
+	BUMP("child", "INSERT") BUMP("child", "UPDATE") BUMP("child", "DELETE")
+	BUMP("unit", "INSERT") BUMP("unit", "UPDATE") BUMP("unit", "DELETE")
+	BUMP("absence", "INSERT") BUMP("absence", "UPDATE") BUMP("absence", "DELETE")
+	BUMP("referral", "INSERT") BUMP("referral", "UPDATE") BUMP("referral", "DELETE")
+	BUMP("discovery_card", "INSERT") BUMP("discovery_card", "UPDATE")
+	BUMP("discovery_card", "DELETE")
+	BUMP("followup", "INSERT") BUMP("followup", "UPDATE") BUMP("followup", "DELETE")
+	BUMP("consent", "INSERT") BUMP("consent", "UPDATE") BUMP("consent", "DELETE");
+#undef BUMP
+
+static const char *const migrations[] = { migration_1, migration_2, migration_3, migration_4 };
 
 int schema_version(void)
 {

@@ -86,7 +86,7 @@ static struct plan_stats run(struct fx *f, const char *when)
 	struct plan_stats st;
 	struct err e = { 0 };
 
-	if (planner_run(f->db, &f->cfg, f->tpl, at(when), &st, &e) < 0)
+	if (planner_run(f->db, &f->cfg, f->tpl, at(when), NULL, &st, &e) < 0)
 		fail_msg("planner_run at %s: %s", when, e.msg);
 	return st;
 }
@@ -438,6 +438,39 @@ static void principal_change_one_digest(void **state)
 	fx_free(f);
 }
 
+static void unchanged_facts_skip_the_pass(void **state)
+{
+	struct fx *f = fx_new();
+	struct plan_cache cache = { 0 };
+	struct plan_stats st;
+	struct err e = { 0 };
+
+	(void)state;
+	sql(f, "INSERT INTO followup(child_id,responsible_id,due_date) VALUES (3,3,'2026-09-08')");
+	assert_int_equal(planner_run(f->db, &f->cfg, f->tpl, at("2026-09-01T09:00"), &cache, &st, &e), 0);
+	assert_false(st.skipped);
+	assert_true(cache.valid);
+	/* The 1-day reminder is next: 2026-09-07 08:00. */
+	assert_int_equal(cache.next_at, at("2026-09-07T08:00"));
+	assert_int_equal(planner_run(f->db, &f->cfg, f->tpl, at("2026-09-01T10:00"), &cache, &st, &e), 0);
+	assert_true(st.skipped);
+	/* A new fact: planned at once. */
+	sql(f, "INSERT INTO referral(child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (3,6,4,'2026-09-01')");
+	assert_int_equal(planner_run(f->db, &f->cfg, f->tpl, at("2026-09-01T10:01"), &cache, &st, &e), 0);
+	assert_false(st.skipped);
+	assert_int_equal(st.planned, 2);
+	assert_int_equal(planner_run(f->db, &f->cfg, f->tpl, at("2026-09-01T10:02"), &cache, &st, &e), 0);
+	assert_true(st.skipped);
+	/* A new day, or an occurrence coming due: a real pass. */
+	assert_int_equal(planner_run(f->db, &f->cfg, f->tpl, at("2026-09-02T00:10"), &cache, &st, &e), 0);
+	assert_false(st.skipped);
+	assert_int_equal(planner_run(f->db, &f->cfg, f->tpl, at("2026-09-07T08:00"), &cache, &st, &e), 0);
+	assert_false(st.skipped);
+	assert_int_equal(count(f, "rule='followup_reminder' AND key LIKE '%b1/%'"), 1);
+	fx_free(f);
+}
+
 struct seen {
 	int n, reminders;
 };
@@ -487,6 +520,7 @@ int main(void)
 		cmocka_unit_test(sms_only_person_gets_sms),
 		cmocka_unit_test(principal_change_one_digest),
 		cmocka_unit_test(channel_settings_per_rule),
+		cmocka_unit_test(unchanged_facts_skip_the_pass),
 		cmocka_unit_test(preview_writes_nothing),
 	};
 
