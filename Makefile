@@ -32,7 +32,7 @@ TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 PROGS     := $(BUILD)/backactl $(if $(wildcard src/backad.c),$(BUILD)/backad)
 
-.PHONY: all deps deps-test check unit it asan valgrind demo install clean
+.PHONY: all deps deps-test check unit it asan valgrind demo install clean bench
 .DELETE_ON_ERROR:
 
 all: $(PROGS)
@@ -84,6 +84,14 @@ valgrind: deps-test $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== valgrind $$t"; \
 		valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		--error-exitcode=1 $$t >/dev/null; done
+
+$(BUILD)/pass_bench: bench/pass_bench.c $(BUILD)/libbackad.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS)) -o $@ $< \
+		$(BUILD)/libbackad.a $(LDFLAGS) $(call pc_libs,$(PKGS)) -lm
+
+# Benchmarks (not part of check): docs/PERFORMANCE.md shows the figures.
+bench: deps all $(BUILD)/pass_bench
+	@BUILD=$(BUILD) sh bench/run.sh
 
 demo: deps all
 	@sh scripts/demo $(BUILD)

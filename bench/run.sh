@@ -1,0 +1,15 @@
+#!/bin/sh
+# run.sh - every benchmark: planning passes at 10k, 100k and 1M children
+# (bench/plan.sh for backactl's full passes, pass_bench for the daemon's own
+# passes with its cache). BENCH_SIZES overrides the sizes.
+set -eu
+BUILD=${BUILD:-build}
+dir=${BENCH_DIR:-/tmp/backad-bench}
+sizes=${BENCH_SIZES:-10000 100000 1000000}
+sh bench/plan.sh $sizes
+for n in $sizes; do
+	printf 'database = "%s/b%s.db";\ntemplates = "templates/sv";\nspool_dir = "%s/spool%s";\n' \
+		"$dir" "$n" "$dir" "$n" >"$dir/d$n.conf"
+	echo "== the daemon's passes, $n children: $BUILD/pass_bench $dir/d$n.conf"
+	BACKACTL="$BUILD/backactl" "$BUILD/pass_bench" "$dir/d$n.conf" 20
+done
