@@ -32,7 +32,7 @@ TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 PROGS     := $(BUILD)/backactl $(if $(wildcard src/backad.c),$(BUILD)/backad)
 
-.PHONY: all deps deps-test check unit it asan valgrind demo install clean bench
+.PHONY: all deps deps-test check unit it asan valgrind demo install clean bench torture
 .DELETE_ON_ERROR:
 
 all: $(PROGS)
@@ -88,6 +88,10 @@ valgrind: deps-test $(TEST_BIN)
 $(BUILD)/pass_bench: bench/pass_bench.c $(BUILD)/libbackad.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS)) -o $@ $< \
 		$(BUILD)/libbackad.a $(LDFLAGS) $(call pc_libs,$(PKGS)) -lm
+
+# The full torture run: kill -9 while delivering 5000 messages, 50 times.
+torture: deps-test all
+	BUILD=$(BUILD) bash tests/torture.sh 5000 50
 
 # Benchmarks (not part of check): docs/PERFORMANCE.md shows the figures.
 bench: deps all $(BUILD)/pass_bench

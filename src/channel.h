@@ -16,10 +16,16 @@ struct send_result {
 	char detail[256]; /* the provider's id when accepted, else the error */
 };
 
+/* Called as soon as res[i] is final, so it can be recorded at once: a crash
+ * later in the batch then resends only what was really in flight. */
+typedef void channel_done_fn(void *arg, int i);
+
 struct channel {
 	const char *name;
-	/* Fill res[i] for each of the n messages; every message gets a result. */
-	void (*send)(void *ctx, const struct outbox_msg *msgs, int n, struct send_result *res);
+	/* Fill res[i] for each of the n messages and call done(arg, i) for each
+	 * once; every message gets a result. */
+	void (*send)(void *ctx, const struct outbox_msg *msgs, int n, struct send_result *res,
+		     channel_done_fn *done, void *arg);
 	void *ctx;
 };
 

@@ -38,33 +38,58 @@ static enum outbox_result result_of(const struct send_result *r)
 	return r->in_doubt ? OUTBOX_INDOUBT : OUTBOX_TEMPFAIL;
 }
 
+/* One batch in flight: results are recorded as the channel reports them. */
+struct group {
+	sqlite3 *db;
+	const struct config *cfg;
+	const struct channel *ch;
+	const struct outbox_msg *msgs;
+	struct send_result *res;
+	int *recorded;
+	time_t now;
+	struct deliver_stats *st;
+	struct err *e;
+	int r; /* the first database error */
+};
+
+static void record(void *arg, int i)
+{
+	struct group *g = arg;
+	const struct send_result *res = &g->res[i];
+	struct deliver_stats *st = g->st;
+	enum outbox_state state;
+
+	if (g->r < 0 || g->recorded[i])
+		return;
+	g->recorded[i] = 1;
+	if (res->code < 0) {
+		snprintf(st->last_error, sizeof st->last_error, "%s: %s", g->ch->name, res->detail);
+		snprintf(strcmp(g->msgs[i].channel, "sms") == 0 ? st->sms_error : st->email_error,
+			 sizeof st->email_error, "%s", res->detail);
+	}
+	g->r = outbox_done(g->db, &g->msgs[i], result_of(res), res->detail, res->retry_after,
+			   g->now, g->cfg, &state, g->e);
+	st->sent += g->r == 0 && state == OB_SENT;
+	st->failed += g->r == 0 && state == OB_FAILED;
+	st->dead += g->r == 0 && state == OB_DEAD;
+}
+
 /* Send the messages of one channel as one batch and record every result. */
 static int send_group(sqlite3 *db, const struct config *cfg, const struct channel *ch,
 		      const struct outbox_msg *msgs, int n, time_t now,
 		      struct deliver_stats *st, struct err *e)
 {
 	struct send_result res[DELIVER_BATCH];
-	int r = 0;
+	int recorded[DELIVER_BATCH] = { 0 };
+	struct group g = { db, cfg, ch, msgs, res, recorded, now, st, e, 0 };
 
 	if (n == 0)
 		return 0;
-	ch->send(ch->ctx, msgs, n, res);
-	for (int i = 0; r == 0 && i < n; i++) {
-		enum outbox_state state;
-
-		if (res[i].code < 0) {
-			snprintf(st->last_error, sizeof st->last_error, "%s: %s", ch->name,
-				 res[i].detail);
-			snprintf(strcmp(msgs[i].channel, "sms") == 0 ? st->sms_error : st->email_error,
-				 sizeof st->email_error, "%s", res[i].detail);
-		}
-		r = outbox_done(db, &msgs[i], result_of(&res[i]), res[i].detail,
-				res[i].retry_after, now, cfg, &state, e);
-		st->sent += r == 0 && state == OB_SENT;
-		st->failed += r == 0 && state == OB_FAILED;
-		st->dead += r == 0 && state == OB_DEAD;
-	}
-	return r;
+	ch->send(ch->ctx, msgs, n, res, record, &g);
+	/* A channel that forgot one still has it recorded. */
+	for (int i = 0; i < n; i++)
+		record(&g, i);
+	return g.r;
 }
 
 /* Hold back what the rate limits do not allow now; the rest stays in msgs

@@ -249,7 +249,8 @@ static long ms_left(const struct timespec *t0, long budget_ms)
 	return budget_ms - ((now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000);
 }
 
-static void sms_batch(void *ctx, const struct outbox_msg *msgs, int n, struct send_result *res)
+static void sms_batch(void *ctx, const struct outbox_msg *msgs, int n, struct send_result *res,
+		      channel_done_fn *done, void *arg)
 {
 	const struct sms_channel *s = ctx;
 	long budget = (long)s->cfg->sms_timeout * 1000;
@@ -266,9 +267,11 @@ static void sms_batch(void *ctx, const struct outbox_msg *msgs, int n, struct se
 			res[i].code = ERR_TEMPFAIL;
 			snprintf(res[i].detail, sizeof res[i].detail, "%s",
 				 c ? "the batch's time ran out before this message" : "libcurl failed");
+			done(arg, i);
 			continue;
 		}
 		send_one(s, c, &msgs[i], left, &res[i]);
+		done(arg, i);
 	}
 	curl_easy_cleanup(c);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -80,6 +81,7 @@ void smtp_channel_free(struct smtp_channel *s)
 
 struct item {
 	int index, fd;
+	int reported;       /* its result line was written */
 	const char *to;     /* the envelope recipient */
 	const char *text;   /* the whole message, CRLF */
 	int given;          /* the message callback handed out the text */
@@ -90,6 +92,9 @@ struct session_state {
 	const struct smtp_channel *ch;
 	char tls_error[160];
 };
+
+static void child_report(int fd, smtp_message_t m, struct item *it,
+			 const struct session_state *ss, int session_ok);
 
 static void report(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -156,6 +161,16 @@ static void event_cb(smtp_session_t session, int event_no, void *arg, ...)
 				 ? "the server sent no certificate"
 				 : "the server's certificate is for another name");
 		break;
+	case SMTP_EV_MESSAGESENT: {
+		/* The final dot was answered: report it now, not at the end of the
+		 * session, so a crash resends only what is really in flight. */
+		smtp_message_t m = va_arg(ap, smtp_message_t);
+		struct item *it = smtp_message_get_application_data(m);
+
+		if (it)
+			child_report(it->fd, m, it, ss, 1);
+		break;
+	}
 	case SMTP_EV_EXTNA_STARTTLS:
 		snprintf(ss->tls_error, sizeof ss->tls_error,
 			 "the server does not offer STARTTLS, which is required");
@@ -219,12 +234,15 @@ static void rcpt_status(smtp_recipient_t r, const char *mailbox, void *arg)
 		*worst = st;
 }
 
-static void child_report(int fd, smtp_message_t m, const struct item *it,
+static void child_report(int fd, smtp_message_t m, struct item *it,
 			 const struct session_state *ss, int session_ok)
 {
 	const smtp_status_t *st = smtp_message_transfer_status(m), *env = worst_envelope(m);
 	char why[200];
 
+	if (it->reported)
+		return;
+	it->reported = 1;
 	if (!env)
 		smtp_enumerate_recipients(m, rcpt_status, &env);
 	/* A rejected sender or recipient decides, not the DATA reply that
@@ -303,6 +321,7 @@ static void run_session(struct smtp_channel *ch, struct item *items, int n, int 
 		smtp_set_reverse_path(msgs[i], cfg->mail_from);
 		smtp_add_recipient(msgs[i], items[i].to);
 		smtp_set_messagecb(msgs[i], message_cb, &items[i]);
+		smtp_message_set_application_data_release(msgs[i], &items[i], NULL);
 	}
 	ok = smtp_start_session(s);
 	for (int i = 0; i < n; i++)
@@ -324,9 +343,18 @@ static void set_result(struct send_result *r, int code, int in_doubt, const char
 	snprintf(r->detail, sizeof r->detail, "%s", detail);
 }
 
+/* Where results go as they arrive: res[map[i]], then done(arg, map[i]). */
+struct sink {
+	struct send_result *res;
+	const int *map;
+	channel_done_fn *done;
+	void *arg;
+};
+
 /* Apply one line "D i" or "R i code text" from the child. */
-static void apply_line(char *line, int n, struct send_result *res, int *started, int *done)
+static void apply_line(char *line, int n, const struct sink *sk, int *started, int *done)
 {
+	struct send_result *res = sk->res;
 	char text[300];
 	int i, code, off = 0;
 
@@ -334,7 +362,7 @@ static void apply_line(char *line, int n, struct send_result *res, int *started,
 		started[i] = 1;
 		return;
 	}
-	if (sscanf(line, "R %d %d %n", &i, &code, &off) < 2 || i < 0 || i >= n || !off)
+	if (sscanf(line, "R %d %d %n", &i, &code, &off) < 2 || i < 0 || i >= n || !off || done[i])
 		return;
 	done[i] = 1;
 	/* The detail keeps the server's code: "250 2.0.0 Ok: queued as X". */
@@ -342,17 +370,20 @@ static void apply_line(char *line, int n, struct send_result *res, int *started,
 		snprintf(text, sizeof text, "%d %s", code, line + off);
 	else
 		snprintf(text, sizeof text, "%s", line + off);
+	i = sk->map[i];
 	if (code >= 200 && code < 300)
 		set_result(&res[i], 0, 0, text);
 	else if (code >= 500)
 		set_result(&res[i], ERR_PERMFAIL, 0, text);
 	else
 		set_result(&res[i], ERR_TEMPFAIL, code == -1, text);
+	sk->done(sk->arg, i);
 }
 
-static void collect(int fd, pid_t pid, int n, int deadline_s, struct send_result *res,
+static void collect(int fd, pid_t pid, int n, int deadline_s, const struct sink *sk,
 		    int *started, int *done)
 {
+	struct send_result *res = sk->res;
 	struct strbuf buf = STRBUF_INIT;
 	struct timespec t0, now;
 	char chunk[4096];
@@ -383,7 +414,7 @@ static void collect(int fd, pid_t pid, int n, int deadline_s, struct send_result
 		sb_add(&buf, chunk, (size_t)got);
 		while (buf.s && (nl = strchr(buf.s, '\n'))) {
 			*nl = '\0';
-			apply_line(buf.s, n, res, started, done);
+			apply_line(buf.s, n, sk, started, done);
 			memmove(buf.s, nl + 1, buf.len - (size_t)(nl + 1 - buf.s) + 1);
 			buf.len -= (size_t)(nl + 1 - buf.s);
 		}
@@ -392,20 +423,24 @@ static void collect(int fd, pid_t pid, int n, int deadline_s, struct send_result
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	for (int i = 0; i < n; i++) {
+		int j = sk->map[i];
+
 		if (done[i])
 			continue;
 		if (started[i])
-			set_result(&res[i], ERR_TEMPFAIL, 1,
+			set_result(&res[j], ERR_TEMPFAIL, 1,
 				   killed ? "session deadline passed after the data was sent: in doubt"
 					  : "the session ended after the data was sent: in doubt");
 		else
-			set_result(&res[i], ERR_TEMPFAIL, 0,
+			set_result(&res[j], ERR_TEMPFAIL, 0,
 				   killed ? "session deadline passed before the message was sent"
 					  : "the session ended before the message was sent");
+		sk->done(sk->arg, j);
 	}
 }
 
-static void smtp_batch(void *ctx, const struct outbox_msg *msgs, int n, struct send_result *res)
+static void smtp_batch(void *ctx, const struct outbox_msg *msgs, int n, struct send_result *res,
+		       channel_done_fn *done_fn, void *arg)
 {
 	struct smtp_channel *ch = ctx;
 	struct item *items = calloc((size_t)n, sizeof *items);
@@ -428,6 +463,7 @@ static void smtp_batch(void *ctx, const struct outbox_msg *msgs, int n, struct s
 			       msgs[i].body, msgs[i].message_id, time(NULL), &sb, &e) < 0) {
 			set_result(&res[i], e.code == ERR_NOMEM ? ERR_TEMPFAIL : ERR_PERMFAIL, 0, e.msg);
 			sb_free(&sb);
+			done_fn(arg, i);
 			continue;
 		}
 		texts[k] = sb_take(&sb);
@@ -444,6 +480,10 @@ static void smtp_batch(void *ctx, const struct outbox_msg *msgs, int n, struct s
 	if (pid < 0)
 		goto out;
 	if (pid == 0) {
+		/* Die with the daemon: a session must not go on unrecorded. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(1);
 		close(p[0]);
 		signal(SIGPIPE, SIG_IGN);
 		for (int i = 0; i < k; i++)
@@ -453,17 +493,9 @@ static void smtp_batch(void *ctx, const struct outbox_msg *msgs, int n, struct s
 	close(p[1]);
 	p[1] = -1;
 	{
-		struct send_result *sub = calloc((size_t)k, sizeof *sub);
+		struct sink sk = { res, map, done_fn, arg };
 
-		if (sub) {
-			collect(p[0], pid, k, ch->cfg->smtp_timeout, sub, started, done);
-			for (int i = 0; i < k; i++)
-				res[map[i]] = sub[i];
-			free(sub);
-		} else {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-		}
+		collect(p[0], pid, k, ch->cfg->smtp_timeout, &sk, started, done);
 	}
 out:
 	if (p[0] >= 0)

@@ -117,7 +117,7 @@ int spool_send(const struct spool *sp, const struct outbox_msg *m, char *provide
 }
 
 static void spool_batch(void *ctx, const struct outbox_msg *msgs, int n,
-			struct send_result *res)
+			struct send_result *res, channel_done_fn *done, void *arg)
 {
 	for (int i = 0; i < n; i++) {
 		struct err e = { 0 };
@@ -127,6 +127,7 @@ static void spool_batch(void *ctx, const struct outbox_msg *msgs, int n,
 		res[i].code = spool_send(ctx, &msgs[i], res[i].detail, sizeof res[i].detail, &e);
 		if (res[i].code < 0)
 			snprintf(res[i].detail, sizeof res[i].detail, "%s", e.msg);
+		done(arg, i);
 	}
 }
 

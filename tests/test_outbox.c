@@ -233,7 +233,8 @@ static void retry_after_and_sms_fallback(void **state)
 }
 
 static int fake_result;
-static void fake_send(void *ctx, const struct outbox_msg *m, int n, struct send_result *res)
+static void fake_send(void *ctx, const struct outbox_msg *m, int n, struct send_result *res,
+		      channel_done_fn *done, void *arg)
 {
 	(void)ctx;
 	(void)m;
@@ -243,6 +244,7 @@ static void fake_send(void *ctx, const struct outbox_msg *m, int n, struct send_
 		res[i].retry_after = -1;
 		snprintf(res[i].detail, sizeof res[i].detail, "%s",
 			 fake_result ? "fake failure" : "fake");
+		done(arg, i);
 	}
 }
 
