@@ -304,6 +304,8 @@ int main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_TOP_PAD, 16 << 20);
 	cal_init();
+	/* Writes to a gone peer (an SMTP child, a socket) fail with EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	rc = parse_opts(argc, argv, &o);
 	if (rc)
 		return rc;

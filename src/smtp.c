@@ -81,6 +81,7 @@ void smtp_channel_free(struct smtp_channel *s)
 
 struct item {
 	int index, fd;
+	int ack;            /* the parent writes a byte here when it has recorded */
 	int reported;       /* its result line was written */
 	const char *to;     /* the envelope recipient */
 	const char *text;   /* the whole message, CRLF */
@@ -167,8 +168,15 @@ static void event_cb(smtp_session_t session, int event_no, void *arg, ...)
 		smtp_message_t m = va_arg(ap, smtp_message_t);
 		struct item *it = smtp_message_get_application_data(m);
 
-		if (it)
+		if (it && !it->reported) {
+			char c;
+
 			child_report(it->fd, m, it, ss, 1);
+			/* Wait until the daemon has recorded it before the next
+			 * message's data goes out; no answer means it is gone. */
+			if (read(it->ack, &c, 1) != 1)
+				_exit(1);
+		}
 		break;
 	}
 	case SMTP_EV_EXTNA_STARTTLS:
@@ -343,12 +351,14 @@ static void set_result(struct send_result *r, int code, int in_doubt, const char
 	snprintf(r->detail, sizeof r->detail, "%s", detail);
 }
 
-/* Where results go as they arrive: res[map[i]], then done(arg, map[i]). */
+/* Where results go as they arrive: res[map[i]], then done(arg, map[i]), then
+ * a byte on ack so the child goes on. */
 struct sink {
 	struct send_result *res;
 	const int *map;
 	channel_done_fn *done;
 	void *arg;
+	int ack;
 };
 
 /* Apply one line "D i" or "R i code text" from the child. */
@@ -378,6 +388,9 @@ static void apply_line(char *line, int n, const struct sink *sk, int *started, i
 	else
 		set_result(&res[i], ERR_TEMPFAIL, code == -1, text);
 	sk->done(sk->arg, i);
+	if (write(sk->ack, "k", 1) < 0) {
+		/* The child has gone; what it did not report is settled below. */
+	}
 }
 
 static void collect(int fd, pid_t pid, int n, int deadline_s, const struct sink *sk,
@@ -446,7 +459,7 @@ static void smtp_batch(void *ctx, const struct outbox_msg *msgs, int n, struct s
 	struct item *items = calloc((size_t)n, sizeof *items);
 	char **texts = calloc((size_t)n, sizeof *texts);
 	int *started = calloc((size_t)n, sizeof *started), *done = calloc((size_t)n, sizeof *done);
-	int p[2] = { -1, -1 }, k = 0;
+	int p[2] = { -1, -1 }, a[2] = { -1, -1 }, k = 0;
 	int *map = calloc((size_t)n, sizeof *map);
 	pid_t pid;
 
@@ -473,7 +486,7 @@ static void smtp_batch(void *ctx, const struct outbox_msg *msgs, int n, struct s
 		items[k].to = msgs[i].address;
 		k++;
 	}
-	if (k == 0 || pipe2(p, O_CLOEXEC) < 0)
+	if (k == 0 || pipe2(p, O_CLOEXEC) < 0 || pipe2(a, O_CLOEXEC) < 0)
 		goto out;
 	fflush(NULL);
 	pid = fork();
@@ -485,23 +498,30 @@ static void smtp_batch(void *ctx, const struct outbox_msg *msgs, int n, struct s
 		if (getppid() == 1)
 			_exit(1);
 		close(p[0]);
+		close(a[1]);
 		signal(SIGPIPE, SIG_IGN);
-		for (int i = 0; i < k; i++)
+		for (int i = 0; i < k; i++) {
 			items[i].fd = p[1];
+			items[i].ack = a[0];
+		}
 		run_session(ch, items, k, p[1]);
 	}
 	close(p[1]);
 	p[1] = -1;
+	close(a[0]);
+	a[0] = -1;
 	{
-		struct sink sk = { res, map, done_fn, arg };
+		struct sink sk = { res, map, done_fn, arg, a[1] };
 
 		collect(p[0], pid, k, ch->cfg->smtp_timeout, &sk, started, done);
 	}
 out:
-	if (p[0] >= 0)
-		close(p[0]);
-	if (p[1] >= 0)
-		close(p[1]);
+	for (int i = 0; i < 2; i++) {
+		if (p[i] >= 0)
+			close(p[i]);
+		if (a[i] >= 0)
+			close(a[i]);
+	}
 	for (int i = 0; texts && i < k; i++)
 		free(texts[i]);
 	free(texts);
