@@ -172,6 +172,39 @@ static void bind_opt(sqlite3_stmt *st, int idx, const struct arg *a)
 		sqlite3_bind_int64(st, idx, a->id);
 }
 
+/* CTL_OK when the staff member named by the option is active. */
+static int require_active(struct ctl *c, const char *cmd, const struct arg *a)
+{
+	int missing, r;
+	char *active = row_text(c, cmd, "staff", "SELECT active FROM staff WHERE id = ?1", a->id,
+				&missing);
+
+	if (!active)
+		return CTL_FAIL;
+	r = strcmp(active, "1") == 0 ? CTL_OK
+				     : ctl_fail(cmd, "--%s: '%s' is not active", a->name, a->value);
+	free(active);
+	return r;
+}
+
+/* INSERT the arguments a[0..n-1] as ?1..?n and print "WHAT ID recorded". */
+static int insert_args(struct ctl *c, const char *cmd, const char *sql, const struct arg *a,
+		       int n, const char *what)
+{
+	sqlite3_stmt *st = prep(c, cmd, sql);
+	long long id;
+	int r;
+
+	if (!st)
+		return CTL_FAIL;
+	for (int i = 0; i < n; i++)
+		bind_opt(st, i + 1, &a[i]);
+	r = exec_one(c, cmd, st, &id);
+	if (r == CTL_OK)
+		printf("%s %lld recorded\n", what, id);
+	return r;
+}
+
 /* ---- referral ---- */
 
 static int intake_unit(struct ctl *c, struct arg *intake)
@@ -212,18 +245,11 @@ static int referral_add(struct ctl *c, int argc, char **argv)
 			 "only unit of kind 'intake'.", a, 5, 0, 0 };
 	sqlite3_stmt *st;
 	long long id;
-	int r = parse(c, &s, argc, argv), missing;
-	char *active;
+	int r = parse(c, &s, argc, argv);
 
 	if (r)
 		return r < 0 ? CTL_OK : r;
-	active = row_text(c, "referral", "staff", "SELECT active FROM staff WHERE id = ?1", a[1].id,
-			  &missing);
-	if (!active)
-		return CTL_FAIL;
-	r = strcmp(active, "1") == 0 ? CTL_OK
-				     : ctl_fail("referral", "--reporter: '%s' is not active", a[1].value);
-	free(active);
+	r = require_active(c, "referral", &a[1]);
 	if (r == CTL_OK)
 		r = intake_unit(c, &a[3]);
 	if (r != CTL_OK)
@@ -329,22 +355,12 @@ static int discovery_add(struct ctl *c, int argc, char **argv)
 	struct sub s = { "discovery", "add", "--child REF [--discoverer STAFF] --date DATE",
 			 "Record an upptäckarkort written on DATE for child REF. The child's\n"
 			 "Barnkontakt is told at once and gets a task: a barnsamtal.", a, 3, 0, 0 };
-	sqlite3_stmt *st;
-	long long id;
 	int r = parse(c, &s, argc, argv);
 
 	if (r)
 		return r < 0 ? CTL_OK : r;
-	st = prep(c, "discovery", "INSERT INTO discovery_card(child_id, discoverer_id, created_date)"
-				  " VALUES (?1, ?2, ?3)");
-	if (!st)
-		return CTL_FAIL;
-	for (int i = 0; i < 3; i++)
-		bind_opt(st, i + 1, &a[i]);
-	r = exec_one(c, "discovery", st, &id);
-	if (r == CTL_OK)
-		printf("discovery card %lld recorded\n", id);
-	return r;
+	return insert_args(c, "discovery", "INSERT INTO discovery_card(child_id, discoverer_id,"
+			   " created_date) VALUES (?1, ?2, ?3)", a, 3, "discovery card");
 }
 
 /* Set a date column of row ID, refusing a date before another column. */
@@ -410,22 +426,12 @@ static int followup_add(struct ctl *c, int argc, char **argv)
 	struct sub s = { "followup", "add", "--child REF --responsible STAFF --due DATE",
 			 "Plan an uppföljningssamtal for child REF, held by STAFF by DATE.",
 			 a, 3, 0, 0 };
-	sqlite3_stmt *st;
-	long long id;
 	int r = parse(c, &s, argc, argv);
 
 	if (r)
 		return r < 0 ? CTL_OK : r;
-	st = prep(c, "followup", "INSERT INTO followup(child_id, responsible_id, due_date)"
-				 " VALUES (?1, ?2, ?3)");
-	if (!st)
-		return CTL_FAIL;
-	for (int i = 0; i < 3; i++)
-		bind_opt(st, i + 1, &a[i]);
-	r = exec_one(c, "followup", st, &id);
-	if (r == CTL_OK)
-		printf("followup %lld recorded\n", id);
-	return r;
+	return insert_args(c, "followup", "INSERT INTO followup(child_id, responsible_id, due_date)"
+			   " VALUES (?1, ?2, ?3)", a, 3, "followup");
 }
 
 static int followup_move(struct ctl *c, int argc, char **argv)
@@ -476,22 +482,12 @@ static int consent_add(struct ctl *c, int argc, char **argv)
 			 "--child REF --scope handover|barnteam --given-by guardian|child|both --date DATE",
 			 "Record a documented consent (samtycke). 'handover' lets the incoming\n"
 			 "Barnkontakt learn the child's name and birth date.", a, 4, 0, 0 };
-	sqlite3_stmt *st;
-	long long id;
 	int r = parse(c, &s, argc, argv);
 
 	if (r)
 		return r < 0 ? CTL_OK : r;
-	st = prep(c, "consent", "INSERT INTO consent(child_id, scope, given_by, given_date)"
-				" VALUES (?1, ?2, ?3, ?4)");
-	if (!st)
-		return CTL_FAIL;
-	for (int i = 0; i < 4; i++)
-		bind_opt(st, i + 1, &a[i]);
-	r = exec_one(c, "consent", st, &id);
-	if (r == CTL_OK)
-		printf("consent %lld recorded\n", id);
-	return r;
+	return insert_args(c, "consent", "INSERT INTO consent(child_id, scope, given_by, given_date)"
+			   " VALUES (?1, ?2, ?3, ?4)", a, 4, "consent");
 }
 
 static int consent_withdraw(struct ctl *c, int argc, char **argv)
@@ -527,34 +523,18 @@ static int barnkontakt_set(struct ctl *c, int argc, char **argv)
 	struct sub s = { "barnkontakt", "set", "--child REF --staff STAFF --from DATE [--to DATE]",
 			 "Make STAFF the Barnkontakt of child REF from DATE (to DATE), overriding\n"
 			 "the one that follows from the child's placements.", a, 4, 0, 0 };
-	sqlite3_stmt *st;
-	long long id;
-	int r = parse(c, &s, argc, argv), missing;
-	char *active;
+	int r = parse(c, &s, argc, argv);
 
 	if (r)
 		return r < 0 ? CTL_OK : r;
 	if (a[3].value && strcmp(a[3].value, a[2].value) < 0)
 		return ctl_usage("barnkontakt", "--to %s is before --from %s", a[3].value, a[2].value);
-	active = row_text(c, "barnkontakt", "staff", "SELECT active FROM staff WHERE id = ?1",
-			  a[1].id, &missing);
-	if (!active)
-		return CTL_FAIL;
-	r = strcmp(active, "1") == 0 ? CTL_OK
-				     : ctl_fail("barnkontakt", "--staff: '%s' is not active", a[1].value);
-	free(active);
+	r = require_active(c, "barnkontakt", &a[1]);
 	if (r != CTL_OK)
 		return r;
-	st = prep(c, "barnkontakt", "INSERT INTO barnkontakt(child_id, staff_id, start_date,"
-				    " end_date) VALUES (?1, ?2, ?3, ?4)");
-	if (!st)
-		return CTL_FAIL;
-	for (int i = 0; i < 4; i++)
-		bind_opt(st, i + 1, &a[i]);
-	r = exec_one(c, "barnkontakt", st, &id);
-	if (r == CTL_OK)
-		printf("barnkontakt assignment %lld recorded\n", id);
-	return r;
+	return insert_args(c, "barnkontakt", "INSERT INTO barnkontakt(child_id, staff_id,"
+			   " start_date, end_date) VALUES (?1, ?2, ?3, ?4)", a, 4,
+			   "barnkontakt assignment");
 }
 
 int cmd_barnkontakt(struct ctl *c, int argc, char **argv)
