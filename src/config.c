@@ -91,10 +91,7 @@ static const struct key keys[] = {
 struct loader {
 	struct config *c;
 	const char *file;
-	void (*errors)(void *ctx, const char *line);
-	void *ctx;
-	struct err *e;
-	int nerr;
+	struct report rep;
 };
 
 static void report(struct loader *l, int line, const char *fmt, ...)
@@ -102,17 +99,13 @@ static void report(struct loader *l, int line, const char *fmt, ...)
 
 static void report(struct loader *l, int line, const char *fmt, ...)
 {
-	char msg[400], full[512];
+	char msg[400];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	snprintf(full, sizeof full, "%s:%d: %s", l->file, line, msg);
-	if (l->errors)
-		l->errors(l->ctx, full);
-	if (l->nerr++ == 0)
-		err_set(l->e, ERR_INVALID, "%s", full);
+	report_line(&l->rep, "%s:%d: %s", l->file, line, msg);
 }
 
 static char *xstrdup(const char *s)
@@ -506,7 +499,7 @@ static void check_whole(struct loader *l, const config_t *cf)
 int config_load(const char *path, struct config **out,
 		void (*errors)(void *ctx, const char *line), void *ctx, struct err *e)
 {
-	struct loader l = { .file = path, .errors = errors, .ctx = ctx, .e = e };
+	struct loader l = { .file = path, .rep = { errors, ctx, e, 0 } };
 	config_t cf;
 	int r;
 
@@ -534,7 +527,7 @@ int config_load(const char *path, struct config **out,
 	walk(&l, config_root_setting(&cf), "");
 	check_whole(&l, &cf);
 	config_destroy(&cf);
-	if (l.nerr) {
+	if (l.rep.n) {
 		r = ERR_INVALID;
 		goto fail;
 	}

@@ -32,3 +32,17 @@ int err_prefix(struct err *e, const char *fmt, ...)
 	snprintf(e->msg, sizeof e->msg, "%s: %s", prefix, old);
 	return e->code;
 }
+
+void report_line(struct report *r, const char *fmt, ...)
+{
+	char line[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (r->cb)
+		r->cb(r->ctx, line);
+	if (r->n++ == 0)
+		err_set(r->e, ERR_INVALID, "%s", line);
+}

@@ -32,4 +32,15 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 int err_prefix(struct err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A check that reports every problem, not just the first: each line goes to
+ * the callback (may be NULL), the first also into e, and n counts them. */
+struct report {
+	void (*cb)(void *ctx, const char *line);
+	void *ctx;
+	struct err *e;
+	int n;
+};
+
+void report_line(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

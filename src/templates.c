@@ -44,29 +44,12 @@ struct templates {
 };
 
 struct loader {
-	void (*errors)(void *ctx, const char *line);
-	void *ctx;
-	struct err *e;
-	int nerr;
+	struct report rep;
 	const char *file;
 	int sms;
 };
 
-static void report(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void report(struct loader *l, const char *fmt, ...)
-{
-	char line[600];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (l->errors)
-		l->errors(l->ctx, line);
-	if (l->nerr++ == 0)
-		err_set(l->e, ERR_INVALID, "%s", line);
-}
+#define report_line(&l->rep, ...) report_line(&(l)->rep, __VA_ARGS__)
 
 static int listed(const char *const *list, const char *name)
 {
@@ -83,9 +66,9 @@ static int check_field(void *ctx, const char *name, int line, int section)
 
 	(void)section;
 	if (!listed(known_fields, name) && !listed(item_fields, name))
-		report(l, "%s:%d: unknown field '%s'", l->file, line, name);
+		report_line(&l->rep, "%s:%d: unknown field '%s'", l->file, line, name);
 	else if (l->sms && !listed(sms_fields, name))
-		report(l, "%s:%d: field '%s' may not be used in SMS (names, identity numbers "
+		report_line(&l->rep, "%s:%d: field '%s' may not be used in SMS (names, identity numbers "
 			  "and health data never go by SMS)", l->file, line, name);
 	return 0;
 }
@@ -140,7 +123,7 @@ static struct template *compile(struct loader *l, const char *src, int line0)
 	struct err ce = { 0 };
 
 	if (template_compile(src, l->file, line0, &t, &ce) < 0) {
-		report(l, "%s", ce.msg);
+		report_line(&l->rep, "%s", ce.msg);
 		return NULL;
 	}
 	template_fields(t, check_field, l);
@@ -157,22 +140,22 @@ static void load_email(struct loader *l, const char *dir, const char *kind, stru
 	l->sms = 0;
 	src = read_file(path);
 	if (!src) {
-		report(l, "%s:0: cannot read the template", path);
+		report_line(&l->rep, "%s:0: cannot read the template", path);
 		return;
 	}
 	if (valid_utf8(src, NULL) < 0) {
-		report(l, "%s:1: not valid UTF-8 text", path);
+		report_line(&l->rep, "%s:1: not valid UTF-8 text", path);
 		goto out;
 	}
 	nl = strchr(src, '\n');
 	if (strncmp(src, prefix, strlen(prefix)) != 0 || !nl) {
-		report(l, "%s:1: the first line must be 'Ämne: <subject>'", path);
+		report_line(&l->rep, "%s:1: the first line must be 'Ämne: <subject>'", path);
 		goto out;
 	}
 	*nl = '\0';
 	body = nl + 1;
 	if (*body != '\n') {
-		report(l, "%s:2: an empty line must follow the subject line", path);
+		report_line(&l->rep, "%s:2: an empty line must follow the subject line", path);
 		goto out;
 	}
 	k->subject = compile(l, src + strlen(prefix) + (src[strlen(prefix)] == ' '), 1);
@@ -190,13 +173,13 @@ static void load_sms(struct loader *l, const char *dir, const char *kind, struct
 	l->sms = 1;
 	src = read_file(path);
 	if (!src) {
-		report(l, "%s:0: cannot read the template", path);
+		report_line(&l->rep, "%s:0: cannot read the template", path);
 		return;
 	}
 	if (valid_utf8(src, NULL) < 0)
-		report(l, "%s:1: not valid UTF-8 text", path);
+		report_line(&l->rep, "%s:1: not valid UTF-8 text", path);
 	if (has_pnr_pattern(src))
-		report(l, "%s:1: the text contains what looks like a personal identity number",
+		report_line(&l->rep, "%s:1: the text contains what looks like a personal identity number",
 		       path);
 	k->sms = compile(l, src, 1);
 	free(src);
@@ -206,14 +189,14 @@ int templates_load(const char *dir, struct templates **out,
 		   void (*errors)(void *ctx, const char *line), void *ctx, struct err *e)
 {
 	struct templates *t = calloc(1, sizeof *t);
-	struct loader l = { .errors = errors, .ctx = ctx, .e = e };
+	struct loader l = { .rep = { errors, ctx, e, 0 } };
 
 	*out = NULL;
 	if (!t)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	t->sms_limit = 3;
 	if (access(dir, R_OK | X_OK) != 0) {
-		report(&l, "%s:0: cannot read the templates directory: %s", dir, strerror(errno));
+		report_line(&l.rep, "%s:0: cannot read the templates directory: %s", dir, strerror(errno));
 		templates_free(t);
 		return ERR_INVALID;
 	}
@@ -222,7 +205,7 @@ int templates_load(const char *dir, struct templates **out,
 		if (strcmp(templates_kinds[i], "admin_alert") != 0)
 			load_sms(&l, dir, templates_kinds[i], &t->kinds[i]);
 	}
-	if (l.nerr) {
+	if (l.rep.n) {
 		templates_free(t);
 		return ERR_INVALID;
 	}
