@@ -49,7 +49,6 @@ struct loader {
 	int sms;
 };
 
-#define report_line(&l->rep, ...) report_line(&(l)->rep, __VA_ARGS__)
 
 static int listed(const char *const *list, const char *name)
 {
