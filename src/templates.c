@@ -49,7 +49,6 @@ struct loader {
 	int sms;
 };
 
-
 static int listed(const char *const *list, const char *name)
 {
 	for (; *list; list++)
