@@ -32,7 +32,7 @@ TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 PROGS     := $(BUILD)/backactl $(if $(wildcard src/backad.c),$(BUILD)/backad)
 
-.PHONY: all deps deps-test check unit it asan valgrind demo install clean bench torture
+.PHONY: all deps deps-test check unit it asan valgrind demo install clean bench torture fuzz
 .DELETE_ON_ERROR:
 
 all: $(PROGS)
@@ -89,6 +89,26 @@ $(BUILD)/pass_bench: bench/pass_bench.c $(BUILD)/libbackad.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS)) -o $@ $< \
 		$(BUILD)/libbackad.a $(LDFLAGS) $(call pc_libs,$(PKGS)) -lm
 
+# Fuzz targets (libFuzzer, clang): the config parser, the template renderer
+# and the CSV import. `make fuzz FUZZ_SECONDS=600` runs each that long on a
+# copy of its committed seed corpus.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := config template csv
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-std=c11 -D_GNU_SOURCE -Isrc -DDATADIR='"$(DATADIR)"'
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard src/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) $(call pc_cflags,$(PKGS)) -o $@ $< $(LIB_SRC) $(call pc_libs,$(PKGS)) -lm
+
+fuzz: deps-test $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		rm -rf build-fuzz/corpus-$$t && cp -r tests/fuzz/corpus/$$t build-fuzz/corpus-$$t; \
+		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+		LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
+			build-fuzz/corpus-$$t tests/fuzz/corpus/$$t >build-fuzz/$$t.log 2>&1 || \
+			{ tail -40 build-fuzz/$$t.log; exit 1; }; \
+		tail -2 build-fuzz/$$t.log; done
+
 # The full torture run: kill -9 while delivering 5000 messages, 50 times.
 torture: deps-test all
 	BUILD=$(BUILD) bash tests/torture.sh 5000 50
@@ -116,4 +136,4 @@ install: all
 	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
