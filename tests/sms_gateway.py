@@ -21,6 +21,7 @@ count = [0]
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as they are written
 
     def log_message(self, *args):
         pass
@@ -41,7 +42,7 @@ class Handler(BaseHTTPRequestHandler):
         elif self.headers.get("Authorization") != want:
             status = 401
         with open(outfile, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"status": status, "keepalive": self.headers.get("Connection"),
+            f.write(json.dumps({"status": status, "peer": self.client_address[1],
                                 **fields}, ensure_ascii=False) + "\n")
         reply = (json.dumps({"id": "s%04d" % n, "status": "created"}) if status == 200
                  else "error %d" % status).encode()
