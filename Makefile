@@ -32,7 +32,7 @@ TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 PROGS     := $(BUILD)/backactl $(if $(wildcard src/backad.c),$(BUILD)/backad)
 
-.PHONY: all deps deps-test check unit it asan valgrind demo install clean bench torture fuzz
+.PHONY: deps-bench all deps deps-test check unit it asan valgrind demo install clean bench torture fuzz
 .DELETE_ON_ERROR:
 
 all: $(PROGS)
@@ -97,10 +97,11 @@ FUZZ_TARGETS := config template csv
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-std=c11 -D_GNU_SOURCE -Isrc -DDATADIR='"$(DATADIR)"'
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard src/*.h)
+	@scripts/install-deps fuzz
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) $(call pc_cflags,$(PKGS)) -o $@ $< $(LIB_SRC) $(call pc_libs,$(PKGS)) -lm
 
-fuzz: deps-test $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		rm -rf build-fuzz/corpus-$$t && cp -r tests/fuzz/corpus/$$t build-fuzz/corpus-$$t; \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
@@ -114,7 +115,10 @@ torture: deps-test all
 	BUILD=$(BUILD) bash tests/torture.sh 5000 50
 
 # Benchmarks (not part of check): docs/PERFORMANCE.md shows the figures.
-bench: deps all $(BUILD)/pass_bench
+deps-bench:
+	@scripts/install-deps bench
+
+bench: deps-bench all $(BUILD)/pass_bench
 	@BUILD=$(BUILD) sh bench/run.sh
 
 demo: deps all

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh - every benchmark: planning passes at 10k, 100k and 1M children
 # (bench/plan.sh for backactl's full passes, pass_bench for the daemon's own
-# passes with its cache). BENCH_SIZES overrides the sizes.
+# passes with its cache), commit-to-spool latency, and e-mail and SMS
+# throughput. BENCH_SIZES overrides the sizes.
 set -eu
 BUILD=${BUILD:-build}
 dir=${BENCH_DIR:-/tmp/backad-bench}
@@ -13,3 +14,6 @@ for n in $sizes; do
 	echo "== the daemon's passes, $n children: $BUILD/pass_bench $dir/d$n.conf"
 	BACKACTL="$BUILD/backactl" "$BUILD/pass_bench" "$dir/d$n.conf" 20
 done
+/usr/bin/python3 bench/latency.py "$BUILD" 200
+BUILD=$BUILD bash bench/smtp_throughput.sh 2000
+BUILD=$BUILD bash bench/sms_throughput.sh 1000
