@@ -3,6 +3,7 @@
  * the daemon runs them, with its plan cache), and the pass after another
  * process commits one referral. Prints milliseconds and peak RSS.
  * usage: pass_bench CONFIG [REPEAT] */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -53,6 +54,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cal_init();
+	/* As backad's main does. */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_TOP_PAD, 16 << 20);
 	cal_parse_instant("2026-08-03T08:00", &now);
 	if (engine_load(argv[1], &g, NULL, NULL, &e) < 0) {
 		fprintf(stderr, "%s\n", e.msg);

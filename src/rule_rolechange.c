@@ -180,14 +180,15 @@ static int scan(struct planner *p, sqlite3_stmt *cq, sqlite3_stmt *kq, sqlite3_s
 	return r;
 }
 
-/* The facts version and day of the last scan, and now: equal means the
- * Barnkontakt of no child can have changed. */
+/* The holders version (staff, roles, placements, assignments, children) and
+ * day of the last scan, and now: equal means the Barnkontakt of no child can
+ * have changed. */
 static int scan_key(struct planner *p, char *now, size_t n, char *last, size_t m,
 		    struct err *e)
 {
 	sqlite3_stmt *q = NULL;
 	char d[DATE_LEN];
-	int r = db_prepare(p->db, "SELECT (SELECT value FROM state WHERE key = 'facts.version'),"
+	int r = db_prepare(p->db, "SELECT (SELECT value FROM state WHERE key = 'holders.version'),"
 				  " (SELECT value FROM state WHERE key = 'rolechange.scanned')",
 			   &q, e);
 

@@ -184,26 +184,27 @@ static const char migration_3[] =
 	" unit_id INTEGER REFERENCES unit(id),"
 	" since TEXT NOT NULL);";
 
-/* Version 4: a counter that every change to a fact moves, so a planning pass
- * can tell that nothing changed without looking at every child. */
-#define BUMP(t, op) \
+/* Version 4: counters that every change to a fact moves, so a planning pass
+ * can tell that nothing changed without looking at every child:
+ * facts.version for any fact, holders.version for the facts a Barnkontakt
+ * follows from. */
+#define BUMP(t, op, what) \
 	"CREATE TRIGGER facts_" t "_" op " AFTER " op " ON " t \
-	" BEGIN UPDATE state SET value = value + 1 WHERE key = 'facts.version'; END;"
+	" BEGIN UPDATE state SET value = value + 1 WHERE key IN (" what "); END;"
+#define BUMP3(t, what) BUMP(t, "INSERT", what) BUMP(t, "UPDATE", what) BUMP(t, "DELETE", what)
+#define HOLDERS "'facts.version', 'holders.version'"
+#define FACTS "'facts.version'"
 static const char migration_4[] =
 	"INSERT OR IGNORE INTO state(key, value) VALUES ('facts.version', 0);"
-	BUMP("staff", "INSERT") BUMP("staff", "UPDATE") BUMP("staff", "DELETE")
-	BUMP("unit_role", "INSERT") BUMP("unit_role", "UPDATE") BUMP("unit_role", "DELETE")
-	BUMP("placement", "INSERT") BUMP("placement", "UPDATE") BUMP("placement", "DELETE")
-	BUMP("barnkontakt", "INSERT") BUMP("barnkontakt", "UPDATE") BUMP("barnkontakt", "DELETE")
-	BUMP("child", "INSERT") BUMP("child", "UPDATE") BUMP("child", "DELETE")
-	BUMP("unit", "INSERT") BUMP("unit", "UPDATE") BUMP("unit", "DELETE")
-	BUMP("absence", "INSERT") BUMP("absence", "UPDATE") BUMP("absence", "DELETE")
-	BUMP("referral", "INSERT") BUMP("referral", "UPDATE") BUMP("referral", "DELETE")
-	BUMP("discovery_card", "INSERT") BUMP("discovery_card", "UPDATE")
-	BUMP("discovery_card", "DELETE")
-	BUMP("followup", "INSERT") BUMP("followup", "UPDATE") BUMP("followup", "DELETE")
-	BUMP("consent", "INSERT") BUMP("consent", "UPDATE") BUMP("consent", "DELETE");
+	"INSERT OR IGNORE INTO state(key, value) VALUES ('holders.version', 0);"
+	BUMP3("staff", HOLDERS) BUMP3("unit_role", HOLDERS) BUMP3("placement", HOLDERS)
+	BUMP3("barnkontakt", HOLDERS) BUMP3("child", HOLDERS)
+	BUMP3("unit", FACTS) BUMP3("absence", FACTS) BUMP3("referral", FACTS)
+	BUMP3("discovery_card", FACTS) BUMP3("followup", FACTS) BUMP3("consent", FACTS);
 #undef BUMP
+#undef BUMP3
+#undef HOLDERS
+#undef FACTS
 
 static const char *const migrations[] = { migration_1, migration_2, migration_3, migration_4 };
 
