@@ -89,6 +89,8 @@ void engine_free(struct engine *g)
 	free(g);
 }
 
+#define HEARTBEAT_S 60
+
 /* state: daemon.pid, daemon.heartbeat, last_error.email|sms ("time text"). */
 static int note_state(struct engine *g, time_t now, const struct engine_stats *st,
 		      struct err *e)
@@ -146,7 +148,13 @@ int engine_pass(struct engine *g, time_t now, struct engine_stats *st, struct er
 	r = deliver_pass(g->db, g->cfg, &g->email, &g->sms, now, &st->deliver, e);
 	if (r < 0)
 		return r;
-	return note_state(g, now, st, e);
+	if (!g->noted || now - g->noted >= HEARTBEAT_S || now < g->noted ||
+	    st->deliver.email_error[0] || st->deliver.sms_error[0]) {
+		r = note_state(g, now, st, e);
+		if (r == 0)
+			g->noted = now;
+	}
+	return r;
 }
 
 time_t engine_next_wake(struct engine *g, const struct engine_stats *st, time_t now,

@@ -28,6 +28,7 @@ struct engine {
 	struct channel email, sms;
 	int recovered;       /* outbox_recover ran once */
 	struct plan_cache plan_cache; /* lets a pass with nothing new skip planning */
+	time_t noted;        /* when the heartbeat was last written */
 };
 
 struct engine_stats {
@@ -44,7 +45,8 @@ int engine_load(const char *path, struct engine **out,
 void engine_free(struct engine *g);
 
 /* Recover (the first time), plan at now, deliver what is due, and note the
- * daemon's heartbeat and the channels' last errors in the state table. */
+ * channels' last errors in the state table, with the daemon's heartbeat
+ * (at most once a minute when nothing else is new: a write costs an fsync). */
 int engine_pass(struct engine *g, time_t now, struct engine_stats *st, struct err *e);
 
 /* When the next pass is due after a pass at now: the earliest of the next
