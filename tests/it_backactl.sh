@@ -92,6 +92,29 @@ no 2 "--from and --to need dates" "$B" report --from 2026-07-01
 no 2 "is after --to" "$B" report --from 2026-09-01 --to 2026-07-01
 no 2 "unknown command" "$B" frobnicate
 
+# More validation: references, ids, choices, subcommands, the intake unit.
+no 1 "--unit: unknown unit 'NOPE'" "$B" referral add --child B-2019-0006 --reporter eva.larare --unit NOPE --received 2026-07-21
+no 1 "--discoverer: unknown staff 'x.y'" "$B" discovery add --child B-2023-0007 --discoverer x.y --date 2026-08-03
+no 2 "--due: '2026-8-1' is not a date" "$B" followup move 1 --due 2026-8-1
+no 2 "'abc' is not an id" "$B" followup done abc --date 2026-08-10
+no 2 "needs an ID" "$B" consent withdraw --date 2026-08-10
+no 2 "--scope: 'all' is not one of handover barnteam" "$B" consent add --child B-2024-0031 --scope all --given-by child --date 2026-06-01
+no 2 "unknown subcommand 'remove'" "$B" consent remove 1
+no 2 "usage" "$B" referral
+no 1 "--unit: unknown unit 'NOPE'" "$B" children --unit NOPE
+no 2 "--date 'igår' is not a date" "$B" children --date igår
+no 2 "not a valid value" "$B" tasks --state later
+ok "$B" tasks --rule no-such-rule
+grep -q "(inga rader)" "$tmp/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: an empty listing"; cat "$tmp/out"; }
+sql "INSERT INTO unit(code, kind, name, municipality) VALUES ('SOC-2', 'intake', 'Andra mottagningen', 'Ystad kommun')"
+no 1 "several intake units" "$B" referral add --child B-2019-0006 --reporter eva.larare --received 2025-01-10
+is "$(sql "SELECT count(*) FROM referral")" 1 "a refused referral writes nothing"
+ok "$B" referral add --child B-2019-0006 --reporter eva.larare --intake SOC-2 --received 2025-01-10
+grep -q "^referral 2 recorded$" "$tmp/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: the new id"; cat "$tmp/out"; }
+is "$(sql "SELECT u.code FROM referral r JOIN unit u ON u.id = r.intake_unit_id WHERE r.id = 2")" SOC-2 "--intake chosen"
+sql "UPDATE unit SET kind = 'other' WHERE kind = 'intake'"
+no 1 "no unit of kind 'intake'" "$B" referral add --child B-2019-0006 --reporter eva.larare --received 2025-01-10
+
 # --help on every command.
 for c in init import referral discovery followup consent barnkontakt children tasks outbox retry status report calendar plan preview; do
 	ok "$B" "$c" --help
