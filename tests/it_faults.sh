@@ -96,5 +96,30 @@ q "UPDATE outbox SET next_attempt_at = NULL WHERE state = 'failed'"
 $D --once 2>>"$tmp/full.log"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE key LIKE 'alert/disk/%' AND state = 'sent'\") -eq 60 ] && [ \$(ls $tmp/small/email | wc -l) -eq 60 ]" "space back: all 60 delivered"
 umount "$tmp/small"
+
+# 4. The database's disk full: the pass fails and says so, nothing half-written;
+#    with room again everything is planned and delivered.
+mkdir -p "$tmp/dbfs"
+mount -t tmpfs -o size=1m tmpfs "$tmp/dbfs"
+trap 'umount "$tmp/dbfs" 2>/dev/null; cleanup' EXIT
+cat >"$tmp/db.conf" <<CONF
+database = "$tmp/dbfs/case.db";
+templates = "templates/sv";
+spool_dir = "$tmp/spool4";
+admin_email = "admin@ystad.example.se";
+mail_from = "backad@ystad.example.se";
+CONF
+B4="$BUILD/backactl -c $tmp/db.conf"
+demo_db $B4
+# Fill the rest of the disk, then record a referral (a small write that fits).
+$B4 referral add --child B-2016-0005 --reporter lars.larare --received 2026-08-03 >/dev/null
+dd if=/dev/zero of="$tmp/dbfs/filler" bs=4k 2>/dev/null || true
+"$BUILD/backad" -c "$tmp/db.conf" --once --now 2026-08-03T08:00 --foreground 2>"$tmp/dbfull.log" && dbrc=0 || dbrc=$?
+check "[ $dbrc -ne 0 ] && grep -qi 'full\|disk' $tmp/dbfull.log" "database disk full: the pass fails and says so"
+rm -f "$tmp/dbfs/filler"
+check "[ \"\$(sqlite3 $tmp/dbfs/case.db 'PRAGMA integrity_check')\" = ok ]" "the database is intact"
+"$BUILD/backad" -c "$tmp/db.conf" --once --now 2026-08-03T08:01 --foreground 2>>"$tmp/dbfull.log"
+check "ls $tmp/spool4/email/*referral_receipt* >/dev/null 2>&1" "room again: the receipt is planned and delivered"
+umount "$tmp/dbfs"
 trap cleanup EXIT
 finish
