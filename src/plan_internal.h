@@ -80,6 +80,8 @@ int plan_consent(struct planner *p, long long child_id, const char *scope, int d
 		 int *yes, struct err *e);
 /* A tvars with every planner field set to its empty value plus ref. */
 struct tvars *plan_vars(const char *ref);
+/* Copy a text column ("" for NULL) into buf. */
+void plan_col_text(sqlite3_stmt *q, int col, char *buf, size_t n);
 /* Set days (a number) and days_text ("1 dag", "3 dagar"). */
 void plan_set_days(struct tvars *v, int n);
 /* Set a date field in Swedish long form. */

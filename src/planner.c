@@ -221,6 +221,13 @@ struct tvars *plan_vars(const char *ref)
 	return v;
 }
 
+void plan_col_text(sqlite3_stmt *q, int col, char *buf, size_t n)
+{
+	const unsigned char *s = sqlite3_column_text(q, col);
+
+	snprintf(buf, n, "%s", s ? (const char *)s : "");
+}
+
 void plan_set_days(struct tvars *v, int n)
 {
 	char buf[24];

@@ -104,11 +104,10 @@ int rule_discovery(struct planner *p, struct err *e)
 	sqlite3_bind_text(q, 2, date_format(p->hi_day, hi), -1, SQLITE_STATIC);
 	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct card k = { 0 };
-		const unsigned char *ref = sqlite3_column_text(q, 2);
 
 		k.id = sqlite3_column_int64(q, 0);
 		k.child_id = sqlite3_column_int64(q, 1);
-		snprintf(k.child_ref, sizeof k.child_ref, "%s", ref ? (const char *)ref : "");
+		plan_col_text(q, 2, k.child_ref, sizeof k.child_ref);
 		snprintf(d, sizeof d, "%s", (const char *)sqlite3_column_text(q, 3));
 		if (date_parse(d, &k.created) < 0) {
 			r = err_set(e, ERR_INVALID, "discovery_card %lld: created_date '%s' is not a date",

@@ -66,12 +66,11 @@ int rule_followup(struct planner *p, struct err *e)
 		return r;
 	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct followup f = { 0 };
-		const unsigned char *ref = sqlite3_column_text(q, 2);
 		char task_key[40];
 
 		f.id = sqlite3_column_int64(q, 0);
 		f.child_id = sqlite3_column_int64(q, 1);
-		snprintf(f.child_ref, sizeof f.child_ref, "%s", ref ? (const char *)ref : "");
+		plan_col_text(q, 2, f.child_ref, sizeof f.child_ref);
 		f.responsible_id = sqlite3_column_int64(q, 3);
 		if (date_parse((const char *)sqlite3_column_text(q, 4), &f.due) < 0 ||
 		    (sqlite3_column_type(q, 5) != SQLITE_NULL &&

@@ -141,13 +141,6 @@ static int plan_change(struct planner *p, const struct change *ch, struct err *e
 	return r;
 }
 
-static void col_text(sqlite3_stmt *q, int col, char *buf, size_t n)
-{
-	const unsigned char *s = sqlite3_column_text(q, col);
-
-	snprintf(buf, n, "%s", s ? (const char *)s : "");
-}
-
 static int placements(struct planner *p, struct err *e)
 {
 	char lo[DATE_LEN], hi[DATE_LEN], d[DATE_LEN];
@@ -165,15 +158,15 @@ static int placements(struct planner *p, struct err *e)
 
 		ch.placement_id = sqlite3_column_int64(q, 0);
 		ch.child_id = sqlite3_column_int64(q, 1);
-		col_text(q, 2, ch.child_ref, sizeof ch.child_ref);
-		col_text(q, 3, ch.child_name, sizeof ch.child_name);
-		col_text(q, 4, d, sizeof d);
+		plan_col_text(q, 2, ch.child_ref, sizeof ch.child_ref);
+		plan_col_text(q, 3, ch.child_name, sizeof ch.child_name);
+		plan_col_text(q, 4, d, sizeof d);
 		if (date_parse(d, &ch.birth) < 0)
 			ch.birth = 0;
 		ch.protected_identity = sqlite3_column_int(q, 5);
 		ch.unit_id = sqlite3_column_int64(q, 6);
-		col_text(q, 7, ch.unit_name, sizeof ch.unit_name);
-		col_text(q, 8, d, sizeof d);
+		plan_col_text(q, 7, ch.unit_name, sizeof ch.unit_name);
+		plan_col_text(q, 8, d, sizeof d);
 		if (date_parse(d, &ch.start) < 0) {
 			r = err_set(e, ERR_INVALID, "placement %lld: start_date '%s' is not a date",
 				    ch.placement_id, d);
@@ -206,8 +199,8 @@ static int fklass_year(struct planner *p, int year, int start, struct err *e)
 		struct change ch = { 0 };
 
 		ch.child_id = sqlite3_column_int64(q, 0);
-		col_text(q, 1, ch.child_ref, sizeof ch.child_ref);
-		col_text(q, 3, d, sizeof d);
+		plan_col_text(q, 1, ch.child_ref, sizeof ch.child_ref);
+		plan_col_text(q, 3, d, sizeof d);
 		if (date_parse(d, &ch.birth) < 0)
 			continue;
 		ch.start = start;

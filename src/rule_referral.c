@@ -154,13 +154,6 @@ static int plan_one(struct planner *p, const struct referral *f, struct err *e)
 	return r;
 }
 
-static void col_text(sqlite3_stmt *q, int col, char *buf, size_t n)
-{
-	const unsigned char *s = sqlite3_column_text(q, col);
-
-	snprintf(buf, n, "%s", s ? (const char *)s : "");
-}
-
 int rule_referral(struct planner *p, struct err *e)
 {
 	char lo[DATE_LEN], hi[DATE_LEN], d[DATE_LEN];
@@ -177,25 +170,25 @@ int rule_referral(struct planner *p, struct err *e)
 
 		f.id = sqlite3_column_int64(q, 0);
 		f.child_id = sqlite3_column_int64(q, 1);
-		col_text(q, 2, f.child_ref, sizeof f.child_ref);
+		plan_col_text(q, 2, f.child_ref, sizeof f.child_ref);
 		f.reporter_id = sqlite3_column_int64(q, 3);
 		f.intake_unit_id = sqlite3_column_int64(q, 4);
-		col_text(q, 5, d, sizeof d);
+		plan_col_text(q, 5, d, sizeof d);
 		if (date_parse(d, &f.received) < 0) {
 			r = err_set(e, ERR_INVALID, "referral %lld: received_date '%s' is not a date",
 				    f.id, d);
 			break;
 		}
 		if (sqlite3_column_type(q, 6) != SQLITE_NULL) {
-			col_text(q, 6, d, sizeof d);
+			plan_col_text(q, 6, d, sizeof d);
 			if (date_parse(d, &f.decided) < 0) {
 				r = err_set(e, ERR_INVALID,
 					    "referral %lld: decision_date '%s' is not a date", f.id, d);
 				break;
 			}
-			col_text(q, 7, f.outcome, sizeof f.outcome);
+			plan_col_text(q, 7, f.outcome, sizeof f.outcome);
 		}
-		col_text(q, 8, f.intake_name, sizeof f.intake_name);
+		plan_col_text(q, 8, f.intake_name, sizeof f.intake_name);
 		snprintf(f.ref, sizeof f.ref, "%s/A%lld", f.child_ref, f.id);
 		r = plan_one(p, &f, e);
 	}
