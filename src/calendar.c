@@ -117,6 +117,8 @@ int cal_local_to_utc(int day, int minute_of_day, time_t *out)
 	int y, m, d;
 	time_t t;
 
+	if (minute_of_day < 0 || minute_of_day >= 24 * 60)
+		return ERR_INVALID;
 	date_to_ymd(day, &y, &m, &d);
 	tm.tm_year = y - 1900;
 	tm.tm_mon = m - 1;
@@ -220,10 +222,14 @@ int cal_parse_instant(const char *s, time_t *out)
 		p += 3;
 	}
 	if (*p == '\0') {
-		int r = cal_local_to_utc(day, hh * 60 + mm, out);
+		int got;
 
-		*out += ss;
-		return r;
+		if (cal_local_to_utc(day, hh * 60 + mm, out) < 0)
+			return ERR_INVALID;
+		cal_utc_to_local(*out, &day, &got);
+		if (got == hh * 60 + mm) /* else in the spring gap: its end */
+			*out += ss;
+		return 0;
 	}
 	if (strcmp(p, "Z") == 0) {
 		off = 0;

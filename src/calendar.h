@@ -22,8 +22,9 @@ int cal_prev_workday(int day); /* day itself when it is a working day */
 int cal_next_workday(int day);
 int cal_add_workdays(int day, int n);
 
-/* Stockholm wall clock -> UTC. A time in the spring gap moves forward; an
- * ambiguous autumn time is the first (summer-time) one. 0 or ERR_INVALID. */
+/* Stockholm wall clock -> UTC, minute_of_day 0-1439. A time in the spring
+ * gap moves forward; an ambiguous autumn time is the first (summer-time)
+ * one. 0 or ERR_INVALID. */
 int cal_local_to_utc(int day, int minute_of_day, time_t *out);
 void cal_utc_to_local(time_t t, int *day, int *minute_of_day);
 int cal_today(time_t now);

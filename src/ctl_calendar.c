@@ -12,11 +12,11 @@
 static void help(void)
 {
 	printf("usage: backactl calendar holidays YEAR [LAST-YEAR]\n"
-	       "       backactl calendar workday DATE\n"
+	       "       backactl calendar workday DATE...\n"
 	       "       backactl calendar school-start YEAR\n\n"
 	       "holidays      the Swedish public holidays and midsommarafton, julafton and\n"
 	       "              nyårsafton of YEAR (or each year up to LAST-YEAR)\n"
-	       "workday       whether DATE is a working day, and the nearest ones\n"
+	       "workday       whether each DATE is a working day, and the nearest ones\n"
 	       "school-start  the first school day backad uses for YEAR (needs -c)\n");
 }
 
@@ -50,22 +50,34 @@ static int holidays(int argc, char **argv)
 	return CTL_OK;
 }
 
-static int workday(int argc, char **argv)
+/* One line about day d, as given in arg. */
+static void workday_line(const char *arg, int d)
 {
 	char a[DATE_LEN], b[DATE_LEN];
 	const char *name = NULL;
-	int d;
 
-	if (argc != 1 || date_parse(argv[0], &d) < 0)
-		return ctl_usage("calendar", "workday needs a date (YYYY-MM-DD)");
 	if (cal_is_workday(d)) {
-		printf("%s är en arbetsdag\n", argv[0]);
-		return CTL_OK;
+		printf("%s är en arbetsdag\n", arg);
+		return;
 	}
 	cal_holiday(d, &name);
-	printf("%s är inte en arbetsdag (%s); föregående arbetsdag %s, nästa %s\n", argv[0],
+	printf("%s är inte en arbetsdag (%s); föregående arbetsdag %s, nästa %s\n", arg,
 	       name ? name : (date_weekday(d) == 6 ? "lördag" : "söndag"),
 	       date_format(cal_prev_workday(d), a), date_format(cal_next_workday(d), b));
+}
+
+static int workday(int argc, char **argv)
+{
+	int d;
+
+	if (argc < 1)
+		return ctl_usage("calendar", "workday needs a date (YYYY-MM-DD)");
+	for (int i = 0; i < argc; i++) {
+		if (date_parse(argv[i], &d) < 0)
+			return ctl_fail("calendar", "'%s' is not a date (YYYY-MM-DD, 1900-2199)",
+					argv[i]);
+		workday_line(argv[i], d);
+	}
 	return CTL_OK;
 }
 

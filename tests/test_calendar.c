@@ -79,6 +79,8 @@ static void stockholm_time(void **state)
 	/* 2026-10-25 02:30 happens twice: the first, summer time. */
 	assert_int_equal(cal_local_to_utc(D("2026-10-25"), 2 * 60 + 30, &t), 0);
 	assert_string_equal(cal_iso_utc(t, buf), "2026-10-25T00:30:00Z");
+	assert_int_equal(cal_local_to_utc(D("2026-10-25"), 24 * 60, &t), ERR_INVALID);
+	assert_int_equal(cal_local_to_utc(D("2026-10-25"), -1, &t), ERR_INVALID);
 	/* Every hour of 2026 agrees with the tz database both ways. */
 	for (time_t u = 1767225600; u < 1798761600; u += 3600) {
 		struct tm lt;
@@ -111,11 +113,18 @@ static void instants(void **state)
 	assert_string_equal(cal_iso_utc(t, buf), "2026-08-03T06:00:30Z");
 	assert_int_equal(cal_parse_instant("2026-08-03T08:00:00+01:00", &t), 0);
 	assert_string_equal(cal_iso_utc(t, buf), "2026-08-03T07:00:00Z");
+	assert_int_equal(cal_parse_instant("2026-08-03T08:00:00-02:30", &t), 0);
+	assert_string_equal(cal_iso_utc(t, buf), "2026-08-03T10:30:00Z");
+	assert_int_equal(cal_parse_instant("2026-03-29T02:30:15", &t), 0);
+	assert_string_equal(cal_iso_utc(t, buf), "2026-03-29T01:00:00Z");
 	assert_int_equal(cal_parse_instant("2026-08-03", &t), 0);
 	assert_string_equal(cal_iso_utc(t, buf), "2026-08-02T22:00:00Z");
 	assert_int_equal(cal_parse_instant("2026-08-03T25:00", &t), ERR_INVALID);
 	assert_int_equal(cal_parse_instant("2026-08-03T08:00Q", &t), ERR_INVALID);
 	assert_int_equal(cal_parse_instant("2026-02-30", &t), ERR_INVALID);
+	assert_int_equal(cal_parse_instant("2026-08-03T08:00+1:00", &t), ERR_INVALID);
+	assert_int_equal(cal_parse_instant("2026-08-03T08:00:60Z", &t), ERR_INVALID);
+	assert_int_equal(cal_parse_instant("2026-08-03T08:0", &t), ERR_INVALID);
 	assert_int_equal(cal_parse_instant("tomorrow", &t), ERR_INVALID);
 }
 
