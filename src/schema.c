@@ -206,7 +206,66 @@ static const char migration_4[] =
 #undef HOLDERS
 #undef FACTS
 
-static const char *const migrations[] = { migration_1, migration_2, migration_3, migration_4 };
+
+/* Version 5: ownership, leases and disclosure.
+ * - outbox.origin says who made a row: 'rule' (the planner, which alone may
+ *   update or cancel it), 'fallback' (delivery, after a dead message),
+ *   'alert' (an admin alert) or 'resend' (backactl); outbox.subject is the
+ *   subject a rule planned it for ("referral:12"), so the planner reconciles
+ *   one subject's rows at a time.
+ * - claim_owner and lease_until: which process holds a row in 'sending' and
+ *   until when; data_started: 1 once the message's data may have reached
+ *   the server (only those rows are in doubt after a crash).
+ * - outbox_child: every child a message discloses (a digest names several),
+ *   so the audit has one row per child.
+ * - fact_change: which fact changed (kind and id), written by triggers, so
+ *   a pass re-plans only the subjects a change affects.
+ * - plan_error: the last error planning a subject, so it is alerted once a
+ *   day and shown by backactl status. */
+#define CHANGE(t, op, kind, idexpr) \
+	"CREATE TRIGGER change_" t "_" op " AFTER " op " ON " t \
+	" BEGIN INSERT INTO fact_change(kind, ref_id) VALUES ('" kind "', " idexpr "); END;"
+#define CHANGE3(t, kind, col) \
+	CHANGE(t, "INSERT", kind, "NEW." col) CHANGE(t, "UPDATE", kind, "NEW." col) \
+	CHANGE(t, "DELETE", kind, "OLD." col)
+static const char migration_5[] =
+	"ALTER TABLE outbox ADD COLUMN origin TEXT NOT NULL DEFAULT 'rule'"
+	" CHECK (origin IN ('rule','fallback','alert','resend'));"
+	"ALTER TABLE outbox ADD COLUMN subject_key TEXT;"
+	"ALTER TABLE outbox ADD COLUMN claim_owner TEXT;"
+	"ALTER TABLE outbox ADD COLUMN lease_until TEXT;"
+	"ALTER TABLE outbox ADD COLUMN data_started INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE outbox SET origin = 'fallback' WHERE key LIKE '%/fallback';"
+	"UPDATE outbox SET origin = 'alert' WHERE key LIKE 'alert/%';"
+	"UPDATE outbox SET subject_key = substr(substr(key, instr(key, '/') + 1), 1,"
+	" instr(substr(key, instr(key, '/') + 1), '/') - 1) WHERE origin = 'rule';"
+	"UPDATE outbox SET data_started = in_doubt;"
+	"CREATE INDEX outbox_subject ON outbox(subject_key);"
+	"CREATE TABLE outbox_child ("
+	" outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,"
+	" child_id INTEGER NOT NULL REFERENCES child(id),"
+	" PRIMARY KEY (outbox_id, child_id)) WITHOUT ROWID;"
+	"INSERT INTO outbox_child SELECT id, child_id FROM outbox WHERE child_id IS NOT NULL;"
+	"CREATE TABLE fact_change ("
+	" id INTEGER PRIMARY KEY,"
+	" kind TEXT NOT NULL,"
+	" ref_id INTEGER);"
+	"CREATE TABLE plan_error ("
+	" subject_key TEXT PRIMARY KEY,"
+	" at TEXT NOT NULL,"
+	" message TEXT NOT NULL,"
+	" alerted_day TEXT);"
+	CHANGE3("referral", "referral", "id") CHANGE3("discovery_card", "discovery", "id")
+	CHANGE3("followup", "followup", "id") CHANGE3("consent", "child", "child_id")
+	CHANGE3("child", "child", "id") CHANGE3("placement", "child", "child_id")
+	CHANGE3("barnkontakt", "child", "child_id") CHANGE3("staff", "staff", "id")
+	CHANGE3("absence", "staff", "staff_id") CHANGE3("unit_role", "unit", "unit_id")
+	CHANGE3("unit", "unit", "id");
+#undef CHANGE
+#undef CHANGE3
+
+static const char *const migrations[] = { migration_1, migration_2, migration_3, migration_4,
+					     migration_5 };
 
 int schema_version(void)
 {
