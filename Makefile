@@ -52,7 +52,7 @@ $(BUILD)/%: src/%.c $(BUILD)/libbackad.a $(wildcard src/*.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS)) -o $@ $< \
 		$(BUILD)/libbackad.a $(LDFLAGS) $(call pc_libs,$(PKGS)) -lm
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libbackad.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libbackad.a | $(BUILD)/tests
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(call pc_cflags,$(PKGS) cmocka) -o $@ $< \
 		$(BUILD)/libbackad.a $(LDFLAGS) $(call pc_libs,$(PKGS) cmocka) -lm
 

@@ -166,8 +166,8 @@ time_t engine_next_wake(struct engine *g, const struct engine_stats *st, time_t 
 
 	if (st->plan.next_at && st->plan.next_at < next)
 		next = st->plan.next_at;
-	if (outbox_next_due(g->db, 1, &all, &any_all, &e) < 0 ||
-	    outbox_next_due(g->db, 0, &email, &any_email, &e) < 0)
+	if (outbox_next_due(g->db, 1, now, &all, &any_all, &e) < 0 ||
+	    outbox_next_due(g->db, 0, now, &email, &any_email, &e) < 0)
 		return now + 1; /* the database is busy: look again soon */
 	if (any_email && email < next)
 		next = email;

@@ -7,7 +7,20 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "date.h"
 #include "db.h"
+
+/* A row may go out only when what it discloses is allowed now (?today is
+ * the Swedish date): a text naming a child needs that child's handover
+ * consent in force today and no protected identity. A row that fails this
+ * waits for the planner, which re-renders it from the facts as they are
+ * (the change that made it fail is a fact change, so a pass follows). */
+#define DISCLOSABLE(today) \
+	" AND NOT (outbox.categories LIKE '%namn%' AND EXISTS (SELECT 1 FROM outbox_child oc" \
+	"  JOIN child c ON c.id = oc.child_id WHERE oc.outbox_id = outbox.id" \
+	"  AND (c.protected_identity = 1 OR NOT EXISTS (SELECT 1 FROM consent k" \
+	"   WHERE k.child_id = c.id AND k.scope = 'handover' AND k.given_date <= " today \
+	"   AND (k.withdrawn_date IS NULL OR k.withdrawn_date > " today ")))))"
 
 const char *const outbox_state_names[OB_NSTATES] = {
 	"pending", "sending", "sent", "failed", "dead", "cancelled",
@@ -95,7 +108,7 @@ int outbox_claim(sqlite3 *db, time_t now, int max, int sms, struct outbox_msg **
 {
 	sqlite3_stmt *sel = NULL, *upd = NULL;
 	struct outbox_msg *out = NULL;
-	char ts[21];
+	char ts[21], day[DATE_LEN];
 	int r, rc, cnt = 0;
 
 	*msgs = NULL;
@@ -110,7 +123,7 @@ int outbox_claim(sqlite3 *db, time_t now, int max, int sms, struct outbox_msg **
 			   " subject, body, categories, message_id, attempts, in_doubt, created_at"
 			   " FROM outbox WHERE state IN ('pending','failed') AND due_at <= ?1"
 			   " AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)"
-			   " AND (?3 OR channel <> 'sms')"
+			   " AND (?3 OR channel <> 'sms')" DISCLOSABLE("?4")
 			   " ORDER BY due_at, id LIMIT ?2", &sel, e);
 	if (r == 0)
 		r = db_prepare(db, "UPDATE outbox SET state = 'sending', attempts = attempts + 1"
@@ -120,6 +133,7 @@ int outbox_claim(sqlite3 *db, time_t now, int max, int sms, struct outbox_msg **
 	sqlite3_bind_text(sel, 1, cal_iso_utc(now, ts), -1, SQLITE_STATIC);
 	sqlite3_bind_int(sel, 2, max);
 	sqlite3_bind_int(sel, 3, sms != 0);
+	sqlite3_bind_text(sel, 4, date_format(cal_today(now), day), -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
 		if (load_row(sel, &out[cnt]) < 0) {
 			cnt++;
@@ -189,10 +203,15 @@ static int mark_sent(sqlite3 *db, const struct outbox_msg *m, const char *provid
 			       " last_error = NULL, next_attempt_at = NULL WHERE id = ?1",
 			   e, "iss", m->id, now, provider);
 
+	/* One audit row per child the message names (a digest names several),
+	 * or one without a child. */
 	if (r == 0)
 		r = exec_bound(db, "INSERT INTO audit(at, outbox_id, recipient_id, address, child_id,"
-				   " rule, channel, provider_id, categories) VALUES (?1, ?2,"
-				   " nullif(?3, 0), ?4, nullif(?5, 0), ?6, ?7, ?8, ?9)",
+				   " rule, channel, provider_id, categories) SELECT ?1, ?2,"
+				   " nullif(?3, 0), ?4, c, ?6, ?7, ?8, ?9 FROM"
+				   " (SELECT child_id AS c FROM outbox_child WHERE outbox_id = ?2"
+				   "  UNION ALL SELECT nullif(?5, 0) WHERE NOT EXISTS"
+				   "  (SELECT 1 FROM outbox_child WHERE outbox_id = ?2))",
 			       e, "siisissss", now, m->id, m->recipient_id, m->address,
 			       m->child_id, m->rule, m->channel, provider,
 			       m->categories ? m->categories : "");
@@ -216,9 +235,9 @@ static int queue_alert(sqlite3 *db, const struct outbox_msg *m, const char *why,
 		 "  backactl retry %lld\n\n--\nDetta meddelande skickades automatiskt av backad.\n",
 		 m->id, m->rule, m->channel, m->attempts, why, m->id);
 	return exec_bound(db, "INSERT OR IGNORE INTO outbox(key, rule, channel, address, subject,"
-			      " body, categories, message_id, due_at, state, created_at)"
+			      " body, categories, message_id, due_at, state, created_at, origin)"
 			      " VALUES (?1, 'admin_alert', 'email', ?2, ?3, ?4, 'meddelandeid,regel',"
-			      " ?5, ?6, 'pending', ?6)",
+			      " ?5, ?6, 'pending', ?6, 'alert')",
 			  e, "ssssss", key, cfg->admin_email, subject, body, mid, now);
 }
 
@@ -269,12 +288,18 @@ static int queue_fallback(sqlite3 *db, const struct outbox_msg *m, const char *w
 			 "levereras. Kontrollera din e-postadress hos administratören.");
 	r = exec_bound(db, "INSERT OR IGNORE INTO outbox(key, rule, child_id, recipient_id,"
 			   " channel, address, subject, body, categories, message_id, due_at,"
-			   " state, created_at) VALUES (?1, ?2, nullif(?3, 0), ?4, ?5, ?6, ?7, ?8,"
-			   " ?9, ?10, ?11, 'pending', ?11)",
-		       e, "ssiisssssss", key, m->rule, m->child_id, m->recipient_id,
+			   " state, created_at, origin, subject_key) VALUES (?1, ?2, nullif(?3, 0),"
+			   " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', ?11, 'fallback',"
+			   " (SELECT subject_key FROM outbox WHERE id = ?12))",
+		       e, "ssiisssssssi", key, m->rule, m->child_id, m->recipient_id,
 		       sms ? "email" : "sms", addr,
 		       sms ? "Backa barnet: meddelande som inte kunde skickas som SMS" : NULL,
-		       body, sms ? m->categories : "", mid, now);
+		       body, sms ? m->categories : "", mid, now, m->id);
+	/* The SMS's text goes by e-mail: it names the same children. */
+	if (r == 0 && sms)
+		r = exec_bound(db, "INSERT OR IGNORE INTO outbox_child(outbox_id, child_id)"
+				   " SELECT (SELECT id FROM outbox WHERE key = ?1), child_id"
+				   " FROM outbox_child WHERE outbox_id = ?2", e, "si", key, m->id);
 	*done = r == 0;
 	return r;
 }
@@ -382,17 +407,19 @@ int outbox_retry(sqlite3 *db, long long id, struct err *e)
 			      " WHERE id = ?1 AND state = 'dead'", e, "i", id);
 }
 
-int outbox_next_due(sqlite3 *db, int sms, time_t *t, int *any, struct err *e)
+int outbox_next_due(sqlite3 *db, int sms, time_t now, time_t *t, int *any, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
+	char day[DATE_LEN];
 	int r = db_prepare(db, "SELECT min(max(due_at, coalesce(next_attempt_at, due_at)))"
 			       " FROM outbox WHERE state IN ('pending','failed')"
-			       " AND (?1 OR channel <> 'sms')", &st, e), rc;
+			       " AND (?1 OR channel <> 'sms')" DISCLOSABLE("?2"), &st, e), rc;
 
 	*any = 0;
 	if (r < 0)
 		return r;
 	sqlite3_bind_int(st, 1, sms != 0);
+	sqlite3_bind_text(st, 2, date_format(cal_today(now), day), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		*any = cal_parse_instant((const char *)sqlite3_column_text(st, 0), t) == 0;

@@ -64,7 +64,7 @@ int outbox_retry(sqlite3 *db, long long id, struct err *e);
 
 /* The earliest time a pending or failed message becomes due (*any = 0 when
  * there is none). */
-int outbox_next_due(sqlite3 *db, int sms, time_t *t, int *any, struct err *e);
+int outbox_next_due(sqlite3 *db, int sms, time_t now, time_t *t, int *any, struct err *e);
 
 /* Counts by state, indexed by enum outbox_state. */
 int outbox_counts(sqlite3 *db, int counts[OB_NSTATES], struct err *e);

@@ -8,6 +8,10 @@
 #include "recipient.h"
 #include "tvars.h"
 
+/* Room for a name or unit name read from the database; longer ones are cut
+ * at a character boundary (utf8_copy). */
+#define PLAN_NAME_LEN 512
+
 struct planner {
 	sqlite3 *db;
 	const struct config *cfg;
@@ -26,6 +30,8 @@ struct planner {
 	struct plan_stats *st;
 	sqlite3_stmt *q_outbox_get, *q_outbox_ins, *q_outbox_upd, *q_seen_ins;
 	sqlite3_stmt *q_task_upsert, *q_task_seen, *q_holders, *q_unit_name, *q_consent;
+	sqlite3_stmt *q_oc_del, *q_oc_ins, *q_subj_ins, *q_event_any;
+	int in_subject;       /* inside plan_subject(): errors are isolated */
 	struct alert *alerts; /* vacant roles and unreachable people, sent at the end */
 };
 
@@ -42,6 +48,10 @@ struct plan_req {
 	struct tvars *vars;    /* set by the rule; recipient fields are added */
 	int sensitive;         /* vars carry a child's name or birth date */
 	int decision;          /* vars carry a referral's outcome */
+	int event;             /* tells of an event: goes out when first seen,
+				* whatever the fact's date (not a reminder) */
+	const long long *children; /* every child the message names, when more */
+	int n_children;            /* than child_id (a digest) */
 };
 
 /* The instant a message dated day goes out: send_time on that day, the day
@@ -53,6 +63,25 @@ time_t plan_immediate(const struct planner *p, int day);
 
 /* 1 when an occurrence at t belongs in this pass (and notes next_at). */
 int plan_in_window(struct planner *p, time_t t);
+/* The same for an event: any time up to the end of the window. */
+int plan_event_in_window(struct planner *p, time_t t);
+/* The day a message dated day is actually sent: day, or today when day has
+ * passed. Day counts and consent are judged on it, so a text is true when
+ * it goes out. */
+int plan_send_day(const struct planner *p, int day);
+/* Of the n occurrences of one series at times at[], the index of the latest
+ * one already due at now, or -1. An earlier due occurrence is superseded:
+ * only the latest goes out. */
+int plan_latest_due(const struct planner *p, const time_t *at, int n);
+
+/* Plan one subject ("referral:12") with fn in a savepoint. An error in it
+ * (a bad row, a text that cannot be rendered) is recorded against the
+ * subject, alerted to the admin once a day, and the pass goes on with the
+ * other subjects; its existing messages are left as they are. Only errors
+ * of the database itself (full, I/O, locked) or of memory end the pass. */
+int plan_subject(struct planner *p, const char *subject,
+		 int (*fn)(struct planner *p, const void *arg, struct err *e),
+		 const void *arg, struct err *e);
 
 /* Plan req to one staff member (deputies and channel resolved on req->day). */
 int plan_to_staff(struct planner *p, const struct plan_req *req, long long staff_id,
@@ -80,7 +109,7 @@ int plan_consent(struct planner *p, long long child_id, const char *scope, int d
 		 int *yes, struct err *e);
 /* A tvars with every planner field set to its empty value plus ref. */
 struct tvars *plan_vars(const char *ref);
-/* Copy a text column ("" for NULL) into buf. */
+/* Copy a text column ("" for NULL) into buf, never cutting a character. */
 void plan_col_text(sqlite3_stmt *q, int col, char *buf, size_t n);
 /* Set days (a number) and days_text ("1 dag", "3 dagar"). */
 void plan_set_days(struct tvars *v, int n);

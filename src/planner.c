@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "calendar.h"
@@ -11,6 +12,7 @@
 #include "db.h"
 #include "strbuf.h"
 #include "templates.h"
+#include "utf8.h"
 
 #define AHEAD_DAYS 2 /* look this far past the window for next_at */
 
@@ -19,23 +21,37 @@ struct alert {
 	struct alert *next;
 	long long unit_id;  /* vacant role at a unit, or 0 */
 	long long staff_id; /* unreachable person, or 0 */
-	char role[32];
-	char why[160];
+	char role[64];      /* or the subject that could not be planned */
+	int subject;        /* 1: a planning error of the subject in role */
+	char why[400];
 	int count;          /* messages that could not be addressed */
 };
 
 static const char sql_outbox_get[] =
-	"SELECT id, state, channel, address, coalesce(subject,''), body, due_at"
+	"SELECT id, state, channel, address, coalesce(subject,''), body, due_at, categories"
 	" FROM outbox WHERE key = ?1";
 static const char sql_outbox_ins[] =
 	"INSERT INTO outbox (key, rule, child_id, task_id, recipient_id, channel, address,"
-	" subject, body, categories, message_id, due_at, state, created_at)"
+	" subject, body, categories, message_id, due_at, state, created_at, subject_key,"
+	" origin)"
 	" VALUES (?1, ?2, ?3, (SELECT id FROM task WHERE key = ?4), ?5, ?6, ?7, ?8, ?9,"
-	" ?10, ?11, ?12, 'pending', ?13)";
+	" ?10, ?11, ?12, 'pending', ?13, ?14, ?15)";
+/* A pending or cancelled row takes the new text and time; a failed one the
+ * new text only (it keeps its backoff): what it discloses is what is allowed
+ * when it is next tried. */
 static const char sql_outbox_upd[] =
 	"UPDATE outbox SET channel = ?2, address = ?3, subject = ?4, body = ?5,"
-	" categories = ?6, due_at = ?7, recipient_id = ?8, state = 'pending',"
-	" last_error = NULL WHERE id = ?1";
+	" categories = ?6, recipient_id = ?8,"
+	" due_at = CASE WHEN state = 'failed' THEN due_at ELSE ?7 END,"
+	" last_error = CASE WHEN state = 'failed' THEN last_error END,"
+	" state = CASE WHEN state = 'failed' THEN 'failed' ELSE 'pending' END"
+	" WHERE id = ?1";
+static const char sql_oc_del[] = "DELETE FROM outbox_child WHERE outbox_id = ?1";
+static const char sql_oc_ins[] =
+	"INSERT OR IGNORE INTO outbox_child(outbox_id, child_id) VALUES (?1, ?2)";
+static const char sql_subj_ins[] = "INSERT OR IGNORE INTO temp.plan_subj(s) VALUES (?1)";
+static const char sql_event_any[] =
+	"SELECT 1 FROM outbox WHERE subject_key = ?1 AND substr(key, 1, ?3) = ?2 LIMIT 1";
 static const char sql_seen_ins[] = "INSERT OR IGNORE INTO temp.plan_seen(key) VALUES (?1)";
 static const char sql_task_upsert[] =
 	"INSERT INTO task (key, rule, child_id, assignee_id, unit_id, due_date, state,"
@@ -83,6 +99,31 @@ time_t plan_immediate(const struct planner *p, int day)
 	return t;
 }
 
+int plan_event_in_window(struct planner *p, time_t t)
+{
+	if (t > p->hi) {
+		if (!p->preview && (!p->st->next_at || t < p->st->next_at))
+			p->st->next_at = t;
+		return 0;
+	}
+	return 1;
+}
+
+int plan_send_day(const struct planner *p, int day)
+{
+	return day < p->today ? p->today : day;
+}
+
+int plan_latest_due(const struct planner *p, const time_t *at, int n)
+{
+	int best = -1;
+
+	for (int i = 0; i < n; i++)
+		if (at[i] <= p->now && (best < 0 || at[i] >= at[best]))
+			best = i;
+	return best;
+}
+
 int plan_in_window(struct planner *p, time_t t)
 {
 	if (t > p->hi) {
@@ -102,7 +143,7 @@ static int step_text(struct planner *p, sqlite3_stmt *q, char *buf, size_t n,
 
 	buf[0] = '\0';
 	if (rc == SQLITE_ROW)
-		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(q, 0));
+		utf8_copy(buf, n, (const char *)sqlite3_column_text(q, 0));
 	else if (rc != SQLITE_DONE)
 		r = db_fail(p->db, rc, what, e);
 	sqlite3_reset(q);
@@ -195,7 +236,7 @@ int plan_role_names(struct planner *p, long long unit_id, const char *role, int 
 	struct strbuf sb = STRBUF_INIT;
 	int cnt, r = for_holders(p, unit_id, role, day, add_name, &sb, &cnt, e);
 
-	snprintf(buf, n, "%s", sb_str(&sb));
+	utf8_copy(buf, n, sb_str(&sb));
 	sb_free(&sb);
 	return r;
 }
@@ -223,9 +264,7 @@ struct tvars *plan_vars(const char *ref)
 
 void plan_col_text(sqlite3_stmt *q, int col, char *buf, size_t n)
 {
-	const unsigned char *s = sqlite3_column_text(q, col);
-
-	snprintf(buf, n, "%s", s ? (const char *)s : "");
+	utf8_copy(buf, n, (const char *)sqlite3_column_text(q, col));
 }
 
 void plan_set_days(struct tvars *v, int n)
@@ -273,7 +312,7 @@ int plan_alert_vacant(struct planner *p, long long unit_id, const char *role,
 	if (!a)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	if (!a->count++)
-		snprintf(a->why, sizeof a->why, "%s", why);
+		utf8_copy(a->why, sizeof a->why, why);
 	return 0;
 }
 
@@ -285,7 +324,7 @@ static int alert_unreachable(struct planner *p, const struct recipient *r, struc
 		return err_set(e, ERR_NOMEM, "out of memory");
 	if (!a->count++)
 		snprintf(a->why, sizeof a->why,
-			 "%s (%s) saknar både e-postadress och mobilnummer", r->name, r->code);
+			 "personen med koden %s saknar både e-postadress och mobilnummer", r->code);
 	return 0;
 }
 
@@ -302,16 +341,25 @@ static const char *role_sv(const char *role)
 
 /* ---- emitting ---- */
 
+/* A Message-ID (RFC 5322 msg-id) made from the key: stable, so a resend is
+ * the same message. Its local part is the key's first 100 characters that
+ * are atext or '.', and a hash of the whole key; its domain that of
+ * mail_from (at most 200 characters), so it always fits and always ends in
+ * '>'. */
 static void message_id(const struct planner *p, const char *key, char *buf, size_t n)
 {
 	const char *at = strchr(p->cfg->mail_from, '@');
+	const char *dom = at && at[1] ? at + 1 : "backad.invalid";
+	unsigned long long h = 1469598103934665603ULL; /* FNV-1a */
+	char local[101];
 	size_t k = 0;
 
-	buf[k++] = '<';
-	for (const char *s = key; *s && k + 2 < n; s++)
-		buf[k++] = (*s == '/' || *s == ':') ? '.' : *s;
-	buf[k] = '\0';
-	snprintf(buf + k, n - k, "@%s>", at ? at + 1 : "backad.invalid");
+	for (const char *s = key; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	for (const char *s = key; *s && k < sizeof local - 1; s++)
+		local[k++] = (isalnum((unsigned char)*s) || *s == '-' || *s == '_') ? *s : '.';
+	local[k] = '\0';
+	snprintf(buf, n, "<%s.%016llx@%.200s>", local, h, dom);
 }
 
 static int seen(struct planner *p, const char *key, struct err *e)
@@ -329,6 +377,28 @@ static int same_text(sqlite3_stmt *q, int col, const char *s)
 	const char *v = (const char *)sqlite3_column_text(q, col);
 
 	return strcmp(v ? v : "", s ? s : "") == 0;
+}
+
+/* Record every child m names (one audit row each when it is sent). */
+static int set_children(struct planner *p, const struct plan_msg *m, long long id,
+			struct err *e)
+{
+	int rc;
+
+	sqlite3_bind_int64(p->q_oc_del, 1, id);
+	rc = sqlite3_step(p->q_oc_del);
+	sqlite3_reset(p->q_oc_del);
+	for (int i = -1; rc == SQLITE_DONE && i < m->n_children; i++) {
+		long long c = i < 0 ? m->child_id : m->children[i];
+
+		if (!c)
+			continue;
+		sqlite3_bind_int64(p->q_oc_ins, 1, id);
+		sqlite3_bind_int64(p->q_oc_ins, 2, c);
+		rc = sqlite3_step(p->q_oc_ins);
+		sqlite3_reset(p->q_oc_ins);
+	}
+	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "outbox_child", e);
 }
 
 static int emit_update(struct planner *p, const struct plan_msg *m, long long id,
@@ -351,14 +421,16 @@ static int emit_update(struct planner *p, const struct plan_msg *m, long long id
 	rc = sqlite3_step(q);
 	sqlite3_clear_bindings(q);
 	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "outbox", e);
+	if (rc != SQLITE_DONE)
+		return db_fail(p->db, rc, "outbox", e);
+	return set_children(p, m, id, e);
 }
 
 static int emit_insert(struct planner *p, const struct plan_msg *m, const char *task_key,
-		       const char *due, struct err *e)
+		       const char *due, const char *origin, struct err *e)
 {
 	sqlite3_stmt *q = p->q_outbox_ins;
-	char mid[300], now[21];
+	char mid[400], now[21];
 	int rc;
 
 	message_id(p, m->key, mid, sizeof mid);
@@ -377,15 +449,63 @@ static int emit_insert(struct planner *p, const struct plan_msg *m, const char *
 	sqlite3_bind_text(q, 11, mid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 12, due, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 13, cal_iso_utc(p->now, now), -1, SQLITE_STATIC);
+	db_bind_text_or_null(q, 14, m->subject_key);
+	sqlite3_bind_text(q, 15, origin, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	sqlite3_clear_bindings(q);
 	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "outbox", e);
+	if (rc != SQLITE_DONE)
+		return db_fail(p->db, rc, "outbox", e);
+	return set_children(p, m, sqlite3_last_insert_rowid(p->db), e);
+}
+
+/* 1 when a message of the event m (same rule, subject and occurrence, any
+ * recipient) was planned before: the event has been seen. */
+static int event_told(struct planner *p, const struct plan_msg *m, int *told,
+		      struct err *e)
+{
+	sqlite3_stmt *q = p->q_event_any;
+	const char *end = strrchr(m->key, '/');
+	int rc;
+
+	*told = 0;
+	if (!m->subject_key || !end)
+		return 0;
+	sqlite3_bind_text(q, 1, m->subject_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, m->key, (int)(end - m->key + 1), SQLITE_STATIC);
+	sqlite3_bind_int(q, 3, (int)(end - m->key + 1));
+	rc = sqlite3_step(q);
+	*told = rc == SQLITE_ROW;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "outbox", e);
+}
+
+/* A new row for m. A reminder whose time is older than the lookback is
+ * stale and not planned; an event is planned when first seen, whatever its
+ * date, and goes out now (unless it was told to someone already). */
+static int emit_new(struct planner *p, const struct plan_msg *m, const char *task_key,
+		    const char *origin, char *due, struct err *e)
+{
+	int told = 0, r;
+
+	if (m->scheduled < p->lo_new) {
+		if (!m->event)
+			return 0; /* missed long ago: stale news */
+		r = event_told(p, m, &told, e);
+		if (r < 0 || told)
+			return r;
+		cal_iso_utc(p->now, due);
+	}
+	r = emit_insert(p, m, task_key, due, origin, e);
+	if (r == 0)
+		r = seen(p, m->key, e);
+	p->st->planned += r == 0;
+	return r;
 }
 
 /* Reconcile one wanted message with the outbox row of the same key. */
 static int emit(struct planner *p, const struct plan_msg *m, const char *task_key,
-		struct err *e)
+		const char *origin, struct err *e)
 {
 	sqlite3_stmt *q = p->q_outbox_get;
 	char due[21];
@@ -401,13 +521,7 @@ static int emit(struct planner *p, const struct plan_msg *m, const char *task_ke
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_DONE) {
 		sqlite3_reset(q);
-		if (m->scheduled < p->lo_new)
-			return 0; /* missed long ago: stale news */
-		r = emit_insert(p, m, task_key, due, e);
-		if (r == 0)
-			r = seen(p, m->key, e);
-		p->st->planned += r == 0;
-		return r;
+		return emit_new(p, m, task_key, origin, due, e);
 	}
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(q);
@@ -415,17 +529,22 @@ static int emit(struct planner *p, const struct plan_msg *m, const char *task_ke
 	}
 	long long id = sqlite3_column_int64(q, 0);
 	const char *state = (const char *)sqlite3_column_text(q, 1);
-	int pending = strcmp(state, "pending") == 0;
-	int revive = strcmp(state, "cancelled") == 0 && m->scheduled >= p->lo_new;
+	int open = strcmp(state, "pending") == 0 || strcmp(state, "failed") == 0;
+	int revive = strcmp(state, "cancelled") == 0 &&
+		     (m->event || m->scheduled >= p->lo_new);
+
+	if (m->event) /* an event keeps the time it was first planned for */
+		utf8_copy(due, sizeof due, (const char *)sqlite3_column_text(q, 6));
 	int changed = !same_text(q, 2, channel_name(m->channel)) ||
 		      !same_text(q, 3, m->address) || !same_text(q, 4, m->subject) ||
-		      !same_text(q, 5, m->body) || !same_text(q, 6, due);
+		      !same_text(q, 5, m->body) || !same_text(q, 6, due) ||
+		      !same_text(q, 7, m->categories);
 
 	sqlite3_reset(q);
 	r = seen(p, m->key, e);
 	if (r < 0)
 		return r;
-	if ((pending && changed) || revive) {
+	if ((open && changed) || revive) {
 		r = emit_update(p, m, id, due, e);
 		p->st->updated += r == 0;
 		return r;
@@ -496,9 +615,10 @@ static int emit_to(struct planner *p, const struct plan_req *req, struct recipie
 		.child_ref = req->child_ref, .recipient_id = r->staff_id,
 		.recipient_code = r->code, .channel = r->channel, .address = r->address,
 		.subject = subject, .body = body, .categories = cats,
-		.scheduled = req->scheduled,
+		.scheduled = req->scheduled, .subject_key = req->subject, .event = req->event,
+		.children = req->children, .n_children = req->n_children,
 	};
-	ret = emit(p, &m, req->task_key, e);
+	ret = emit(p, &m, req->task_key, "rule", e);
 	free(subject);
 	free(body);
 	return ret;
@@ -519,7 +639,8 @@ int plan_to_staff(struct planner *p, const struct plan_req *req, long long staff
 	struct recipient r, other;
 	int ret;
 
-	if (!plan_in_window(p, req->scheduled))
+	if (!(req->event ? plan_event_in_window(p, req->scheduled)
+			 : plan_in_window(p, req->scheduled)))
 		return 0;
 	ret = rcpt_resolve(p->rcpt, staff_id, req->day, &r, e);
 	if (ret < 0)
@@ -561,7 +682,8 @@ int plan_to_role(struct planner *p, const struct plan_req *req, long long unit_i
 	char why[160];
 	int n, r;
 
-	if (!plan_in_window(p, req->scheduled))
+	if (!(req->event ? plan_event_in_window(p, req->scheduled)
+			 : plan_in_window(p, req->scheduled)))
 		return 0;
 	r = for_holders(p, unit_id, role, req->day, to_holder, &ra, &n, e);
 	if (r == 0 && n == 0) {
@@ -575,7 +697,7 @@ int plan_to_role(struct planner *p, const struct plan_req *req, long long unit_i
 static int emit_alert(struct planner *p, const struct alert *a, struct err *e)
 {
 	struct tvars *v = plan_vars("-");
-	char unit[160] = "", key[200], reason[240], d[DATE_LEN];
+	char unit[PLAN_NAME_LEN] = "", key[200], reason[512], d[DATE_LEN];
 	char *subject = NULL, *body = NULL;
 	struct plan_msg m;
 	int r = 0;
@@ -587,7 +709,9 @@ static int emit_alert(struct planner *p, const struct alert *a, struct err *e)
 	if (r < 0)
 		goto out;
 	date_format(p->today, d);
-	if (a->unit_id)
+	if (a->subject)
+		snprintf(key, sizeof key, "admin_alert/subject:%s/%s", a->role, d);
+	else if (a->unit_id)
 		snprintf(key, sizeof key, "admin_alert/unit:%lld/%s/%s", a->unit_id, a->role, d);
 	else
 		snprintf(key, sizeof key, "admin_alert/staff:%lld/address/%s", a->staff_id, d);
@@ -606,7 +730,7 @@ static int emit_alert(struct planner *p, const struct alert *a, struct err *e)
 		.address = p->cfg->admin_email, .subject = subject, .body = body,
 		.categories = "enhet,roll", .scheduled = p->preview ? p->lo_keep : p->now,
 	};
-	r = emit(p, &m, NULL, e);
+	r = emit(p, &m, NULL, "alert", e);
 	p->st->alerts += r == 0;
 out:
 	free(subject);
@@ -652,6 +776,102 @@ int plan_task(struct planner *p, const char *key, const char *rule, long long ch
 	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "task", e);
 }
 
+/* ---- one subject at a time ---- */
+
+/* Errors of the database itself or of memory: the pass cannot go on. */
+static int fatal(sqlite3 *db, int code)
+{
+	switch (sqlite3_errcode(db) & 0xff) {
+	case SQLITE_FULL: case SQLITE_IOERR: case SQLITE_BUSY: case SQLITE_LOCKED:
+	case SQLITE_NOMEM: case SQLITE_CORRUPT: case SQLITE_READONLY: case SQLITE_CANTOPEN:
+	case SQLITE_NOTADB:
+		return code == ERR_DB || code == ERR_BUSY || code == ERR_IO;
+	default:
+		return code == ERR_NOMEM || code == ERR_BUSY || code == ERR_IO;
+	}
+}
+
+static int subject_mark(struct planner *p, sqlite3_stmt *q, const char *subject,
+			struct err *e)
+{
+	int rc;
+
+	sqlite3_bind_text(q, 1, subject, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "planning", e);
+}
+
+/* Record that subject could not be planned: its rows are left alone, the
+ * error is kept in plan_error and the admin hears of it once a day. */
+static int subject_failed(struct planner *p, const char *subject, const struct err *se,
+			  struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	struct alert *a;
+	char now[21];
+	int r;
+
+	if (!p->st->errors++)
+		snprintf(p->st->error, sizeof p->st->error, "%s: %s", subject, se->msg);
+	if (p->preview)
+		return 0;
+	r = db_prepare(p->db, "INSERT OR IGNORE INTO temp.plan_err(s) VALUES (?1)", &q, e);
+	if (r == 0)
+		r = subject_mark(p, q, subject, e);
+	sqlite3_finalize(q);
+	q = NULL;
+	if (r == 0)
+		r = db_prepare(p->db, "INSERT INTO plan_error(subject_key, at, message)"
+				      " VALUES (?1, ?2, ?3) ON CONFLICT(subject_key) DO UPDATE"
+				      " SET at = excluded.at, message = excluded.message", &q, e);
+	if (r == 0) {
+		sqlite3_bind_text(q, 1, subject, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, cal_iso_utc(p->now, now), -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, se->msg, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			r = db_fail(p->db, sqlite3_errcode(p->db), "plan_error", e);
+	}
+	sqlite3_finalize(q);
+	if (r < 0)
+		return r;
+	a = alert_get(p, 0, 0, subject);
+	if (!a)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	a->subject = 1;
+	if (!a->count++)
+		snprintf(a->why, sizeof a->why, "%s kunde inte planeras: %s", subject, se->msg);
+	return 0;
+}
+
+int plan_subject(struct planner *p, const char *subject,
+		 int (*fn)(struct planner *p, const void *arg, struct err *e),
+		 const void *arg, struct err *e)
+{
+	struct err se = { 0 };
+	int r;
+
+	if (p->in_subject)
+		return fn(p, arg, e);
+	if (!p->preview && (r = subject_mark(p, p->q_subj_ins, subject, e)) < 0)
+		return r;
+	r = db_exec(p->db, "SAVEPOINT subject", e);
+	if (r < 0)
+		return r;
+	p->in_subject = 1;
+	r = fn(p, arg, &se);
+	p->in_subject = 0;
+	if (r == 0)
+		return db_exec(p->db, "RELEASE subject", e);
+	if (fatal(p->db, r)) {
+		*e = se;
+		db_exec(p->db, "ROLLBACK TO subject; RELEASE subject", NULL);
+		return r;
+	}
+	r = db_exec(p->db, "ROLLBACK TO subject; RELEASE subject", e);
+	return r < 0 ? r : subject_failed(p, subject, &se, e);
+}
+
 /* ---- the pass ---- */
 
 static int prepare_all(struct planner *p, struct err *e)
@@ -670,6 +890,10 @@ static int prepare_all(struct planner *p, struct err *e)
 		{ offsetof(struct planner, q_holders), sql_holders, 0 },
 		{ offsetof(struct planner, q_unit_name), sql_unit_name, 0 },
 		{ offsetof(struct planner, q_consent), sql_consent, 0 },
+		{ offsetof(struct planner, q_oc_del), sql_oc_del, 1 },
+		{ offsetof(struct planner, q_oc_ins), sql_oc_ins, 1 },
+		{ offsetof(struct planner, q_subj_ins), sql_subj_ins, 1 },
+		{ offsetof(struct planner, q_event_any), sql_event_any, 0 },
 	};
 	int r = 0;
 
@@ -690,7 +914,8 @@ static void planner_close(struct planner *p)
 {
 	sqlite3_stmt *qs[] = { p->q_outbox_get, p->q_outbox_ins, p->q_outbox_upd,
 			       p->q_seen_ins, p->q_task_upsert, p->q_task_seen,
-			       p->q_holders, p->q_unit_name, p->q_consent };
+			       p->q_holders, p->q_unit_name, p->q_consent, p->q_oc_del,
+			       p->q_oc_ins, p->q_subj_ins, p->q_event_any };
 
 	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
 		sqlite3_finalize(qs[i]);
@@ -722,17 +947,22 @@ static int run_rules(struct planner *p, struct err *e)
 }
 
 /* Cancel what is no longer wanted: pending or failed messages in the window
- * whose key no rule produced, and open tasks no rule produced. */
+ * that a rule planned for a subject planned in this pass (or whose facts
+ * changed) and that no rule produced this time, and open tasks no rule
+ * produced. Rows of a subject that could not be planned, and rows a rule
+ * did not make (fallbacks, alerts, resends), are never touched. */
 static int cancel_stale(struct planner *p, struct err *e)
 {
-	char lo[21], now[21], sql[512];
+	char lo[21], now[21], sql[1024];
 	int r;
 
 	cal_iso_utc(p->lo_keep, lo);
 	cal_iso_utc(p->now, now);
 	snprintf(sql, sizeof sql,
 		 "UPDATE outbox SET state = 'cancelled', last_error = 'skälet gäller inte längre'"
-		 " WHERE state IN ('pending','failed') AND key NOT LIKE 'alert/%%'"
+		 " WHERE state IN ('pending','failed') AND origin = 'rule'"
+		 " AND subject_key IN (SELECT s FROM temp.plan_subj)"
+		 " AND subject_key NOT IN (SELECT s FROM temp.plan_err)"
 		 " AND due_at >= '%s' AND key NOT IN (SELECT key FROM temp.plan_seen)", lo);
 	r = db_exec(p->db, sql, e);
 	if (r < 0)
@@ -740,11 +970,42 @@ static int cancel_stale(struct planner *p, struct err *e)
 	p->st->cancelled += sqlite3_changes(p->db);
 	snprintf(sql, sizeof sql,
 		 "UPDATE task SET state = 'cancelled', closed_at = '%s' WHERE state = 'open'"
-		 " AND key NOT IN (SELECT key FROM temp.plan_task_seen)", now);
+		 " AND key NOT IN (SELECT key FROM temp.plan_task_seen)"
+		 " AND replace(key, '/', ':') NOT IN (SELECT s FROM temp.plan_err)", now);
 	r = db_exec(p->db, sql, e);
 	if (r == 0)
 		p->st->tasks_closed += sqlite3_changes(p->db);
+	if (r == 0)
+		r = db_exec(p->db, "DELETE FROM plan_error"
+				   " WHERE subject_key NOT IN (SELECT s FROM temp.plan_err)", e);
 	return r;
+}
+
+/* The subjects whose facts changed since the last pass are reconsidered
+ * even when no rule visits them now (a deleted or moved fact): their open
+ * rows that no rule wants any more are cancelled. Then the changes are
+ * consumed. */
+static int changed_subjects(struct planner *p, struct err *e)
+{
+	int r = db_exec(p->db,
+		"INSERT OR IGNORE INTO temp.plan_subj(s) SELECT DISTINCT subject_key FROM outbox"
+		" WHERE state IN ('pending','failed') AND origin = 'rule'"
+		" AND subject_key IS NOT NULL"
+		" AND (child_id IN (SELECT ref_id FROM fact_change WHERE kind = 'child')"
+		"  OR subject_key IN (SELECT kind || ':' || ref_id FROM fact_change"
+		"   WHERE kind IN ('referral','discovery','followup')))", e);
+
+	return r;
+}
+
+/* Lookback is counted in Swedish calendar days: from the start of the day
+ * lookback_days before today. */
+static time_t lookback_start(const struct config *cfg, int today)
+{
+	time_t t = 0;
+
+	cal_local_to_utc(today - cfg->lookback_days, 0, &t);
+	return t;
 }
 
 static void set_window(struct planner *p, time_t lo_keep, time_t lo_new, time_t hi)
@@ -777,16 +1038,22 @@ int planner_run(sqlite3 *db, const struct config *cfg, const struct templates *t
 		time_t now, struct plan_cache *cache, struct plan_stats *st, struct err *e)
 {
 	struct planner p = { .db = db, .cfg = cfg, .tpl = tpl, .now = now, .st = st };
-	time_t lookback = (time_t)cfg->lookback_days * 86400;
 	long long version = -1;
+	time_t lo;
 	int r;
 
 	memset(st, 0, sizeof *st);
 	p.today = cal_today(now);
-	set_window(&p, now - lookback - cfg->retry_lifetime, now - lookback, now);
+	lo = lookback_start(cfg, p.today);
+	if (lo > now)
+		lo = now;
+	set_window(&p, lo - cfg->retry_lifetime, lo, now);
 	r = db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS plan_seen(key TEXT PRIMARY KEY);"
 			"CREATE TEMP TABLE IF NOT EXISTS plan_task_seen(key TEXT PRIMARY KEY);"
-			"DELETE FROM temp.plan_seen; DELETE FROM temp.plan_task_seen;", e);
+			"CREATE TEMP TABLE IF NOT EXISTS plan_subj(s TEXT PRIMARY KEY);"
+			"CREATE TEMP TABLE IF NOT EXISTS plan_err(s TEXT PRIMARY KEY);"
+			"DELETE FROM temp.plan_seen; DELETE FROM temp.plan_task_seen;"
+			"DELETE FROM temp.plan_subj; DELETE FROM temp.plan_err;", e);
 	if (r < 0)
 		return r;
 	r = db_begin(db, e);
@@ -803,9 +1070,13 @@ int planner_run(sqlite3 *db, const struct config *cfg, const struct templates *t
 	if (r == 0)
 		r = prepare_all(&p, e);
 	if (r == 0)
+		r = changed_subjects(&p, e);
+	if (r == 0)
 		r = run_rules(&p, e);
 	if (r == 0)
 		r = cancel_stale(&p, e);
+	if (r == 0)
+		r = db_exec(db, "DELETE FROM fact_change", e);
 	planner_close(&p);
 	if (r == 0)
 		r = db_commit(db, e);

@@ -23,6 +23,8 @@ struct plan_stats {
 	int alerts;     /* admin alerts planned (no role holder, no address) */
 	time_t next_at; /* the next occurrence after now, or 0 */
 	int skipped;    /* nothing changed: the pass was skipped (plan_cache) */
+	int errors;     /* subjects that could not be planned (skipped, alerted) */
+	char error[512];/* the first of them */
 };
 
 /* One message as planned (or previewed). Strings are owned by the planner
@@ -40,6 +42,10 @@ struct plan_msg {
 	const char *body;
 	const char *categories;
 	time_t scheduled;       /* when it should go out */
+	const char *subject_key;/* the subject a rule planned it for */
+	int event;              /* an event message (see plan_req) */
+	const long long *children; /* the children it names, when more than */
+	int n_children;            /* child_id */
 };
 
 /* What the last pass of a long-running process saw. When no fact changed

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #include "date.h"
 #include "db.h"
 
@@ -58,9 +60,7 @@ const char *channel_name(enum channel_kind k)
 
 static void col_copy(sqlite3_stmt *st, int col, char *dst, size_t n)
 {
-	const unsigned char *v = sqlite3_column_text(st, col);
-
-	snprintf(dst, n, "%s", v ? (const char *)v : "");
+	utf8_copy(dst, n, (const char *)sqlite3_column_text(st, col));
 }
 
 /* The active deputy of staff_id on day, or 0. */

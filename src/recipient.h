@@ -15,7 +15,7 @@ struct recipient {
 	long long for_staff_id; /* whom it was meant for */
 	int deputy;             /* 1 when staff_id stands in for for_staff_id */
 	char code[65];
-	char name[128];
+	char name[256];
 	enum channel_kind channel; /* CHAN_NONE: no address at all */
 	char address[256];
 	char email[256];

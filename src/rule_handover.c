@@ -13,10 +13,11 @@
 
 struct change {
 	long long child_id, placement_id, unit_id;
-	char child_ref[33], child_name[160];
+	char child_ref[33], child_name[PLAN_NAME_LEN];
 	int birth, protected_identity;
 	int start;           /* the day the new holder takes over */
-	char unit_name[160];
+	char unit_name[PLAN_NAME_LEN];
+	char start_s[DATE_LEN]; /* as stored */
 	int school_unknown;  /* förskoleklass due but no school placement */
 };
 
@@ -49,43 +50,19 @@ static int max_offset(const struct config *c)
 	return m;
 }
 
-static int announce(struct planner *p, const struct change *ch, const char *rule,
-		    long long staff_id, const struct config_days *offs, struct tvars *v,
-		    int sensitive, struct err *e)
-{
-	char subject[48], occ[40], d[DATE_LEN];
-	int r = 0;
-
-	snprintf(subject, sizeof subject, ch->placement_id ? "placement:%lld" : "fklass:%lld",
-		 ch->placement_id ? ch->placement_id : ch->child_id);
-	for (int i = 0; r == 0 && i < offs->n; i++) {
-		int day = ch->start - offs->v[i];
-		time_t at = plan_at(p, &day, -1);
-		struct plan_req req = {
-			.rule = rule, .subject = subject, .occurrence = occ,
-			.child_id = ch->child_id, .child_ref = ch->child_ref, .day = day,
-			.scheduled = at, .vars = v, .sensitive = sensitive,
-		};
-
-		snprintf(occ, sizeof occ, "%s-%d", date_format(ch->start, d), offs->v[i]);
-		plan_set_date(v, "date", ch->start);
-		plan_set_days(v, ch->start - day);
-		r = plan_to_staff(p, &req, staff_id, e);
-	}
-	return r;
-}
-
-/* Fill the incoming holder's view: with consent name and birth date (never
- * for a child with protected identity), without it role and date only. */
-static int incoming_vars(struct planner *p, const struct change *ch, struct tvars *v,
-			 int *sensitive, struct err *e)
+/* Fill the incoming holder's view for a message sent on day: with a consent
+ * in force that day, name and birth date (never for a child with protected
+ * identity); without it, role and date only. */
+static int incoming_vars(struct planner *p, const struct change *ch, int day,
+			 struct tvars *v, int *sensitive, struct err *e)
 {
 	char d[DATE_LEN];
 	int yes = 0, r;
 
 	*sensitive = 0;
-	/* Consent is judged on the day the child moves. */
-	r = plan_consent(p, ch->child_id, "handover", ch->start, &yes, e);
+	tvars_set(v, "child_name", "");
+	tvars_set(v, "child_birth", "");
+	r = plan_consent(p, ch->child_id, "handover", day, &yes, e);
 	if (r < 0)
 		return r;
 	tvars_set_bool(v, "consent", yes);
@@ -97,13 +74,60 @@ static int incoming_vars(struct planner *p, const struct change *ch, struct tvar
 	return 0;
 }
 
-static int plan_change(struct planner *p, const struct change *ch, struct err *e)
+/* The messages of one series to one holder: of the occurrences already due
+ * only the latest goes out; what the incoming holder learns is judged on
+ * the day each is sent. */
+static int announce(struct planner *p, const struct change *ch, const char *rule,
+		    long long staff_id, const struct config_days *offs, struct tvars *v,
+		    struct err *e)
 {
-	struct bk before, after;
-	char from_unit[160] = "", ref[40];
-	struct tvars *v;
-	int sensitive = 0, r;
+	char subject[48], occ[40], d[DATE_LEN];
+	int days[CONFIG_MAX_LIST], latest, incoming = strcmp(rule, "handover_incoming") == 0;
+	time_t at[CONFIG_MAX_LIST];
+	int r = 0;
 
+	snprintf(subject, sizeof subject, ch->placement_id ? "placement:%lld" : "fklass:%lld",
+		 ch->placement_id ? ch->placement_id : ch->child_id);
+	for (int i = 0; i < offs->n; i++) {
+		days[i] = ch->start - offs->v[i];
+		at[i] = plan_at(p, &days[i], -1);
+	}
+	latest = plan_latest_due(p, at, offs->n);
+	for (int i = 0; r == 0 && i < offs->n; i++) {
+		int day = days[i], sday = plan_send_day(p, day), sensitive = 0;
+		struct plan_req req = {
+			.rule = rule, .subject = subject, .occurrence = occ,
+			.child_id = ch->child_id, .child_ref = ch->child_ref, .day = day,
+			.scheduled = at[i], .vars = v,
+		};
+
+		if (at[i] <= p->now && i != latest)
+			continue; /* superseded by a later one */
+		if (!plan_in_window(p, at[i]))
+			continue;
+		snprintf(occ, sizeof occ, "%s-%d", date_format(ch->start, d), offs->v[i]);
+		plan_set_date(v, "date", ch->start);
+		plan_set_days(v, ch->start > sday ? ch->start - sday : 0);
+		if (incoming)
+			r = incoming_vars(p, ch, sday, v, &sensitive, e);
+		req.sensitive = sensitive;
+		if (r == 0)
+			r = plan_to_staff(p, &req, staff_id, e);
+	}
+	return r;
+}
+
+static int plan_change(struct planner *p, const void *arg, struct err *e)
+{
+	struct change chv = *(const struct change *)arg, *ch = &chv;
+	struct bk before, after;
+	char from_unit[PLAN_NAME_LEN] = "", ref[40];
+	struct tvars *v;
+	int r;
+
+	if (ch->start_s[0] && date_parse(ch->start_s, &ch->start) < 0)
+		return err_set(e, ERR_INVALID, "placement %lld: start_date '%s' is not a date",
+			       ch->placement_id, ch->start_s);
 	r = bk_at(p->bk, ch->child_id, ch->start - 1, &before, e);
 	if (r == 0)
 		r = bk_at(p->bk, ch->child_id, ch->start, &after, e);
@@ -125,15 +149,13 @@ static int plan_change(struct planner *p, const struct change *ch, struct err *e
 	tvars_set(v, "role", ch->school_unknown ? "rektor" : bk_role_sv(&after));
 	if (r == 0 && before.staff_id)
 		r = announce(p, ch, "handover_outgoing", before.staff_id,
-			     &p->cfg->handover_outgoing, v, 0, e);
+			     &p->cfg->handover_outgoing, v, e);
 	else if (r == 0 && before.unit_id)
 		r = plan_alert_vacant(p, before.unit_id, "principal",
 				      "överlämning kunde inte aviseras till avlämnande Barnkontakt", e);
-	if (r == 0 && !ch->school_unknown)
-		r = incoming_vars(p, ch, v, &sensitive, e);
 	if (r == 0 && after.staff_id && !ch->school_unknown)
 		r = announce(p, ch, "handover_incoming", after.staff_id,
-			     &p->cfg->handover_incoming, v, sensitive, e);
+			     &p->cfg->handover_incoming, v, e);
 	else if (r == 0 && !ch->school_unknown)
 		r = plan_alert_vacant(p, ch->unit_id, "principal",
 				      "ny Barnkontakt saknas för ett barn som börjar", e);
@@ -143,7 +165,7 @@ static int plan_change(struct planner *p, const struct change *ch, struct err *e
 
 static int placements(struct planner *p, struct err *e)
 {
-	char lo[DATE_LEN], hi[DATE_LEN], d[DATE_LEN];
+	char lo[DATE_LEN], hi[DATE_LEN], d[DATE_LEN], subject[48];
 	sqlite3_stmt *q = NULL;
 	int rc = SQLITE_DONE, r;
 
@@ -166,13 +188,11 @@ static int placements(struct planner *p, struct err *e)
 		ch.protected_identity = sqlite3_column_int(q, 5);
 		ch.unit_id = sqlite3_column_int64(q, 6);
 		plan_col_text(q, 7, ch.unit_name, sizeof ch.unit_name);
-		plan_col_text(q, 8, d, sizeof d);
-		if (date_parse(d, &ch.start) < 0) {
-			r = err_set(e, ERR_INVALID, "placement %lld: start_date '%s' is not a date",
-				    ch.placement_id, d);
-			break;
-		}
-		r = plan_change(p, &ch, e);
+		plan_col_text(q, 8, ch.start_s, sizeof ch.start_s);
+		if (!ch.start_s[0])
+			snprintf(ch.start_s, sizeof ch.start_s, "?");
+		snprintf(subject, sizeof subject, "placement:%lld", ch.placement_id);
+		r = plan_subject(p, subject, plan_change, &ch, e);
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_fail(p->db, rc, "placement", e);
@@ -184,7 +204,7 @@ static int placements(struct planner *p, struct err *e)
  * placement records where: the outgoing holder is told, the school is not. */
 static int fklass_year(struct planner *p, int year, int start, struct err *e)
 {
-	char y[8], lo[DATE_LEN], hi[DATE_LEN], d[DATE_LEN];
+	char y[8], lo[DATE_LEN], hi[DATE_LEN], d[DATE_LEN], subject[48];
 	sqlite3_stmt *q = NULL;
 	int rc = SQLITE_DONE, r;
 
@@ -206,7 +226,8 @@ static int fklass_year(struct planner *p, int year, int start, struct err *e)
 		ch.start = start;
 		ch.school_unknown = 1;
 		snprintf(ch.unit_name, sizeof ch.unit_name, "förskoleklass (skola ej registrerad)");
-		r = plan_change(p, &ch, e);
+		snprintf(subject, sizeof subject, "fklass:%lld", ch.child_id);
+		r = plan_subject(p, subject, plan_change, &ch, e);
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_fail(p->db, rc, "child", e);

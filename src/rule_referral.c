@@ -13,7 +13,8 @@ struct referral {
 	char child_ref[33], ref[48];
 	int received, decided; /* day numbers; decided = 0 while undecided */
 	char outcome[16];
-	char intake_name[160];
+	char intake_name[PLAN_NAME_LEN];
+	char received_s[DATE_LEN], decided_s[DATE_LEN]; /* as stored */
 };
 
 static const char sql_referrals[] =
@@ -21,9 +22,10 @@ static const char sql_referrals[] =
 	" r.received_date, r.decision_date, r.outcome, u.name"
 	" FROM referral r JOIN child c ON c.id = r.child_id"
 	" JOIN unit u ON u.id = r.intake_unit_id"
-	" WHERE r.received_date <= ?2 AND (r.decision_date IS NULL OR r.decision_date >= ?1"
+	" WHERE (r.received_date <= ?2 AND (r.decision_date IS NULL OR r.decision_date >= ?1"
 	"  OR EXISTS (SELECT 1 FROM task t WHERE t.key = 'referral/' || r.id"
-	"   AND t.state = 'open'))"
+	"   AND t.state = 'open')))"
+	" OR r.id IN (SELECT ref_id FROM fact_change WHERE kind = 'referral')"
 	" ORDER BY r.id";
 
 static const char *outcome_sv(const char *o)
@@ -58,6 +60,8 @@ static int send(struct planner *p, const struct referral *f, const char *rule,
 		.child_id = f->child_id, .child_ref = f->child_ref, .task_key = task_key,
 		.day = day, .scheduled = at, .vars = v,
 		.decision = strcmp(rule, "referral_feedback") == 0,
+		.event = role ? strcmp(rule, "referral_task") == 0
+			      : strcmp(rule, "referral_reminder") != 0,
 	};
 
 	snprintf(subject, sizeof subject, "referral:%lld", f->id);
@@ -67,34 +71,44 @@ static int send(struct planner *p, const struct referral *f, const char *rule,
 	return plan_to_role(p, &req, f->intake_unit_id, role, e);
 }
 
+/* A series of messages (reminders before the deadline, overdue notices
+ * after it): of the occurrences already due only the latest goes out, a
+ * reminder only while the deadline has not passed, and the day count is
+ * the one on the day it is sent. */
 static int days_msgs(struct planner *p, const struct referral *f, int due,
 		     const char *rule, const struct config_days *offs, int base, int shift,
 		     const char *role, struct err *e)
 {
-	int r = 0;
+	int days[CONFIG_MAX_LIST], latest, r = 0, before = shift < 0;
+	time_t at[CONFIG_MAX_LIST];
 
+	for (int i = 0; i < offs->n; i++) {
+		days[i] = base + offs->v[i];
+		at[i] = plan_at(p, &days[i], shift);
+	}
+	latest = plan_latest_due(p, at, offs->n);
 	for (int i = 0; r == 0 && i < offs->n; i++) {
-		int day = base + offs->v[i];
-		time_t at;
-		char occ[32], d[DATE_LEN], names[256] = "";
+		int day = days[i], sday = plan_send_day(p, day);
+		char occ[32], d[DATE_LEN], names[PLAN_NAME_LEN] = "";
 		struct tvars *v;
 
-		at = plan_at(p, &day, shift);
-		if (day < f->received)
+		if (day < f->received || (at[i] <= p->now && i != latest))
 			continue;
-		if (!plan_in_window(p, at))
+		if (before && sday >= due)
+			continue; /* the deadline has passed: the overdue notice tells */
+		if (!plan_in_window(p, at[i]))
 			continue;
 		v = vars_for(f, due);
 		if (!v)
 			return err_set(e, ERR_NOMEM, "out of memory");
-		plan_set_days(v, due >= day ? due - day : day - due);
+		plan_set_days(v, due >= sday ? due - sday : sday - due);
 		plan_set_date(v, "date", day);
 		r = plan_role_names(p, f->intake_unit_id, "intake_officer", day, names,
 				    sizeof names, e);
 		tvars_set(v, "officer", names[0] ? names : "(ingen handläggare registrerad)");
 		snprintf(occ, sizeof occ, "%s", date_format(day, d));
 		if (r == 0)
-			r = send(p, f, rule, occ, day, at, v, role, e);
+			r = send(p, f, rule, occ, day, at[i], v, role, e);
 		tvars_free(v);
 	}
 	return r;
@@ -107,7 +121,7 @@ static int immediate(struct planner *p, const struct referral *f, int due,
 	struct tvars *v;
 	int r;
 
-	if (!plan_in_window(p, at))
+	if (!plan_event_in_window(p, at))
 		return 0;
 	v = vars_for(f, due);
 	if (!v)
@@ -121,12 +135,20 @@ static int immediate(struct planner *p, const struct referral *f, int due,
 	return r;
 }
 
-static int plan_one(struct planner *p, const struct referral *f, struct err *e)
+static int plan_one(struct planner *p, const void *arg, struct err *e)
 {
+	struct referral fv = *(const struct referral *)arg, *f = &fv;
 	const struct config *c = p->cfg;
-	int due = f->received + c->referral_deadline; /* a legal deadline: calendar days */
+	int due, r;
 	char task_key[48];
-	int r;
+
+	if (date_parse(f->received_s, &f->received) < 0)
+		return err_set(e, ERR_INVALID, "referral %lld: received_date '%s' is not a date",
+			       f->id, f->received_s);
+	if (f->decided_s[0] && date_parse(f->decided_s, &f->decided) < 0)
+		return err_set(e, ERR_INVALID, "referral %lld: decision_date '%s' is not a date",
+			       f->id, f->decided_s);
+	due = f->received + c->referral_deadline; /* a legal deadline: calendar days */
 
 	snprintf(task_key, sizeof task_key, "referral/%lld", f->id);
 	r = plan_task(p, task_key, "referral", f->child_id, 0, f->intake_unit_id, due,
@@ -156,9 +178,9 @@ static int plan_one(struct planner *p, const struct referral *f, struct err *e)
 
 int rule_referral(struct planner *p, struct err *e)
 {
-	char lo[DATE_LEN], hi[DATE_LEN], d[DATE_LEN];
+	char lo[DATE_LEN], hi[DATE_LEN], subject[48];
 	sqlite3_stmt *q = NULL;
-	int rc, r;
+	int rc = SQLITE_DONE, r;
 
 	r = db_prepare(p->db, sql_referrals, &q, e);
 	if (r < 0)
@@ -173,24 +195,17 @@ int rule_referral(struct planner *p, struct err *e)
 		plan_col_text(q, 2, f.child_ref, sizeof f.child_ref);
 		f.reporter_id = sqlite3_column_int64(q, 3);
 		f.intake_unit_id = sqlite3_column_int64(q, 4);
-		plan_col_text(q, 5, d, sizeof d);
-		if (date_parse(d, &f.received) < 0) {
-			r = err_set(e, ERR_INVALID, "referral %lld: received_date '%s' is not a date",
-				    f.id, d);
-			break;
-		}
+		plan_col_text(q, 5, f.received_s, sizeof f.received_s);
 		if (sqlite3_column_type(q, 6) != SQLITE_NULL) {
-			plan_col_text(q, 6, d, sizeof d);
-			if (date_parse(d, &f.decided) < 0) {
-				r = err_set(e, ERR_INVALID,
-					    "referral %lld: decision_date '%s' is not a date", f.id, d);
-				break;
-			}
+			plan_col_text(q, 6, f.decided_s, sizeof f.decided_s);
+			if (!f.decided_s[0])
+				snprintf(f.decided_s, sizeof f.decided_s, "?");
 			plan_col_text(q, 7, f.outcome, sizeof f.outcome);
 		}
 		plan_col_text(q, 8, f.intake_name, sizeof f.intake_name);
 		snprintf(f.ref, sizeof f.ref, "%s/A%lld", f.child_ref, f.id);
-		r = plan_one(p, &f, e);
+		snprintf(subject, sizeof subject, "referral:%lld", f.id);
+		r = plan_subject(p, subject, plan_one, &f, e);
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_fail(p->db, rc, "referral", e);

@@ -12,6 +12,7 @@
 
 struct moved {
 	long long child_id, unit_id;
+	long long was;  /* the holder announced before */
 	char ref[33];
 };
 
@@ -69,14 +70,19 @@ static void digests_free(struct digest *d)
 	}
 }
 
-static int send_digest(struct planner *p, const struct digest *d, struct err *e)
+static int send_digest(struct planner *p, const void *arg, struct err *e)
 {
-	char subject[40], occ[48], day[DATE_LEN], unit[160] = "";
+	const struct digest *d = arg;
+	char subject[40], occ[48], day[DATE_LEN], unit[PLAN_NAME_LEN] = "";
 	struct tvars *v = plan_vars(d->kids[0].ref);
+	long long *ids = calloc((size_t)d->n, sizeof *ids);
 	int r = 0;
 
-	if (!v)
+	if (!v || !ids) {
+		tvars_free(v);
+		free(ids);
 		return err_set(e, ERR_NOMEM, "out of memory");
+	}
 	snprintf(subject, sizeof subject, "staff:%lld", d->staff_id);
 	snprintf(occ, sizeof occ, "%s-%lld", date_format(p->today, day), d->kids[0].child_id);
 	if (d->kids[0].unit_id)
@@ -87,7 +93,7 @@ static int send_digest(struct planner *p, const struct digest *d, struct err *e)
 	plan_set_date(v, "date", p->today);
 	for (int i = 0; r == 0 && i < d->n; i++) {
 		struct tvars *item = tvars_add_item(v, "children");
-		char u[160] = "";
+		char u[PLAN_NAME_LEN] = "";
 
 		if (!item) {
 			r = err_set(e, ERR_NOMEM, "out of memory");
@@ -95,6 +101,7 @@ static int send_digest(struct planner *p, const struct digest *d, struct err *e)
 		}
 		if (d->kids[i].unit_id)
 			r = plan_unit_name(p, d->kids[i].unit_id, u, sizeof u, e);
+		ids[i] = d->kids[i].child_id;
 		tvars_set(item, "ref", d->kids[i].ref);
 		tvars_set(item, "unit", u);
 		plan_set_date(item, "date", p->today);
@@ -102,10 +109,45 @@ static int send_digest(struct planner *p, const struct digest *d, struct err *e)
 	struct plan_req req = {
 		.rule = "rolechange_digest", .subject = subject, .occurrence = occ,
 		.child_ref = d->kids[0].ref, .day = p->today, .scheduled = p->now, .vars = v,
+		.event = 1, .children = ids, .n_children = d->n,
 	};
 	if (r == 0)
 		r = plan_to_staff(p, &req, d->staff_id, e);
 	tvars_free(v);
+	free(ids);
+	return r;
+}
+
+/* A digest that could not be planned: its children's last announced holder
+ * is put back, so the change is announced when the error is mended. */
+static int forget(struct planner *p, const struct digest *d, struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int r = db_prepare(p->db, "UPDATE barnkontakt_known SET staff_id = nullif(?2, 0)"
+				  " WHERE child_id = ?1", &q, e);
+
+	for (int i = 0; r == 0 && i < d->n; i++) {
+		sqlite3_bind_int64(q, 1, d->kids[i].child_id);
+		sqlite3_bind_int64(q, 2, d->kids[i].was);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			r = db_fail(p->db, sqlite3_errcode(p->db), "barnkontakt_known", e);
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	if (r == 0)
+		r = db_exec(p->db, "DELETE FROM state WHERE key = 'rolechange.scanned'", e);
+	return r;
+}
+
+static int digest(struct planner *p, const struct digest *d, struct err *e)
+{
+	char subject[40];
+	int errors = p->st->errors, r;
+
+	snprintf(subject, sizeof subject, "staff:%lld", d->staff_id);
+	r = plan_subject(p, subject, send_digest, d, e);
+	if (r == 0 && p->st->errors > errors)
+		r = forget(p, d, e);
 	return r;
 }
 
@@ -156,7 +198,7 @@ static int scan(struct planner *p, sqlite3_stmt *cq, sqlite3_stmt *kq, sqlite3_s
 		int known = sqlite3_column_int(cq, 2);
 		long long was = sqlite3_column_int64(cq, 3);
 		const char *since = (const char *)sqlite3_column_text(cq, 4);
-		struct moved m = { .child_id = child_id };
+		struct moved m = { .child_id = child_id, .was = was };
 		struct bk cur;
 
 		r = bk_at(p->bk, child_id, p->today, &cur, e);
@@ -238,10 +280,10 @@ int rule_rolechange(struct planner *p, struct err *e)
 		r = db_prepare(p->db, sql_pstart, &ps, e);
 	if (r == 0)
 		r = scan(p, cq, kq, ps, &list, e);
-	for (struct digest *d = list; r == 0 && d; d = d->next)
-		r = send_digest(p, d, e);
 	if (r == 0)
 		r = scanned(p, now, e);
+	for (struct digest *d = list; r == 0 && d; d = d->next)
+		r = digest(p, d, e);
 	digests_free(list);
 	sqlite3_finalize(cq);
 	sqlite3_finalize(kq);

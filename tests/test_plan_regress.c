@@ -1,0 +1,363 @@
+/* test_plan_regress.c - regressions of planning by subject: facts recorded
+ * late, rows the planner did not make, disclosure at send time, one bad row,
+ * downtime, and the audit of digests. Each test is named after the failure
+ * it guards against. */
+#include "plan_fixture.h"
+
+#include "outbox.h"
+#include "smstext.h"
+#include "utf8.h"
+
+/* Claim every due message at now and record res for each. */
+static int settle(struct fx *f, const char *when, enum outbox_result res)
+{
+	struct outbox_msg *msgs = NULL;
+	enum outbox_state state;
+	struct err e = { 0 };
+	int n = 0;
+
+	if (outbox_claim(f->db, at(when), 100, 1, &msgs, &n, &e) < 0)
+		fail_msg("claim: %s", e.msg);
+	for (int i = 0; i < n; i++)
+		if (outbox_done(f->db, &msgs[i], res, res == OUTBOX_SENT ? "ok" : "550 nej", -1,
+				at(when), &f->cfg, &state, &e) < 0)
+			fail_msg("done: %s", e.msg);
+	outbox_msgs_free(msgs, n);
+	return n;
+}
+
+/* A referral and its decision registered days after their dates: the
+ * reporter still gets the receipt and the outcome, intake the task. */
+static void late_referral_left_reporter_without_answer(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	f->cfg.lookback_days = 0;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date,"
+	       "decision_date,outcome) VALUES (4,3,6,4,'2026-07-29','2026-07-30','not_opened')");
+	run(f, "2026-08-03T10:00:00");
+	assert_int_equal(count(f, "rule='referral_receipt' AND recipient_id=6"), 1);
+	assert_int_equal(count(f, "rule='referral_task' AND recipient_id=4"), 1);
+	assert_int_equal(count(f, "rule='referral_feedback' AND recipient_id=6"), 1);
+	/* Due now, not at the fact's date. */
+	body = one(f, "due_at", "rule='referral_feedback'");
+	assert_string_equal(body, "2026-08-03T08:00:00Z"); /* 10:00 CEST */
+	free(body);
+	body = one(f, "body", "rule='referral_feedback'");
+	assert_non_null(strstr(body, "ingen utredning inleds"));
+	free(body);
+	/* Told once: later passes and a new officer change nothing. */
+	run(f, "2026-08-03T11:00:00");
+	sql(f, "INSERT INTO unit_role(unit_id,role,staff_id,start_date)"
+	       " VALUES (4,'intake_officer',5,'2026-08-01')");
+	run(f, "2026-08-04T08:00:00");
+	assert_int_equal(count(f, "rule LIKE 'referral_%'"), 3);
+	fx_free(f);
+}
+
+/* A referral registered after its reminders' dates: no stale reminder. */
+static void late_referral_sent_stale_reminders(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	f->cfg.lookback_days = 0;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (5,3,6,4,'2026-07-01')");
+	run(f, "2026-08-03T10:00:00");
+	assert_int_equal(count(f, "rule='referral_receipt'"), 1);
+	assert_int_equal(count(f, "rule='referral_reminder'"), 0);
+	fx_free(f);
+}
+
+/* A dead e-mail's SMS fallback and the admin alert survive later passes. */
+static void planner_cancelled_fallback_it_did_not_make(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (7,1,6,4,'2026-03-18')");
+	run(f, "2026-03-18T10:15:00");
+	assert_int_equal(settle(f, "2026-03-18T10:16:00", OUTBOX_PERMFAIL), 2);
+	assert_int_equal(count(f, "origin='fallback' AND state='pending'"), 2);
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (8,3,6,4,'2026-03-19')");
+	run(f, "2026-03-19T08:00:00");
+	run(f, "2026-03-20T08:00:00");
+	assert_int_equal(count(f, "origin='fallback' AND state='pending'"), 2);
+	assert_int_equal(count(f, "state='cancelled'"), 0);
+	fx_free(f);
+}
+
+/* A named handover e-mail that failed once is retried after the consent was
+ * withdrawn: it must not carry the name, and is not claimed while it does. */
+static void retry_disclosed_name_after_consent_withdrawn(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	sql(f, "INSERT INTO consent(child_id,scope,given_by,given_date)"
+	       " VALUES (2,'handover','guardian','2026-08-01')");
+	run(f, "2026-08-31T08:00:00");
+	body = one(f, "body", "rule='handover_incoming'");
+	assert_non_null(strstr(body, "Ture Ek"));
+	free(body);
+	assert_int_equal(settle(f, "2026-08-31T08:00:00", OUTBOX_TEMPFAIL), 1);
+	assert_int_equal(count(f, "rule='handover_incoming' AND state='failed'"), 1);
+
+	sql(f, "UPDATE consent SET withdrawn_date='2026-08-31' WHERE child_id=2");
+	/* Before any pass: the named row is held back. */
+	assert_int_equal(settle(f, "2026-08-31T12:00:00", OUTBOX_SENT), 0);
+	run(f, "2026-08-31T12:00:00");
+	body = one(f, "body", "rule='handover_incoming'");
+	assert_null(strstr(body, "Ture"));
+	assert_null(strstr(body, "2024-05-06"));
+	free(body);
+	assert_int_equal(count(f, "rule='handover_incoming' AND state='failed'"
+				  " AND categories NOT LIKE '%namn%'"), 1);
+	assert_int_equal(settle(f, "2026-08-31T12:00:00", OUTBOX_SENT), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM audit WHERE rule='handover_incoming'"
+				       " AND categories NOT LIKE '%namn%' AND child_id=2"), 1);
+	fx_free(f);
+}
+
+/* Protected identity set after planning: the name is not sent. */
+static void protected_identity_set_after_planning_disclosed(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	sql(f, "INSERT INTO consent(child_id,scope,given_by,given_date)"
+	       " VALUES (2,'handover','guardian','2026-08-01')");
+	run(f, "2026-08-31T08:00:00");
+	sql(f, "UPDATE child SET protected_identity=1 WHERE id=2");
+	assert_int_equal(settle(f, "2026-08-31T08:00:00", OUTBOX_SENT), 0); /* held back */
+	assert_int_equal(count(f, "rule='handover_incoming' AND state='pending'"), 1);
+	run(f, "2026-08-31T08:01:00");
+	body = one(f, "body", "rule='handover_incoming'");
+	assert_null(strstr(body, "Ture"));
+	free(body);
+	assert_int_equal(settle(f, "2026-08-31T08:01:00", OUTBOX_SENT), 1);
+	fx_free(f);
+}
+
+/* A referral row with a broken date must not stop the other subjects. */
+static void one_bad_row_stopped_all_planning(void **state)
+{
+	struct fx *f = fx_new();
+	struct plan_stats st;
+
+	(void)state;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (1,1,6,4,'2026-13-45'), (2,3,6,4,'2026-09-01')");
+	st = run(f, "2026-09-01T09:00:00");
+	assert_int_equal(st.errors, 1);
+	assert_non_null(strstr(st.error, "referral:1"));
+	assert_int_equal(count(f, "rule='referral_receipt' AND key LIKE '%referral:2/%'"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM plan_error"
+				       " WHERE subject_key='referral:1'"), 1);
+	assert_int_equal(count(f, "rule='admin_alert' AND key LIKE 'admin_alert/subject:referral:1/%'"
+				  " AND address='admin@ystad.example.se'"), 1);
+	/* Once a day: a second pass the same day adds no alert. */
+	sql(f, "INSERT INTO followup(child_id,responsible_id,due_date) VALUES (1,3,'2026-09-20')");
+	run(f, "2026-09-01T10:00:00");
+	assert_int_equal(count(f, "rule='admin_alert'"), 1);
+	/* Mended: the error is gone, the referral planned. */
+	sql(f, "UPDATE referral SET received_date='2026-09-01' WHERE id=1");
+	st = run(f, "2026-09-01T11:00:00");
+	assert_int_equal(st.errors, 0);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM plan_error"), 0);
+	assert_int_equal(count(f, "rule='referral_receipt'"), 2);
+	fx_free(f);
+}
+
+/* How many outbox texts are not valid UTF-8. */
+static int bad_utf8(struct fx *f)
+{
+	sqlite3_stmt *q = NULL;
+	struct sms_info info;
+	int bad = 0;
+
+	assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT body, coalesce(subject,'') FROM outbox",
+					    -1, &q, NULL), SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW)
+		for (int c = 0; c < 2; c++)
+			bad += sms_measure((const char *)sqlite3_column_text(q, c), &info) < 0;
+	sqlite3_finalize(q);
+	return bad;
+}
+
+/* A long unit name full of å/ä/ö was cut inside a character: the SMS-only
+ * holder's text failed and the whole pass rolled back. */
+static void long_unit_name_cut_inside_utf8(void **state)
+{
+	struct fx *f = fx_new();
+	char name[400] = "Skolan ";
+	struct plan_stats st;
+	char sqlbuf[800];
+	char *body;
+
+	(void)state;
+	while (strlen(name) < 230)
+		strcat(name, "Ängsö");
+	snprintf(sqlbuf, sizeof sqlbuf, "UPDATE unit SET name='%s' WHERE id=3", name);
+	sql(f, sqlbuf);
+	sql(f, "UPDATE unit_role SET staff_id=9 WHERE unit_id=3 AND role='principal'");
+	/* Fri 07-17: 30 days before child 1 moves to the school, the outgoing
+	 * principal's e-mail names the school in full. */
+	run(f, "2026-07-17T09:00:00");
+	body = one(f, "body", "rule='handover_outgoing' AND recipient_id=2");
+	assert_non_null(strstr(body, name));
+	free(body);
+	/* Tue 08-04: 14 days before, the SMS-only incoming principal. */
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (2,3,6,4,'2026-08-04')");
+	st = run(f, "2026-08-04T09:00:00");
+	assert_int_equal(count(f, "rule='referral_receipt'"), 1);
+	/* Whatever went to the SMS-only principal is whole UTF-8, or the
+	 * subject was skipped and alerted. */
+	if (count(f, "rule='handover_incoming' AND recipient_id=9") == 0) {
+		assert_int_equal(st.errors, 1);
+		assert_int_equal(count(f, "rule='admin_alert'"), 1);
+	}
+	assert_int_equal(bad_utf8(f), 0);
+	fx_free(f);
+}
+
+static void utf8_copy_cut_inside_character(void **state)
+{
+	char buf[6];
+
+	(void)state;
+	assert_int_equal(utf8_copy(buf, sizeof buf, "ÅÄÖ"), 1); /* 6 bytes */
+	assert_string_equal(buf, "ÅÄ");
+	assert_int_equal(utf8_copy(buf, 4, "aÅÄ"), 1);
+	assert_string_equal(buf, "aÅ");
+	assert_int_equal(utf8_copy(buf, 3, "aÅ"), 1);
+	assert_string_equal(buf, "a");
+	assert_int_equal(utf8_copy(buf, sizeof buf, "abc"), 0);
+	assert_string_equal(buf, "abc");
+	assert_int_equal(utf8_copy(buf, sizeof buf, NULL), 0);
+	assert_string_equal(buf, "");
+}
+
+/* After downtime both reminders went out at once, the earlier one with a
+ * count no longer true. */
+static void downtime_sent_superseded_reminders(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	/* Received Mon 07-20: reminders Thu 07-30 and Fri 07-31 (day 13 is a
+	 * Sunday), deadline Mon 08-03. Down from the receipt until Sat 08-01. */
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (3,3,6,4,'2026-07-20')");
+	run(f, "2026-07-20T09:00:00");
+	run(f, "2026-08-01T10:00:00");
+	assert_int_equal(count(f, "rule='referral_reminder'"), 1);
+	body = one(f, "body", "rule='referral_reminder'");
+	assert_non_null(strstr(body, "Det är 2 dagar kvar")); /* true on 08-01 */
+	free(body);
+	/* Down until after the deadline: no reminder at all, the overdue notice
+	 * tells, with a true count. */
+	fx_free(f);
+	f = fx_new();
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (3,3,6,4,'2026-07-20')");
+	run(f, "2026-07-20T09:00:00");
+	run(f, "2026-08-05T10:00:00");
+	assert_int_equal(count(f, "rule='referral_reminder'"), 0);
+	assert_int_equal(count(f, "rule='referral_escalation'"), 0);
+	assert_int_equal(count(f, "rule='referral_overdue' AND recipient_id=4"), 1);
+	fx_free(f);
+}
+
+/* The day a reminder is planned for passes while it waits: its count is
+ * re-told on the day it goes out. */
+static void delayed_reminder_kept_old_count(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (3,3,6,4,'2026-07-20')");
+	run(f, "2026-07-20T09:00:00");
+	run(f, "2026-07-30T08:00:00");
+	body = one(f, "body", "rule='referral_reminder'");
+	assert_non_null(strstr(body, "Det är 4 dagar kvar"));
+	free(body);
+	/* Not sent (the relay was down); the next day it is 3 days, and the day
+	 * 13 reminder supersedes it. */
+	run(f, "2026-07-31T08:00:00");
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='pending'"), 1);
+	body = one(f, "body", "rule='referral_reminder' AND state='pending'");
+	assert_non_null(strstr(body, "Det är 3 dagar kvar"));
+	free(body);
+	fx_free(f);
+}
+
+/* A role-change digest naming four children had one audit row, no child. */
+static void digest_audited_without_children(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	sql(f, "INSERT INTO child(id,ref,birth_date) VALUES (4,'B-0004','2017-02-02'),"
+	       " (5,'B-0005','2016-03-03')");
+	sql(f, "INSERT INTO placement(child_id,unit_id,kind,start_date) VALUES"
+	       " (4,3,'school','2023-08-18'), (5,3,'school','2022-08-18')");
+	run(f, "2026-10-01T08:00:00");
+	sql(f, "UPDATE unit_role SET end_date='2026-10-04' WHERE staff_id=3;"
+	       "INSERT INTO unit_role(unit_id,role,staff_id,start_date)"
+	       " VALUES (3,'principal',8,'2026-10-05')");
+	run(f, "2026-10-05T08:00:00");
+	assert_int_equal(count(f, "rule='rolechange_digest'"), 1);
+	settle(f, "2026-10-05T08:00:00", OUTBOX_SENT);
+	assert_int_equal(tu_int(f->db, "SELECT count(DISTINCT child_id) FROM audit"
+				       " WHERE rule='rolechange_digest'"), 4);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM audit"
+				       " WHERE rule='rolechange_digest' AND child_id IS NULL"), 0);
+	fx_free(f);
+}
+
+/* A placement deleted after its handover was planned: the pending message
+ * is cancelled, though no rule visits the placement any more. */
+static void deleted_placement_still_announced(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	run(f, "2026-08-31T08:00:00"); /* incoming for child 2, not yet sent */
+	assert_int_equal(count(f, "rule='handover_incoming' AND state='pending'"), 1);
+	sql(f, "DELETE FROM placement WHERE child_id=2 AND kind='preschool'");
+	run(f, "2026-08-31T08:05:00");
+	assert_int_equal(count(f, "rule='handover_incoming' AND state='pending'"), 0);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(late_referral_left_reporter_without_answer),
+		cmocka_unit_test(late_referral_sent_stale_reminders),
+		cmocka_unit_test(planner_cancelled_fallback_it_did_not_make),
+		cmocka_unit_test(retry_disclosed_name_after_consent_withdrawn),
+		cmocka_unit_test(protected_identity_set_after_planning_disclosed),
+		cmocka_unit_test(one_bad_row_stopped_all_planning),
+		cmocka_unit_test(long_unit_name_cut_inside_utf8),
+		cmocka_unit_test(utf8_copy_cut_inside_character),
+		cmocka_unit_test(downtime_sent_superseded_reminders),
+		cmocka_unit_test(delayed_reminder_kept_old_count),
+		cmocka_unit_test(digest_audited_without_children),
+		cmocka_unit_test(deleted_placement_still_announced),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
