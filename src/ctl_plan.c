@@ -33,11 +33,14 @@ int cmd_plan(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "now", required_argument, NULL, 't' },
+		{ "full", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct templates *tpl = NULL;
+	struct plan_cache full = { 0 };
 	struct plan_stats st;
+	int all = 0;
 	struct err e = { 0 };
 	time_t now = time(NULL);
 	int ch, rc = CTL_FAIL;
@@ -45,12 +48,19 @@ int cmd_plan(struct ctl *c, int argc, char **argv)
 	cal_init();
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'h') {
-			printf("usage: backactl plan [--now TIME]\n\n"
+			printf("usage: backactl plan [--full] [--now TIME]\n\n"
 			       "Run one planning pass: derive the tasks and messages that should\n"
 			       "exist now and reconcile them with the outbox (docs/rules.md).\n"
-			       "Nothing is sent; backad delivers what is due. --now sets the clock\n"
-			       "(YYYY-MM-DD, YYYY-MM-DDTHH:MM in Swedish time, or ...Z for UTC).\n");
+			       "It plans the subjects whose facts changed or whose time came, or\n"
+			       "every subject when no full pass ran today; --full plans every\n"
+			       "subject. Nothing is sent; backad delivers what is due. --now sets\n"
+			       "the clock (YYYY-MM-DD, YYYY-MM-DDTHH:MM in Swedish time, or ...Z\n"
+			       "for UTC).\n");
 			return CTL_OK;
+		}
+		if (ch == 'f') {
+			all = 1;
+			continue;
 		}
 		if (ch != 't' || cal_parse_instant(optarg, &now) < 0)
 			return ctl_usage("plan", ch == 't' ? "--now '%s' is not a time"
@@ -60,13 +70,16 @@ int cmd_plan(struct ctl *c, int argc, char **argv)
 		return ctl_usage("plan", "unexpected argument '%s'", argv[optind]);
 	if (ctl_db(c) < 0 || load_templates(c, &tpl) < 0)
 		goto out;
-	if (planner_run(c->db, c->cfg, tpl, now, NULL, &st, &e) < 0) {
+	if (planner_run(c->db, c->cfg, tpl, now, all ? &full : NULL, &st, &e) < 0) {
 		ctl_fail("plan", "%s", e.msg);
 		goto out;
 	}
-	printf("planned %d, updated %d, unchanged %d, cancelled %d; tasks opened %d, "
-	       "closed %d; admin alerts %d\n", st.planned, st.updated, st.kept, st.cancelled,
-	       st.tasks_open, st.tasks_closed, st.alerts);
+	printf("%s pass: planned %d, updated %d, unchanged %d, cancelled %d; tasks opened %d, "
+	       "closed %d; admin alerts %d\n", st.full ? "full" : "changes", st.planned,
+	       st.updated, st.kept, st.cancelled, st.tasks_open, st.tasks_closed, st.alerts);
+	if (st.errors)
+		fprintf(stderr, "backactl: plan: %d subject(s) could not be planned (admin alerted);"
+			" the first: %s\n", st.errors, st.error);
 	rc = CTL_OK;
 out:
 	templates_free(tpl);

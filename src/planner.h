@@ -23,6 +23,7 @@ struct plan_stats {
 	int alerts;     /* admin alerts planned (no role holder, no address) */
 	time_t next_at; /* the next occurrence after now, or 0 */
 	int skipped;    /* nothing changed: the pass was skipped (plan_cache) */
+	int full;       /* every subject was planned (else those changed or due) */
 	int errors;     /* subjects that could not be planned (skipped, alerted) */
 	char error[512];/* the first of them */
 };
@@ -59,7 +60,10 @@ struct plan_cache {
 	time_t next_at;
 };
 
-/* One planning pass at now, in one transaction. cache may be NULL. */
+/* One planning pass at now, in one transaction. It plans every subject on
+ * a new day, after a reload (cache zeroed) or, without a cache, when no full
+ * pass ran today; else only the subjects whose facts changed (fact_change)
+ * or whose wake time has come. cache may be NULL. */
 int planner_run(sqlite3 *db, const struct config *cfg, const struct templates *tpl,
 		time_t now, struct plan_cache *cache, struct plan_stats *st, struct err *e);
 

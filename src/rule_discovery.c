@@ -5,23 +5,14 @@
 #include <string.h>
 
 #include "date.h"
-#include "db.h"
-#include "plan_internal.h"
+#include "plan.h"
+#include "rules.h"
 
-static const char sql_cards[] =
-	"SELECT d.id, d.child_id, c.ref, d.created_date, d.conversation_date"
-	" FROM discovery_card d JOIN child c ON c.id = d.child_id"
-	" WHERE (d.created_date <= ?2 AND (d.conversation_date IS NULL"
-	"  OR d.created_date >= ?1 OR EXISTS (SELECT 1 FROM task t"
-	"   WHERE t.key = 'discovery/' || d.id AND t.state = 'open')))"
-	" OR d.id IN (SELECT ref_id FROM fact_change WHERE kind = 'discovery')"
-	" ORDER BY d.id";
-
+/* A card as the rule uses it: the fact and its dates as day numbers. */
 struct card {
 	long long id, child_id;
-	char child_ref[33];
+	const char *child_ref;
 	int created, done;
-	char created_s[DATE_LEN], done_s[DATE_LEN]; /* as stored */
 };
 
 static int card_msg(struct planner *p, const struct card *k, const struct bk *bk,
@@ -45,7 +36,7 @@ static int card_msg(struct planner *p, const struct card *k, const struct bk *bk
 	if (!v)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	if (bk->unit_id)
-		r = plan_unit_name(p, bk->unit_id, unit, sizeof unit, e);
+		r = facts_unit_name(p->facts, bk->unit_id, unit, sizeof unit, e);
 	tvars_set(v, "unit", unit);
 	tvars_set(v, "role", bk_role_sv(bk));
 	plan_set_date(v, "date", k->created);
@@ -64,20 +55,22 @@ static int card_msg(struct planner *p, const struct card *k, const struct bk *bk
 
 static int plan_card(struct planner *p, const void *arg, struct err *e)
 {
-	struct card kv = *(const struct card *)arg, *k = &kv;
+	const struct fact_card *f = arg;
+	struct card kv = { .id = f->id, .child_id = f->child_id, .child_ref = f->child_ref },
+		    *k = &kv;
 	const struct config_days *rem = &p->cfg->discovery_reminders;
 	char task_key[40], occ[32], d[DATE_LEN];
 	int days[CONFIG_MAX_LIST], latest, due, r;
 	time_t at[CONFIG_MAX_LIST];
 	struct bk bk;
 
-	if (date_parse(k->created_s, &k->created) < 0)
+	if (date_parse(f->created, &k->created) < 0)
 		return err_set(e, ERR_INVALID, "discovery_card %lld: created_date '%s' is not a date",
-			       k->id, k->created_s);
-	if (k->done_s[0] && date_parse(k->done_s, &k->done) < 0)
+			       k->id, f->created);
+	if (f->done[0] && date_parse(f->done, &k->done) < 0)
 		return err_set(e, ERR_INVALID,
 			       "discovery_card %lld: conversation_date '%s' is not a date", k->id,
-			       k->done_s);
+			       f->done);
 	due = k->created + p->cfg->discovery_days;
 
 	/* The Barnkontakt on the day the card was written holds the task. */
@@ -112,34 +105,30 @@ static int plan_card(struct planner *p, const void *arg, struct err *e)
 	return r;
 }
 
-int rule_discovery(struct planner *p, struct err *e)
+static int each(void *arg, const void *fact, struct err *e)
 {
-	char lo[DATE_LEN], hi[DATE_LEN], subject[40];
-	sqlite3_stmt *q = NULL;
-	int rc = SQLITE_DONE, r;
+	const struct fact_card *f = fact;
+	char subject[40];
 
-	r = db_prepare(p->db, sql_cards, &q, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(q, 1, date_format(p->lo_day, lo), -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, date_format(p->hi_day, hi), -1, SQLITE_STATIC);
-	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct card k = { 0 };
-
-		k.id = sqlite3_column_int64(q, 0);
-		k.child_id = sqlite3_column_int64(q, 1);
-		plan_col_text(q, 2, k.child_ref, sizeof k.child_ref);
-		plan_col_text(q, 3, k.created_s, sizeof k.created_s);
-		if (sqlite3_column_type(q, 4) != SQLITE_NULL) {
-			plan_col_text(q, 4, k.done_s, sizeof k.done_s);
-			if (!k.done_s[0])
-				snprintf(k.done_s, sizeof k.done_s, "?");
-		}
-		snprintf(subject, sizeof subject, "discovery:%lld", k.id);
-		r = plan_subject(p, subject, plan_card, &k, e);
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(p->db, rc, "discovery_card", e);
-	sqlite3_finalize(q);
-	return r;
+	snprintf(subject, sizeof subject, "discovery:%lld", f->id);
+	return plan_subject(arg, subject, plan_card, f, e);
 }
+
+static int plan_one(struct planner *p, long long id, struct err *e)
+{
+	struct fact_sel sel = { p->lo_day, p->hi_day, id };
+
+	return facts_cards(p->facts, &sel, each, p, e);
+}
+
+static int plan_all(struct planner *p, struct err *e)
+{
+	return plan_one(p, 0, e);
+}
+
+static const char *const kinds[] = { "discovery_new", "discovery_reminder", NULL };
+
+const struct rule rule_discovery = {
+	.subject = "discovery", .group = RG_DISCOVERY, .kinds = kinds,
+	.plan_all = plan_all, .plan_one = plan_one,
+};

@@ -5,21 +5,14 @@
 #include <string.h>
 
 #include "date.h"
-#include "db.h"
-#include "plan_internal.h"
+#include "plan.h"
+#include "rules.h"
 
-static const char sql_followups[] =
-	"SELECT f.id, f.child_id, c.ref, f.responsible_id, f.due_date, f.done_date"
-	" FROM followup f JOIN child c ON c.id = f.child_id"
-	" WHERE f.done_date IS NULL OR EXISTS (SELECT 1 FROM task t"
-	"  WHERE t.key = 'followup/' || f.id AND t.state = 'open')"
-	" ORDER BY f.id";
-
+/* A follow-up as the rule uses it: the fact and its dates as day numbers. */
 struct followup {
 	long long id, child_id, responsible_id;
-	char child_ref[33];
+	const char *child_ref;
 	int due, done;
-	char due_s[DATE_LEN], done_s[DATE_LEN]; /* as stored */
 };
 
 static int series(struct planner *p, const struct followup *f, const char *rule,
@@ -68,11 +61,14 @@ static int series(struct planner *p, const struct followup *f, const char *rule,
 
 static int plan_followup(struct planner *p, const void *arg, struct err *e)
 {
-	struct followup fv = *(const struct followup *)arg, *f = &fv;
+	const struct fact_followup *u = arg;
+	struct followup fv = { .id = u->id, .child_id = u->child_id,
+			       .responsible_id = u->responsible_id, .child_ref = u->child_ref },
+			*f = &fv;
 	char task_key[40];
 	int r;
 
-	if (date_parse(f->due_s, &f->due) < 0 || (f->done_s[0] && date_parse(f->done_s, &f->done) < 0))
+	if (date_parse(u->due, &f->due) < 0 || (u->done[0] && date_parse(u->done, &f->done) < 0))
 		return err_set(e, ERR_INVALID, "followup %lld: a date is not YYYY-MM-DD", f->id);
 	snprintf(task_key, sizeof task_key, "followup/%lld", f->id);
 	r = plan_task(p, task_key, "followup", f->child_id, f->responsible_id, 0, f->due,
@@ -84,33 +80,30 @@ static int plan_followup(struct planner *p, const void *arg, struct err *e)
 	return r;
 }
 
-int rule_followup(struct planner *p, struct err *e)
+static int each(void *arg, const void *fact, struct err *e)
 {
-	sqlite3_stmt *q = NULL;
-	int rc = SQLITE_DONE, r;
+	const struct fact_followup *f = fact;
+	char subject[40];
 
-	r = db_prepare(p->db, sql_followups, &q, e);
-	if (r < 0)
-		return r;
-	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct followup f = { 0 };
-		char subject[40];
-
-		f.id = sqlite3_column_int64(q, 0);
-		f.child_id = sqlite3_column_int64(q, 1);
-		plan_col_text(q, 2, f.child_ref, sizeof f.child_ref);
-		f.responsible_id = sqlite3_column_int64(q, 3);
-		plan_col_text(q, 4, f.due_s, sizeof f.due_s);
-		if (sqlite3_column_type(q, 5) != SQLITE_NULL) {
-			plan_col_text(q, 5, f.done_s, sizeof f.done_s);
-			if (!f.done_s[0])
-				snprintf(f.done_s, sizeof f.done_s, "?");
-		}
-		snprintf(subject, sizeof subject, "followup:%lld", f.id);
-		r = plan_subject(p, subject, plan_followup, &f, e);
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(p->db, rc, "followup", e);
-	sqlite3_finalize(q);
-	return r;
+	snprintf(subject, sizeof subject, "followup:%lld", f->id);
+	return plan_subject(arg, subject, plan_followup, f, e);
 }
+
+static int plan_one(struct planner *p, long long id, struct err *e)
+{
+	struct fact_sel sel = { p->lo_day, p->hi_day, id };
+
+	return facts_followups(p->facts, &sel, each, p, e);
+}
+
+static int plan_all(struct planner *p, struct err *e)
+{
+	return plan_one(p, 0, e);
+}
+
+static const char *const kinds[] = { "followup_reminder", "followup_overdue", NULL };
+
+const struct rule rule_followup = {
+	.subject = "followup", .group = RG_FOLLOWUP, .kinds = kinds,
+	.plan_all = plan_all, .plan_one = plan_one,
+};

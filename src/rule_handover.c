@@ -8,34 +8,17 @@
 
 #include "calendar.h"
 #include "date.h"
-#include "db.h"
-#include "plan_internal.h"
+#include "plan.h"
+#include "rules.h"
 
+/* A coming change of holder: a placement starting, or förskoleklass. */
 struct change {
 	long long child_id, placement_id, unit_id;
-	char child_ref[33], child_name[PLAN_NAME_LEN];
+	const char *child_ref, *child_name, *unit_name;
 	int birth, protected_identity;
 	int start;           /* the day the new holder takes over */
-	char unit_name[PLAN_NAME_LEN];
-	char start_s[DATE_LEN]; /* as stored */
 	int school_unknown;  /* förskoleklass due but no school placement */
 };
-
-static const char sql_starts[] =
-	"SELECT p.id, p.child_id, c.ref, coalesce(c.name,''), c.birth_date,"
-	" c.protected_identity, p.unit_id, u.name, p.start_date"
-	" FROM placement p JOIN child c ON c.id = p.child_id JOIN unit u ON u.id = p.unit_id"
-	" WHERE p.kind IN ('bvc','preschool','school') AND p.start_date BETWEEN ?1 AND ?2"
-	" ORDER BY p.id";
-
-/* Children born in ?1 (a year) with no school placement starting in ?2..?3. */
-static const char sql_fklass[] =
-	"SELECT c.id, c.ref, coalesce(c.name,''), c.birth_date, c.protected_identity"
-	" FROM child c WHERE c.birth_date BETWEEN ?1 || '-01-01' AND ?1 || '-12-31'"
-	" AND NOT EXISTS (SELECT 1 FROM placement p WHERE p.child_id = c.id"
-	"  AND p.kind = 'school' AND p.start_date <= ?3"
-	"  AND (p.end_date IS NULL OR p.end_date >= ?2))"
-	" ORDER BY c.id";
 
 static int max_offset(const struct config *c)
 {
@@ -62,7 +45,7 @@ static int incoming_vars(struct planner *p, const struct change *ch, int day,
 	*sensitive = 0;
 	tvars_set(v, "child_name", "");
 	tvars_set(v, "child_birth", "");
-	r = plan_consent(p, ch->child_id, "handover", day, &yes, e);
+	r = facts_consent(p->facts, ch->child_id, "handover", day, &yes, e);
 	if (r < 0)
 		return r;
 	tvars_set_bool(v, "consent", yes);
@@ -117,17 +100,13 @@ static int announce(struct planner *p, const struct change *ch, const char *rule
 	return r;
 }
 
-static int plan_change(struct planner *p, const void *arg, struct err *e)
+static int plan_change(struct planner *p, const struct change *ch, struct err *e)
 {
-	struct change chv = *(const struct change *)arg, *ch = &chv;
 	struct bk before, after;
 	char from_unit[PLAN_NAME_LEN] = "", ref[40];
 	struct tvars *v;
 	int r;
 
-	if (ch->start_s[0] && date_parse(ch->start_s, &ch->start) < 0)
-		return err_set(e, ERR_INVALID, "placement %lld: start_date '%s' is not a date",
-			       ch->placement_id, ch->start_s);
 	r = bk_at(p->bk, ch->child_id, ch->start - 1, &before, e);
 	if (r == 0)
 		r = bk_at(p->bk, ch->child_id, ch->start, &after, e);
@@ -139,7 +118,7 @@ static int plan_change(struct planner *p, const void *arg, struct err *e)
 	    !ch->school_unknown)
 		return 0; /* no change of holder */
 	if (before.unit_id)
-		r = plan_unit_name(p, before.unit_id, from_unit, sizeof from_unit, e);
+		r = facts_unit_name(p->facts, before.unit_id, from_unit, sizeof from_unit, e);
 	snprintf(ref, sizeof ref, "%s", ch->child_ref);
 	v = plan_vars(ref);
 	if (!v)
@@ -163,90 +142,108 @@ static int plan_change(struct planner *p, const void *arg, struct err *e)
 	return r;
 }
 
-static int placements(struct planner *p, struct err *e)
+static int plan_start(struct planner *p, const void *arg, struct err *e)
 {
-	char lo[DATE_LEN], hi[DATE_LEN], d[DATE_LEN], subject[48];
-	sqlite3_stmt *q = NULL;
-	int rc = SQLITE_DONE, r;
+	const struct fact_start *f = arg;
+	struct change ch = {
+		.child_id = f->child_id, .placement_id = f->placement_id, .unit_id = f->unit_id,
+		.child_ref = f->child_ref, .child_name = f->child_name,
+		.unit_name = f->unit_name, .protected_identity = f->protected_identity,
+	};
 
-	r = db_prepare(p->db, sql_starts, &q, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(q, 1, date_format(p->lo_day, lo), -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, date_format(p->hi_day + max_offset(p->cfg), hi), -1,
-			  SQLITE_STATIC);
-	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct change ch = { 0 };
+	if (date_parse(f->birth, &ch.birth) < 0)
+		ch.birth = 0;
+	if (date_parse(f->start, &ch.start) < 0)
+		return err_set(e, ERR_INVALID, "placement %lld: start_date '%s' is not a date",
+			       f->placement_id, f->start);
+	return plan_change(p, &ch, e);
+}
 
-		ch.placement_id = sqlite3_column_int64(q, 0);
-		ch.child_id = sqlite3_column_int64(q, 1);
-		plan_col_text(q, 2, ch.child_ref, sizeof ch.child_ref);
-		plan_col_text(q, 3, ch.child_name, sizeof ch.child_name);
-		plan_col_text(q, 4, d, sizeof d);
-		if (date_parse(d, &ch.birth) < 0)
-			ch.birth = 0;
-		ch.protected_identity = sqlite3_column_int(q, 5);
-		ch.unit_id = sqlite3_column_int64(q, 6);
-		plan_col_text(q, 7, ch.unit_name, sizeof ch.unit_name);
-		plan_col_text(q, 8, ch.start_s, sizeof ch.start_s);
-		if (!ch.start_s[0])
-			snprintf(ch.start_s, sizeof ch.start_s, "?");
-		snprintf(subject, sizeof subject, "placement:%lld", ch.placement_id);
-		r = plan_subject(p, subject, plan_change, &ch, e);
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(p->db, rc, "placement", e);
-	sqlite3_finalize(q);
-	return r;
+static int each_start(void *arg, const void *fact, struct err *e)
+{
+	const struct fact_start *f = fact;
+	char subject[48];
+
+	snprintf(subject, sizeof subject, "placement:%lld", f->placement_id);
+	return plan_subject(arg, subject, plan_start, f, e);
+}
+
+static int starts_one(struct planner *p, long long id, struct err *e)
+{
+	struct fact_sel sel = { p->lo_day, p->hi_day + max_offset(p->cfg), id };
+
+	return facts_starts(p->facts, &sel, each_start, p, e);
+}
+
+static int starts_all(struct planner *p, struct err *e)
+{
+	return starts_one(p, 0, e);
 }
 
 /* Förskoleklass in the autumn of the year a child turns 6, when no school
  * placement records where: the outgoing holder is told, the school is not. */
-static int fklass_year(struct planner *p, int year, int start, struct err *e)
+struct fk {
+	struct planner *p;
+	int start;
+};
+
+struct fk_child {
+	const struct fact_child *c;
+	int start;
+};
+
+static int plan_fk(struct planner *p, const void *arg, struct err *e)
 {
-	char y[8], lo[DATE_LEN], hi[DATE_LEN], d[DATE_LEN], subject[48];
-	sqlite3_stmt *q = NULL;
-	int rc = SQLITE_DONE, r;
+	const struct fk_child *k = arg;
+	struct change ch = {
+		.child_id = k->c->id, .child_ref = k->c->ref, .child_name = "",
+		.unit_name = "förskoleklass (skola ej registrerad)", .start = k->start,
+		.school_unknown = 1,
+	};
 
-	r = db_prepare(p->db, sql_fklass, &q, e);
-	if (r < 0)
-		return r;
-	snprintf(y, sizeof y, "%04d", year - 6);
-	sqlite3_bind_text(q, 1, y, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, date_format(start - 60, lo), -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, date_format(start + 60, hi), -1, SQLITE_STATIC);
-	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct change ch = { 0 };
-
-		ch.child_id = sqlite3_column_int64(q, 0);
-		plan_col_text(q, 1, ch.child_ref, sizeof ch.child_ref);
-		plan_col_text(q, 3, d, sizeof d);
-		if (date_parse(d, &ch.birth) < 0)
-			continue;
-		ch.start = start;
-		ch.school_unknown = 1;
-		snprintf(ch.unit_name, sizeof ch.unit_name, "förskoleklass (skola ej registrerad)");
-		snprintf(subject, sizeof subject, "fklass:%lld", ch.child_id);
-		r = plan_subject(p, subject, plan_change, &ch, e);
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(p->db, rc, "child", e);
-	sqlite3_finalize(q);
-	return r;
+	if (date_parse(k->c->birth, &ch.birth) < 0)
+		return 0;
+	return plan_change(p, &ch, e);
 }
 
-int rule_handover(struct planner *p, struct err *e)
+static int each_fk(void *arg, const void *fact, struct err *e)
 {
-	int y0, y1, m, d, r;
+	const struct fk *fk = arg;
+	struct fk_child k = { fact, fk->start };
+	char subject[48];
 
-	r = placements(p, e);
+	snprintf(subject, sizeof subject, "fklass:%lld", k.c->id);
+	return plan_subject(fk->p, subject, plan_fk, &k, e);
+}
+
+static int fklass_one(struct planner *p, long long id, struct err *e)
+{
+	int y0, y1, m, d, r = 0;
+
 	date_to_ymd(p->lo_day, &y0, &m, &d);
 	date_to_ymd(p->hi_day + max_offset(p->cfg), &y1, &m, &d);
 	for (int y = y0; r == 0 && y <= y1; y++) {
-		int start = cal_school_start(p->cfg, y);
+		struct fk fk = { p, cal_school_start(p->cfg, y) };
 
-		if (start >= p->lo_day && start <= p->hi_day + max_offset(p->cfg))
-			r = fklass_year(p, y, start, e);
+		if (fk.start >= p->lo_day && fk.start <= p->hi_day + max_offset(p->cfg))
+			r = facts_fklass(p->facts, y - 6, fk.start, id, each_fk, &fk, e);
 	}
 	return r;
 }
+
+static int fklass_all(struct planner *p, struct err *e)
+{
+	return fklass_one(p, 0, e);
+}
+
+static const char *const kinds[] = { "handover_outgoing", "handover_incoming", NULL };
+
+const struct rule rule_handover = {
+	.subject = "placement", .group = RG_HANDOVER, .kinds = kinds,
+	.plan_all = starts_all, .plan_one = starts_one,
+};
+
+const struct rule rule_fklass = {
+	.subject = "fklass", .group = RG_HANDOVER, .kinds = kinds,
+	.plan_all = fklass_all, .plan_one = fklass_one,
+};

@@ -5,28 +5,16 @@
 #include <string.h>
 
 #include "date.h"
-#include "db.h"
-#include "plan_internal.h"
+#include "plan.h"
+#include "rules.h"
 
+/* A referral as the rule uses it: the fact and its dates as day numbers. */
 struct referral {
 	long long id, child_id, reporter_id, intake_unit_id;
-	char child_ref[33], ref[48];
+	const char *child_ref, *outcome, *intake_name;
+	char ref[48];
 	int received, decided; /* day numbers; decided = 0 while undecided */
-	char outcome[16];
-	char intake_name[PLAN_NAME_LEN];
-	char received_s[DATE_LEN], decided_s[DATE_LEN]; /* as stored */
 };
-
-static const char sql_referrals[] =
-	"SELECT r.id, r.child_id, c.ref, r.reporter_id, r.intake_unit_id,"
-	" r.received_date, r.decision_date, r.outcome, u.name"
-	" FROM referral r JOIN child c ON c.id = r.child_id"
-	" JOIN unit u ON u.id = r.intake_unit_id"
-	" WHERE (r.received_date <= ?2 AND (r.decision_date IS NULL OR r.decision_date >= ?1"
-	"  OR EXISTS (SELECT 1 FROM task t WHERE t.key = 'referral/' || r.id"
-	"   AND t.state = 'open')))"
-	" OR r.id IN (SELECT ref_id FROM fact_change WHERE kind = 'referral')"
-	" ORDER BY r.id";
 
 static const char *outcome_sv(const char *o)
 {
@@ -135,19 +123,25 @@ static int immediate(struct planner *p, const struct referral *f, int due,
 	return r;
 }
 
-static int plan_one(struct planner *p, const void *arg, struct err *e)
+static int plan_referral(struct planner *p, const void *arg, struct err *e)
 {
-	struct referral fv = *(const struct referral *)arg, *f = &fv;
+	const struct fact_referral *fact = arg;
+	struct referral fv = {
+		.id = fact->id, .child_id = fact->child_id, .reporter_id = fact->reporter_id,
+		.intake_unit_id = fact->intake_unit_id, .child_ref = fact->child_ref,
+		.outcome = fact->outcome, .intake_name = fact->intake_name,
+	}, *f = &fv;
 	const struct config *c = p->cfg;
 	int due, r;
 	char task_key[48];
 
-	if (date_parse(f->received_s, &f->received) < 0)
+	if (date_parse(fact->received, &f->received) < 0)
 		return err_set(e, ERR_INVALID, "referral %lld: received_date '%s' is not a date",
-			       f->id, f->received_s);
-	if (f->decided_s[0] && date_parse(f->decided_s, &f->decided) < 0)
+			       f->id, fact->received);
+	if (fact->decided[0] && date_parse(fact->decided, &f->decided) < 0)
 		return err_set(e, ERR_INVALID, "referral %lld: decision_date '%s' is not a date",
-			       f->id, f->decided_s);
+			       f->id, fact->decided);
+	snprintf(f->ref, sizeof f->ref, "%s/A%lld", f->child_ref, f->id);
 	due = f->received + c->referral_deadline; /* a legal deadline: calendar days */
 
 	snprintf(task_key, sizeof task_key, "referral/%lld", f->id);
@@ -176,39 +170,33 @@ static int plan_one(struct planner *p, const void *arg, struct err *e)
 	return r;
 }
 
-int rule_referral(struct planner *p, struct err *e)
+static int each(void *arg, const void *fact, struct err *e)
 {
-	char lo[DATE_LEN], hi[DATE_LEN], subject[48];
-	sqlite3_stmt *q = NULL;
-	int rc = SQLITE_DONE, r;
+	const struct fact_referral *f = fact;
+	char subject[48];
 
-	r = db_prepare(p->db, sql_referrals, &q, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(q, 1, date_format(p->lo_day, lo), -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, date_format(p->hi_day, hi), -1, SQLITE_STATIC);
-	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct referral f = { 0 };
-
-		f.id = sqlite3_column_int64(q, 0);
-		f.child_id = sqlite3_column_int64(q, 1);
-		plan_col_text(q, 2, f.child_ref, sizeof f.child_ref);
-		f.reporter_id = sqlite3_column_int64(q, 3);
-		f.intake_unit_id = sqlite3_column_int64(q, 4);
-		plan_col_text(q, 5, f.received_s, sizeof f.received_s);
-		if (sqlite3_column_type(q, 6) != SQLITE_NULL) {
-			plan_col_text(q, 6, f.decided_s, sizeof f.decided_s);
-			if (!f.decided_s[0])
-				snprintf(f.decided_s, sizeof f.decided_s, "?");
-			plan_col_text(q, 7, f.outcome, sizeof f.outcome);
-		}
-		plan_col_text(q, 8, f.intake_name, sizeof f.intake_name);
-		snprintf(f.ref, sizeof f.ref, "%s/A%lld", f.child_ref, f.id);
-		snprintf(subject, sizeof subject, "referral:%lld", f.id);
-		r = plan_subject(p, subject, plan_one, &f, e);
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(p->db, rc, "referral", e);
-	sqlite3_finalize(q);
-	return r;
+	snprintf(subject, sizeof subject, "referral:%lld", f->id);
+	return plan_subject(arg, subject, plan_referral, f, e);
 }
+
+static int plan_one(struct planner *p, long long id, struct err *e)
+{
+	struct fact_sel sel = { p->lo_day, p->hi_day, id };
+
+	return facts_referrals(p->facts, &sel, each, p, e);
+}
+
+static int plan_all(struct planner *p, struct err *e)
+{
+	return plan_one(p, 0, e);
+}
+
+static const char *const kinds[] = {
+	"referral_receipt", "referral_task", "referral_reminder", "referral_escalation",
+	"referral_overdue", "referral_feedback", NULL,
+};
+
+const struct rule rule_referral = {
+	.subject = "referral", .group = RG_REFERRAL, .kinds = kinds,
+	.plan_all = plan_all, .plan_one = plan_one,
+};

@@ -7,12 +7,13 @@
 #include <string.h>
 
 #include "date.h"
-#include "db.h"
-#include "plan_internal.h"
+#include "plan.h"
+#include "rules.h"
 
 struct moved {
 	long long child_id, unit_id;
-	long long was;  /* the holder announced before */
+	long long was, was_unit; /* the holder announced before, and since */
+	char was_since[FACT_DATE_LEN];
 	char ref[33];
 };
 
@@ -22,15 +23,6 @@ struct digest {
 	int n, cap;
 	struct moved *kids;
 };
-
-static const char sql_children[] =
-	"SELECT c.id, c.ref, k.child_id IS NOT NULL, k.staff_id, k.since"
-	" FROM child c LEFT JOIN barnkontakt_known k ON k.child_id = c.id ORDER BY c.id";
-static const char sql_known[] =
-	"INSERT INTO barnkontakt_known(child_id, staff_id, unit_id, since)"
-	" VALUES (?1, ?2, ?3, ?4) ON CONFLICT(child_id) DO UPDATE SET"
-	" staff_id = excluded.staff_id, unit_id = excluded.unit_id, since = excluded.since";
-static const char sql_pstart[] = "SELECT start_date FROM placement WHERE id = ?1";
 
 static int digest_add(struct digest **list, long long staff_id, const struct moved *m)
 {
@@ -86,7 +78,7 @@ static int send_digest(struct planner *p, const void *arg, struct err *e)
 	snprintf(subject, sizeof subject, "staff:%lld", d->staff_id);
 	snprintf(occ, sizeof occ, "%s-%lld", date_format(p->today, day), d->kids[0].child_id);
 	if (d->kids[0].unit_id)
-		r = plan_unit_name(p, d->kids[0].unit_id, unit, sizeof unit, e);
+		r = facts_unit_name(p->facts, d->kids[0].unit_id, unit, sizeof unit, e);
 	tvars_set(v, "unit", unit);
 	tvars_set(v, "role", "Barnkontakt");
 	tvars_set_int(v, "count", d->n);
@@ -100,7 +92,7 @@ static int send_digest(struct planner *p, const void *arg, struct err *e)
 			break;
 		}
 		if (d->kids[i].unit_id)
-			r = plan_unit_name(p, d->kids[i].unit_id, u, sizeof u, e);
+			r = facts_unit_name(p->facts, d->kids[i].unit_id, u, sizeof u, e);
 		ids[i] = d->kids[i].child_id;
 		tvars_set(item, "ref", d->kids[i].ref);
 		tvars_set(item, "unit", u);
@@ -122,20 +114,13 @@ static int send_digest(struct planner *p, const void *arg, struct err *e)
  * is put back, so the change is announced when the error is mended. */
 static int forget(struct planner *p, const struct digest *d, struct err *e)
 {
-	sqlite3_stmt *q = NULL;
-	int r = db_prepare(p->db, "UPDATE barnkontakt_known SET staff_id = nullif(?2, 0)"
-				  " WHERE child_id = ?1", &q, e);
+	int r = 0;
 
-	for (int i = 0; r == 0 && i < d->n; i++) {
-		sqlite3_bind_int64(q, 1, d->kids[i].child_id);
-		sqlite3_bind_int64(q, 2, d->kids[i].was);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			r = db_fail(p->db, sqlite3_errcode(p->db), "barnkontakt_known", e);
-		sqlite3_reset(q);
-	}
-	sqlite3_finalize(q);
+	for (int i = 0; r == 0 && i < d->n; i++)
+		r = facts_known_set(p->facts, d->kids[i].child_id, d->kids[i].was,
+				    d->kids[i].was_unit, d->kids[i].was_since, e);
 	if (r == 0)
-		r = db_exec(p->db, "DELETE FROM state WHERE key = 'rolechange.scanned'", e);
+		r = facts_state_set(p->facts, "rolechange.scanned", NULL, e);
 	return r;
 }
 
@@ -152,141 +137,110 @@ static int digest(struct planner *p, const struct digest *d, struct err *e)
 }
 
 /* 1 when the holder changed because the placement cur started after since. */
-static int by_placement(struct planner *p, sqlite3_stmt *ps, const struct bk *cur,
-			const char *since)
+static int by_placement(struct planner *p, const struct bk *cur, const char *since,
+			int *yes, struct err *e)
 {
-	int started_after = 0;
+	char start[FACT_DATE_LEN];
+	int r;
 
+	*yes = 0;
 	if (!cur->placement_id || cur->source == BK_EXPLICIT)
 		return 0;
-	sqlite3_bind_int64(ps, 1, cur->placement_id);
-	if (sqlite3_step(ps) == SQLITE_ROW)
-		started_after = strcmp((const char *)sqlite3_column_text(ps, 0), since) > 0;
-	sqlite3_reset(ps);
-	(void)p;
-	return started_after;
+	r = facts_placement_start(p->facts, cur->placement_id, start, sizeof start, e);
+	if (r == 0)
+		*yes = strcmp(start, since) > 0;
+	return r;
 }
 
-static int remember(struct planner *p, sqlite3_stmt *kq, long long child_id,
-		    const struct bk *cur, struct err *e)
+/* One child: a new holder since the last announcement, not because a
+ * placement started (the handover rule tells of those), joins the new
+ * holder's digest; a role left vacant is an admin alert. */
+static int scan_child(void *arg, const void *fact, struct err *e)
 {
-	char d[DATE_LEN];
-	int rc;
+	struct planner *p = arg;
+	const struct fact_known *k = fact;
+	struct moved m = { .child_id = k->child_id, .was = k->staff_id, .was_unit = k->unit_id };
+	char today[DATE_LEN];
+	struct bk cur;
+	int placed = 0, r = bk_at(p->bk, k->child_id, p->today, &cur, e);
 
-	sqlite3_bind_int64(kq, 1, child_id);
-	if (cur->staff_id)
-		sqlite3_bind_int64(kq, 2, cur->staff_id);
-	else
-		sqlite3_bind_null(kq, 2);
-	if (cur->unit_id)
-		sqlite3_bind_int64(kq, 3, cur->unit_id);
-	else
-		sqlite3_bind_null(kq, 3);
-	sqlite3_bind_text(kq, 4, date_format(p->today, d), -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(kq);
-	sqlite3_reset(kq);
-	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "barnkontakt_known", e);
-}
-
-static int scan(struct planner *p, sqlite3_stmt *cq, sqlite3_stmt *kq, sqlite3_stmt *ps,
-		struct digest **list, struct err *e)
-{
-	int rc, r = 0;
-
-	while (r == 0 && (rc = sqlite3_step(cq)) == SQLITE_ROW) {
-		long long child_id = sqlite3_column_int64(cq, 0);
-		int known = sqlite3_column_int(cq, 2);
-		long long was = sqlite3_column_int64(cq, 3);
-		const char *since = (const char *)sqlite3_column_text(cq, 4);
-		struct moved m = { .child_id = child_id, .was = was };
-		struct bk cur;
-
-		r = bk_at(p->bk, child_id, p->today, &cur, e);
-		if (r < 0 || (known && was == cur.staff_id))
-			continue;
-		snprintf(m.ref, sizeof m.ref, "%s", (const char *)sqlite3_column_text(cq, 1));
-		m.unit_id = cur.unit_id;
-		if (known && !by_placement(p, ps, &cur, since ? since : "")) {
-			if (cur.staff_id)
-				r = digest_add(list, cur.staff_id, &m) < 0
-					    ? err_set(e, ERR_NOMEM, "out of memory") : 0;
-			else if (cur.unit_id)
-				r = plan_alert_vacant(p, cur.unit_id, "principal",
-						      "barn saknar Barnkontakt efter ett rollbyte", e);
-		}
-		if (r == 0)
-			r = remember(p, kq, child_id, &cur, e);
+	if (r < 0 || (k->known && k->staff_id == cur.staff_id))
+		return r;
+	snprintf(m.ref, sizeof m.ref, "%s", k->ref);
+	snprintf(m.was_since, sizeof m.was_since, "%s", k->since);
+	m.unit_id = cur.unit_id;
+	if (k->known)
+		r = by_placement(p, &cur, k->since, &placed, e);
+	if (r == 0 && k->known && !placed) {
+		if (cur.staff_id)
+			r = digest_add(&p->digests, cur.staff_id, &m) < 0
+				    ? err_set(e, ERR_NOMEM, "out of memory") : 0;
+		else if (cur.unit_id)
+			r = plan_alert_vacant(p, cur.unit_id, "principal",
+					      "barn saknar Barnkontakt efter ett rollbyte", e);
 	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(p->db, rc, "child", e);
+	if (r == 0)
+		r = facts_known_set(p->facts, k->child_id, cur.staff_id, cur.unit_id,
+				    date_format(p->today, today), e);
 	return r;
 }
 
 /* The holders version (staff, roles, placements, assignments, children) and
- * day of the last scan, and now: equal means the Barnkontakt of no child can
- * have changed. */
-static int scan_key(struct planner *p, char *now, size_t n, char *last, size_t m,
-		    struct err *e)
+ * the day: when equal to the last scan's, no child's Barnkontakt can have
+ * changed. */
+static int scan_key(struct planner *p, char *key, size_t n, struct err *e)
 {
-	sqlite3_stmt *q = NULL;
-	char d[DATE_LEN];
-	int r = db_prepare(p->db, "SELECT (SELECT value FROM state WHERE key = 'holders.version'),"
-				  " (SELECT value FROM state WHERE key = 'rolechange.scanned')",
-			   &q, e);
+	char v[32], d[DATE_LEN];
+	int r = facts_state_get(p->facts, "holders.version", v, sizeof v, e);
 
-	if (r < 0)
+	snprintf(key, n, "%s/%s", v[0] ? v : "?", date_format(p->today, d));
+	return r;
+}
+
+/* A full pass: every child, unless nothing changed since the last scan. */
+static int plan_all(struct planner *p, struct err *e)
+{
+	char key[64], last[64];
+	int r = scan_key(p, key, sizeof key, e);
+
+	if (r == 0)
+		r = facts_state_get(p->facts, "rolechange.scanned", last, sizeof last, e);
+	if (r < 0 || strcmp(key, last) == 0)
 		return r;
-	if (sqlite3_step(q) != SQLITE_ROW) {
-		sqlite3_finalize(q);
-		return db_fail(p->db, sqlite3_errcode(p->db), "state", e);
+	r = facts_known(p->facts, 0, scan_child, p, e);
+	return r < 0 ? r : facts_state_set(p->facts, "rolechange.scanned", key, e);
+}
+
+static void clear(struct planner *p)
+{
+	digests_free(p->digests);
+	p->digests = NULL;
+}
+
+/* After the subjects: in a pass after changes, the children they touch;
+ * then one digest per new holder. */
+static int finish(struct planner *p, struct err *e)
+{
+	char key[64];
+	int r = 0;
+
+	if (!p->full) {
+		r = facts_known(p->facts, 1, scan_child, p, e);
+		if (r == 0)
+			r = scan_key(p, key, sizeof key, e);
+		if (r == 0)
+			r = facts_state_set(p->facts, "rolechange.scanned", key, e);
 	}
-	snprintf(now, n, "%s/%s", sqlite3_column_text(q, 0) ? (const char *)sqlite3_column_text(q, 0)
-							    : "?", date_format(p->today, d));
-	snprintf(last, m, "%s", sqlite3_column_text(q, 1) ? (const char *)sqlite3_column_text(q, 1)
-							   : "");
-	sqlite3_finalize(q);
-	return 0;
-}
-
-static int scanned(struct planner *p, const char *key, struct err *e)
-{
-	sqlite3_stmt *q = NULL;
-	int r = db_prepare(p->db, "INSERT INTO state(key, value) VALUES ('rolechange.scanned', ?1)"
-				  " ON CONFLICT(key) DO UPDATE SET value = excluded.value", &q, e);
-
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		r = db_fail(p->db, sqlite3_errcode(p->db), "state", e);
-	sqlite3_finalize(q);
-	return r;
-}
-
-int rule_rolechange(struct planner *p, struct err *e)
-{
-	sqlite3_stmt *cq = NULL, *kq = NULL, *ps = NULL;
-	struct digest *list = NULL;
-	char now[64], last[64];
-	int r;
-
-	r = scan_key(p, now, sizeof now, last, sizeof last, e);
-	if (r < 0 || strcmp(now, last) == 0)
-		return r; /* nothing changed since the last scan today */
-	r = db_prepare(p->db, sql_children, &cq, e);
-	if (r == 0)
-		r = db_prepare(p->db, sql_known, &kq, e);
-	if (r == 0)
-		r = db_prepare(p->db, sql_pstart, &ps, e);
-	if (r == 0)
-		r = scan(p, cq, kq, ps, &list, e);
-	if (r == 0)
-		r = scanned(p, now, e);
-	for (struct digest *d = list; r == 0 && d; d = d->next)
+	for (struct digest *d = p->digests; r == 0 && d; d = d->next)
 		r = digest(p, d, e);
-	digests_free(list);
-	sqlite3_finalize(cq);
-	sqlite3_finalize(kq);
-	sqlite3_finalize(ps);
+	clear(p);
 	return r;
 }
+
+
+static const char *const kinds[] = { "rolechange_digest", NULL };
+
+const struct rule rule_rolechange = {
+	.subject = "staff", .group = RG_ROLECHANGE, .kinds = kinds,
+	.plan_all = plan_all, .finish = finish, .clear = clear,
+};

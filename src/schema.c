@@ -221,7 +221,10 @@ static const char migration_4[] =
  * - fact_change: which fact changed (kind and id), written by triggers, so
  *   a pass re-plans only the subjects a change affects.
  * - plan_error: the last error planning a subject, so it is alerted once a
- *   day and shown by backactl status. */
+ *   day and shown by backactl status.
+ * - plan_wake: each subject's next occurrence, so the clock wakes only the
+ *   subjects that are due; and the indexes that find the subjects a change
+ *   of a staff member or a unit affects. */
 #define CHANGE(t, op, kind, idexpr) \
 	"CREATE TRIGGER change_" t "_" op " AFTER " op " ON " t \
 	" BEGIN INSERT INTO fact_change(kind, ref_id) VALUES ('" kind "', " idexpr "); END;"
@@ -255,6 +258,16 @@ static const char migration_5[] =
 	" at TEXT NOT NULL,"
 	" message TEXT NOT NULL,"
 	" alerted_day TEXT);"
+	"CREATE TABLE plan_wake ("
+	" subject_key TEXT PRIMARY KEY,"
+	" wake_at TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX plan_wake_at ON plan_wake(wake_at);"
+	"CREATE INDEX placement_staff ON placement(staff_id);"
+	"CREATE INDEX barnkontakt_staff ON barnkontakt(staff_id);"
+	"CREATE INDEX referral_intake ON referral(intake_unit_id);"
+	"CREATE INDEX referral_reporter ON referral(reporter_id);"
+	"CREATE INDEX followup_responsible ON followup(responsible_id);"
+	"CREATE INDEX placement_start ON placement(start_date);"
 	CHANGE3("referral", "referral", "id") CHANGE3("discovery_card", "discovery", "id")
 	CHANGE3("followup", "followup", "id") CHANGE3("consent", "child", "child_id")
 	CHANGE3("child", "child", "id") CHANGE3("placement", "child", "child_id")

@@ -11,15 +11,28 @@
 #include "smstext.h"
 #include "strbuf.h"
 #include "template.h"
+#include "rules.h"
 #include "validate.h"
 
-const char *const templates_kinds[] = {
-	"handover_outgoing", "handover_incoming", "rolechange_digest", "referral_receipt",
-	"referral_task", "referral_reminder", "referral_escalation", "referral_overdue",
-	"referral_feedback", "discovery_new", "discovery_reminder", "followup_reminder",
-	"followup_overdue", "admin_alert", NULL,
-};
-#define NKINDS (sizeof templates_kinds / sizeof templates_kinds[0] - 1)
+#define MAX_KINDS 64
+
+/* The kinds: the admin alert, then those of the rules in the registry. */
+const char *templates_kind(size_t i)
+{
+	size_t n = 0;
+
+	if (i == 0)
+		return "admin_alert";
+	for (int r = 0; rules[r]; r++)
+		for (int k = 0; rules[r]->kinds[k]; k++) {
+			/* A kind two rules share counts once, at its first rule. */
+			const struct rule *first = rule_by_kind(rules[r]->kinds[k]);
+
+			if (first == rules[r] && ++n == i)
+				return rules[r]->kinds[k];
+		}
+	return NULL;
+}
 
 /* Every field the planner sets; items of 'children' have ref, unit, date. */
 static const char *const known_fields[] = {
@@ -39,7 +52,9 @@ struct kind {
 };
 
 struct templates {
-	struct kind kinds[NKINDS];
+	struct kind kinds[MAX_KINDS];
+	const char *names[MAX_KINDS];
+	size_t n;
 	int sms_limit;
 };
 
@@ -198,10 +213,11 @@ int templates_load(const char *dir, struct templates **out,
 		templates_free(t);
 		return ERR_INVALID;
 	}
-	for (size_t i = 0; i < NKINDS; i++) {
-		load_email(&l, dir, templates_kinds[i], &t->kinds[i]);
-		if (strcmp(templates_kinds[i], "admin_alert") != 0)
-			load_sms(&l, dir, templates_kinds[i], &t->kinds[i]);
+	for (const char *k; t->n < MAX_KINDS && (k = templates_kind(t->n)); t->n++) {
+		t->names[t->n] = k;
+		load_email(&l, dir, k, &t->kinds[t->n]);
+		if (strcmp(k, "admin_alert") != 0)
+			load_sms(&l, dir, k, &t->kinds[t->n]);
 	}
 	if (l.rep.n) {
 		templates_free(t);
@@ -215,7 +231,7 @@ void templates_free(struct templates *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < NKINDS; i++) {
+	for (size_t i = 0; i < t->n; i++) {
 		template_free(t->kinds[i].subject);
 		template_free(t->kinds[i].email);
 		template_free(t->kinds[i].sms);
@@ -291,8 +307,8 @@ int templates_render(const struct templates *t, const char *kind, enum tpl_chann
 	int r;
 
 	*subject = *body = NULL;
-	for (size_t i = 0; i < NKINDS; i++)
-		if (strcmp(templates_kinds[i], kind) == 0)
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->names[i], kind) == 0)
 			k = &t->kinds[i];
 	if (!k)
 		return err_set(e, ERR_INVALID, "no template kind '%s'", kind);

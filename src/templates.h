@@ -28,7 +28,8 @@ void templates_set_sms_limit(struct templates *t, int max_segments);
 int templates_render(const struct templates *t, const char *kind, enum tpl_channel ch,
 		     const struct tvars *vars, char **subject, char **body, struct err *e);
 
-/* The known kinds, NULL-terminated. */
-extern const char *const templates_kinds[];
+/* The i-th known kind (the admin alert and the kinds of the rules in the
+ * registry, src/rules.c), or NULL past the last. */
+const char *templates_kind(size_t i);
 
 #endif

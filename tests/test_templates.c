@@ -46,8 +46,8 @@ static void shipped_templates_render(void **state)
 	(void)state;
 	if (templates_load("templates/sv", &t, NULL, NULL, &e) < 0)
 		fail_msg("%s", e.msg);
-	for (int i = 0; templates_kinds[i]; i++) {
-		const char *k = templates_kinds[i];
+	for (size_t i = 0; templates_kind(i); i++) {
+		const char *k = templates_kind(i);
 		char *subject = NULL, *body = NULL;
 		struct sms_info si;
 

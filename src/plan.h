@@ -1,21 +1,27 @@
-/* plan_internal.h - what the planner's rule files share: the planning context
- * and the calls a rule makes to plan a task or a message. */
-#ifndef BACKAD_PLAN_INTERNAL_H
-#define BACKAD_PLAN_INTERNAL_H
+/* plan.h - what a planning rule calls: the pass's clock and window, the
+ * facts (src/facts.h), template variables, and planning a task or a message
+ * to a person or a role. These helpers (src/plan_*.c) sit below the rules;
+ * the pass that runs the rules (src/planner.c) above them. */
+#ifndef BACKAD_PLAN_H
+#define BACKAD_PLAN_H
 
 #include "barnkontakt.h"
+#include "facts.h"
 #include "planner.h"
 #include "recipient.h"
 #include "tvars.h"
 
-/* Room for a name or unit name read from the database; longer ones are cut
- * at a character boundary (utf8_copy). */
-#define PLAN_NAME_LEN 512
+/* Room for a name or unit name read from the database. */
+#define PLAN_NAME_LEN FACT_NAME_LEN
+
+struct alert;
+struct digest;
 
 struct planner {
 	sqlite3 *db;
 	const struct config *cfg;
 	const struct templates *tpl;
+	struct facts *facts;
 	struct bk_ctx *bk;
 	struct rcpt_ctx *rcpt;
 	time_t now;
@@ -25,14 +31,18 @@ struct planner {
 	time_t hi;            /* occurrences after this are not planned yet */
 	int lo_day, hi_day;   /* the same window as Stockholm dates */
 	int preview;          /* 1: report through cb, write nothing */
+	int full;             /* 1: every subject; 0: those changed or due */
 	void (*cb)(void *ctx, const struct plan_msg *m);
 	void *cb_ctx;
 	struct plan_stats *st;
 	sqlite3_stmt *q_outbox_get, *q_outbox_ins, *q_outbox_upd, *q_seen_ins;
-	sqlite3_stmt *q_task_upsert, *q_task_seen, *q_holders, *q_unit_name, *q_consent;
-	sqlite3_stmt *q_oc_del, *q_oc_ins, *q_subj_ins, *q_event_any;
+	sqlite3_stmt *q_task_upsert, *q_task_seen, *q_oc_del, *q_oc_ins, *q_event_any;
+	sqlite3_stmt *q_subj_ins, *q_wake_set, *q_wake_del;
+	struct alert *alerts; /* vacant roles, unreachable people, subjects that
+			       * could not be planned: sent at the end */
+	struct digest *digests; /* role-change digests collected (rule_rolechange) */
 	int in_subject;       /* inside plan_subject(): errors are isolated */
-	struct alert *alerts; /* vacant roles and unreachable people, sent at the end */
+	time_t subj_wake;     /* the subject's next occurrence after hi, or 0 */
 };
 
 /* What a rule knows about one message before its recipient is resolved. */
@@ -54,14 +64,16 @@ struct plan_req {
 	int n_children;            /* than child_id (a digest) */
 };
 
+/* ---- time (plan_time.c) ---- */
+
 /* The instant a message dated day goes out: send_time on that day, the day
  * first moved to the previous (shift < 0) or next (shift > 0) working day
  * when workday_shift is on. *day is updated to the day actually used. */
 time_t plan_at(const struct planner *p, int *day, int shift);
 /* The instant of an event that is told at once: the start of its day. */
 time_t plan_immediate(const struct planner *p, int day);
-
-/* 1 when an occurrence at t belongs in this pass (and notes next_at). */
+/* 1 when an occurrence at t belongs in this pass; a later one is noted as
+ * the subject's (and the pass's) next wake time. */
 int plan_in_window(struct planner *p, time_t t);
 /* The same for an event: any time up to the end of the window. */
 int plan_event_in_window(struct planner *p, time_t t);
@@ -74,14 +86,19 @@ int plan_send_day(const struct planner *p, int day);
  * only the latest goes out. */
 int plan_latest_due(const struct planner *p, const time_t *at, int n);
 
-/* Plan one subject ("referral:12") with fn in a savepoint. An error in it
- * (a bad row, a text that cannot be rendered) is recorded against the
- * subject, alerted to the admin once a day, and the pass goes on with the
- * other subjects; its existing messages are left as they are. Only errors
- * of the database itself (full, I/O, locked) or of memory end the pass. */
-int plan_subject(struct planner *p, const char *subject,
-		 int (*fn)(struct planner *p, const void *arg, struct err *e),
-		 const void *arg, struct err *e);
+/* ---- template variables (plan_vars.c) ---- */
+
+/* A tvars with every planner field set to its empty value plus ref. */
+struct tvars *plan_vars(const char *ref);
+/* Set days (a number) and days_text ("1 dag", "3 dagar"). */
+void plan_set_days(struct tvars *v, int n);
+/* Set a date field in Swedish long form. */
+void plan_set_date(struct tvars *v, const char *name, int day);
+/* The names of the active holders of role at unit on day, ", "-joined. */
+int plan_role_names(struct planner *p, long long unit_id, const char *role, int day,
+		    char *buf, size_t n, struct err *e);
+
+/* ---- messages and tasks (plan_emit.c) ---- */
 
 /* Plan req to one staff member (deputies and channel resolved on req->day). */
 int plan_to_staff(struct planner *p, const struct plan_req *req, long long staff_id,
@@ -93,34 +110,33 @@ int plan_to_role(struct planner *p, const struct plan_req *req, long long unit_i
 /* Note that nobody could be reached for a message about unit/role. */
 int plan_alert_vacant(struct planner *p, long long unit_id, const char *role,
 		      const char *why, struct err *e);
-
 /* A task: open (done = 0) or closed. assignee or unit may be 0. */
 int plan_task(struct planner *p, const char *key, const char *rule, long long child_id,
 	      long long assignee_id, long long unit_id, int due_day, int done,
 	      struct err *e);
 
-/* Helpers shared by rules. */
-int plan_unit_name(struct planner *p, long long unit_id, char *buf, size_t n,
-		   struct err *e);
-/* The names of the active holders of role at unit on day, ", "-joined. */
-int plan_role_names(struct planner *p, long long unit_id, const char *role, int day,
-		    char *buf, size_t n, struct err *e);
-int plan_consent(struct planner *p, long long child_id, const char *scope, int day,
-		 int *yes, struct err *e);
-/* A tvars with every planner field set to its empty value plus ref. */
-struct tvars *plan_vars(const char *ref);
-/* Copy a text column ("" for NULL) into buf, never cutting a character. */
-void plan_col_text(sqlite3_stmt *q, int col, char *buf, size_t n);
-/* Set days (a number) and days_text ("1 dag", "3 dagar"). */
-void plan_set_days(struct tvars *v, int n);
-/* Set a date field in Swedish long form. */
-void plan_set_date(struct tvars *v, const char *name, int day);
+/* ---- subjects (plan_subject.c) ---- */
 
-/* The rules. */
-int rule_referral(struct planner *p, struct err *e);
-int rule_handover(struct planner *p, struct err *e);
-int rule_discovery(struct planner *p, struct err *e);
-int rule_followup(struct planner *p, struct err *e);
-int rule_rolechange(struct planner *p, struct err *e);
+/* Plan one subject ("referral:12") with fn in a savepoint. An error in it
+ * (a bad row, a text that cannot be rendered) is recorded against the
+ * subject, alerted to the admin once a day, and the pass goes on with the
+ * other subjects; its existing messages are left as they are. Only errors
+ * of the database itself (full, I/O, locked) or of memory end the pass.
+ * The subject's next wake time is kept, so the clock wakes only it. */
+int plan_subject(struct planner *p, const char *subject,
+		 int (*fn)(struct planner *p, const void *arg, struct err *e),
+		 const void *arg, struct err *e);
+
+/* ---- for the pass (src/planner.c) ---- */
+
+int plan_emit_open(struct planner *p, struct err *e);
+void plan_emit_close(struct planner *p);
+/* Plan the admin alerts collected during the pass. */
+int plan_emit_alerts(struct planner *p, struct err *e);
+/* Note that subject could not be planned (why): an admin alert, once a day. */
+int plan_alert_subject(struct planner *p, const char *subject, const char *why,
+		       struct err *e);
+int plan_subject_open(struct planner *p, struct err *e);
+void plan_subject_close(struct planner *p);
 
 #endif

@@ -1,0 +1,544 @@
+/* facts.c - the planning rules' reads of the case database (SQLite). Every
+ * statement is prepared once per pass, on first use. */
+#include "facts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "utf8.h"
+
+enum q {
+	Q_REFERRALS, Q_REFERRAL, Q_STARTS, Q_START, Q_FKLASS, Q_FKLASS_ONE, Q_CARDS, Q_CARD,
+	Q_FOLLOWUPS, Q_FOLLOWUP, Q_UNIT_NAME, Q_HOLDERS, Q_CONSENT, Q_KNOWN_ALL, Q_KNOWN_KIDS,
+	Q_KNOWN_SET, Q_PSTART, Q_STATE_GET, Q_STATE_SET, Q_STATE_DEL, Q_COUNT
+};
+
+struct facts {
+	sqlite3 *db;
+	sqlite3_stmt *q[Q_COUNT];
+};
+
+/* Referrals that matter for ?1..?2: undecided, decided since ?1, with an
+ * open task, or changed since the last pass. */
+#define REFERRAL_COLS \
+	"SELECT r.id, r.child_id, c.ref, r.reporter_id, r.intake_unit_id," \
+	" r.received_date, r.decision_date, r.outcome, u.name" \
+	" FROM referral r JOIN child c ON c.id = r.child_id" \
+	" JOIN unit u ON u.id = r.intake_unit_id"
+#define REFERRAL_WHEN \
+	" ((r.received_date <= ?2 AND (r.decision_date IS NULL OR r.decision_date >= ?1" \
+	"  OR EXISTS (SELECT 1 FROM task t WHERE t.key = 'referral/' || r.id" \
+	"   AND t.state = 'open')))" \
+	" OR r.id IN (SELECT ref_id FROM fact_change WHERE kind = 'referral'))"
+#define START_COLS \
+	"SELECT p.id, p.child_id, c.ref, coalesce(c.name,''), c.birth_date," \
+	" c.protected_identity, p.unit_id, u.name, p.start_date" \
+	" FROM placement p JOIN child c ON c.id = p.child_id JOIN unit u ON u.id = p.unit_id" \
+	" WHERE p.kind IN ('bvc','preschool','school') AND p.start_date BETWEEN ?1 AND ?2"
+#define FKLASS_SQL \
+	"SELECT c.id, c.ref, c.birth_date FROM child c" \
+	" WHERE c.birth_date BETWEEN ?1 || '-01-01' AND ?1 || '-12-31'" \
+	" AND NOT EXISTS (SELECT 1 FROM placement p WHERE p.child_id = c.id" \
+	"  AND p.kind = 'school' AND p.start_date <= ?3" \
+	"  AND (p.end_date IS NULL OR p.end_date >= ?2))"
+#define CARD_COLS \
+	"SELECT d.id, d.child_id, c.ref, d.created_date, d.conversation_date" \
+	" FROM discovery_card d JOIN child c ON c.id = d.child_id"
+#define CARD_WHEN \
+	" ((d.created_date <= ?2 AND (d.conversation_date IS NULL" \
+	"  OR d.created_date >= ?1 OR EXISTS (SELECT 1 FROM task t" \
+	"   WHERE t.key = 'discovery/' || d.id AND t.state = 'open')))" \
+	" OR d.id IN (SELECT ref_id FROM fact_change WHERE kind = 'discovery'))"
+#define FOLLOWUP_COLS \
+	"SELECT f.id, f.child_id, c.ref, f.responsible_id, f.due_date, f.done_date" \
+	" FROM followup f JOIN child c ON c.id = f.child_id"
+#define FOLLOWUP_WHEN \
+	" (f.done_date IS NULL OR EXISTS (SELECT 1 FROM task t" \
+	"  WHERE t.key = 'followup/' || f.id AND t.state = 'open'))"
+#define KNOWN_COLS \
+	"SELECT c.id, c.ref, k.child_id IS NOT NULL, k.staff_id, k.since, k.unit_id" \
+	" FROM child c LEFT JOIN barnkontakt_known k ON k.child_id = c.id"
+
+static const char *const sql[Q_COUNT] = {
+	[Q_REFERRALS] = REFERRAL_COLS " WHERE" REFERRAL_WHEN " ORDER BY r.id",
+	[Q_REFERRAL] = REFERRAL_COLS " WHERE r.id = ?3 AND" REFERRAL_WHEN,
+	[Q_STARTS] = START_COLS " ORDER BY p.id",
+	[Q_START] = START_COLS " AND p.id = ?3",
+	[Q_FKLASS] = FKLASS_SQL " ORDER BY c.id",
+	[Q_FKLASS_ONE] = FKLASS_SQL " AND c.id = ?4",
+	[Q_CARDS] = CARD_COLS " WHERE" CARD_WHEN " ORDER BY d.id",
+	[Q_CARD] = CARD_COLS " WHERE d.id = ?3 AND" CARD_WHEN,
+	[Q_FOLLOWUPS] = FOLLOWUP_COLS " WHERE" FOLLOWUP_WHEN " ORDER BY f.id",
+	[Q_FOLLOWUP] = FOLLOWUP_COLS " WHERE f.id = ?3 AND" FOLLOWUP_WHEN,
+	[Q_UNIT_NAME] = "SELECT name FROM unit WHERE id = ?1",
+	[Q_HOLDERS] =
+		"SELECT r.staff_id, s.name FROM unit_role r JOIN staff s ON s.id = r.staff_id"
+		" WHERE r.unit_id = ?1 AND r.role = ?2 AND r.start_date <= ?3"
+		" AND (r.end_date IS NULL OR r.end_date >= ?3) AND s.active = 1"
+		" ORDER BY r.start_date, r.id",
+	[Q_CONSENT] =
+		"SELECT count(*) FROM consent WHERE child_id = ?1 AND scope = ?2"
+		" AND given_date <= ?3 AND (withdrawn_date IS NULL OR withdrawn_date > ?3)",
+	[Q_KNOWN_ALL] = KNOWN_COLS " ORDER BY c.id",
+	[Q_KNOWN_KIDS] = KNOWN_COLS " WHERE c.id IN (SELECT id FROM temp.plan_kids) ORDER BY c.id",
+	[Q_KNOWN_SET] =
+		"INSERT INTO barnkontakt_known(child_id, staff_id, unit_id, since)"
+		" VALUES (?1, nullif(?2, 0), nullif(?3, 0), ?4) ON CONFLICT(child_id) DO UPDATE"
+		" SET staff_id = excluded.staff_id, unit_id = excluded.unit_id,"
+		" since = excluded.since",
+	[Q_PSTART] = "SELECT start_date FROM placement WHERE id = ?1",
+	[Q_STATE_GET] = "SELECT value FROM state WHERE key = ?1",
+	[Q_STATE_SET] = "INSERT INTO state(key, value) VALUES (?1, ?2)"
+			" ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[Q_STATE_DEL] = "DELETE FROM state WHERE key = ?1",
+};
+
+int facts_open(sqlite3 *db, struct facts **out, struct err *e)
+{
+	struct facts *f = calloc(1, sizeof *f);
+
+	*out = NULL;
+	if (!f)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	f->db = db;
+	*out = f;
+	return 0;
+}
+
+void facts_close(struct facts *f)
+{
+	if (!f)
+		return;
+	for (int i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(f->q[i]);
+	free(f);
+}
+
+/* The statement q, prepared on first use and reset for a new use. */
+static int stmt(struct facts *f, enum q q, sqlite3_stmt **out, struct err *e)
+{
+	if (!f->q[q]) {
+		int r = db_prepare(f->db, sql[q], &f->q[q], e);
+
+		if (r < 0)
+			return r;
+	} else {
+		sqlite3_reset(f->q[q]);
+		sqlite3_clear_bindings(f->q[q]);
+	}
+	*out = f->q[q];
+	return 0;
+}
+
+static void col(sqlite3_stmt *q, int c, char *buf, size_t n)
+{
+	utf8_copy(buf, n, (const char *)sqlite3_column_text(q, c));
+}
+
+static void bind_day(sqlite3_stmt *q, int i, int day)
+{
+	char d[DATE_LEN];
+
+	sqlite3_bind_text(q, i, date_format(day, d), -1, SQLITE_TRANSIENT);
+}
+
+/* Step q to the end, filling a fact with fill() and handing it to fn. */
+static int walk(struct facts *f, sqlite3_stmt *q, const char *what, void *fact,
+		void (*fill)(sqlite3_stmt *, void *), fact_fn *fn, void *arg, struct err *e)
+{
+	int rc, r = 0;
+
+	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		fill(q, fact);
+		r = fn(arg, fact, e);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_fail(f->db, rc, what, e);
+	sqlite3_reset(q);
+	return r;
+}
+
+static int select_window(struct facts *f, enum q all, enum q one, const struct fact_sel *s,
+			 sqlite3_stmt **q, struct err *e)
+{
+	int r = stmt(f, s->id > 0 ? one : all, q, e);
+
+	if (r < 0)
+		return r;
+	bind_day(*q, 1, s->lo_day);
+	bind_day(*q, 2, s->hi_day);
+	if (s->id > 0)
+		sqlite3_bind_int64(*q, 3, s->id);
+	return 0;
+}
+
+static void fill_referral(sqlite3_stmt *q, void *fact)
+{
+	struct fact_referral *r = fact;
+
+	memset(r, 0, sizeof *r);
+	r->id = sqlite3_column_int64(q, 0);
+	r->child_id = sqlite3_column_int64(q, 1);
+	col(q, 2, r->child_ref, sizeof r->child_ref);
+	r->reporter_id = sqlite3_column_int64(q, 3);
+	r->intake_unit_id = sqlite3_column_int64(q, 4);
+	col(q, 5, r->received, sizeof r->received);
+	if (sqlite3_column_type(q, 6) != SQLITE_NULL) {
+		col(q, 6, r->decided, sizeof r->decided);
+		if (!r->decided[0])
+			snprintf(r->decided, sizeof r->decided, "?");
+		col(q, 7, r->outcome, sizeof r->outcome);
+	}
+	col(q, 8, r->intake_name, sizeof r->intake_name);
+}
+
+int facts_referrals(struct facts *f, const struct fact_sel *s, fact_fn *fn, void *arg,
+		    struct err *e)
+{
+	struct fact_referral fact;
+	sqlite3_stmt *q;
+	int r = select_window(f, Q_REFERRALS, Q_REFERRAL, s, &q, e);
+
+	return r < 0 ? r : walk(f, q, "referral", &fact, fill_referral, fn, arg, e);
+}
+
+static void fill_start(sqlite3_stmt *q, void *fact)
+{
+	struct fact_start *s = fact;
+
+	memset(s, 0, sizeof *s);
+	s->placement_id = sqlite3_column_int64(q, 0);
+	s->child_id = sqlite3_column_int64(q, 1);
+	col(q, 2, s->child_ref, sizeof s->child_ref);
+	col(q, 3, s->child_name, sizeof s->child_name);
+	col(q, 4, s->birth, sizeof s->birth);
+	s->protected_identity = sqlite3_column_int(q, 5);
+	s->unit_id = sqlite3_column_int64(q, 6);
+	col(q, 7, s->unit_name, sizeof s->unit_name);
+	col(q, 8, s->start, sizeof s->start);
+	if (!s->start[0])
+		snprintf(s->start, sizeof s->start, "?");
+}
+
+int facts_starts(struct facts *f, const struct fact_sel *s, fact_fn *fn, void *arg,
+		 struct err *e)
+{
+	struct fact_start fact;
+	sqlite3_stmt *q;
+	int r = select_window(f, Q_STARTS, Q_START, s, &q, e);
+
+	return r < 0 ? r : walk(f, q, "placement", &fact, fill_start, fn, arg, e);
+}
+
+static void fill_child(sqlite3_stmt *q, void *fact)
+{
+	struct fact_child *c = fact;
+
+	memset(c, 0, sizeof *c);
+	c->id = sqlite3_column_int64(q, 0);
+	col(q, 1, c->ref, sizeof c->ref);
+	col(q, 2, c->birth, sizeof c->birth);
+}
+
+int facts_fklass(struct facts *f, int year, int start, long long id, fact_fn *fn, void *arg,
+		 struct err *e)
+{
+	struct fact_child fact;
+	sqlite3_stmt *q;
+	char y[8];
+	int r = stmt(f, id > 0 ? Q_FKLASS_ONE : Q_FKLASS, &q, e);
+
+	if (r < 0)
+		return r;
+	snprintf(y, sizeof y, "%04d", year);
+	sqlite3_bind_text(q, 1, y, -1, SQLITE_TRANSIENT);
+	bind_day(q, 2, start - 60);
+	bind_day(q, 3, start + 60);
+	if (id > 0)
+		sqlite3_bind_int64(q, 4, id);
+	return walk(f, q, "child", &fact, fill_child, fn, arg, e);
+}
+
+static void fill_card(sqlite3_stmt *q, void *fact)
+{
+	struct fact_card *k = fact;
+
+	memset(k, 0, sizeof *k);
+	k->id = sqlite3_column_int64(q, 0);
+	k->child_id = sqlite3_column_int64(q, 1);
+	col(q, 2, k->child_ref, sizeof k->child_ref);
+	col(q, 3, k->created, sizeof k->created);
+	if (sqlite3_column_type(q, 4) != SQLITE_NULL) {
+		col(q, 4, k->done, sizeof k->done);
+		if (!k->done[0])
+			snprintf(k->done, sizeof k->done, "?");
+	}
+}
+
+int facts_cards(struct facts *f, const struct fact_sel *s, fact_fn *fn, void *arg,
+		struct err *e)
+{
+	struct fact_card fact;
+	sqlite3_stmt *q;
+	int r = select_window(f, Q_CARDS, Q_CARD, s, &q, e);
+
+	return r < 0 ? r : walk(f, q, "discovery_card", &fact, fill_card, fn, arg, e);
+}
+
+static void fill_followup(sqlite3_stmt *q, void *fact)
+{
+	struct fact_followup *u = fact;
+
+	memset(u, 0, sizeof *u);
+	u->id = sqlite3_column_int64(q, 0);
+	u->child_id = sqlite3_column_int64(q, 1);
+	col(q, 2, u->child_ref, sizeof u->child_ref);
+	u->responsible_id = sqlite3_column_int64(q, 3);
+	col(q, 4, u->due, sizeof u->due);
+	if (sqlite3_column_type(q, 5) != SQLITE_NULL) {
+		col(q, 5, u->done, sizeof u->done);
+		if (!u->done[0])
+			snprintf(u->done, sizeof u->done, "?");
+	}
+}
+
+int facts_followups(struct facts *f, const struct fact_sel *s, fact_fn *fn, void *arg,
+		    struct err *e)
+{
+	struct fact_followup fact;
+	sqlite3_stmt *q;
+	int r = stmt(f, s->id > 0 ? Q_FOLLOWUP : Q_FOLLOWUPS, &q, e);
+
+	if (r < 0)
+		return r;
+	if (s->id > 0)
+		sqlite3_bind_int64(q, 3, s->id);
+	return walk(f, q, "followup", &fact, fill_followup, fn, arg, e);
+}
+
+/* One text value of the single-row statement q into buf ("" for none). */
+static int one_text(struct facts *f, sqlite3_stmt *q, const char *what, char *buf, size_t n,
+		    struct err *e)
+{
+	int rc = sqlite3_step(q);
+
+	buf[0] = '\0';
+	if (rc == SQLITE_ROW)
+		col(q, 0, buf, n);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(f->db, rc, what, e);
+}
+
+int facts_unit_name(struct facts *f, long long unit_id, char *buf, size_t n, struct err *e)
+{
+	sqlite3_stmt *q;
+	int r = stmt(f, Q_UNIT_NAME, &q, e);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(q, 1, unit_id);
+	return one_text(f, q, "unit", buf, n, e);
+}
+
+void facts_free_holders(long long *ids, char **names, int n)
+{
+	for (int i = 0; names && i < n; i++)
+		free(names[i]);
+	free(ids);
+	free(names);
+}
+
+int facts_holders(struct facts *f, long long unit_id, const char *role, int day,
+		  long long **ids, char ***names, int *n, struct err *e)
+{
+	sqlite3_stmt *q;
+	int rc, r = stmt(f, Q_HOLDERS, &q, e), cnt = 0;
+
+	*ids = NULL;
+	*names = NULL;
+	*n = 0;
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(q, 1, unit_id);
+	sqlite3_bind_text(q, 2, role, -1, SQLITE_TRANSIENT);
+	bind_day(q, 3, day);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		long long *ni = realloc(*ids, (size_t)(cnt + 1) * sizeof **ids);
+		char **nn = ni ? realloc(*names, (size_t)(cnt + 1) * sizeof **names) : NULL;
+		const char *s = (const char *)sqlite3_column_text(q, 1);
+
+		if (ni)
+			*ids = ni;
+		if (nn)
+			*names = nn;
+		if (!ni || !nn || !((*names)[cnt] = strdup(s ? s : ""))) {
+			r = err_set(e, ERR_NOMEM, "out of memory");
+			break;
+		}
+		(*ids)[cnt++] = sqlite3_column_int64(q, 0);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_fail(f->db, rc, "unit role", e);
+	sqlite3_reset(q);
+	*n = cnt;
+	if (r < 0) {
+		facts_free_holders(*ids, *names, cnt);
+		*ids = NULL;
+		*names = NULL;
+		*n = 0;
+	}
+	return r;
+}
+
+int facts_consent(struct facts *f, long long child_id, const char *scope, int day, int *yes,
+		  struct err *e)
+{
+	sqlite3_stmt *q;
+	int rc, r = stmt(f, Q_CONSENT, &q, e);
+
+	*yes = 0;
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(q, 1, child_id);
+	sqlite3_bind_text(q, 2, scope, -1, SQLITE_TRANSIENT);
+	bind_day(q, 3, day);
+	rc = sqlite3_step(q);
+	*yes = rc == SQLITE_ROW && sqlite3_column_int(q, 0) > 0;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : db_fail(f->db, rc, "consent", e);
+}
+
+static void fill_known(sqlite3_stmt *q, void *fact)
+{
+	struct fact_known *k = fact;
+
+	memset(k, 0, sizeof *k);
+	k->child_id = sqlite3_column_int64(q, 0);
+	col(q, 1, k->ref, sizeof k->ref);
+	k->known = sqlite3_column_int(q, 2);
+	k->staff_id = sqlite3_column_int64(q, 3);
+	col(q, 4, k->since, sizeof k->since);
+	k->unit_id = sqlite3_column_int64(q, 5);
+}
+
+int facts_known(struct facts *f, int changed, fact_fn *fn, void *arg, struct err *e)
+{
+	struct fact_known fact;
+	sqlite3_stmt *q;
+	int r = stmt(f, changed ? Q_KNOWN_KIDS : Q_KNOWN_ALL, &q, e);
+
+	return r < 0 ? r : walk(f, q, "child", &fact, fill_known, fn, arg, e);
+}
+
+int facts_known_set(struct facts *f, long long child_id, long long staff_id,
+		    long long unit_id, const char *since, struct err *e)
+{
+	sqlite3_stmt *q;
+	int rc, r = stmt(f, Q_KNOWN_SET, &q, e);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(q, 1, child_id);
+	sqlite3_bind_int64(q, 2, staff_id);
+	sqlite3_bind_int64(q, 3, unit_id);
+	sqlite3_bind_text(q, 4, since, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : db_fail(f->db, rc, "barnkontakt_known", e);
+}
+
+int facts_placement_start(struct facts *f, long long placement_id, char *buf, size_t n,
+			  struct err *e)
+{
+	sqlite3_stmt *q;
+	int r = stmt(f, Q_PSTART, &q, e);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(q, 1, placement_id);
+	return one_text(f, q, "placement", buf, n, e);
+}
+
+int facts_state_get(struct facts *f, const char *key, char *buf, size_t n, struct err *e)
+{
+	sqlite3_stmt *q;
+	int r = stmt(f, Q_STATE_GET, &q, e);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+	return one_text(f, q, "state", buf, n, e);
+}
+
+int facts_state_set(struct facts *f, const char *key, const char *value, struct err *e)
+{
+	sqlite3_stmt *q;
+	int rc, r = stmt(f, value ? Q_STATE_SET : Q_STATE_DEL, &q, e);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+	if (value)
+		sqlite3_bind_text(q, 2, value, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : db_fail(f->db, rc, "state", e);
+}
+
+/* From the changes to the subjects they affect. A changed staff member
+ * (and whoever they stand in for, however many deputies apart) affects the units where they hold a role,
+ * the children they follow as nurse or assigned Barnkontakt, and what they
+ * report, answer for or receive; a changed unit the children placed there from lo_day on and the
+ * referrals it takes in; a changed child all its subjects. */
+static const char sql_affected[] =
+	"DELETE FROM temp.plan_todo; DELETE FROM temp.plan_kids; DELETE FROM temp.plan_units;"
+	"CREATE TEMP TABLE IF NOT EXISTS plan_staff(id INTEGER PRIMARY KEY);"
+	"DELETE FROM temp.plan_staff;"
+	"INSERT OR IGNORE INTO temp.plan_staff WITH RECURSIVE s(id) AS ("
+	" SELECT ref_id FROM fact_change WHERE kind = 'staff' AND ref_id IS NOT NULL"
+	" UNION SELECT a.staff_id FROM absence a JOIN s ON a.deputy_id = s.id)"
+	" SELECT id FROM s;"
+	"INSERT OR IGNORE INTO temp.plan_units SELECT ref_id FROM fact_change"
+	" WHERE kind = 'unit' AND ref_id IS NOT NULL;"
+	"INSERT OR IGNORE INTO temp.plan_units SELECT unit_id FROM unit_role"
+	" WHERE staff_id IN (SELECT id FROM temp.plan_staff);"
+	"INSERT OR IGNORE INTO temp.plan_kids SELECT ref_id FROM fact_change"
+	" WHERE kind = 'child' AND ref_id IS NOT NULL;"
+	"INSERT OR IGNORE INTO temp.plan_kids SELECT child_id FROM placement"
+	" WHERE staff_id IN (SELECT id FROM temp.plan_staff);"
+	"INSERT OR IGNORE INTO temp.plan_kids SELECT child_id FROM barnkontakt"
+	" WHERE staff_id IN (SELECT id FROM temp.plan_staff);"
+	"INSERT OR IGNORE INTO temp.plan_kids SELECT child_id FROM placement"
+	" WHERE unit_id IN (SELECT id FROM temp.plan_units)"
+	" AND (end_date IS NULL OR end_date >= '%q');"
+	"INSERT OR IGNORE INTO temp.plan_todo SELECT kind || ':' || ref_id FROM fact_change"
+	" WHERE kind IN ('referral','discovery','followup') AND ref_id IS NOT NULL;"
+	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'referral:' || id FROM referral"
+	" WHERE child_id IN (SELECT id FROM temp.plan_kids)"
+	" OR reporter_id IN (SELECT id FROM temp.plan_staff)"
+	" OR intake_unit_id IN (SELECT id FROM temp.plan_units);"
+	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'discovery:' || id FROM discovery_card"
+	" WHERE child_id IN (SELECT id FROM temp.plan_kids);"
+	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'followup:' || id FROM followup"
+	" WHERE child_id IN (SELECT id FROM temp.plan_kids)"
+	" OR responsible_id IN (SELECT id FROM temp.plan_staff);"
+	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'placement:' || id FROM placement"
+	" WHERE child_id IN (SELECT id FROM temp.plan_kids);"
+	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'fklass:' || id FROM temp.plan_kids;"
+	"INSERT OR IGNORE INTO temp.plan_todo SELECT DISTINCT subject_key FROM outbox"
+	" WHERE state IN ('pending','failed') AND origin = 'rule' AND subject_key IS NOT NULL"
+	" AND recipient_id IN (SELECT id FROM temp.plan_staff);";
+
+int facts_affected(struct facts *f, int lo_day, struct err *e)
+{
+	char d[DATE_LEN], *text = sqlite3_mprintf(sql_affected, date_format(lo_day, d));
+	int r;
+
+	if (!text)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	r = db_exec(f->db, text, e);
+	sqlite3_free(text);
+	return r;
+}

@@ -1,0 +1,622 @@
+/* plan_emit.c - from a wanted message to an outbox row: the recipient on
+ * the day (deputy, channel), the text rendered for the channel, and the
+ * row reconciled by its key; tasks likewise; admin alerts for vacant roles,
+ * unreachable people and subjects that could not be planned. */
+#include "plan.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "date.h"
+#include "db.h"
+#include "rules.h"
+#include "templates.h"
+#include "utf8.h"
+
+/* A vacant role or an unreachable person, announced once per pass. */
+struct alert {
+	struct alert *next;
+	long long unit_id;  /* vacant role at a unit, or 0 */
+	long long staff_id; /* unreachable person, or 0 */
+	char role[64];      /* or the subject that could not be planned */
+	int subject;        /* 1: a planning error of the subject in role */
+	char why[400];
+	int count;          /* messages that could not be addressed */
+};
+
+static const char sql_outbox_get[] =
+	"SELECT id, state, channel, address, coalesce(subject,''), body, due_at, categories"
+	" FROM outbox WHERE key = ?1";
+static const char sql_outbox_ins[] =
+	"INSERT INTO outbox (key, rule, child_id, task_id, recipient_id, channel, address,"
+	" subject, body, categories, message_id, due_at, state, created_at, subject_key,"
+	" origin)"
+	" VALUES (?1, ?2, ?3, (SELECT id FROM task WHERE key = ?4), ?5, ?6, ?7, ?8, ?9,"
+	" ?10, ?11, ?12, 'pending', ?13, ?14, ?15)";
+/* A pending or cancelled row takes the new text and time; a failed one the
+ * new text only (it keeps its backoff): what it discloses is what is allowed
+ * when it is next tried. */
+static const char sql_outbox_upd[] =
+	"UPDATE outbox SET channel = ?2, address = ?3, subject = ?4, body = ?5,"
+	" categories = ?6, recipient_id = ?8,"
+	" due_at = CASE WHEN state = 'failed' THEN due_at ELSE ?7 END,"
+	" last_error = CASE WHEN state = 'failed' THEN last_error END,"
+	" state = CASE WHEN state = 'failed' THEN 'failed' ELSE 'pending' END"
+	" WHERE id = ?1";
+static const char sql_oc_del[] = "DELETE FROM outbox_child WHERE outbox_id = ?1";
+static const char sql_oc_ins[] =
+	"INSERT OR IGNORE INTO outbox_child(outbox_id, child_id) VALUES (?1, ?2)";
+/* A row of the same occurrence (rule, subject, occurrence) to anyone; with
+ * ?4, only one that went out (or is going). */
+static const char sql_event_any[] =
+	"SELECT 1 FROM outbox WHERE subject_key = ?1 AND substr(key, 1, ?3) = ?2"
+	" AND (?4 = 0 OR state IN ('sent','sending')) LIMIT 1";
+static const char sql_seen_ins[] = "INSERT OR IGNORE INTO temp.plan_seen(key) VALUES (?1)";
+static const char sql_task_upsert[] =
+	"INSERT INTO task (key, rule, child_id, assignee_id, unit_id, due_date, state,"
+	" created_at, closed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+	" CASE WHEN ?7 = 'open' THEN NULL ELSE ?8 END)"
+	" ON CONFLICT(key) DO UPDATE SET assignee_id = excluded.assignee_id,"
+	" unit_id = excluded.unit_id, due_date = excluded.due_date, state = excluded.state,"
+	" closed_at = CASE WHEN excluded.state = 'open' THEN NULL"
+	"  ELSE coalesce(task.closed_at, excluded.closed_at) END"
+	" WHERE task.assignee_id IS NOT excluded.assignee_id"
+	"  OR task.unit_id IS NOT excluded.unit_id OR task.due_date IS NOT excluded.due_date"
+	"  OR task.state <> excluded.state";
+static const char sql_task_seen[] =
+	"INSERT OR IGNORE INTO temp.plan_task_seen(key) VALUES (?1)";
+/* ---- alerts ---- */
+
+static struct alert *alert_get(struct planner *p, long long unit_id, long long staff_id,
+			       const char *role)
+{
+	struct alert *a;
+
+	for (a = p->alerts; a; a = a->next)
+		if (a->unit_id == unit_id && a->staff_id == staff_id && strcmp(a->role, role) == 0)
+			return a;
+	a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->unit_id = unit_id;
+	a->staff_id = staff_id;
+	snprintf(a->role, sizeof a->role, "%s", role);
+	a->next = p->alerts;
+	p->alerts = a;
+	return a;
+}
+
+int plan_alert_vacant(struct planner *p, long long unit_id, const char *role,
+		      const char *why, struct err *e)
+{
+	struct alert *a = alert_get(p, unit_id, 0, role);
+
+	if (!a)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (!a->count++)
+		utf8_copy(a->why, sizeof a->why, why);
+	return 0;
+}
+
+static int alert_unreachable(struct planner *p, const struct recipient *r, struct err *e)
+{
+	struct alert *a = alert_get(p, 0, r->staff_id, "");
+
+	if (!a)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (!a->count++)
+		snprintf(a->why, sizeof a->why,
+			 "personen med koden %s saknar både e-postadress och mobilnummer", r->code);
+	return 0;
+}
+
+static const char *role_sv(const char *role)
+{
+	if (strcmp(role, "principal") == 0)
+		return "rektor/chef (Barnkontakt)";
+	if (strcmp(role, "intake_officer") == 0)
+		return "mottagningshandläggare";
+	if (strcmp(role, "manager") == 0)
+		return "enhetschef";
+	return role;
+}
+
+/* ---- emitting ---- */
+
+/* A Message-ID (RFC 5322 msg-id) made from the key: stable, so a resend is
+ * the same message. Its local part is the key's first 100 characters that
+ * are atext or '.', and a hash of the whole key; its domain that of
+ * mail_from (at most 200 characters), so it always fits and always ends in
+ * '>'. */
+static void message_id(const struct planner *p, const char *key, char *buf, size_t n)
+{
+	const char *at = strchr(p->cfg->mail_from, '@');
+	const char *dom = at && at[1] ? at + 1 : "backad.invalid";
+	unsigned long long h = 1469598103934665603ULL; /* FNV-1a */
+	char local[101];
+	size_t k = 0;
+
+	for (const char *s = key; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	for (const char *s = key; *s && k < sizeof local - 1; s++)
+		local[k++] = (isalnum((unsigned char)*s) || *s == '-' || *s == '_') ? *s : '.';
+	local[k] = '\0';
+	snprintf(buf, n, "<%s.%016llx@%.200s>", local, h, dom);
+}
+
+static int seen(struct planner *p, const char *key, struct err *e)
+{
+	int rc;
+
+	sqlite3_bind_text(p->q_seen_ins, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(p->q_seen_ins);
+	sqlite3_reset(p->q_seen_ins);
+	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "planning", e);
+}
+
+static int same_text(sqlite3_stmt *q, int col, const char *s)
+{
+	const char *v = (const char *)sqlite3_column_text(q, col);
+
+	return strcmp(v ? v : "", s ? s : "") == 0;
+}
+
+/* Record every child m names (one audit row each when it is sent). */
+static int set_children(struct planner *p, const struct plan_msg *m, long long id,
+			struct err *e)
+{
+	int rc;
+
+	sqlite3_bind_int64(p->q_oc_del, 1, id);
+	rc = sqlite3_step(p->q_oc_del);
+	sqlite3_reset(p->q_oc_del);
+	for (int i = -1; rc == SQLITE_DONE && i < m->n_children; i++) {
+		long long c = i < 0 ? m->child_id : m->children[i];
+
+		if (!c)
+			continue;
+		sqlite3_bind_int64(p->q_oc_ins, 1, id);
+		sqlite3_bind_int64(p->q_oc_ins, 2, c);
+		rc = sqlite3_step(p->q_oc_ins);
+		sqlite3_reset(p->q_oc_ins);
+	}
+	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "outbox_child", e);
+}
+
+static int emit_update(struct planner *p, const struct plan_msg *m, long long id,
+		       const char *due, struct err *e)
+{
+	sqlite3_stmt *q = p->q_outbox_upd;
+	int rc;
+
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, channel_name(m->channel), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, m->address, -1, SQLITE_STATIC);
+	db_bind_text_or_null(q, 4, m->subject);
+	sqlite3_bind_text(q, 5, m->body, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, m->categories, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, due, -1, SQLITE_STATIC);
+	if (m->recipient_id)
+		sqlite3_bind_int64(q, 8, m->recipient_id);
+	else
+		sqlite3_bind_null(q, 8);
+	rc = sqlite3_step(q);
+	sqlite3_clear_bindings(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return db_fail(p->db, rc, "outbox", e);
+	return set_children(p, m, id, e);
+}
+
+static int emit_insert(struct planner *p, const struct plan_msg *m, const char *task_key,
+		       const char *due, const char *origin, struct err *e)
+{
+	sqlite3_stmt *q = p->q_outbox_ins;
+	char mid[400], now[21];
+	int rc;
+
+	message_id(p, m->key, mid, sizeof mid);
+	sqlite3_bind_text(q, 1, m->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, m->rule, -1, SQLITE_STATIC);
+	if (m->child_id)
+		sqlite3_bind_int64(q, 3, m->child_id);
+	db_bind_text_or_null(q, 4, task_key);
+	if (m->recipient_id)
+		sqlite3_bind_int64(q, 5, m->recipient_id);
+	sqlite3_bind_text(q, 6, channel_name(m->channel), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, m->address, -1, SQLITE_STATIC);
+	db_bind_text_or_null(q, 8, m->subject);
+	sqlite3_bind_text(q, 9, m->body, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 10, m->categories, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 11, mid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 12, due, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 13, cal_iso_utc(p->now, now), -1, SQLITE_STATIC);
+	db_bind_text_or_null(q, 14, m->subject_key);
+	sqlite3_bind_text(q, 15, origin, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_clear_bindings(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return db_fail(p->db, rc, "outbox", e);
+	return set_children(p, m, sqlite3_last_insert_rowid(p->db), e);
+}
+
+/* 1 in *told when a message of m's occurrence (same rule, subject and
+ * occurrence, any recipient) was planned before (sent = 0) or went out
+ * (sent = 1). */
+static int occurrence_told(struct planner *p, const struct plan_msg *m, int sent, int *told,
+			   struct err *e)
+{
+	sqlite3_stmt *q = p->q_event_any;
+	const char *end = strrchr(m->key, '/');
+	int rc;
+
+	*told = 0;
+	if (!m->subject_key || !end)
+		return 0;
+	sqlite3_bind_text(q, 1, m->subject_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, m->key, (int)(end - m->key + 1), SQLITE_STATIC);
+	sqlite3_bind_int(q, 3, (int)(end - m->key + 1));
+	sqlite3_bind_int(q, 4, sent);
+	rc = sqlite3_step(q);
+	*told = rc == SQLITE_ROW;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "outbox", e);
+}
+
+/* A new row for m. A reminder whose time is older than the lookback is
+ * stale and not planned; one whose time has come is not told again to
+ * someone else (a new deputy, a new holder) once it went out. An event is
+ * planned when first seen, whatever its date, and goes out now (unless it
+ * was told to someone already). */
+static int emit_new(struct planner *p, const struct plan_msg *m, const char *task_key,
+		    const char *origin, char *due, struct err *e)
+{
+	int told = 0, r;
+
+	if (m->scheduled < p->lo_new) {
+		if (!m->event)
+			return 0; /* missed long ago: stale news */
+		r = occurrence_told(p, m, 0, &told, e);
+		if (r < 0 || told)
+			return r;
+		cal_iso_utc(p->now, due);
+	} else if (m->scheduled <= p->now && m->subject_key) {
+		r = occurrence_told(p, m, 1, &told, e);
+		if (r < 0 || told)
+			return r;
+	}
+	r = emit_insert(p, m, task_key, due, origin, e);
+	if (r == 0)
+		r = seen(p, m->key, e);
+	p->st->planned += r == 0;
+	return r;
+}
+
+/* Reconcile one wanted message with the outbox row of the same key. */
+static int emit(struct planner *p, const struct plan_msg *m, const char *task_key,
+		const char *origin, struct err *e)
+{
+	sqlite3_stmt *q = p->q_outbox_get;
+	char due[21];
+	int rc, r;
+
+	if (p->preview) {
+		if (m->scheduled >= p->lo_keep && m->scheduled <= p->hi)
+			p->cb(p->cb_ctx, m);
+		return 0;
+	}
+	cal_iso_utc(m->scheduled, due);
+	sqlite3_bind_text(q, 1, m->key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(q);
+		return emit_new(p, m, task_key, origin, due, e);
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(q);
+		return db_fail(p->db, rc, "outbox", e);
+	}
+	long long id = sqlite3_column_int64(q, 0);
+	const char *state = (const char *)sqlite3_column_text(q, 1);
+	/* An admin alert is written once a day, by the first pass that finds
+	 * the problem, and then left as it is. */
+	int alert = strcmp(origin, "alert") == 0;
+	int open = !alert && (strcmp(state, "pending") == 0 || strcmp(state, "failed") == 0);
+	int revive = !alert && strcmp(state, "cancelled") == 0 &&
+		     (m->event || m->scheduled >= p->lo_new);
+
+	if (m->event) /* an event keeps the time it was first planned for */
+		utf8_copy(due, sizeof due, (const char *)sqlite3_column_text(q, 6));
+	int changed = !same_text(q, 2, channel_name(m->channel)) ||
+		      !same_text(q, 3, m->address) || !same_text(q, 4, m->subject) ||
+		      !same_text(q, 5, m->body) || !same_text(q, 6, due) ||
+		      !same_text(q, 7, m->categories);
+
+	sqlite3_reset(q);
+	r = seen(p, m->key, e);
+	if (r < 0)
+		return r;
+	if ((open && changed) || revive) {
+		r = emit_update(p, m, id, due, e);
+		p->st->updated += r == 0;
+		return r;
+	}
+	p->st->kept++;
+	return 0;
+}
+
+static void categories(const struct plan_req *req, enum channel_kind ch, char *buf,
+		       size_t n)
+{
+	snprintf(buf, n, "ärendereferens,datum,enhet,roll%s%s",
+		 req->decision ? ",beslut" : "",
+		 req->sensitive && ch == CHAN_EMAIL ? ",namn,födelsedatum" : "");
+}
+
+/* Render for r's channel; an SMS that cannot be rendered (too long) goes by
+ * e-mail when the person has an address. */
+static int render(struct planner *p, const struct plan_req *req, struct recipient *r,
+		  int fallback, char **subject, char **body, struct err *e)
+{
+	int ret;
+
+	tvars_set(req->vars, "recipient", r->name);
+	ret = templates_render(p->tpl, req->rule, r->channel == CHAN_SMS ? TPL_SMS : TPL_EMAIL,
+			       req->vars, subject, body, e);
+	if (ret < 0 && fallback && r->channel == CHAN_SMS && rcpt_other_channel(r))
+		ret = templates_render(p->tpl, req->rule, TPL_EMAIL, req->vars, subject,
+				       body, e);
+	return ret;
+}
+
+/* The channel setting of the group of the rule that renders kind. */
+static enum chan_mode rule_mode(const struct planner *p, const char *kind)
+{
+	const struct rule *r = rule_by_kind(kind);
+
+	return r ? (enum chan_mode)p->cfg->channels[r->group] : CHMODE_PREFERRED;
+}
+
+/* Render and emit for r's channel. suffix tells channels apart in the key
+ * when a rule sends both; only a single-channel message may fall back from
+ * an SMS that cannot be rendered to e-mail. */
+static int emit_to(struct planner *p, const struct plan_req *req, struct recipient *r,
+		   const char *suffix, struct err *e)
+{
+	struct plan_msg m;
+	char key[300], cats[96];
+	char *subject = NULL, *body = NULL;
+	int ret;
+
+	ret = render(p, req, r, !*suffix, &subject, &body, e);
+	if (ret < 0)
+		return err_prefix(e, "%s for %s", req->rule, req->subject);
+	snprintf(key, sizeof key, "%s/%s/%s/staff:%lld%s", req->rule, req->subject,
+		 req->occurrence, r->staff_id, suffix);
+	categories(req, r->channel, cats, sizeof cats);
+	m = (struct plan_msg){
+		.rule = req->rule, .key = key, .child_id = req->child_id,
+		.child_ref = req->child_ref, .recipient_id = r->staff_id,
+		.recipient_code = r->code, .channel = r->channel, .address = r->address,
+		.subject = subject, .body = body, .categories = cats,
+		.scheduled = req->scheduled, .subject_key = req->subject, .event = req->event,
+		.children = req->children, .n_children = req->n_children,
+	};
+	ret = emit(p, &m, req->task_key, "rule", e);
+	free(subject);
+	free(body);
+	return ret;
+}
+
+/* Point r at channel ch when the person has an address for it. */
+static int use_channel(struct recipient *r, enum channel_kind ch)
+{
+	if (r->channel == ch)
+		return 1;
+	return rcpt_other_channel(r) && r->channel == ch;
+}
+
+int plan_to_staff(struct planner *p, const struct plan_req *req, long long staff_id,
+		  struct err *e)
+{
+	enum chan_mode mode = rule_mode(p, req->rule);
+	struct recipient r, other;
+	int ret;
+
+	if (!(req->event ? plan_event_in_window(p, req->scheduled)
+			 : plan_in_window(p, req->scheduled)))
+		return 0;
+	ret = rcpt_resolve(p->rcpt, staff_id, req->day, &r, e);
+	if (ret < 0)
+		return ret;
+	if (r.channel == CHAN_NONE)
+		return alert_unreachable(p, &r, e);
+	if (mode == CHMODE_EMAIL)
+		use_channel(&r, CHAN_EMAIL);
+	else if (mode == CHMODE_SMS)
+		use_channel(&r, CHAN_SMS);
+	if (mode != CHMODE_BOTH)
+		return emit_to(p, req, &r, "", e);
+	/* Both: each channel the person has an address for, keyed apart. */
+	other = r;
+	if (use_channel(&r, CHAN_EMAIL) && (ret = emit_to(p, req, &r, ":email", e)) < 0)
+		return ret;
+	if (use_channel(&other, CHAN_SMS))
+		ret = emit_to(p, req, &other, ":sms", e);
+	return ret;
+}
+
+int plan_to_role(struct planner *p, const struct plan_req *req, long long unit_id,
+		 const char *role, struct err *e)
+{
+	long long *ids;
+	char **names, why[160];
+	int n, r;
+
+	if (!(req->event ? plan_event_in_window(p, req->scheduled)
+			 : plan_in_window(p, req->scheduled)))
+		return 0;
+	r = facts_holders(p->facts, unit_id, role, req->day, &ids, &names, &n, e);
+	for (int i = 0; r == 0 && i < n; i++)
+		r = plan_to_staff(p, req, ids[i], e);
+	facts_free_holders(ids, names, n);
+	if (r == 0 && n == 0) {
+		snprintf(why, sizeof why, "meddelandet %s (ärende %s) kunde inte adresseras",
+			 req->rule, req->child_ref ? req->child_ref : "-");
+		r = plan_alert_vacant(p, unit_id, role, why, e);
+	}
+	return r;
+}
+
+static int emit_alert(struct planner *p, const struct alert *a, struct err *e)
+{
+	struct tvars *v = plan_vars("-");
+	char unit[PLAN_NAME_LEN] = "", key[200], reason[512], d[DATE_LEN];
+	char *subject = NULL, *body = NULL;
+	struct plan_msg m;
+	int r = 0;
+
+	if (!v)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (a->unit_id)
+		r = facts_unit_name(p->facts, a->unit_id, unit, sizeof unit, e);
+	if (r < 0)
+		goto out;
+	date_format(p->today, d);
+	if (a->subject)
+		snprintf(key, sizeof key, "admin_alert/subject:%s/%s", a->role, d);
+	else if (a->unit_id)
+		snprintf(key, sizeof key, "admin_alert/unit:%lld/%s/%s", a->unit_id, a->role, d);
+	else
+		snprintf(key, sizeof key, "admin_alert/staff:%lld/address/%s", a->staff_id, d);
+	snprintf(reason, sizeof reason, "%s%s", a->why,
+		 a->count > 1 ? " (och fler meddelanden)" : "");
+	tvars_set(v, "alert_unit", a->unit_id ? unit : "-");
+	tvars_set(v, "alert_role", a->unit_id ? role_sv(a->role) : "-");
+	tvars_set(v, "alert_reason", reason);
+	tvars_set_int(v, "count", a->count);
+	plan_set_date(v, "date", p->today);
+	r = templates_render(p->tpl, "admin_alert", TPL_EMAIL, v, &subject, &body, e);
+	if (r < 0)
+		goto out;
+	m = (struct plan_msg){
+		.rule = "admin_alert", .key = key, .channel = CHAN_EMAIL,
+		.address = p->cfg->admin_email, .subject = subject, .body = body,
+		.categories = "enhet,roll", .scheduled = p->preview ? p->lo_keep : p->now,
+	};
+	r = emit(p, &m, NULL, "alert", e);
+	p->st->alerts += r == 0;
+out:
+	free(subject);
+	free(body);
+	tvars_free(v);
+	return r;
+}
+
+int plan_task(struct planner *p, const char *key, const char *rule, long long child_id,
+	      long long assignee_id, long long unit_id, int due_day, int done, struct err *e)
+{
+	sqlite3_stmt *q = p->q_task_upsert;
+	char due[DATE_LEN], now[21];
+	int rc;
+
+	if (p->preview)
+		return 0;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, rule, -1, SQLITE_STATIC);
+	if (child_id)
+		sqlite3_bind_int64(q, 3, child_id);
+	if (assignee_id)
+		sqlite3_bind_int64(q, 4, assignee_id);
+	if (unit_id)
+		sqlite3_bind_int64(q, 5, unit_id);
+	sqlite3_bind_text(q, 6, date_format(due_day, due), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, done ? "done" : "open", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 8, cal_iso_utc(p->now, now), -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_clear_bindings(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return db_fail(p->db, rc, "task", e);
+	if (sqlite3_changes(p->db) > 0) {
+		if (done)
+			p->st->tasks_closed++;
+		else
+			p->st->tasks_open++;
+	}
+	sqlite3_bind_text(p->q_task_seen, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(p->q_task_seen);
+	sqlite3_reset(p->q_task_seen);
+	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "task", e);
+}
+
+
+int plan_alert_subject(struct planner *p, const char *subject, const char *why,
+		       struct err *e)
+{
+	struct alert *a = alert_get(p, 0, 0, subject);
+
+	if (!a)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	a->subject = 1;
+	if (!a->count++)
+		snprintf(a->why, sizeof a->why, "%s kunde inte planeras: %s", subject, why);
+	return 0;
+}
+
+int plan_emit_alerts(struct planner *p, struct err *e)
+{
+	int r = 0;
+
+	for (struct alert *a = p->alerts; r == 0 && a; a = a->next)
+		r = emit_alert(p, a, e);
+	return r;
+}
+
+int plan_emit_open(struct planner *p, struct err *e)
+{
+	static const struct {
+		size_t off;
+		const char *sql;
+		int write;
+	} qs[] = {
+		{ offsetof(struct planner, q_outbox_get), sql_outbox_get, 0 },
+		{ offsetof(struct planner, q_outbox_ins), sql_outbox_ins, 1 },
+		{ offsetof(struct planner, q_outbox_upd), sql_outbox_upd, 1 },
+		{ offsetof(struct planner, q_seen_ins), sql_seen_ins, 1 },
+		{ offsetof(struct planner, q_task_upsert), sql_task_upsert, 1 },
+		{ offsetof(struct planner, q_task_seen), sql_task_seen, 1 },
+		{ offsetof(struct planner, q_oc_del), sql_oc_del, 1 },
+		{ offsetof(struct planner, q_oc_ins), sql_oc_ins, 1 },
+		{ offsetof(struct planner, q_event_any), sql_event_any, 0 },
+	};
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < sizeof qs / sizeof qs[0]; i++) {
+		if (qs[i].write && p->preview)
+			continue;
+		r = db_prepare(p->db, qs[i].sql,
+			       (sqlite3_stmt **)(void *)((char *)p + qs[i].off), e);
+	}
+	return r;
+}
+
+void plan_emit_close(struct planner *p)
+{
+	sqlite3_stmt *qs[] = { p->q_outbox_get, p->q_outbox_ins, p->q_outbox_upd,
+			       p->q_seen_ins, p->q_task_upsert, p->q_task_seen, p->q_oc_del,
+			       p->q_oc_ins, p->q_event_any };
+
+	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
+		sqlite3_finalize(qs[i]);
+	while (p->alerts) {
+		struct alert *a = p->alerts;
+
+		p->alerts = a->next;
+		free(a);
+	}
+}

@@ -1,0 +1,141 @@
+/* plan_subject.c - one subject at a time: each in a savepoint, so an error
+ * in one (recorded, alerted once a day) never stops the others; the
+ * subjects planned in a pass, and each subject's next wake time. */
+#include "plan.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "db.h"
+
+static const char sql_subj_ins[] = "INSERT OR IGNORE INTO temp.plan_subj(s) VALUES (?1)";
+static const char sql_wake_set[] =
+	"INSERT INTO plan_wake(subject_key, wake_at) VALUES (?1, ?2)"
+	" ON CONFLICT(subject_key) DO UPDATE SET wake_at = excluded.wake_at"
+	" WHERE wake_at <> excluded.wake_at";
+static const char sql_wake_del[] = "DELETE FROM plan_wake WHERE subject_key = ?1";
+
+int plan_subject_open(struct planner *p, struct err *e)
+{
+	int r;
+
+	if (p->preview)
+		return 0;
+	r = db_prepare(p->db, sql_subj_ins, &p->q_subj_ins, e);
+	if (r == 0)
+		r = db_prepare(p->db, sql_wake_set, &p->q_wake_set, e);
+	if (r == 0)
+		r = db_prepare(p->db, sql_wake_del, &p->q_wake_del, e);
+	return r;
+}
+
+void plan_subject_close(struct planner *p)
+{
+	sqlite3_finalize(p->q_subj_ins);
+	sqlite3_finalize(p->q_wake_set);
+	sqlite3_finalize(p->q_wake_del);
+	p->q_subj_ins = p->q_wake_set = p->q_wake_del = NULL;
+}
+
+/* Errors of the database itself or of memory: the pass cannot go on. */
+static int fatal(sqlite3 *db, int code)
+{
+	switch (sqlite3_errcode(db) & 0xff) {
+	case SQLITE_FULL: case SQLITE_IOERR: case SQLITE_BUSY: case SQLITE_LOCKED:
+	case SQLITE_NOMEM: case SQLITE_CORRUPT: case SQLITE_READONLY: case SQLITE_CANTOPEN:
+	case SQLITE_NOTADB:
+		return code == ERR_DB || code == ERR_BUSY || code == ERR_IO;
+	default:
+		return code == ERR_NOMEM || code == ERR_BUSY || code == ERR_IO;
+	}
+}
+
+/* Run q with subject (and, when given, a time) bound. */
+static int step_subject(struct planner *p, sqlite3_stmt *q, const char *subject, time_t t,
+			struct err *e)
+{
+	char ts[21];
+	int rc;
+
+	sqlite3_bind_text(q, 1, subject, -1, SQLITE_STATIC);
+	if (t)
+		sqlite3_bind_text(q, 2, cal_iso_utc(t, ts), -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "planning", e);
+}
+
+/* Record that subject could not be planned: its rows are left alone, the
+ * error is kept in plan_error and the admin hears of it once a day. */
+static int subject_failed(struct planner *p, const char *subject, const struct err *se,
+			  struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	char now[21];
+	int r;
+
+	if (!p->st->errors++)
+		snprintf(p->st->error, sizeof p->st->error, "%s: %s", subject, se->msg);
+	if (p->preview)
+		return 0;
+	r = db_prepare(p->db, "INSERT OR IGNORE INTO temp.plan_err(s) VALUES (?1)", &q, e);
+	if (r == 0)
+		r = step_subject(p, q, subject, 0, e);
+	sqlite3_finalize(q);
+	q = NULL;
+	if (r == 0)
+		r = db_prepare(p->db, "INSERT INTO plan_error(subject_key, at, message)"
+				      " VALUES (?1, ?2, ?3) ON CONFLICT(subject_key) DO UPDATE"
+				      " SET at = excluded.at, message = excluded.message", &q, e);
+	if (r == 0) {
+		sqlite3_bind_text(q, 1, subject, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, cal_iso_utc(p->now, now), -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, se->msg, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			r = db_fail(p->db, sqlite3_errcode(p->db), "plan_error", e);
+	}
+	sqlite3_finalize(q);
+	return r < 0 ? r : plan_alert_subject(p, subject, se->msg, e);
+}
+
+/* The subject planned: its next wake time kept (or dropped). */
+static int subject_done(struct planner *p, const char *subject, struct err *e)
+{
+	if (p->preview)
+		return 0;
+	if (p->subj_wake)
+		return step_subject(p, p->q_wake_set, subject, p->subj_wake, e);
+	return step_subject(p, p->q_wake_del, subject, 0, e);
+}
+
+int plan_subject(struct planner *p, const char *subject,
+		 int (*fn)(struct planner *p, const void *arg, struct err *e),
+		 const void *arg, struct err *e)
+{
+	struct err se = { 0 };
+	int r;
+
+	if (p->in_subject)
+		return fn(p, arg, e);
+	if (!p->preview && (r = step_subject(p, p->q_subj_ins, subject, 0, e)) < 0)
+		return r;
+	r = db_exec(p->db, "SAVEPOINT subject", e);
+	if (r < 0)
+		return r;
+	p->in_subject = 1;
+	p->subj_wake = 0;
+	r = fn(p, arg, &se);
+	p->in_subject = 0;
+	if (r == 0)
+		r = subject_done(p, subject, e);
+	if (r == 0)
+		return db_exec(p->db, "RELEASE subject", e);
+	if (fatal(p->db, r)) {
+		*e = se.msg[0] ? se : *e;
+		db_exec(p->db, "ROLLBACK TO subject; RELEASE subject", NULL);
+		return r;
+	}
+	r = db_exec(p->db, "ROLLBACK TO subject; RELEASE subject", e);
+	return r < 0 ? r : subject_failed(p, subject, &se, e);
+}
