@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "msgid.h"
 #include "validate.h"
 
 #define WORD_BYTES 39 /* UTF-8 bytes per encoded-word: 52 base64 chars, 64 in all */
@@ -113,28 +114,18 @@ int mime_qp(const char *body, struct strbuf *out)
 	return out->oom ? ERR_NOMEM : 0;
 }
 
-static int header_safe(const char *what, const char *v, struct err *e)
-{
-	if (strpbrk(v, "\r\n") || strchr(v, ' '))
-		return err_set(e, ERR_INVALID, "%s contains a line break or space", what);
-	return 0;
-}
-
 int mime_build(const char *from, const char *to, const char *subject, const char *body,
 	       const char *message_id, time_t date, struct strbuf *out, struct err *e)
 {
-	char clean[1024], when[64];
+	char clean[1024], when[64], mid[MSGID_SIZE];
 	struct tm tm;
 	size_t n;
-	int r;
 
 	if (valid_email(from, e) < 0 || valid_email(to, e) < 0)
 		return ERR_INVALID;
-	if ((r = header_safe("Message-ID", message_id, e)) < 0)
-		return r;
-	if (message_id[0] != '<' || !strchr(message_id, '@') ||
-	    message_id[strlen(message_id) - 1] != '>')
-		return err_set(e, ERR_INVALID, "Message-ID '%s' is not <left@right>", message_id);
+	/* One that is cut or malformed becomes a well-formed one, the same at
+	 * every attempt: a bad id must not stop the message. */
+	msgid_fix(message_id, from, mid);
 	snprintf(clean, sizeof clean, "%s", subject ? subject : "");
 	for (char *p = clean; *p; p++)
 		if (*p == '\r' || *p == '\n' || *p == '\t')
@@ -145,7 +136,7 @@ int mime_build(const char *from, const char *to, const char *subject, const char
 	localtime_r(&date, &tm);
 	strftime(when, sizeof when, "%a, %d %b %Y %H:%M:%S %z", &tm);
 	sb_printf(out, "Date: %s\r\nFrom: %s\r\nTo: %s\r\nMessage-ID: %s\r\nSubject: ", when,
-		  from, to, message_id);
+		  from, to, mid);
 	mime_encode_subject(clean, out);
 	sb_puts(out, "\r\nMIME-Version: 1.0\r\n"
 		     "Content-Type: text/plain; charset=UTF-8\r\n"

@@ -10,8 +10,9 @@
 #include "strbuf.h"
 
 /* Append the message to out. from, to: plain addresses (valid_email);
- * message_id: "<...@...>" without CR, LF or spaces; date: the Date header's
- * instant (shown in Stockholm time). CR, LF and tabs in the subject become
+ * message_id: "<...@...>"; one that is not a well-formed, bounded msg-id is
+ * replaced by msgid_fix's (msgid.h); date: the Date header's instant (shown
+ * in Stockholm time). CR, LF and tabs in the subject become
  * spaces. ERR_INVALID names the bad value. */
 int mime_build(const char *from, const char *to, const char *subject, const char *body,
 	       const char *message_id, time_t date, struct strbuf *out, struct err *e);

@@ -19,6 +19,7 @@
 #include <libesmtp.h>
 
 #include "mime.h"
+#include "sendcheck.h"
 #include "strbuf.h"
 
 /* ---- secrets ---- */
@@ -472,9 +473,11 @@ static void smtp_batch(void *ctx, const struct outbox_msg *msgs, int n, struct s
 		struct strbuf sb = STRBUF_INIT;
 		struct err e = { 0 };
 
-		if (mime_build(ch->cfg->mail_from, msgs[i].address, msgs[i].subject ? msgs[i].subject : "",
+		if (sendcheck_smtp(ch->cfg, &e) < 0 || sendcheck_msg(&msgs[i], &e) < 0 ||
+		    mime_build(ch->cfg->mail_from, msgs[i].address, msgs[i].subject ? msgs[i].subject : "",
 			       msgs[i].body, msgs[i].message_id, time(NULL), &sb, &e) < 0) {
-			set_result(&res[i], e.code == ERR_NOMEM ? ERR_TEMPFAIL : ERR_PERMFAIL, 0, e.msg);
+			set_result(&res[i], e.code == ERR_NOMEM || e.code == ERR_TEMPFAIL
+						    ? ERR_TEMPFAIL : ERR_PERMFAIL, 0, e.msg);
 			sb_free(&sb);
 			done_fn(arg, i);
 			continue;
