@@ -120,11 +120,10 @@ check "! grep -q '\"status\": 401' $tmp/requests" "authenticated"
 
 # gw SCRIPT: a fresh 46elks-style gateway on a new port, and a fresh database.
 gw() {
-	port=$((port + 1))
 	rm -f "$tmp/requests"
-	/usr/bin/python3 tests/sms_gateway.py "$port" backad hemligt "$tmp/requests" "$1" 60 >"$tmp/gw.out" 2>&1 &
+	/usr/bin/python3 tests/sms_gateway.py 0 backad hemligt "$tmp/requests" "$1" 60 >"$tmp/gw.out" 2>&1 &
 	pids="$pids $!"
-	wait_port "$port"
+	port=$(ready_port "$tmp/gw.out") || exit 1
 	conf "${2:-46elks}" "http://127.0.0.1:$port/a1/sms"
 	fresh
 }
@@ -145,9 +144,9 @@ check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='faile
 # in doubt, not silently sent.
 gw "200,reset"
 $D --once --now 2026-08-03T08:00 2>"$tmp/log"
-dup=$(grep '"status": "reset"' "$tmp/requests" | sed 's/.*"to": "\([^"]*\)".*/\1/')
-n_req=$(wc -l <"$tmp/requests")
-n_dup=$(grep -cF "\"to\": \"$dup\"" "$tmp/requests")
+dup=$(grep '"status": "reset"' "$tmp/requests" 2>/dev/null | sed 's/.*"to": "\([^"]*\)".*/\1/')
+n_req=$(cat "$tmp/requests" 2>/dev/null | wc -l)
+n_dup=$(grep -cF "\"to\": \"$dup\"" "$tmp/requests" || true)
 check "[ $n_req -eq 3 ] && [ $n_dup -eq 2 ]" "resent: two requests for one message at the gateway"
 check "[ \"\$(q \"SELECT state, in_doubt FROM outbox WHERE channel='sms' AND address='$dup'\")\" = 'sent|1' ]" "the resent one is sent and in doubt, not silently sent"
 check "q \"SELECT provider_id FROM outbox WHERE address='$dup'\" | grep -q 'sent 2 times'" "the record says it went out twice"
@@ -159,7 +158,7 @@ check "[ \"\$(q \"SELECT state, in_doubt FROM outbox WHERE channel='sms' AND add
 gw "200" generic
 $D --once --now 2026-08-03T08:00 2>"$tmp/log"
 mid=$(q "SELECT message_id FROM outbox WHERE channel='sms' ORDER BY id LIMIT 1")
-n_key=$(grep -F "\"key\": \"\\\"$mid\\\"\"" "$tmp/requests" | grep -cF "\"reference\": \"$mid\"")
+n_key=$(grep -F "\"key\": \"\\\"$mid\\\"\"" "$tmp/requests" | grep -cF "\"reference\": \"$mid\"" || true)
 check "[ $n_key -eq 1 ]" "Idempotency-Key and reference: the Message-ID"
 
 finish

@@ -5,7 +5,6 @@
 # STARTTLS, and rejects MAIL, RCPT and the end of the data.
 set -eu
 . tests/lib.sh
-port=$((20000 + ($$ * 7) % 20000))
 B="$BUILD/backactl -c $tmp/backad.conf"
 D="$BUILD/backad -c $tmp/backad.conf --foreground"
 q() { sqlite3 "$tmp/case.db" "$1"; }
@@ -14,13 +13,12 @@ q() { sqlite3 "$tmp/case.db" "$1"; }
 server() {
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
 	pids=
-	port=$((port + 1))
 	tls=$1
 	shift
 	rm -f "$tmp/cmds"
-	/usr/bin/python3 tests/smtp_script.py "$port" "$tmp/cmds" 30 "$@" >"$tmp/srv.out" 2>&1 &
+	/usr/bin/python3 tests/smtp_script.py 0 "$tmp/cmds" 30 "$@" >"$tmp/srv.out" 2>&1 &
 	pids=$!
-	wait_port "$port"
+	port=$(ready_port "$tmp/srv.out") || exit 1
 	cat >"$tmp/backad.conf" <<CONF
 database = "$tmp/case.db";
 templates = "templates/sv";

@@ -28,6 +28,13 @@ wait_for() {
 # wait_port PORT: until something listens on 127.0.0.1:PORT (5 s at most).
 wait_port() { wait_for 5 "(exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null"; }
 
+# ready_port FILE: the free port a test server printed as "ready PORT" into
+# FILE (10 s at most); fails, saying so, when it did not start.
+ready_port() {
+	if wait_for 10 "grep -qs '^ready [0-9]' '$1'"; then sed -n 's/^ready \([0-9]*\).*/\1/p' "$1"; else
+		echo "FAIL: the test server did not start:" >&2; cat "$1" >&2; return 1; fi
+}
+
 # demo_db BACKACTL...: create the database and import the demo registers.
 demo_db() {
 	"$@" init >/dev/null

@@ -2,6 +2,7 @@
 form fields from, to, message. Answers from a script, one status a request:
 
 usage: sms_gateway.py PORT USER PASSWORD OUTFILE SCRIPT SECONDS
+(PORT 0: a free port, printed in the line "ready PORT")
 SCRIPT is a comma-separated list like "503,429:120,200" (status[:Retry-After]);
 a Retry-After of "@N" is an HTTP-date N seconds after the reply's Date (N may
 be negative). The step "reset" reads the request, then resets the connection
@@ -81,5 +82,5 @@ class Handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", int(port)), Handler)
 threading.Timer(float(seconds), server.shutdown).start()
-print("ready", flush=True)
+print("ready", server.server_address[1], flush=True)  # PORT 0: a free one
 server.serve_forever()

@@ -2,6 +2,7 @@
 the commands it gets (verbs only) and the message count.
 
 usage: smtp_script.py PORT LOGFILE SECONDS [STAGE=REPLY ...]
+(PORT 0: a free port, printed in the line "ready PORT")
 STAGE is greeting, EHLO, HELO, STARTTLS, MAIL, RCPT, DATA or DOT (the reply
 to the end of the data); REPLY is a full reply line such as "421 4.3.2 Try
 later". A 4xx or 5xx greeting, or a 421 anywhere, closes the connection after
@@ -70,5 +71,5 @@ class Server(socketserver.ThreadingTCPServer):
 
 server = Server(("127.0.0.1", port), Handler)
 threading.Timer(seconds, server.shutdown).start()
-print("ready", flush=True)
+print("ready", server.server_address[1], flush=True)  # PORT 0: a free one
 server.serve_forever()
