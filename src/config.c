@@ -38,6 +38,7 @@ static const struct key keys[] = {
 	{ "delivery", K_STR, OFF(delivery), 0, 0, delivery_choices },
 	{ "spool_dir", K_STR, OFF(spool_dir), 0, 0, NULL },
 	{ "mail_from", K_EMAIL, OFF(mail_from), 0, 0, NULL },
+	{ "reply_to", K_EMAIL, OFF(reply_to), 0, 0, NULL },
 	{ "smtp.host", K_HOST, OFF(smtp_host), 0, 0, NULL },
 	{ "smtp.port", K_INT, OFF(smtp_port), 1, 65535, NULL },
 	{ "smtp.starttls", K_CHOICE, OFF(smtp_starttls), 0, 0, tls_choices },
@@ -189,6 +190,7 @@ void config_clear(struct config *c)
 	free(c->spool_dir);
 	free(c->delivery);
 	free(c->mail_from);
+	free(c->reply_to);
 	free(c->sms_sender);
 	free(c->smtp_host);
 	free(c->smtp_ca_file);

@@ -516,7 +516,8 @@ static void smtp_batch(void *ctx, const struct outbox_msg *msgs, int n, struct s
 		struct err e = { 0 };
 
 		if (sendcheck_smtp(ch->cfg, &e) < 0 || sendcheck_msg(&msgs[i], &e) < 0 ||
-		    mime_build(ch->cfg->mail_from, msgs[i].address, msgs[i].subject ? msgs[i].subject : "",
+		    mime_build(ch->cfg->mail_from, ch->cfg->reply_to, msgs[i].address,
+			       msgs[i].subject ? msgs[i].subject : "",
 			       msgs[i].body, msgs[i].message_id, time(NULL), &sb, &e) < 0) {
 			set_result(&res[i], e.code == ERR_NOMEM || e.code == ERR_TEMPFAIL
 						    ? ERR_TEMPFAIL : ERR_PERMFAIL, 0, e.msg);

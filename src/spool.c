@@ -105,7 +105,8 @@ int spool_send(const struct spool *sp, const struct outbox_msg *m, char *provide
 	} else {
 		safe_name(m->message_id, id, sizeof id);
 		snprintf(name, sizeof name, "%lld-%s.eml", m->id, id);
-		r = mime_build(sp->cfg->mail_from, m->address, m->subject ? m->subject : "",
+		r = mime_build(sp->cfg->mail_from, sp->cfg->reply_to, m->address,
+			       m->subject ? m->subject : "",
 			       m->body, m->message_id, sp->clock ? sp->clock() : time(NULL), &sb, e);
 		/* A message that cannot be built never will be. */
 		if (r == ERR_INVALID)
