@@ -262,16 +262,17 @@ static void report_status(int fd, const struct item *it, const char *stage,
 	       stage ? " " : "", st->code, text);
 }
 
-/* Why the session gave no reply for a message: the failing stage with its
- * code and text, a certificate problem, libESMTP's error, or the command
- * left unanswered. */
+/* Why the session gave no reply for a message: a refused greeting, EHLO,
+ * STARTTLS or AUTH with its code and text, a certificate problem,
+ * libESMTP's error, or the command left unanswered. (A failure of an
+ * earlier message's MAIL or RCPT does not explain this one.) */
 static void session_why(const struct session_state *ss, int session_ok, char *why, size_t n)
 {
 	char stage[200];
-	int known = smtp_stage_describe(&ss->stage, stage, sizeof stage);
+	int known = smtp_stage_waiting(&ss->stage, stage, sizeof stage);
 
-	if (ss->stage.failed[0])
-		snprintf(why, n, "%s", stage);
+	if (smtp_stage_session_failed(&ss->stage))
+		snprintf(why, n, "%s", ss->stage.failed);
 	else if (ss->tls_error[0])
 		snprintf(why, n, "%s", ss->tls_error);
 	else if (!session_ok && smtp_errno() != 0) {

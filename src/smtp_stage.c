@@ -116,15 +116,20 @@ void smtp_stage_monitor(const char *buf, int buflen, int direction, void *arg)
 		writing(t, buf, buflen);
 }
 
+int smtp_stage_waiting(const struct smtp_stage *t, char *out, size_t n)
+{
+	if (!t->npending)
+		return 0;
+	snprintf(out, n, "no reply to %s%s", strcmp(t->pending[0], "greeting") == 0 ? "the " : "",
+		 t->pending[0]);
+	return 1;
+}
+
 int smtp_stage_describe(const struct smtp_stage *t, char *out, size_t n)
 {
-	if (t->failed[0])
-		snprintf(out, n, "%s", t->failed);
-	else if (t->npending)
-		snprintf(out, n, "no reply to %s%s", strcmp(t->pending[0], "greeting") == 0
-				? "the " : "", t->pending[0]);
-	else
-		return 0;
+	if (!t->failed[0])
+		return smtp_stage_waiting(t, out, n);
+	snprintf(out, n, "%s", t->failed);
 	return 1;
 }
 

@@ -34,6 +34,9 @@ void smtp_stage_monitor(const char *buf, int buflen, int writing, void *arg);
  * command. 0 when neither is known. */
 int smtp_stage_describe(const struct smtp_stage *t, char *out, size_t n);
 
+/* "no reply to STAGE" for the oldest unanswered command; 0 when none. */
+int smtp_stage_waiting(const struct smtp_stage *t, char *out, size_t n);
+
 /* 1 when the first failure came before any message (greeting, EHLO, HELO,
  * STARTTLS, AUTH): it then explains every message of the session. */
 int smtp_stage_session_failed(const struct smtp_stage *t);

@@ -77,6 +77,16 @@ static void pipeline_and_data(void **state)
 	rd(&t, "250 ok\r\n550 5.1.1 no such user\r\n554 no valid recipients\r\n");
 	assert_string_equal(why(&t), "RCPT 550 5.1.1 no such user");
 	assert_false(smtp_stage_session_failed(&t));
+	/* The next message's MAIL gets no reply: that, not the old RCPT. */
+	wr(&t, "RSET\r\n");
+	rd(&t, "250 ok\r\n");
+	wr(&t, "MAIL FROM:<a@b.se>\r\n");
+	{
+		char buf[100];
+
+		assert_true(smtp_stage_waiting(&t, buf, sizeof buf));
+		assert_string_equal(buf, "no reply to MAIL");
+	}
 	smtp_stage_init(&t);
 	rd(&t, "220 mx\r\nx");
 	rd(&t, "\n");
