@@ -10,7 +10,10 @@
 #include "date.h"
 #include "validate.h"
 
-enum ktype { K_STR, K_INT, K_BOOL, K_DAYS, K_TIME, K_MONTHDAY, K_DATES, K_EMAIL, K_CHOICE };
+/* K_HOST: a host name for the SMTP dialogue (smtp.host, smtp.helo). Every
+ * string refuses line breaks and other control characters. */
+enum ktype { K_STR, K_INT, K_BOOL, K_DAYS, K_TIME, K_MONTHDAY, K_DATES, K_EMAIL, K_CHOICE,
+	     K_HOST };
 
 struct key {
 	const char *path;
@@ -35,13 +38,14 @@ static const struct key keys[] = {
 	{ "delivery", K_STR, OFF(delivery), 0, 0, delivery_choices },
 	{ "spool_dir", K_STR, OFF(spool_dir), 0, 0, NULL },
 	{ "mail_from", K_EMAIL, OFF(mail_from), 0, 0, NULL },
-	{ "smtp.host", K_STR, OFF(smtp_host), 0, 0, NULL },
+	{ "reply_to", K_EMAIL, OFF(reply_to), 0, 0, NULL },
+	{ "smtp.host", K_HOST, OFF(smtp_host), 0, 0, NULL },
 	{ "smtp.port", K_INT, OFF(smtp_port), 1, 65535, NULL },
 	{ "smtp.starttls", K_CHOICE, OFF(smtp_starttls), 0, 0, tls_choices },
 	{ "smtp.ca_file", K_STR, OFF(smtp_ca_file), 0, 0, NULL },
 	{ "smtp.user", K_STR, OFF(smtp_user), 0, 0, NULL },
 	{ "smtp.password_file", K_STR, OFF(smtp_password_file), 0, 0, NULL },
-	{ "smtp.helo", K_STR, OFF(smtp_helo), 0, 0, NULL },
+	{ "smtp.helo", K_HOST, OFF(smtp_helo), 0, 0, NULL },
 	{ "smtp.timeout_seconds", K_INT, OFF(smtp_timeout), 1, 3600, NULL },
 	{ "sms.sender", K_STR, OFF(sms_sender), 0, 0, NULL },
 	{ "sms.max_segments", K_INT, OFF(sms_max_segments), 1, 10, NULL },
@@ -186,6 +190,7 @@ void config_clear(struct config *c)
 	free(c->spool_dir);
 	free(c->delivery);
 	free(c->mail_from);
+	free(c->reply_to);
 	free(c->sms_sender);
 	free(c->smtp_host);
 	free(c->smtp_ca_file);
@@ -291,6 +296,11 @@ static void load_str(struct loader *l, const config_setting_t *s, const struct k
 		report(l, config_setting_source_line(s), "%s must not be empty", k->path);
 		return;
 	}
+	/* A line break here could put a command on the SMTP wire. */
+	if (valid_line(v, &ve) < 0 || (k->type == K_HOST && valid_host(v, &ve) < 0)) {
+		report(l, config_setting_source_line(s), "%s: %s", k->path, ve.msg);
+		return;
+	}
 	if (k->type == K_EMAIL && valid_email(v, &ve) < 0) {
 		report(l, config_setting_source_line(s), "%s: %s", k->path, ve.msg);
 		return;
@@ -390,6 +400,7 @@ static void load_key(struct loader *l, const config_setting_t *s, const struct k
 	switch (k->type) {
 	case K_STR:
 	case K_EMAIL:
+	case K_HOST:
 		load_str(l, s, k);
 		break;
 	case K_INT:

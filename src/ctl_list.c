@@ -263,7 +263,9 @@ int cmd_outbox(struct ctl *c, int argc, char **argv)
 			printf("usage: backactl outbox [--state pending|sending|sent|failed|dead|"
 			       "cancelled|all]\n\n"
 			       "List messages in the outbox: rule, channel, address, when due\n"
-			       "(Swedish time), state, attempts and the last error.\n");
+			       "(Swedish time), state, attempts and the last error. A state\n"
+			       "marked (osäker) is in doubt: the message may have arrived, or\n"
+			       "arrived twice.\n");
 			return CTL_OK;
 		default:
 			return ctl_usage("outbox", "unknown option");
@@ -274,7 +276,8 @@ int cmd_outbox(struct ctl *c, int argc, char **argv)
 	if (ctl_db(c) < 0)
 		return CTL_FAIL;
 	return query_table(c, "outbox",
-			   "SELECT id, rule, channel, address, due_at, state, attempts,"
+			   "SELECT id, rule, channel, address, due_at,"
+			   " state || CASE WHEN in_doubt THEN ' (osäker)' ELSE '' END, attempts,"
 			   " coalesce(last_error, '') FROM outbox"
 			   " WHERE (?1 = 'all' OR state = ?1) ORDER BY due_at, id",
 			   state, NULL, 8, head, right, fix_outbox);

@@ -32,7 +32,7 @@ time_t deliver_sms_next(const struct config *cfg, time_t t)
 static enum outbox_result result_of(const struct send_result *r)
 {
 	if (r->code == 0)
-		return OUTBOX_SENT;
+		return r->in_doubt ? OUTBOX_SENT_INDOUBT : OUTBOX_SENT;
 	if (r->code == ERR_PERMFAIL)
 		return OUTBOX_PERMFAIL;
 	return r->in_doubt ? OUTBOX_INDOUBT : OUTBOX_TEMPFAIL;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "msgid.h"
+#include "textwrap.h"
 #include "validate.h"
 
 #define WORD_BYTES 39 /* UTF-8 bytes per encoded-word: 52 base64 chars, 64 in all */
@@ -113,28 +115,21 @@ int mime_qp(const char *body, struct strbuf *out)
 	return out->oom ? ERR_NOMEM : 0;
 }
 
-static int header_safe(const char *what, const char *v, struct err *e)
+int mime_build(const char *from, const char *reply_to, const char *to, const char *subject,
+	       const char *body, const char *message_id, time_t date, struct strbuf *out,
+	       struct err *e)
 {
-	if (strpbrk(v, "\r\n") || strchr(v, ' '))
-		return err_set(e, ERR_INVALID, "%s contains a line break or space", what);
-	return 0;
-}
-
-int mime_build(const char *from, const char *to, const char *subject, const char *body,
-	       const char *message_id, time_t date, struct strbuf *out, struct err *e)
-{
-	char clean[1024], when[64];
+	char clean[1024], when[64], mid[MSGID_SIZE];
+	struct strbuf text = STRBUF_INIT;
 	struct tm tm;
 	size_t n;
-	int r;
 
-	if (valid_email(from, e) < 0 || valid_email(to, e) < 0)
+	if (valid_email(from, e) < 0 || valid_email(to, e) < 0 ||
+	    (reply_to && valid_email(reply_to, e) < 0))
 		return ERR_INVALID;
-	if ((r = header_safe("Message-ID", message_id, e)) < 0)
-		return r;
-	if (message_id[0] != '<' || !strchr(message_id, '@') ||
-	    message_id[strlen(message_id) - 1] != '>')
-		return err_set(e, ERR_INVALID, "Message-ID '%s' is not <left@right>", message_id);
+	/* One that is cut or malformed becomes a well-formed one, the same at
+	 * every attempt: a bad id must not stop the message. */
+	msgid_fix(message_id, from, mid);
 	snprintf(clean, sizeof clean, "%s", subject ? subject : "");
 	for (char *p = clean; *p; p++)
 		if (*p == '\r' || *p == '\n' || *p == '\t')
@@ -144,12 +139,20 @@ int mime_build(const char *from, const char *to, const char *subject, const char
 		clean[--n] = '\0'; /* a cut subject never ends mid-character */
 	localtime_r(&date, &tm);
 	strftime(when, sizeof when, "%a, %d %b %Y %H:%M:%S %z", &tm);
-	sb_printf(out, "Date: %s\r\nFrom: %s\r\nTo: %s\r\nMessage-ID: %s\r\nSubject: ", when,
-		  from, to, message_id);
+	sb_printf(out, "Date: %s\r\nFrom: %s\r\n", when, from);
+	if (reply_to)
+		sb_printf(out, "Reply-To: %s\r\n", reply_to);
+	sb_printf(out, "To: %s\r\nMessage-ID: %s\r\nSubject: ", to, mid);
 	mime_encode_subject(clean, out);
-	sb_puts(out, "\r\nMIME-Version: 1.0\r\n"
+	/* RFC 3834: no vacation or out-of-office replies to a notification. */
+	sb_puts(out, "\r\nAuto-Submitted: auto-generated\r\n"
+		     "MIME-Version: 1.0\r\n"
 		     "Content-Type: text/plain; charset=UTF-8\r\n"
 		     "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-	mime_qp(body, out);
+	text_wrap(body, TEXT_WIDTH, &text);
+	mime_qp(sb_str(&text), out);
+	if (text.oom)
+		out->oom = 1;
+	sb_free(&text);
 	return out->oom ? err_set(e, ERR_NOMEM, "out of memory") : 0;
 }

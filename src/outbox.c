@@ -9,6 +9,7 @@
 #include "calendar.h"
 #include "date.h"
 #include "db.h"
+#include "msgid.h"
 
 /* A row may go out only when what it discloses is allowed now (?today is
  * the Swedish date): a text naming a child needs that child's handover
@@ -197,11 +198,12 @@ static int exec_bound(sqlite3 *db, const char *sql, struct err *e, const char *f
 }
 
 static int mark_sent(sqlite3 *db, const struct outbox_msg *m, const char *provider,
-		     const char *now, struct err *e)
+		     const char *now, int in_doubt, struct err *e)
 {
 	int r = exec_bound(db, "UPDATE outbox SET state = 'sent', sent_at = ?2, provider_id = ?3,"
-			       " last_error = NULL, next_attempt_at = NULL WHERE id = ?1",
-			   e, "iss", m->id, now, provider);
+			       " last_error = NULL, next_attempt_at = NULL,"
+			       " in_doubt = in_doubt OR ?4 WHERE id = ?1",
+			   e, "issi", m->id, now, provider, (long long)in_doubt);
 
 	/* One audit row per child the message names (a digest names several),
 	 * or one without a child. */
@@ -221,11 +223,10 @@ static int mark_sent(sqlite3 *db, const struct outbox_msg *m, const char *provid
 static int queue_alert(sqlite3 *db, const struct outbox_msg *m, const char *why,
 		       const char *now, const struct config *cfg, struct err *e)
 {
-	char key[64], mid[128], subject[160], body[1024];
-	const char *at = strchr(cfg->mail_from, '@');
+	char key[64], mid[MSGID_SIZE], subject[160], body[1024];
 
 	snprintf(key, sizeof key, "alert/dead/%lld", m->id);
-	snprintf(mid, sizeof mid, "<alert.dead.%lld@%s>", m->id, at ? at + 1 : "backad.invalid");
+	msgid_make(key, cfg->mail_from, mid);
 	snprintf(subject, sizeof subject, "backad: meddelande %lld kunde inte levereras", m->id);
 	snprintf(body, sizeof body,
 		 "Till administratören för Backa barnet,\n\n"
@@ -267,10 +268,9 @@ static int other_address(sqlite3 *db, const struct outbox_msg *m, char *buf, siz
 
 /* Queue m again on the other channel; *done = 1 when a fallback was queued. */
 static int queue_fallback(sqlite3 *db, const struct outbox_msg *m, const char *why,
-			  const char *now, int *done, struct err *e)
+			  const char *now, const struct config *cfg, int *done, struct err *e)
 {
-	char addr[256], key[400], mid[400], body[2048];
-	const char *at;
+	char addr[256], key[400], fkey[32], mid[MSGID_SIZE], body[2048];
 	int sms = strcmp(m->channel, "sms") == 0, r;
 
 	*done = 0;
@@ -278,8 +278,8 @@ static int queue_fallback(sqlite3 *db, const struct outbox_msg *m, const char *w
 	if (r < 0 || !addr[0])
 		return r;
 	snprintf(key, sizeof key, "%s/fallback", m->key);
-	at = strrchr(m->message_id, '@');
-	snprintf(mid, sizeof mid, "<fallback.%lld%s", m->id, at ? at : "@backad.invalid>");
+	snprintf(fkey, sizeof fkey, "fallback.%lld", m->id);
+	msgid_make(fkey, cfg->mail_from, mid);
 	if (sms)
 		snprintf(body, sizeof body, "%s\n\n(Meddelandet kunde inte skickas som SMS: %s.)\n",
 			 m->body, why);
@@ -317,9 +317,9 @@ int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
 	r = db_begin(db, e);
 	if (r < 0)
 		return r;
-	if (res == OUTBOX_SENT) {
+	if (res == OUTBOX_SENT || res == OUTBOX_SENT_INDOUBT) {
 		state = OB_SENT;
-		r = mark_sent(db, m, detail, ts, e);
+		r = mark_sent(db, m, detail, ts, res == OUTBOX_SENT_INDOUBT, e);
 	} else {
 		long long backoff = cfg->retry_min;
 
@@ -338,7 +338,7 @@ int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
 			       e, "isssi", m->id, outbox_state_names[state], detail,
 			       state == OB_FAILED ? next : NULL, (long long)(res == OUTBOX_INDOUBT));
 		if (r == 0 && state == OB_DEAD)
-			r = queue_fallback(db, m, detail ? detail : "-", ts, &fell_back, e);
+			r = queue_fallback(db, m, detail ? detail : "-", ts, cfg, &fell_back, e);
 		if (r == 0 && state == OB_DEAD && !fell_back && strcmp(m->rule, "admin_alert") != 0)
 			r = queue_alert(db, m, detail ? detail : "-", ts, cfg, e);
 	}

@@ -21,8 +21,11 @@ struct outbox_msg {
 
 /* OUTBOX_INDOUBT: a temporary failure after which the message may still have
  * arrived (no reply to the end of its data); it is retried with the same
- * identity and marked in doubt. */
-enum outbox_result { OUTBOX_SENT, OUTBOX_TEMPFAIL, OUTBOX_PERMFAIL, OUTBOX_INDOUBT };
+ * identity and marked in doubt. OUTBOX_SENT_INDOUBT: accepted, but it may
+ * have arrived twice (the request went out again on a new connection); it
+ * is sent and marked in doubt. */
+enum outbox_result { OUTBOX_SENT, OUTBOX_TEMPFAIL, OUTBOX_PERMFAIL, OUTBOX_INDOUBT,
+		     OUTBOX_SENT_INDOUBT };
 
 enum outbox_state { OB_PENDING, OB_SENDING, OB_SENT, OB_FAILED, OB_DEAD, OB_CANCELLED,
 		    OB_NSTATES };

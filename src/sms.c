@@ -8,6 +8,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include "retry_after.h"
+#include "sendcheck.h"
+#include "sms_resend.h"
 #include "smstext.h"
 #include "smtp.h"
 #include "strbuf.h"
@@ -44,7 +47,9 @@ void sms_channel_free(struct sms_channel *s)
 
 struct reply {
 	struct strbuf body;
-	long retry_after; /* seconds, from Retry-After, or -1 */
+	char retry_after[128]; /* the Retry-After field's value, or "" */
+	char date[128];        /* the Date field's value, or "" */
+	int requests;          /* requests libcurl sent (sms_resend_watch) */
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
@@ -62,8 +67,12 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	struct reply *r = arg;
 	size_t len = size * n;
 
-	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0)
-		r->retry_after = strtol(p + 12, NULL, 10);
+	if (len > 5 && strncmp(p, "HTTP/", 5) == 0) /* a new reply: forget the last */
+		r->retry_after[0] = r->date[0] = '\0';
+	else if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0)
+		snprintf(r->retry_after, sizeof r->retry_after, "%.*s", (int)(len - 12), p + 12);
+	else if (len > 5 && strncasecmp(p, "Date:", 5) == 0)
+		snprintf(r->date, sizeof r->date, "%.*s", (int)(len - 5), p + 5);
 	return len;
 }
 
@@ -98,6 +107,29 @@ static void json_add(struct strbuf *j, const char *name, const char *value)
 	json_str(j, name);
 	sb_putc(j, ':');
 	json_str(j, value);
+}
+
+/* "Idempotency-Key" (IETF httpapi draft; a structured-field string) with
+ * the Message-ID, the same for every attempt at one message, so a gateway
+ * that knows the field sends a resent request only once. 46elks and Kannel
+ * have no such field; the generic gateway also gets the Message-ID in its
+ * reference field. */
+static struct curl_slist *idempotency_key(struct curl_slist *h, const char *message_id)
+{
+	struct strbuf v = STRBUF_INIT;
+	struct curl_slist *n = NULL;
+
+	sb_puts(&v, "Idempotency-Key: \"");
+	for (const char *p = message_id; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			sb_putc(&v, '\\');
+		sb_putc(&v, *p);
+	}
+	sb_putc(&v, '"');
+	if (!v.oom)
+		n = curl_slist_append(h, sb_str(&v));
+	sb_free(&v);
+	return n ? n : h;
 }
 
 /* Set up the request for m; *url and *post are the caller's to free. */
@@ -141,6 +173,8 @@ static int build(const struct sms_channel *s, CURL *c, const struct outbox_msg *
 		form_add(c, post, cfg->sms_text_field, m->body);
 		form_add(c, post, cfg->sms_ref_field, m->message_id);
 	}
+	if (cfg->sms_provider == SMS_GENERIC)
+		*hdrs = idempotency_key(*hdrs, m->message_id);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, sb_str(post));
 	return 0;
 }
@@ -173,11 +207,27 @@ static void classify(long status, const struct reply *r, struct send_result *res
 	}
 	/* 429 and 503 come back; 403 and the other 4xx will not change. */
 	res->code = status == 429 || status == 408 || status >= 500 ? ERR_TEMPFAIL : ERR_PERMFAIL;
-	res->retry_after = status == 429 || status == 503 ? r->retry_after : -1;
+	res->retry_after = status == 429 || status == 503
+				   ? retry_after_seconds(r->retry_after, r->date, time(NULL)) : -1;
 	snprintf(res->detail, sizeof res->detail, "HTTP %ld: %.160s", status, body);
 	for (char *p = res->detail; *p; p++)
 		if (*p == '\r' || *p == '\n')
 			*p = ' ';
+}
+
+/* More than one request for one message: libcurl sent it again after a
+ * reused connection died, so the gateway may have it twice. Whatever the
+ * last reply said, the message is in doubt, and the detail says why. */
+static void note_resend(int requests, struct send_result *res)
+{
+	size_t n = strlen(res->detail);
+
+	if (requests <= 1)
+		return;
+	res->in_doubt = 1;
+	snprintf(res->detail + n, sizeof res->detail - n,
+		 " (sent %d times: the reused connection was reset and libcurl sent the"
+		 " request again; it may have arrived twice)", requests);
 }
 
 static void send_one(const struct sms_channel *s, CURL *c, const struct outbox_msg *m,
@@ -186,14 +236,15 @@ static void send_one(const struct sms_channel *s, CURL *c, const struct outbox_m
 	const struct config *cfg = s->cfg;
 	struct strbuf url = STRBUF_INIT, post = STRBUF_INIT;
 	struct curl_slist *hdrs = NULL;
-	struct reply r = { STRBUF_INIT, -1 };
+	struct reply r = { STRBUF_INIT, "", "", 0 };
+	struct err e = { 0 };
 	char errbuf[CURL_ERROR_SIZE] = "";
 	long status = 0;
 	CURLcode rc;
 
-	if (valid_e164(m->address, NULL) < 0) {
-		res->code = ERR_PERMFAIL;
-		snprintf(res->detail, sizeof res->detail, "'%s' is not an E.164 number", m->address);
+	if (sendcheck_msg(m, &e) < 0) {
+		res->code = e.code;
+		snprintf(res->detail, sizeof res->detail, "%s", e.msg);
 		return;
 	}
 	curl_easy_reset(c);
@@ -223,6 +274,7 @@ static void send_one(const struct sms_channel *s, CURL *c, const struct outbox_m
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	sms_resend_watch(c, &r.requests);
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		/* A request that may have reached the gateway is in doubt. */
@@ -235,6 +287,7 @@ static void send_one(const struct sms_channel *s, CURL *c, const struct outbox_m
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	classify(status, &r, res);
 out:
+	note_resend(r.requests, res);
 	curl_slist_free_all(hdrs);
 	sb_free(&url);
 	sb_free(&post);

@@ -19,6 +19,8 @@
 #include <libesmtp.h>
 
 #include "mime.h"
+#include "sendcheck.h"
+#include "smtp_stage.h"
 #include "strbuf.h"
 
 /* ---- secrets ---- */
@@ -92,6 +94,7 @@ struct item {
 struct session_state {
 	const struct smtp_channel *ch;
 	char tls_error[160];
+	struct smtp_stage stage; /* names the stage of an error */
 };
 
 static void child_report(int fd, smtp_message_t m, struct item *it,
@@ -242,40 +245,81 @@ static void rcpt_status(smtp_recipient_t r, const char *mailbox, void *arg)
 		*worst = st;
 }
 
+/* A reply as "STAGE CODE text" (the code alone for an accepted one). */
+static void report_status(int fd, const struct item *it, const char *stage,
+			  const smtp_status_t *st)
+{
+	char text[200];
+	size_t n;
+
+	snprintf(text, sizeof text, "%s", st->text ? st->text : "");
+	for (char *p = text; *p; p++)
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+	for (n = strlen(text); n && text[n - 1] == ' '; n--)
+		text[n - 1] = '\0'; /* libESMTP keeps the CR LF */
+	report(fd, "R %d %d %s%s%d %s\n", it->index, st->code, stage ? stage : "",
+	       stage ? " " : "", st->code, text);
+}
+
+/* Why the session gave no reply for a message: a refused greeting, EHLO,
+ * STARTTLS or AUTH with its code and text, a certificate problem,
+ * libESMTP's error, or the command left unanswered. (A failure of an
+ * earlier message's MAIL or RCPT does not explain this one.) */
+static void session_why(const struct session_state *ss, int session_ok, char *why, size_t n)
+{
+	char stage[200];
+	int known = smtp_stage_waiting(&ss->stage, stage, sizeof stage);
+
+	if (smtp_stage_session_failed(&ss->stage))
+		snprintf(why, n, "%s", ss->stage.failed);
+	else if (ss->tls_error[0])
+		snprintf(why, n, "%s", ss->tls_error);
+	else if (!session_ok && smtp_errno() != 0) {
+		char e[120];
+
+		smtp_strerror(smtp_errno(), e, sizeof e);
+		snprintf(why, n, "%s%s%s", e, known ? ": " : "", known ? stage : "");
+	} else
+		snprintf(why, n, "%s", known ? stage : "no reply");
+	for (char *p = why; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+}
+
 static void child_report(int fd, smtp_message_t m, struct item *it,
 			 const struct session_state *ss, int session_ok)
 {
 	const smtp_status_t *st = smtp_message_transfer_status(m), *env = worst_envelope(m);
-	char why[200];
+	char why[240];
 
 	if (it->reported)
 		return;
 	it->reported = 1;
 	if (!env)
 		smtp_enumerate_recipients(m, rcpt_status, &env);
+	/* A refused greeting, EHLO, STARTTLS or AUTH explains every message,
+	 * whatever libESMTP left in their statuses. */
+	if (smtp_stage_session_failed(&ss->stage)) {
+		session_why(ss, session_ok, why, sizeof why);
+		report(fd, "R %d 0 %s\n", it->index, why);
+		return;
+	}
 	/* A rejected sender or recipient decides, not the DATA reply that
 	 * follows it in a pipeline ("503 need RCPT"). */
 	/* 2xx, 4xx and 5xx are final replies; a 354 means DATA began and the
 	 * reply to the final dot never came. */
 	if (st && st->code >= 200 && !(st->code >= 300 && st->code < 400) &&
 	    (st->code < 300 || !env)) {
-		report(fd, "R %d %d %.200s\n", it->index, st->code,
-		       st->text ? st->text : "");
+		report_status(fd, it, st->code < 300 ? NULL : it->started ? "end of data" : "DATA",
+			      st);
 		return;
 	}
 	if (env) {
-		report(fd, "R %d %d %.200s\n", it->index, env->code, env->text ? env->text : "");
+		report_status(fd, it, env == smtp_reverse_path_status(m) ? "MAIL" : "RCPT", env);
 		return;
 	}
-	if (ss->tls_error[0])
-		snprintf(why, sizeof why, "%s", ss->tls_error);
-	else if (!session_ok)
-		smtp_strerror(smtp_errno(), why, sizeof why);
-	else
-		snprintf(why, sizeof why, "no reply");
-	for (char *p = why; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
+	session_why(ss, session_ok, why, sizeof why);
 	/* Data handed over but no reply to the final dot: in doubt. */
 	report(fd, "R %d %d %s%s\n", it->index, it->started ? -1 : 0,
 	       it->started ? "no reply after the data: " : "", why);
@@ -300,6 +344,8 @@ static void run_session(struct smtp_channel *ch, struct item *items, int n, int 
 	smtp_set_server(s, hostport);
 	smtp_set_hostname(s, cfg->smtp_helo);
 	smtp_set_eventcb(s, event_cb, &ss);
+	smtp_stage_init(&ss.stage);
+	smtp_set_monitorcb(s, smtp_stage_monitor, &ss.stage, 0);
 	for (int w = Timeout_GREETING; w <= Timeout_DATA2; w++)
 		smtp_set_timeout(s, w | Timeout_OVERRIDE_RFC2822_MINIMUM, ms);
 	if (cfg->smtp_starttls) {
@@ -375,11 +421,9 @@ static void apply_line(char *line, int n, const struct sink *sk, int *started, i
 	if (sscanf(line, "R %d %d %n", &i, &code, &off) < 2 || i < 0 || i >= n || !off || done[i])
 		return;
 	done[i] = 1;
-	/* The detail keeps the server's code: "250 2.0.0 Ok: queued as X". */
-	if (code > 0)
-		snprintf(text, sizeof text, "%d %s", code, line + off);
-	else
-		snprintf(text, sizeof text, "%s", line + off);
+	/* The child's text keeps the server's code and names the stage of a
+	 * failure: "250 2.0.0 Ok: queued as X", "RCPT 550 5.1.1 ...". */
+	snprintf(text, sizeof text, "%s", line + off);
 	i = sk->map[i];
 	if (code >= 200 && code < 300)
 		set_result(&res[i], 0, 0, text);
@@ -472,9 +516,12 @@ static void smtp_batch(void *ctx, const struct outbox_msg *msgs, int n, struct s
 		struct strbuf sb = STRBUF_INIT;
 		struct err e = { 0 };
 
-		if (mime_build(ch->cfg->mail_from, msgs[i].address, msgs[i].subject ? msgs[i].subject : "",
+		if (sendcheck_smtp(ch->cfg, &e) < 0 || sendcheck_msg(&msgs[i], &e) < 0 ||
+		    mime_build(ch->cfg->mail_from, ch->cfg->reply_to, msgs[i].address,
+			       msgs[i].subject ? msgs[i].subject : "",
 			       msgs[i].body, msgs[i].message_id, time(NULL), &sb, &e) < 0) {
-			set_result(&res[i], e.code == ERR_NOMEM ? ERR_TEMPFAIL : ERR_PERMFAIL, 0, e.msg);
+			set_result(&res[i], e.code == ERR_NOMEM || e.code == ERR_TEMPFAIL
+						    ? ERR_TEMPFAIL : ERR_PERMFAIL, 0, e.msg);
 			sb_free(&sb);
 			done_fn(arg, i);
 			continue;

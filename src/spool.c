@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "mime.h"
+#include "sendcheck.h"
 #include "strbuf.h"
 
 static int mkdir_p(const char *path, struct err *e)
@@ -93,6 +94,9 @@ int spool_send(const struct spool *sp, const struct outbox_msg *m, char *provide
 	char name[300], id[200];
 	int r;
 
+	/* A row with a line break in its address is refused, never written. */
+	if ((r = sendcheck_msg(m, e)) < 0)
+		return r;
 	if (strcmp(m->channel, "sms") == 0) {
 		snprintf(name, sizeof name, "%lld.txt", m->id);
 		sb_printf(&sb, "To: %s\nFrom: %s\nReference: %s\n\n%s", m->address,
@@ -101,7 +105,8 @@ int spool_send(const struct spool *sp, const struct outbox_msg *m, char *provide
 	} else {
 		safe_name(m->message_id, id, sizeof id);
 		snprintf(name, sizeof name, "%lld-%s.eml", m->id, id);
-		r = mime_build(sp->cfg->mail_from, m->address, m->subject ? m->subject : "",
+		r = mime_build(sp->cfg->mail_from, sp->cfg->reply_to, m->address,
+			       m->subject ? m->subject : "",
 			       m->body, m->message_id, sp->clock ? sp->clock() : time(NULL), &sb, e);
 		/* A message that cannot be built never will be. */
 		if (r == ERR_INVALID)

@@ -186,3 +186,30 @@ int valid_choice(const char *choices, const char *v)
 	}
 	return 0;
 }
+
+int valid_line(const char *s, struct err *e)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return err_set(e, ERR_INVALID, "contains a line break or another control "
+				       "character (byte %zu)", (size_t)(p - (const unsigned char *)s) + 1);
+	return check_utf8(s, 0, e);
+}
+
+/* RFC 5321 4.1.2 Domain (letters, digits, hyphens, dots) or an address
+ * literal in brackets; '_' too, which some internal names carry. */
+int valid_host(const char *s, struct err *e)
+{
+	size_t n = strlen(s);
+	const char *set = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_";
+
+	if (valid_line(s, e) < 0)
+		return ERR_INVALID;
+	if (n >= 3 && s[0] == '[' && s[n - 1] == ']' &&
+	    strspn(s + 1, "0123456789abcdefABCDEF.:IPv") == n - 2)
+		return 0;
+	if (n < 1 || n > 253 || strspn(s, set) != n || s[0] == '.' || s[0] == '-' ||
+	    strstr(s, ".."))
+		return err_set(e, ERR_INVALID, "'%s' is not a host name or [address]", s);
+	return 0;
+}

@@ -25,5 +25,12 @@ int valid_choice(const char *choices, const char *v);
 int valid_utf8(const char *s, struct err *e);
 /* UTF-8 well-formed and free of control characters other than tab. */
 int valid_text(const char *s, struct err *e);
+/* One line of text: UTF-8, no control characters at all (no CR, LF, tab,
+ * NUL, DEL); the message does not repeat the value. */
+int valid_line(const char *s, struct err *e);
+/* A host name for SMTP (smtp.host, the EHLO name): a domain of letters,
+ * digits, '-', '_' and single dots, at most 253 bytes, or an address
+ * literal like [192.0.2.1] or [IPv6:2001:db8::1]. */
+int valid_host(const char *s, struct err *e);
 
 #endif

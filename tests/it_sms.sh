@@ -118,4 +118,47 @@ check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='sent'
 check "grep -q '\"status\": 200.*\"from\": \"Backabarnet\", \"to\": \"+46701234509\", \"message\": \"Backa barnet: uppföljningssamtal i ärende B-2017-0010' $tmp/requests" "fields and Basic auth as the API wants"
 check "! grep -q '\"status\": 401' $tmp/requests" "authenticated"
 
+# gw SCRIPT: a fresh 46elks-style gateway on a new port, and a fresh database.
+gw() {
+	rm -f "$tmp/requests"
+	/usr/bin/python3 tests/sms_gateway.py 0 backad hemligt "$tmp/requests" "$1" 60 >"$tmp/gw.out" 2>&1 &
+	pids="$pids $!"
+	port=$(ready_port "$tmp/gw.out") || exit 1
+	conf "${2:-46elks}" "http://127.0.0.1:$port/a1/sms"
+	fresh
+}
+
+# Retry-After as an HTTP-date, counted from the reply's Date: 200 s later;
+# a date in the past means now (1 s); garbage is ignored (the backoff).
+gw "503:@200,429:@-100"
+$D --once --now 2026-08-03T08:00 2>"$tmp/log"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='failed' AND last_error LIKE 'HTTP 503%' AND next_attempt_at='2026-08-03T06:03:20Z'\") -eq 1 ]" "503 with an HTTP-date 200 s on: retried then"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='failed' AND last_error LIKE 'HTTP 429%' AND next_attempt_at='2026-08-03T06:00:01Z'\") -eq 1 ]" "429 with a past HTTP-date: retried at once"
+gw "503:Tuesday-ish,503:99 bottles"
+$D --once --now 2026-08-03T08:00 2>"$tmp/log"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='failed' AND next_attempt_at='2026-08-03T06:05:00Z'\") -eq 2 ]" "a Retry-After that is neither form: ignored, the backoff"
+
+# A silent duplicate SMS: the gateway reads the second POST on the reused
+# keep-alive connection and resets it without a reply; libcurl sends it
+# again on a new connection. Two requests arrive, and the row is sent but
+# in doubt, not silently sent.
+gw "200,reset"
+$D --once --now 2026-08-03T08:00 2>"$tmp/log"
+dup=$(grep '"status": "reset"' "$tmp/requests" 2>/dev/null | sed 's/.*"to": "\([^"]*\)".*/\1/')
+n_req=$(cat "$tmp/requests" 2>/dev/null | wc -l)
+n_dup=$(grep -cF "\"to\": \"$dup\"" "$tmp/requests" || true)
+check "[ $n_req -eq 3 ] && [ $n_dup -eq 2 ]" "resent: two requests for one message at the gateway"
+check "[ \"\$(q \"SELECT state, in_doubt FROM outbox WHERE channel='sms' AND address='$dup'\")\" = 'sent|1' ]" "the resent one is sent and in doubt, not silently sent"
+check "q \"SELECT provider_id FROM outbox WHERE address='$dup'\" | grep -q 'sent 2 times'" "the record says it went out twice"
+check "$B outbox --state sent | grep -c 'sent (osäker)' | grep -qx 1" "backactl outbox shows it in doubt"
+check "[ \"\$(q \"SELECT state, in_doubt FROM outbox WHERE channel='sms' AND address<>'$dup'\")\" = 'sent|0' ]" "the other one is sent and not in doubt"
+
+# The generic gateway gets the Message-ID as its reference field and as an
+# Idempotency-Key.
+gw "200" generic
+$D --once --now 2026-08-03T08:00 2>"$tmp/log"
+mid=$(q "SELECT message_id FROM outbox WHERE channel='sms' ORDER BY id LIMIT 1")
+n_key=$(grep -F "\"key\": \"\\\"$mid\\\"\"" "$tmp/requests" | grep -cF "\"reference\": \"$mid\"" || true)
+check "[ $n_key -eq 1 ]" "Idempotency-Key and reference: the Message-ID"
+
 finish

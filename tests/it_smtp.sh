@@ -66,7 +66,7 @@ check "[ \$(q 'SELECT count(*) FROM audit') -eq $n ]" "audited"
 sink -r RCPT
 fresh
 $D --once --now 2026-08-03T08:00 2>"$tmp/log"
-check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='failed' AND attempts=1 AND last_error LIKE '4%'\") -eq $n ]" "4xx on RCPT: failed, to retry"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='failed' AND attempts=1 AND last_error LIKE 'RCPT 4%'\") -eq $n ]" "4xx on RCPT: failed, to retry"
 check "[ \$(ls $tmp/dump | wc -l) -eq 0 ]" "nothing accepted"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE next_attempt_at='2026-08-03T06:05:00Z'\") -eq $n ]" "backoff of retry.min_seconds"
 sink
@@ -80,7 +80,7 @@ check "[ \$(ls $tmp/dump | wc -l) -eq $n ] && [ \$(q \"SELECT count(*) FROM outb
 sink -f DATA
 fresh
 $D --once --now 2026-08-03T08:00 2>"$tmp/log"
-check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='dead' AND rule<>'admin_alert' AND last_error LIKE '5%'\") -eq $n ]" "5xx on DATA: dead"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='dead' AND rule<>'admin_alert' AND last_error LIKE 'DATA 5%'\") -eq $n ]" "5xx on DATA: dead"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE key LIKE '%/fallback' AND channel='sms' AND state='pending'\") -eq $n ]" "one SMS fallback per dead e-mail"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE rule='admin_alert'\") -eq 0 ]" "no alert when a fallback exists"
 # An admin re-queues one after the fault is fixed.

@@ -25,8 +25,19 @@ wait_for() {
 	return 1
 }
 
-# wait_port PORT: until something listens on 127.0.0.1:PORT (5 s at most).
-wait_port() { wait_for 5 "(exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null"; }
+# wait_port PORT: until something listens on 127.0.0.1:PORT (10 s at most,
+# for a loaded machine); says so when nothing does.
+wait_port() {
+	wait_for 10 "(exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null" ||
+		{ echo "FAIL: nothing listens on 127.0.0.1:$1" >&2; return 1; }
+}
+
+# ready_port FILE: the free port a test server printed as "ready PORT" into
+# FILE (10 s at most); fails, saying so, when it did not start.
+ready_port() {
+	if wait_for 10 "grep -qs '^ready [0-9]' '$1'"; then sed -n 's/^ready \([0-9]*\).*/\1/p' "$1"; else
+		echo "FAIL: the test server did not start:" >&2; cat "$1" >&2; return 1; fi
+}
 
 # demo_db BACKACTL...: create the database and import the demo registers.
 demo_db() {

@@ -2,15 +2,24 @@
 form fields from, to, message. Answers from a script, one status a request:
 
 usage: sms_gateway.py PORT USER PASSWORD OUTFILE SCRIPT SECONDS
+(PORT 0: a free port, printed in the line "ready PORT")
 SCRIPT is a comma-separated list like "503,429:120,200" (status[:Retry-After]);
-when it runs out, every request gets 200. Each request is appended to OUTFILE
-as one JSON line with the status it got. Stops by itself after SECONDS.
+a Retry-After of "@N" is an HTTP-date N seconds after the reply's Date (N may
+be negative). The step "reset" reads the request, then resets the connection
+without a reply. When the script runs out, every request gets 200. Each
+request is appended to OUTFILE as one JSON line with the status it got
+("reset" for a reset), its Idempotency-Key if any, and the client's port.
+Stops by itself after SECONDS.
 """
 import base64
 import json
+import socket
+import struct
 import sys
 import threading
+import time
 import urllib.parse
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 port, user, password, outfile, script, seconds = sys.argv[1:7]
@@ -26,6 +35,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def record(self, status, fields):
+        with open(outfile, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"status": status, "peer": self.client_address[1],
+                                "key": self.headers.get("Idempotency-Key"),
+                                **fields}, ensure_ascii=False) + "\n")
+
     def do_POST(self):
         length = int(self.headers.get("Content-Length", 0))
         body = self.rfile.read(length).decode("utf-8")
@@ -36,17 +51,27 @@ class Handler(BaseHTTPRequestHandler):
             count[0] += 1
             n = count[0]
         status, _, retry = step.partition(":")
+        if status == "reset":
+            self.record("reset", fields)
+            # RST instead of FIN: the client sees the connection die.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
         status = int(status)
         if self.path != "/a1/sms":
             status = 404
         elif self.headers.get("Authorization") != want:
             status = 401
-        with open(outfile, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"status": status, "peer": self.client_address[1],
-                                **fields}, ensure_ascii=False) + "\n")
+        self.record(status, fields)
         reply = (json.dumps({"id": "s%04d" % n, "status": "created"}) if status == 200
                  else "error %d" % status).encode()
-        self.send_response(status)
+        now = int(time.time())
+        self.send_response_only(status)
+        self.send_header("Date", formatdate(now, usegmt=True))
+        if retry.startswith("@"):
+            retry = formatdate(now + int(retry[1:]), usegmt=True)
         if retry:
             self.send_header("Retry-After", retry)
         self.send_header("Content-Type", "application/json")
@@ -57,5 +82,5 @@ class Handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", int(port)), Handler)
 threading.Timer(float(seconds), server.shutdown).start()
-print("ready", flush=True)
+print("ready", server.server_address[1], flush=True)  # PORT 0: a free one
 server.serve_forever()

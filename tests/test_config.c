@@ -124,6 +124,43 @@ static void whole_file_checks(void **state)
 	tu_rmdir(dir);
 }
 
+/* A helo of "x\r\nRCPT TO:<...>" put a command on the SMTP wire. */
+static void smtp_values_with_line_breaks_refused(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char *path = tu_write(dir, "crlf.conf",
+			      "mail_from = \"backad@ystad.example.se\\r\\nBcc: x@y.se\";\n"
+			      "smtp: {\n"
+			      "  helo = \"x\\r\\nRCPT TO:<evil@example.com>\";\n"
+			      "  user = \"backad\\n\";\n"
+			      "  host = \"mail.example.se\\tQUIT\";\n"
+			      "};\n"
+			      "templates = \"templates/sv\\x07\";\n");
+	char *ok = tu_write(dir, "ok.conf",
+			    "smtp: { helo = \"[192.0.2.1]\"; host = \"relay_1.ystad.example.se\"; };\n");
+	struct config *c = NULL;
+	struct err e = { 0 };
+	struct lines l = { 0 };
+
+	(void)state;
+	assert_int_equal(config_load(path, &c, collect, &l, &e), ERR_INVALID);
+	assert_null(c);
+	assert_int_equal(l.n, 5);
+	assert_non_null(strstr(l.text[0], "crlf.conf:1: mail_from: contains a line break"));
+	assert_non_null(strstr(l.text[1], "crlf.conf:3: smtp.helo: contains a line break"));
+	assert_non_null(strstr(l.text[2], "crlf.conf:4: smtp.user: contains a line break"));
+	assert_non_null(strstr(l.text[3], "crlf.conf:5: smtp.host: contains a line break"));
+	assert_non_null(strstr(l.text[4], "crlf.conf:7: templates: contains"));
+	for (int i = 0; i < l.n && i < 8; i++)
+		assert_null(strpbrk(l.text[i], "\r\n"));
+	assert_int_equal(config_load(ok, &c, collect, &l, &e), 0);
+	assert_string_equal(c->smtp_helo, "[192.0.2.1]");
+	config_free(c);
+	free(path);
+	free(ok);
+	tu_rmdir(dir);
+}
+
 static void missing_file(void **state)
 {
 	struct config *c = NULL;
@@ -153,6 +190,7 @@ int main(void)
 		cmocka_unit_test(every_mistake_with_its_line),
 		cmocka_unit_test(syntax_error_names_line),
 		cmocka_unit_test(whole_file_checks),
+		cmocka_unit_test(smtp_values_with_line_breaks_refused),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(env_and_argument),
 	};

@@ -5,6 +5,7 @@
 
 #include "calendar.h"
 #include "mime.h"
+#include "textwrap.h"
 
 /* Build, write, parse with tests/mime_strict.py; returns its output. */
 static char *roundtrip(const char *to, const char *subject, const char *body)
@@ -15,7 +16,7 @@ static char *roundtrip(const char *to, const char *subject, const char *body)
 	FILE *p;
 	size_t n;
 
-	if (mime_build("backad@ystad.example.se", to, subject, body,
+	if (mime_build("backad@ystad.example.se", "backabarnet@ystad.example.se", to, subject, body,
 		       "<referral_reminder.referral.1.2026-08-03.staff.11@ystad.example.se>",
 		       1785736800, &sb, &e) < 0)
 		fail_msg("%s", e.msg);
@@ -47,10 +48,20 @@ static void swedish_subject_and_body(void **state)
 	out = roundtrip("asa.oberg@ystad.example.se", subject, body);
 	snprintf(want, sizeof want, "SUBJECT %s\n", subject);
 	assert_non_null(strstr(out, want));
-	snprintf(want, sizeof want, "BODY %s", body);
-	assert_non_null(strstr(out, want));
-	assert_non_null(strstr(out, "HEADERS Content-Transfer-Encoding Content-Type Date From "
-				    "MIME-Version Message-ID Subject To\n"));
+	/* The text as written, its one long line wrapped (bodies_wrapped). */
+	{
+		struct strbuf w = STRBUF_INIT;
+
+		assert_int_equal(text_wrap(body, TEXT_WIDTH, &w), 0);
+		snprintf(want, sizeof want, "BODY %s", sb_str(&w));
+		assert_non_null(strstr(out, want));
+		assert_non_null(strstr(out, "BODY Hej Åsa Öberg,\n\nFörhandsbedömningen ska vara klar "
+					    "senast tisdag 4 augusti.\n.en rad som börjar med punkt\n"
+					    "slut med blanksteg   \nLång rad: "));
+		sb_free(&w);
+	}
+	assert_non_null(strstr(out, "HEADERS Auto-Submitted Content-Transfer-Encoding Content-Type Date "
+				    "From MIME-Version Message-ID Reply-To Subject To\n"));
 	free(out);
 }
 
@@ -87,18 +98,126 @@ static void no_header_injection(void **state)
 
 	(void)state;
 	out = roundtrip("a@ystad.example.se", "Hej\r\nBcc: evil@example.com\nX-Evil: 1", "b\n");
-	assert_non_null(strstr(out, "HEADERS Content-Transfer-Encoding Content-Type Date From "
-				    "MIME-Version Message-ID Subject To\n"));
+	assert_non_null(strstr(out, "HEADERS Auto-Submitted Content-Transfer-Encoding Content-Type Date "
+				    "From MIME-Version Message-ID Reply-To Subject To\n"));
 	assert_non_null(strstr(out, "TO a@ystad.example.se\n"));
 	free(out);
-	assert_int_equal(mime_build("a@ystad.example.se", "b@ystad.example.se\r\nBcc: c@x.se",
+	assert_int_equal(mime_build("a@ystad.example.se", NULL, "b@ystad.example.se\r\nBcc: c@x.se",
 				    "s", "b", "<a@b>", 0, &sb, &e), ERR_INVALID);
-	assert_int_equal(mime_build("a@ystad.example.se\n", "b@ystad.example.se", "s", "b",
+	assert_int_equal(mime_build("a@ystad.example.se\n", NULL, "b@ystad.example.se", "s", "b",
 				    "<a@b>", 0, &sb, &e), ERR_INVALID);
-	assert_int_equal(mime_build("a@ystad.example.se", "b@ystad.example.se", "s", "b",
-				    "<a@b>\r\nBcc: c@x.se", 0, &sb, &e), ERR_INVALID);
-	assert_int_equal(mime_build("a@ystad.example.se", "b@ystad.example.se", "s", "b",
-				    "no-brackets@b", 0, &sb, &e), ERR_INVALID);
+	/* A Message-ID with a line break cannot add a header either: it is
+	 * rebuilt well-formed (tests/test_msgid.c). */
+	assert_int_equal(mime_build("a@ystad.example.se", NULL, "b@ystad.example.se", "s", "b",
+				    "<a@b>\r\nBcc: c@x.se", 0, &sb, &e), 0);
+	assert_null(strstr(sb_str(&sb), "\nBcc"));
+	assert_non_null(strstr(sb_str(&sb), "\r\nMessage-ID: <a.b.Bcc.c.x.se@ystad.example.se>\r\n"));
+	sb_free(&sb);
+}
+
+static char *wrapped(const char *in)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	assert_int_equal(text_wrap(in, TEXT_WIDTH, &sb), 0);
+	return sb_take(&sb);
+}
+
+/* Rendered bodies went out with lines of any length and a "--" that is no
+ * signature separator. */
+static void bodies_wrapped_signature_separated(void **state)
+{
+	char *w;
+
+	(void)state;
+	w = wrapped("Förhandsbedömningen för ärende B-2026-0042 ska vara klar senast tisdag "
+		    "4 augusti 2026, det är om tre arbetsdagar från i dag räknat.\n"
+		    "  - en punkt i en lista som är så lång att den inte ryms på en rad "
+		    "utan måste brytas\n"
+		    "https://arende.ystad.example.se/mycket/lang/lank/som/inte/far/brytas/"
+		    "mitt/i/ordet?ref=B-2026-0042 och sedan text\n"
+		    "kort rad\r\n--\nDetta meddelande skickades automatiskt av backad.\n");
+	assert_string_equal(w,
+		"Förhandsbedömningen för ärende B-2026-0042 ska vara klar senast tisdag 4\n"
+		"augusti 2026, det är om tre arbetsdagar från i dag räknat.\n"
+		"  - en punkt i en lista som är så lång att den inte ryms på en rad utan\n"
+		"    måste brytas\n"
+		"https://arende.ystad.example.se/mycket/lang/lank/som/inte/far/brytas/mitt/i/ordet?ref=B-2026-0042\n"
+		"och sedan text\n"
+		"kort rad\n-- \nDetta meddelande skickades automatiskt av backad.\n");
+	free(w);
+	/* Every line at most 72 characters (å counts one), none lost. */
+	w = wrapped("åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö "
+		    "åäö åäö åäö åäö åäö åäö åäö åäö slut");
+	assert_string_equal(w, "åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö åäö\n"
+			       "åäö åäö åäö åäö åäö åäö åäö åäö slut");
+	free(w);
+	w = wrapped("");
+	assert_string_equal(w, "");
+	free(w);
+	w = wrapped("-- \n---\n --\n");
+	assert_string_equal(w, "-- \n---\n --\n");
+	free(w);
+}
+
+/* Notifications drew vacation auto-replies, and answers went to the
+ * daemon's address instead of the local team. */
+static void auto_submitted_and_reply_to(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct err e = { 0 };
+
+	(void)state;
+	assert_int_equal(mime_build("backad@ystad.example.se", "backabarnet@ystad.example.se",
+				    "b@ystad.example.se", "s", "Hej\n--\nbackad\n", "<a@b.se>", 0,
+				    &sb, &e), 0);
+	assert_non_null(strstr(sb_str(&sb), "\r\nReply-To: backabarnet@ystad.example.se\r\n"));
+	assert_non_null(strstr(sb_str(&sb), "\r\nAuto-Submitted: auto-generated\r\n"));
+	/* The separator's blank survives quoted-printable. */
+	assert_non_null(strstr(sb_str(&sb), "\r\n\r\nHej\r\n--=20\r\nbackad\r\n"));
+	sb_free(&sb);
+	assert_int_equal(mime_build("backad@ystad.example.se", NULL, "b@ystad.example.se", "s",
+				    "x", "<a@b.se>", 0, &sb, &e), 0);
+	assert_null(strstr(sb_str(&sb), "Reply-To"));
+	sb_free(&sb);
+	assert_int_equal(mime_build("backad@ystad.example.se", "team@ystad.example.se\r\nBcc: x@y.se",
+				    "b@ystad.example.se", "s", "x", "<a@b.se>", 0, &sb, &e),
+			 ERR_INVALID);
+	sb_free(&sb);
+}
+
+/* A long valid mail_from made a Message-ID that lost its '>', and every
+ * e-mail died; a stored id like that now gives a well-formed one. */
+static void long_mail_from_message_id_loses_bracket(void **state)
+{
+	char from[260], cut[400], *out;
+	struct strbuf sb = STRBUF_INIT;
+	struct err e = { 0 };
+	const char *mid, *end;
+
+	(void)state;
+	memset(from, 0, sizeof from);
+	strcpy(from, "backad@");
+	for (int i = 0; i < 24; i++)
+		strcat(from, "kommunen.");
+	strcat(from, "ystad.se"); /* 231 bytes, a valid address */
+	/* What the planner stored: "<key@domain" cut at 299 bytes. */
+	snprintf(cut, 300, "<referral_reminder.referral.1.2026-08-03.staff.11.extra.long.key%s",
+		 strchr(from, '@'));
+	assert_int_equal(mime_build(from, NULL, "b@ystad.example.se", "s", "b\n", cut, 0, &sb, &e), 0);
+	mid = strstr(sb_str(&sb), "\r\nMessage-ID: <");
+	assert_non_null(mid);
+	end = strstr(mid + 2, "\r\n");
+	assert_int_equal(end[-1], '>');
+	assert_true(end - (mid + 14) <= 320);
+	sb_free(&sb);
+	/* The same stored id gives the same Message-ID at every attempt. */
+	assert_int_equal(mime_build(from, NULL, "b@ystad.example.se", "s", "b\n", cut, 0, &sb, &e), 0);
+	assert_non_null(strstr(sb_str(&sb), "kommunen.ystad.se>\r\n"));
+	out = sb_take(&sb);
+	assert_int_equal(mime_build(from, NULL, "b@ystad.example.se", "s", "b\n", cut, 0, &sb, &e), 0);
+	assert_string_equal(out, sb_str(&sb));
+	free(out);
 	sb_free(&sb);
 }
 
@@ -143,6 +262,9 @@ int main(void)
 		cmocka_unit_test(swedish_subject_and_body),
 		cmocka_unit_test(long_subject_folds),
 		cmocka_unit_test(no_header_injection),
+		cmocka_unit_test(long_mail_from_message_id_loses_bracket),
+		cmocka_unit_test(bodies_wrapped_signature_separated),
+		cmocka_unit_test(auto_submitted_and_reply_to),
 		cmocka_unit_test(qp_lines),
 	};
 
