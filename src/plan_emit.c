@@ -4,7 +4,6 @@
  * unreachable people and subjects that could not be planned. */
 #include "plan.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "calendar.h"
 #include "date.h"
 #include "db.h"
+#include "msgid.h"
 #include "rules.h"
 #include "templates.h"
 #include "utf8.h"
@@ -126,26 +126,6 @@ static const char *role_sv(const char *role)
 
 /* ---- emitting ---- */
 
-/* A Message-ID (RFC 5322 msg-id) made from the key: stable, so a resend is
- * the same message. Its local part is the key's first 100 characters that
- * are atext or '.', and a hash of the whole key; its domain that of
- * mail_from (at most 200 characters), so it always fits and always ends in
- * '>'. */
-static void message_id(const struct planner *p, const char *key, char *buf, size_t n)
-{
-	const char *at = strchr(p->cfg->mail_from, '@');
-	const char *dom = at && at[1] ? at + 1 : "backad.invalid";
-	unsigned long long h = 1469598103934665603ULL; /* FNV-1a */
-	char local[101];
-	size_t k = 0;
-
-	for (const char *s = key; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	for (const char *s = key; *s && k < sizeof local - 1; s++)
-		local[k++] = (isalnum((unsigned char)*s) || *s == '-' || *s == '_') ? *s : '.';
-	local[k] = '\0';
-	snprintf(buf, n, "<%s.%016llx@%.200s>", local, h, dom);
-}
 
 static int seen(struct planner *p, const char *key, struct err *e)
 {
@@ -215,10 +195,10 @@ static int emit_insert(struct planner *p, const struct plan_msg *m, const char *
 		       const char *due, const char *origin, struct err *e)
 {
 	sqlite3_stmt *q = p->q_outbox_ins;
-	char mid[400], now[21];
+	char mid[MSGID_SIZE], now[21];
 	int rc;
 
-	message_id(p, m->key, mid, sizeof mid);
+	msgid_make(m->key, p->cfg->mail_from, mid);
 	sqlite3_bind_text(q, 1, m->key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, m->rule, -1, SQLITE_STATIC);
 	if (m->child_id)
