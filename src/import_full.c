@@ -226,7 +226,7 @@ static int queue_alert(struct full *f, const char *lines, long long first_id)
 	snprintf(subject, sizeof subject, "backad: uppföljningar utan ansvarig efter import %s",
 		 f->day);
 	r = sb_printf(&body, "Till administratören för Backa barnet,\n\n"
-			     "Personalimporten %s den %s gjorde personer inaktiva som var ansvariga\n"
+			     "Importen %s den %s gjorde personer inaktiva som var ansvariga\n"
 			     "för öppna uppföljningar. Barnen har ingen Barnkontakt som kan ta över:\n\n"
 			     "%s\nRegistrera en rektor (backactl import roles) eller en Barnkontakt\n"
 			     "(backactl barnkontakt set); nästa fullständiga personalimport flyttar\n"
@@ -320,6 +320,26 @@ static int staff_left(struct full *f)
 	if (r == 0)
 		r = move_followups(f);
 	return r;
+}
+
+int import_full_end(sqlite3 *db, const char *table, const char *where, int day, int *ended,
+		    int *removed, struct err *e)
+{
+	struct full f = { .db = db, .e = e };
+
+	date_format(day, f.day);
+	date_format(day - 1, f.prev);
+	return end_rows(&f, table, where, ended, removed);
+}
+
+int import_full_staff_gone(sqlite3 *db, const struct import_opts *o, struct import_result *res,
+			   struct err *e)
+{
+	struct full f = { .db = db, .o = o, .path = "ss12000", .res = res, .e = e };
+
+	date_format(o->day, f.day);
+	date_format(o->day - 1, f.prev);
+	return staff_left(&f);
 }
 
 int import_full_apply(sqlite3 *db, const char *kind, const char *path,

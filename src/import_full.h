@@ -21,6 +21,17 @@
 int import_full_apply(sqlite3 *db, const char *kind, const char *path,
 		      const struct import_opts *o, struct import_result *res, struct err *e);
 
+/* The same for other sources of facts (the SS 12000 sync), in the caller's
+ * transaction. import_full_end: end (the day before day) or delete (not yet
+ * begun) the open rows of table (placement, unit_role, barnkontakt) that the
+ * SQL condition where selects. import_full_staff_gone: the staff whose ids
+ * are in temp.import_gone(id) have left, with everything above; path in o is
+ * not used. */
+int import_full_end(sqlite3 *db, const char *table, const char *where, int day, int *ended,
+		    int *removed, struct err *e);
+int import_full_staff_gone(sqlite3 *db, const struct import_opts *o, struct import_result *res,
+			   struct err *e);
+
 /* 1 when a full import of kind is possible. */
 int import_full_kind(const char *kind);
 
