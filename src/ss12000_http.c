@@ -285,8 +285,9 @@ static int attempt(struct ss_http *h, const char *url, const char *path, long *s
 		 rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING ||
 		 rc == CURLE_PARTIAL_FILE;
 	if (rc == CURLE_OPERATION_TIMEDOUT)
-		return err_set(e, ERR_TEMPFAIL, "GET %s: no complete answer within %ld s "
-			       "(ss12000.timeout_seconds)", path, timeout);
+		return err_set(e, ERR_TEMPFAIL, "GET %s: no complete answer within %ld s (%s)",
+			       path, timeout, timeout < h->cfg->ss_timeout ? "what was left of "
+			       "ss12000.max_seconds" : "ss12000.timeout_seconds");
 	if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
 	    rc == CURLE_SSL_CERTPROBLEM)
 		return err_set(e, ERR_PERMFAIL, "GET %s: certificate problem: %s (check "

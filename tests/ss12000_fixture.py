@@ -8,6 +8,7 @@
                                        Västervångskolan, a child moving preschool,
                                        the teacher gone
   ss12000_fixture.py bad OUT.json      base with one birthDate that is no date
+  ss12000_fixture.py shrunk OUT.json   delta without four of the children
   ss12000_fixture.py bench N OUT.json  N children with a placement or an
                                        enrolment each, at 200 units
 """
@@ -133,6 +134,14 @@ def bad():
     return d
 
 
+def shrunk():
+    d = delta()
+    gone = {uid("person:c%d" % i) for i in (1, 2, 3, 4)}
+    d["persons"] = [p for p in d["persons"] if p["id"] not in gone]
+    d["placements"] = [p for p in d["placements"] if p["child"]["id"] not in gone]
+    return d
+
+
 def bench(n):
     units = 200
     d = {"organisations": [org("huvudman", "Bench kommun", None, None, "Huvudman")],
@@ -162,7 +171,7 @@ def main():
     if what == "bench":
         data, out = bench(int(sys.argv[2])), sys.argv[3]
     else:
-        data, out = {"base": base, "delta": delta, "bad": bad}[what](), sys.argv[2]
+        data, out = {"base": base, "delta": delta, "bad": bad, "shrunk": shrunk}[what](), sys.argv[2]
     with open(out, "w", encoding="utf-8") as f:
         json.dump(data, f, ensure_ascii=False)
 
