@@ -151,17 +151,22 @@ int ss12000_sync(sqlite3 *db, const struct config *cfg, const struct ss_opts *o,
 	db_exec(db, "DROP TABLE IF EXISTS temp.ss_org; DROP TABLE IF EXISTS temp.ss_person;"
 		    "DROP TABLE IF EXISTS temp.ss_enrol; DROP TABLE IF EXISTS temp.ss_place;"
 		    "DROP TABLE IF EXISTS temp.ss_duty; DROP TABLE IF EXISTS temp.ss_deleted;"
-		    "DROP TABLE IF EXISTS temp.ss_place_seen; DROP TABLE IF EXISTS temp.ss_gone", NULL);
+		    "DROP TABLE IF EXISTS temp.ss_place_seen; DROP TABLE IF EXISTS temp.ss_gone;"
+		    "DROP TABLE IF EXISTS temp.ss_principal", NULL);
 	return r;
 }
 
 void ss12000_summary_line(const struct ss_summary *s, char *buf, size_t n)
 {
-	char principals[480];
+	char principals[520], more[40] = "";
 
+	if (s->principals_changed > s->principal_listed)
+		snprintf(more, sizeof more, " and %d more units",
+			 s->principals_changed - s->principal_listed);
 	if (s->principals_changed)
-		snprintf(principals, sizeof principals, "%d principal%s changed at %s",
-			 s->principals_changed, s->principals_changed > 1 ? "s" : "", s->principal_units);
+		snprintf(principals, sizeof principals, "%d principal%s changed at %s%s",
+			 s->principals_changed, s->principals_changed > 1 ? "s" : "", s->principal_units,
+			 more);
 	else
 		snprintf(principals, sizeof principals, "no principal changed");
 	snprintf(buf, n,

@@ -22,6 +22,7 @@ struct ss_summary {
 	int placements_new, placements_updated, placements_ended, placements_removed;
 	int skipped; /* placements, enrolments and duties at units that are not followed */
 	int principals_changed;
+	int principal_listed;      /* how many of them principal_units names */
 	char principal_units[400]; /* "Västervångskolan, Förskolan Ängen" */
 	int follow_moved, alerts;  /* follow-ups of people who left: moved, alerted */
 	int full;                  /* 1 when this was a full resync */

@@ -473,21 +473,36 @@ static int apply_placements(struct ss_apply *a)
 
 /* ---- principals ---- */
 
-static int note_principal(struct ss_apply *a, long long unit_id)
+int ss_note_principal(struct ss_apply *a, long long unit_id)
 {
-	sqlite3_stmt *q = NULL;
 	struct ss_summary *s = a->sum;
-	int r = db_prepare(a->db, "SELECT name FROM unit WHERE id = ?1", &q, a->e);
+	sqlite3_stmt *q = NULL;
 	size_t n = strlen(s->principal_units);
+	int r;
 
+	r = db_exec(a->db, "CREATE TEMP TABLE IF NOT EXISTS ss_principal(unit_id INTEGER PRIMARY KEY)",
+		    a->e);
+	if (r == 0)
+		r = db_prepare(a->db, "INSERT OR IGNORE INTO temp.ss_principal VALUES (?1)", &q, a->e);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(q, 1, unit_id);
-	if (sqlite3_step(q) == SQLITE_ROW && col(q, 0) && !strstr(s->principal_units, col(q, 0))) {
-		s->principals_changed++;
-		if (n + strlen(col(q, 0)) + 3 < sizeof s->principal_units)
-			snprintf(s->principal_units + n, sizeof s->principal_units - n, "%s%s",
-				 n ? ", " : "", col(q, 0));
+	if (sqlite3_step(q) != SQLITE_DONE)
+		r = db_fail(a->db, sqlite3_errcode(a->db), "sync", a->e);
+	sqlite3_finalize(q);
+	if (r < 0 || sqlite3_changes(a->db) == 0)
+		return r;
+	s->principals_changed++;
+	q = NULL;
+	r = db_prepare(a->db, "SELECT name FROM unit WHERE id = ?1", &q, a->e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(q, 1, unit_id);
+	if (sqlite3_step(q) == SQLITE_ROW && col(q, 0) &&
+	    n + strlen(col(q, 0)) + 3 < sizeof s->principal_units) {
+		snprintf(s->principal_units + n, sizeof s->principal_units - n, "%s%s", n ? ", " : "",
+			 col(q, 0));
+		s->principal_listed++;
 	}
 	sqlite3_finalize(q);
 	return 0;
@@ -527,7 +542,7 @@ static int put_duty(struct ss_apply *a, sqlite3_stmt *ins, sqlite3_stmt *upd, sq
 	sqlite3_reset(st);
 	if (!id && (r = ext_put(a, "role", ext, sqlite3_last_insert_rowid(a->db))) < 0)
 		return r;
-	return changed ? note_principal(a, unit) : 0;
+	return changed ? ss_note_principal(a, unit) : 0;
 }
 
 static int apply_duties(struct ss_apply *a)
@@ -557,8 +572,10 @@ static int apply_duties(struct ss_apply *a)
 
 int ss_apply_facts(struct ss_apply *a)
 {
-	int r = apply_units(a);
+	int r = db_exec(a->db, "DROP TABLE IF EXISTS temp.ss_principal", a->e);
 
+	if (r == 0)
+		r = apply_units(a);
 	if (r == 0)
 		r = apply_staff(a);
 	if (r == 0)

@@ -34,6 +34,9 @@ int ss_apply_facts(struct ss_apply *a);
  * knew is refused unless force. */
 int ss_apply_gone(struct ss_apply *a, int full, int force);
 
+/* Count unit_id's principal as changed (once per unit per sync) for the summary. */
+int ss_note_principal(struct ss_apply *a, long long unit_id);
+
 /* The local id of an outside id (0 when unknown). */
 int ss_ext_get(struct ss_apply *a, const char *kind, const char *ext, long long *id);
 

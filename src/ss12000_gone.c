@@ -81,27 +81,18 @@ static int shrink_guard(struct ss_apply *a, int force)
 static int note_roles(struct ss_apply *a)
 {
 	sqlite3_stmt *q = NULL;
-	struct ss_summary *s = a->sum;
-	int r = db_prepare(a->db, "SELECT DISTINCT u.name FROM temp.ss_gone g JOIN unit_role r"
-			   " ON r.id = g.id JOIN unit u ON u.id = r.unit_id WHERE g.kind = 'role'"
+	int r = db_prepare(a->db, "SELECT DISTINCT r.unit_id FROM temp.ss_gone g JOIN unit_role r"
+			   " ON r.id = g.id WHERE g.kind = 'role'"
 			   " AND (r.end_date IS NULL OR r.end_date >= ?1)", &q, a->e);
+	int rc;
 
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(q, 1, a->today, -1, SQLITE_STATIC);
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(q, 0);
-		size_t n = strlen(s->principal_units);
-
-		if (!name || strstr(s->principal_units, name))
-			continue;
-		s->principals_changed++;
-		if (n + strlen(name) + 3 < sizeof s->principal_units)
-			snprintf(s->principal_units + n, sizeof s->principal_units - n, "%s%s",
-				 n ? ", " : "", name);
-	}
+	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		r = ss_note_principal(a, sqlite3_column_int64(q, 0));
 	sqlite3_finalize(q);
-	return 0;
+	return r;
 }
 
 static int staff_gone(struct ss_apply *a)

@@ -29,7 +29,9 @@ static const char sql_tables[] =
 	" start TEXT, end_date TEXT);"
 	"CREATE TEMP TABLE ss_duty(ext TEXT PRIMARY KEY, person TEXT, org TEXT, role TEXT,"
 	" start TEXT, end_date TEXT);"
-	"CREATE TEMP TABLE ss_deleted(kind TEXT, ext TEXT, PRIMARY KEY (kind, ext));";
+	"CREATE TEMP TABLE ss_deleted(kind TEXT, ext TEXT, PRIMARY KEY (kind, ext));"
+	"CREATE INDEX temp.ss_place_child ON ss_place(child);"
+	"CREATE INDEX temp.ss_duty_person ON ss_duty(person);";
 
 static const char *const sql_insert[] = {
 	"INSERT OR REPLACE INTO temp.ss_org VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
