@@ -17,12 +17,16 @@ makes the next requests fail:
 GET /_log returns the requests served (path, time, status).
 
 Usage: ss12000_server.py --port-file F --data FILE [--client ID --secret S]
-Binds 127.0.0.1 on a free port and writes the port to F."""
+                         [--tls-cert PEM --tls-key KEY [--client-ca PEM]]
+Binds 127.0.0.1 on a free port and writes the port to F. With --tls-cert it
+speaks HTTPS; with --client-ca it requires a client certificate that CA signed."""
 import argparse
 import base64
 import copy
 import datetime
 import json
+import os
+import ssl
 import threading
 import time
 import urllib.parse
@@ -222,6 +226,9 @@ def main():
     ap.add_argument("--data")
     ap.add_argument("--client")
     ap.add_argument("--secret")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--client-ca")
     args = ap.parse_args()
     Handler.client_id = args.client
     Handler.secret = args.secret
@@ -229,9 +236,15 @@ def main():
         STATE.load(args.data)
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(args.client_ca)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     with open(args.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
-    import os
     os.rename(args.port_file + ".tmp", args.port_file)
     srv.serve_forever()
 
