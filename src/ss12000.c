@@ -131,8 +131,10 @@ int ss12000_sync(sqlite3 *db, const struct config *cfg, const struct ss_opts *o,
 		r = ss_http_open(cfg, started + cfg->ss_max_seconds, &x.http, e);
 	if (r == 0)
 		r = ss_stage_open(db, cfg->ss_store_pnr, &x.stage, e);
-	for (int ent = SS_ORGS; r == 0 && ent <= SS_DUTIES; ent++)
-		r = read_all(&x, (enum ss_entity)ent, since[0] ? since : NULL);
+	/* Duties before persons: a person's name is kept only for staff. */
+	static const enum ss_entity order[] = { SS_ORGS, SS_DUTIES, SS_PERSONS, SS_PLACEMENTS };
+	for (size_t i = 0; r == 0 && i < sizeof order / sizeof order[0]; i++)
+		r = read_all(&x, order[i], since[0] ? since : NULL);
 	if (r == 0 && since[0])
 		r = read_all(&x, SS_DELETED, since);
 	if (x.stage) {

@@ -44,7 +44,7 @@ static const char *const sql_insert[] = {
 struct ss_stage {
 	sqlite3 *db;
 	int keep_pnr;
-	sqlite3_stmt *ins[SS_NENTITIES], *enrol, *enrol_clear;
+	sqlite3_stmt *ins[SS_NENTITIES], *enrol, *enrol_clear, *is_staff;
 	int count[SS_NENTITIES];
 };
 
@@ -226,7 +226,7 @@ static int birth(struct ent *x, const json_t *o, const char *pnr, char out[DATE_
 static int stage_enrolments(struct ent *x, const json_t *o)
 {
 	const json_t *list = json_object_get(o, "enrolments");
-	char start[DATE_LEN], end[DATE_LEN], what[48];
+	char start[DATE_LEN], end[DATE_LEN], what[160];
 	struct ent sub = *x;
 	size_t i;
 	json_t *en;
@@ -236,9 +236,8 @@ static int stage_enrolments(struct ent *x, const json_t *o)
 	if ((r = step(x, x->s->enrol_clear)) < 0)
 		return r;
 	json_array_foreach(list, i, en) {
-		snprintf(what, sizeof what, "person %s enrolments[%zu]:", x->id, i);
-		sub.what = what;
-		sub.id = "";
+		snprintf(what, sizeof what, "%s enrolments[%zu]", x->id, i);
+		sub.id = what;
 		if (json_is_true(json_object_get(en, "cancelled")))
 			continue;
 		if (!ref(en, "enroledAt"))
@@ -268,14 +267,20 @@ static int stage_person(struct ent *x, const json_t *o)
 		return r;
 	if (pnr && x->s->keep_pnr && valid_pnr(pnr, &ve) < 0)
 		return bad(x, "civicNo: %s", ve.msg);
-	/* The name is needed for staff only; the apply step never gives it to a child. */
-	snprintf(name, sizeof name, "%s %s", str(o, "givenName") ? str(o, "givenName") : "",
-		 str(o, "familyName") ? str(o, "familyName") : "");
+	/* The name only of staff (a duty read in this run, or staff of an earlier
+	 * one): a child's name is not kept even here. */
+	name[0] = '\0';
+	sqlite3_reset(x->s->is_staff);
+	sqlite3_bind_text(x->s->is_staff, 1, x->id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(x->s->is_staff) == SQLITE_ROW)
+		snprintf(name, sizeof name, "%s %s", str(o, "givenName") ? str(o, "givenName") : "",
+			 str(o, "familyName") ? str(o, "familyName") : "");
+	sqlite3_reset(x->s->is_staff);
 	if (valid_text(name, &ve) < 0)
 		return bad(x, "givenName/familyName: %s", ve.msg);
 	bind_texts(x->s->ins[SS_PERSONS], 6, (const char *const[]){
-		x->id, name, born[0] ? born : NULL, x->s->keep_pnr ? pnr : NULL, email,
-		mobile[0] ? mobile : NULL });
+		x->id, name[0] ? name : NULL, born[0] ? born : NULL, x->s->keep_pnr ? pnr : NULL,
+		email, mobile[0] ? mobile : NULL });
 	if ((r = step(x, x->s->ins[SS_PERSONS])) < 0)
 		return r;
 	return stage_enrolments(x, o);
@@ -402,6 +407,10 @@ int ss_stage_open(sqlite3 *db, int keep_pnr, struct ss_stage **out, struct err *
 			       &s->enrol, e);
 	if (r == 0)
 		r = db_prepare(db, "DELETE FROM temp.ss_enrol WHERE person = ?1", &s->enrol_clear, e);
+	if (r == 0)
+		r = db_prepare(db, "SELECT 1 FROM temp.ss_duty WHERE person = ?1 UNION ALL"
+				   " SELECT 1 FROM ext_ref WHERE source = 'ss12000' AND kind = 'staff'"
+				   " AND ext_id = ?1 LIMIT 1", &s->is_staff, e);
 	if (r < 0) {
 		ss_stage_close(s);
 		return r;
@@ -418,5 +427,6 @@ void ss_stage_close(struct ss_stage *s)
 		sqlite3_finalize(s->ins[i]);
 	sqlite3_finalize(s->enrol);
 	sqlite3_finalize(s->enrol_clear);
+	sqlite3_finalize(s->is_staff);
 	free(s);
 }

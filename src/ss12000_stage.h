@@ -1,8 +1,10 @@
 /* ss12000_stage.h - SS 12000 pages (organisations, persons, placements,
  * duties, deletedEntities) checked field by field and kept in temporary
  * tables of the connection until the sync applies them in one transaction.
- * Only the fields docs/ss12000.md lists are kept: no names of children, no
- * personal identity numbers unless keep_pnr, no private addresses. */
+ * Only the fields docs/ss12000.md lists are kept: no names of children (a
+ * person's name only when a duty staged before, or an earlier sync, makes
+ * them staff: stage duties before persons), no personal identity numbers
+ * unless keep_pnr, no private addresses. */
 #ifndef BACKAD_SS12000_STAGE_H
 #define BACKAD_SS12000_STAGE_H
 
