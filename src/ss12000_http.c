@@ -300,7 +300,7 @@ int ss_http_get(struct ss_http *h, const char *path, json_t **out, struct err *e
 {
 	char url[2048], why[300];
 	long status = 0, wait;
-	int r, retry, tries = 0;
+	int r, retry, tries = 0, renewed = 0;
 
 	*out = NULL;
 	snprintf(url, sizeof url, "%s%s", h->cfg->ss_url, path);
@@ -311,6 +311,13 @@ int ss_http_get(struct ss_http *h, const char *path, json_t **out, struct err *e
 		r = attempt(h, url, path, &status, &retry, e);
 		if (r == 0 && status == 200)
 			return parse_body(h, path, out, e);
+		/* A token the server stopped accepting early: fetch a new one, once. */
+		if (r == 0 && status == 401 && h->token && !renewed) {
+			renewed = 1;
+			if ((r = fetch_token(h, e)) < 0)
+				return r;
+			continue;
+		}
 		if (r == 0) {
 			error_body(h, why, sizeof why);
 			retry = status == 429 || status >= 500;

@@ -23,7 +23,8 @@ void ss_http_close(struct ss_http *h);
  * name the URL path and, for HTTP errors, the status and the server's error
  * body (code and message of an SS 12000 Error object, else its first bytes):
  * ERR_PERMFAIL for 4xx, ERR_TEMPFAIL when 429/5xx/timeouts outlast the
- * deadline, ERR_INVALID for a body that is not a JSON object. */
+ * deadline, ERR_INVALID for a body that is not a JSON object. A 401 to a
+ * bearer token fetches a new token and tries once more. */
 int ss_http_get(struct ss_http *h, const char *path, json_t **out, struct err *e);
 
 /* Requests made and retries waited for, for the summary. */

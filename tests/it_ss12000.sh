@@ -81,6 +81,12 @@ check "[ \"\$(sql \"SELECT email || ' ' || mobile FROM staff WHERE name = 'Olof 
 check "[ \"\$(sql \"SELECT count(*) FROM staff WHERE email LIKE '%privat%'\")\" = 0 ]" "private addresses are never stored"
 "$BUILD/backad" -c "$tmp/ok.conf" --once --now 2026-08-03T08:00 --foreground >/dev/null 2>&1
 check "$B sync ss12000 --now 2026-08-03T06:00 >$tmp/out 2>&1 && grep -q '0 placements new, 0 ended, 0 changed' $tmp/out" "a second sync changes nothing: $(cat $tmp/out)"
+# A token the server stops accepting early is fetched again, once.
+fault '{"path": "/persons", "status": 401, "times": 1}'
+check "$B sync ss12000 --now 2026-08-03T06:00 >$tmp/out 2>&1 && grep -q '0 placements new, 0 ended, 0 changed' $tmp/out" "a refused token is renewed once"
+fault '{"path": "/persons", "status": 401, "times": 2}'
+refused "a token refused twice" "HTTP 401: error: simulated failure 401" ok
+fault ''
 
 # The delta is published; every failure before it is read leaves all as it was.
 load "$tmp/delta.json"
