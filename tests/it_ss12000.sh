@@ -61,6 +61,12 @@ refused() {
 
 $B init >/dev/null
 
+# Usage and configuration errors.
+printf 'database = "%s/case.db";\n' "$tmp" >"$tmp/nourl.conf"
+check "! $BUILD/backactl -c $tmp/nourl.conf sync ss12000 >$tmp/out 2>&1 && grep -q 'ss12000.url is not set' $tmp/out" "a sync without ss12000.url"
+check "$B sync ldap >$tmp/out 2>&1; [ \$? -eq 2 ] && grep -q 'expected the source: ss12000' $tmp/out" "an unknown source is a usage error"
+check "$B sync ss12000 --force >$tmp/out 2>&1; [ \$? -eq 2 ] && grep -q -- '--force needs --full' $tmp/out" "--force without --full is a usage error"
+
 # Authentication.
 chmod 644 "$tmp/secret"
 refused "a secret readable by others" "readable by group or others" ok
