@@ -13,7 +13,7 @@ DESTDIR   ?=
 
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libesmtp-1.0 libcurl sqlite3 libconfig libsystemd openssl
+PKGS      := libesmtp-1.0 libcurl sqlite3 libconfig libsystemd openssl jansson
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wpointer-arith -Wcast-qual -Wformat=2 -Werror \
              -Wno-format-truncation
@@ -135,6 +135,7 @@ install: all
 	install -m 0644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 systemd/backad.service $(DESTDIR)$(UNITDIR)/backad.service
+	install -m 0644 systemd/backad-sync.service systemd/backad-sync.timer $(DESTDIR)$(UNITDIR)/
 	install -m 0644 systemd/backad.sysusers $(DESTDIR)$(LIBDIR)/sysusers.d/backad.conf
 	install -m 0644 systemd/backad.tmpfiles $(DESTDIR)$(LIBDIR)/tmpfiles.d/backad.conf
 	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/

@@ -2,7 +2,8 @@
 # run.sh - every benchmark: planning passes at 10k, 100k and 1M children
 # (bench/plan.sh for backactl's full passes, pass_bench for the daemon's own
 # passes with its cache), commit-to-spool latency, and e-mail and SMS
-# throughput. BENCH_SIZES overrides the sizes.
+# throughput, and a full SS 12000 sync of 100,000 children. BENCH_SIZES
+# overrides the planning sizes.
 set -eu
 BUILD=${BUILD:-build}
 dir=${BENCH_DIR:-/tmp/backad-bench}
@@ -20,3 +21,4 @@ done
 /usr/bin/python3 bench/latency.py "$BUILD" 200
 BUILD=$BUILD bash bench/smtp_throughput.sh 2000
 BUILD=$BUILD bash bench/sms_throughput.sh 1000
+BUILD=$BUILD sh bench/ss12000_sync.sh 100000

@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	{ "calendar", cmd_calendar, "Swedish holidays and working days" },
 	{ "plan", cmd_plan, "run one planning pass" },
 	{ "preview", cmd_preview, "show what would be sent, without writing" },
+	{ "sync", cmd_sync, "read schools' data from an SS 12000 API" },
 };
 
 static void usage(FILE *f)

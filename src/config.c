@@ -29,6 +29,7 @@ static const char *const sms_choices[] = { "spool", "kannel", "46elks", "generic
 static const char *const format_choices[] = { "form", "json", NULL };
 static const char *const tls_choices[] = { "off", "if-offered", "require", NULL };
 static const char *const chan_choices[] = { "preferred", "email", "sms", "both", NULL };
+static const char *const ss_auth_choices[] = { "none", "oauth2", "certificate", NULL };
 
 #define OFF(f) offsetof(struct config, f)
 static const struct key keys[] = {
@@ -87,6 +88,22 @@ static const struct key keys[] = {
 	{ "referral.channels", K_CHOICE, OFF(channels[RG_REFERRAL]), 0, 0, chan_choices },
 	{ "discovery.channels", K_CHOICE, OFF(channels[RG_DISCOVERY]), 0, 0, chan_choices },
 	{ "followup.channels", K_CHOICE, OFF(channels[RG_FOLLOWUP]), 0, 0, chan_choices },
+	/* Data in: full imports and the SS 12000 sync (docs/import.md, docs/ss12000.md). */
+	{ "import.max_shrink_percent", K_INT, OFF(import_max_shrink), 0, 100, NULL },
+	{ "ss12000.url", K_STR, OFF(ss_url), 0, 0, NULL },
+	{ "ss12000.auth", K_CHOICE, OFF(ss_auth), 0, 0, ss_auth_choices },
+	{ "ss12000.token_url", K_STR, OFF(ss_token_url), 0, 0, NULL },
+	{ "ss12000.client_id", K_STR, OFF(ss_client_id), 0, 0, NULL },
+	{ "ss12000.secret_file", K_STR, OFF(ss_secret_file), 0, 0, NULL },
+	{ "ss12000.scope", K_STR, OFF(ss_scope), 0, 0, NULL },
+	{ "ss12000.cert_file", K_STR, OFF(ss_cert_file), 0, 0, NULL },
+	{ "ss12000.key_file", K_STR, OFF(ss_key_file), 0, 0, NULL },
+	{ "ss12000.ca_file", K_STR, OFF(ss_ca_file), 0, 0, NULL },
+	{ "ss12000.municipality", K_STR, OFF(ss_municipality), 0, 0, NULL },
+	{ "ss12000.page_size", K_INT, OFF(ss_page_size), 1, 10000, NULL },
+	{ "ss12000.timeout_seconds", K_INT, OFF(ss_timeout), 1, 3600, NULL },
+	{ "ss12000.max_seconds", K_INT, OFF(ss_max_seconds), 1, 86400, NULL },
+	{ "ss12000.store_pnr", K_BOOL, OFF(ss_store_pnr), 0, 1, NULL },
 };
 #undef OFF
 
@@ -170,6 +187,10 @@ int config_defaults(struct config *c, struct err *e)
 	days_set(&c->followup_before, 2, (int[]){ 7, 1 });
 	days_set(&c->followup_after, 2, (int[]){ 1, 7 });
 	c->lookback_days = 3;
+	c->import_max_shrink = 10;
+	c->ss_page_size = 1000;
+	c->ss_timeout = 60;
+	c->ss_max_seconds = 900;
 	return 0;
 }
 
@@ -205,6 +226,15 @@ void config_clear(struct config *c)
 	free(c->sms_from_field);
 	free(c->sms_text_field);
 	free(c->sms_ref_field);
+	free(c->ss_url);
+	free(c->ss_token_url);
+	free(c->ss_client_id);
+	free(c->ss_secret_file);
+	free(c->ss_scope);
+	free(c->ss_cert_file);
+	free(c->ss_key_file);
+	free(c->ss_ca_file);
+	free(c->ss_municipality);
 	memset(c, 0, sizeof *c);
 }
 

@@ -94,7 +94,25 @@ struct config {
 	struct config_days followup_after;     /* days after (overdue) */
 	int lookback_days; /* a missed occurrence this old is still sent */
 	int channels[RG_COUNT]; /* enum chan_mode per rule group */
+
+	/* Data in: full imports and the SS 12000 sync. */
+	int import_max_shrink;    /* a full import may end at most this % of its rows */
+	char *ss_url;             /* SS 12000 API base, e.g. https://host/ss12000/v2 */
+	int ss_auth;              /* enum ss_auth */
+	char *ss_token_url;       /* OAuth2 client credentials token endpoint */
+	char *ss_client_id;
+	char *ss_secret_file;     /* the client secret; must not be group- or world-readable */
+	char *ss_scope;           /* OAuth2 scope, or NULL */
+	char *ss_cert_file, *ss_key_file; /* client certificate (PEM) */
+	char *ss_ca_file;         /* trusted CAs; NULL = the system's */
+	char *ss_municipality;    /* unit.municipality of synced units; NULL = the huvudman's name */
+	int ss_page_size;         /* limit per page */
+	int ss_timeout;           /* seconds per request */
+	int ss_max_seconds;       /* a whole sync, retries included, at most this long */
+	int ss_store_pnr;         /* 1: keep personal identity numbers of children */
 };
+
+enum ss_auth { SS_AUTH_NONE, SS_AUTH_OAUTH2, SS_AUTH_CERT };
 
 /* Defaults for every key (what an empty file gives). Strings are owned. */
 int config_defaults(struct config *c, struct err *e);

@@ -46,5 +46,6 @@ ctl_cmd_fn cmd_report;
 ctl_cmd_fn cmd_calendar;
 ctl_cmd_fn cmd_plan;
 ctl_cmd_fn cmd_preview;
+ctl_cmd_fn cmd_sync;
 
 #endif

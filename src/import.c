@@ -10,6 +10,7 @@
 #include "csv.h"
 #include "date.h"
 #include "db.h"
+#include "import_full.h"
 #include "validate.h"
 
 enum col_type {
@@ -188,7 +189,7 @@ struct job {
 	const struct kind *k;
 	struct csv csv;
 	int map[CSV_MAX_FIELDS]; /* spec column -> CSV field, or -1 */
-	sqlite3_stmt *find, *ins, *upd, *key_ins;
+	sqlite3_stmt *find, *ins, *upd, *key_ins, *seen_ins;
 	struct import_result *res;
 	struct err *e;
 };
@@ -388,6 +389,13 @@ static int import_row(struct job *j)
 		return row_err(j, "rejected by the database: %s", sqlite3_errmsg(j->db));
 	if (rc != SQLITE_DONE)
 		return db_fail(j->db, rc, "import", j->e);
+	/* The rows the file names, for a full import (import_full.c). */
+	sqlite3_reset(j->seen_ins);
+	sqlite3_bind_int64(j->seen_ins, 1, row_id ? row_id : sqlite3_last_insert_rowid(j->db));
+	sqlite3_bind_int(j->seen_ins, 2, !row_id);
+	rc = sqlite3_step(j->seen_ins);
+	if (rc != SQLITE_DONE)
+		return db_fail(j->db, rc, "import", j->e);
 	j->res->rows++;
 	if (row_id)
 		j->res->updated++;
@@ -412,6 +420,12 @@ static int run(struct job *j)
 int import_file(sqlite3 *db, const char *kind, const char *path, struct import_result *res,
 		struct err *e)
 {
+	return import_file_opts(db, kind, path, NULL, res, e);
+}
+
+int import_file_opts(sqlite3 *db, const char *kind, const char *path,
+		     const struct import_opts *o, struct import_result *res, struct err *e)
+{
 	struct job j = { .db = db, .res = res, .e = e };
 	int r;
 
@@ -426,7 +440,9 @@ int import_file(sqlite3 *db, const char *kind, const char *path, struct import_r
 	if (r < 0)
 		return r;
 	r = db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS import_key(k TEXT PRIMARY KEY, line INT);"
-			"DELETE FROM temp.import_key;", e);
+			"DELETE FROM temp.import_key;"
+			"CREATE TEMP TABLE IF NOT EXISTS import_seen(id INTEGER PRIMARY KEY, new INT);"
+			"DELETE FROM temp.import_seen;", e);
 	if (r == 0)
 		r = db_begin(db, e);
 	if (r < 0)
@@ -440,7 +456,13 @@ int import_file(sqlite3 *db, const char *kind, const char *path, struct import_r
 		r = db_prepare(db, "INSERT INTO temp.import_key(k, line) VALUES (?1, ?2)",
 			       &j.key_ins, e);
 	if (r == 0)
+		r = db_prepare(db, "INSERT OR IGNORE INTO temp.import_seen(id, new) VALUES (?1, ?2)",
+			       &j.seen_ins, e);
+	if (r == 0)
 		r = run(&j);
+	if (r == 0 && o && o->full)
+		r = import_full_apply(db, kind, path, o, res, e);
+	sqlite3_finalize(j.seen_ins);
 	sqlite3_finalize(j.find);
 	sqlite3_finalize(j.ins);
 	sqlite3_finalize(j.upd);

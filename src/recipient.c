@@ -105,6 +105,10 @@ static int load_staff(struct rcpt_ctx *c, long long id, struct recipient *out,
 	col_copy(q, 2, out->email, sizeof out->email);
 	col_copy(q, 3, out->mobile, sizeof out->mobile);
 	col_copy(q, 4, pref, 8);
+	/* Someone who has left (active = 0) is not written to at any address. */
+	out->inactive = sqlite3_column_int(q, 5) == 0;
+	if (out->inactive)
+		out->email[0] = out->mobile[0] = '\0';
 	sqlite3_reset(q);
 	return 0;
 }

@@ -14,6 +14,7 @@ struct recipient {
 	long long staff_id;     /* who receives it (a deputy, perhaps) */
 	long long for_staff_id; /* whom it was meant for */
 	int deputy;             /* 1 when staff_id stands in for for_staff_id */
+	int inactive;           /* the person has left: no address, channel CHAN_NONE */
 	char code[65];
 	char name[256];
 	enum channel_kind channel; /* CHAN_NONE: no address at all */
@@ -29,7 +30,7 @@ void rcpt_close(struct rcpt_ctx *c);
 
 /* Resolve staff_id on day. ERR_NOTFOUND when the staff row does not exist;
  * an inactive person with no active deputy resolves to themselves with
- * channel CHAN_NONE only when they have no address. */
+ * channel CHAN_NONE and inactive set: people who left get no messages. */
 int rcpt_resolve(struct rcpt_ctx *c, long long staff_id, int day, struct recipient *out,
 		 struct err *e);
 

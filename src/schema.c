@@ -277,8 +277,20 @@ static const char migration_5[] =
 #undef CHANGE
 #undef CHANGE3
 
+/* Version 6: the ids other systems give the rows they deliver (SS 12000's
+ * UUIDs), so a sync finds the row it wrote before: one row per source, kind
+ * and outside id, pointing at unit, staff, child, placement or unit_role. */
+static const char migration_6[] =
+	"CREATE TABLE ext_ref ("
+	" source TEXT NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('unit','staff','child','placement','role')),"
+	" ext_id TEXT NOT NULL CHECK (length(ext_id) BETWEEN 1 AND 200),"
+	" local_id INTEGER NOT NULL,"
+	" PRIMARY KEY (source, kind, ext_id)) WITHOUT ROWID;"
+	"CREATE INDEX ext_ref_local ON ext_ref(kind, local_id);";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3, migration_4,
-					     migration_5 };
+					     migration_5, migration_6 };
 
 int schema_version(void)
 {

@@ -31,7 +31,7 @@ is() {
 no 1 "cannot open the case database" "$B" children
 ok "$B" init
 ok "$B" init
-is "$(sql 'PRAGMA user_version')" 5 "schema version"
+is "$(sql 'PRAGMA user_version')" 6 "schema version"
 is "$(sql 'PRAGMA journal_mode')" wal "WAL"
 for k in units staff children placements roles absences; do ok "$B" import "$k" "etc/demo/$k.csv"; done
 printf 'code,kind,name,municipality\nX1,school,Ny skola,Ystad\nX2,skola,Fel,Ystad\n' >"$tmp/bad.csv"
@@ -116,7 +116,7 @@ sql "UPDATE unit SET kind = 'other' WHERE kind = 'intake'"
 no 1 "no unit of kind 'intake'" "$B" referral add --child B-2019-0006 --reporter eva.larare --received 2025-01-10
 
 # --help on every command.
-for c in init import referral discovery followup consent barnkontakt children tasks outbox retry status report calendar plan preview; do
+for c in init import referral discovery followup consent barnkontakt children tasks outbox retry status report calendar plan preview sync; do
 	ok "$B" "$c" --help
 done
 for s in "referral add" "referral decide" "discovery add" "discovery done" "followup add" "followup move" "followup done" "consent add" "consent withdraw" "barnkontakt set"; do

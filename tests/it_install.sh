@@ -12,6 +12,7 @@ for f in usr/sbin/backad usr/sbin/backactl etc/backad/backad.conf \
 	usr/share/backad/templates/sv/referral_receipt.sms \
 	usr/share/man/man8/backad.8 usr/share/man/man8/backactl.8 usr/share/man/man5/backad.conf.5 \
 	lib/systemd/system/backad.service usr/lib/sysusers.d/backad.conf \
+	lib/systemd/system/backad-sync.service lib/systemd/system/backad-sync.timer \
 	usr/lib/tmpfiles.d/backad.conf usr/share/doc/backad/rules.md; do
 	check "[ -s '$tmp/root/$f' ]" "installed $f"
 done

@@ -4,6 +4,7 @@
  * imports cleanly. */
 #include "testutil.h"
 
+#include "date.h"
 #include "import.h"
 
 struct fx {
@@ -207,6 +208,36 @@ static void demo_data_imports(void **state)
 	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM unit WHERE kind='intake'"), 1);
 }
 
+/* A full import: what the file leaves out has ended; a shrink beyond the
+ * share is refused with nothing changed. */
+static void full_import_ends_what_is_missing(void **state)
+{
+	struct fx *f = *state;
+	struct import_opts o = { .full = 1, .max_shrink_percent = 10, .scope = "bvc preschool" };
+	struct import_result res;
+	struct err e = { 0 };
+	char *path;
+
+	ok(f, "units", units, 3);
+	ok(f, "staff", staff, 3);
+	assert_int_equal(date_parse("2026-08-03", &o.day), 0);
+	assert_int_equal(imp(f, "roles", "unit,role,staff,start_date\nFSK1,principal,olof,2020-01-01\n"
+			     "BVC1,principal,karin,2020-01-01\n", &res, &e), 0);
+	path = tu_write(f->dir, "staff.csv", "code,name,unit\nkarin,Karin Sjöholm,BVC1\n");
+	assert_int_equal(import_file_opts(f->db, "staff", path, &o, &res, &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "leaves out 1 of the 2 staff in scope (bvc,preschool), 50.0 %"));
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM staff WHERE active = 0"), 0);
+	o.force = 1;
+	if (import_file_opts(f->db, "staff", path, &o, &res, &e) < 0)
+		fail_msg("%s", e.msg);
+	free(path);
+	assert_int_equal(res.ended, 1);
+	assert_int_equal(tu_int(f->db, "SELECT active FROM staff WHERE code = 'olof'"), 0);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM unit_role WHERE end_date = '2026-08-02'"), 1);
+	/* Nils has no unit: never in scope. */
+	assert_int_equal(tu_int(f->db, "SELECT active FROM staff WHERE code = 'nils'"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +247,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(children_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(placements_roles_absences, setup, teardown),
 		cmocka_unit_test_setup_teardown(demo_data_imports, setup, teardown),
+		cmocka_unit_test_setup_teardown(full_import_ends_what_is_missing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

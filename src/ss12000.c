@@ -1,0 +1,182 @@
+/* ss12000.c - one SS 12000 sync: read every page, then write it all in one transaction. */
+#include "ss12000.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "db.h"
+#include "ss12000_apply.h"
+#include "ss12000_http.h"
+#include "ss12000_stage.h"
+
+#define STATE_KEY "ss12000.modified_after"
+#define OVERLAP 60 /* seconds read twice, against clocks that differ a little */
+
+struct run {
+	sqlite3 *db;
+	const struct config *cfg;
+	struct ss_http *http;
+	struct ss_stage *stage;
+	struct ss_summary *sum;
+	struct err *e;
+};
+
+/* Every page of one endpoint into the staging tables. */
+static int read_all(struct run *x, enum ss_entity ent, const char *since)
+{
+	char path[1200], last[600] = "";
+	char *esc = since ? curl_easy_escape(NULL, since, 0) : NULL;
+	const char *token;
+	json_t *page = NULL;
+	int r;
+
+	if (ent == SS_DELETED)
+		snprintf(path, sizeof path, "%s?after=%s&limit=%d", ss_endpoints[ent], esc ? esc : "",
+			 x->cfg->ss_page_size);
+	else
+		snprintf(path, sizeof path, "%s?limit=%d%s%s", ss_endpoints[ent], x->cfg->ss_page_size,
+			 esc ? "&meta.modified.after=" : "", esc ? esc : "");
+	curl_free(esc);
+	for (;;) {
+		r = ss_http_get(x->http, path, &page, x->e);
+		if (r == 0)
+			r = ss_stage_page(x->stage, ent, page, x->e);
+		x->sum->pages++;
+		token = r == 0 ? json_string_value(json_object_get(page, "pageToken")) : NULL;
+		if (r < 0 || !token || !*token)
+			break;
+		if (strlen(token) >= sizeof last) {
+			r = err_set(x->e, ERR_INVALID, "GET %s: the pageToken is longer than %zu bytes",
+				    ss_endpoints[ent], sizeof last - 1);
+			break;
+		}
+		if (strcmp(token, last) == 0) {
+			r = err_set(x->e, ERR_INVALID, "GET %s: the server gave the same pageToken twice; "
+				    "the paging would never end", ss_endpoints[ent]);
+			break;
+		}
+		snprintf(last, sizeof last, "%s", token);
+		/* Filters cannot be combined with pageToken: the token carries them. */
+		esc = curl_easy_escape(NULL, token, 0);
+		snprintf(path, sizeof path, "%s?pageToken=%s", ss_endpoints[ent], esc ? esc : "");
+		curl_free(esc);
+		json_decref(page);
+		page = NULL;
+	}
+	json_decref(page);
+	return r;
+}
+
+static int read_state(sqlite3 *db, char *since, size_t n, struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int r = db_prepare(db, "SELECT value FROM state WHERE key = '" STATE_KEY "'", &q, e);
+
+	since[0] = '\0';
+	if (r == 0 && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+		snprintf(since, n, "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return r;
+}
+
+static int write_state(sqlite3 *db, time_t started, struct err *e)
+{
+	char at[21], sql[160];
+
+	cal_iso_utc(started - OVERLAP, at);
+	snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO state(key, value) VALUES ('" STATE_KEY
+		 "', '%s')", at);
+	return db_exec(db, sql, e);
+}
+
+/* Everything read: now the one transaction. */
+static int apply(struct run *x, const struct ss_opts *o, time_t started)
+{
+	struct ss_apply a = { .db = x->db, .cfg = x->cfg, .day = cal_today(o->now), .sum = x->sum };
+	int r = db_begin(x->db, x->e);
+
+	if (r < 0)
+		return r;
+	r = ss_apply_open(&a, x->e);
+	if (r == 0)
+		r = ss_apply_facts(&a);
+	if (r == 0)
+		r = ss_apply_gone(&a, o->full, o->force);
+	ss_apply_close(&a);
+	if (r == 0)
+		r = write_state(x->db, started, x->e);
+	if (r == 0)
+		r = db_commit(x->db, x->e);
+	if (r < 0)
+		db_rollback(x->db);
+	return r;
+}
+
+int ss12000_sync(sqlite3 *db, const struct config *cfg, const struct ss_opts *o,
+		 struct ss_summary *sum, struct err *e)
+{
+	struct run x = { .db = db, .cfg = cfg, .sum = sum, .e = e };
+	time_t started = time(NULL);
+	char since[64];
+	int r;
+
+	memset(sum, 0, sizeof *sum);
+	sum->full = o->full;
+	r = o->full ? (since[0] = '\0', 0) : read_state(db, since, sizeof since, e);
+	snprintf(sum->since, sizeof sum->since, "%s", since);
+	if (r == 0)
+		r = ss_http_open(cfg, started + cfg->ss_max_seconds, &x.http, e);
+	if (r == 0)
+		r = ss_stage_open(db, cfg->ss_store_pnr, &x.stage, e);
+	/* Duties before persons: a person's name is kept only for staff. */
+	static const enum ss_entity order[] = { SS_ORGS, SS_DUTIES, SS_PERSONS, SS_PLACEMENTS };
+	for (size_t i = 0; r == 0 && i < sizeof order / sizeof order[0]; i++)
+		r = read_all(&x, order[i], since[0] ? since : NULL);
+	if (r == 0 && since[0])
+		r = read_all(&x, SS_DELETED, since);
+	if (x.stage) {
+		sum->read_orgs = ss_stage_count(x.stage, SS_ORGS);
+		sum->read_persons = ss_stage_count(x.stage, SS_PERSONS);
+		sum->read_placements = ss_stage_count(x.stage, SS_PLACEMENTS);
+		sum->read_duties = ss_stage_count(x.stage, SS_DUTIES);
+		sum->read_deleted = ss_stage_count(x.stage, SS_DELETED);
+	}
+	if (x.http)
+		ss_http_counts(x.http, &sum->requests, &sum->retries);
+	ss_http_close(x.http);
+	if (r == 0)
+		r = apply(&x, o, started);
+	ss_stage_close(x.stage);
+	db_exec(db, "DROP TABLE IF EXISTS temp.ss_org; DROP TABLE IF EXISTS temp.ss_person;"
+		    "DROP TABLE IF EXISTS temp.ss_enrol; DROP TABLE IF EXISTS temp.ss_place;"
+		    "DROP TABLE IF EXISTS temp.ss_duty; DROP TABLE IF EXISTS temp.ss_deleted;"
+		    "DROP TABLE IF EXISTS temp.ss_place_seen; DROP TABLE IF EXISTS temp.ss_gone;"
+		    "DROP TABLE IF EXISTS temp.ss_principal", NULL);
+	return r;
+}
+
+void ss12000_summary_line(const struct ss_summary *s, char *buf, size_t n)
+{
+	char principals[520], more[40] = "";
+
+	if (s->principals_changed > s->principal_listed)
+		snprintf(more, sizeof more, " and %d more units",
+			 s->principals_changed - s->principal_listed);
+	if (s->principals_changed)
+		snprintf(principals, sizeof principals, "%d principal%s changed at %s%s",
+			 s->principals_changed, s->principals_changed > 1 ? "s" : "", s->principal_units,
+			 more);
+	else
+		snprintf(principals, sizeof principals, "no principal changed");
+	snprintf(buf, n,
+		 "%d placements new, %d ended, %d changed, %d removed; %s; "
+		 "%d children new, %d changed; %d staff new, %d changed, %d left; "
+		 "%d units new, %d changed; %d skipped (not förskola/förskoleklass/grundskola); "
+		 "%d follow-ups moved, %d admin alerts",
+		 s->placements_new, s->placements_ended, s->placements_updated, s->placements_removed,
+		 principals, s->children_new, s->children_updated, s->staff_new, s->staff_updated,
+		 s->staff_left, s->units_new, s->units_updated, s->skipped, s->follow_moved, s->alerts);
+}
