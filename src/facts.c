@@ -24,7 +24,8 @@ struct facts {
  * open task, or changed since the last pass. */
 #define REFERRAL_COLS \
 	"SELECT r.id, r.child_id, c.ref, r.reporter_id, r.intake_unit_id," \
-	" r.received_date, r.decision_date, r.outcome, u.name" \
+	" r.received_date, r.decision_date, r.outcome, u.name, r.reporting_unit_id," \
+	" (SELECT active FROM staff WHERE id = r.reporter_id)" \
 	" FROM referral r JOIN child c ON c.id = r.child_id" \
 	" JOIN unit u ON u.id = r.intake_unit_id"
 #define REFERRAL_WHEN \
@@ -192,6 +193,8 @@ static void fill_referral(sqlite3_stmt *q, void *fact)
 		col(q, 7, r->outcome, sizeof r->outcome);
 	}
 	col(q, 8, r->intake_name, sizeof r->intake_name);
+	r->reporting_unit_id = sqlite3_column_int64(q, 9);
+	r->reporter_active = sqlite3_column_int(q, 10);
 }
 
 int facts_referrals(struct facts *f, const struct fact_sel *s, fact_fn *fn, void *arg,
@@ -518,7 +521,8 @@ static const char sql_affected[] =
 	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'referral:' || id FROM referral"
 	" WHERE child_id IN (SELECT id FROM temp.plan_kids)"
 	" OR reporter_id IN (SELECT id FROM temp.plan_staff)"
-	" OR intake_unit_id IN (SELECT id FROM temp.plan_units);"
+	" OR intake_unit_id IN (SELECT id FROM temp.plan_units)"
+	" OR reporting_unit_id IN (SELECT id FROM temp.plan_units);"
 	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'discovery:' || id FROM discovery_card"
 	" WHERE child_id IN (SELECT id FROM temp.plan_kids);"
 	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'followup:' || id FROM followup"

@@ -36,6 +36,8 @@ typedef int fact_fn(void *arg, const void *fact, struct err *e);
 
 struct fact_referral {
 	long long id, child_id, reporter_id, intake_unit_id;
+	long long reporting_unit_id; /* or 0 */
+	int reporter_active;         /* 0: the reporter has left */
 	char child_ref[33];
 	char received[FACT_DATE_LEN], decided[FACT_DATE_LEN]; /* decided "" if open */
 	char outcome[16];

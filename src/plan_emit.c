@@ -108,8 +108,9 @@ static int alert_unreachable(struct planner *p, const struct recipient *r, struc
 	if (!a)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	if (!a->count++)
-		snprintf(a->why, sizeof a->why,
-			 "personen med koden %s saknar både e-postadress och mobilnummer", r->code);
+		snprintf(a->why, sizeof a->why, r->inactive
+			 ? "personen med koden %s har slutat och har ingen ersättare"
+			 : "personen med koden %s saknar både e-postadress och mobilnummer", r->code);
 	return 0;
 }
 
@@ -265,6 +266,7 @@ static int emit_new(struct planner *p, const struct plan_msg *m, const char *tas
 			return r;
 		cal_iso_utc(p->now, due);
 	} else if (m->scheduled <= p->now && m->subject_key) {
+		/* Its time has come: told once, not again to a new holder. */
 		r = occurrence_told(p, m, 1, &told, e);
 		if (r < 0 || told)
 			return r;

@@ -25,6 +25,7 @@ struct tvars *plan_vars(const char *ref)
 		tvars_set(v, plan_fields[i], "");
 	tvars_set(v, "ref", ref);
 	tvars_set_bool(v, "consent", 0);
+	tvars_set_bool(v, "reporter_left", 0);
 	return v;
 }
 

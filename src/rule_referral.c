@@ -10,7 +10,8 @@
 
 /* A referral as the rule uses it: the fact and its dates as day numbers. */
 struct referral {
-	long long id, child_id, reporter_id, intake_unit_id;
+	long long id, child_id, reporter_id, intake_unit_id, reporting_unit_id;
+	int reporter_active;
 	const char *child_ref, *outcome, *intake_name;
 	char ref[48];
 	int received, decided; /* day numbers; decided = 0 while undecided */
@@ -54,6 +55,12 @@ static int send(struct planner *p, const struct referral *f, const char *rule,
 
 	snprintf(subject, sizeof subject, "referral:%lld", f->id);
 	snprintf(task_key, sizeof task_key, "referral/%lld", f->id);
+	if (!role && !f->reporter_active && f->reporting_unit_id) {
+		/* The reporter has left: the answer goes to the principal of the
+		 * unit that reported, so the report never goes unanswered. */
+		tvars_set_bool(v, "reporter_left", 1);
+		return plan_to_role(p, &req, f->reporting_unit_id, "principal", e);
+	}
 	if (!role)
 		return plan_to_staff(p, &req, f->reporter_id, e);
 	return plan_to_role(p, &req, f->intake_unit_id, role, e);
@@ -129,6 +136,8 @@ static int plan_referral(struct planner *p, const void *arg, struct err *e)
 	struct referral fv = {
 		.id = fact->id, .child_id = fact->child_id, .reporter_id = fact->reporter_id,
 		.intake_unit_id = fact->intake_unit_id, .child_ref = fact->child_ref,
+		.reporting_unit_id = fact->reporting_unit_id,
+		.reporter_active = fact->reporter_active,
 		.outcome = fact->outcome, .intake_name = fact->intake_name,
 	}, *f = &fv;
 	const struct config *c = p->cfg;

@@ -266,6 +266,7 @@ static const char migration_5[] =
 	"CREATE INDEX barnkontakt_staff ON barnkontakt(staff_id);"
 	"CREATE INDEX referral_intake ON referral(intake_unit_id);"
 	"CREATE INDEX referral_reporter ON referral(reporter_id);"
+	"CREATE INDEX referral_reporting ON referral(reporting_unit_id);"
 	"CREATE INDEX followup_responsible ON followup(responsible_id);"
 	"CREATE INDEX placement_start ON placement(start_date);"
 	CHANGE3("referral", "referral", "id") CHANGE3("discovery_card", "discovery", "id")

@@ -38,13 +38,14 @@ const char *templates_kind(size_t i)
 static const char *const known_fields[] = {
 	"ref", "recipient", "unit", "from_unit", "date", "due", "days", "days_text", "role",
 	"outcome",
-	"received", "count", "children", "consent", "child_name", "child_birth", "officer",
+	"received", "count", "children", "consent", "reporter_left", "child_name", "child_birth",
+	"officer",
 	"alert_unit", "alert_role", "alert_reason", NULL,
 };
 /* What an SMS may carry: no names, no identity numbers, no health data. */
 static const char *const sms_fields[] = {
 	"ref", "unit", "from_unit", "date", "due", "days", "days_text", "role", "outcome",
-	"received", "count", "consent", NULL,
+	"received", "count", "consent", "reporter_left", NULL,
 };
 
 struct kind {

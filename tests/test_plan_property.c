@@ -58,8 +58,9 @@ static void change(sqlite3 *db, int today)
 
 	switch (rnd(14)) {
 	case 0: case 1:
-		exec(db, "INSERT INTO referral(child_id,reporter_id,intake_unit_id,received_date)"
-			 " VALUES (%lld,%lld,4,'%s')", child, staff, day_str(today - (int)rnd(20), d1));
+		exec(db, "INSERT INTO referral(child_id,reporter_id,reporting_unit_id,intake_unit_id,"
+			 "received_date) VALUES (%lld,%lld,%s,4,'%s')", child, staff,
+		     rnd(2) ? "3" : "NULL", day_str(today - (int)rnd(20), d1));
 		break;
 	case 2:
 		exec(db, "UPDATE referral SET decision_date = date(received_date, '+%u days'),"

@@ -57,6 +57,32 @@ static void late_referral_left_reporter_without_answer(void **state)
 	fx_free(f);
 }
 
+/* The reporter left the school before the decision: the answer goes to the
+ * principal of the reporting unit, never into the void. */
+static void reporter_left_without_answer(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,reporting_unit_id,intake_unit_id,"
+	       "received_date) VALUES (6,3,6,3,4,'2026-09-01')");
+	run(f, "2026-09-01T09:00:00");
+	assert_int_equal(count(f, "rule='referral_receipt' AND recipient_id=6"), 1);
+	sql(f, "UPDATE staff SET active=0 WHERE id=6;"
+	       "UPDATE referral SET decision_date='2026-09-08', outcome='opened' WHERE id=6");
+	run(f, "2026-09-08T09:00:00");
+	assert_int_equal(count(f, "rule='referral_feedback' AND recipient_id=6"), 0);
+	assert_int_equal(count(f, "rule='referral_feedback' AND recipient_id=3"), 1);
+	body = one(f, "body", "rule='referral_feedback'");
+	assert_non_null(strstr(body, "har slutat"));
+	assert_non_null(strstr(body, "en utredning har inletts"));
+	free(body);
+	/* The receipt told to the reporter is not told again to the principal. */
+	assert_int_equal(count(f, "rule='referral_receipt'"), 1);
+	fx_free(f);
+}
+
 /* A referral registered after its reminders' dates: no stale reminder. */
 static void late_referral_sent_stale_reminders(void **state)
 {
@@ -347,6 +373,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(late_referral_left_reporter_without_answer),
 		cmocka_unit_test(late_referral_sent_stale_reminders),
+		cmocka_unit_test(reporter_left_without_answer),
 		cmocka_unit_test(planner_cancelled_fallback_it_did_not_make),
 		cmocka_unit_test(retry_disclosed_name_after_consent_withdrawn),
 		cmocka_unit_test(protected_identity_set_after_planning_disclosed),

@@ -26,6 +26,7 @@ static struct tvars *realistic(void)
 	tvars_set(v, "received", "tisdag 21 juli 2026");
 	tvars_set(v, "count", "143");
 	tvars_set_bool(v, "consent", 1);
+	tvars_set_bool(v, "reporter_left", 0);
 	tvars_set(v, "child_name", "Saga Nilsson");
 	tvars_set(v, "child_birth", "2024-08-09");
 	tvars_set(v, "officer", "Johanna Fors, Ahmed Yilmaz");
