@@ -124,6 +124,14 @@ bench: deps-bench all $(BUILD)/pass_bench
 demo: deps all
 	@sh scripts/demo $(BUILD)
 
+# The configuration is root:backad 0640 when group backad exists (the daemon
+# reads it, others may not), and an edited one is never overwritten: the new
+# example then goes next to it as backad.conf.dist. Installed into the live
+# system (no DESTDIR) as root, the service user and its directories are
+# created as the package would (systemd-sysusers, systemd-tmpfiles).
+CONF      := $(DESTDIR)$(SYSCONFDIR)/backad/backad.conf
+LIVE      := $(if $(DESTDIR),,$(shell [ "$$(id -u)" = 0 ] && echo yes))
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/templates/sv \
 		$(DESTDIR)$(SYSCONFDIR)/backad $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
@@ -131,13 +139,21 @@ install: all
 		$(DESTDIR)$(DOCDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 templates/sv/*.email templates/sv/*.sms $(DESTDIR)$(DATADIR)/templates/sv/
-	install -m 0640 etc/backad.conf $(DESTDIR)$(SYSCONFDIR)/backad/backad.conf
 	install -m 0644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 systemd/backad.service $(DESTDIR)$(UNITDIR)/backad.service
 	install -m 0644 systemd/backad.sysusers $(DESTDIR)$(LIBDIR)/sysusers.d/backad.conf
 	install -m 0644 systemd/backad.tmpfiles $(DESTDIR)$(LIBDIR)/tmpfiles.d/backad.conf
 	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
+	$(if $(LIVE),systemd-sysusers backad.conf && systemd-tmpfiles --create backad.conf)
+	@grp=; if [ "$$(id -u)" = 0 ] && getent group backad >/dev/null; then grp="-g backad"; fi; \
+	if [ -e $(CONF) ]; then \
+		echo "keeping the existing $(CONF); the new example is $(CONF).dist"; \
+		install -m 0640 $$grp etc/backad.conf $(CONF).dist; \
+	else \
+		echo "install -m 0640 $$grp etc/backad.conf $(CONF)"; \
+		install -m 0640 $$grp etc/backad.conf $(CONF); \
+	fi
 
 clean:
 	rm -rf build build-asan build-fuzz

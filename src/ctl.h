@@ -21,6 +21,9 @@ struct ctl {
 int ctl_config(struct ctl *c);
 /* Open the case database (current schema) once; prints the error. */
 int ctl_db(struct ctl *c);
+/* The same, read-only: for commands that only read, so that members of group
+ * backad who may not write the file can run them. */
+int ctl_db_read(struct ctl *c);
 
 /* Print "backactl CMD: message" to stderr; returns CTL_FAIL. */
 int ctl_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

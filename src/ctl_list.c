@@ -157,7 +157,7 @@ int cmd_children(struct ctl *c, int argc, char **argv)
 		list_day = cal_today(time(NULL));
 		date = date_format(list_day, today);
 	}
-	if (ctl_db(c) < 0)
+	if (ctl_db_read(c) < 0)
 		return CTL_FAIL;
 	if (unit && db_lookup_id(c->db, "unit", "code", unit, &(long long){ 0 }, &e) < 0)
 		return ctl_fail("children", "--unit: %s", e.msg);
@@ -212,7 +212,7 @@ int cmd_tasks(struct ctl *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return ctl_usage("tasks", "unexpected argument '%s'", argv[optind]);
-	if (ctl_db(c) < 0)
+	if (ctl_db_read(c) < 0)
 		return CTL_FAIL;
 	return query_table(c, "tasks",
 			   "SELECT t.id, t.rule, c.ref, s.code, u.name, t.due_date, t.state"
@@ -271,7 +271,7 @@ int cmd_outbox(struct ctl *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return ctl_usage("outbox", "unexpected argument '%s'", argv[optind]);
-	if (ctl_db(c) < 0)
+	if (ctl_db_read(c) < 0)
 		return CTL_FAIL;
 	return query_table(c, "outbox",
 			   "SELECT id, rule, channel, address, due_at, state, attempts,"

@@ -80,7 +80,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return ctl_usage("status", "unexpected argument '%s'", argv[optind]);
-	if (ctl_db(c) < 0)
+	if (ctl_db_read(c) < 0)
 		return CTL_FAIL;
 	if (outbox_counts(c->db, counts, &e) < 0)
 		return ctl_fail("status", "%s", e.msg);
@@ -254,7 +254,7 @@ int cmd_report(struct ctl *c, int argc, char **argv)
 		return ctl_usage("report", "--from and --to need dates (YYYY-MM-DD)");
 	if (strcmp(from, to) > 0)
 		return ctl_usage("report", "--from %s is after --to %s", from, to);
-	if (ctl_db(c) < 0)
+	if (ctl_db_read(c) < 0)
 		return CTL_FAIL;
 	snprintf(dl, sizeof dl, "%d", c->cfg->referral_deadline);
 #define ROW(label, ...) do { snprintf(vals[n], sizeof vals[n], __VA_ARGS__); \
