@@ -17,6 +17,7 @@
 #include "calendar.h"
 #include "engine.h"
 #include "log.h"
+#include "preflight.h"
 #include "watch.h"
 
 #define MAX_SLEEP_S 300 /* re-plan at least this often (the clock moves on) */
@@ -317,6 +318,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.check) {
+		preflight_warn(g->cfg, path, stderr);
 		printf("configuration OK\n");
 		rc = 0;
 	} else if (o.once) {

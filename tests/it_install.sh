@@ -33,6 +33,23 @@ sed -e "s#/var/lib/backad/case.db#$tmp/case.db#" \
 "$tmp/root/usr/sbin/backactl" -c "$tmp/backad.conf" init >/dev/null
 check "'$tmp/root/usr/sbin/backad' -c '$tmp/backad.conf' -n | grep -q 'configuration OK'" "installed example passes backad -n"
 
+# A production configuration (checked under systemd) left on the spool warns;
+# a scratch one does not.
+INVOCATION_ID=test "$tmp/root/usr/sbin/backad" -c "$tmp/backad.conf" -n >/dev/null 2>"$tmp/warn" || true
+check "grep -q 'warning: delivery = \"spool\"' '$tmp/warn'" "backad -n under systemd warns about delivery = spool"
+env -u INVOCATION_ID "$tmp/root/usr/sbin/backad" -c "$tmp/backad.conf" -n >/dev/null 2>"$tmp/warn"
+check "[ ! -s '$tmp/warn' ]" "backad -n on a scratch configuration does not warn"
+
+# Reload checks the new configuration before the signal: a broken one makes
+# the first ExecReload (backad -n) fail, so systemd never sends SIGHUP.
+unit="$tmp/root/lib/systemd/system/backad.service"
+check "[ \"\$(sed -n 's/^ExecReload=//p' '$unit' | tr '\n' '|')\" = '/usr/sbin/backad -n|/bin/kill -HUP \$MAINPID|' ]" \
+	"ExecReload runs backad -n, then kill -HUP"
+echo 'delivery = "pigeon";' >>"$tmp/backad.conf"
+check "! '$tmp/root/usr/sbin/backad' -c '$tmp/backad.conf' -n >/dev/null 2>&1" "backad -n fails on a broken configuration"
+sed -i '$d' "$tmp/backad.conf"
+check "! grep -q '^ReadWritePaths=.*[ =]/' '$unit'" "every ReadWritePaths= entry may be missing ('-')"
+
 # Ownership and group use: as root, init gives the database to the owner of
 # its directory (here nobody:nogroup, as /var/lib/backad is backad:backad);
 # a member of the group (user daemon, group nogroup) reads it with status.
