@@ -33,6 +33,10 @@ int ctl_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 /* A command: argv[0] is the command name; returns an exit code. */
 typedef int ctl_cmd_fn(struct ctl *c, int argc, char **argv);
 
+/* 'status --check': one monitoring-plugin line; exit 0 OK, 1 WARNING,
+ * 2 CRITICAL, 3 UNKNOWN (ctl_check.c). */
+int ctl_status_check(struct ctl *c);
+
 ctl_cmd_fn cmd_init;
 ctl_cmd_fn cmd_import;
 ctl_cmd_fn cmd_referral;

@@ -57,6 +57,7 @@ static void daemon_state(sqlite3 *db, char *buf, size_t n)
 int cmd_status(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "check", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -67,19 +68,29 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	struct err e = { 0 };
 	sqlite3_stmt *st = NULL;
 
+	int check = 0;
+
 	cal_init();
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'k') {
+			check = 1;
+			continue;
+		}
 		if (ch == 'h') {
-			printf("usage: backactl status\n\n"
+			printf("usage: backactl status [--check]\n\n"
 			       "Whether backad is running, the queue by state, the oldest waiting\n"
 			       "message, dead messages, overdue tasks by rule, and the last\n"
-			       "delivery error of each channel.\n");
+			       "delivery error of each channel.\n\n"
+			       "  --check   one line for monitoring (BACKAD OK|WARNING|CRITICAL - ...);\n"
+			       "            exit 0 healthy, 1 warning, 2 critical, 3 unknown\n");
 			return CTL_OK;
 		}
 		return ctl_usage("status", "unknown option");
 	}
 	if (optind < argc)
 		return ctl_usage("status", "unexpected argument '%s'", argv[optind]);
+	if (check)
+		return ctl_status_check(c);
 	if (ctl_db_read(c) < 0)
 		return CTL_FAIL;
 	if (outbox_counts(c->db, counts, &e) < 0)
