@@ -83,6 +83,8 @@ static const struct key keys[] = {
 	{ "referral.channels", K_CHOICE, OFF(channels[RG_REFERRAL]), 0, 0, chan_choices },
 	{ "discovery.channels", K_CHOICE, OFF(channels[RG_DISCOVERY]), 0, 0, chan_choices },
 	{ "followup.channels", K_CHOICE, OFF(channels[RG_FOLLOWUP]), 0, 0, chan_choices },
+	/* Operations. */
+	{ "metrics.textfile", K_STR, OFF(metrics_file), 0, 0, NULL },
 };
 #undef OFF
 
@@ -200,6 +202,7 @@ void config_clear(struct config *c)
 	free(c->sms_from_field);
 	free(c->sms_text_field);
 	free(c->sms_ref_field);
+	free(c->metrics_file);
 	memset(c, 0, sizeof *c);
 }
 

@@ -93,6 +93,9 @@ struct config {
 	struct config_days followup_after;     /* days after (overdue) */
 	int lookback_days; /* a missed occurrence this old is still sent */
 	int channels[RG_COUNT]; /* enum chan_mode per rule group */
+
+	/* Operations. */
+	char *metrics_file; /* Prometheus textfile written after each pass; NULL = off */
 };
 
 /* Defaults for every key (what an empty file gives). Strings are owned. */
