@@ -15,6 +15,7 @@ struct ctl {
 	const char *config_path; /* -c, $BACKAD_CONFIG or the default */
 	struct config *cfg;      /* loaded on demand by ctl_config() */
 	sqlite3 *db;             /* opened on demand by ctl_db() */
+	int format;              /* --format: enum ctl_format (ctl_format.h) */
 };
 
 /* Load the configuration once; prints every error line. 0 or negative. */
@@ -53,5 +54,6 @@ ctl_cmd_fn cmd_report;
 ctl_cmd_fn cmd_calendar;
 ctl_cmd_fn cmd_plan;
 ctl_cmd_fn cmd_preview;
+ctl_cmd_fn cmd_audit;
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "calendar.h"
 #include "ctl.h"
+#include "ctl_format.h"
 #include "date.h"
 #include "db.h"
 #include "outbox.h"
@@ -62,6 +63,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const head[] = { "OMRÅDE", "LÄGE" };
+	static const char *const keys[] = { "area", "value" };
 	const char *cells[40][2];
 	char vals[40][300], today[DATE_LEN], sql[300];
 	int counts[OB_NSTATES], ch, n = 0;
@@ -148,7 +150,8 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	cells[n][1] = vals[n];
 	n++;
 #undef ROW
-	table_print(stdout, 2, head, &cells[0][0], n, NULL);
+	if (ctl_table(c->format, 2, head, keys, &cells[0][0], n, NULL) < 0)
+		return ctl_fail("status", "out of memory");
 	return CTL_OK;
 }
 
@@ -239,6 +242,7 @@ int cmd_report(struct ctl *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const head[] = { "MÅTT", "VÄRDE" };
+	static const char *const keys[] = { "measure", "value" };
 	static const int right[] = { 0, 1 };
 	const char *from = NULL, *to = NULL, *cells[24][2];
 	char vals[24][64], dl[8];
@@ -310,7 +314,9 @@ int cmd_report(struct ctl *c, int argc, char **argv)
 	ROW("skickade SMS", "%lld", count(c->db, "SELECT count(*) FROM audit WHERE channel ="
 		" 'sms' AND substr(at, 1, 10) BETWEEN ?1 AND ?2", from, to));
 #undef ROW
-	printf("Backa barnet %s – %s\n\n", from, to);
-	table_print(stdout, 2, head, &cells[0][0], n, right);
+	if (c->format == CTL_FMT_TEXT)
+		printf("Backa barnet %s – %s\n\n", from, to);
+	if (ctl_table(c->format, 2, head, keys, &cells[0][0], n, right) < 0)
+		return ctl_fail("report", "out of memory");
 	return CTL_OK;
 }
