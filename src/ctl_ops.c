@@ -65,12 +65,10 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	static const char *const head[] = { "OMRÅDE", "LÄGE" };
 	static const char *const keys[] = { "area", "value" };
 	const char *cells[40][2];
-	char vals[40][300], today[DATE_LEN], sql[300];
-	int counts[OB_NSTATES], ch, n = 0;
+	char vals[40][300], labels[40][64], today[DATE_LEN], sql[300];
+	int counts[OB_NSTATES], ch, n = 0, check = 0, mach;
 	struct err e = { 0 };
 	sqlite3_stmt *st = NULL;
-
-	int check = 0;
 
 	cal_init();
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -97,6 +95,9 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		return CTL_FAIL;
 	if (outbox_counts(c->db, counts, &e) < 0)
 		return ctl_fail("status", "%s", e.msg);
+	/* For JSON and CSV every row names its area and holds the bare figure;
+	 * the table groups rows under one label. */
+	mach = c->format != CTL_FMT_TEXT;
 #define ROW(label, ...) do { snprintf(vals[n], sizeof vals[n], __VA_ARGS__); \
 		cells[n][0] = label; cells[n][1] = vals[n]; n++; } while (0)
 	daemon_state(c->db, vals[n], sizeof vals[n]);
@@ -104,7 +105,12 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	cells[n][1] = vals[n];
 	n++;
 	for (int i = 0; i < OB_NSTATES; i++)
-		ROW(i == 0 ? "kö" : "", "%-9s %d", outbox_state_names[i], counts[i]);
+		if (mach) {
+			snprintf(labels[n], sizeof labels[n], "kö %s", outbox_state_names[i]);
+			ROW(labels[n], "%d", counts[i]);
+		} else {
+			ROW(i == 0 ? "kö" : "", "%-9s %d", outbox_state_names[i], counts[i]);
+		}
 	query_text(c->db, "SELECT min(coalesce(next_attempt_at, due_at)) FROM outbox"
 			  " WHERE state IN ('pending','failed')", NULL, NULL, vals[n], sizeof vals[n], "-");
 	{
@@ -131,8 +137,15 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 
 		sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
 		while (sqlite3_step(st) == SQLITE_ROW && n < 36) {
-			ROW(any ? "" : "försenade uppgifter", "%-10s %d",
-			    (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1));
+			const char *rule = (const char *)sqlite3_column_text(st, 0);
+
+			if (mach) {
+				snprintf(labels[n], sizeof labels[n], "försenade uppgifter %s", rule);
+				ROW(labels[n], "%d", sqlite3_column_int(st, 1));
+			} else {
+				ROW(any ? "" : "försenade uppgifter", "%-10s %d", rule,
+				    sqlite3_column_int(st, 1));
+			}
 			any = 1;
 		}
 		if (!any)

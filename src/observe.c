@@ -60,31 +60,34 @@ void observe_begin(struct engine *g)
 	sqlite3_finalize(st);
 }
 
-/* The error text with every word holding '@' or a long run of digits (an
- * address, a phone or identity number) replaced. */
-static void redact(const char *in, char *out, size_t n)
+void observe_redact(const char *in, char *out, size_t n)
 {
 	size_t o = 0;
 
-	while (*in && o + 1 < n) {
-		size_t len = strcspn(in, " \t"), digits = 0;
+	if (!n)
+		return;
+	while (*in) {
+		size_t len = strcspn(in, " \t"), digits = 0, plen;
 		int hide = memchr(in, '@', len) != NULL;
+		const char *piece = in;
 
 		for (size_t i = 0; i < len && !hide; i++) {
 			digits = in[i] >= '0' && in[i] <= '9' ? digits + 1 : 0;
 			hide = digits >= 8;
 		}
 		if (hide)
-			o += (size_t)snprintf(out + o, n - o, "[…]");
-		else
-			o += (size_t)snprintf(out + o, n - o, "%.*s", (int)len, in);
-		if (o >= n)
+			piece = "[…]";
+		plen = hide ? strlen(piece) : len;
+		/* Whole words only: a cut one could end inside a UTF-8 character. */
+		if (o + plen >= n)
 			break;
+		memcpy(out + o, piece, plen);
+		o += plen;
 		in += len;
 		while ((*in == ' ' || *in == '\t') && o + 1 < n)
 			out[o++] = *in++;
 	}
-	out[o < n ? o : n - 1] = '\0';
+	out[o] = '\0';
 }
 
 static void report_dead(sqlite3 *db)
@@ -106,7 +109,7 @@ static void report_dead(sqlite3 *db)
 
 		if (known_dead(f.outbox_id))
 			continue;
-		redact((const char *)sqlite3_column_text(st, 5), why, sizeof why);
+		observe_redact((const char *)sqlite3_column_text(st, 5), why, sizeof why);
 		journal_event(JOURNAL_DEAD, LOG_WARNING, &f,
 			      "message %lld (%s, %s) given up after %d attempt(s): %s", f.outbox_id,
 			      f.rule, f.channel, sqlite3_column_int(st, 4), why);
@@ -128,7 +131,7 @@ static void report_plan_errors(sqlite3 *db, time_t now)
 		struct journal_fields f = { .subject = (const char *)sqlite3_column_text(st, 0) };
 		char why[300];
 
-		redact((const char *)sqlite3_column_text(st, 1), why, sizeof why);
+		observe_redact((const char *)sqlite3_column_text(st, 1), why, sizeof why);
 		journal_event(JOURNAL_PLAN_ERROR, LOG_ERR, &f, "cannot plan %s: %s", f.subject, why);
 	}
 	sqlite3_finalize(st);
