@@ -32,7 +32,13 @@ TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 PROGS     := $(BUILD)/backactl $(if $(wildcard src/backad.c),$(BUILD)/backad)
 
-.PHONY: deps-bench all deps deps-test check unit it asan valgrind demo install clean bench torture fuzz
+# The Debian package (debian/), built by dpkg-buildpackage from a copy of the
+# tree into build/deb/, then checked by lintian: no error, no warning.
+DEBVER    := $(shell dpkg-parsechangelog -S Version 2>/dev/null)
+DEBARCH   := $(shell dpkg --print-architecture 2>/dev/null)
+DEB       := build/deb/backad_$(DEBVER)_$(DEBARCH).deb
+
+.PHONY: deb deps-bench all deps deps-test check unit it asan valgrind demo install clean bench torture fuzz
 .DELETE_ON_ERROR:
 
 all: $(PROGS)
@@ -124,6 +130,15 @@ bench: deps-bench all $(BUILD)/pass_bench
 demo: deps all
 	@sh scripts/demo $(BUILD)
 
+# The configuration is root:backad 0640 when installed into the live system
+# and group backad exists (the daemon
+# reads it, others may not), and an edited one is never overwritten: the new
+# example then goes next to it as backad.conf.dist. Installed into the live
+# system (no DESTDIR) as root, the service user and its directories are
+# created as the package would (systemd-sysusers, systemd-tmpfiles).
+CONF      := $(DESTDIR)$(SYSCONFDIR)/backad/backad.conf
+LIVE      := $(if $(DESTDIR),,$(shell [ "$$(id -u)" = 0 ] && echo yes))
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/templates/sv \
 		$(DESTDIR)$(SYSCONFDIR)/backad $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
@@ -131,7 +146,6 @@ install: all
 		$(DESTDIR)$(DOCDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 templates/sv/*.email templates/sv/*.sms $(DESTDIR)$(DATADIR)/templates/sv/
-	install -m 0640 etc/backad.conf $(DESTDIR)$(SYSCONFDIR)/backad/backad.conf
 	install -m 0644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 systemd/backad.service $(DESTDIR)$(UNITDIR)/backad.service
@@ -139,6 +153,26 @@ install: all
 	install -m 0644 systemd/backad.sysusers $(DESTDIR)$(LIBDIR)/sysusers.d/backad.conf
 	install -m 0644 systemd/backad.tmpfiles $(DESTDIR)$(LIBDIR)/tmpfiles.d/backad.conf
 	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
+	$(if $(LIVE),systemd-sysusers backad.conf && systemd-tmpfiles --create backad.conf)
+	@grp=; if [ -n "$(LIVE)" ] && getent group backad >/dev/null; then grp="-g backad"; fi; \
+	if [ -e $(CONF) ]; then \
+		echo "keeping the existing $(CONF); the new example is $(CONF).dist"; \
+		install -m 0640 $$grp etc/backad.conf $(CONF).dist; \
+	else \
+		echo "install -m 0640 $$grp etc/backad.conf $(CONF)"; \
+		install -m 0640 $$grp etc/backad.conf $(CONF); \
+	fi
+
+deb: $(DEB)
+
+$(DEB): $(shell git ls-files -co --exclude-standard 2>/dev/null)
+	@scripts/install-deps deb
+	rm -rf build/deb && mkdir -p build/deb/src
+	git ls-files -co --exclude-standard -z | xargs -0 cp -P --parents -t build/deb/src
+	cd build/deb/src && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -40 ../build.log; exit 1; }
+	lintian --fail-on error,warning $(DEB)
+	@echo "built $(DEB), lintian clean"
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ctl.h"
+#include "ctl_format.h"
 #include "log.h"
 
 struct command {
@@ -32,16 +34,55 @@ static const struct command commands[] = {
 	{ "plan", cmd_plan, "run one planning pass" },
 	{ "preview", cmd_preview, "show what would be sent, without writing" },
 	{ "sync", cmd_sync, "read schools' data from an SS 12000 API" },
+	{ "audit", cmd_audit, "who was told what about a child, or what a person was told" },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: backactl [-c FILE] COMMAND [ARGS...]\n\n"
-		   "  -c FILE   configuration (default $BACKAD_CONFIG or %s)\n\n"
+	fprintf(f, "usage: backactl [-c FILE] [--format text|json|csv] COMMAND [ARGS...]\n\n"
+		   "  -c FILE        configuration (default $BACKAD_CONFIG or %s)\n"
+		   "  --format FMT   listings and reports as a table (text, the default),\n"
+		   "                 JSON or CSV; also accepted after the command\n\n"
 		   "commands:\n", CONFIG_DEFAULT_PATH);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'backactl COMMAND --help' describes each command.\n");
+}
+
+/* Take --format FMT (or --format=FMT) out of argv wherever it stands, so
+ * that every command accepts it, before or after its name. 0, or -1 with a
+ * message for a bad value. */
+static int take_format(int *argc, char **argv, int *format)
+{
+	int o = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *v = NULL;
+
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < *argc)
+				argv[o++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "--format") == 0 && i + 1 < *argc)
+			v = argv[++i];
+		else if (strncmp(argv[i], "--format=", 9) == 0)
+			v = argv[i] + 9;
+		else if (strcmp(argv[i], "--format") == 0)
+			v = "";
+		if (!v) {
+			argv[o++] = argv[i];
+			continue;
+		}
+		*format = ctl_format_parse(v);
+		if (*format < 0) {
+			fprintf(stderr, "backactl: --format '%s': expected text, json or csv\n", v);
+			return -1;
+		}
+	}
+	*argc = o;
+	argv[o] = NULL;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -60,6 +101,11 @@ int main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_TOP_PAD, 16 << 20);
 	log_init("backactl", 0);
+	/* What backactl creates (the database, its -wal and -shm files) is for
+	 * the service user and group backad alike, never for others. */
+	umask(007);
+	if (take_format(&argc, argv, &c.format) < 0)
+		return CTL_USAGE;
 	/* '+': stop at the command name; its options are its own. */
 	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		switch (ch) {

@@ -17,6 +17,8 @@
 #include "calendar.h"
 #include "engine.h"
 #include "log.h"
+#include "observe.h"
+#include "preflight.h"
 #include "watch.h"
 
 #define MAX_SLEEP_S 300 /* re-plan at least this often (the clock moves on) */
@@ -85,31 +87,26 @@ static void print_error(void *ctx, const char *line)
 
 static void log_pass(const struct engine_stats *st)
 {
-	const struct plan_stats *p = &st->plan;
-	const struct deliver_stats *d = &st->deliver;
-
 	if (st->in_doubt)
 		log_warn("%d message(s) were being sent when backad stopped; resending with the "
 			 "same identity", st->in_doubt);
-	if (p->planned || p->cancelled || p->updated || p->alerts || d->sent || d->failed ||
-	    d->dead)
-		log_info("planned %d, updated %d, cancelled %d, alerts %d; sent %d, failed %d, "
-			 "dead %d", p->planned, p->updated, p->cancelled, p->alerts, d->sent,
-			 d->failed, d->dead);
 }
 
+/* The pass's summary, errors and metrics are reported by observe.c. */
 static int run_once(struct engine *g, time_t now, struct engine_stats *st)
 {
 	struct err e = { 0 };
+	int r;
 
 	memset(st, 0, sizeof *st);
-	if (engine_pass(g, now, st, &e) < 0) {
-		log_err("%s", e.msg);
+	observe_begin(g);
+	r = engine_pass(g, now, st, &e);
+	if (r < 0)
 		snprintf(st->deliver.last_error, sizeof st->deliver.last_error, "%s", e.msg);
-		return 1;
-	}
-	log_pass(st);
-	return 0;
+	else
+		log_pass(st);
+	observe_end(g, now, st, r == 0);
+	return r < 0;
 }
 
 static int signal_fd(void)
@@ -317,6 +314,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.check) {
+		preflight_warn(g->cfg, path, stderr);
 		printf("configuration OK\n");
 		rc = 0;
 	} else if (o.once) {

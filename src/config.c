@@ -104,6 +104,8 @@ static const struct key keys[] = {
 	{ "ss12000.timeout_seconds", K_INT, OFF(ss_timeout), 1, 3600, NULL },
 	{ "ss12000.max_seconds", K_INT, OFF(ss_max_seconds), 1, 86400, NULL },
 	{ "ss12000.store_pnr", K_BOOL, OFF(ss_store_pnr), 0, 1, NULL },
+	/* Operations. */
+	{ "metrics.textfile", K_STR, OFF(metrics_file), 0, 0, NULL },
 };
 #undef OFF
 
@@ -235,6 +237,7 @@ void config_clear(struct config *c)
 	free(c->ss_key_file);
 	free(c->ss_ca_file);
 	free(c->ss_municipality);
+	free(c->metrics_file);
 	memset(c, 0, sizeof *c);
 }
 

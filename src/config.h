@@ -110,6 +110,8 @@ struct config {
 	int ss_timeout;           /* seconds per request */
 	int ss_max_seconds;       /* a whole sync, retries included, at most this long */
 	int ss_store_pnr;         /* 1: keep personal identity numbers of children */
+	/* Operations. */
+	char *metrics_file; /* Prometheus textfile written after each pass; NULL = off */
 };
 
 enum ss_auth { SS_AUTH_NONE, SS_AUTH_OAUTH2, SS_AUTH_CERT };

@@ -1,10 +1,16 @@
 /* ctl.c - shared plumbing for backactl commands, and 'backactl init'. */
 #include "ctl.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "schema.h"
@@ -47,6 +53,11 @@ int ctl_db(struct ctl *c)
 	return open_db(c, 0);
 }
 
+int ctl_db_read(struct ctl *c)
+{
+	return open_db(c, DB_READONLY);
+}
+
 int ctl_fail(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -71,6 +82,48 @@ int ctl_usage(const char *cmd, const char *fmt, ...)
 	return CTL_USAGE;
 }
 
+/* The database and its -wal and -shm files are for the service user and
+ * group backad alike: read-write for both, nothing for others (SQLite creates
+ * files 0644 less the umask, and gives -wal and -shm the database's mode).
+ * Run as root, 'init' would also leave a database only root can write, and
+ * the daemon (user backad) would fail with "attempt to write a readonly
+ * database": so the files go to the owner of their directory (backad:backad
+ * for /var/lib/backad). A root-owned directory stays root's, with a warning
+ * when a service user exists: the daemon could not create its -wal file. */
+static int share_with_group(const char *path)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char *copy = NULL, file[4096];
+	struct stat dir, st;
+	int r = 0, root = geteuid() == 0;
+
+	copy = strdup(path);
+	if (!copy || stat(dirname(copy), &dir) < 0) {
+		r = -ctl_fail("init", "%s: %s", path, strerror(copy ? errno : ENOMEM));
+		goto out;
+	}
+	if (root && dir.st_uid == 0 && getpwnam("backad"))
+		fprintf(stderr, "backactl init: warning: %s belongs to root, so backad running "
+			"as user backad cannot write there; fix with: chown -R backad:backad "
+			"%s\n", copy, copy);
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		snprintf(file, sizeof file, "%s%s", path, suffix[i]);
+		if (lstat(file, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (chmod(file, (st.st_mode & 0770) | 0660) < 0 ||
+		    (root && dir.st_uid != 0 && lchown(file, dir.st_uid, dir.st_gid) < 0)) {
+			r = -ctl_fail("init", "%s: cannot share it with the owner of %s: %s; fix "
+				      "with: chown %u:%u %s* && chmod 660 %s*", file, copy,
+				      strerror(errno), (unsigned)dir.st_uid, (unsigned)dir.st_gid,
+				      path, path);
+			goto out;
+		}
+	}
+out:
+	free(copy);
+	return r;
+}
+
 int cmd_init(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -92,6 +145,8 @@ int cmd_init(struct ctl *c, int argc, char **argv)
 	if (optind < argc)
 		return ctl_usage("init", "unexpected argument '%s'", argv[optind]);
 	if (open_db(c, DB_CREATE | DB_MIGRATE) < 0)
+		return CTL_FAIL;
+	if (share_with_group(c->cfg->database) < 0)
 		return CTL_FAIL;
 	printf("%s: schema version %d\n", c->cfg->database, schema_version());
 	return CTL_OK;

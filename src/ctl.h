@@ -15,12 +15,16 @@ struct ctl {
 	const char *config_path; /* -c, $BACKAD_CONFIG or the default */
 	struct config *cfg;      /* loaded on demand by ctl_config() */
 	sqlite3 *db;             /* opened on demand by ctl_db() */
+	int format;              /* --format: enum ctl_format (ctl_format.h) */
 };
 
 /* Load the configuration once; prints every error line. 0 or negative. */
 int ctl_config(struct ctl *c);
 /* Open the case database (current schema) once; prints the error. */
 int ctl_db(struct ctl *c);
+/* The same, read-only: for commands that only read, so that members of group
+ * backad who may not write the file can run them. */
+int ctl_db_read(struct ctl *c);
 
 /* Print "backactl CMD: message" to stderr; returns CTL_FAIL. */
 int ctl_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -29,6 +33,10 @@ int ctl_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 
 /* A command: argv[0] is the command name; returns an exit code. */
 typedef int ctl_cmd_fn(struct ctl *c, int argc, char **argv);
+
+/* 'status --check': one monitoring-plugin line; exit 0 OK, 1 WARNING,
+ * 2 CRITICAL, 3 UNKNOWN (ctl_check.c). */
+int ctl_status_check(struct ctl *c);
 
 ctl_cmd_fn cmd_init;
 ctl_cmd_fn cmd_import;
@@ -47,5 +55,6 @@ ctl_cmd_fn cmd_calendar;
 ctl_cmd_fn cmd_plan;
 ctl_cmd_fn cmd_preview;
 ctl_cmd_fn cmd_sync;
+ctl_cmd_fn cmd_audit;
 
 #endif

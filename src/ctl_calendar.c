@@ -7,6 +7,7 @@
 
 #include "calendar.h"
 #include "ctl.h"
+#include "ctl_format.h"
 #include "date.h"
 
 static void help(void)
@@ -31,23 +32,50 @@ static int parse_year(const char *s, int *y)
 	return 0;
 }
 
-static int holidays(int argc, char **argv)
+/* The holidays as "DATE  NAME" lines, or as rows for --format json|csv. */
+static int holidays(int format, int argc, char **argv)
 {
-	int y0, y1;
+	static const char *const head[] = { "DATUM", "HELGDAG" };
+	static const char *const keys[] = { "date", "name" };
+	const char **cells = NULL;
+	char (*dates)[DATE_LEN] = NULL;
+	int y0, y1, n = 0, r;
 
 	if (argc < 1 || argc > 2 || parse_year(argv[0], &y0) < 0 ||
 	    (argc == 2 && parse_year(argv[1], &y1) < 0))
 		return ctl_usage("calendar", "holidays needs a year 1900-2199");
 	if (argc == 1)
 		y1 = y0;
+	if (format != CTL_FMT_TEXT) {
+		/* At most 20 holidays a year. */
+		cells = calloc((size_t)(y1 - y0 + 1) * 40, sizeof *cells);
+		dates = calloc((size_t)(y1 - y0 + 1) * 20, sizeof *dates);
+		if (!cells || !dates) {
+			free(cells);
+			free(dates);
+			return ctl_fail("calendar", "out of memory");
+		}
+	}
 	for (int d = date_from_ymd(y0, 1, 1); d <= date_from_ymd(y1, 12, 31); d++) {
 		const char *name;
 		char buf[DATE_LEN];
 
-		if (cal_holiday(d, &name))
+		if (!cal_holiday(d, &name))
+			continue;
+		if (format == CTL_FMT_TEXT) {
 			printf("%s  %s\n", date_format(d, buf), name);
+			continue;
+		}
+		cells[2 * n] = date_format(d, dates[n]);
+		cells[2 * n + 1] = name;
+		n++;
 	}
-	return CTL_OK;
+	if (format == CTL_FMT_TEXT)
+		return CTL_OK;
+	r = ctl_table(format, 2, head, keys, cells, n, NULL);
+	free(cells);
+	free(dates);
+	return r < 0 ? ctl_fail("calendar", "out of memory") : CTL_OK;
 }
 
 /* One line about day d, as given in arg. */
@@ -115,7 +143,7 @@ int cmd_calendar(struct ctl *c, int argc, char **argv)
 	argv += optind;
 	argc -= optind;
 	if (strcmp(argv[0], "holidays") == 0)
-		return holidays(argc - 1, argv + 1);
+		return holidays(c->format, argc - 1, argv + 1);
 	if (strcmp(argv[0], "workday") == 0)
 		return workday(argc - 1, argv + 1);
 	if (strcmp(argv[0], "school-start") == 0)

@@ -10,6 +10,7 @@
 #include "barnkontakt.h"
 #include "calendar.h"
 #include "ctl.h"
+#include "ctl_format.h"
 #include "date.h"
 #include "db.h"
 #include "outbox.h"
@@ -57,7 +58,8 @@ static int opt_choice(const char *cmd, const char *v, const char *const *choices
 
 /* Run sql (binding up to two optional texts) and print its columns. */
 static int query_table(struct ctl *c, const char *cmd, const char *sql, const char *p1,
-		       const char *p2, int ncols, const char *const *head, const int *right,
+		       const char *p2, int ncols, const char *const *head, const char *const *keys,
+		       const int *right,
 		       void (*fix)(struct ctl *, const char **row, char *scratch))
 {
 	struct grid g = { .ncols = ncols };
@@ -86,9 +88,9 @@ static int query_table(struct ctl *c, const char *cmd, const char *sql, const ch
 		db_fail(c->db, rc, "database", &e);
 		return ctl_fail(cmd, "%s", g.oom ? "out of memory" : e.msg);
 	}
-	table_print(stdout, ncols, head, (const char *const *)g.cells, g.n, right);
+	rc = ctl_table(c->format, ncols, head, keys, (const char *const *)g.cells, g.n, right);
 	grid_free(&g);
-	return CTL_OK;
+	return rc < 0 ? ctl_fail(cmd, "out of memory") : CTL_OK;
 }
 
 /* children: the Barnkontakt column comes from barnkontakt.c. */
@@ -129,6 +131,8 @@ int cmd_children(struct ctl *c, int argc, char **argv)
 	};
 	static const char *const head[] = { "REF", "FÖDD", "SKYDDAD", "ENHET", "TYP",
 					    "FRÅN", "BARNKONTAKT" };
+	static const char *const keys[] = { "ref", "birth_date", "protected_identity", "unit",
+					    "placement", "since", "barnkontakt" };
 	const char *unit = NULL, *date = NULL;
 	char today[DATE_LEN];
 	struct err e = { 0 };
@@ -157,7 +161,7 @@ int cmd_children(struct ctl *c, int argc, char **argv)
 		list_day = cal_today(time(NULL));
 		date = date_format(list_day, today);
 	}
-	if (ctl_db(c) < 0)
+	if (ctl_db_read(c) < 0)
 		return CTL_FAIL;
 	if (unit && db_lookup_id(c->db, "unit", "code", unit, &(long long){ 0 }, &e) < 0)
 		return ctl_fail("children", "--unit: %s", e.msg);
@@ -173,7 +177,7 @@ int cmd_children(struct ctl *c, int argc, char **argv)
 			"  p2.start_date DESC LIMIT 1)"
 			" LEFT JOIN unit u ON u.id = p.unit_id"
 			" WHERE ?2 IS NULL OR u.code = ?2 ORDER BY c.ref",
-			date, unit, 7, head, NULL, fix_child);
+			date, unit, 7, head, keys, NULL, fix_child);
 	bk_close(list_bk);
 	return r;
 }
@@ -189,6 +193,8 @@ int cmd_tasks(struct ctl *c, int argc, char **argv)
 	static const char *const states[] = { "open", "done", "cancelled", "all", NULL };
 	static const char *const head[] = { "ID", "REGEL", "BARN", "ANSVARIG", "ENHET",
 					    "SENAST", "STATUS" };
+	static const char *const keys[] = { "id", "rule", "child", "assignee", "unit", "due_date",
+					    "state" };
 	static const int right[] = { 1, 0, 0, 0, 0, 0, 0 };
 	const char *state = "open", *rule = NULL;
 	int ch;
@@ -212,7 +218,7 @@ int cmd_tasks(struct ctl *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return ctl_usage("tasks", "unexpected argument '%s'", argv[optind]);
-	if (ctl_db(c) < 0)
+	if (ctl_db_read(c) < 0)
 		return CTL_FAIL;
 	return query_table(c, "tasks",
 			   "SELECT t.id, t.rule, c.ref, s.code, u.name, t.due_date, t.state"
@@ -220,7 +226,7 @@ int cmd_tasks(struct ctl *c, int argc, char **argv)
 			   " LEFT JOIN staff s ON s.id = t.assignee_id LEFT JOIN unit u ON u.id = t.unit_id"
 			   " WHERE (?1 = 'all' OR t.state = ?1) AND (?2 IS NULL OR t.rule = ?2)"
 			   " ORDER BY t.due_date, t.id",
-			   strcmp(state, "all") == 0 ? "all" : state, rule, 7, head, right, NULL);
+			   strcmp(state, "all") == 0 ? "all" : state, rule, 7, head, keys, right, NULL);
 }
 
 static void fix_outbox(struct ctl *c, const char **row, char *scratch)
@@ -230,10 +236,6 @@ static void fix_outbox(struct ctl *c, const char **row, char *scratch)
 	(void)c;
 	if (row[4] && cal_parse_instant(row[4], &t) == 0)
 		row[4] = cal_local_str(t, scratch);
-	if (row[7] && strlen(row[7]) > 60) {
-		snprintf(scratch + 20, 200, "%.57s...", row[7]);
-		row[7] = scratch + 20;
-	}
 }
 
 int cmd_outbox(struct ctl *c, int argc, char **argv)
@@ -247,6 +249,8 @@ int cmd_outbox(struct ctl *c, int argc, char **argv)
 					      "cancelled", "all", NULL };
 	static const char *const head[] = { "ID", "REGEL", "KANAL", "TILL", "NÄR", "STATUS",
 					    "FÖRSÖK", "FEL" };
+	static const char *const keys[] = { "id", "rule", "channel", "address", "due", "state",
+					    "attempts", "last_error" };
 	static const int right[] = { 1, 0, 0, 0, 0, 0, 1, 0 };
 	const char *state = "all";
 	int ch;
@@ -273,14 +277,14 @@ int cmd_outbox(struct ctl *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return ctl_usage("outbox", "unexpected argument '%s'", argv[optind]);
-	if (ctl_db(c) < 0)
+	if (ctl_db_read(c) < 0)
 		return CTL_FAIL;
 	return query_table(c, "outbox",
 			   "SELECT id, rule, channel, address, due_at,"
 			   " state || CASE WHEN in_doubt THEN ' (osäker)' ELSE '' END, attempts,"
 			   " coalesce(last_error, '') FROM outbox"
 			   " WHERE (?1 = 'all' OR state = ?1) ORDER BY due_at, id",
-			   state, NULL, 8, head, right, fix_outbox);
+			   state, NULL, 8, head, keys, right, fix_outbox);
 }
 
 int cmd_retry(struct ctl *c, int argc, char **argv)

@@ -10,6 +10,7 @@
 
 #include "calendar.h"
 #include "ctl.h"
+#include "ctl_format.h"
 #include "date.h"
 #include "db.h"
 #include "outbox.h"
@@ -57,33 +58,46 @@ static void daemon_state(sqlite3 *db, char *buf, size_t n)
 int cmd_status(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "check", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const head[] = { "OMRÅDE", "LÄGE" };
+	static const char *const keys[] = { "area", "value" };
 	const char *cells[40][2];
-	char vals[40][300], today[DATE_LEN], sql[300];
-	int counts[OB_NSTATES], ch, n = 0;
+	char vals[40][300], labels[40][64], today[DATE_LEN], sql[300];
+	int counts[OB_NSTATES], ch, n = 0, check = 0, mach;
 	struct err e = { 0 };
 	sqlite3_stmt *st = NULL;
 
 	cal_init();
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'k') {
+			check = 1;
+			continue;
+		}
 		if (ch == 'h') {
-			printf("usage: backactl status\n\n"
+			printf("usage: backactl status [--check]\n\n"
 			       "Whether backad is running, the queue by state, the oldest waiting\n"
 			       "message, dead messages, overdue tasks by rule, and the last\n"
-			       "delivery error of each channel.\n");
+			       "delivery error of each channel.\n\n"
+			       "  --check   one line for monitoring (BACKAD OK|WARNING|CRITICAL - ...);\n"
+			       "            exit 0 healthy, 1 warning, 2 critical, 3 unknown\n");
 			return CTL_OK;
 		}
 		return ctl_usage("status", "unknown option");
 	}
 	if (optind < argc)
 		return ctl_usage("status", "unexpected argument '%s'", argv[optind]);
-	if (ctl_db(c) < 0)
+	if (check)
+		return ctl_status_check(c);
+	if (ctl_db_read(c) < 0)
 		return CTL_FAIL;
 	if (outbox_counts(c->db, counts, &e) < 0)
 		return ctl_fail("status", "%s", e.msg);
+	/* For JSON and CSV every row names its area and holds the bare figure;
+	 * the table groups rows under one label. */
+	mach = c->format != CTL_FMT_TEXT;
 #define ROW(label, ...) do { snprintf(vals[n], sizeof vals[n], __VA_ARGS__); \
 		cells[n][0] = label; cells[n][1] = vals[n]; n++; } while (0)
 	daemon_state(c->db, vals[n], sizeof vals[n]);
@@ -91,7 +105,12 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	cells[n][1] = vals[n];
 	n++;
 	for (int i = 0; i < OB_NSTATES; i++)
-		ROW(i == 0 ? "kö" : "", "%-9s %d", outbox_state_names[i], counts[i]);
+		if (mach) {
+			snprintf(labels[n], sizeof labels[n], "kö %s", outbox_state_names[i]);
+			ROW(labels[n], "%d", counts[i]);
+		} else {
+			ROW(i == 0 ? "kö" : "", "%-9s %d", outbox_state_names[i], counts[i]);
+		}
 	query_text(c->db, "SELECT min(coalesce(next_attempt_at, due_at)) FROM outbox"
 			  " WHERE state IN ('pending','failed')", NULL, NULL, vals[n], sizeof vals[n], "-");
 	{
@@ -118,8 +137,15 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 
 		sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
 		while (sqlite3_step(st) == SQLITE_ROW && n < 36) {
-			ROW(any ? "" : "försenade uppgifter", "%-10s %d",
-			    (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1));
+			const char *rule = (const char *)sqlite3_column_text(st, 0);
+
+			if (mach) {
+				snprintf(labels[n], sizeof labels[n], "försenade uppgifter %s", rule);
+				ROW(labels[n], "%d", sqlite3_column_int(st, 1));
+			} else {
+				ROW(any ? "" : "försenade uppgifter", "%-10s %d", rule,
+				    sqlite3_column_int(st, 1));
+			}
 			any = 1;
 		}
 		if (!any)
@@ -137,7 +163,8 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	cells[n][1] = vals[n];
 	n++;
 #undef ROW
-	table_print(stdout, 2, head, &cells[0][0], n, NULL);
+	if (ctl_table(c->format, 2, head, keys, &cells[0][0], n, NULL) < 0)
+		return ctl_fail("status", "out of memory");
 	return CTL_OK;
 }
 
@@ -228,6 +255,7 @@ int cmd_report(struct ctl *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const head[] = { "MÅTT", "VÄRDE" };
+	static const char *const keys[] = { "measure", "value" };
 	static const int right[] = { 0, 1 };
 	const char *from = NULL, *to = NULL, *cells[24][2];
 	char vals[24][64], dl[8];
@@ -254,7 +282,7 @@ int cmd_report(struct ctl *c, int argc, char **argv)
 		return ctl_usage("report", "--from and --to need dates (YYYY-MM-DD)");
 	if (strcmp(from, to) > 0)
 		return ctl_usage("report", "--from %s is after --to %s", from, to);
-	if (ctl_db(c) < 0)
+	if (ctl_db_read(c) < 0)
 		return CTL_FAIL;
 	snprintf(dl, sizeof dl, "%d", c->cfg->referral_deadline);
 #define ROW(label, ...) do { snprintf(vals[n], sizeof vals[n], __VA_ARGS__); \
@@ -299,7 +327,9 @@ int cmd_report(struct ctl *c, int argc, char **argv)
 	ROW("skickade SMS", "%lld", count(c->db, "SELECT count(*) FROM audit WHERE channel ="
 		" 'sms' AND substr(at, 1, 10) BETWEEN ?1 AND ?2", from, to));
 #undef ROW
-	printf("Backa barnet %s – %s\n\n", from, to);
-	table_print(stdout, 2, head, &cells[0][0], n, right);
+	if (c->format == CTL_FMT_TEXT)
+		printf("Backa barnet %s – %s\n\n", from, to);
+	if (ctl_table(c->format, 2, head, keys, &cells[0][0], n, right) < 0)
+		return ctl_fail("report", "out of memory");
 	return CTL_OK;
 }

@@ -8,6 +8,7 @@
 
 #include "calendar.h"
 #include "ctl.h"
+#include "ctl_format.h"
 #include "date.h"
 #include "planner.h"
 #include "table.h"
@@ -136,6 +137,7 @@ int cmd_preview(struct ctl *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const head[] = { "NÄR", "TILL", "KANAL", "REGEL", "ÄRENDE", "ADRESS" };
+	static const char *const keys[] = { "when", "to", "channel", "rule", "case", "address" };
 	struct templates *tpl = NULL;
 	struct rows rows = { 0 };
 	struct err e = { 0 };
@@ -183,8 +185,10 @@ int cmd_preview(struct ctl *c, int argc, char **argv)
 		goto out;
 	}
 	qsort(rows.text, (size_t)rows.n, 6 * sizeof *rows.text, cmp_rows);
-	table_print(stdout, 6, head, (const char *const *)rows.text, rows.n, NULL);
-	rc = CTL_OK;
+	if (ctl_table(c->format, 6, head, keys, (const char *const *)rows.text, rows.n, NULL) < 0)
+		ctl_fail("preview", "out of memory");
+	else
+		rc = CTL_OK;
 out:
 	for (int i = 0; i < rows.n * 6; i++)
 		free(rows.text[i]);

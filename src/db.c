@@ -131,12 +131,15 @@ static int db_check_version(sqlite3 *db, struct err *e)
 	return 0;
 }
 
-static int db_pragmas(sqlite3 *db, struct err *e)
+static int db_pragmas(sqlite3 *db, int flags, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
 
 	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
+	/* A reader finds the journal mode in the file; it cannot set one. */
+	if (flags & DB_READONLY)
+		return 0;
 	/* journal_mode returns a row; the others do not. */
 	r = db_prepare(db, "PRAGMA journal_mode = WAL", &st, e);
 	if (r < 0)
@@ -157,6 +160,10 @@ int db_open(const char *path, int flags, sqlite3 **out, struct err *e)
 	int rc, r;
 
 	*out = NULL;
+	if (flags & DB_READONLY) {
+		oflags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+		flags &= ~(DB_CREATE | DB_MIGRATE);
+	}
 	if (flags & DB_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &db, oflags, NULL);
@@ -167,7 +174,7 @@ int db_open(const char *path, int flags, sqlite3 **out, struct err *e)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db, 0);
-	r = db_pragmas(db, e);
+	r = db_pragmas(db, flags, e);
 	if (r < 0)
 		goto fail_path;
 	if (flags & DB_MIGRATE)

@@ -10,6 +10,8 @@
 enum {
 	DB_CREATE = 1 << 0,  /* create the file when missing */
 	DB_MIGRATE = 1 << 1, /* apply migrations up to the current version */
+	DB_READONLY = 1 << 2, /* read only: no pragma writes, no migrations; for readers
+			       * that may not write the file (members of group backad) */
 };
 
 /* Busy timeout for every connection, in milliseconds. */

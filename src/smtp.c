@@ -21,6 +21,7 @@
 #include "mime.h"
 #include "sendcheck.h"
 #include "smtp_stage.h"
+#include "secret.h"
 #include "strbuf.h"
 
 /* ---- secrets ---- */
@@ -30,9 +31,10 @@ int secret_read(const char *path, char **out, struct err *e)
 	struct stat st;
 	char buf[512];
 	FILE *f;
-	int fd;
+	int fd = secret_credential(path, out, e);
 
-	*out = NULL;
+	if (fd != 0)
+		return fd < 0 ? fd : 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return err_set(e, ERR_IO, "%s: cannot open the password file: %s", path,

@@ -25,7 +25,9 @@ void smtp_channel_free(struct smtp_channel *s);
 void smtp_channel(struct smtp_channel *s, struct channel *ch);
 
 /* Read a secret from path: the first line, without its newline. The file
- * must belong to the caller's user and not be readable by group or others. */
+ * must belong to the caller's user and not be readable by group or others.
+ * Under systemd a credential named as path's last component comes first
+ * (secret.h). */
 int secret_read(const char *path, char **out, struct err *e);
 
 #endif

@@ -12,9 +12,11 @@
 #include "sendcheck.h"
 #include "strbuf.h"
 
+/* Directories and files are for the service user and group backad (who
+ * read the spool); the umask (the unit's UMask=0007) takes the rest. */
 static int mkdir_p(const char *path, struct err *e)
 {
-	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+	if (mkdir(path, 0770) == 0 || errno == EEXIST)
 		return 0;
 	return err_set(e, ERR_TEMPFAIL, "%s: cannot create: %s", path, strerror(errno));
 }
@@ -48,7 +50,7 @@ static int put_file(const char *dir, const char *sub, const char *name, const ch
 		return r;
 	snprintf(tmp, sizeof tmp, "%s/%ld.%s", tmpdir, (long)getpid(), name);
 	snprintf(final, sizeof final, "%s/%s", subdir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
 	if (fd < 0)
 		return err_set(e, ERR_TEMPFAIL, "%s: %s", tmp, strerror(errno));
 	if (write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {

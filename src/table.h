@@ -5,9 +5,13 @@
 
 #include <stdio.h>
 
+/* The width every table fits. */
+#define TABLE_COLUMNS 80
+
 /* Print a header and nrows rows of ncols cells (row-major; NULL cells print
- * as "-"). right (may be NULL) marks right-aligned columns (numbers). An empty
- * table prints the header and "(inga rader)". */
+ * as "-"). right (may be NULL) marks right-aligned columns (numbers). Rows
+ * wider than TABLE_COLUMNS get their widest text columns narrowed and the
+ * cells cut with "…". An empty table prints the header and "(inga rader)". */
 void table_print(FILE *f, int ncols, const char *const *head, const char *const *cells,
 		 int nrows, const int *right);
 

@@ -91,6 +91,75 @@ static void empty_table(void **state)
 	free(out);
 }
 
+/* Each line of out is at most TABLE_COLUMNS characters. */
+static void assert_fits(const char *out)
+{
+	char *copy = strdup(out), *save = NULL;
+
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		assert_true(table_width(l) <= TABLE_COLUMNS);
+	free(copy);
+}
+
+static void wide_rows_overflowed_the_terminal(void **state)
+{
+	static const char *const head[] = { "ID", "REGEL", "TILL", "FEL" };
+	static const char *const cells[] = {
+		"123456", "handover_outgoing", "anna.bergstrom@ystad.example.se",
+		"550 5.1.1 mottagaren finns inte på den här servern, försök inte igen med samma adress",
+		"7", "referral_receipt", "+46701234501", "",
+	};
+	static const int right[] = { 1, 0, 0, 0 };
+	char *out = render(4, head, cells, 2, right);
+
+	(void)state;
+	assert_fits(out);
+	/* Numbers, rule and address are whole; the last column (the error) is
+	 * cut to what is left, with an ellipsis, on a character boundary. */
+	assert_non_null(strstr(out, "123456  handover_outgoing  anna.bergstrom@ystad.example.se  "
+				    "550 5.1.1 mottagare…\n"));
+	assert_non_null(strstr(out, "\n     7  referral_receipt"));
+	free(out);
+}
+
+static void references_and_times_stay_whole(void **state)
+{
+	static const char *const head[] = { "REF", "NÄR", "ENHET", "TILL", "FEL" };
+	static const char *const cells[] = {
+		"B-2014-0008", "2026-07-31 08:00", "Västervångs skola, årskurs 4-6",
+		"maja.akesson@ystad.example.se", "421 försök igen senare",
+	};
+	char *out = render(5, head, cells, 1, NULL);
+
+	(void)state;
+	assert_fits(out);
+	/* The error goes down to its minimum first, then the longest contents. */
+	assert_non_null(strstr(out, "B-2014-0008  2026-07-31 08:00  "));
+	assert_non_null(strstr(out, "421 för…\n"));
+	free(out);
+}
+
+static void every_column_keeps_its_header(void **state)
+{
+	static const char *const head[] = { "EN", "TVÅ", "TRE", "FYRA", "FEM", "SEX", "SJU" };
+	const char *cells[7];
+	char *out;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 7; i++)
+		cells[i] = "åååååååååååååååååååååååååååååå";
+	out = render(7, head, cells, 1, NULL);
+	assert_fits(out);
+	for (i = 0; i < 7; i++)
+		assert_non_null(strstr(out, head[i]));
+	i = 0;
+	for (const char *p = strstr(out, "…"); p; p = strstr(p + 1, "…"))
+		i++;
+	assert_int_equal(i, 7); /* every cell cut, none dropped */
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -99,6 +168,9 @@ int main(void)
 		cmocka_unit_test(numbers_right_aligned),
 		cmocka_unit_test(missing_cells_print_dash),
 		cmocka_unit_test(empty_table),
+		cmocka_unit_test(wide_rows_overflowed_the_terminal),
+		cmocka_unit_test(references_and_times_stay_whole),
+		cmocka_unit_test(every_column_keeps_its_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,169 @@
+/* ctl_check.c - 'backactl status --check': one line and an exit code in the
+ * monitoring-plugin convention (Nagios, Icinga, Checkmk): 0 OK, 1 WARNING,
+ * 2 CRITICAL, 3 UNKNOWN, with performance data after '|'. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "calendar.h"
+#include "ctl.h"
+#include "date.h"
+#include "db.h"
+
+/* The daemon writes its heartbeat after a pass, at least every 300 s; a pass
+ * may take minutes (an SMTP deadline, a large planning pass). */
+#define BEAT_LATE_S 420
+#define BEAT_STALE_S 900
+/* A channel error this recent, with messages waiting to be retried on that
+ * channel, counts as the channel failing. */
+#define CHANNEL_ERROR_S 3600
+
+enum { CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN };
+
+struct health {
+	long pid;            /* 0: never ran */
+	int alive;           /* the pid exists (EPERM counts: another user's) */
+	long beat_age;       /* seconds since the heartbeat, -1: none */
+	int busy;            /* a pass is under way: messages being sent or
+			      * claimed under a lease */
+	long long pending, failed, dead, overdue;
+	long long failing_email, failing_sms; /* waiting on a recently failing channel */
+};
+
+static long long one_int(sqlite3 *db, const char *sql, const char *p1, int *bad)
+{
+	sqlite3_stmt *st = NULL;
+	long long v = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		*bad = 1;
+		return 0;
+	}
+	if (p1)
+		sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		*bad = 1;
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void one_text(sqlite3 *db, const char *sql, char *buf, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+/* Messages waiting for a retry on a channel whose last error is recent. */
+static long long failing(sqlite3 *db, const char *channel, time_t now, int *bad)
+{
+	char key[40], sql[160], val[300];
+	time_t t;
+
+	snprintf(sql, sizeof sql, "SELECT value FROM state WHERE key = 'last_error.%s'", channel);
+	one_text(db, sql, val, sizeof val);
+	snprintf(key, sizeof key, "%.20s", val);
+	if (!val[0] || cal_parse_instant(key, &t) < 0 || now - t > CHANNEL_ERROR_S)
+		return 0;
+	return one_int(db, "SELECT count(*) FROM outbox WHERE state = 'failed' AND channel = ?1",
+		       channel, bad);
+}
+
+static int measure(struct ctl *c, time_t now, struct health *h)
+{
+	char buf[64], today[DATE_LEN], iso[21];
+	time_t t;
+	int bad = 0;
+
+	memset(h, 0, sizeof *h);
+	h->beat_age = -1;
+	one_text(c->db, "SELECT value FROM state WHERE key = 'daemon.pid'", buf, sizeof buf);
+	h->pid = strtol(buf, NULL, 10);
+	if (h->pid > 0)
+		h->alive = kill((pid_t)h->pid, 0) == 0 || errno == EPERM;
+	one_text(c->db, "SELECT value FROM state WHERE key = 'daemon.heartbeat'", buf, sizeof buf);
+	if (buf[0] && cal_parse_instant(buf, &t) == 0)
+		h->beat_age = now - t;
+	h->pending = one_int(c->db, "SELECT count(*) FROM outbox WHERE state = 'pending'", NULL, &bad);
+	h->failed = one_int(c->db, "SELECT count(*) FROM outbox WHERE state = 'failed'", NULL, &bad);
+	h->dead = one_int(c->db, "SELECT count(*) FROM outbox WHERE state = 'dead'", NULL, &bad);
+	cal_iso_utc(now, iso);
+	h->busy = one_int(c->db, "SELECT count(*) FROM outbox WHERE state = 'sending'"
+				 " OR lease_until > ?1", iso, &bad) > 0;
+	date_format(cal_today(now), today);
+	h->overdue = one_int(c->db, "SELECT count(*) FROM task WHERE state = 'open' AND due_date < ?1",
+			     today, &bad);
+	h->failing_email = failing(c->db, "email", now, &bad);
+	h->failing_sms = failing(c->db, "sms", now, &bad);
+	return bad ? -1 : 0;
+}
+
+/* The worst state and the words for it, most serious first. */
+static int judge(const struct health *h, char *why, size_t n)
+{
+	if (!h->pid || h->beat_age < 0) {
+		snprintf(why, n, "backad has never run against this database");
+		return CHECK_CRITICAL;
+	}
+	if (!h->alive) {
+		snprintf(why, n, "backad is not running (pid %ld gone, last pass %ld s ago)", h->pid,
+			 h->beat_age);
+		return CHECK_CRITICAL;
+	}
+	if (h->beat_age > BEAT_STALE_S && !h->busy) {
+		snprintf(why, n, "heartbeat stale: last pass %ld s ago, nothing under way", h->beat_age);
+		return CHECK_CRITICAL;
+	}
+	if (h->dead) {
+		snprintf(why, n, "%lld dead message(s): see 'backactl outbox --state dead'", h->dead);
+		return CHECK_CRITICAL;
+	}
+	if (h->failing_email || h->failing_sms) {
+		snprintf(why, n, "channel failing: %lld e-mail and %lld SMS waiting for a retry",
+			 h->failing_email, h->failing_sms);
+		return CHECK_WARNING;
+	}
+	if (h->overdue) {
+		snprintf(why, n, "%lld overdue task(s): see 'backactl tasks'", h->overdue);
+		return CHECK_WARNING;
+	}
+	if (h->beat_age > BEAT_LATE_S && !h->busy) {
+		snprintf(why, n, "heartbeat late: last pass %ld s ago", h->beat_age);
+		return CHECK_WARNING;
+	}
+	snprintf(why, n, "running (pid %ld%s), %lld pending, %lld failed", h->pid,
+		 h->beat_age > BEAT_LATE_S ? ", in a long pass" : "", h->pending, h->failed);
+	return CHECK_OK;
+}
+
+int ctl_status_check(struct ctl *c)
+{
+	static const char *const word[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+	struct health h;
+	char why[300];
+	int rc;
+
+	if (ctl_db_read(c) < 0) {
+		printf("BACKAD UNKNOWN - cannot open the case database\n");
+		return CHECK_UNKNOWN;
+	}
+	if (measure(c, time(NULL), &h) < 0) {
+		printf("BACKAD UNKNOWN - cannot read the case database: %s\n", sqlite3_errmsg(c->db));
+		return CHECK_UNKNOWN;
+	}
+	rc = judge(&h, why, sizeof why);
+	printf("BACKAD %s - %s | pending=%lld failed=%lld dead=%lld overdue=%lld "
+	       "heartbeat_age=%lds\n", word[rc], why, h.pending, h.failed, h.dead, h.overdue,
+	       h.beat_age < 0 ? 0 : h.beat_age);
+	return rc;
+}

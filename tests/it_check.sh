@@ -1,0 +1,71 @@
+#!/bin/sh
+# it_check.sh - `backactl status --check` in each state, as a monitoring
+# plugin: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, one "BACKAD STATE -
+# why | perfdata" line. States are set up in the database the way the daemon
+# leaves them (daemon.pid, daemon.heartbeat, last_error.*, outbox states).
+set -eu
+. tests/lib.sh
+
+cat >"$tmp/backad.conf" <<CONF
+database = "$tmp/case.db";
+templates = "templates/sv";
+spool_dir = "$tmp/spool";
+admin_email = "admin@ystad.example.se";
+mail_from = "backad@ystad.example.se";
+CONF
+B="$BUILD/backactl -c $tmp/backad.conf"
+demo_db $B
+sql() { sqlite3 -cmd '.timeout 5000' "$tmp/case.db" "$1" >/dev/null; }
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+
+# expect CODE WORD TEXT NAME: status --check exits CODE, prints BACKAD WORD - ...TEXT...
+expect() {
+	_rc=0
+	$B status --check >"$tmp/out" 2>"$tmp/err" || _rc=$?
+	check "[ $_rc -eq $1 ] && [ \$(wc -l <'$tmp/out') -eq 1 ] && grep -q '^BACKAD $2 - .*$3.* | pending=' '$tmp/out'" "$4 (exit $_rc: $(cat "$tmp/out"))"
+}
+
+expect 2 CRITICAL "never run" "a database backad never ran on is critical"
+
+"$BUILD/backad" -c "$tmp/backad.conf" --once --now 2026-08-03T08:00 2>/dev/null
+expect 2 CRITICAL "not running" "a daemon whose pid is gone is critical"
+
+# A live daemon: a process of ours stands in for it.
+sleep 120 &
+stand_in=$!
+pids="$pids $stand_in"
+now=$(date +%s)
+sql "UPDATE state SET value = '$stand_in' WHERE key = 'daemon.pid';
+     UPDATE state SET value = '$(iso "$now")' WHERE key = 'daemon.heartbeat';
+     UPDATE task SET state = 'done' WHERE state = 'open';
+     DELETE FROM state WHERE key LIKE 'last_error.%';"
+expect 0 OK "running (pid $stand_in" "a running daemon with nothing wrong is OK"
+
+sql "INSERT INTO task(key, rule, due_date, created_at) VALUES ('test/overdue', 'referral', '2026-08-01', '2026-08-01T06:00:00Z')"
+expect 1 WARNING "1 overdue task" "an overdue task is a warning"
+sql "UPDATE task SET state = 'done'"
+
+sql "INSERT INTO state(key, value) VALUES ('last_error.email', '$(iso "$now") relay refused');
+     UPDATE outbox SET state = 'failed' WHERE id = (SELECT min(id) FROM outbox WHERE channel = 'email')"
+expect 1 WARNING "channel failing: 1 e-mail" "a failing channel with messages waiting is a warning"
+sql "UPDATE state SET value = '$(iso $((now - 7200))) relay refused' WHERE key = 'last_error.email'"
+expect 0 OK "1 failed" "an old channel error is no longer a warning"
+sql "UPDATE outbox SET state = 'sent' WHERE state = 'failed'"
+
+sql "UPDATE outbox SET state = 'dead' WHERE id = (SELECT min(id) FROM outbox)"
+expect 2 CRITICAL "1 dead message" "a dead message is critical"
+sql "UPDATE outbox SET state = 'sent' WHERE state = 'dead'"
+
+sql "UPDATE state SET value = '$(iso $((now - 1200)))' WHERE key = 'daemon.heartbeat'"
+expect 2 CRITICAL "heartbeat stale" "a heartbeat 20 minutes old with nothing under way is critical"
+sql "UPDATE outbox SET state = 'sending' WHERE id = (SELECT min(id) FROM outbox)"
+expect 0 OK "in a long pass" "during a long pass (a message being sent) the old heartbeat is fine"
+sql "UPDATE outbox SET state = 'sent' WHERE state = 'sending';
+     UPDATE state SET value = '$(iso $((now - 600)))' WHERE key = 'daemon.heartbeat'"
+expect 1 WARNING "heartbeat late" "a heartbeat 10 minutes old is a warning"
+
+sed "s#$tmp/case.db#$tmp/missing.db#" "$tmp/backad.conf" >"$tmp/missing.conf"
+rc=0
+"$BUILD/backactl" -c "$tmp/missing.conf" status --check >"$tmp/out" 2>/dev/null || rc=$?
+check "[ $rc -eq 3 ] && grep -q '^BACKAD UNKNOWN - ' '$tmp/out'" "no database is UNKNOWN (exit 3)"
+finish

@@ -1,0 +1,93 @@
+/* test_secret.c - passwords: a systemd credential named as the password
+ * file comes first and needs no mode 600 (systemd's ACL shows in the group
+ * bits); outside systemd the file itself must be mode 600. */
+#include "testutil.h"
+
+#include <sys/stat.h>
+
+#include "secret.h"
+#include "smtp.h"
+
+static void credential_read_without_mode_check(void **state)
+{
+	char *dir = tu_mkdtemp(), *cred = NULL;
+	struct err e = { 0 };
+	char *pw = NULL;
+
+	(void)state;
+	cred = tu_write(dir, "smtp.password", "s3cret\nignored\n");
+	assert_int_equal(chmod(cred, 0440), 0);
+	setenv("CREDENTIALS_DIRECTORY", dir, 1);
+	assert_int_equal(secret_read("/etc/backad/smtp.password", &pw, &e), 0);
+	assert_string_equal(pw, "s3cret");
+	free(pw);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	free(cred);
+	tu_rmdir(dir);
+}
+
+static void missing_credential_falls_back_to_the_file(void **state)
+{
+	char *dir = tu_mkdtemp(), *file = NULL;
+	struct err e = { 0 };
+	char *pw = NULL;
+
+	(void)state;
+	file = tu_write(dir, "sms.password", "gateway\n");
+	assert_int_equal(chmod(file, 0600), 0);
+	setenv("CREDENTIALS_DIRECTORY", "/nonexistent-credentials", 1);
+	assert_int_equal(secret_credential(file, &pw, &e), 0);
+	assert_null(pw);
+	assert_int_equal(secret_read(file, &pw, &e), 0);
+	assert_string_equal(pw, "gateway");
+	free(pw);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	free(file);
+	tu_rmdir(dir);
+}
+
+static void group_readable_file_refused_outside_systemd(void **state)
+{
+	char *dir = tu_mkdtemp(), *file = NULL;
+	struct err e = { 0 };
+	char *pw = NULL;
+
+	(void)state;
+	unsetenv("CREDENTIALS_DIRECTORY");
+	file = tu_write(dir, "smtp.password", "s3cret\n");
+	assert_int_equal(chmod(file, 0640), 0);
+	assert_int_equal(secret_read(file, &pw, &e), ERR_INVALID);
+	assert_null(pw);
+	assert_non_null(strstr(e.msg, "chmod 600"));
+	free(file);
+	tu_rmdir(dir);
+}
+
+static void empty_credential_is_an_error(void **state)
+{
+	char *dir = tu_mkdtemp(), *cred = NULL;
+	struct err e = { 0 };
+	char *pw = NULL;
+
+	(void)state;
+	cred = tu_write(dir, "smtp.password", "\n");
+	setenv("CREDENTIALS_DIRECTORY", dir, 1);
+	assert_int_equal(secret_read("/etc/backad/smtp.password", &pw, &e), ERR_INVALID);
+	assert_null(pw);
+	assert_non_null(strstr(e.msg, "empty"));
+	unsetenv("CREDENTIALS_DIRECTORY");
+	free(cred);
+	tu_rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(credential_read_without_mode_check),
+		cmocka_unit_test(missing_credential_falls_back_to_the_file),
+		cmocka_unit_test(group_readable_file_refused_outside_systemd),
+		cmocka_unit_test(empty_credential_is_an_error),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
