@@ -1,11 +1,14 @@
 /* pass_bench.c - the daemon's passes on a case database, timed in process:
  * the first pass (a full plan and delivery), passes with nothing changed (as
- * the daemon runs them, with its plan cache), and the pass after another
- * process commits one referral. Prints milliseconds and peak RSS.
+ * the daemon runs them, with its plan cache), the pass after another
+ * process commits one change of each kind (a referral, a placement moved, a
+ * new principal), and a full replan. Prints milliseconds and peak RSS.
  * usage: pass_bench CONFIG [REPEAT] */
 #include <malloc.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -40,6 +43,20 @@ static void line(const char *what, double ms)
 	printf("%-34s %10.2f ms  peak %ld kB\n", what, ms, ru.ru_maxrss);
 }
 
+/* Another process commits sql to the case database. */
+static void commit(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK || sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
+	    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		fprintf(stderr, "%s: %s\n", sql, msg ? msg : sqlite3_errmsg(db));
+		exit(1);
+	}
+	sqlite3_close(db);
+}
+
 int main(int argc, char **argv)
 {
 	struct engine *g = NULL;
@@ -72,13 +89,31 @@ int main(int argc, char **argv)
 	}
 	line("no change (best)", best);
 	line("no change (mean)", sum / repeat);
+	now += repeat + 2;
 	/* Another process records a referral. */
 	snprintf(cmd, sizeof cmd, "%s -c %s referral add --child B-0000002 --reporter s5"
 		 " --received 2026-08-03 >/dev/null", getenv("BACKACTL") ? getenv("BACKACTL")
 								: "build/backactl", argv[1]);
 	if (system(cmd) != 0)
 		return 1;
-	line("after one referral (plan + deliver)", pass(g, now + repeat + 2));
+	line("after one referral (plan + deliver)", pass(g, now++));
+	/* ...moves the start of a placement that starts soon... */
+	commit(g->cfg->database, "UPDATE placement SET start_date = date(start_date, '+7 days')"
+				 " WHERE id = (SELECT id FROM placement WHERE start_date"
+				 " BETWEEN '2026-08-10' AND '2026-08-31' ORDER BY id LIMIT 1)");
+	line("after one placement moved", pass(g, now++));
+	/* ...and a school gets a new principal. */
+	commit(g->cfg->database,
+	       "UPDATE unit_role SET end_date = '2026-08-02' WHERE id = (SELECT r.id FROM unit_role r"
+	       " JOIN unit u ON u.id = r.unit_id WHERE u.kind = 'school' AND r.role = 'principal'"
+	       " AND r.end_date IS NULL ORDER BY r.id LIMIT 1);"
+	       "INSERT INTO unit_role(unit_id, role, staff_id, start_date) SELECT unit_id,"
+	       " 'principal', (SELECT max(id) FROM staff), '2026-08-03' FROM unit_role"
+	       " WHERE end_date = '2026-08-02' ORDER BY id DESC LIMIT 1");
+	line("after a new principal (staff/role)", pass(g, now++));
+	/* A full replan, as after a reload or on a new day. */
+	memset(&g->plan_cache, 0, sizeof g->plan_cache);
+	line("full replan", pass(g, now++));
 	engine_free(g);
 	return 0;
 }

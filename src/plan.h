@@ -32,6 +32,7 @@ struct planner {
 	int lo_day, hi_day;   /* the same window as Stockholm dates */
 	int preview;          /* 1: report through cb, write nothing */
 	int full;             /* 1: every subject; 0: those changed or due */
+	int first;            /* the database's first pass: old events are history */
 	void (*cb)(void *ctx, const struct plan_msg *m);
 	void *cb_ctx;
 	struct plan_stats *st;

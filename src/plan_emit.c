@@ -259,8 +259,8 @@ static int emit_new(struct planner *p, const struct plan_msg *m, const char *tas
 	int told = 0, r;
 
 	if (m->scheduled < p->lo_new) {
-		if (!m->event)
-			return 0; /* missed long ago: stale news */
+		if (!m->event || p->first)
+			return 0; /* missed long ago: stale news, or history */
 		r = occurrence_told(p, m, 0, &told, e);
 		if (r < 0 || told)
 			return r;

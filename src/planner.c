@@ -223,6 +223,18 @@ static int next_wake(struct planner *p, struct err *e)
 	return 0;
 }
 
+/* The very first pass over a database: what it held before is history,
+ * not news: events older than the lookback are not told (an import of last
+ * year's referrals sends no receipts), though every fact is planned. */
+static int first_pass_ever(struct planner *p, struct err *e)
+{
+	long long v;
+	int r = state_int(p->db, "plan.full", &v, e);
+
+	p->first = r == 0 && v < 0;
+	return r;
+}
+
 /* Whether this pass plans every subject: a new process (no cache) plans all
  * of them unless a full pass ran today already (state plan.full); a
  * long-running one after a reload (cache zeroed) or on a new day. */
@@ -272,6 +284,8 @@ int planner_run(sqlite3 *db, const struct config *cfg, const struct templates *t
 		db_rollback(db);
 		return 0;
 	}
+	if (r == 0)
+		r = first_pass_ever(&p, e);
 	if (r == 0)
 		r = wants_full(&p, cache, e);
 	if (r >= 0) {

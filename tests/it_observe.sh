@@ -66,9 +66,11 @@ conf network
 rm -f "$tmp/case.db" "$tmp/case.db-wal" "$tmp/case.db-shm"
 demo_db $B
 $B referral add --child B-2016-0005 --reporter lars.larare --received 2026-08-03 >/dev/null
-# A planning error as the planner records it during the pass.
-q "INSERT INTO plan_error(subject_key, at, message) VALUES ('child:5', '2026-08-03T06:00:00Z', 'no unit for the placement')"
+# A referral whose date another system wrote wrong: the planner skips it
+# with a planning error.
+q "INSERT INTO referral(id, child_id, reporter_id, intake_unit_id, received_date) SELECT 99, c.id, s.id, u.id, '2026-13-45' FROM child c, staff s, unit u WHERE c.ref = 'B-2016-0005' AND s.code = 'lars.larare' AND u.kind = 'intake'"
 BACKAD_JOURNAL_EXPORT=1 "$BUILD/backad" -c "$tmp/backad.conf" --once --now 2026-08-03T08:00 2>"$tmp/export" || true
+cp "$tmp/export" /tmp/obs_export.txt
 /usr/bin/python3 - "$tmp/export" "$tmp/events" <<'PY'
 import sys
 # The journal export format: KEY=VALUE lines, a blank line after each entry.
@@ -90,7 +92,7 @@ dead=$(q "SELECT count(*) FROM outbox WHERE state = 'dead'")
 q "SELECT '622870300262414a882479b8e0b99c70|4|' || id || '|' || rule || '|' || channel || '|' || coalesce(subject_key, '') FROM outbox WHERE state = 'dead' ORDER BY id" >"$tmp/want"
 grep '^622870300262414a882479b8e0b99c70|' "$tmp/events" >"$tmp/got" || true
 check "[ $dead -ge 1 ] && cmp -s '$tmp/want' '$tmp/got'" "one warning per dead message ($dead) with OUTBOX_ID, RULE, CHANNEL"
-check "grep -qx '7d0ec29bd6b142e09b94043a0e65d235|3||||child:5' '$tmp/events'" "a planning error at error with SUBJECT"
+check "grep -qx '7d0ec29bd6b142e09b94043a0e65d235|3||||referral:99' '$tmp/events'" "a planning error at error with SUBJECT"
 check "[ \$(grep -c '^bdf7f99622794855bf9df71ce074403c|6|' '$tmp/events') -eq 1 ]" "one pass summary at info"
 check "grep -q '^MESSAGE=message [0-9]* (referral_receipt, email) given up after 1 attempt' '$tmp/export'" "the dead message's text"
 cut -d, -f2,4 etc/demo/children.csv | tail -n +2 | tr ',' '\n' | sed '/^$/d' >"$tmp/private"

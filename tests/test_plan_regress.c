@@ -35,6 +35,7 @@ static void late_referral_left_reporter_without_answer(void **state)
 
 	(void)state;
 	f->cfg.lookback_days = 0;
+	run(f, "2026-07-28T10:00:00"); /* backad runs before the facts come */
 	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date,"
 	       "decision_date,outcome) VALUES (4,3,6,4,'2026-07-29','2026-07-30','not_opened')");
 	run(f, "2026-08-03T10:00:00");
@@ -90,11 +91,31 @@ static void late_referral_sent_stale_reminders(void **state)
 
 	(void)state;
 	f->cfg.lookback_days = 0;
+	run(f, "2026-06-30T10:00:00");
 	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
 	       " VALUES (5,3,6,4,'2026-07-01')");
 	run(f, "2026-08-03T10:00:00");
 	assert_int_equal(count(f, "rule='referral_receipt'"), 1);
 	assert_int_equal(count(f, "rule='referral_reminder'"), 0);
+	fx_free(f);
+}
+
+/* A database that held last year's referrals before backad's first pass:
+ * history, not news; but the open one is a task. */
+static void first_pass_told_history_as_news(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date,"
+	       "decision_date,outcome) VALUES (1,3,6,4,'2025-03-01','2025-03-10','opened');"
+	       "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (2,1,6,4,'2026-07-01')");
+	run(f, "2026-08-03T10:00:00");
+	assert_int_equal(count(f, "rule IN ('referral_receipt','referral_feedback','referral_task')"), 0);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM task WHERE key='referral/2'"
+				       " AND state='open'"), 1);
+	assert_int_equal(count(f, "rule LIKE 'referral_%'"), 0); /* its notices are long past */
 	fx_free(f);
 }
 
@@ -374,6 +395,7 @@ int main(void)
 		cmocka_unit_test(late_referral_left_reporter_without_answer),
 		cmocka_unit_test(late_referral_sent_stale_reminders),
 		cmocka_unit_test(reporter_left_without_answer),
+		cmocka_unit_test(first_pass_told_history_as_news),
 		cmocka_unit_test(planner_cancelled_fallback_it_did_not_make),
 		cmocka_unit_test(retry_disclosed_name_after_consent_withdrawn),
 		cmocka_unit_test(protected_identity_set_after_planning_disclosed),
