@@ -39,6 +39,7 @@ struct planner {
 	sqlite3_stmt *q_outbox_get, *q_outbox_ins, *q_outbox_upd, *q_seen_ins;
 	sqlite3_stmt *q_task_upsert, *q_task_seen, *q_oc_del, *q_oc_ins, *q_event_any;
 	sqlite3_stmt *q_subj_ins, *q_wake_set, *q_wake_del;
+	sqlite3_stmt *q_sp_begin, *q_sp_release, *q_sp_rollback;
 	struct alert *alerts; /* vacant roles, unreachable people, subjects that
 			       * could not be planned: sent at the end */
 	struct digest *digests; /* role-change digests collected (rule_rolechange) */

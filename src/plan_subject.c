@@ -18,10 +18,14 @@ static const char sql_wake_del[] = "DELETE FROM plan_wake WHERE subject_key = ?1
 
 int plan_subject_open(struct planner *p, struct err *e)
 {
-	int r;
+	int r = db_prepare(p->db, "SAVEPOINT subject", &p->q_sp_begin, e);
 
-	if (p->preview)
-		return 0;
+	if (r == 0)
+		r = db_prepare(p->db, "RELEASE subject", &p->q_sp_release, e);
+	if (r == 0)
+		r = db_prepare(p->db, "ROLLBACK TO subject", &p->q_sp_rollback, e);
+	if (r < 0 || p->preview)
+		return r;
 	r = db_prepare(p->db, sql_subj_ins, &p->q_subj_ins, e);
 	if (r == 0)
 		r = db_prepare(p->db, sql_wake_set, &p->q_wake_set, e);
@@ -35,7 +39,20 @@ void plan_subject_close(struct planner *p)
 	sqlite3_finalize(p->q_subj_ins);
 	sqlite3_finalize(p->q_wake_set);
 	sqlite3_finalize(p->q_wake_del);
+	sqlite3_finalize(p->q_sp_begin);
+	sqlite3_finalize(p->q_sp_release);
+	sqlite3_finalize(p->q_sp_rollback);
 	p->q_subj_ins = p->q_wake_set = p->q_wake_del = NULL;
+	p->q_sp_begin = p->q_sp_release = p->q_sp_rollback = NULL;
+}
+
+/* Run a prepared statement without results (a savepoint command). */
+static int run(struct planner *p, sqlite3_stmt *q, struct err *e)
+{
+	int rc = sqlite3_step(q);
+
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "savepoint", e);
 }
 
 /* Errors of the database itself or of memory: the pass cannot go on. */
@@ -120,7 +137,7 @@ int plan_subject(struct planner *p, const char *subject,
 		return fn(p, arg, e);
 	if (!p->preview && (r = step_subject(p, p->q_subj_ins, subject, 0, e)) < 0)
 		return r;
-	r = db_exec(p->db, "SAVEPOINT subject", e);
+	r = run(p, p->q_sp_begin, e);
 	if (r < 0)
 		return r;
 	p->in_subject = 1;
@@ -130,12 +147,15 @@ int plan_subject(struct planner *p, const char *subject,
 	if (r == 0)
 		r = subject_done(p, subject, e);
 	if (r == 0)
-		return db_exec(p->db, "RELEASE subject", e);
+		return run(p, p->q_sp_release, e);
 	if (fatal(p->db, r)) {
 		*e = se.msg[0] ? se : *e;
-		db_exec(p->db, "ROLLBACK TO subject; RELEASE subject", NULL);
+		if (run(p, p->q_sp_rollback, NULL) == 0)
+			run(p, p->q_sp_release, NULL);
 		return r;
 	}
-	r = db_exec(p->db, "ROLLBACK TO subject; RELEASE subject", e);
+	r = run(p, p->q_sp_rollback, e);
+	if (r == 0)
+		r = run(p, p->q_sp_release, e);
 	return r < 0 ? r : subject_failed(p, subject, &se, e);
 }

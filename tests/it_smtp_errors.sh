@@ -41,7 +41,7 @@ every() { [ "$n" -ge 1 ] && [ "$(q "SELECT count(*) FROM outbox WHERE channel='e
 server off "greeting=421 4.3.2 Service not available, closing channel"
 check "every 'greeting 421 4.3.2 Service not available, closing channel'" "421 greeting: 'greeting 421 ...', not 'No Error'"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE last_error LIKE '%No Error%' OR in_doubt=1\") -eq 0 ]" "421 greeting: no 'No Error', not in doubt"
-check "$B outbox | grep -q 'greeting 421 4.3.2'" "backactl outbox shows the stage"
+check "$B --format csv outbox | grep -q 'greeting 421 4.3.2'" "backactl outbox shows the stage"
 check "$B status | grep -q 'greeting 421'" "backactl status shows the stage"
 
 # A 454 reply to STARTTLS was recorded as "no reply".

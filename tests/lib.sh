@@ -35,7 +35,7 @@ wait_port() {
 # ready_port FILE: the free port a test server printed as "ready PORT" into
 # FILE (10 s at most); fails, saying so, when it did not start.
 ready_port() {
-	if wait_for 10 "grep -qs '^ready [0-9]' '$1'"; then sed -n 's/^ready \([0-9]*\).*/\1/p' "$1"; else
+	if wait_for 30 "grep -qs '^ready [0-9]' '$1'"; then sed -n 's/^ready \([0-9]*\).*/\1/p' "$1"; else
 		echo "FAIL: the test server did not start:" >&2; cat "$1" >&2; return 1; fi
 }
 
