@@ -28,14 +28,15 @@ struct alert {
 };
 
 static const char sql_outbox_get[] =
-	"SELECT id, state, channel, address, coalesce(subject,''), body, due_at, categories"
-	" FROM outbox WHERE key = ?1";
+	"SELECT id, state, channel, address, coalesce(subject,''), body, due_at, categories,"
+	" origin FROM outbox WHERE key = ?1";
 static const char sql_outbox_ins[] =
 	"INSERT INTO outbox (key, rule, child_id, task_id, recipient_id, channel, address,"
 	" subject, body, categories, message_id, due_at, state, created_at, subject_key,"
-	" origin)"
+	" origin, last_error)"
 	" VALUES (?1, ?2, ?3, (SELECT id FROM task WHERE key = ?4), ?5, ?6, ?7, ?8, ?9,"
-	" ?10, ?11, ?12, 'pending', ?13, ?14, ?15)";
+	" ?10, ?11, ?12, CASE ?15 WHEN 'history' THEN 'cancelled' ELSE 'pending' END, ?13, ?14,"
+	" ?15, CASE ?15 WHEN 'history' THEN 'fanns före backads första planering' END)";
 /* A pending or cancelled row takes the new text and time; a failed one the
  * new text only (it keeps its backoff): what it discloses is what is allowed
  * when it is next tried. */
@@ -259,8 +260,10 @@ static int emit_new(struct planner *p, const struct plan_msg *m, const char *tas
 	int told = 0, r;
 
 	if (m->scheduled < p->lo_new) {
-		if (!m->event || p->first)
-			return 0; /* missed long ago: stale news, or history */
+		if (!m->event)
+			return 0; /* missed long ago: stale news */
+		if (p->first) /* history: kept as told, so it is never told */
+			origin = "history";
 		r = occurrence_told(p, m, 0, &told, e);
 		if (r < 0 || told)
 			return r;
@@ -305,8 +308,10 @@ static int emit(struct planner *p, const struct plan_msg *m, const char *task_ke
 	long long id = sqlite3_column_int64(q, 0);
 	const char *state = (const char *)sqlite3_column_text(q, 1);
 	/* An admin alert is written once a day, by the first pass that finds
-	 * the problem, and then left as it is. */
-	int alert = strcmp(origin, "alert") == 0;
+	 * the problem, and then left as it is; so is history (an event from
+	 * before backad's first pass, never sent). */
+	const char *was = (const char *)sqlite3_column_text(q, 8);
+	int alert = strcmp(origin, "alert") == 0 || (was && strcmp(was, "history") == 0);
 	int open = !alert && (strcmp(state, "pending") == 0 || strcmp(state, "failed") == 0);
 	int revive = !alert && strcmp(state, "cancelled") == 0 &&
 		     (m->event || m->scheduled >= p->lo_new);

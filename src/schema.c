@@ -210,7 +210,8 @@ static const char migration_4[] =
 /* Version 5: ownership, leases and disclosure.
  * - outbox.origin says who made a row: 'rule' (the planner, which alone may
  *   update or cancel it), 'fallback' (delivery, after a dead message),
- *   'alert' (an admin alert) or 'resend' (backactl); outbox.subject is the
+ *   'alert' (an admin alert), 'resend' (backactl) or 'history' (an event
+ *   from before backad's first pass, kept cancelled so it is never told); outbox.subject is the
  *   subject a rule planned it for ("referral:12"), so the planner reconciles
  *   one subject's rows at a time.
  * - claim_owner and lease_until: which process holds a row in 'sending' and
@@ -233,7 +234,7 @@ static const char migration_4[] =
 	CHANGE(t, "DELETE", kind, "OLD." col)
 static const char migration_5[] =
 	"ALTER TABLE outbox ADD COLUMN origin TEXT NOT NULL DEFAULT 'rule'"
-	" CHECK (origin IN ('rule','fallback','alert','resend'));"
+	" CHECK (origin IN ('rule','fallback','alert','resend','history'));"
 	"ALTER TABLE outbox ADD COLUMN subject_key TEXT;"
 	"ALTER TABLE outbox ADD COLUMN claim_owner TEXT;"
 	"ALTER TABLE outbox ADD COLUMN lease_until TEXT;"
