@@ -1,6 +1,10 @@
-/* backad.c - the daemon: options, the event loop (signals as events), and
- * systemd readiness. Each wake-up runs one pass of the engine. */
+/* backad.c - the daemon: options, the event loop, and systemd readiness.
+ * One poll() waits on everything: signals (signalfd), other processes'
+ * commits (watch.c), the delivery pipelines' sessions and transfers, the
+ * next planning pass, and the watchdog, which is pinged on time whatever
+ * the channels do. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <poll.h>
@@ -16,6 +20,7 @@
 
 #include "calendar.h"
 #include "engine.h"
+#include "lock.h"
 #include "log.h"
 #include "watch.h"
 
@@ -83,33 +88,32 @@ static void print_error(void *ctx, const char *line)
 	fprintf(stderr, "%s\n", line);
 }
 
-static void log_pass(const struct engine_stats *st)
+static void log_recovery(const struct engine_stats *st)
 {
-	const struct plan_stats *p = &st->plan;
-	const struct deliver_stats *d = &st->deliver;
+	const struct outbox_recovery *r = &st->recovery;
 
-	if (st->in_doubt)
-		log_warn("%d message(s) were being sent when backad stopped; resending with the "
-			 "same identity", st->in_doubt);
-	if (p->planned || p->cancelled || p->updated || p->alerts || d->sent || d->failed ||
-	    d->dead)
-		log_info("planned %d, updated %d, cancelled %d, alerts %d; sent %d, failed %d, "
-			 "dead %d", p->planned, p->updated, p->cancelled, p->alerts, d->sent,
-			 d->failed, d->dead);
+	if (r->in_doubt)
+		log_warn("%d message(s) had begun sending when their process stopped; resending "
+			 "them with the same identity, marked in doubt", r->in_doubt);
+	if (r->released)
+		log_info("%d claimed message(s) that had not begun sending are due again",
+			 r->released);
+	if (r->dead || st->expired)
+		log_warn("%d message(s) passed their lifetime without a result: dead, alerted",
+			 r->dead + st->expired);
 }
 
-static int run_once(struct engine *g, time_t now, struct engine_stats *st)
+static void log_plan(const struct plan_stats *p)
 {
-	struct err e = { 0 };
+	if (p->planned || p->cancelled || p->updated || p->alerts)
+		log_info("planned %d, updated %d, cancelled %d, alerts %d", p->planned, p->updated,
+			 p->cancelled, p->alerts);
+}
 
-	memset(st, 0, sizeof *st);
-	if (engine_pass(g, now, st, &e) < 0) {
-		log_err("%s", e.msg);
-		snprintf(st->deliver.last_error, sizeof st->deliver.last_error, "%s", e.msg);
-		return 1;
-	}
-	log_pass(st);
-	return 0;
+static void log_delivery(const struct deliver_stats *d)
+{
+	if (d->sent || d->failed || d->dead)
+		log_info("sent %d, failed %d, dead %d", d->sent, d->failed, d->dead);
 }
 
 static int signal_fd(void)
@@ -129,13 +133,25 @@ static int signal_fd(void)
 /* Everything the loop waits on. */
 struct daemon {
 	struct engine *g;
+	struct engine *old;      /* the engine before a reload, finishing its deliveries */
 	const struct opts *o;
 	const char *path;
 	time_t started;
 	int sigfd;
 	struct watch watch;
-	uint64_t watchdog_usec; /* 0: no watchdog */
-	struct timespec last_ping;
+	uint64_t watchdog_usec;  /* 0: no watchdog */
+	long long last_ping;     /* mono ms */
+	int lockfd;              /* the delivery lock, or -1 */
+	long holder;             /* who held it when we last tried */
+	long long lock_retry;    /* mono ms */
+	int stopping;
+	long long stop_at;       /* mono ms: the grace ends */
+	int plan_now;
+	time_t next_plan;
+	long long settle_start;
+	long long status_at;     /* mono ms: STATUS= next refreshed */
+	long long log_at;        /* mono ms: the delivery summary next logged */
+	char last_error[256];
 };
 
 static time_t clock_now(const struct daemon *d)
@@ -152,6 +168,66 @@ static void watch_start(struct daemon *d)
 		log_warn("%s; changes by other programs are noticed within %d s", e.msg, MAX_SLEEP_S);
 }
 
+static void ping(struct daemon *d)
+{
+	if (!d->watchdog_usec)
+		return;
+	sd_notify(0, "WATCHDOG=1");
+	d->last_ping = mono_ms();
+}
+
+static void set_error(struct daemon *d, const char *msg)
+{
+	snprintf(d->last_error, sizeof d->last_error, "%s", msg);
+}
+
+static void status(struct daemon *d)
+{
+	char buf[600], extra[300] = "";
+
+	if (d->stopping)
+		snprintf(extra, sizeof extra, "stopping: finishing the messages under way");
+	else if (d->lockfd < 0)
+		snprintf(extra, sizeof extra, "waiting: pid %ld delivers from this database",
+			 d->holder);
+	else if (d->last_error[0])
+		snprintf(extra, sizeof extra, "last error: %s", d->last_error);
+	engine_status(d->g, d->next_plan, extra, buf, sizeof buf);
+	sd_notifyf(0, "STATUS=%s", buf);
+	d->status_at = mono_ms() + 2000;
+}
+
+/* Take the delivery lock if we can; recover what a gone process left. */
+static void try_lock(struct daemon *d, time_t now)
+{
+	struct engine_stats st = { 0 };
+	struct err e = { 0 };
+	long was = d->holder;
+	int r;
+
+	d->lock_retry = mono_ms() + 1000;
+	r = instance_lock(d->g->cfg->database, &d->lockfd, &d->holder, &e);
+	if (r < 0) {
+		log_err("%s", e.msg);
+		set_error(d, e.msg);
+		return;
+	}
+	if (r == 0) {
+		if (d->holder != was)
+			log_warn("pid %ld holds %s.lock: another backad delivers from this database; "
+				 "waiting for it to end", d->holder, d->g->cfg->database);
+		return;
+	}
+	d->holder = 0;
+	d->g->delivering = 1;
+	if (engine_recover(d->g, now, &st, &e) < 0) {
+		log_err("recovery: %s", e.msg);
+		set_error(d, e.msg);
+	}
+	log_recovery(&st);
+	d->plan_now = 1;
+}
+
 static void reload(struct daemon *d)
 {
 	struct engine *fresh = NULL;
@@ -159,103 +235,114 @@ static void reload(struct daemon *d)
 	int n = 0;
 
 	sd_notify(0, "RELOADING=1");
-	if (engine_load(d->path, &fresh, print_error, &n, &e) < 0) {
+	if (d->old) {
+		log_err("reload refused: the previous reload is still finishing its deliveries");
+	} else if (engine_load(d->path, &fresh, print_error, &n, &e) < 0) {
 		log_err("reload failed, keeping the running configuration: %s", e.msg);
 	} else {
-		fresh->recovered = 1;
+		/* The old engine finishes what it has under way; the new one
+		 * claims from now on. */
+		fresh->delivering = d->g->delivering;
+		fresh->noted = d->g->noted;
+		delivery_drain(&d->g->dl);
 		watch_close(&d->watch);
-		engine_free(d->g);
+		d->old = d->g;
 		d->g = fresh;
 		watch_start(d);
+		d->plan_now = 1;
 		log_info("configuration reloaded from %s", d->path);
 	}
 	sd_notify(0, "READY=1");
 }
 
-static long ms_since(const struct timespec *t)
+static void begin_stop(struct daemon *d, unsigned signo)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+	log_info("signal %u: stopping", signo);
+	d->stopping = 1;
+	d->stop_at = mono_ms() + (long long)d->g->cfg->stop_grace * 1000;
+	delivery_drain(&d->g->dl);
+	if (d->old)
+		delivery_drain(&d->old->dl);
+	sd_notify(0, "STOPPING=1");
 }
 
-static void ping(struct daemon *d)
+/* Record what the transports reported; log a failure to, once. */
+static void flush(struct daemon *d, struct engine *g, time_t now)
 {
-	if (!d->watchdog_usec)
-		return;
-	sd_notify(0, "WATCHDOG=1");
-	clock_gettime(CLOCK_MONOTONIC, &d->last_ping);
-}
+	struct err e = { 0 };
 
-enum wake { WAKE_TIMER, WAKE_CHANGE, WAKE_RELOAD, WAKE_STOP, WAKE_ERROR };
-
-/* Sleep until the next pass is due, the database changes, or a signal. */
-static enum wake wait_event(struct daemon *d, time_t due)
-{
-	struct timespec settle_start = { 0, 0 };
-
-	for (;;) {
-		struct pollfd pfd[2] = { { .fd = d->sigfd, .events = POLLIN },
-					 { .fd = d->watch.fd, .events = POLLIN } };
-		long timeout = (long)(due - clock_now(d)) * 1000;
-		struct signalfd_siginfo si;
-		struct err e = { 0 };
-		int r;
-
-		if (d->watchdog_usec) {
-			long half = (long)(d->watchdog_usec / 2000) - ms_since(&d->last_ping);
-
-			if (half <= 0) {
-				ping(d);
-				continue;
-			}
-			if (half < timeout)
-				timeout = half;
-		}
-		if (d->watch.settling) {
-			/* A write began: look again soon until it commits or settles. */
-			if (ms_since(&settle_start) > WATCH_SETTLE_MS)
-				d->watch.settling = 0;
-			else if (timeout > WATCH_RECHECK_MS)
-				timeout = WATCH_RECHECK_MS;
-		}
-		if (timeout <= 0 && due <= clock_now(d))
-			return WAKE_TIMER;
-		if (poll(pfd, d->watch.fd >= 0 ? 2 : 1, timeout > 0 ? (int)timeout : 0) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_err("poll: %s", strerror(errno));
-			return WAKE_ERROR;
-		}
-		if (pfd[0].revents & POLLIN && read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
-			if (si.ssi_signo == SIGHUP)
-				return WAKE_RELOAD;
-			log_info("signal %u: stopping", si.ssi_signo);
-			return WAKE_STOP;
-		}
-		if (d->watch.fd >= 0 && pfd[1].revents & POLLIN) {
-			int was = d->watch.settling;
-
-			r = watch_changed(&d->watch, &e);
-			if (d->watch.settling && !was)
-				clock_gettime(CLOCK_MONOTONIC, &settle_start);
-		} else if (d->watch.settling) {
-			r = watch_recheck(&d->watch, &e);
-		} else {
-			continue;
-		}
-		if (r < 0)
-			log_warn("%s", e.msg);
-		if (r > 0)
-			return WAKE_CHANGE;
+	if (delivery_flush(&g->dl, now, &e) < 0) {
+		log_err("recording delivery results: %s", e.msg);
+		set_error(d, e.msg);
 	}
 }
 
+static void plan(struct daemon *d, time_t now)
+{
+	struct engine_stats st = { 0 };
+	struct err e = { 0 };
+
+	d->plan_now = 0;
+	if (d->g->delivering && engine_recover(d->g, now, &st, &e) < 0) {
+		log_err("recovery: %s", e.msg);
+		set_error(d, e.msg);
+	}
+	log_recovery(&st);
+	if (engine_plan(d->g, now, &st, &e) < 0) {
+		log_err("%s", e.msg);
+		set_error(d, e.msg);
+		d->next_plan = now + 5; /* the database is busy or failing: again soon */
+	} else {
+		log_plan(&st.plan);
+		d->next_plan = now + MAX_SLEEP_S;
+		if (st.plan.next_at && st.plan.next_at > now && st.plan.next_at < d->next_plan)
+			d->next_plan = st.plan.next_at;
+	}
+	status(d);
+}
+
+/* The delivery summary and the heartbeat, now and then. */
+static void housekeeping(struct daemon *d, time_t now, int force)
+{
+	struct deliver_stats ds;
+	struct err e = { 0 };
+	struct engine *gs[2] = { d->g, d->old };
+
+	for (int i = 0; i < 2; i++) {
+		if (!gs[i] || !gs[i]->dl.news)
+			continue;
+		delivery_take_stats(&gs[i]->dl, &ds);
+		d->g->total.sent += ds.sent;
+		d->g->total.failed += ds.failed;
+		d->g->total.dead += ds.dead;
+		if (ds.last_error[0]) {
+			set_error(d, ds.last_error);
+			memcpy(d->g->total.last_error, ds.last_error, sizeof ds.last_error);
+		}
+		if (ds.email_error[0])
+			memcpy(d->g->total.email_error, ds.email_error, sizeof ds.email_error);
+		if (ds.sms_error[0])
+			memcpy(d->g->total.sms_error, ds.sms_error, sizeof ds.sms_error);
+		if (mono_ms() >= d->status_at)
+			status(d);
+	}
+	if (force || mono_ms() >= d->log_at ||
+	    (!delivery_busy(&d->g->dl) && (d->g->total.sent || d->g->total.failed ||
+					   d->g->total.dead))) {
+		log_delivery(&d->g->total);
+		d->g->total.sent = d->g->total.failed = d->g->total.dead = 0;
+		d->log_at = mono_ms() + 60000;
+	}
+	if (engine_note(d->g, now, &d->g->total, 0, &e) < 0)
+		log_warn("heartbeat: %s", e.msg);
+	if (mono_ms() >= d->status_at + 8000)
+		status(d);
+}
+
+#define MAX_FDS 128
+
 static int loop(struct daemon *d)
 {
-	struct engine_stats st;
-	char status[400];
 	int rc = 0;
 
 	d->sigfd = signal_fd();
@@ -263,32 +350,174 @@ static int loop(struct daemon *d)
 		log_err("cannot set up signal handling: %s", strerror(errno));
 		return 1;
 	}
+	d->lockfd = -1;
 	d->watch.fd = -1;
 	watch_start(d);
 	if (sd_watchdog_enabled(0, &d->watchdog_usec) <= 0)
 		d->watchdog_usec = 0;
 	sd_notify(0, "READY=1");
+	ping(d);
+	d->plan_now = 1;
+	d->log_at = mono_ms() + 60000;
 	for (;;) {
-		time_t now = clock_now(d), next;
-		enum wake w;
+		struct pollfd pfd[MAX_FDS];
+		time_t now = clock_now(d), wake;
+		long long deadline, left;
+		int n = 0, ng = 0, no = 0, r;
+		struct signalfd_siginfo si;
+		struct err e = { 0 };
 
-		ping(d);
-		run_once(d->g, now, &st);
-		next = engine_next_wake(d->g, &st, now, MAX_SLEEP_S);
-		engine_status(d->g, &st, next, status, sizeof status);
-		sd_notifyf(0, "STATUS=%s", status);
-		w = wait_event(d, next);
-		if (w == WAKE_RELOAD)
-			reload(d);
-		if (w == WAKE_STOP || w == WAKE_ERROR) {
-			rc = w == WAKE_ERROR;
+		if (d->lockfd < 0 && !d->stopping && mono_ms() >= d->lock_retry)
+			try_lock(d, now);
+		if (!d->stopping && d->lockfd >= 0 && (d->plan_now || now >= d->next_plan))
+			plan(d, now);
+		if (!d->stopping && d->g->delivering && delivery_pump(&d->g->dl, now, &e) < 0) {
+			log_err("%s", e.msg);
+			set_error(d, e.msg);
+		}
+		flush(d, d->g, now);
+		if (d->old) {
+			flush(d, d->old, now);
+			if (!delivery_busy(&d->old->dl)) {
+				housekeeping(d, now, 0);
+				engine_free(d->old);
+				d->old = NULL;
+			}
+		}
+		housekeeping(d, now, 0);
+		if (d->stopping && !delivery_busy(&d->g->dl) && !d->old)
+			break;
+
+		/* What to wait for, and how long. */
+		pfd[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
+		if (d->watch.fd >= 0)
+			pfd[n++] = (struct pollfd){ .fd = d->watch.fd, .events = POLLIN };
+		deadline = mono_ms() + 60000;
+		wake = d->lockfd >= 0 && !d->stopping ? d->next_plan : now + 60;
+		ng = delivery_fds(&d->g->dl, pfd + n, MAX_FDS - n, &deadline, &wake);
+		if (d->old)
+			no = delivery_fds(&d->old->dl, pfd + n + ng, MAX_FDS - n - ng, &deadline, &wake);
+		if (!d->g->delivering || d->stopping)
+			wake = d->lockfd >= 0 || d->stopping ? (d->stopping ? now + 60 : wake) : now + 1;
+		if (wake <= now)
+			deadline = 0;
+		else if (mono_ms() + (long long)(wake - now) * 1000 < deadline)
+			deadline = mono_ms() + (long long)(wake - now) * 1000;
+		if (d->lockfd < 0 && !d->stopping && d->lock_retry < deadline)
+			deadline = d->lock_retry;
+		if (d->stopping && d->stop_at < deadline)
+			deadline = d->stop_at;
+		if (d->watchdog_usec) {
+			long long half = d->last_ping + (long long)(d->watchdog_usec / 2000);
+
+			if (half < deadline)
+				deadline = half;
+		}
+		if (d->watch.settling) {
+			/* A write began: look again soon until it commits or settles. */
+			if (mono_ms() - d->settle_start > WATCH_SETTLE_MS)
+				d->watch.settling = 0;
+			else if (deadline > mono_ms() + WATCH_RECHECK_MS)
+				deadline = mono_ms() + WATCH_RECHECK_MS;
+		}
+		left = deadline - mono_ms();
+		if (poll(pfd, (nfds_t)(n + ng + no), left > 0 ? (int)(left < 600000 ? left : 600000) : 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			rc = 1;
 			break;
 		}
+		if (d->watchdog_usec &&
+		    mono_ms() - d->last_ping >= (long long)(d->watchdog_usec / 2000))
+			ping(d);
+
+		/* Signals. */
+		if (pfd[0].revents & POLLIN && read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+			if (si.ssi_signo == SIGHUP && !d->stopping)
+				reload(d);
+			else if (si.ssi_signo != SIGHUP && !d->stopping)
+				begin_stop(d, si.ssi_signo);
+		}
+		/* Another process committed. */
+		r = 0;
+		if (d->watch.fd >= 0 && pfd[1].revents & POLLIN) {
+			int was = d->watch.settling;
+
+			r = watch_changed(&d->watch, &e);
+			if (d->watch.settling && !was)
+				d->settle_start = mono_ms();
+		} else if (d->watch.settling) {
+			r = watch_recheck(&d->watch, &e);
+		}
+		if (r < 0)
+			log_warn("%s", e.msg);
+		if (r > 0) {
+			d->plan_now = 1;
+			delivery_poke(&d->g->dl);
+		}
+		/* The channels. */
+		delivery_run(&d->g->dl, pfd + n);
+		if (d->old)
+			delivery_run(&d->old->dl, pfd + n + ng);
+		now = clock_now(d);
+		flush(d, d->g, now);
+		if (d->old)
+			flush(d, d->old, now);
+		if (d->stopping && mono_ms() >= d->stop_at) {
+			/* The grace is over: end what is still under way; each
+			 * message is recorded as sent, failed or in doubt. */
+			log_warn("the stop grace (%d s) is over: ending the sessions still under way",
+				 d->g->cfg->stop_grace);
+			delivery_stop(&d->g->dl);
+			flush(d, d->g, now);
+			if (d->old) {
+				delivery_stop(&d->old->dl);
+				flush(d, d->old, now);
+			}
+			d->stop_at = mono_ms() + 60000;
+		}
 	}
-	sd_notify(0, "STOPPING=1");
+	housekeeping(d, clock_now(d), 1);
 	watch_close(&d->watch);
 	close(d->sigfd);
+	if (d->old) {
+		engine_free(d->old);
+		d->old = NULL;
+	}
+	instance_unlock(d->lockfd);
 	return rc;
+}
+
+/* --once: plan, and deliver what is due unless a daemon delivers. */
+static int run_once(struct engine *g, time_t now)
+{
+	struct engine_stats st;
+	struct err e = { 0 };
+	long holder = 0;
+	int fd = -1, r;
+
+	r = instance_lock(g->cfg->database, &fd, &holder, &e);
+	if (r < 0) {
+		log_err("%s", e.msg);
+		return 1;
+	}
+	g->delivering = r == 1;
+	if (!g->delivering)
+		log_warn("pid %ld holds %s.lock: a running backad delivers from this database; "
+			 "planned only, nothing delivered", holder, g->cfg->database);
+	r = engine_pass(g, now, &st, &e);
+	log_recovery(&st);
+	log_plan(&st.plan);
+	log_delivery(&st.deliver);
+	if (r < 0)
+		log_err("%s", e.msg);
+	/* What is still under way (nothing, unless an error stopped the pass)
+	 * ends and is recorded before the lock goes. */
+	delivery_stop(&g->dl);
+	delivery_flush(&g->dl, now, &e);
+	instance_unlock(fd);
+	return r < 0;
 }
 
 int main(int argc, char **argv)
@@ -320,9 +549,7 @@ int main(int argc, char **argv)
 		printf("configuration OK\n");
 		rc = 0;
 	} else if (o.once) {
-		struct engine_stats st;
-
-		rc = run_once(g, o.now ? o.now : time(NULL), &st);
+		rc = run_once(g, o.now ? o.now : time(NULL));
 	} else {
 		struct daemon d = { .g = g, .o = &o, .path = path, .started = time(NULL) };
 

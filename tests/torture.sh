@@ -28,7 +28,7 @@ sqlite3 "$tmp/case.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 
 INSERT INTO outbox(key, rule, channel, address, subject, body, message_id, due_at, created_at)
 SELECT 'alert/torture/' || i, 'admin_alert', 'email', 'mottagare' || (i % 50) || '@ystad.example.se',
  'Prov ' || i || ' – åäö', 'Meddelande nummer ' || i || '.' || char(10), '<torture.' || i || '@ystad.example.se>',
- '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM n;"
+ strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM n;"
 
 kills=0
 while [ $kills -lt "$K" ]; do
