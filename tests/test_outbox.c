@@ -127,6 +127,88 @@ static void crash_recovery_same_identity(void **state)
 	outbox_msgs_free(m, n);
 }
 
+/* Claims have owners: recovery takes only those of an owner that is gone
+ * (another name: the caller holds the lock) or whose lease ended; only a
+ * message whose data had started is in doubt. */
+static void recovery_by_owner_and_lease(void **state)
+{
+	struct fx *f = *state;
+	struct outbox_msg *m = NULL;
+	struct err e = { 0 };
+	struct outbox_recovery rec;
+	time_t now = at("2026-08-03T08:00");
+	int n;
+
+	assert_int_equal(outbox_claim(f->db, now, 2, "email", "A", now + 600, &m, &n, &e), 0);
+	assert_int_equal(n, 2);
+	outbox_msgs_free(m, n);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE claim_owner='A'"
+				       " AND lease_until='2026-08-03T06:10:00Z' AND state='sending'"), 2);
+	/* A itself, within the lease: nothing to take back. */
+	assert_int_equal(outbox_recover(f->db, now + 60, "A", &f->cfg, &rec, &e), 0);
+	assert_int_equal(rec.in_doubt + rec.released + rec.dead, 0);
+	/* A's lease ended: taken back, even by A. */
+	assert_int_equal(db_exec(f->db, "UPDATE outbox SET data_started = 1 WHERE id = 1", &e), 0);
+	assert_int_equal(outbox_recover(f->db, now + 601, "A", &f->cfg, &rec, &e), 0);
+	assert_int_equal(rec.in_doubt, 1);
+	assert_int_equal(rec.released, 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id=1 AND state='failed'"
+				       " AND in_doubt=1 AND claim_owner IS NULL"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id=2 AND state='failed'"
+				       " AND in_doubt=0 AND attempts=1 AND data_started=0"
+				       " AND next_attempt_at='2026-08-03T06:10:01Z'"), 1);
+	/* Claimed by B, which is gone when C holds the lock. */
+	assert_int_equal(outbox_claim(f->db, now + 601, 2, "email", "B", now + 1200, &m, &n, &e), 0);
+	assert_int_equal(n, 2);
+	outbox_msgs_free(m, n);
+	assert_int_equal(outbox_recover(f->db, now + 700, "C", &f->cfg, &rec, &e), 0);
+	assert_int_equal(rec.in_doubt, 0);
+	assert_int_equal(rec.released, 2);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE state='sending'"), 0);
+}
+
+/* Nothing stuck forever: a message whose attempts keep ending without a
+ * result (its process dies every time) is dead once its lifetime passed,
+ * and alerted. */
+static void lifetime_ends_stuck_messages(void **state)
+{
+	struct fx *f = *state;
+	struct outbox_msg *m = NULL;
+	struct err e = { 0 };
+	struct outbox_recovery rec;
+	time_t now = at("2026-08-03T08:00");
+	int n, dead;
+
+	assert_int_equal(db_exec(f->db, "UPDATE staff SET mobile = NULL", &e), 0);
+	/* Claimed, then the process dies, again and again for six days. */
+	for (int day = 0; day < 7; day++) {
+		time_t t = now + day * 86400;
+
+		assert_int_equal(outbox_claim(f->db, t, 1, "email", "gone", t + 600, &m, &n, &e), 0);
+		if (n == 0)
+			break;
+		outbox_msgs_free(m, n);
+		assert_int_equal(outbox_recover(f->db, t + 60, "new", &f->cfg, &rec, &e), 0);
+		assert_int_equal(rec.released + rec.dead, 1);
+	}
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id=1 AND state='dead'"
+				       " AND last_error LIKE '%livslängden%'"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE rule='admin_alert'"
+				       " AND key='alert/dead/1'"), 1);
+	/* A failed row past its lifetime (its process died before the result
+	 * of the last attempt could make it dead) ends by the sweep. */
+	assert_int_equal(db_exec(f->db, "UPDATE outbox SET state='failed', attempts=3,"
+				 " next_attempt_at='2026-08-20T00:00:00Z', last_error='421 busy'"
+				 " WHERE id=2", &e), 0);
+	assert_int_equal(outbox_expire(f->db, at("2026-08-08T07:59"), &f->cfg, &dead, &e), 0);
+	assert_int_equal(dead, 0);
+	assert_int_equal(outbox_expire(f->db, at("2026-08-08T08:00:01"), &f->cfg, &dead, &e), 0);
+	assert_int_equal(dead, 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id=2 AND state='dead'"
+				       " AND last_error LIKE '%421 busy%'"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE key='alert/dead/2'"), 1);
+}
+
 static void backoff_dead_and_alert(void **state)
 {
 	struct fx *f = *state;
@@ -378,6 +460,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(claim_respects_time_and_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(crash_recovery_same_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(recovery_by_owner_and_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(lifetime_ends_stuck_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(backoff_dead_and_alert, setup, teardown),
 		cmocka_unit_test_setup_teardown(permfail_and_sent_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(retry_after_and_sms_fallback, setup, teardown),
