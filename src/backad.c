@@ -267,11 +267,11 @@ static void begin_stop(struct daemon *d, unsigned signo)
 }
 
 /* Record what the transports reported; log a failure to, once. */
-static void flush(struct daemon *d, struct engine *g, time_t now)
+static void flush(struct daemon *d, struct engine *g, time_t now, int force)
 {
 	struct err e = { 0 };
 
-	if (delivery_flush(&g->dl, now, &e) < 0) {
+	if ((force ? delivery_sync(&g->dl, now, &e) : delivery_flush(&g->dl, now, &e)) < 0) {
 		log_err("recording delivery results: %s", e.msg);
 		set_error(d, e.msg);
 	}
@@ -375,9 +375,9 @@ static int loop(struct daemon *d)
 			log_err("%s", e.msg);
 			set_error(d, e.msg);
 		}
-		flush(d, d->g, now);
+		flush(d, d->g, now, 0);
 		if (d->old) {
-			flush(d, d->old, now);
+			flush(d, d->old, now, 0);
 			if (!delivery_busy(&d->old->dl)) {
 				housekeeping(d, now, 0);
 				engine_free(d->old);
@@ -461,19 +461,19 @@ static int loop(struct daemon *d)
 		if (d->old)
 			delivery_run(&d->old->dl, pfd + n + ng);
 		now = clock_now(d);
-		flush(d, d->g, now);
+		flush(d, d->g, now, 0);
 		if (d->old)
-			flush(d, d->old, now);
+			flush(d, d->old, now, 0);
 		if (d->stopping && mono_ms() >= d->stop_at) {
 			/* The grace is over: end what is still under way; each
 			 * message is recorded as sent, failed or in doubt. */
 			log_warn("the stop grace (%d s) is over: ending the sessions still under way",
 				 d->g->cfg->stop_grace);
 			delivery_stop(&d->g->dl);
-			flush(d, d->g, now);
+			flush(d, d->g, now, 1);
 			if (d->old) {
 				delivery_stop(&d->old->dl);
-				flush(d, d->old, now);
+				flush(d, d->old, now, 1);
 			}
 			d->stop_at = mono_ms() + 60000;
 		}
@@ -515,7 +515,7 @@ static int run_once(struct engine *g, time_t now)
 	/* What is still under way (nothing, unless an error stopped the pass)
 	 * ends and is recorded before the lock goes. */
 	delivery_stop(&g->dl);
-	delivery_flush(&g->dl, now, &e);
+	delivery_sync(&g->dl, now, &e);
 	instance_unlock(fd);
 	return r < 0;
 }

@@ -160,6 +160,10 @@ static void push(struct delivery *d, struct batch *b, int i, char kind)
 	}
 	d->recs[d->nrec++] = (struct deliver_rec){ b, i, kind, 0 };
 	b->refs++;
+	if (kind == 'S')
+		d->nstart++;
+	else if (!d->done_since)
+		d->done_since = mono_ms();
 }
 
 static void ev_started(struct transport *t, struct batch *b, int i)
@@ -245,13 +249,48 @@ static void after_rec(struct delivery *d, const struct deliver_rec *x, enum outb
 	batch_release(d, b);
 }
 
-int delivery_flush(struct delivery *d, time_t now, struct err *e)
+/* Count what the list holds, for the flush policy. */
+static void recount(struct delivery *d)
+{
+	d->nstart = 0;
+	d->done_since = 0;
+	for (int i = 0; i < d->nrec; i++) {
+		if (d->recs[i].kind == 'S')
+			d->nstart++;
+		else if (!d->done_since)
+			d->done_since = mono_ms();
+	}
+}
+
+/* Make what was committed durable against a power loss too: fsync the
+ * write-ahead log. (A commit is in the kernel at once, which is what a
+ * killed process needs; the connection runs with synchronous = NORMAL.) */
+static void wal_sync(struct delivery *d, int force)
+{
+	sqlite3_file *f = NULL;
+
+	if (!d->unsynced || (!force && mono_ms() - d->synced_at < DELIVER_SYNC_MS))
+		return;
+	if (sqlite3_file_control(d->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) == SQLITE_OK &&
+	    f && f->pMethods)
+		f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	d->unsynced = 0;
+	d->synced_at = mono_ms();
+}
+
+static int flush(struct delivery *d, time_t now, int force, struct err *e)
 {
 	struct deliver_rec *recs = d->recs;
 	enum outbox_state *states;
 	int n = d->nrec, r, kept = 0;
 
-	if (n == 0 || mono_ms() < d->retry_at)
+	wal_sync(d, force);
+	if (n == 0 || (!force && mono_ms() < d->retry_at))
+		return 0;
+	/* A result alone may wait a moment for the next message's start, so
+	 * both go in one transaction (one fsync); a start is never kept
+	 * waiting: its session waits for it. */
+	if (!force && !d->nstart && mono_ms() - d->done_since < DELIVER_DEFER_MS)
 		return 0;
 	states = calloc((size_t)n, sizeof *states);
 	if (!states)
@@ -259,12 +298,18 @@ int delivery_flush(struct delivery *d, time_t now, struct err *e)
 	/* Detach: what the follow-ups report goes into a fresh list. */
 	d->recs = NULL;
 	d->nrec = d->caprec = 0;
+	d->nstart = 0;
+	d->done_since = 0;
 	r = db_begin(d->db, e);
 	for (int i = 0; r == 0 && i < n; i++)
 		r = write_rec(d, &recs[i], now, &states[i], e);
 	if (r == 0)
 		r = db_commit(d->db, e);
 	if (r == 0) {
+		if (!d->unsynced)
+			d->synced_at = mono_ms();
+		d->unsynced = 1;
+		wal_sync(d, force);
 		for (int i = 0; i < n; i++)
 			after_rec(d, &recs[i], states[i]);
 		free(recs);
@@ -312,8 +357,19 @@ int delivery_flush(struct delivery *d, time_t now, struct err *e)
 		}
 	}
 	free(recs);
+	recount(d);
 	d->retry_at = mono_ms() + 1000;
 	return r;
+}
+
+int delivery_flush(struct delivery *d, time_t now, struct err *e)
+{
+	return flush(d, now, 0, e);
+}
+
+int delivery_sync(struct delivery *d, time_t now, struct err *e)
+{
+	return flush(d, now, 1, e);
 }
 
 /* ---- claiming ---- */
@@ -541,11 +597,15 @@ int delivery_fds(struct delivery *d, struct pollfd *p, int max, long long *deadl
 		}
 	}
 	if (d->nrec) {
-		long long at = d->retry_at > mono_ms() ? d->retry_at : 0;
+		long long at = d->nstart ? 0 : d->done_since + DELIVER_DEFER_MS;
 
+		if (d->retry_at > at)
+			at = d->retry_at;
 		if (at < *deadline)
 			*deadline = at;
 	}
+	if (d->unsynced && d->synced_at + DELIVER_SYNC_MS < *deadline)
+		*deadline = d->synced_at + DELIVER_SYNC_MS;
 	return n;
 }
 
@@ -557,7 +617,7 @@ void delivery_run(struct delivery *d, struct pollfd *p)
 
 int delivery_busy(const struct delivery *d)
 {
-	if (d->nrec || d->batches)
+	if (d->nrec || d->batches || d->unsynced)
 		return 1;
 	for (int k = 0; k < d->np; k++)
 		if (d->p[k].t->busy(d->p[k].t))
@@ -603,10 +663,10 @@ int deliver_pass(sqlite3 *db, const struct config *cfg, const struct channel *em
 	while (r == 0 && delivery_due(&d, now)) {
 		r = delivery_pump(&d, now, e);
 		if (r == 0)
-			r = delivery_flush(&d, now, e);
+			r = delivery_sync(&d, now, e);
 	}
 	if (r == 0)
-		r = delivery_flush(&d, now, e);
+		r = delivery_sync(&d, now, e);
 	delivery_take_stats(&d, st);
 	delivery_free(&d);
 	return r;

@@ -20,6 +20,8 @@
 
 #define DELIVER_BATCH 100        /* messages in one SMTP session or spool batch */
 #define DELIVER_MAX_CHANNELS 4
+#define DELIVER_DEFER_MS 5       /* a result may wait this long to share a commit */
+#define DELIVER_SYNC_MS 20       /* commits are fsync'd at most this late */
 
 struct deliver_stats {
 	int sent, failed, dead;
@@ -56,6 +58,10 @@ struct delivery {
 	int chase;                  /* look again at once after a dead message */
 	struct deliver_rec *recs;   /* reported, not yet written */
 	int nrec, caprec;
+	int nstart;                 /* of them, starts (a session waits for each) */
+	long long done_since;       /* mono ms: the oldest result waiting, or 0 */
+	int unsynced;               /* committed, not yet fsync'd */
+	long long synced_at;        /* mono ms: the last fsync (or the first commit since) */
 	int batches;                /* alive */
 	long long retry_at;         /* a failed write is tried again then (mono ms) */
 	struct deliver_stats st;    /* since the last delivery_take_stats() */
@@ -88,8 +94,11 @@ int delivery_fds(struct delivery *d, struct pollfd *p, int max, long long *deadl
 /* After poll(): the same p with revents. */
 void delivery_run(struct delivery *d, struct pollfd *p);
 /* Write what the transports reported (one transaction), then let the
- * messages whose start is recorded send their data. */
+ * messages whose start is recorded send their data. Results alone may wait
+ * DELIVER_DEFER_MS for a start to share the commit; delivery_sync writes
+ * everything now. */
 int delivery_flush(struct delivery *d, time_t now, struct err *e);
+int delivery_sync(struct delivery *d, time_t now, struct err *e);
 /* 1 while a batch is in flight or a record is not yet written. */
 int delivery_busy(const struct delivery *d);
 /* 1 when some channel has something due now (and a free slot). */

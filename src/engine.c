@@ -102,7 +102,11 @@ int engine_load(const char *path, struct engine **out,
 		goto fail;
 	}
 	templates_set_sms_limit(g->tpl, g->cfg->sms_max_segments);
-	r = channels(g, errors, ctx, e);
+	/* Commits reach the kernel at once (enough for a killed process);
+	 * delivery fsyncs the log within DELIVER_SYNC_MS (a power loss). */
+	r = db_exec(g->db, "PRAGMA synchronous = NORMAL", e);
+	if (r == 0)
+		r = channels(g, errors, ctx, e);
 	if (r < 0)
 		goto fail;
 	*out = g;
@@ -122,7 +126,7 @@ void engine_free(struct engine *g)
 
 		delivery_stop(&g->dl);
 		if (g->db)
-			delivery_flush(&g->dl, time(NULL), &e);
+			delivery_sync(&g->dl, time(NULL), &e);
 		delivery_free(&g->dl);
 	}
 	if (g->db)
@@ -264,6 +268,8 @@ int engine_pass(struct engine *g, time_t now, struct engine_stats *st, struct er
 	}
 	delivery_take_stats(&g->dl, &ds);
 	add_stats(&st->deliver, &ds);
+	if (r == 0)
+		r = delivery_sync(&g->dl, now, e);
 	if (r == 0)
 		r = engine_note(g, now, &st->deliver, 1, e);
 	return r;

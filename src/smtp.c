@@ -22,7 +22,11 @@
 #include "mime.h"
 #include "strbuf.h"
 
-enum { ST_WAIT, ST_ASKED, ST_GO, ST_DONE };
+/* A message in a session: not yet asked for (WAIT); its start requested
+ * ahead, with its predecessor's result, before the child asks (PRE), and
+ * recorded (CLEARED); the child asked and waits for the record (ASKED); its
+ * data may go (GO); its result is in (DONE). */
+enum { ST_WAIT, ST_PRE, ST_CLEARED, ST_ASKED, ST_GO, ST_DONE };
 
 struct session {
 	pid_t pid;               /* 0: the slot is free */
@@ -398,7 +402,9 @@ static void apply_line(struct transport *t, struct session *s, char *line)
 	int i, code, off = 0;
 
 	if (sscanf(line, "D %d", &i) == 1 && i >= 0 && i < s->k) {
-		if (s->st[i] != ST_WAIT)
+		int was = s->st[i];
+
+		if (was != ST_WAIT && was != ST_PRE && was != ST_CLEARED)
 			return;
 		s->st[i] = ST_ASKED;
 		if (ch->draining) {
@@ -407,7 +413,10 @@ static void apply_line(struct transport *t, struct session *s, char *line)
 			}
 			return;
 		}
-		t->ev->started(t, s->b, s->map[i]);
+		if (was == ST_CLEARED && write(s->afd, "g", 1) == 1)
+			s->st[i] = ST_GO; /* recorded already: no wait */
+		else if (was == ST_WAIT)
+			t->ev->started(t, s->b, s->map[i]);
 		return;
 	}
 	if (sscanf(line, "R %d %d %n", &i, &code, &off) < 2 || i < 0 || i >= s->k || !off ||
@@ -432,6 +441,17 @@ static void apply_line(struct transport *t, struct session *s, char *line)
 	else
 		set_result(res, ERR_TEMPFAIL, code == -1, text);
 	t->ev->done(t, s->b, s->map[i]);
+	/* The next message's start goes into the same commit as this result,
+	 * while the child speaks the next envelope: its data need not wait for
+	 * a commit of its own. (Should the session end before that data, its
+	 * result clears the mark; a crash in between leaves it in doubt.) */
+	for (int j = i + 1; j < s->k && !ch->draining; j++) {
+		if (s->st[j] != ST_WAIT)
+			continue;
+		s->st[j] = ST_PRE;
+		t->ev->started(t, s->b, s->map[j]);
+		break;
+	}
 }
 
 /* Read what the child wrote; 1 at end of file. */
@@ -469,9 +489,10 @@ static void end_session(struct transport *t, struct session *s, enum end_why why
 
 	if (why != END_EXITED)
 		kill(s->pid, SIGKILL);
-	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	read_lines(t, s); /* the child is gone: what it wrote, then end of file */
+	/* Reaped later if it is still on its way out: the loop never waits. */
+	if (waitpid(s->pid, NULL, WNOHANG) == 0 && ch->nzombies < SMTP_ZOMBIES)
+		ch->zombies[ch->nzombies++] = s->pid;
+	read_lines(t, s); /* what the child wrote before it ended (whole lines) */
 	for (int i = 0; i < s->k; i++) {
 		struct send_result *res = &b->res[s->map[i]];
 
@@ -644,6 +665,8 @@ static int smtp_fds(struct transport *t, struct pollfd *p, int max, long long *d
 	struct smtp_channel *ch = t->ctx;
 	int n = 0;
 
+	if (ch->nzombies && mono_ms() + 100 < *deadline)
+		*deadline = mono_ms() + 100;
 	for (int i = 0; i < ch->nsessions; i++) {
 		struct session *s = &ch->sessions[i];
 
@@ -679,6 +702,9 @@ static void smtp_run(struct transport *t, struct pollfd *p, int n)
 		if (s->pid && now >= s->deadline)
 			end_session(t, s, END_DEADLINE);
 	}
+	for (int i = 0; i < ch->nzombies; i++)
+		if (waitpid(ch->zombies[i], NULL, WNOHANG) != 0)
+			ch->zombies[i--] = ch->zombies[--ch->nzombies];
 }
 
 static void smtp_go(struct transport *t, struct batch *b, int i)
@@ -689,9 +715,12 @@ static void smtp_go(struct transport *t, struct batch *b, int i)
 	if (!s)
 		return;
 	for (int j = 0; j < s->k; j++) {
-		if (s->map[j] != i || s->st[j] != ST_ASKED)
+		if (s->map[j] != i)
 			continue;
-		if (write(s->afd, ch->draining ? "x" : "g", 1) == 1 && !ch->draining)
+		if (s->st[j] == ST_PRE)
+			s->st[j] = ST_CLEARED; /* the child has not asked yet */
+		else if (s->st[j] == ST_ASKED &&
+			 write(s->afd, ch->draining ? "x" : "g", 1) == 1 && !ch->draining)
 			s->st[j] = ST_GO;
 		return;
 	}

@@ -13,11 +13,14 @@
 #ifndef BACKAD_SMTP_H
 #define BACKAD_SMTP_H
 
+#include <sys/types.h>
+
 #include "channel.h"
 #include "config.h"
 #include "err.h"
 
 #define SMTP_SESSION_CAP 3 /* a session's whole life: this many timeouts */
+#define SMTP_ZOMBIES 64    /* ended children not yet reaped */
 
 struct session;
 
@@ -27,6 +30,8 @@ struct smtp_channel {
 	struct session *sessions;
 	int nsessions, active;
 	int draining;           /* start no new message's data */
+	pid_t zombies[SMTP_ZOMBIES];
+	int nzombies;
 };
 
 /* Prepare the channel: read the password file, refusing one that is group-
