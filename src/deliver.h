@@ -20,7 +20,7 @@
 
 #define DELIVER_BATCH 100        /* messages in one SMTP session or spool batch */
 #define DELIVER_MAX_CHANNELS 4
-#define DELIVER_DEFER_MS 5       /* a result may wait this long to share a commit */
+#define DELIVER_DEFER_MS 0       /* a result may wait this long to share a commit */
 #define DELIVER_SYNC_MS 20       /* commits are fsync'd at most this late */
 
 struct deliver_stats {

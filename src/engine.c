@@ -129,8 +129,10 @@ void engine_free(struct engine *g)
 			delivery_sync(&g->dl, time(NULL), &e);
 		delivery_free(&g->dl);
 	}
-	if (g->db)
+	if (g->db) {
+		outbox_close_statements(g->db);
 		sqlite3_close(g->db);
+	}
 	smtp_channel_free(&g->smtp);
 	sms_channel_free(&g->sms_gw);
 	templates_free(g->tpl);

@@ -142,16 +142,25 @@ fail:
 	return r;
 }
 
-/* Run sql with arguments by fmt: 'i' long long, 's' text (NULL = NULL). */
-static int exec_bound(sqlite3 *db, const char *sql, struct err *e, const char *fmt, ...)
+/* Run sql with arguments by fmt: 'i' long long, 's' text (NULL = NULL).
+ * keep: the statement stays prepared on the connection for the next call
+ * (the statements every delivered message runs); outbox_close_statements()
+ * finalizes them before the connection closes. */
+static int exec_sql(sqlite3 *db, int keep, const char *sql, struct err *e, const char *fmt,
+		    va_list ap)
 {
 	sqlite3_stmt *st = NULL;
-	va_list ap;
-	int r = db_prepare(db, sql, &st, e), rc;
+	int r = 0, rc;
 
-	if (r < 0)
-		return r;
-	va_start(ap, fmt);
+	if (keep)
+		while ((st = sqlite3_next_stmt(db, st)))
+			if (!sqlite3_stmt_busy(st) && strcmp(sqlite3_sql(st), sql) == 0)
+				break;
+	if (!st) {
+		rc = sqlite3_prepare_v3(db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL);
+		if (rc != SQLITE_OK)
+			return db_fail(db, rc, "outbox", e);
+	}
 	for (int i = 0; fmt[i]; i++) {
 		if (fmt[i] == 'i') {
 			sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
@@ -160,24 +169,62 @@ static int exec_bound(sqlite3 *db, const char *sql, struct err *e, const char *f
 
 			if (s)
 				sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(st, i + 1);
 		}
 	}
-	va_end(ap);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(db, rc, "outbox", e);
+	if (rc != SQLITE_DONE)
+		r = db_fail(db, rc, "outbox", e);
+	if (keep) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	} else {
+		sqlite3_finalize(st);
+	}
+	return r;
+}
+
+static int exec_bound(sqlite3 *db, const char *sql, struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = exec_sql(db, 0, sql, e, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int exec_kept(sqlite3 *db, const char *sql, struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = exec_sql(db, 1, sql, e, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void outbox_close_statements(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+
+	while ((st = sqlite3_next_stmt(db, NULL)))
+		sqlite3_finalize(st);
 }
 
 static int mark_sent(sqlite3 *db, const struct outbox_msg *m, const char *provider,
 		     const char *now, struct err *e)
 {
-	int r = exec_bound(db, "UPDATE outbox SET state = 'sent', sent_at = ?2, provider_id = ?3,"
+	int r = exec_kept(db, "UPDATE outbox SET state = 'sent', sent_at = ?2, provider_id = ?3,"
 			       " last_error = NULL, next_attempt_at = NULL, data_started = 0,"
 			       " claim_owner = NULL, lease_until = NULL WHERE id = ?1",
 			   e, "iss", m->id, now, provider);
 
 	if (r == 0)
-		r = exec_bound(db, "INSERT INTO audit(at, outbox_id, recipient_id, address, child_id,"
+		r = exec_kept(db, "INSERT INTO audit(at, outbox_id, recipient_id, address, child_id,"
 				   " rule, channel, provider_id, categories) VALUES (?1, ?2,"
 				   " nullif(?3, 0), ?4, nullif(?5, 0), ?6, ?7, ?8, ?9)",
 			       e, "siisissss", now, m->id, m->recipient_id, m->address,
@@ -320,7 +367,7 @@ int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result r
 		if (state == OB_DEAD)
 			r = mark_dead(db, m, detail, ts, res == OUTBOX_INDOUBT, cfg, e);
 		else
-			r = exec_bound(db, "UPDATE outbox SET state = 'failed', last_error = ?2,"
+			r = exec_kept(db, "UPDATE outbox SET state = 'failed', last_error = ?2,"
 					   " next_attempt_at = ?3, in_doubt = in_doubt OR ?4,"
 					   " data_started = 0, claim_owner = NULL, lease_until = NULL"
 					   " WHERE id = ?1",
@@ -354,7 +401,7 @@ int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
 
 int outbox_started_tx(sqlite3 *db, const struct outbox_msg *m, struct err *e)
 {
-	return exec_bound(db, "UPDATE outbox SET data_started = 1 WHERE id = ?1 AND state = 'sending'",
+	return exec_kept(db, "UPDATE outbox SET data_started = 1 WHERE id = ?1 AND state = 'sending'",
 			  e, "i", m->id);
 }
 
@@ -362,7 +409,7 @@ int outbox_release_tx(sqlite3 *db, const struct outbox_msg *m, time_t until, str
 {
 	char ts[21];
 
-	return exec_bound(db, "UPDATE outbox SET state = CASE WHEN attempts > 1 THEN 'failed'"
+	return exec_kept(db, "UPDATE outbox SET state = CASE WHEN attempts > 1 THEN 'failed'"
 			      " ELSE 'pending' END, attempts = attempts - 1, next_attempt_at = ?2,"
 			      " data_started = 0, claim_owner = NULL, lease_until = NULL"
 			      " WHERE id = ?1 AND state = 'sending'",

@@ -100,6 +100,10 @@ int outbox_retry(sqlite3 *db, long long id, struct err *e);
  * becomes due (*any = 0 when there is none). */
 int outbox_next_due(sqlite3 *db, const char *channel, time_t *t, int *any, struct err *e);
 
+/* Finalize the statements that delivery keeps prepared on db (every
+ * statement of the connection): call it right before closing db. */
+void outbox_close_statements(sqlite3 *db);
+
 /* Counts by state, indexed by enum outbox_state. */
 int outbox_counts(sqlite3 *db, int counts[OB_NSTATES], struct err *e);
 

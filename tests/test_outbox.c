@@ -73,6 +73,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	outbox_close_statements(f->db);
 	sqlite3_close(f->db);
 	config_clear(&f->cfg);
 	tu_rmdir(f->dir);

@@ -95,9 +95,10 @@ distinct=$(uniq "$tmp/ids" | wc -l)
 total=$(wc -l <"$tmp/ids")
 dups=$((total - distinct))
 uniq -d "$tmp/ids" >"$tmp/dupids"
+sms_dups=$(sed 's/[^0-9]//g' "$tmp/ids" | sort | uniq -c | awk '$1 > 1 && $2 % 2 == 0 { n += $1 - 1 } END { print n + 0 }')
 in_doubt=$(sqlite3 "$tmp/case.db" "SELECT count(*) FROM outbox WHERE in_doubt = 1")
 echo "messages $N (e-mail and SMS), sessions $S, connections $C, kills $kills, delivered $total," \
-     "distinct $distinct, duplicates $dups, in doubt $in_doubt"
+     "distinct $distinct, duplicates $dups ($((dups - sms_dups)) e-mail, $sms_dups SMS), in doubt $in_doubt"
 check "[ $distinct -eq $N ]" "every message delivered at least once ($distinct of $N)"
 check "[ $dups -le $((kills * (S + C))) ]" "duplicates ($dups) within the bound: kills x (sessions + connections) = $((kills * (S + C)))"
 if [ $((S + C)) -le 2 ] && [ "${STRICT:-1}" = 1 ]; then
