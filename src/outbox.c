@@ -479,8 +479,10 @@ int outbox_recover(sqlite3 *db, time_t now, const char *owner, const struct conf
 				  " ORDER BY id LIMIT ?3", owner, ts, RECOVER_MAX, &m, &n, e);
 		if (r < 0)
 			return r;
-		if (n == 0)
+		if (n == 0) {
+			free(m);
 			break;
+		}
 		r = db_begin(db, e);
 		for (int i = 0; r == 0 && i < n; i++) {
 			const struct outbox_msg *x = &m[i];
