@@ -239,6 +239,11 @@ static void reload(struct daemon *d)
 		log_err("reload refused: the previous reload is still finishing its deliveries");
 	} else if (engine_load(d->path, &fresh, print_error, &n, &e) < 0) {
 		log_err("reload failed, keeping the running configuration: %s", e.msg);
+	} else if (strcmp(fresh->cfg->database, d->g->cfg->database) != 0) {
+		/* The delivery lock and the claims belong to the database. */
+		log_err("reload refused: another database (%s) needs a restart of backad",
+			fresh->cfg->database);
+		engine_free(fresh);
 	} else {
 		/* The old engine finishes what it has under way; the new one
 		 * claims from now on. */

@@ -23,10 +23,21 @@
 #include "strbuf.h"
 
 /* A message in a session: not yet asked for (WAIT); its start requested
- * ahead, with its predecessor's result, before the child asks (PRE), and
- * recorded (CLEARED); the child asked and waits for the record (ASKED); its
- * data may go (GO); its result is in (DONE). */
-enum { ST_WAIT, ST_PRE, ST_CLEARED, ST_ASKED, ST_GO, ST_DONE };
+ * ahead, with its predecessor's result, before the child asks (PRE); the
+ * child asked and its start is not yet recorded (ASKED); recorded and
+ * answered, so its data may go (GO); its result is in (DONE). */
+enum { ST_WAIT, ST_PRE, ST_ASKED, ST_GO, ST_DONE };
+
+/* The answer to 'D i': i + 1 to go on, 0 to stop. Answers for a message
+ * are written as soon as its start is recorded, often before the child
+ * asks, so it rarely waits; it skips answers of messages that never got to
+ * their data (their envelope was refused). */
+static int answer(int fd, int go_index)
+{
+	int v = go_index;
+
+	return write(fd, &v, sizeof v) == (ssize_t)sizeof v ? 0 : -1;
+}
 
 struct session {
 	pid_t pid;               /* 0: the slot is free */
@@ -150,13 +161,17 @@ static const char *message_cb(void **ctx, int *len, void *arg)
 		return NULL;
 	}
 	if (!it->started) {
-		char c;
-
 		/* The daemon records that this message's data begins (a crash from
 		 * now on leaves it in doubt) before the data may go out. */
 		report(it->fd, "D %d\n", it->index);
-		if (read(it->ack, &c, 1) != 1 || c != 'g')
-			_exit(0); /* stopping: the server discards a DATA without its dot */
+		for (;;) {
+			int v;
+
+			if (read(it->ack, &v, sizeof v) != (ssize_t)sizeof v || v == 0)
+				_exit(0); /* stopping: the server discards a DATA without its dot */
+			if (v == it->index + 1)
+				break;
+		}
 		it->started = 1;
 	}
 	if (it->given) {
@@ -404,18 +419,16 @@ static void apply_line(struct transport *t, struct session *s, char *line)
 	if (sscanf(line, "D %d", &i) == 1 && i >= 0 && i < s->k) {
 		int was = s->st[i];
 
-		if (was != ST_WAIT && was != ST_PRE && was != ST_CLEARED)
-			return;
+		if (was != ST_WAIT && was != ST_PRE)
+			return; /* answered already (GO) */
 		s->st[i] = ST_ASKED;
 		if (ch->draining) {
-			if (write(s->afd, "x", 1) < 0) {
+			if (answer(s->afd, 0) < 0) {
 				/* The child is gone; settled when the session ends. */
 			}
 			return;
 		}
-		if (was == ST_CLEARED && write(s->afd, "g", 1) == 1)
-			s->st[i] = ST_GO; /* recorded already: no wait */
-		else if (was == ST_WAIT)
+		if (was == ST_WAIT)
 			t->ev->started(t, s->b, s->map[i]);
 		return;
 	}
@@ -717,10 +730,17 @@ static void smtp_go(struct transport *t, struct batch *b, int i)
 	for (int j = 0; j < s->k; j++) {
 		if (s->map[j] != i)
 			continue;
-		if (s->st[j] == ST_PRE)
-			s->st[j] = ST_CLEARED; /* the child has not asked yet */
-		else if (s->st[j] == ST_ASKED &&
-			 write(s->afd, ch->draining ? "x" : "g", 1) == 1 && !ch->draining)
+		if (s->st[j] != ST_PRE && s->st[j] != ST_ASKED)
+			return;
+		if (ch->draining) {
+			/* Stopping: a child that asked is told to stop; one that has
+			 * not will be told when it asks. */
+			if (s->st[j] == ST_ASKED && answer(s->afd, 0) < 0) {
+				/* gone: settled when the session ends */
+			}
+			return;
+		}
+		if (answer(s->afd, j + 1) == 0)
 			s->st[j] = ST_GO;
 		return;
 	}
