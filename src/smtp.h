@@ -5,7 +5,8 @@
  * for smtp.timeout_seconds (or at SMTP_SESSION_CAP times that in all), so a
  * stalled or black-holed server only costs its own messages time. The child
  * never touches the database: it gets the messages, says "D i" before a
- * message's data and waits for the daemon to record that ('g' go on, 'x'
+ * message's data and waits for the daemon's answer (written as soon as the
+ * start is recorded, for the next message usually before it asks: go on, or
  * stop), reports each result ("R i code text") as it comes, and exits. STARTTLS (off / if offered /
  * required) with a fresh SSL_CTX per session, TLS 1.2, verified certificates;
  * AUTH with a password read from a file. A message counts as delivered only
