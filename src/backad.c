@@ -366,7 +366,7 @@ static int loop(struct daemon *d)
 	d->log_at = mono_ms() + 60000;
 	for (;;) {
 		struct pollfd pfd[MAX_FDS];
-		time_t now = clock_now(d), wake;
+		time_t now = clock_now(d), wake, dwake;
 		long long deadline, left;
 		int n = 0, ng = 0, no = 0, r;
 		struct signalfd_siginfo si;
@@ -399,11 +399,14 @@ static int loop(struct daemon *d)
 			pfd[n++] = (struct pollfd){ .fd = d->watch.fd, .events = POLLIN };
 		deadline = mono_ms() + 60000;
 		wake = d->lockfd >= 0 && !d->stopping ? d->next_plan : now + 60;
-		ng = delivery_fds(&d->g->dl, pfd + n, MAX_FDS - n, &deadline, &wake);
+		dwake = wake;
+		ng = delivery_fds(&d->g->dl, pfd + n, MAX_FDS - n, &deadline, &dwake);
 		if (d->old)
-			no = delivery_fds(&d->old->dl, pfd + n + ng, MAX_FDS - n - ng, &deadline, &wake);
-		if (!d->g->delivering || d->stopping)
-			wake = d->lockfd >= 0 || d->stopping ? (d->stopping ? now + 60 : wake) : now + 1;
+			no = delivery_fds(&d->old->dl, pfd + n + ng, MAX_FDS - n - ng, &deadline, &dwake);
+		/* Something due to claim: only for the lock's holder, not when
+		 * stopping (then the transports' deadlines and the grace decide). */
+		if (d->g->delivering && !d->stopping && dwake < wake)
+			wake = dwake;
 		if (wake <= now)
 			deadline = 0;
 		else if (mono_ms() + (long long)(wake - now) * 1000 < deadline)

@@ -358,7 +358,7 @@ static int flush(struct delivery *d, time_t now, int force, struct err *e)
 	}
 	free(recs);
 	recount(d);
-	d->retry_at = mono_ms() + 1000;
+	d->retry_at = mono_ms() + DELIVER_RETRY_MS;
 	return r;
 }
 
@@ -558,10 +558,14 @@ int delivery_pump(struct delivery *d, time_t now, struct err *e)
 {
 	int r = 0;
 
-	if (!d->claiming)
+	if (!d->claiming || mono_ms() < d->pump_retry)
 		return 0;
 	for (int k = 0; r == 0 && k < d->np; k++)
 		r = pump_one(d, &d->p[k], now, e);
+	/* The database is busy or failing: not again at once (each try may
+	 * wait out SQLite's busy timeout). */
+	if (r < 0)
+		d->pump_retry = mono_ms() + DELIVER_RETRY_MS;
 	return r;
 }
 
@@ -589,7 +593,7 @@ int delivery_fds(struct delivery *d, struct pollfd *p, int max, long long *deadl
 		pl->fd_off = n;
 		pl->fd_n = pl->t->fds(pl->t, p + n, max - n, deadline);
 		n += pl->fd_n;
-		if (d->claiming && pl->t->free_slots(pl->t) > 0) {
+		if (d->claiming && pl->t->free_slots(pl->t) > 0 && mono_ms() >= d->pump_retry) {
 			if (pl->look)
 				*wake = 0;
 			else if (pl->next_due && pl->next_due < *wake)
@@ -606,6 +610,8 @@ int delivery_fds(struct delivery *d, struct pollfd *p, int max, long long *deadl
 	}
 	if (d->unsynced && d->synced_at + DELIVER_SYNC_MS < *deadline)
 		*deadline = d->synced_at + DELIVER_SYNC_MS;
+	if (d->claiming && d->pump_retry > mono_ms() && d->pump_retry < *deadline)
+		*deadline = d->pump_retry;
 	return n;
 }
 

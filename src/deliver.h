@@ -22,6 +22,7 @@
 #define DELIVER_MAX_CHANNELS 4
 #define DELIVER_DEFER_MS 0       /* a result may wait this long to share a commit */
 #define DELIVER_SYNC_MS 20       /* commits are fsync'd at most this late */
+#define DELIVER_RETRY_MS 2000    /* after a database error, the next try */
 
 struct deliver_stats {
 	int sent, failed, dead;
@@ -64,6 +65,7 @@ struct delivery {
 	long long synced_at;        /* mono ms: the last fsync (or the first commit since) */
 	int batches;                /* alive */
 	long long retry_at;         /* a failed write is tried again then (mono ms) */
+	long long pump_retry;       /* a failed claim is tried again then (mono ms) */
 	struct deliver_stats st;    /* since the last delivery_take_stats() */
 	int news;                   /* something was recorded since the last take */
 	char db_error[256];         /* the last failure to record, or "" */

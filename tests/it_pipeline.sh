@@ -12,8 +12,8 @@
 #     message ends recorded, none left 'sending'.
 #  8. Crash recovery marks every claimed row in doubt: after kill -9 only the
 #     messages whose data had started are in doubt.
-#  4b. The same with a real sink: the daemon and --once side by side, every
-#     message once.
+#  4b. The same with a real sink: a second daemon waits for the lock and
+#     takes over when the first stops, --once plans only, every message once.
 set -eu
 . tests/lib.sh
 command -v smtp-sink >/dev/null || { echo "smtp-sink is missing (package postfix)"; exit 1; }
@@ -104,6 +104,7 @@ check "[ \$(wc -l <$tmp/pings) -ge 7 ]" "a stuck SMTP relay starves the watchdog
 check "[ $gap -lt 1000 ]" "a stuck SMTP relay starves the watchdog: never a gap of a whole interval ($gap ms)"
 check "awk -v a=\"$stuck\" '\$1 >= a && /STATUS=.*200 sending/' $tmp/notes | grep -q ." "STATUS= current while the sessions hang"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='sending'\") -eq 200 ]" "the e-mails are still under way (deadline 30 s)"
+check "[ \"\$(q \"SELECT value FROM state WHERE key='daemon.pid'\")\" = $daemon ] && q \"SELECT value FROM state WHERE key='daemon.heartbeat'\" | grep -q '^2026-08-03T08:00'" "the heartbeat for backactl status is written while the sessions hang"
 
 # 4. A second instance beside the daemon: it plans, and leaves the claims alone.
 $BUILD/backad -c "$tmp/backad.conf" --foreground --once --now $NOW 2>"$tmp/once.log"
@@ -149,7 +150,7 @@ check "grep -q '2 message(s) had begun sending' $tmp/log8b" "recovery names the 
 check "[ \$(q 'SELECT count(*) FROM outbox WHERE in_doubt = 1') -eq 2 ]" "crash recovery marks every claimed row in doubt: only the 2 whose data had started (of 200 claimed)"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='sent'\") -eq 200 ]" "all 200 delivered after the restart"
 
-# ---- 4b: the daemon and --once side by side on a real sink ----
+# ---- 4b: a second daemon and --once beside the daemon, on a real sink ----
 rm -rf "$tmp/dump"/*
 fresh
 emails 3000
@@ -157,13 +158,21 @@ $D 2>"$tmp/log4" &
 daemon=$!
 pids="$pids $daemon"
 wait_for 5 "[ \$(q \"SELECT count(*) FROM outbox WHERE state='sent'\") -ge 200 ]" || true
+$D 2>"$tmp/log4b" &
+second=$!
+pids="$pids $second"
 $BUILD/backad -c "$tmp/backad.conf" --foreground --once --now $NOW 2>"$tmp/once4.log"
-wait_for 30 "[ \$(q \"SELECT count(*) FROM outbox WHERE state='sent'\") -eq 3000 ]" || true
+check "wait_for 3 \"grep -q 'another backad delivers from this database; waiting' $tmp/log4b\"" "a second daemon waits for the lock"
+check "grep -q 'planned only' $tmp/once4.log" "--once while the daemon delivers: planned only"
 kill -TERM "$daemon"
 wait "$daemon" 2>/dev/null || true
+# The second takes over what is left.
+wait_for 30 "[ \$(q \"SELECT count(*) FROM outbox WHERE state='sent'\") -eq 3000 ]" || true
+check "[ \$(q \"SELECT count(*) FROM audit\") -eq 3000 ] && grep -q 'sent [1-9]' $tmp/log4b" "the second daemon took over when the first stopped ($(grep -o 'sent [0-9]*' "$tmp/log4b" | head -1))"
+kill -TERM "$second"
+wait "$second" 2>/dev/null || true
 sleep 0.3
 grep -h '^Message-ID:' "$tmp"/dump/* | sort >"$tmp/ids"
-check "grep -q 'planned only' $tmp/once4.log" "--once while the daemon delivers: planned only"
 check "[ \$(wc -l <$tmp/ids) -eq 3000 ] && [ \$(uniq $tmp/ids | wc -l) -eq 3000 ]" "a second instance resends the daemon's in-flight messages: 3000 delivered, each once ($(wc -l <"$tmp/ids") at the sink)"
 
 finish
