@@ -338,7 +338,8 @@ static void housekeeping(struct daemon *d, time_t now, int force)
 		d->g->total.sent = d->g->total.failed = d->g->total.dead = 0;
 		d->log_at = mono_ms() + 60000;
 	}
-	if (engine_note(d->g, now, &d->g->total, 0, &e) < 0)
+	/* The heartbeat is the delivering daemon's (a second one only waits). */
+	if (d->g->delivering && engine_note(d->g, now, &d->g->total, 0, &e) < 0)
 		log_warn("heartbeat: %s", e.msg);
 	if (mono_ms() >= d->status_at + 8000)
 		status(d);
