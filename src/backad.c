@@ -403,7 +403,8 @@ static int loop(struct daemon *d)
 		dwake = wake;
 		ng = delivery_fds(&d->g->dl, pfd + n, MAX_FDS - n, &deadline, &dwake);
 		if (d->old)
-			no = delivery_fds(&d->old->dl, pfd + n + ng, MAX_FDS - n - ng, &deadline, &dwake);
+			no = delivery_fds(&d->old->dl, pfd + n + ng, MAX_FDS - n - ng, &deadline,
+					  &dwake);
 		/* Something due to claim: only for the lock's holder, not when
 		 * stopping (then the transports' deadlines and the grace decide). */
 		if (d->g->delivering && !d->stopping && dwake < wake)
@@ -430,7 +431,8 @@ static int loop(struct daemon *d)
 				deadline = mono_ms() + WATCH_RECHECK_MS;
 		}
 		left = deadline - mono_ms();
-		if (poll(pfd, (nfds_t)(n + ng + no), left > 0 ? (int)(left < 600000 ? left : 600000) : 0) < 0) {
+		left = left < 0 ? 0 : left > 600000 ? 600000 : left;
+		if (poll(pfd, (nfds_t)(n + ng + no), (int)left) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));

@@ -493,6 +493,28 @@ static int read_lines(struct transport *t, struct session *s)
 
 enum end_why { END_EXITED, END_DEADLINE, END_STOP };
 
+/* The result of a message its session left without one. */
+static void settle(struct send_result *res, int st, enum end_why why, int draining,
+		   int progress)
+{
+	int dl = why == END_DEADLINE;
+
+	if (st == ST_GO)
+		set_result(res, ERR_TEMPFAIL, 1,
+			   dl ? "session deadline passed after the data was sent: in doubt"
+			   : why == END_STOP ? "backad stopped after the data was sent: in doubt"
+					     : "the session ended after the data was sent: in doubt");
+	else if (why == END_STOP || draining)
+		set_untried(res, "backad stopped before the message was sent");
+	else if (progress) /* others went: this one was only out of time */
+		set_untried(res, dl ? "session deadline passed before the message's turn"
+				    : "the session ended before the message's turn");
+	else
+		set_result(res, ERR_TEMPFAIL, 0,
+			   dl ? "session deadline passed before the message was sent"
+			      : "the session ended before the message was sent");
+}
+
 /* The session is over: reap the child, apply what it still wrote, settle
  * every message without a result, and free the slot. */
 static void end_session(struct transport *t, struct session *s, enum end_why why)
@@ -511,21 +533,7 @@ static void end_session(struct transport *t, struct session *s, enum end_why why
 
 		if (s->st[i] == ST_DONE)
 			continue;
-		if (s->st[i] == ST_GO)
-			set_result(res, ERR_TEMPFAIL, 1,
-				   why == END_DEADLINE ? "session deadline passed after the data was sent: in doubt"
-				   : why == END_STOP ? "backad stopped after the data was sent: in doubt"
-				   : "the session ended after the data was sent: in doubt");
-		else if (why == END_STOP || ch->draining)
-			set_untried(res, "backad stopped before the message was sent");
-		else if (s->progress)
-			/* Others went: this one was only out of time. */
-			set_untried(res, why == END_DEADLINE ? "session deadline passed before the message's turn"
-							     : "the session ended before the message's turn");
-		else
-			set_result(res, ERR_TEMPFAIL, 0,
-				   why == END_DEADLINE ? "session deadline passed before the message was sent"
-						       : "the session ended before the message was sent");
+		settle(res, s->st[i], why, ch->draining, s->progress);
 		s->st[i] = ST_DONE;
 		t->ev->done(t, b, s->map[i]);
 	}

@@ -117,7 +117,8 @@ static void crash_recovery_same_identity(void **state)
 	/* The process dies here. On restart: */
 	/* Its data phase had begun (a session said so): in doubt after the crash. */
 	assert_int_equal(db_exec(f->db, "UPDATE outbox SET data_started = 1 WHERE id = 1", &e), 0);
-	assert_int_equal(outbox_recover(f->db, at("2026-08-03T08:05"), "restarted", &f->cfg, &rec, &e), 0);
+	assert_int_equal(outbox_recover(f->db, at("2026-08-03T08:05"), "restarted", &f->cfg, &rec,
+					&e), 0);
 	assert_int_equal(rec.in_doubt, 1);
 	assert_int_equal(rec.released, 0);
 	assert_int_equal(claim(f, at("2026-08-03T08:05"), 1, "email", &m, &n, &e), 0);
@@ -159,7 +160,8 @@ static void recovery_by_owner_and_lease(void **state)
 				       " AND in_doubt=0 AND attempts=1 AND data_started=0"
 				       " AND next_attempt_at='2026-08-03T06:10:01Z'"), 1);
 	/* Claimed by B, which is gone when C holds the lock. */
-	assert_int_equal(outbox_claim(f->db, now + 601, 2, "email", "B", now + 1200, &m, &n, &e), 0);
+	assert_int_equal(outbox_claim(f->db, now + 601, 2, "email", "B", now + 1200, &m, &n, &e),
+			 0);
 	assert_int_equal(n, 2);
 	outbox_msgs_free(m, n);
 	assert_int_equal(outbox_recover(f->db, now + 700, "C", &f->cfg, &rec, &e), 0);
@@ -185,7 +187,8 @@ static void lifetime_ends_stuck_messages(void **state)
 	for (int day = 0; day < 7; day++) {
 		time_t t = now + day * 86400;
 
-		assert_int_equal(outbox_claim(f->db, t, 1, "email", "gone", t + 600, &m, &n, &e), 0);
+		assert_int_equal(outbox_claim(f->db, t, 1, "email", "gone", t + 600, &m, &n, &e),
+				 0);
 		if (n == 0)
 			break;
 		outbox_msgs_free(m, n);
