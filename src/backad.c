@@ -347,6 +347,125 @@ static void housekeeping(struct daemon *d, time_t now, int force)
 
 #define MAX_FDS 128
 
+/* The work due before waiting: the lock, a planning pass, claims, records. */
+static void work(struct daemon *d, time_t now)
+{
+	struct err e = { 0 };
+
+	if (d->lockfd < 0 && !d->stopping && mono_ms() >= d->lock_retry)
+		try_lock(d, now);
+	if (!d->stopping && d->lockfd >= 0 && (d->plan_now || now >= d->next_plan))
+		plan(d, now);
+	if (!d->stopping && d->g->delivering && delivery_pump(&d->g->dl, now, &e) < 0) {
+		log_err("%s", e.msg);
+		set_error(d, e.msg);
+	}
+	flush(d, d->g, now, 0);
+	if (d->old) {
+		flush(d, d->old, now, 0);
+		if (!delivery_busy(&d->old->dl)) {
+			housekeeping(d, now, 0);
+			engine_free(d->old);
+			d->old = NULL;
+		}
+	}
+	housekeeping(d, now, 0);
+}
+
+/* What to wait for (into pfd: the signals, the watch, then the current
+ * engine's transports from *ng_off, the old one's from *no_off) and until
+ * when (mono ms). Returns how many descriptors. */
+static int wait_set(struct daemon *d, time_t now, struct pollfd *pfd, int *ng_off, int *no_off,
+		    long long *deadline)
+{
+	time_t wake = d->lockfd >= 0 && !d->stopping ? d->next_plan : now + 60, dwake;
+	long long until = mono_ms() + 60000;
+	int n = 0;
+
+	pfd[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
+	if (d->watch.fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = d->watch.fd, .events = POLLIN };
+	dwake = wake;
+	*ng_off = n;
+	n += delivery_fds(&d->g->dl, pfd + n, MAX_FDS - n, &until, &dwake);
+	*no_off = n;
+	if (d->old)
+		n += delivery_fds(&d->old->dl, pfd + n, MAX_FDS - n, &until, &dwake);
+	/* Something due to claim: only for the lock's holder, not when
+	 * stopping (then the transports' deadlines and the grace decide). */
+	if (d->g->delivering && !d->stopping && dwake < wake)
+		wake = dwake;
+	if (wake <= now)
+		until = 0;
+	else if (mono_ms() + (long long)(wake - now) * 1000 < until)
+		until = mono_ms() + (long long)(wake - now) * 1000;
+	if (d->lockfd < 0 && !d->stopping && d->lock_retry < until)
+		until = d->lock_retry;
+	if (d->stopping && d->stop_at < until)
+		until = d->stop_at;
+	if (d->watchdog_usec && d->last_ping + (long long)(d->watchdog_usec / 2000) < until)
+		until = d->last_ping + (long long)(d->watchdog_usec / 2000);
+	if (d->watch.settling) {
+		/* A write began: look again soon until it commits or settles. */
+		if (mono_ms() - d->settle_start > WATCH_SETTLE_MS)
+			d->watch.settling = 0;
+		else if (until > mono_ms() + WATCH_RECHECK_MS)
+			until = mono_ms() + WATCH_RECHECK_MS;
+	}
+	*deadline = until;
+	return n;
+}
+
+/* A signal, or a commit by another process. 1 when a reload swapped the
+ * engines (the one that was polled is d->old now). */
+static int outside_events(struct daemon *d, struct pollfd *pfd)
+{
+	struct signalfd_siginfo si;
+	struct err e = { 0 };
+	struct engine *was_current = d->g;
+	int r = 0;
+
+	if (pfd[0].revents & POLLIN && read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGHUP && !d->stopping)
+			reload(d);
+		else if (si.ssi_signo != SIGHUP && !d->stopping)
+			begin_stop(d, si.ssi_signo);
+	}
+	if (d->g != was_current)
+		return 1;
+	if (d->watch.fd >= 0 && pfd[1].revents & POLLIN) {
+		int was = d->watch.settling;
+
+		r = watch_changed(&d->watch, &e);
+		if (d->watch.settling && !was)
+			d->settle_start = mono_ms();
+	} else if (d->watch.settling) {
+		r = watch_recheck(&d->watch, &e);
+	}
+	if (r < 0)
+		log_warn("%s", e.msg);
+	if (r > 0) {
+		d->plan_now = 1;
+		delivery_poke(&d->g->dl);
+	}
+	return 0;
+}
+
+/* The stop grace is over: end what is still under way; each message is
+ * recorded as sent, failed or in doubt. */
+static void end_grace(struct daemon *d, time_t now)
+{
+	log_warn("the stop grace (%d s) is over: ending the sessions still under way",
+		 d->g->cfg->stop_grace);
+	delivery_stop(&d->g->dl);
+	flush(d, d->g, now, 1);
+	if (d->old) {
+		delivery_stop(&d->old->dl);
+		flush(d, d->old, now, 1);
+	}
+	d->stop_at = mono_ms() + 60000;
+}
+
 static int loop(struct daemon *d)
 {
 	int rc = 0;
@@ -367,72 +486,17 @@ static int loop(struct daemon *d)
 	d->log_at = mono_ms() + 60000;
 	for (;;) {
 		struct pollfd pfd[MAX_FDS];
-		time_t now = clock_now(d), wake, dwake;
+		time_t now = clock_now(d);
 		long long deadline, left;
-		int n = 0, ng = 0, no = 0, r;
-		struct signalfd_siginfo si;
-		struct err e = { 0 };
+		int n, ng, no;
 
-		if (d->lockfd < 0 && !d->stopping && mono_ms() >= d->lock_retry)
-			try_lock(d, now);
-		if (!d->stopping && d->lockfd >= 0 && (d->plan_now || now >= d->next_plan))
-			plan(d, now);
-		if (!d->stopping && d->g->delivering && delivery_pump(&d->g->dl, now, &e) < 0) {
-			log_err("%s", e.msg);
-			set_error(d, e.msg);
-		}
-		flush(d, d->g, now, 0);
-		if (d->old) {
-			flush(d, d->old, now, 0);
-			if (!delivery_busy(&d->old->dl)) {
-				housekeeping(d, now, 0);
-				engine_free(d->old);
-				d->old = NULL;
-			}
-		}
-		housekeeping(d, now, 0);
+		work(d, now);
 		if (d->stopping && !delivery_busy(&d->g->dl) && !d->old)
 			break;
-
-		/* What to wait for, and how long. */
-		pfd[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
-		if (d->watch.fd >= 0)
-			pfd[n++] = (struct pollfd){ .fd = d->watch.fd, .events = POLLIN };
-		deadline = mono_ms() + 60000;
-		wake = d->lockfd >= 0 && !d->stopping ? d->next_plan : now + 60;
-		dwake = wake;
-		ng = delivery_fds(&d->g->dl, pfd + n, MAX_FDS - n, &deadline, &dwake);
-		if (d->old)
-			no = delivery_fds(&d->old->dl, pfd + n + ng, MAX_FDS - n - ng, &deadline,
-					  &dwake);
-		/* Something due to claim: only for the lock's holder, not when
-		 * stopping (then the transports' deadlines and the grace decide). */
-		if (d->g->delivering && !d->stopping && dwake < wake)
-			wake = dwake;
-		if (wake <= now)
-			deadline = 0;
-		else if (mono_ms() + (long long)(wake - now) * 1000 < deadline)
-			deadline = mono_ms() + (long long)(wake - now) * 1000;
-		if (d->lockfd < 0 && !d->stopping && d->lock_retry < deadline)
-			deadline = d->lock_retry;
-		if (d->stopping && d->stop_at < deadline)
-			deadline = d->stop_at;
-		if (d->watchdog_usec) {
-			long long half = d->last_ping + (long long)(d->watchdog_usec / 2000);
-
-			if (half < deadline)
-				deadline = half;
-		}
-		if (d->watch.settling) {
-			/* A write began: look again soon until it commits or settles. */
-			if (mono_ms() - d->settle_start > WATCH_SETTLE_MS)
-				d->watch.settling = 0;
-			else if (deadline > mono_ms() + WATCH_RECHECK_MS)
-				deadline = mono_ms() + WATCH_RECHECK_MS;
-		}
+		n = wait_set(d, now, pfd, &ng, &no, &deadline);
 		left = deadline - mono_ms();
 		left = left < 0 ? 0 : left > 600000 ? 600000 : left;
-		if (poll(pfd, (nfds_t)(n + ng + no), (int)left) < 0) {
+		if (poll(pfd, (nfds_t)n, (int)left) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -442,52 +506,21 @@ static int loop(struct daemon *d)
 		if (d->watchdog_usec &&
 		    mono_ms() - d->last_ping >= (long long)(d->watchdog_usec / 2000))
 			ping(d);
-
-		/* Signals. */
-		if (pfd[0].revents & POLLIN && read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
-			if (si.ssi_signo == SIGHUP && !d->stopping)
-				reload(d);
-			else if (si.ssi_signo != SIGHUP && !d->stopping)
-				begin_stop(d, si.ssi_signo);
+		/* The channels. After a reload just now, the engine that was
+		 * polled (as the current one) is d->old. */
+		if (outside_events(d, pfd)) {
+			delivery_run(&d->old->dl, pfd + ng);
+		} else {
+			delivery_run(&d->g->dl, pfd + ng);
+			if (d->old)
+				delivery_run(&d->old->dl, pfd + no);
 		}
-		/* Another process committed. */
-		r = 0;
-		if (d->watch.fd >= 0 && pfd[1].revents & POLLIN) {
-			int was = d->watch.settling;
-
-			r = watch_changed(&d->watch, &e);
-			if (d->watch.settling && !was)
-				d->settle_start = mono_ms();
-		} else if (d->watch.settling) {
-			r = watch_recheck(&d->watch, &e);
-		}
-		if (r < 0)
-			log_warn("%s", e.msg);
-		if (r > 0) {
-			d->plan_now = 1;
-			delivery_poke(&d->g->dl);
-		}
-		/* The channels. */
-		delivery_run(&d->g->dl, pfd + n);
-		if (d->old)
-			delivery_run(&d->old->dl, pfd + n + ng);
 		now = clock_now(d);
 		flush(d, d->g, now, 0);
 		if (d->old)
 			flush(d, d->old, now, 0);
-		if (d->stopping && mono_ms() >= d->stop_at) {
-			/* The grace is over: end what is still under way; each
-			 * message is recorded as sent, failed or in doubt. */
-			log_warn("the stop grace (%d s) is over: ending the sessions still under way",
-				 d->g->cfg->stop_grace);
-			delivery_stop(&d->g->dl);
-			flush(d, d->g, now, 1);
-			if (d->old) {
-				delivery_stop(&d->old->dl);
-				flush(d, d->old, now, 1);
-			}
-			d->stop_at = mono_ms() + 60000;
-		}
+		if (d->stopping && mono_ms() >= d->stop_at)
+			end_grace(d, now);
 	}
 	housekeeping(d, clock_now(d), 1);
 	watch_close(&d->watch);
