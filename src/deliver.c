@@ -278,50 +278,16 @@ static void wal_sync(struct delivery *d, int force)
 	d->synced_at = mono_ms();
 }
 
-static int flush(struct delivery *d, time_t now, int force, struct err *e)
+/* After a failed transaction: each record in one of its own, so one that
+ * cannot be written does not hold up the others. One that keeps failing is
+ * given up: its row stays claimed until the lease ends, and recovery takes
+ * it back. The records to try again are moved to the front of recs;
+ * returns how many. */
+static int one_by_one(struct delivery *d, struct deliver_rec *recs, int n,
+		      enum outbox_state *states, time_t now)
 {
-	struct deliver_rec *recs = d->recs;
-	enum outbox_state *states;
-	int n = d->nrec, r, kept = 0;
+	int kept = 0;
 
-	wal_sync(d, force);
-	if (n == 0 || (!force && mono_ms() < d->retry_at))
-		return 0;
-	/* A result alone may wait a moment for the next message's start, so
-	 * both go in one transaction (one fsync); a start is never kept
-	 * waiting: its session waits for it. */
-	if (!force && !d->nstart && mono_ms() - d->done_since < DELIVER_DEFER_MS)
-		return 0;
-	states = calloc((size_t)n, sizeof *states);
-	if (!states)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	/* Detach: what the follow-ups report goes into a fresh list. */
-	d->recs = NULL;
-	d->nrec = d->caprec = 0;
-	d->nstart = 0;
-	d->done_since = 0;
-	r = db_begin(d->db, e);
-	for (int i = 0; r == 0 && i < n; i++)
-		r = write_rec(d, &recs[i], now, &states[i], e);
-	if (r == 0)
-		r = db_commit(d->db, e);
-	if (r == 0) {
-		if (!d->unsynced)
-			d->synced_at = mono_ms();
-		d->unsynced = 1;
-		wal_sync(d, force);
-		for (int i = 0; i < n; i++)
-			after_rec(d, &recs[i], states[i]);
-		free(recs);
-		free(states);
-		d->db_error[0] = '\0';
-		return 0;
-	}
-	db_rollback(d->db);
-	snprintf(d->db_error, sizeof d->db_error, "%s", e->msg);
-	/* One by one: a record that cannot be written must not hold up the
-	 * others. One that keeps failing is given up; its row stays claimed
-	 * until the lease ends, and recovery takes it back. */
 	for (int i = 0; i < n; i++) {
 		struct err e1 = { 0 };
 		int r1 = db_begin(d->db, &e1);
@@ -331,6 +297,7 @@ static int flush(struct delivery *d, time_t now, int force, struct err *e)
 		if (r1 == 0)
 			r1 = db_commit(d->db, &e1);
 		if (r1 == 0) {
+			d->unsynced = 1;
 			after_rec(d, &recs[i], states[i]);
 			continue;
 		}
@@ -342,21 +309,71 @@ static int flush(struct delivery *d, time_t now, int force, struct err *e)
 			batch_release(d, recs[i].b);
 		}
 	}
+	return kept;
+}
+
+static int flush(struct delivery *d, time_t now, int force, struct err *e)
+{
+	struct deliver_rec *recs = d->recs;
+	enum outbox_state *states;
+	int n = d->nrec, r, kept;
+
+	wal_sync(d, force);
+	if (n == 0 || (!force && mono_ms() < d->retry_at))
+		return 0;
+	/* A result alone may wait a moment for company (DELIVER_DEFER_MS); a
+	 * start never waits: its session waits for it. */
+	if (!force && !d->nstart && mono_ms() - d->done_since < DELIVER_DEFER_MS)
+		return 0;
+	states = calloc((size_t)n, sizeof *states);
+	if (!states)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	/* Detach: what the follow-ups report goes into a fresh list. */
+	d->recs = NULL;
+	d->nrec = d->caprec = 0;
+	d->nstart = 0;
+	d->done_since = 0;
+	if (!d->unsynced)
+		d->synced_at = mono_ms();
+	r = db_begin(d->db, e);
+	for (int i = 0; r == 0 && i < n; i++)
+		r = write_rec(d, &recs[i], now, &states[i], e);
+	if (r == 0)
+		r = db_commit(d->db, e);
+	if (r == 0) {
+		d->unsynced = 1;
+		wal_sync(d, force);
+		for (int i = 0; i < n; i++)
+			after_rec(d, &recs[i], states[i]);
+		free(recs);
+		free(states);
+		d->db_error[0] = '\0';
+		return 0;
+	}
+	db_rollback(d->db);
+	snprintf(d->db_error, sizeof d->db_error, "%s", e->msg);
+	kept = one_by_one(d, recs, n, states, now);
 	free(states);
-	/* Put the kept ones first, ahead of what the follow-ups reported. */
-	if (kept) {
+	/* The kept ones go first, ahead of what the follow-ups reported. */
+	if (d->nrec) {
 		struct deliver_rec *all = realloc(recs, (size_t)(kept + d->nrec) * sizeof *all);
 
 		if (all) {
-			if (d->nrec)
-				memcpy(all + kept, d->recs, (size_t)d->nrec * sizeof *all);
-			free(d->recs);
-			d->recs = all;
-			d->nrec = d->caprec = kept + d->nrec;
-			recs = NULL;
+			memcpy(all + kept, d->recs, (size_t)d->nrec * sizeof *all);
+			recs = all;
+			kept += d->nrec;
+		} else {
+			/* Out of memory: the follow-ups' rows wait for their lease. */
+			for (int i = 0; i < d->nrec; i++) {
+				d->recs[i].b->refs--;
+				batch_release(d, d->recs[i].b);
+			}
 		}
 	}
-	free(recs);
+	free(d->recs);
+	d->recs = recs;
+	d->nrec = kept;
+	d->caprec = kept > n ? kept : n;
 	recount(d);
 	d->retry_at = mono_ms() + DELIVER_RETRY_MS;
 	return r;
