@@ -116,7 +116,8 @@ fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 			{ tail -40 build-fuzz/$$t.log; exit 1; }; \
 		tail -2 build-fuzz/$$t.log; done
 
-# The full torture run: kill -9 while delivering 5000 messages, 50 times.
+# The full torture run: kill -9 while delivering 5000 messages (e-mail and SMS),
+# 50 times, with a second `backad --once` halfway.
 torture: deps-test all
 	BUILD=$(BUILD) bash tests/torture.sh 5000 50
 

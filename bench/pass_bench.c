@@ -79,6 +79,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", e.msg);
 		return 1;
 	}
+	g->delivering = 1; /* as the daemon that holds the delivery lock */
 	line("first pass (plan + deliver)", pass(g, now));
 	for (int i = 0; i < repeat; i++) {
 		double ms = pass(g, now + 1 + i);

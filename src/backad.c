@@ -1,6 +1,10 @@
-/* backad.c - the daemon: options, the event loop (signals as events), and
- * systemd readiness. Each wake-up runs one pass of the engine. */
+/* backad.c - the daemon: options, the event loop, and systemd readiness.
+ * One poll() waits on everything: signals (signalfd), other processes'
+ * commits (watch.c), the delivery pipelines' sessions and transfers, the
+ * next planning pass, and the watchdog, which is pinged on time whatever
+ * the channels do. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <poll.h>
@@ -16,6 +20,7 @@
 
 #include "calendar.h"
 #include "engine.h"
+#include "lock.h"
 #include "log.h"
 #include "observe.h"
 #include "preflight.h"
@@ -85,28 +90,25 @@ static void print_error(void *ctx, const char *line)
 	fprintf(stderr, "%s\n", line);
 }
 
-static void log_pass(const struct engine_stats *st)
+static void log_recovery(const struct engine_stats *st)
 {
-	if (st->in_doubt)
-		log_warn("%d message(s) were being sent when backad stopped; resending with the "
-			 "same identity", st->in_doubt);
+	const struct outbox_recovery *r = &st->recovery;
+
+	if (r->in_doubt)
+		log_warn("%d message(s) had begun sending when their process stopped; resending "
+			 "them with the same identity, marked in doubt", r->in_doubt);
+	if (r->released)
+		log_info("%d claimed message(s) that had not begun sending are due again",
+			 r->released);
+	if (r->dead || st->expired)
+		log_warn("%d message(s) passed their lifetime without a result: dead, alerted",
+			 r->dead + st->expired);
 }
 
-/* The pass's summary, errors and metrics are reported by observe.c. */
-static int run_once(struct engine *g, time_t now, struct engine_stats *st)
+static void log_delivery(const struct deliver_stats *d)
 {
-	struct err e = { 0 };
-	int r;
-
-	memset(st, 0, sizeof *st);
-	observe_begin(g);
-	r = engine_pass(g, now, st, &e);
-	if (r < 0)
-		snprintf(st->deliver.last_error, sizeof st->deliver.last_error, "%s", e.msg);
-	else
-		log_pass(st);
-	observe_end(g, now, st, r == 0);
-	return r < 0;
+	if (d->sent || d->failed || d->dead)
+		log_info("sent %d, failed %d, dead %d", d->sent, d->failed, d->dead);
 }
 
 static int signal_fd(void)
@@ -126,13 +128,25 @@ static int signal_fd(void)
 /* Everything the loop waits on. */
 struct daemon {
 	struct engine *g;
+	struct engine *old;      /* the engine before a reload, finishing its deliveries */
 	const struct opts *o;
 	const char *path;
 	time_t started;
 	int sigfd;
 	struct watch watch;
-	uint64_t watchdog_usec; /* 0: no watchdog */
-	struct timespec last_ping;
+	uint64_t watchdog_usec;  /* 0: no watchdog */
+	long long last_ping;     /* mono ms */
+	int lockfd;              /* the delivery lock, or -1 */
+	long holder;             /* who held it when we last tried */
+	long long lock_retry;    /* mono ms */
+	int stopping;
+	long long stop_at;       /* mono ms: the grace ends */
+	int plan_now;
+	time_t next_plan;
+	long long settle_start;
+	long long status_at;     /* mono ms: STATUS= next refreshed */
+	long long log_at;        /* mono ms: the delivery summary next logged */
+	char last_error[256];
 };
 
 static time_t clock_now(const struct daemon *d)
@@ -149,6 +163,66 @@ static void watch_start(struct daemon *d)
 		log_warn("%s; changes by other programs are noticed within %d s", e.msg, MAX_SLEEP_S);
 }
 
+static void ping(struct daemon *d)
+{
+	if (!d->watchdog_usec)
+		return;
+	sd_notify(0, "WATCHDOG=1");
+	d->last_ping = mono_ms();
+}
+
+static void set_error(struct daemon *d, const char *msg)
+{
+	snprintf(d->last_error, sizeof d->last_error, "%s", msg);
+}
+
+static void status(struct daemon *d)
+{
+	char buf[600], extra[300] = "";
+
+	if (d->stopping)
+		snprintf(extra, sizeof extra, "stopping: finishing the messages under way");
+	else if (d->lockfd < 0)
+		snprintf(extra, sizeof extra, "waiting: pid %ld delivers from this database",
+			 d->holder);
+	else if (d->last_error[0])
+		snprintf(extra, sizeof extra, "last error: %s", d->last_error);
+	engine_status(d->g, d->next_plan, extra, buf, sizeof buf);
+	sd_notifyf(0, "STATUS=%s", buf);
+	d->status_at = mono_ms() + 2000;
+}
+
+/* Take the delivery lock if we can; recover what a gone process left. */
+static void try_lock(struct daemon *d, time_t now)
+{
+	struct engine_stats st = { 0 };
+	struct err e = { 0 };
+	long was = d->holder;
+	int r;
+
+	d->lock_retry = mono_ms() + 1000;
+	r = instance_lock(d->g->cfg->database, &d->lockfd, &d->holder, &e);
+	if (r < 0) {
+		log_err("%s", e.msg);
+		set_error(d, e.msg);
+		return;
+	}
+	if (r == 0) {
+		if (d->holder != was)
+			log_warn("pid %ld holds %s.lock: another backad delivers from this database; "
+				 "waiting for it to end", d->holder, d->g->cfg->database);
+		return;
+	}
+	d->holder = 0;
+	d->g->delivering = 1;
+	if (engine_recover(d->g, now, &st, &e) < 0) {
+		log_err("recovery: %s", e.msg);
+		set_error(d, e.msg);
+	}
+	log_recovery(&st);
+	d->plan_now = 1;
+}
+
 static void reload(struct daemon *d)
 {
 	struct engine *fresh = NULL;
@@ -156,103 +230,243 @@ static void reload(struct daemon *d)
 	int n = 0;
 
 	sd_notify(0, "RELOADING=1");
-	if (engine_load(d->path, &fresh, print_error, &n, &e) < 0) {
+	if (d->old) {
+		log_err("reload refused: the previous reload is still finishing its deliveries");
+	} else if (engine_load(d->path, &fresh, print_error, &n, &e) < 0) {
 		log_err("reload failed, keeping the running configuration: %s", e.msg);
+	} else if (strcmp(fresh->cfg->database, d->g->cfg->database) != 0) {
+		/* The delivery lock and the claims belong to the database. */
+		log_err("reload refused: another database (%s) needs a restart of backad",
+			fresh->cfg->database);
+		engine_free(fresh);
 	} else {
-		fresh->recovered = 1;
+		/* The old engine finishes what it has under way; the new one
+		 * claims from now on. */
+		fresh->delivering = d->g->delivering;
+		fresh->noted = d->g->noted;
+		delivery_drain(&d->g->dl);
 		watch_close(&d->watch);
-		engine_free(d->g);
+		d->old = d->g;
 		d->g = fresh;
 		watch_start(d);
+		d->plan_now = 1;
 		log_info("configuration reloaded from %s", d->path);
 	}
 	sd_notify(0, "READY=1");
 }
 
-static long ms_since(const struct timespec *t)
+static void begin_stop(struct daemon *d, unsigned signo)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+	log_info("signal %u: stopping", signo);
+	d->stopping = 1;
+	d->stop_at = mono_ms() + (long long)d->g->cfg->stop_grace * 1000;
+	delivery_drain(&d->g->dl);
+	if (d->old)
+		delivery_drain(&d->old->dl);
+	sd_notify(0, "STOPPING=1");
 }
 
-static void ping(struct daemon *d)
+/* Record what the transports reported; log a failure to, once. */
+static void flush(struct daemon *d, struct engine *g, time_t now, int force)
 {
-	if (!d->watchdog_usec)
-		return;
-	sd_notify(0, "WATCHDOG=1");
-	clock_gettime(CLOCK_MONOTONIC, &d->last_ping);
-}
+	struct err e = { 0 };
 
-enum wake { WAKE_TIMER, WAKE_CHANGE, WAKE_RELOAD, WAKE_STOP, WAKE_ERROR };
-
-/* Sleep until the next pass is due, the database changes, or a signal. */
-static enum wake wait_event(struct daemon *d, time_t due)
-{
-	struct timespec settle_start = { 0, 0 };
-
-	for (;;) {
-		struct pollfd pfd[2] = { { .fd = d->sigfd, .events = POLLIN },
-					 { .fd = d->watch.fd, .events = POLLIN } };
-		long timeout = (long)(due - clock_now(d)) * 1000;
-		struct signalfd_siginfo si;
-		struct err e = { 0 };
-		int r;
-
-		if (d->watchdog_usec) {
-			long half = (long)(d->watchdog_usec / 2000) - ms_since(&d->last_ping);
-
-			if (half <= 0) {
-				ping(d);
-				continue;
-			}
-			if (half < timeout)
-				timeout = half;
-		}
-		if (d->watch.settling) {
-			/* A write began: look again soon until it commits or settles. */
-			if (ms_since(&settle_start) > WATCH_SETTLE_MS)
-				d->watch.settling = 0;
-			else if (timeout > WATCH_RECHECK_MS)
-				timeout = WATCH_RECHECK_MS;
-		}
-		if (timeout <= 0 && due <= clock_now(d))
-			return WAKE_TIMER;
-		if (poll(pfd, d->watch.fd >= 0 ? 2 : 1, timeout > 0 ? (int)timeout : 0) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_err("poll: %s", strerror(errno));
-			return WAKE_ERROR;
-		}
-		if (pfd[0].revents & POLLIN && read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
-			if (si.ssi_signo == SIGHUP)
-				return WAKE_RELOAD;
-			log_info("signal %u: stopping", si.ssi_signo);
-			return WAKE_STOP;
-		}
-		if (d->watch.fd >= 0 && pfd[1].revents & POLLIN) {
-			int was = d->watch.settling;
-
-			r = watch_changed(&d->watch, &e);
-			if (d->watch.settling && !was)
-				clock_gettime(CLOCK_MONOTONIC, &settle_start);
-		} else if (d->watch.settling) {
-			r = watch_recheck(&d->watch, &e);
-		} else {
-			continue;
-		}
-		if (r < 0)
-			log_warn("%s", e.msg);
-		if (r > 0)
-			return WAKE_CHANGE;
+	if ((force ? delivery_sync(&g->dl, now, &e) : delivery_flush(&g->dl, now, &e)) < 0) {
+		log_err("recording delivery results: %s", e.msg);
+		set_error(d, e.msg);
 	}
+}
+
+static void plan(struct daemon *d, time_t now)
+{
+	struct engine_stats st = { 0 };
+	struct err e = { 0 };
+
+	d->plan_now = 0;
+	if (d->g->delivering && engine_recover(d->g, now, &st, &e) < 0) {
+		log_err("recovery: %s", e.msg);
+		set_error(d, e.msg);
+	}
+	log_recovery(&st);
+	if (engine_plan(d->g, now, &st, &e) < 0) {
+		log_err("%s", e.msg);
+		set_error(d, e.msg);
+		d->next_plan = now + 5; /* the database is busy or failing: again soon */
+		snprintf(st.deliver.last_error, sizeof st.deliver.last_error, "%s", e.msg);
+	} else {
+		d->next_plan = now + MAX_SLEEP_S;
+		if (st.plan.next_at && st.plan.next_at > now && st.plan.next_at < d->next_plan)
+			d->next_plan = st.plan.next_at;
+	}
+	/* The pass's summary, planning errors, messages given up since the
+	 * last pass, and the metrics file; then a new period begins. */
+	observe_end(d->g, now, &st, d->next_plan != now + 5);
+	observe_begin(d->g);
+	status(d);
+}
+
+/* The delivery summary and the heartbeat, now and then. */
+static void housekeeping(struct daemon *d, time_t now, int force)
+{
+	struct deliver_stats ds;
+	struct err e = { 0 };
+	struct engine *gs[2] = { d->g, d->old };
+
+	for (int i = 0; i < 2; i++) {
+		if (!gs[i] || !gs[i]->dl.news)
+			continue;
+		delivery_take_stats(&gs[i]->dl, &ds);
+		d->g->total.sent += ds.sent;
+		d->g->total.failed += ds.failed;
+		d->g->total.dead += ds.dead;
+		if (ds.last_error[0]) {
+			set_error(d, ds.last_error);
+			memcpy(d->g->total.last_error, ds.last_error, sizeof ds.last_error);
+		}
+		if (ds.email_error[0])
+			memcpy(d->g->total.email_error, ds.email_error, sizeof ds.email_error);
+		if (ds.sms_error[0])
+			memcpy(d->g->total.sms_error, ds.sms_error, sizeof ds.sms_error);
+		if (mono_ms() >= d->status_at)
+			status(d);
+	}
+	if (force || mono_ms() >= d->log_at ||
+	    (!delivery_busy(&d->g->dl) && (d->g->total.sent || d->g->total.failed ||
+					   d->g->total.dead))) {
+		log_delivery(&d->g->total);
+		d->g->total.sent = d->g->total.failed = d->g->total.dead = 0;
+		d->log_at = mono_ms() + 60000;
+	}
+	/* The heartbeat is the delivering daemon's (a second one only waits). */
+	if (d->g->delivering && engine_note(d->g, now, &d->g->total, 0, &e) < 0)
+		log_warn("heartbeat: %s", e.msg);
+	if (mono_ms() >= d->status_at + 8000)
+		status(d);
+}
+
+#define MAX_FDS 128
+
+/* The work due before waiting: the lock, a planning pass, claims, records. */
+static void work(struct daemon *d, time_t now)
+{
+	struct err e = { 0 };
+
+	if (d->lockfd < 0 && !d->stopping && mono_ms() >= d->lock_retry)
+		try_lock(d, now);
+	if (!d->stopping && d->lockfd >= 0 && (d->plan_now || now >= d->next_plan))
+		plan(d, now);
+	if (!d->stopping && d->g->delivering && delivery_pump(&d->g->dl, now, &e) < 0) {
+		log_err("%s", e.msg);
+		set_error(d, e.msg);
+	}
+	flush(d, d->g, now, 0);
+	if (d->old) {
+		flush(d, d->old, now, 0);
+		if (!delivery_busy(&d->old->dl)) {
+			housekeeping(d, now, 0);
+			engine_free(d->old);
+			d->old = NULL;
+		}
+	}
+	housekeeping(d, now, 0);
+}
+
+/* What to wait for (into pfd: the signals, the watch, then the current
+ * engine's transports from *ng_off, the old one's from *no_off) and until
+ * when (mono ms). Returns how many descriptors. */
+static int wait_set(struct daemon *d, time_t now, struct pollfd *pfd, int *ng_off, int *no_off,
+		    long long *deadline)
+{
+	time_t wake = d->lockfd >= 0 && !d->stopping ? d->next_plan : now + 60, dwake;
+	long long until = mono_ms() + 60000;
+	int n = 0;
+
+	pfd[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
+	if (d->watch.fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = d->watch.fd, .events = POLLIN };
+	dwake = wake;
+	*ng_off = n;
+	n += delivery_fds(&d->g->dl, pfd + n, MAX_FDS - n, &until, &dwake);
+	*no_off = n;
+	if (d->old)
+		n += delivery_fds(&d->old->dl, pfd + n, MAX_FDS - n, &until, &dwake);
+	/* Something due to claim: only for the lock's holder, not when
+	 * stopping (then the transports' deadlines and the grace decide). */
+	if (d->g->delivering && !d->stopping && dwake < wake)
+		wake = dwake;
+	if (wake <= now)
+		until = 0;
+	else if (mono_ms() + (long long)(wake - now) * 1000 < until)
+		until = mono_ms() + (long long)(wake - now) * 1000;
+	if (d->lockfd < 0 && !d->stopping && d->lock_retry < until)
+		until = d->lock_retry;
+	if (d->stopping && d->stop_at < until)
+		until = d->stop_at;
+	if (d->watchdog_usec && d->last_ping + (long long)(d->watchdog_usec / 2000) < until)
+		until = d->last_ping + (long long)(d->watchdog_usec / 2000);
+	if (d->watch.settling) {
+		/* A write began: look again soon until it commits or settles. */
+		if (mono_ms() - d->settle_start > WATCH_SETTLE_MS)
+			d->watch.settling = 0;
+		else if (until > mono_ms() + WATCH_RECHECK_MS)
+			until = mono_ms() + WATCH_RECHECK_MS;
+	}
+	*deadline = until;
+	return n;
+}
+
+/* A signal, or a commit by another process. 1 when a reload swapped the
+ * engines (the one that was polled is d->old now). */
+static int outside_events(struct daemon *d, struct pollfd *pfd)
+{
+	struct signalfd_siginfo si;
+	struct err e = { 0 };
+	struct engine *was_current = d->g;
+	int r = 0;
+
+	if (pfd[0].revents & POLLIN && read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGHUP && !d->stopping)
+			reload(d);
+		else if (si.ssi_signo != SIGHUP && !d->stopping)
+			begin_stop(d, si.ssi_signo);
+	}
+	if (d->g != was_current)
+		return 1;
+	if (d->watch.fd >= 0 && pfd[1].revents & POLLIN) {
+		int was = d->watch.settling;
+
+		r = watch_changed(&d->watch, &e);
+		if (d->watch.settling && !was)
+			d->settle_start = mono_ms();
+	} else if (d->watch.settling) {
+		r = watch_recheck(&d->watch, &e);
+	}
+	if (r < 0)
+		log_warn("%s", e.msg);
+	if (r > 0) {
+		d->plan_now = 1;
+		delivery_poke(&d->g->dl);
+	}
+	return 0;
+}
+
+/* The stop grace is over: end what is still under way; each message is
+ * recorded as sent, failed or in doubt. */
+static void end_grace(struct daemon *d, time_t now)
+{
+	log_warn("the stop grace (%d s) is over: ending the sessions still under way",
+		 d->g->cfg->stop_grace);
+	delivery_stop(&d->g->dl);
+	flush(d, d->g, now, 1);
+	if (d->old) {
+		delivery_stop(&d->old->dl);
+		flush(d, d->old, now, 1);
+	}
+	d->stop_at = mono_ms() + 60000;
 }
 
 static int loop(struct daemon *d)
 {
-	struct engine_stats st;
-	char status[400];
 	int rc = 0;
 
 	d->sigfd = signal_fd();
@@ -260,32 +474,96 @@ static int loop(struct daemon *d)
 		log_err("cannot set up signal handling: %s", strerror(errno));
 		return 1;
 	}
+	d->lockfd = -1;
 	d->watch.fd = -1;
 	watch_start(d);
 	if (sd_watchdog_enabled(0, &d->watchdog_usec) <= 0)
 		d->watchdog_usec = 0;
 	sd_notify(0, "READY=1");
+	ping(d);
+	d->plan_now = 1;
+	d->log_at = mono_ms() + 60000;
+	observe_begin(d->g);
 	for (;;) {
-		time_t now = clock_now(d), next;
-		enum wake w;
+		struct pollfd pfd[MAX_FDS];
+		time_t now = clock_now(d);
+		long long deadline, left;
+		int n, ng, no;
 
-		ping(d);
-		run_once(d->g, now, &st);
-		next = engine_next_wake(d->g, &st, now, MAX_SLEEP_S);
-		engine_status(d->g, &st, next, status, sizeof status);
-		sd_notifyf(0, "STATUS=%s", status);
-		w = wait_event(d, next);
-		if (w == WAKE_RELOAD)
-			reload(d);
-		if (w == WAKE_STOP || w == WAKE_ERROR) {
-			rc = w == WAKE_ERROR;
+		work(d, now);
+		if (d->stopping && !delivery_busy(&d->g->dl) && !d->old)
+			break;
+		n = wait_set(d, now, pfd, &ng, &no, &deadline);
+		left = deadline - mono_ms();
+		left = left < 0 ? 0 : left > 600000 ? 600000 : left;
+		if (poll(pfd, (nfds_t)n, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			rc = 1;
 			break;
 		}
+		if (d->watchdog_usec &&
+		    mono_ms() - d->last_ping >= (long long)(d->watchdog_usec / 2000))
+			ping(d);
+		/* The channels. After a reload just now, the engine that was
+		 * polled (as the current one) is d->old. */
+		if (outside_events(d, pfd)) {
+			delivery_run(&d->old->dl, pfd + ng);
+		} else {
+			delivery_run(&d->g->dl, pfd + ng);
+			if (d->old)
+				delivery_run(&d->old->dl, pfd + no);
+		}
+		now = clock_now(d);
+		flush(d, d->g, now, 0);
+		if (d->old)
+			flush(d, d->old, now, 0);
+		if (d->stopping && mono_ms() >= d->stop_at)
+			end_grace(d, now);
 	}
-	sd_notify(0, "STOPPING=1");
+	housekeeping(d, clock_now(d), 1);
 	watch_close(&d->watch);
 	close(d->sigfd);
+	if (d->old) {
+		engine_free(d->old);
+		d->old = NULL;
+	}
+	instance_unlock(d->lockfd);
 	return rc;
+}
+
+/* --once: plan, and deliver what is due unless a daemon delivers. */
+static int run_once(struct engine *g, time_t now)
+{
+	struct engine_stats st = { 0 };
+	struct err e = { 0 };
+	long holder = 0;
+	int fd = -1, r;
+
+	r = instance_lock(g->cfg->database, &fd, &holder, &e);
+	if (r < 0) {
+		log_err("%s", e.msg);
+		return 1;
+	}
+	g->delivering = r == 1;
+	if (!g->delivering)
+		log_warn("pid %ld holds %s.lock: a running backad delivers from this database; "
+			 "planned only, nothing delivered", holder, g->cfg->database);
+	observe_begin(g);
+	r = engine_pass(g, now, &st, &e);
+	log_recovery(&st);
+	if (r < 0) {
+		log_err("%s", e.msg);
+		snprintf(st.deliver.last_error, sizeof st.deliver.last_error, "%s", e.msg);
+	}
+	observe_end(g, now, &st, r == 0);
+	/* What is still under way (nothing, unless an error stopped the pass)
+	 * ends and is recorded before the lock goes. */
+	delivery_stop(&g->dl);
+	delivery_sync(&g->dl, now, &e);
+	instance_unlock(fd);
+	return r < 0;
 }
 
 int main(int argc, char **argv)
@@ -318,9 +596,7 @@ int main(int argc, char **argv)
 		printf("configuration OK\n");
 		rc = 0;
 	} else if (o.once) {
-		struct engine_stats st;
-
-		rc = run_once(g, o.now ? o.now : time(NULL), &st);
+		rc = run_once(g, o.now ? o.now : time(NULL));
 	} else {
 		struct daemon d = { .g = g, .o = &o, .path = path, .started = time(NULL) };
 

@@ -48,6 +48,9 @@ static const struct key keys[] = {
 	{ "smtp.password_file", K_STR, OFF(smtp_password_file), 0, 0, NULL },
 	{ "smtp.helo", K_HOST, OFF(smtp_helo), 0, 0, NULL },
 	{ "smtp.timeout_seconds", K_INT, OFF(smtp_timeout), 1, 3600, NULL },
+	{ "smtp.sessions", K_INT, OFF(smtp_sessions), 1, 16, NULL },
+	{ "sms.connections", K_INT, OFF(sms_connections), 1, 16, NULL },
+	{ "stop_grace_seconds", K_INT, OFF(stop_grace), 1, 600, NULL },
 	{ "sms.sender", K_STR, OFF(sms_sender), 0, 0, NULL },
 	{ "sms.max_segments", K_INT, OFF(sms_max_segments), 1, 10, NULL },
 	{ "sms.provider", K_CHOICE, OFF(sms_provider), 0, 0, sms_choices },
@@ -167,7 +170,10 @@ int config_defaults(struct config *c, struct err *e)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	c->smtp_port = 25;
 	c->smtp_starttls = 2;
-	c->smtp_timeout = 120;
+	c->smtp_timeout = 60;
+	c->smtp_sessions = 2;
+	c->sms_connections = 4;
+	c->stop_grace = 15;
 	c->sms_max_segments = 3;
 	c->retry_min = 300;
 	c->retry_max = 4000;

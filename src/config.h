@@ -49,7 +49,8 @@ struct config {
 	char *smtp_user;          /* AUTH; NULL = none */
 	char *smtp_password_file; /* must not be group- or world-readable */
 	char *smtp_helo;
-	int smtp_timeout;         /* seconds: the hard deadline of one session */
+	int smtp_timeout;         /* seconds: a session without progress this long is ended */
+	int smtp_sessions;        /* SMTP sessions at once */
 
 	/* SMS gateway (delivery = "network"). */
 	int sms_provider;         /* enum sms_provider */
@@ -57,9 +58,14 @@ struct config {
 	char *sms_user;
 	char *sms_password_file;
 	char *sms_ca_file;
-	int sms_timeout;          /* seconds per request, and per batch */
+	int sms_timeout;          /* seconds per request */
+	int sms_connections;      /* requests at once */
 	int sms_json;             /* generic: JSON body instead of a form */
 	char *sms_to_field, *sms_from_field, *sms_text_field, *sms_ref_field;
+
+	/* SIGTERM: messages under way get this long to finish (keep it below
+	 * systemd's TimeoutStopSec). */
+	int stop_grace;
 
 	/* Rate limits; 0 = none. */
 	int rate_global;     /* messages a minute, all recipients */

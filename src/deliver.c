@@ -1,10 +1,14 @@
-/* deliver.c - claiming due messages in batches and sending them. */
+/* deliver.c - the per-channel pipelines: claiming, handing batches to the
+ * transports, and recording what they report. */
 #include "deliver.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "calendar.h"
+#include "db.h"
 #include "outbox.h"
 
 int deliver_sms_allowed(const struct config *cfg, time_t t)
@@ -29,6 +33,164 @@ time_t deliver_sms_next(const struct config *cfg, time_t t)
 	return next;
 }
 
+long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the synchronous adapter ---- */
+
+struct sync_call {
+	struct transport *t;
+	struct batch *b;
+};
+
+static void sync_done(void *arg, int i)
+{
+	struct sync_call *c = arg;
+
+	c->t->ev->done(c->t, c->b, i);
+}
+
+static int sync_free_slots(struct transport *t)
+{
+	(void)t;
+	return 1;
+}
+
+static int sync_busy(struct transport *t)
+{
+	(void)t;
+	return 0;
+}
+
+static void sync_start(struct transport *t, struct batch *b)
+{
+	struct sync_call c = { t, b };
+
+	for (int i = 0; i < b->n; i++) {
+		memset(&b->res[i], 0, sizeof b->res[i]);
+		b->res[i].retry_after = -1;
+		b->res[i].code = ERR_TEMPFAIL;
+		snprintf(b->res[i].detail, sizeof b->res[i].detail, "not attempted");
+	}
+	t->sync.send(t->sync.ctx, b->msgs, b->n, b->res, sync_done, &c);
+	t->ev->finished(t, b);
+}
+
+static int sync_fds(struct transport *t, struct pollfd *p, int max, long long *deadline)
+{
+	(void)t, (void)p, (void)max, (void)deadline;
+	return 0;
+}
+
+static void sync_run(struct transport *t, struct pollfd *p, int n)
+{
+	(void)t, (void)p, (void)n;
+}
+
+static void sync_go(struct transport *t, struct batch *b, int i)
+{
+	(void)t, (void)b, (void)i;
+}
+
+static void sync_nothing(struct transport *t)
+{
+	(void)t;
+}
+
+void transport_sync(struct transport *t, const struct channel *ch, int batch_max)
+{
+	memset(t, 0, sizeof *t);
+	t->name = ch->name;
+	t->sync = *ch;
+	t->batch_max = batch_max;
+	t->lease_seconds = 600;
+	t->free_slots = sync_free_slots;
+	t->busy = sync_busy;
+	t->start = sync_start;
+	t->fds = sync_fds;
+	t->run = sync_run;
+	t->go = sync_go;
+	t->drain = sync_nothing;
+	t->stop = sync_nothing;
+	t->free = sync_nothing;
+}
+
+/* ---- records ---- */
+
+struct deliver_rec {
+	struct batch *b;
+	int i;
+	char kind;   /* 'S' data phase started, 'D' result final */
+	int tries;
+};
+
+static void batch_free(struct delivery *d, struct batch *b)
+{
+	outbox_msgs_free(b->msgs, b->n);
+	free(b->res);
+	free(b);
+	d->batches--;
+}
+
+static void batch_release(struct delivery *d, struct batch *b)
+{
+	if (b->finished && b->refs == 0)
+		batch_free(d, b);
+}
+
+static void push(struct delivery *d, struct batch *b, int i, char kind)
+{
+	if (d->nrec == d->caprec) {
+		int cap = d->caprec ? d->caprec * 2 : 256;
+		struct deliver_rec *n = realloc(d->recs, (size_t)cap * sizeof *n);
+
+		if (!n) {
+			/* Unrecorded: the row stays claimed until its lease ends and
+			 * recovery takes it back. */
+			snprintf(d->db_error, sizeof d->db_error, "out of memory recording a result");
+			return;
+		}
+		d->recs = n;
+		d->caprec = cap;
+	}
+	d->recs[d->nrec++] = (struct deliver_rec){ b, i, kind, 0 };
+	b->refs++;
+	if (kind == 'S')
+		d->nstart++;
+	else if (!d->done_since)
+		d->done_since = mono_ms();
+}
+
+static void ev_started(struct transport *t, struct batch *b, int i)
+{
+	struct pipeline *p = t->arg;
+
+	push(p->d, b, i, 'S');
+}
+
+static void ev_done(struct transport *t, struct batch *b, int i)
+{
+	struct pipeline *p = t->arg;
+
+	push(p->d, b, i, 'D');
+}
+
+static void ev_finished(struct transport *t, struct batch *b)
+{
+	struct pipeline *p = t->arg;
+
+	b->finished = 1;
+	p->look = 1; /* a slot is free */
+	batch_release(p->d, b);
+}
+
+static const struct transport_events events = { ev_started, ev_done, ev_finished };
+
 static enum outbox_result result_of(const struct send_result *r)
 {
 	if (r->code == 0)
@@ -38,59 +200,196 @@ static enum outbox_result result_of(const struct send_result *r)
 	return r->in_doubt ? OUTBOX_INDOUBT : OUTBOX_TEMPFAIL;
 }
 
-/* One batch in flight: results are recorded as the channel reports them. */
-struct group {
-	sqlite3 *db;
-	const struct config *cfg;
-	const struct channel *ch;
-	const struct outbox_msg *msgs;
-	struct send_result *res;
-	int *recorded;
-	time_t now;
-	struct deliver_stats *st;
-	struct err *e;
-	int r; /* the first database error */
-};
-
-static void record(void *arg, int i)
+/* Write one record inside the caller's transaction. */
+static int write_rec(struct delivery *d, const struct deliver_rec *x, time_t now,
+		     enum outbox_state *state, struct err *e)
 {
-	struct group *g = arg;
-	const struct send_result *res = &g->res[i];
-	struct deliver_stats *st = g->st;
-	enum outbox_state state;
+	const struct outbox_msg *m = &x->b->msgs[x->i];
+	const struct send_result *res = &x->b->res[x->i];
 
-	if (g->r < 0 || g->recorded[i])
-		return;
-	g->recorded[i] = 1;
-	if (res->code < 0) {
-		snprintf(st->last_error, sizeof st->last_error, "%s: %s", g->ch->name, res->detail);
-		snprintf(strcmp(g->msgs[i].channel, "sms") == 0 ? st->sms_error : st->email_error,
-			 sizeof st->email_error, "%s", res->detail);
+	if (x->kind == 'S')
+		return outbox_started_tx(d->db, m, e);
+	if (res->untried)
+		return outbox_release_tx(d->db, m, now, e);
+	return outbox_done_tx(d->db, m, result_of(res), res->detail, res->retry_after, now, d->cfg,
+			      state, e);
+}
+
+/* What follows a record once it is written. */
+static void after_rec(struct delivery *d, const struct deliver_rec *x, enum outbox_state state)
+{
+	struct batch *b = x->b;
+	struct pipeline *p = b->pipe;
+	struct deliver_stats *st = &d->st;
+	const struct send_result *res = &b->res[x->i];
+
+	if (x->kind == 'S') {
+		b->nstarted++;
+		if (b->priv)
+			p->t->go(p->t, b, x->i);
+	} else if (res->untried) {
+		st->untried++;
+		p->look = 1;
+	} else {
+		if (res->code < 0) {
+			snprintf(st->last_error, sizeof st->last_error, "%s: %s", p->t->name,
+				 res->detail);
+			snprintf(strcmp(p->channel, "sms") == 0 ? st->sms_error : st->email_error,
+				 sizeof st->email_error, "%s", res->detail);
+		}
+		st->sent += state == OB_SENT;
+		st->failed += state == OB_FAILED;
+		st->dead += state == OB_DEAD;
+		if (state == OB_DEAD && d->chase) /* a fallback or an alert may be due now */
+			for (int k = 0; k < d->np; k++)
+				d->p[k].look = 1;
 	}
-	g->r = outbox_done(g->db, &g->msgs[i], result_of(res), res->detail, res->retry_after,
-			   g->now, g->cfg, &state, g->e);
-	st->sent += g->r == 0 && state == OB_SENT;
-	st->failed += g->r == 0 && state == OB_FAILED;
-	st->dead += g->r == 0 && state == OB_DEAD;
+	d->news = 1;
+	b->refs--;
+	batch_release(d, b);
 }
 
-/* Send the messages of one channel as one batch and record every result. */
-static int send_group(sqlite3 *db, const struct config *cfg, const struct channel *ch,
-		      const struct outbox_msg *msgs, int n, time_t now,
-		      struct deliver_stats *st, struct err *e)
+/* Count what the list holds, for the flush policy. */
+static void recount(struct delivery *d)
 {
-	struct send_result res[DELIVER_BATCH];
-	int recorded[DELIVER_BATCH] = { 0 };
-	struct group g = { db, cfg, ch, msgs, res, recorded, now, st, e, 0 };
-
-	if (n == 0)
-		return 0;
-	ch->send(ch->ctx, msgs, n, res, record, &g);
-	/* A channel that forgot one still has it recorded. */
-	for (int i = 0; i < n; i++)
-		record(&g, i);
-	return g.r;
+	d->nstart = 0;
+	d->done_since = 0;
+	for (int i = 0; i < d->nrec; i++) {
+		if (d->recs[i].kind == 'S')
+			d->nstart++;
+		else if (!d->done_since)
+			d->done_since = mono_ms();
+	}
 }
+
+/* Make what was committed durable against a power loss too: fsync the
+ * write-ahead log. (A commit is in the kernel at once, which is what a
+ * killed process needs; the connection runs with synchronous = NORMAL.) */
+static void wal_sync(struct delivery *d, int force)
+{
+	sqlite3_file *f = NULL;
+
+	if (!d->unsynced || (!force && mono_ms() - d->synced_at < DELIVER_SYNC_MS))
+		return;
+	if (sqlite3_file_control(d->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) == SQLITE_OK &&
+	    f && f->pMethods)
+		f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	d->unsynced = 0;
+	d->synced_at = mono_ms();
+}
+
+/* After a failed transaction: each record in one of its own, so one that
+ * cannot be written does not hold up the others. One that keeps failing is
+ * given up: its row stays claimed until the lease ends, and recovery takes
+ * it back. The records to try again are moved to the front of recs;
+ * returns how many. */
+static int one_by_one(struct delivery *d, struct deliver_rec *recs, int n,
+		      enum outbox_state *states, time_t now)
+{
+	int kept = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct err e1 = { 0 };
+		int r1 = db_begin(d->db, &e1);
+
+		if (r1 == 0)
+			r1 = write_rec(d, &recs[i], now, &states[i], &e1);
+		if (r1 == 0)
+			r1 = db_commit(d->db, &e1);
+		if (r1 == 0) {
+			d->unsynced = 1;
+			after_rec(d, &recs[i], states[i]);
+			continue;
+		}
+		db_rollback(d->db);
+		if (++recs[i].tries < 3) {
+			recs[kept++] = recs[i];
+		} else {
+			recs[i].b->refs--;
+			batch_release(d, recs[i].b);
+		}
+	}
+	return kept;
+}
+
+static int flush(struct delivery *d, time_t now, int force, struct err *e)
+{
+	struct deliver_rec *recs = d->recs;
+	enum outbox_state *states;
+	int n = d->nrec, r, kept;
+
+	wal_sync(d, force);
+	if (n == 0 || (!force && mono_ms() < d->retry_at))
+		return 0;
+	/* A result alone may wait a moment for company (DELIVER_DEFER_MS); a
+	 * start never waits: its session waits for it. */
+	if (!force && !d->nstart && mono_ms() - d->done_since < DELIVER_DEFER_MS)
+		return 0;
+	states = calloc((size_t)n, sizeof *states);
+	if (!states)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	/* Detach: what the follow-ups report goes into a fresh list. */
+	d->recs = NULL;
+	d->nrec = d->caprec = 0;
+	d->nstart = 0;
+	d->done_since = 0;
+	if (!d->unsynced)
+		d->synced_at = mono_ms();
+	r = db_begin(d->db, e);
+	for (int i = 0; r == 0 && i < n; i++)
+		r = write_rec(d, &recs[i], now, &states[i], e);
+	if (r == 0)
+		r = db_commit(d->db, e);
+	if (r == 0) {
+		d->unsynced = 1;
+		wal_sync(d, force);
+		for (int i = 0; i < n; i++)
+			after_rec(d, &recs[i], states[i]);
+		free(recs);
+		free(states);
+		d->db_error[0] = '\0';
+		return 0;
+	}
+	db_rollback(d->db);
+	snprintf(d->db_error, sizeof d->db_error, "%s", e->msg);
+	kept = one_by_one(d, recs, n, states, now);
+	free(states);
+	/* The kept ones go first, ahead of what the follow-ups reported. */
+	if (d->nrec) {
+		struct deliver_rec *all = realloc(recs, (size_t)(kept + d->nrec) * sizeof *all);
+
+		if (all) {
+			memcpy(all + kept, d->recs, (size_t)d->nrec * sizeof *all);
+			recs = all;
+			kept += d->nrec;
+		} else {
+			/* Out of memory: the follow-ups' rows wait for their lease. */
+			for (int i = 0; i < d->nrec; i++) {
+				d->recs[i].b->refs--;
+				batch_release(d, d->recs[i].b);
+			}
+		}
+	}
+	free(d->recs);
+	d->recs = recs;
+	d->nrec = kept;
+	d->caprec = kept > n ? kept : n;
+	recount(d);
+	d->retry_at = mono_ms() + DELIVER_RETRY_MS;
+	return r;
+}
+
+int delivery_flush(struct delivery *d, time_t now, struct err *e)
+{
+	return flush(d, now, 0, e);
+}
+
+int delivery_sync(struct delivery *d, time_t now, struct err *e)
+{
+	return flush(d, now, 1, e);
+}
+
+/* ---- claiming ---- */
 
 /* Hold back what the rate limits do not allow now; the rest stays in msgs
  * (compacted, *n updated). Counts come from the audit log. */
@@ -109,7 +408,7 @@ static int rate_limit(sqlite3 *db, const struct config *cfg, struct outbox_msg *
 
 		if (cfg->rate_recipient)
 			r = outbox_sent_since(db, msgs[i].address, now - 3600, &mine, e);
-		/* Earlier messages of this batch to the same address count too. */
+		/* Earlier messages of this claim to the same address count too. */
 		for (int j = 0; j < k; j++)
 			mine += strcmp(msgs[j].address, msgs[i].address) == 0;
 		if (r == 0 && cfg->rate_global && global + k >= cfg->rate_global)
@@ -133,51 +432,265 @@ static int rate_limit(sqlite3 *db, const struct config *cfg, struct outbox_msg *
 	return r;
 }
 
-/* Claimed rows come oldest first; split them by channel, keeping the order. */
-static int send_claimed(sqlite3 *db, const struct config *cfg, const struct channel *email,
-			const struct channel *sms, struct outbox_msg *msgs, int n, time_t now,
-			struct deliver_stats *st, struct err *e)
+void delivery_init(struct delivery *d, sqlite3 *db, const struct config *cfg, const char *owner)
 {
-	struct outbox_msg tmp;
-	int k = 0, r;
+	memset(d, 0, sizeof *d);
+	d->db = db;
+	d->cfg = cfg;
+	d->claiming = 1;
+	d->chase = 1;
+	snprintf(d->owner, sizeof d->owner, "%s", owner);
+}
 
-	for (int i = 0; i < n; i++)
-		if (strcmp(msgs[i].channel, "sms") != 0) {
-			tmp = msgs[k];
-			msgs[k++] = msgs[i];
-			msgs[i] = tmp;
+void delivery_add(struct delivery *d, const char *channel, struct transport *t,
+		  int (*allowed)(const struct config *, time_t),
+		  time_t (*next_allowed)(const struct config *, time_t))
+{
+	struct pipeline *p;
+
+	if (d->np == DELIVER_MAX_CHANNELS)
+		return;
+	p = &d->p[d->np++];
+	memset(p, 0, sizeof *p);
+	p->channel = channel;
+	p->t = t;
+	p->allowed = allowed;
+	p->next_allowed = next_allowed;
+	p->look = 1;
+	p->d = d;
+	t->ev = &events;
+	t->arg = p;
+}
+
+void delivery_free(struct delivery *d)
+{
+	for (int k = 0; k < d->np; k++)
+		if (d->p[k].t->free)
+			d->p[k].t->free(d->p[k].t);
+	/* Records never written leave their rows claimed: recovery takes them. */
+	for (int i = 0; i < d->nrec; i++) {
+		d->recs[i].b->refs--;
+		batch_release(d, d->recs[i].b);
+	}
+	free(d->recs);
+	d->recs = NULL;
+	d->nrec = d->caprec = 0;
+}
+
+void delivery_poke(struct delivery *d)
+{
+	for (int k = 0; k < d->np; k++)
+		d->p[k].look = 1;
+}
+
+/* Hand msgs[0..n) to the transport in batches of its size. */
+static void start_batches(struct delivery *d, struct pipeline *p, struct outbox_msg *msgs, int n)
+{
+	int per = p->t->batch_max > 0 ? p->t->batch_max : 1;
+
+	for (int off = 0; off < n; off += per) {
+		int k = n - off < per ? n - off : per;
+		struct batch *b = calloc(1, sizeof *b);
+		struct outbox_msg *mine = calloc((size_t)k, sizeof *mine);
+		struct send_result *res = calloc((size_t)k, sizeof *res);
+
+		if (!b || !mine || !res) {
+			/* Left claimed: the lease ends and recovery takes them back. */
+			free(b);
+			free(mine);
+			free(res);
+			for (int i = off; i < off + k; i++)
+				outbox_msg_clear(&msgs[i]);
+			continue;
 		}
-	r = send_group(db, cfg, email, msgs, k, now, st, e);
-	if (r == 0)
-		r = send_group(db, cfg, sms, msgs + k, n - k, now, st, e);
+		memcpy(mine, msgs + off, (size_t)k * sizeof *mine);
+		b->msgs = mine;
+		b->n = k;
+		b->res = res;
+		b->pipe = p;
+		d->batches++;
+		p->t->start(p->t, b);
+	}
+	free(msgs);
+}
+
+static int pump_one(struct delivery *d, struct pipeline *p, time_t now, struct err *e)
+{
+	struct transport *t = p->t;
+	struct outbox_msg *msgs = NULL;
+	int free_slots, want, n = 0, claimed, r;
+	time_t due;
+	int any;
+
+	if (p->allowed && !p->allowed(d->cfg, now)) {
+		p->look = 0;
+		r = outbox_next_due(d->db, p->channel, now, &due, &any, e);
+		if (r < 0)
+			return r;
+		p->next_due = any ? p->next_allowed(d->cfg, due > now ? due : now) : 0;
+		return 0;
+	}
+	if (!p->look && (!p->next_due || now < p->next_due))
+		return 0;
+	free_slots = t->free_slots(t);
+	if (free_slots <= 0)
+		return 0; /* looked at again when a slot frees */
+	want = free_slots * (t->batch_max > 0 ? t->batch_max : 1);
+	r = outbox_claim(d->db, now, want, p->channel, d->owner, now + t->lease_seconds, &msgs,
+			 &n, e);
+	if (r < 0)
+		return r;
+	claimed = n;
+	r = rate_limit(d->db, d->cfg, msgs, &n, now, &d->st, e);
+	if (r < 0) {
+		/* Left claimed: the lease ends and recovery takes them back. */
+		outbox_msgs_free(msgs, claimed);
+		return r;
+	}
+	/* What the rate limit held back is already back in the queue. */
+	for (int i = n; i < claimed; i++)
+		outbox_msg_clear(&msgs[i]);
+	if (n)
+		start_batches(d, p, msgs, n);
+	else
+		free(msgs);
+	if (claimed == want) {
+		p->look = 1; /* there may be more */
+		return 0;
+	}
+	p->look = 0;
+	r = outbox_next_due(d->db, p->channel, now, &due, &any, e);
+	if (r < 0)
+		return r;
+	if (!any)
+		p->next_due = 0;
+	else
+		p->next_due = due > now ? due : now + 1;
+	if (any && p->allowed)
+		p->next_due = p->next_allowed(d->cfg, p->next_due);
+	return 0;
+}
+
+int delivery_pump(struct delivery *d, time_t now, struct err *e)
+{
+	int r = 0;
+
+	if (!d->claiming || mono_ms() < d->pump_retry)
+		return 0;
+	for (int k = 0; r == 0 && k < d->np; k++)
+		r = pump_one(d, &d->p[k], now, e);
+	/* The database is busy or failing: not again at once (each try may
+	 * wait out SQLite's busy timeout). */
+	if (r < 0)
+		d->pump_retry = mono_ms() + DELIVER_RETRY_MS;
 	return r;
+}
+
+int delivery_due(const struct delivery *d, time_t now)
+{
+	if (!d->claiming)
+		return 0;
+	for (int k = 0; k < d->np; k++) {
+		const struct pipeline *p = &d->p[k];
+
+		if ((p->look || (p->next_due && p->next_due <= now)) && p->t->free_slots(p->t) > 0)
+			return 1;
+	}
+	return 0;
+}
+
+int delivery_fds(struct delivery *d, struct pollfd *p, int max, long long *deadline,
+		 time_t *wake)
+{
+	int n = 0;
+
+	for (int k = 0; k < d->np; k++) {
+		struct pipeline *pl = &d->p[k];
+
+		pl->fd_off = n;
+		pl->fd_n = pl->t->fds(pl->t, p + n, max - n, deadline);
+		n += pl->fd_n;
+		if (d->claiming && pl->t->free_slots(pl->t) > 0 && mono_ms() >= d->pump_retry) {
+			if (pl->look)
+				*wake = 0;
+			else if (pl->next_due && pl->next_due < *wake)
+				*wake = pl->next_due;
+		}
+	}
+	if (d->nrec) {
+		long long at = d->nstart ? 0 : d->done_since + DELIVER_DEFER_MS;
+
+		if (d->retry_at > at)
+			at = d->retry_at;
+		if (at < *deadline)
+			*deadline = at;
+	}
+	if (d->unsynced && d->synced_at + DELIVER_SYNC_MS < *deadline)
+		*deadline = d->synced_at + DELIVER_SYNC_MS;
+	if (d->claiming && d->pump_retry > mono_ms() && d->pump_retry < *deadline)
+		*deadline = d->pump_retry;
+	return n;
+}
+
+void delivery_run(struct delivery *d, struct pollfd *p)
+{
+	for (int k = 0; k < d->np; k++)
+		d->p[k].t->run(d->p[k].t, p + d->p[k].fd_off, d->p[k].fd_n);
+}
+
+int delivery_busy(const struct delivery *d)
+{
+	if (d->nrec || d->batches || d->unsynced)
+		return 1;
+	for (int k = 0; k < d->np; k++)
+		if (d->p[k].t->busy(d->p[k].t))
+			return 1;
+	return 0;
+}
+
+void delivery_drain(struct delivery *d)
+{
+	d->claiming = 0;
+	for (int k = 0; k < d->np; k++)
+		d->p[k].t->drain(d->p[k].t);
+}
+
+void delivery_stop(struct delivery *d)
+{
+	d->claiming = 0;
+	for (int k = 0; k < d->np; k++)
+		d->p[k].t->stop(d->p[k].t);
+}
+
+void delivery_take_stats(struct delivery *d, struct deliver_stats *st)
+{
+	*st = d->st;
+	memset(&d->st, 0, sizeof d->st);
+	d->news = 0;
 }
 
 int deliver_pass(sqlite3 *db, const struct config *cfg, const struct channel *email,
 		 const struct channel *sms, time_t now, struct deliver_stats *st,
 		 struct err *e)
 {
-	int sms_ok = deliver_sms_allowed(cfg, now), r = 0;
+	struct transport te, ts;
+	struct delivery d;
+	int r = 0;
 
-	memset(st, 0, sizeof *st);
-	for (;;) {
-		struct outbox_msg *msgs = NULL;
-		int n = 0;
-
-		r = outbox_claim(db, now, DELIVER_BATCH, sms_ok, &msgs, &n, e);
-		if (r < 0 || n == 0) {
-			outbox_msgs_free(msgs, n);
-			break;
-		}
-		int claimed = n;
-
-		r = rate_limit(db, cfg, msgs, &n, now, st, e);
+	transport_sync(&te, email, DELIVER_BATCH);
+	transport_sync(&ts, sms, DELIVER_BATCH);
+	delivery_init(&d, db, cfg, "deliver_pass");
+	d.chase = 0; /* fallbacks and alerts go in the next pass */
+	delivery_add(&d, "email", &te, NULL, NULL);
+	delivery_add(&d, "sms", &ts, deliver_sms_allowed, deliver_sms_next);
+	while (r == 0 && delivery_due(&d, now)) {
+		r = delivery_pump(&d, now, e);
 		if (r == 0)
-			r = send_claimed(db, cfg, email, sms, msgs, n, now, st, e);
-		outbox_msgs_free(msgs, claimed);
-		n = claimed;
-		if (r < 0 || n < DELIVER_BATCH)
-			break;
+			r = delivery_sync(&d, now, e);
 	}
+	if (r == 0)
+		r = delivery_sync(&d, now, e);
+	delivery_take_stats(&d, st);
+	delivery_free(&d);
 	return r;
 }

@@ -1,6 +1,8 @@
 /* engine.h - the daemon's main job as one object: configuration, templates,
- * the case database and the delivery channels, and one pass over them
- * (recover, plan, deliver). Shared by backad and its tests. */
+ * the case database, and the delivery pipelines, one per channel (a table
+ * in engine.c: a channel is its transport's file and one line there).
+ * Planning is a pass; delivery is driven by the caller's poll() loop
+ * (delivery_* in deliver.h on g->dl). Shared by backad and its tests. */
 #ifndef BACKAD_ENGINE_H
 #define BACKAD_ENGINE_H
 
@@ -25,16 +27,21 @@ struct engine {
 	struct spool spool;
 	struct smtp_channel smtp;
 	struct sms_channel sms_gw;
-	struct channel email, sms;
-	int recovered;       /* outbox_recover ran once */
+	struct channel spool_email, spool_sms;
+	struct transport tr[DELIVER_MAX_CHANNELS];
+	struct delivery dl;
+	int delivering;      /* it holds the delivery lock: it may claim */
 	struct plan_cache plan_cache; /* lets a pass with nothing new skip planning */
 	time_t noted;        /* when the heartbeat was last written */
+	char noted_email[256], noted_sms[256]; /* the channels' errors as last written */
+	struct deliver_stats total; /* delivery since the last log line */
 };
 
 struct engine_stats {
 	struct plan_stats plan;
 	struct deliver_stats deliver;
-	int in_doubt;        /* messages found in 'sending' after a crash */
+	struct outbox_recovery recovery; /* claims taken back from a process that is gone */
+	int expired;         /* messages dead because their lifetime passed */
 };
 
 /* Load path, the templates it names and the case database. Every problem is
@@ -44,19 +51,24 @@ int engine_load(const char *path, struct engine **out,
 		void (*errors)(void *ctx, const char *line), void *ctx, struct err *e);
 void engine_free(struct engine *g);
 
-/* Recover (the first time), plan at now, deliver what is due, and note the
- * channels' last errors in the state table, with the daemon's heartbeat
- * (at most once a minute when nothing else is new: a write costs an fsync). */
+/* Take back claims whose owner is gone or whose lease ended (the caller
+ * holds the delivery lock), and end failed messages past their lifetime. */
+int engine_recover(struct engine *g, time_t now, struct engine_stats *st, struct err *e);
+
+/* One planning pass at now (skipped cheaply when nothing changed). */
+int engine_plan(struct engine *g, time_t now, struct engine_stats *st, struct err *e);
+
+/* Recover, plan and (when g->delivering) deliver everything due at now,
+ * waiting for the transports in a poll() loop of its own. For --once and
+ * benchmarks; the daemon drives delivery from its own loop. */
 int engine_pass(struct engine *g, time_t now, struct engine_stats *st, struct err *e);
 
-/* When the next pass is due after a pass at now: the earliest of the next
- * planned occurrence, the next due message (an SMS not before its allowed
- * hours) and now + max_sleep. */
-time_t engine_next_wake(struct engine *g, const struct engine_stats *st, time_t now,
-			int max_sleep);
+/* Write the heartbeat and the channels' last errors to the state table when
+ * a minute has passed or an error is new (a write costs an fsync). */
+int engine_note(struct engine *g, time_t now, const struct deliver_stats *st, int force,
+		struct err *e);
 
 /* A one-line state for systemd's STATUS=. */
-void engine_status(struct engine *g, const struct engine_stats *st, time_t next, char *buf,
-		   size_t n);
+void engine_status(struct engine *g, time_t next, const char *extra, char *buf, size_t n);
 
 #endif

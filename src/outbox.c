@@ -27,34 +27,6 @@ const char *const outbox_state_names[OB_NSTATES] = {
 	"pending", "sending", "sent", "failed", "dead", "cancelled",
 };
 
-int outbox_recover(sqlite3 *db, time_t now, int *n, struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-	char ts[21];
-	int r, rc;
-
-	*n = 0;
-	r = db_begin(db, e);
-	if (r < 0)
-		return r;
-	r = db_prepare(db, "UPDATE outbox SET state = 'failed', in_doubt = 1,"
-			   " next_attempt_at = ?1, last_error = 'avbröts under sändning'"
-			   " WHERE state = 'sending'", &st, e);
-	if (r == 0) {
-		sqlite3_bind_text(st, 1, cal_iso_utc(now, ts), -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_DONE)
-			r = db_fail(db, rc, "outbox recovery", e);
-		*n = sqlite3_changes(db);
-		sqlite3_finalize(st);
-	}
-	if (r == 0)
-		r = db_commit(db, e);
-	if (r < 0)
-		db_rollback(db);
-	return r;
-}
-
 static char *col_dup(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
@@ -62,20 +34,23 @@ static char *col_dup(sqlite3_stmt *st, int i)
 	return t ? strdup((const char *)t) : NULL;
 }
 
+void outbox_msg_clear(struct outbox_msg *m)
+{
+	free(m->key);
+	free(m->rule);
+	free(m->channel);
+	free(m->address);
+	free(m->subject);
+	free(m->body);
+	free(m->categories);
+	free(m->message_id);
+	memset(m, 0, sizeof *m);
+}
+
 void outbox_msgs_free(struct outbox_msg *msgs, int n)
 {
-	for (int i = 0; i < n; i++) {
-		struct outbox_msg *m = &msgs[i];
-
-		free(m->key);
-		free(m->rule);
-		free(m->channel);
-		free(m->address);
-		free(m->subject);
-		free(m->body);
-		free(m->categories);
-		free(m->message_id);
-	}
+	for (int i = 0; msgs && i < n; i++)
+		outbox_msg_clear(&msgs[i]);
 	free(msgs);
 }
 
@@ -100,16 +75,25 @@ static int load_row(sqlite3_stmt *st, struct outbox_msg *m)
 	if (sqlite3_column_text(st, 13))
 		cal_parse_instant((const char *)sqlite3_column_text(st, 13), &t);
 	m->created = t;
+	t = 0;
+	if (sqlite3_column_text(st, 14))
+		cal_parse_instant((const char *)sqlite3_column_text(st, 14), &t);
+	m->due = t;
+	if (sqlite3_column_count(st) > 15)
+		m->data_started = sqlite3_column_int(st, 15);
 	return m->key && m->rule && m->channel && m->address && m->body && m->message_id ? 0
 											 : ERR_NOMEM;
 }
 
-int outbox_claim(sqlite3 *db, time_t now, int max, int sms, struct outbox_msg **msgs, int *n,
-		 struct err *e)
+#define MSG_COLUMNS "id, key, rule, child_id, recipient_id, channel, address, subject, body," \
+		    " categories, message_id, attempts, in_doubt, created_at, due_at"
+
+int outbox_claim(sqlite3 *db, time_t now, int max, const char *channel, const char *owner,
+		 time_t lease_until, struct outbox_msg **msgs, int *n, struct err *e)
 {
 	sqlite3_stmt *sel = NULL, *upd = NULL;
 	struct outbox_msg *out = NULL;
-	char ts[21], day[DATE_LEN];
+	char ts[21], lease[21], day[DATE_LEN];
 	int r, rc, cnt = 0;
 
 	*msgs = NULL;
@@ -120,21 +104,23 @@ int outbox_claim(sqlite3 *db, time_t now, int max, int sms, struct outbox_msg **
 	r = db_begin(db, e);
 	if (r < 0)
 		goto fail;
-	r = db_prepare(db, "SELECT id, key, rule, child_id, recipient_id, channel, address,"
-			   " subject, body, categories, message_id, attempts, in_doubt, created_at"
+	r = db_prepare(db, "SELECT " MSG_COLUMNS
 			   " FROM outbox WHERE state IN ('pending','failed') AND due_at <= ?1"
 			   " AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)"
-			   " AND (?3 OR channel <> 'sms')" DISCLOSABLE("?4")
+			   " AND (?3 IS NULL OR channel = ?3)" DISCLOSABLE("?4")
 			   " ORDER BY due_at, id LIMIT ?2", &sel, e);
 	if (r == 0)
-		r = db_prepare(db, "UPDATE outbox SET state = 'sending', attempts = attempts + 1"
+		r = db_prepare(db, "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
+				   " claim_owner = ?2, lease_until = ?3, data_started = 0"
 				   " WHERE id = ?1", &upd, e);
 	if (r < 0)
 		goto fail;
 	sqlite3_bind_text(sel, 1, cal_iso_utc(now, ts), -1, SQLITE_STATIC);
 	sqlite3_bind_int(sel, 2, max);
-	sqlite3_bind_int(sel, 3, sms != 0);
+	db_bind_text_or_null(sel, 3, channel);
 	sqlite3_bind_text(sel, 4, date_format(cal_today(now), day), -1, SQLITE_STATIC);
+	sqlite3_bind_text(upd, 2, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(upd, 3, cal_iso_utc(lease_until, lease), -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
 		if (load_row(sel, &out[cnt]) < 0) {
 			cnt++;
@@ -171,16 +157,25 @@ fail:
 	return r;
 }
 
-/* Run sql with arguments by fmt: 'i' long long, 's' text (NULL = NULL). */
-static int exec_bound(sqlite3 *db, const char *sql, struct err *e, const char *fmt, ...)
+/* Run sql with arguments by fmt: 'i' long long, 's' text (NULL = NULL).
+ * keep: the statement stays prepared on the connection for the next call
+ * (the statements every delivered message runs); outbox_close_statements()
+ * finalizes them before the connection closes. */
+static int exec_sql(sqlite3 *db, int keep, const char *sql, struct err *e, const char *fmt,
+		    va_list ap)
 {
 	sqlite3_stmt *st = NULL;
-	va_list ap;
-	int r = db_prepare(db, sql, &st, e), rc;
+	int r = 0, rc;
 
-	if (r < 0)
-		return r;
-	va_start(ap, fmt);
+	if (keep)
+		while ((st = sqlite3_next_stmt(db, st)))
+			if (!sqlite3_stmt_busy(st) && strcmp(sqlite3_sql(st), sql) == 0)
+				break;
+	if (!st) {
+		rc = sqlite3_prepare_v3(db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL);
+		if (rc != SQLITE_OK)
+			return db_fail(db, rc, "outbox", e);
+	}
 	for (int i = 0; fmt[i]; i++) {
 		if (fmt[i] == 'i') {
 			sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
@@ -189,26 +184,65 @@ static int exec_bound(sqlite3 *db, const char *sql, struct err *e, const char *f
 
 			if (s)
 				sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(st, i + 1);
 		}
 	}
-	va_end(ap);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(db, rc, "outbox", e);
+	if (rc != SQLITE_DONE)
+		r = db_fail(db, rc, "outbox", e);
+	if (keep) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	} else {
+		sqlite3_finalize(st);
+	}
+	return r;
+}
+
+static int exec_bound(sqlite3 *db, const char *sql, struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = exec_sql(db, 0, sql, e, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int exec_kept(sqlite3 *db, const char *sql, struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = exec_sql(db, 1, sql, e, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void outbox_close_statements(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+
+	while ((st = sqlite3_next_stmt(db, NULL)))
+		sqlite3_finalize(st);
 }
 
 static int mark_sent(sqlite3 *db, const struct outbox_msg *m, const char *provider,
 		     const char *now, int in_doubt, struct err *e)
 {
-	int r = exec_bound(db, "UPDATE outbox SET state = 'sent', sent_at = ?2, provider_id = ?3,"
-			       " last_error = NULL, next_attempt_at = NULL,"
+	int r = exec_kept(db, "UPDATE outbox SET state = 'sent', sent_at = ?2, provider_id = ?3,"
+			       " last_error = NULL, next_attempt_at = NULL, data_started = 0,"
+			       " claim_owner = NULL, lease_until = NULL,"
 			       " in_doubt = in_doubt OR ?4 WHERE id = ?1",
 			   e, "issi", m->id, now, provider, (long long)in_doubt);
 
 	/* One audit row per child the message names (a digest names several),
 	 * or one without a child. */
 	if (r == 0)
-		r = exec_bound(db, "INSERT INTO audit(at, outbox_id, recipient_id, address, child_id,"
+		r = exec_kept(db, "INSERT INTO audit(at, outbox_id, recipient_id, address, child_id,"
 				   " rule, channel, provider_id, categories) SELECT ?1, ?2,"
 				   " nullif(?3, 0), ?4, c, ?6, ?7, ?8, ?9 FROM"
 				   " (SELECT child_id AS c FROM outbox_child WHERE outbox_id = ?2"
@@ -304,24 +338,45 @@ static int queue_fallback(sqlite3 *db, const struct outbox_msg *m, const char *w
 	return r;
 }
 
-int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
-		const char *detail, long retry_after, time_t now, const struct config *cfg,
-		enum outbox_state *state_out, struct err *e)
+/* When a message's life began: it was due (or planned, whichever is later). */
+static time_t life_start(const struct outbox_msg *m)
+{
+	return m->due > m->created ? m->due : m->created;
+}
+
+/* m is dead: its reason recorded, a fallback on the other channel or an
+ * admin alert queued. */
+static int mark_dead(sqlite3 *db, const struct outbox_msg *m, const char *detail,
+		     const char *ts, int in_doubt, const struct config *cfg, struct err *e)
 {
 	int fell_back = 0;
+	int r = exec_bound(db, "UPDATE outbox SET state = 'dead', last_error = ?2,"
+			       " next_attempt_at = NULL, in_doubt = in_doubt OR ?3, data_started = 0,"
+			       " claim_owner = NULL, lease_until = NULL WHERE id = ?1",
+			   e, "isi", m->id, detail, (long long)in_doubt);
+
+	if (r == 0)
+		r = queue_fallback(db, m, detail ? detail : "-", ts, cfg, &fell_back, e);
+	if (r == 0 && !fell_back && strcmp(m->rule, "admin_alert") != 0)
+		r = queue_alert(db, m, detail ? detail : "-", ts, cfg, e);
+	return r;
+}
+
+int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
+		   const char *detail, long retry_after, time_t now, const struct config *cfg,
+		   enum outbox_state *state_out, struct err *e)
+{
 	char ts[21], next[21];
 	enum outbox_state state;
 	int r;
 
 	cal_iso_utc(now, ts);
-	r = db_begin(db, e);
-	if (r < 0)
-		return r;
 	if (res == OUTBOX_SENT || res == OUTBOX_SENT_INDOUBT) {
 		state = OB_SENT;
 		r = mark_sent(db, m, detail, ts, res == OUTBOX_SENT_INDOUBT, e);
 	} else {
 		long long backoff = cfg->retry_min;
+		time_t born = life_start(m);
 
 		for (int i = 1; i < m->attempts && backoff < cfg->retry_max; i++)
 			backoff *= 2;
@@ -329,19 +384,35 @@ int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
 			backoff = cfg->retry_max;
 		if (retry_after > 0)
 			backoff = retry_after;
-		state = res == OUTBOX_PERMFAIL || (m->created && now + backoff - m->created >
-								      cfg->retry_lifetime)
+		else if (retry_after == OUTBOX_AT_ONCE)
+			backoff = 0;
+		state = res == OUTBOX_PERMFAIL || (born && now + backoff - born > cfg->retry_lifetime)
 				? OB_DEAD : OB_FAILED;
 		cal_iso_utc(now + (time_t)backoff, next);
-		r = exec_bound(db, "UPDATE outbox SET state = ?2, last_error = ?3,"
-				   " next_attempt_at = ?4, in_doubt = in_doubt OR ?5 WHERE id = ?1",
-			       e, "isssi", m->id, outbox_state_names[state], detail,
-			       state == OB_FAILED ? next : NULL, (long long)(res == OUTBOX_INDOUBT));
-		if (r == 0 && state == OB_DEAD)
-			r = queue_fallback(db, m, detail ? detail : "-", ts, cfg, &fell_back, e);
-		if (r == 0 && state == OB_DEAD && !fell_back && strcmp(m->rule, "admin_alert") != 0)
-			r = queue_alert(db, m, detail ? detail : "-", ts, cfg, e);
+		if (state == OB_DEAD)
+			r = mark_dead(db, m, detail, ts, res == OUTBOX_INDOUBT, cfg, e);
+		else
+			r = exec_kept(db, "UPDATE outbox SET state = 'failed', last_error = ?2,"
+					   " next_attempt_at = ?3, in_doubt = in_doubt OR ?4,"
+					   " data_started = 0, claim_owner = NULL, lease_until = NULL"
+					   " WHERE id = ?1",
+				       e, "issi", m->id, detail, next, (long long)(res == OUTBOX_INDOUBT));
 	}
+	if (r == 0 && state_out)
+		*state_out = state;
+	return r;
+}
+
+int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
+		const char *detail, long retry_after, time_t now, const struct config *cfg,
+		enum outbox_state *state_out, struct err *e)
+{
+	enum outbox_state state;
+	int r = db_begin(db, e);
+
+	if (r < 0)
+		return r;
+	r = outbox_done_tx(db, m, res, detail, retry_after, now, cfg, &state, e);
 	if (r == 0)
 		r = db_commit(db, e);
 	if (r < 0) {
@@ -353,14 +424,168 @@ int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
 	return 0;
 }
 
-int outbox_defer(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e)
+int outbox_started_tx(sqlite3 *db, const struct outbox_msg *m, struct err *e)
+{
+	return exec_kept(db, "UPDATE outbox SET data_started = 1 WHERE id = ?1 AND state = 'sending'",
+			  e, "i", m->id);
+}
+
+int outbox_release_tx(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e)
 {
 	char ts[21];
 
-	return exec_bound(db, "UPDATE outbox SET state = CASE WHEN attempts > 1 THEN 'failed'"
-			      " ELSE 'pending' END, attempts = attempts - 1, next_attempt_at = ?2"
+	return exec_kept(db, "UPDATE outbox SET state = CASE WHEN attempts > 1 THEN 'failed'"
+			      " ELSE 'pending' END, attempts = attempts - 1, next_attempt_at = ?2,"
+			      " data_started = 0, claim_owner = NULL, lease_until = NULL"
 			      " WHERE id = ?1 AND state = 'sending'",
 			  e, "is", m->id, cal_iso_utc(until, ts));
+}
+
+int outbox_defer(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e)
+{
+	return outbox_release_tx(db, m, until, e);
+}
+
+/* The rows a query selects, loaded (at most max). */
+static int load_rows(sqlite3 *db, const char *sql, const char *p1, const char *p2, int max,
+		     struct outbox_msg **msgs, int *n, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	struct outbox_msg *out = calloc((size_t)max, sizeof *out);
+	int r, rc, cnt = 0;
+
+	*msgs = NULL;
+	*n = 0;
+	if (!out)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	r = db_prepare(db, sql, &st, e);
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	db_bind_text_or_null(st, 1, p1);
+	db_bind_text_or_null(st, 2, p2);
+	sqlite3_bind_int(st, 3, max);
+	while (cnt < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (load_row(st, &out[cnt++]) < 0) {
+			r = err_set(e, ERR_NOMEM, "out of memory");
+			break;
+		}
+	}
+	if (r == 0 && cnt < max && rc != SQLITE_DONE)
+		r = db_fail(db, rc, "outbox", e);
+	sqlite3_finalize(st);
+	if (r < 0) {
+		outbox_msgs_free(out, cnt);
+		return r;
+	}
+	*msgs = out;
+	*n = cnt;
+	return 0;
+}
+
+#define RECOVER_MAX 500
+
+int outbox_recover(sqlite3 *db, time_t now, const char *owner, const struct config *cfg,
+		   struct outbox_recovery *rec, struct err *e)
+{
+	struct outbox_msg *m = NULL;
+	char ts[21];
+	int n = 0, r;
+
+	memset(rec, 0, sizeof *rec);
+	cal_iso_utc(now, ts);
+	do {
+		/* Claims of another owner (gone: we hold the database's lock), or
+		 * whose lease ran out (nothing in flight holds them any more). */
+		r = load_rows(db, "SELECT " MSG_COLUMNS ", data_started FROM outbox"
+				  " WHERE state = 'sending' AND (claim_owner IS NULL"
+				  " OR claim_owner <> ?1 OR lease_until IS NULL OR lease_until < ?2)"
+				  " ORDER BY id LIMIT ?3", owner, ts, RECOVER_MAX, &m, &n, e);
+		if (r < 0)
+			return r;
+		if (n == 0) {
+			free(m);
+			break;
+		}
+		r = db_begin(db, e);
+		for (int i = 0; r == 0 && i < n; i++) {
+			const struct outbox_msg *x = &m[i];
+
+			if (x->data_started) {
+				/* Its data may have reached the server: in doubt, resent
+				 * with the same identity (or dead, past its lifetime). */
+				r = outbox_done_tx(db, x, OUTBOX_INDOUBT,
+						   "avbröts efter att meddelandet börjat skickas",
+						   OUTBOX_AT_ONCE, now, cfg, NULL, e);
+				rec->in_doubt += r == 0;
+			} else if (life_start(x) && now - life_start(x) > cfg->retry_lifetime) {
+				r = mark_dead(db, x, "avbröts före sändning; livslängden har passerat",
+					      ts, 0, cfg, e);
+				rec->dead += r == 0;
+			} else {
+				/* Never started: due again at once, not in doubt. The
+				 * attempt counts, so a process that keeps dying still
+				 * brings the message to its lifetime's end. */
+				r = exec_bound(db, "UPDATE outbox SET state = 'failed',"
+						   " next_attempt_at = ?2, last_error = ?3,"
+						   " data_started = 0, claim_owner = NULL,"
+						   " lease_until = NULL WHERE id = ?1", e, "iss", x->id,
+					       ts, "avbröts före sändning");
+				rec->released += r == 0;
+			}
+		}
+		if (r == 0)
+			r = db_commit(db, e);
+		if (r < 0)
+			db_rollback(db);
+		outbox_msgs_free(m, n);
+	} while (r == 0 && n == RECOVER_MAX);
+	return r;
+}
+
+int outbox_expire(sqlite3 *db, time_t now, const struct config *cfg, int *dead, struct err *e)
+{
+	struct outbox_msg *m = NULL;
+	char ts[21], limit[21];
+	int n = 0, r;
+
+	*dead = 0;
+	cal_iso_utc(now, ts);
+	cal_iso_utc(now - cfg->retry_lifetime, limit);
+	r = load_rows(db, "SELECT " MSG_COLUMNS ", data_started FROM outbox"
+			  " WHERE state = 'failed' AND due_at < ?1 AND created_at < ?1"
+			  " AND ?2 IS NOT NULL ORDER BY id LIMIT ?3", limit, ts, RECOVER_MAX, &m, &n, e);
+	if (r < 0 || n == 0) {
+		outbox_msgs_free(m, n);
+		return r;
+	}
+	r = db_begin(db, e);
+	for (int i = 0; r == 0 && i < n; i++) {
+		char why[300];
+		sqlite3_stmt *st = NULL;
+		const char *last = NULL;
+
+		r = db_prepare(db, "SELECT last_error FROM outbox WHERE id = ?1", &st, e);
+		if (r < 0)
+			break;
+		sqlite3_bind_int64(st, 1, m[i].id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			last = (const char *)sqlite3_column_text(st, 0);
+		snprintf(why, sizeof why, "livslängden har passerat; senaste fel: %s",
+			 last ? last : "-");
+		sqlite3_finalize(st);
+		r = mark_dead(db, &m[i], why, ts, 0, cfg, e);
+		*dead += r == 0;
+	}
+	if (r == 0)
+		r = db_commit(db, e);
+	if (r < 0) {
+		db_rollback(db);
+		*dead = 0;
+	}
+	outbox_msgs_free(m, n);
+	return r;
 }
 
 int outbox_sent_since(sqlite3 *db, const char *address, time_t t, int *n, struct err *e)
@@ -407,18 +632,19 @@ int outbox_retry(sqlite3 *db, long long id, struct err *e)
 			      " WHERE id = ?1 AND state = 'dead'", e, "i", id);
 }
 
-int outbox_next_due(sqlite3 *db, int sms, time_t now, time_t *t, int *any, struct err *e)
+int outbox_next_due(sqlite3 *db, const char *channel, time_t now, time_t *t, int *any,
+		    struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	char day[DATE_LEN];
 	int r = db_prepare(db, "SELECT min(max(due_at, coalesce(next_attempt_at, due_at)))"
 			       " FROM outbox WHERE state IN ('pending','failed')"
-			       " AND (?1 OR channel <> 'sms')" DISCLOSABLE("?2"), &st, e), rc;
+			       " AND (?1 IS NULL OR channel = ?1)" DISCLOSABLE("?2"), &st, e), rc;
 
 	*any = 0;
 	if (r < 0)
 		return r;
-	sqlite3_bind_int(st, 1, sms != 0);
+	db_bind_text_or_null(st, 1, channel);
 	sqlite3_bind_text(st, 2, date_format(cal_today(now), day), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)

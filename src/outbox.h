@@ -16,7 +16,8 @@ struct outbox_msg {
 	char *key, *rule, *channel, *address, *subject, *body, *categories, *message_id;
 	int attempts;   /* including the one now claimed */
 	int in_doubt;   /* it may have been delivered before a crash */
-	time_t created;
+	int data_started; /* (recovery) its data may have reached the server */
+	time_t created, due;
 };
 
 /* OUTBOX_INDOUBT: a temporary failure after which the message may still have
@@ -27,26 +28,48 @@ struct outbox_msg {
 enum outbox_result { OUTBOX_SENT, OUTBOX_TEMPFAIL, OUTBOX_PERMFAIL, OUTBOX_INDOUBT,
 		     OUTBOX_SENT_INDOUBT };
 
+/* retry_after for outbox_done: due again at once (recovery). */
+#define OUTBOX_AT_ONCE (-2)
+
 enum outbox_state { OB_PENDING, OB_SENDING, OB_SENT, OB_FAILED, OB_DEAD, OB_CANCELLED,
 		    OB_NSTATES };
 extern const char *const outbox_state_names[OB_NSTATES];
 
-/* Rows left in 'sending' become 'failed', in doubt, due now: they are sent
- * again with the same message id. *n = how many. */
-int outbox_recover(sqlite3 *db, time_t now, int *n, struct err *e);
+/* What recovery did with claims of an owner that is gone (another process:
+ * the caller holds the database's lock) or whose lease ran out. */
+struct outbox_recovery {
+	int in_doubt;  /* its data had started: failed, in doubt, resent at once */
+	int released;  /* never started: failed (the attempt counts), due at once */
+	int dead;      /* never started and past its lifetime: dead, alerted */
+};
+
+/* Take back rows in 'sending' that owner does not hold (or whose lease ended
+ * before now). Only rows whose data phase had started (data_started) are in
+ * doubt; they are resent with the same message id. */
+int outbox_recover(sqlite3 *db, time_t now, const char *owner, const struct config *cfg,
+		   struct outbox_recovery *rec, struct err *e);
+
+/* Failed rows whose lifetime (retry.lifetime_seconds from when they were due)
+ * has passed become dead, with a fallback or an admin alert: a message whose
+ * attempts keep ending without a result still ends. */
+int outbox_expire(sqlite3 *db, time_t now, const struct config *cfg, int *dead, struct err *e);
 
 /* Claim up to max due messages ('pending' or 'failed', due_at and
- * next_attempt_at reached; SMS only when sms is 1), oldest first, and mark
- * them 'sending'. *msgs (n of them) is freed with outbox_msgs_free(). */
-int outbox_claim(sqlite3 *db, time_t now, int max, int sms, struct outbox_msg **msgs, int *n,
-		 struct err *e);
+ * next_attempt_at reached; of one channel, or any when channel is NULL),
+ * oldest first, and mark them 'sending', held by owner until lease_until.
+ * *msgs (n of them) is freed with outbox_msgs_free(). */
+int outbox_claim(sqlite3 *db, time_t now, int max, const char *channel, const char *owner,
+		 time_t lease_until, struct outbox_msg **msgs, int *n, struct err *e);
 void outbox_msgs_free(struct outbox_msg *msgs, int n);
+/* Free what one message owns. */
+void outbox_msg_clear(struct outbox_msg *m);
 
 /* Record the result of sending m. detail is the provider's id (sent) or the
  * error (failed). A temporary failure is retried after retry_after seconds
  * when the server asked for it (> 0), else after
  * min(retry_max, retry_min * 2^(attempts-1)) seconds, unless that would pass
- * retry_lifetime. Then, and on a permanent failure, the message is 'dead'.
+ * retry_lifetime (counted from when it was due). Then, and on a permanent
+ * failure, the message is 'dead'.
  * A dead message to a person falls back to their other channel (an SMS
  * becomes an e-mail with the same text; an e-mail becomes a short SMS that
  * only says an e-mail could not be delivered) as a new outbox row; without
@@ -56,7 +79,18 @@ int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
 		const char *detail, long retry_after, time_t now, const struct config *cfg,
 		enum outbox_state *state_out, struct err *e);
 
-/* Put a claimed message back, untried, to be claimed again at until. */
+/* The same inside the caller's transaction. */
+int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
+		   const char *detail, long retry_after, time_t now, const struct config *cfg,
+		   enum outbox_state *state_out, struct err *e);
+
+/* m's data phase begins (inside the caller's transaction): from now on a
+ * crash leaves it in doubt. */
+int outbox_started_tx(sqlite3 *db, const struct outbox_msg *m, struct err *e);
+
+/* Put a claimed message back, untried (the attempt is not counted), to be
+ * claimed again at until. _tx: inside the caller's transaction. */
+int outbox_release_tx(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e);
 int outbox_defer(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e);
 
 /* Messages sent after t: to address (NULL: to anyone). */
@@ -65,9 +99,15 @@ int outbox_sent_since(sqlite3 *db, const char *address, time_t t, int *n, struct
 /* A dead message back to 'pending'. ERR_NOTFOUND / ERR_INVALID if not dead. */
 int outbox_retry(sqlite3 *db, long long id, struct err *e);
 
-/* The earliest time a pending or failed message becomes due (*any = 0 when
- * there is none). */
-int outbox_next_due(sqlite3 *db, int sms, time_t now, time_t *t, int *any, struct err *e);
+/* The earliest time a pending or failed message of channel (NULL: any)
+ * becomes due (*any = 0 when there is none); a message whose disclosure is
+ * not allowed on now's day does not count (it waits for the planner). */
+int outbox_next_due(sqlite3 *db, const char *channel, time_t now, time_t *t, int *any,
+		    struct err *e);
+
+/* Finalize the statements that delivery keeps prepared on db (every
+ * statement of the connection): call it right before closing db. */
+void outbox_close_statements(sqlite3 *db);
 
 /* Counts by state, indexed by enum outbox_state. */
 int outbox_counts(sqlite3 *db, int counts[OB_NSTATES], struct err *e);

@@ -2,12 +2,14 @@
 #include "sms.h"
 
 #include <curl/curl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "deliver.h"
 #include "retry_after.h"
 #include "sendcheck.h"
 #include "sms_resend.h"
@@ -132,6 +134,7 @@ static struct curl_slist *idempotency_key(struct curl_slist *h, const char *mess
 	return n ? n : h;
 }
 
+
 /* Set up the request for m; *url and *post are the caller's to free. */
 static int build(const struct sms_channel *s, CURL *c, const struct outbox_msg *m,
 		 struct strbuf *url, struct strbuf *post, struct curl_slist **hdrs)
@@ -230,30 +233,38 @@ static void note_resend(int requests, struct send_result *res)
 		 " request again; it may have arrived twice)", requests);
 }
 
-static void send_one(const struct sms_channel *s, CURL *c, const struct outbox_msg *m,
-		     long timeout_ms, struct send_result *res)
+/* One request, from set-up to result. */
+struct xfer {
+	CURL *c;                 /* kept per slot: the multi handle keeps connections alive */
+	struct batch *b;         /* NULL: the slot is free */
+	int added;               /* handed to libcurl: the request may have left */
+	struct strbuf url, post;
+	struct curl_slist *hdrs;
+	struct reply r;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* Set up the request for m on x->c; 0, or -1 with res filled (the message
+ * cannot be sent). */
+static int send_one(const struct sms_channel *s, struct xfer *x, const struct outbox_msg *m,
+		    long timeout_ms, struct send_result *res)
 {
 	const struct config *cfg = s->cfg;
-	struct strbuf url = STRBUF_INIT, post = STRBUF_INIT;
-	struct curl_slist *hdrs = NULL;
-	struct reply r = { STRBUF_INIT, "", "", 0 };
+	CURL *c = x->c;
 	struct err e = { 0 };
-	char errbuf[CURL_ERROR_SIZE] = "";
-	long status = 0;
-	CURLcode rc;
 
 	if (sendcheck_msg(m, &e) < 0) {
 		res->code = e.code;
 		snprintf(res->detail, sizeof res->detail, "%s", e.msg);
-		return;
+		return -1;
 	}
 	curl_easy_reset(c);
-	if (build(s, c, m, &url, &post, &hdrs) < 0) {
+	if (build(s, c, m, &x->url, &x->post, &x->hdrs) < 0) {
 		res->code = ERR_PERMFAIL;
 		snprintf(res->detail, sizeof res->detail, "the text is not valid UTF-8");
-		goto out;
+		return -1;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, sb_str(&url));
+	curl_easy_setopt(c, CURLOPT_URL, sb_str(&x->url));
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 10000 ? timeout_ms : 10000L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -267,71 +278,313 @@ static void send_one(const struct sms_channel *s, CURL *c, const struct outbox_m
 		curl_easy_setopt(c, CURLOPT_USERNAME, cfg->sms_user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, s->password ? s->password : "");
 	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->hdrs);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "backad");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x->r);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	sms_resend_watch(c, &r.requests);
-	rc = curl_easy_perform(c);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &x->r);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+	x->r.requests = 0;
+	sms_resend_watch(c, &x->r.requests);
+	return 0;
+}
+
+/* The result of a finished request. */
+static void finish_one(struct xfer *x, CURLcode rc, struct send_result *res)
+{
+	long status = 0;
+
 	if (rc != CURLE_OK) {
 		/* A request that may have reached the gateway is in doubt. */
 		res->code = ERR_TEMPFAIL;
 		res->in_doubt = rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR ||
 				rc == CURLE_GOT_NOTHING;
-		snprintf(res->detail, sizeof res->detail, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		goto out;
+		snprintf(res->detail, sizeof res->detail, "%s",
+			 x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+		note_resend(x->r.requests, res);
+		return;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	classify(status, &r, res);
-out:
-	note_resend(r.requests, res);
-	curl_slist_free_all(hdrs);
-	sb_free(&url);
-	sb_free(&post);
-	sb_free(&r.body);
+	curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &status);
+	classify(status, &x->r, res);
+	note_resend(x->r.requests, res);
 }
 
-static long ms_left(const struct timespec *t0, long budget_ms)
+/* ---- the transport: libcurl's multi interface, driven by the loop ---- */
+
+struct sock {
+	curl_socket_t fd;
+	short events;
+};
+
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
 {
-	struct timespec now;
+	struct sms_channel *s = userp;
+	int i;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return budget_ms - ((now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000);
-}
+	(void)easy, (void)sockp;
+	for (i = 0; i < s->nsocks && s->socks[i].fd != fd; i++)
+		;
+	if (what == CURL_POLL_REMOVE) {
+		if (i < s->nsocks)
+			s->socks[i] = s->socks[--s->nsocks];
+		return 0;
+	}
+	if (i == s->nsocks) {
+		if (s->nsocks == s->capsocks) {
+			int cap = s->capsocks ? s->capsocks * 2 : 8;
+			struct sock *n = realloc(s->socks, (size_t)cap * sizeof *n);
 
-static void sms_batch(void *ctx, const struct outbox_msg *msgs, int n, struct send_result *res,
-		      channel_done_fn *done, void *arg)
-{
-	const struct sms_channel *s = ctx;
-	long budget = (long)s->cfg->sms_timeout * 1000;
-	struct timespec t0;
-	CURL *c = curl_easy_init();
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int i = 0; i < n; i++) {
-		long left = ms_left(&t0, budget);
-
-		memset(&res[i], 0, sizeof res[i]);
-		res[i].retry_after = -1;
-		if (!c || left <= 0) {
-			res[i].code = ERR_TEMPFAIL;
-			snprintf(res[i].detail, sizeof res[i].detail, "%s",
-				 c ? "the batch's time ran out before this message" : "libcurl failed");
-			done(arg, i);
-			continue;
+			if (!n)
+				return -1;
+			s->socks = n;
+			s->capsocks = cap;
 		}
-		send_one(s, c, &msgs[i], left, &res[i]);
-		done(arg, i);
+		s->nsocks++;
 	}
-	curl_easy_cleanup(c);
+	s->socks[i].fd = fd;
+	s->socks[i].events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) |
+				     ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+	return 0;
 }
 
-void sms_channel(struct sms_channel *s, struct channel *ch)
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
-	ch->name = "sms-gateway";
-	ch->send = sms_batch;
-	ch->ctx = s;
+	struct sms_channel *s = userp;
+
+	(void)multi;
+	s->timer_at = timeout_ms < 0 ? 0 : mono_ms() + timeout_ms;
+	return 0;
+}
+
+static void xfer_clear(struct xfer *x)
+{
+	curl_slist_free_all(x->hdrs);
+	sb_free(&x->url);
+	sb_free(&x->post);
+	sb_free(&x->r.body);
+	x->hdrs = NULL;
+	x->r.retry_after[0] = x->r.date[0] = '\0';
+	x->r.requests = 0;
+	x->errbuf[0] = '\0';
+	x->added = 0;
+	x->b = NULL;
+}
+
+/* x's message has its result: report it and free the slot. */
+static void xfer_end(struct transport *t, struct xfer *x)
+{
+	struct sms_channel *s = t->ctx;
+	struct batch *b = x->b;
+
+	if (x->added)
+		curl_multi_remove_handle(s->multi, x->c);
+	xfer_clear(x);
+	s->active--;
+	b->priv = NULL;
+	t->ev->done(t, b, 0);
+	t->ev->finished(t, b);
+}
+
+static int sms_free_slots(struct transport *t)
+{
+	struct sms_channel *s = t->ctx;
+
+	return s->draining ? 0 : s->nxfers - s->active;
+}
+
+static int sms_busy(struct transport *t)
+{
+	struct sms_channel *s = t->ctx;
+
+	return s->active;
+}
+
+static void sms_start(struct transport *t, struct batch *b)
+{
+	struct sms_channel *s = t->ctx;
+	struct send_result *res = &b->res[0];
+	struct xfer *x = NULL;
+
+	memset(res, 0, sizeof *res);
+	res->retry_after = -1;
+	for (int i = 0; i < s->nxfers && !x; i++)
+		if (!s->xfers[i].b)
+			x = &s->xfers[i];
+	if (x && !x->c)
+		x->c = curl_easy_init();
+	if (!x || !x->c) {
+		res->code = ERR_TEMPFAIL;
+		snprintf(res->detail, sizeof res->detail, "%s", x ? "libcurl failed" : "no free slot");
+		t->ev->done(t, b, 0);
+		t->ev->finished(t, b);
+		return;
+	}
+	x->b = b;
+	b->priv = x;
+	s->active++;
+	if (send_one(s, x, &b->msgs[0], (long)s->cfg->sms_timeout * 1000, res) < 0) {
+		xfer_end(t, x);
+		return;
+	}
+	/* The request goes out once its start is recorded (go). */
+	t->ev->started(t, b, 0);
+}
+
+static void sms_go(struct transport *t, struct batch *b, int i)
+{
+	struct sms_channel *s = t->ctx;
+	struct xfer *x = b->priv;
+
+	(void)i;
+	if (!x || x->added)
+		return;
+	if (s->draining) {
+		b->res[0].untried = 1;
+		b->res[0].code = ERR_TEMPFAIL;
+		snprintf(b->res[0].detail, sizeof b->res[0].detail,
+			 "backad stopped before the request was sent");
+		xfer_end(t, x);
+		return;
+	}
+	if (curl_multi_add_handle(s->multi, x->c) != CURLM_OK) {
+		b->res[0].code = ERR_TEMPFAIL;
+		snprintf(b->res[0].detail, sizeof b->res[0].detail, "libcurl failed");
+		xfer_end(t, x);
+		return;
+	}
+	x->added = 1;
+}
+
+static int sms_fds(struct transport *t, struct pollfd *p, int max, long long *deadline)
+{
+	struct sms_channel *s = t->ctx;
+	int n = 0;
+
+	for (int i = 0; i < s->nsocks && n < max; i++)
+		p[n++] = (struct pollfd){ .fd = s->socks[i].fd, .events = s->socks[i].events };
+	if (s->timer_at && s->timer_at < *deadline)
+		*deadline = s->timer_at;
+	return n;
+}
+
+static void sms_run(struct transport *t, struct pollfd *p, int n)
+{
+	struct sms_channel *s = t->ctx;
+	CURLMsg *msg;
+	int running, left;
+
+	for (int j = 0; j < n; j++) {
+		int flags = 0;
+
+		if (!p[j].revents)
+			continue;
+		if (p[j].revents & POLLIN)
+			flags |= CURL_CSELECT_IN;
+		if (p[j].revents & POLLOUT)
+			flags |= CURL_CSELECT_OUT;
+		if (p[j].revents & (POLLERR | POLLHUP))
+			flags |= CURL_CSELECT_ERR;
+		curl_multi_socket_action(s->multi, p[j].fd, flags, &running);
+	}
+	if (s->timer_at && mono_ms() >= s->timer_at) {
+		s->timer_at = 0;
+		curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+	while ((msg = curl_multi_info_read(s->multi, &left))) {
+		struct xfer *x = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		if (!x || !x->b)
+			continue;
+		finish_one(x, msg->data.result, &x->b->res[0]);
+		xfer_end(t, x);
+	}
+}
+
+static void sms_drain(struct transport *t)
+{
+	struct sms_channel *s = t->ctx;
+
+	s->draining = 1;
+}
+
+static void sms_stop(struct transport *t)
+{
+	struct sms_channel *s = t->ctx;
+
+	s->draining = 1;
+	for (int i = 0; i < s->nxfers; i++) {
+		struct xfer *x = &s->xfers[i];
+		struct send_result *res;
+
+		if (!x->b)
+			continue;
+		res = &x->b->res[0];
+		res->code = ERR_TEMPFAIL;
+		res->in_doubt = x->added;
+		res->untried = !x->added;
+		snprintf(res->detail, sizeof res->detail, "%s",
+			 x->added ? "backad stopped while the request was in flight: in doubt"
+				  : "backad stopped before the request was sent");
+		xfer_end(t, x);
+	}
+}
+
+static void sms_tfree(struct transport *t)
+{
+	struct sms_channel *s = t->ctx;
+
+	sms_stop(t);
+	for (int i = 0; i < s->nxfers; i++)
+		if (s->xfers[i].c)
+			curl_easy_cleanup(s->xfers[i].c);
+	if (s->multi)
+		curl_multi_cleanup(s->multi);
+	free(s->xfers);
+	free(s->socks);
+	s->xfers = NULL;
+	s->socks = NULL;
+	s->multi = NULL;
+	s->nxfers = s->nsocks = s->capsocks = 0;
+}
+
+int sms_transport(struct sms_channel *s, struct transport *t, struct err *e)
+{
+	memset(t, 0, sizeof *t);
+	s->nxfers = s->cfg->sms_connections > 0 ? s->cfg->sms_connections : 1;
+	s->xfers = calloc((size_t)s->nxfers, sizeof *s->xfers);
+	s->multi = curl_multi_init();
+	if (!s->xfers || !s->multi) {
+		free(s->xfers);
+		s->xfers = NULL;
+		if (s->multi)
+			curl_multi_cleanup(s->multi);
+		s->multi = NULL;
+		return err_set(e, ERR_NOMEM, "cannot set up libcurl");
+	}
+	for (int i = 0; i < s->nxfers; i++)
+		s->xfers[i].r.retry_after[0] = s->xfers[i].r.date[0] = '\0';
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)s->nxfers);
+	t->name = "sms-gateway";
+	t->ctx = s;
+	t->batch_max = 1;
+	t->lease_seconds = s->cfg->sms_timeout + 60;
+	t->free_slots = sms_free_slots;
+	t->busy = sms_busy;
+	t->start = sms_start;
+	t->fds = sms_fds;
+	t->run = sms_run;
+	t->go = sms_go;
+	t->drain = sms_drain;
+	t->stop = sms_stop;
+	t->free = sms_tfree;
+	return 0;
 }

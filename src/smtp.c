@@ -18,11 +18,41 @@
 #include <auth-client.h>
 #include <libesmtp.h>
 
+#include "deliver.h"
 #include "mime.h"
 #include "sendcheck.h"
 #include "smtp_stage.h"
 #include "secret.h"
 #include "strbuf.h"
+
+/* A message in a session: not yet asked for (WAIT); its start requested
+ * ahead, with its predecessor's result, before the child asks (PRE); the
+ * child asked and its start is not yet recorded (ASKED); recorded and
+ * answered, so its data may go (GO); its result is in (DONE). */
+enum { ST_WAIT, ST_PRE, ST_ASKED, ST_GO, ST_DONE };
+
+/* The answer to 'D i': i + 1 to go on, 0 to stop. Answers for a message
+ * are written as soon as its start is recorded, often before the child
+ * asks, so it rarely waits; it skips answers of messages that never got to
+ * their data (their envelope was refused). */
+static int answer(int fd, int go_index)
+{
+	int v = go_index;
+
+	return write(fd, &v, sizeof v) == (ssize_t)sizeof v ? 0 : -1;
+}
+
+struct session {
+	pid_t pid;               /* 0: the slot is free */
+	int rfd, afd;            /* results from the child, answers to it */
+	struct batch *b;
+	int k;                   /* messages handed to the child */
+	int *map;                /* child index -> batch index */
+	unsigned char *st;       /* per child index: ST_* */
+	long long deadline, cap; /* mono ms: no progress by then / at the latest */
+	struct strbuf buf;
+	int progress;            /* some message got its result */
+};
 
 /* ---- secrets ---- */
 
@@ -65,6 +95,10 @@ int smtp_channel_init(struct smtp_channel *s, const struct config *cfg, struct e
 {
 	memset(s, 0, sizeof *s);
 	s->cfg = cfg;
+	s->nsessions = cfg->smtp_sessions > 0 ? cfg->smtp_sessions : 1;
+	s->sessions = calloc((size_t)s->nsessions, sizeof *s->sessions);
+	if (!s->sessions)
+		return err_set(e, ERR_NOMEM, "out of memory");
 	if (cfg->smtp_user && !cfg->smtp_password_file)
 		return err_set(e, ERR_INVALID, "%s: smtp.user needs smtp.password_file", cfg->path);
 	if (cfg->smtp_password_file)
@@ -74,6 +108,8 @@ int smtp_channel_init(struct smtp_channel *s, const struct config *cfg, struct e
 
 void smtp_channel_free(struct smtp_channel *s)
 {
+	free(s->sessions);
+	s->sessions = NULL;
 	if (s->password) {
 		memset(s->password, 0, strlen(s->password));
 		free(s->password);
@@ -85,7 +121,7 @@ void smtp_channel_free(struct smtp_channel *s)
 
 struct item {
 	int index, fd;
-	int ack;            /* the parent writes a byte here when it has recorded */
+	int ack;            /* the parent answers each 'D' here: 'g' go on, else stop */
 	int reported;       /* its result line was written */
 	const char *to;     /* the envelope recipient */
 	const char *text;   /* the whole message, CRLF */
@@ -130,8 +166,18 @@ static const char *message_cb(void **ctx, int *len, void *arg)
 		return NULL;
 	}
 	if (!it->started) {
-		it->started = 1;
+		/* The daemon records that this message's data begins (a crash from
+		 * now on leaves it in doubt) before the data may go out. */
 		report(it->fd, "D %d\n", it->index);
+		for (;;) {
+			int v;
+
+			if (read(it->ack, &v, sizeof v) != (ssize_t)sizeof v || v == 0)
+				_exit(0); /* stopping: the server discards a DATA without its dot */
+			if (v == it->index + 1)
+				break;
+		}
+		it->started = 1;
 	}
 	if (it->given) {
 		*len = 0;
@@ -173,15 +219,10 @@ static void event_cb(smtp_session_t session, int event_no, void *arg, ...)
 		smtp_message_t m = va_arg(ap, smtp_message_t);
 		struct item *it = smtp_message_get_application_data(m);
 
-		if (it && !it->reported) {
-			char c;
-
+		/* The next message's data waits for the daemon's answer to its
+		 * 'D', which it gives after recording this result. */
+		if (it && !it->reported)
 			child_report(it->fd, m, it, ss, 1);
-			/* Wait until the daemon has recorded it before the next
-			 * message's data goes out; no answer means it is gone. */
-			if (read(it->ack, &c, 1) != 1)
-				_exit(1);
-		}
 		break;
 	}
 	case SMTP_EV_EXTNA_STARTTLS:
@@ -389,165 +430,272 @@ static void run_session(struct smtp_channel *ch, struct item *items, int n, int 
 	_exit(0);
 }
 
-/* ---- the parent: fork, collect results, enforce the deadline ---- */
+
+/* ---- the parent: sessions as children, driven by the daemon's loop ---- */
 
 static void set_result(struct send_result *r, int code, int in_doubt, const char *detail)
 {
 	r->retry_after = -1;
 	r->code = code;
 	r->in_doubt = in_doubt;
+	r->untried = 0;
 	snprintf(r->detail, sizeof r->detail, "%s", detail);
 }
 
-/* Where results go as they arrive: res[map[i]], then done(arg, map[i]), then
- * a byte on ack so the child goes on. */
-struct sink {
-	struct send_result *res;
-	const int *map;
-	channel_done_fn *done;
-	void *arg;
-	int ack;
-};
+static void set_untried(struct send_result *r, const char *detail)
+{
+	set_result(r, ERR_TEMPFAIL, 0, detail);
+	r->untried = 1;
+}
+
+static struct session *session_of(struct smtp_channel *ch, const struct batch *b)
+{
+	for (int i = 0; i < ch->nsessions; i++)
+		if (ch->sessions[i].pid && ch->sessions[i].b == b)
+			return &ch->sessions[i];
+	return NULL;
+}
 
 /* Apply one line "D i" or "R i code text" from the child. */
-static void apply_line(char *line, int n, const struct sink *sk, int *started, int *done)
+static void apply_line(struct transport *t, struct session *s, char *line)
 {
-	struct send_result *res = sk->res;
+	struct smtp_channel *ch = t->ctx;
+	struct send_result *res;
 	char text[300];
 	int i, code, off = 0;
 
-	if (sscanf(line, "D %d", &i) == 1 && i >= 0 && i < n) {
-		started[i] = 1;
+	if (sscanf(line, "D %d", &i) == 1 && i >= 0 && i < s->k) {
+		int was = s->st[i];
+
+		if (was != ST_WAIT && was != ST_PRE)
+			return; /* answered already (GO) */
+		s->st[i] = ST_ASKED;
+		if (ch->draining) {
+			if (answer(s->afd, 0) < 0) {
+				/* The child is gone; settled when the session ends. */
+			}
+			return;
+		}
+		if (was == ST_WAIT)
+			t->ev->started(t, s->b, s->map[i]);
 		return;
 	}
-	if (sscanf(line, "R %d %d %n", &i, &code, &off) < 2 || i < 0 || i >= n || !off || done[i])
+	if (sscanf(line, "R %d %d %n", &i, &code, &off) < 2 || i < 0 || i >= s->k || !off ||
+	    s->st[i] == ST_DONE)
 		return;
-	done[i] = 1;
+	s->st[i] = ST_DONE;
+	s->progress = 1;
+	/* A session that makes progress gets more time, up to its cap. */
+	s->deadline = mono_ms() + (long long)ch->cfg->smtp_timeout * 1000;
+	if (s->deadline > s->cap)
+		s->deadline = s->cap;
 	/* The child's text keeps the server's code and names the stage of a
 	 * failure: "250 2.0.0 Ok: queued as X", "RCPT 550 5.1.1 ...". */
 	snprintf(text, sizeof text, "%s", line + off);
-	i = sk->map[i];
+	res = &s->b->res[s->map[i]];
 	if (code >= 200 && code < 300)
-		set_result(&res[i], 0, 0, text);
+		set_result(res, 0, 0, text);
 	else if (code >= 500)
-		set_result(&res[i], ERR_PERMFAIL, 0, text);
+		set_result(res, ERR_PERMFAIL, 0, text);
 	else
-		set_result(&res[i], ERR_TEMPFAIL, code == -1, text);
-	sk->done(sk->arg, i);
-	if (write(sk->ack, "k", 1) < 0) {
-		/* The child has gone; what it did not report is settled below. */
+		set_result(res, ERR_TEMPFAIL, code == -1, text);
+	t->ev->done(t, s->b, s->map[i]);
+	/* The next message's start goes into the same commit as this result,
+	 * while the child speaks the next envelope: its data need not wait for
+	 * a commit of its own. (Should the session end before that data, its
+	 * result clears the mark; a crash in between leaves it in doubt.) */
+	for (int j = i + 1; j < s->k && !ch->draining; j++) {
+		if (s->st[j] != ST_WAIT)
+			continue;
+		s->st[j] = ST_PRE;
+		t->ev->started(t, s->b, s->map[j]);
+		break;
 	}
 }
 
-static void collect(int fd, pid_t pid, int n, int deadline_s, const struct sink *sk,
-		    int *started, int *done)
+/* Read what the child wrote; 1 at end of file. */
+static int read_lines(struct transport *t, struct session *s)
 {
-	struct send_result *res = sk->res;
-	struct strbuf buf = STRBUF_INIT;
-	struct timespec t0, now;
-	char chunk[4096];
-	int killed = 0;
+	char chunk[4096], *nl;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long left;
-		ssize_t got;
-		char *nl;
+		ssize_t got = read(s->rfd, chunk, sizeof chunk);
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = (long)deadline_s * 1000 - ((now.tv_sec - t0.tv_sec) * 1000 +
-						  (now.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0) {
-			kill(pid, SIGKILL);
-			killed = 1;
-			break;
-		}
-		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
-			break;
-		if (!(pfd.revents & (POLLIN | POLLHUP)))
+		if (got < 0 && errno == EINTR)
 			continue;
-		got = read(fd, chunk, sizeof chunk);
-		if (got <= 0)
-			break;
-		sb_add(&buf, chunk, (size_t)got);
-		while (buf.s && (nl = strchr(buf.s, '\n'))) {
+		if (got < 0)
+			return errno != EAGAIN && errno != EWOULDBLOCK;
+		if (got == 0)
+			return 1;
+		sb_add(&s->buf, chunk, (size_t)got);
+		while (s->buf.s && (nl = strchr(s->buf.s, '\n'))) {
 			*nl = '\0';
-			apply_line(buf.s, n, sk, started, done);
-			memmove(buf.s, nl + 1, buf.len - (size_t)(nl + 1 - buf.s) + 1);
-			buf.len -= (size_t)(nl + 1 - buf.s);
+			apply_line(t, s, s->buf.s);
+			memmove(s->buf.s, nl + 1, s->buf.len - (size_t)(nl + 1 - s->buf.s) + 1);
+			s->buf.len -= (size_t)(nl + 1 - s->buf.s);
 		}
-	}
-	sb_free(&buf);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	for (int i = 0; i < n; i++) {
-		int j = sk->map[i];
-
-		if (done[i])
-			continue;
-		if (started[i])
-			set_result(&res[j], ERR_TEMPFAIL, 1,
-				   killed ? "session deadline passed after the data was sent: in doubt"
-					  : "the session ended after the data was sent: in doubt");
-		else
-			set_result(&res[j], ERR_TEMPFAIL, 0,
-				   killed ? "session deadline passed before the message was sent"
-					  : "the session ended before the message was sent");
-		sk->done(sk->arg, j);
 	}
 }
 
-static void smtp_batch(void *ctx, const struct outbox_msg *msgs, int n, struct send_result *res,
-		       channel_done_fn *done_fn, void *arg)
+enum end_why { END_EXITED, END_DEADLINE, END_STOP };
+
+/* The result of a message its session left without one. */
+static void settle(struct send_result *res, int st, enum end_why why, int draining,
+		   int progress)
 {
-	struct smtp_channel *ch = ctx;
-	struct item *items = calloc((size_t)n, sizeof *items);
-	char **texts = calloc((size_t)n, sizeof *texts);
-	int *started = calloc((size_t)n, sizeof *started), *done = calloc((size_t)n, sizeof *done);
+	int dl = why == END_DEADLINE;
+
+	if (st == ST_GO)
+		set_result(res, ERR_TEMPFAIL, 1,
+			   dl ? "session deadline passed after the data was sent: in doubt"
+			   : why == END_STOP ? "backad stopped after the data was sent: in doubt"
+					     : "the session ended after the data was sent: in doubt");
+	else if (why == END_STOP || draining)
+		set_untried(res, "backad stopped before the message was sent");
+	else if (progress) /* others went: this one was only out of time */
+		set_untried(res, dl ? "session deadline passed before the message's turn"
+				    : "the session ended before the message's turn");
+	else
+		set_result(res, ERR_TEMPFAIL, 0,
+			   dl ? "session deadline passed before the message was sent"
+			      : "the session ended before the message was sent");
+}
+
+/* The session is over: reap the child, apply what it still wrote, settle
+ * every message without a result, and free the slot. */
+static void end_session(struct transport *t, struct session *s, enum end_why why)
+{
+	struct smtp_channel *ch = t->ctx;
+	struct batch *b = s->b;
+
+	if (why != END_EXITED)
+		kill(s->pid, SIGKILL);
+	/* Reaped later if it is still on its way out: the loop never waits. */
+	if (waitpid(s->pid, NULL, WNOHANG) == 0 && ch->nzombies < SMTP_ZOMBIES)
+		ch->zombies[ch->nzombies++] = s->pid;
+	read_lines(t, s); /* what the child wrote before it ended (whole lines) */
+	for (int i = 0; i < s->k; i++) {
+		struct send_result *res = &b->res[s->map[i]];
+
+		if (s->st[i] == ST_DONE)
+			continue;
+		settle(res, s->st[i], why, ch->draining, s->progress);
+		s->st[i] = ST_DONE;
+		t->ev->done(t, b, s->map[i]);
+	}
+	close(s->rfd);
+	close(s->afd);
+	sb_free(&s->buf);
+	free(s->map);
+	free(s->st);
+	memset(s, 0, sizeof *s);
+	s->rfd = s->afd = -1;
+	ch->active--;
+	b->priv = NULL;
+	t->ev->finished(t, b);
+}
+
+static int smtp_free_slots(struct transport *t)
+{
+	struct smtp_channel *ch = t->ctx;
+
+	return ch->draining ? 0 : ch->nsessions - ch->active;
+}
+
+static int smtp_busy(struct transport *t)
+{
+	struct smtp_channel *ch = t->ctx;
+
+	return ch->active;
+}
+
+/* Fail every message of b that has no result yet, and give b back. */
+static void fail_rest(struct transport *t, struct batch *b, const unsigned char *have,
+		      const char *why)
+{
+	for (int i = 0; i < b->n; i++) {
+		if (have && have[i])
+			continue;
+		set_result(&b->res[i], ERR_TEMPFAIL, 0, why);
+		t->ev->done(t, b, i);
+	}
+	t->ev->finished(t, b);
+}
+
+static void smtp_start(struct transport *t, struct batch *b)
+{
+	struct smtp_channel *ch = t->ctx;
+	struct session *s = NULL;
+	struct item *items = calloc((size_t)b->n, sizeof *items);
+	char **texts = calloc((size_t)b->n, sizeof *texts);
+	unsigned char *have = calloc((size_t)b->n, 1);
+	int *map = calloc((size_t)b->n, sizeof *map);
+	unsigned char *st = calloc((size_t)b->n, 1);
 	int p[2] = { -1, -1 }, a[2] = { -1, -1 }, k = 0;
-	int *map = calloc((size_t)n, sizeof *map);
+	char why[200];
 	pid_t pid;
 
-	for (int i = 0; i < n; i++)
-		set_result(&res[i], ERR_TEMPFAIL, 0, "not attempted");
-	if (!items || !texts || !started || !done || !map)
+	for (int i = 0; i < ch->nsessions && !s; i++)
+		if (!ch->sessions[i].pid)
+			s = &ch->sessions[i];
+	if (!s || !items || !texts || !have || !map || !st) {
+		fail_rest(t, b, NULL, !s ? "no free SMTP session" : "out of memory");
 		goto out;
+	}
 	/* Build every message first: one that cannot be built never will be. */
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < b->n; i++) {
+		const struct outbox_msg *m = &b->msgs[i];
 		struct strbuf sb = STRBUF_INIT;
 		struct err e = { 0 };
 
-		if (sendcheck_smtp(ch->cfg, &e) < 0 || sendcheck_msg(&msgs[i], &e) < 0 ||
-		    mime_build(ch->cfg->mail_from, ch->cfg->reply_to, msgs[i].address,
-			       msgs[i].subject ? msgs[i].subject : "",
-			       msgs[i].body, msgs[i].message_id, time(NULL), &sb, &e) < 0) {
-			set_result(&res[i], e.code == ERR_NOMEM || e.code == ERR_TEMPFAIL
-						    ? ERR_TEMPFAIL : ERR_PERMFAIL, 0, e.msg);
+		if (sendcheck_smtp(ch->cfg, &e) < 0 || sendcheck_msg(m, &e) < 0 ||
+		    mime_build(ch->cfg->mail_from, ch->cfg->reply_to, m->address,
+			       m->subject ? m->subject : "", m->body, m->message_id, time(NULL),
+			       &sb, &e) < 0) {
+			set_result(&b->res[i], e.code == ERR_NOMEM || e.code == ERR_TEMPFAIL
+						       ? ERR_TEMPFAIL : ERR_PERMFAIL, 0, e.msg);
 			sb_free(&sb);
-			done_fn(arg, i);
+			have[i] = 1;
+			t->ev->done(t, b, i);
 			continue;
 		}
 		texts[k] = sb_take(&sb);
 		map[k] = i;
 		items[k].index = k;
 		items[k].text = texts[k];
-		items[k].to = msgs[i].address;
+		items[k].to = m->address;
 		k++;
 	}
-	if (k == 0 || pipe2(p, O_CLOEXEC) < 0 || pipe2(a, O_CLOEXEC) < 0)
+	if (k == 0) {
+		t->ev->finished(t, b);
 		goto out;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0 || pipe2(a, O_CLOEXEC) < 0) {
+		snprintf(why, sizeof why, "cannot start an SMTP session: %s", strerror(errno));
+		fail_rest(t, b, have, why);
+		goto out;
+	}
 	fflush(NULL);
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		snprintf(why, sizeof why, "cannot start an SMTP session: %s", strerror(errno));
+		fail_rest(t, b, have, why);
 		goto out;
+	}
 	if (pid == 0) {
+		int lo = p[1] < a[0] ? p[1] : a[0], hi = p[1] < a[0] ? a[0] : p[1];
+
 		/* Die with the daemon: a session must not go on unrecorded. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() == 1)
 			_exit(1);
-		close(p[0]);
-		close(a[1]);
+		/* Keep only the two pipe ends: not the database, not the lock,
+		 * not the other sessions' pipes. */
+		if (lo > 3)
+			close_range(3, (unsigned)lo - 1, 0);
+		if (hi > lo + 1)
+			close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+		close_range((unsigned)hi + 1, ~0U, 0);
 		signal(SIGPIPE, SIG_IGN);
 		for (int i = 0; i < k; i++) {
 			items[i].fd = p[1];
@@ -556,33 +704,142 @@ static void smtp_batch(void *ctx, const struct outbox_msg *msgs, int n, struct s
 		run_session(ch, items, k, p[1]);
 	}
 	close(p[1]);
-	p[1] = -1;
 	close(a[0]);
-	a[0] = -1;
-	{
-		struct sink sk = { res, map, done_fn, arg, a[1] };
-
-		collect(p[0], pid, k, ch->cfg->smtp_timeout, &sk, started, done);
-	}
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	memset(s, 0, sizeof *s);
+	s->pid = pid;
+	s->rfd = p[0];
+	s->afd = a[1];
+	s->b = b;
+	s->k = k;
+	s->map = map;
+	s->st = st;
+	map = NULL;
+	st = NULL;
+	s->deadline = mono_ms() + (long long)ch->cfg->smtp_timeout * 1000;
+	s->cap = mono_ms() + (long long)SMTP_SESSION_CAP * ch->cfg->smtp_timeout * 1000;
+	b->priv = s;
+	ch->active++;
 out:
-	for (int i = 0; i < 2; i++) {
-		if (p[i] >= 0)
-			close(p[i]);
-		if (a[i] >= 0)
-			close(a[i]);
-	}
 	for (int i = 0; texts && i < k; i++)
 		free(texts[i]);
 	free(texts);
 	free(items);
-	free(started);
-	free(done);
+	free(have);
 	free(map);
+	free(st);
 }
 
-void smtp_channel(struct smtp_channel *s, struct channel *ch)
+static int smtp_fds(struct transport *t, struct pollfd *p, int max, long long *deadline)
 {
-	ch->name = "smtp";
-	ch->send = smtp_batch;
-	ch->ctx = s;
+	struct smtp_channel *ch = t->ctx;
+	int n = 0;
+
+	if (ch->nzombies && mono_ms() + 100 < *deadline)
+		*deadline = mono_ms() + 100;
+	for (int i = 0; i < ch->nsessions; i++) {
+		struct session *s = &ch->sessions[i];
+
+		if (!s->pid)
+			continue;
+		if (s->deadline < *deadline)
+			*deadline = s->deadline;
+		if (n < max)
+			p[n++] = (struct pollfd){ .fd = s->rfd, .events = POLLIN };
+	}
+	return n;
+}
+
+static void smtp_run(struct transport *t, struct pollfd *p, int n)
+{
+	struct smtp_channel *ch = t->ctx;
+	long long now;
+
+	for (int j = 0; j < n; j++) {
+		if (!(p[j].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		for (int i = 0; i < ch->nsessions; i++) {
+			struct session *s = &ch->sessions[i];
+
+			if (s->pid && s->rfd == p[j].fd && read_lines(t, s))
+				end_session(t, s, END_EXITED);
+		}
+	}
+	now = mono_ms();
+	for (int i = 0; i < ch->nsessions; i++) {
+		struct session *s = &ch->sessions[i];
+
+		if (s->pid && now >= s->deadline)
+			end_session(t, s, END_DEADLINE);
+	}
+	for (int i = 0; i < ch->nzombies; i++)
+		if (waitpid(ch->zombies[i], NULL, WNOHANG) != 0)
+			ch->zombies[i--] = ch->zombies[--ch->nzombies];
+}
+
+static void smtp_go(struct transport *t, struct batch *b, int i)
+{
+	struct smtp_channel *ch = t->ctx;
+	struct session *s = session_of(ch, b);
+
+	if (!s)
+		return;
+	for (int j = 0; j < s->k; j++) {
+		if (s->map[j] != i)
+			continue;
+		if (s->st[j] != ST_PRE && s->st[j] != ST_ASKED)
+			return;
+		if (ch->draining) {
+			/* Stopping: a child that asked is told to stop; one that has
+			 * not will be told when it asks. */
+			if (s->st[j] == ST_ASKED && answer(s->afd, 0) < 0) {
+				/* gone: settled when the session ends */
+			}
+			return;
+		}
+		if (answer(s->afd, j + 1) == 0)
+			s->st[j] = ST_GO;
+		return;
+	}
+}
+
+static void smtp_drain(struct transport *t)
+{
+	struct smtp_channel *ch = t->ctx;
+
+	ch->draining = 1;
+}
+
+static void smtp_stop(struct transport *t)
+{
+	struct smtp_channel *ch = t->ctx;
+
+	ch->draining = 1;
+	for (int i = 0; i < ch->nsessions; i++)
+		if (ch->sessions[i].pid)
+			end_session(t, &ch->sessions[i], END_STOP);
+}
+
+static void smtp_tfree(struct transport *t)
+{
+	smtp_stop(t);
+}
+
+void smtp_transport(struct smtp_channel *s, struct transport *t)
+{
+	memset(t, 0, sizeof *t);
+	t->name = "smtp";
+	t->ctx = s;
+	t->batch_max = DELIVER_BATCH;
+	/* A claim lasts at most as long as the session's cap, and a margin. */
+	t->lease_seconds = SMTP_SESSION_CAP * s->cfg->smtp_timeout + 60;
+	t->free_slots = smtp_free_slots;
+	t->busy = smtp_busy;
+	t->start = smtp_start;
+	t->fds = smtp_fds;
+	t->run = smtp_run;
+	t->go = smtp_go;
+	t->drain = smtp_drain;
+	t->stop = smtp_stop;
+	t->free = smtp_tfree;
 }

@@ -22,7 +22,7 @@ mail_from = "backad@ystad.example.se";
 delivery = "network";
 smtp: { host = "127.0.0.1"; port = $((base + 9)); starttls = "off"; timeout_seconds = 5; };
 sms: { provider = "$1"; url = "$2"; user = "backad"; password_file = "$tmp/sms.pw";
-       timeout_seconds = 10; };
+       timeout_seconds = 10; ${3:-} };
 followup: { channels = "sms"; };
 CONF
 }
@@ -124,7 +124,7 @@ gw() {
 	/usr/bin/python3 tests/sms_gateway.py 0 backad hemligt "$tmp/requests" "$1" 60 >"$tmp/gw.out" 2>&1 &
 	pids="$pids $!"
 	port=$(ready_port "$tmp/gw.out") || exit 1
-	conf "${2:-46elks}" "http://127.0.0.1:$port/a1/sms"
+	conf "${2:-46elks}" "http://127.0.0.1:$port/a1/sms" "${3:-}"
 	fresh
 }
 
@@ -141,8 +141,9 @@ check "[ \$(q \"SELECT count(*) FROM outbox WHERE channel='sms' AND state='faile
 # A silent duplicate SMS: the gateway reads the second POST on the reused
 # keep-alive connection and resets it without a reply; libcurl sends it
 # again on a new connection. Two requests arrive, and the row is sent but
-# in doubt, not silently sent.
-gw "200,reset"
+# in doubt, not silently sent. (One connection, so the second request
+# reuses the first one's.)
+gw "200,reset" 46elks "connections = 1;"
 $D --once --now 2026-08-03T08:00 2>"$tmp/log"
 dup=$(grep '"status": "reset"' "$tmp/requests" 2>/dev/null | sed 's/.*"to": "\([^"]*\)".*/\1/')
 n_req=$(cat "$tmp/requests" 2>/dev/null | wc -l)

@@ -35,7 +35,46 @@ static void example_loads(void **state)
 	assert_int_equal(c->n_school_starts, 2);
 	assert_int_equal(c->retry_lifetime, 432000);
 	assert_int_equal(c->channels[RG_REFERRAL], CHMODE_PREFERRED);
+	/* The shipped file says what the defaults are. */
+	assert_int_equal(c->smtp_timeout, 60);
+	assert_int_equal(c->smtp_sessions, 2);
+	assert_int_equal(c->sms_connections, 4);
+	assert_int_equal(c->stop_grace, 15);
 	config_free(c);
+}
+
+/* The delivery pipelines' keys: defaults and ranges. */
+static void pipeline_keys(void **state)
+{
+	char *dir = tu_mkdtemp();
+	char *ok = tu_write(dir, "ok.conf", "smtp: { sessions = 16; };\nsms: { connections = 1; };\n"
+					   "stop_grace_seconds = 5;\n");
+	char *bad = tu_write(dir, "bad.conf", "smtp: { sessions = 0; };\nsms: { connections = 17; };\n"
+					     "stop_grace_seconds = 0;\n");
+	struct config *c = NULL, d;
+	struct err e = { 0 };
+	struct lines l = { 0 };
+
+	(void)state;
+	assert_int_equal(config_defaults(&d, &e), 0);
+	assert_int_equal(d.smtp_sessions, 2);
+	assert_int_equal(d.sms_connections, 4);
+	assert_int_equal(d.stop_grace, 15);
+	assert_int_equal(d.smtp_timeout, 60);
+	config_clear(&d);
+	assert_int_equal(config_load(ok, &c, NULL, NULL, &e), 0);
+	assert_int_equal(c->smtp_sessions, 16);
+	assert_int_equal(c->sms_connections, 1);
+	assert_int_equal(c->stop_grace, 5);
+	config_free(c);
+	assert_int_equal(config_load(bad, &c, collect, &l, &e), ERR_INVALID);
+	assert_int_equal(l.n, 3);
+	assert_non_null(strstr(l.text[0], "bad.conf:1: smtp.sessions = 0 is out of range (1..16)"));
+	assert_non_null(strstr(l.text[1], "bad.conf:2: sms.connections = 17 is out of range (1..16)"));
+	assert_non_null(strstr(l.text[2], "bad.conf:3: stop_grace_seconds = 0 is out of range"));
+	free(ok);
+	free(bad);
+	tu_rmdir(dir);
 }
 
 static void empty_file_gives_defaults(void **state)
@@ -187,6 +226,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(example_loads),
 		cmocka_unit_test(empty_file_gives_defaults),
+		cmocka_unit_test(pipeline_keys),
 		cmocka_unit_test(every_mistake_with_its_line),
 		cmocka_unit_test(syntax_error_names_line),
 		cmocka_unit_test(whole_file_checks),

@@ -26,6 +26,13 @@ static time_t at(const char *s)
 	return t;
 }
 
+/* Claim as a test process, for ten minutes. */
+static int claim(struct fx *f, time_t now, int max, const char *channel, struct outbox_msg **m,
+		 int *n, struct err *e)
+{
+	return outbox_claim(f->db, now, max, channel, "test", now + 600, m, n, e);
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
@@ -66,6 +73,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	outbox_close_statements(f->db);
 	sqlite3_close(f->db);
 	config_clear(&f->cfg);
 	tu_rmdir(f->dir);
@@ -81,17 +89,17 @@ static void claim_respects_time_and_state(void **state)
 	int n;
 
 	/* 07:00 local: nothing due yet (SMS due 06:00 but outside its hours). */
-	assert_int_equal(outbox_claim(f->db, at("2026-08-03T07:00"), 10, 0, &m, &n, &e), 0);
+	assert_int_equal(claim(f, at("2026-08-03T07:00"), 10, "email", &m, &n, &e), 0);
 	assert_int_equal(n, 0);
 	outbox_msgs_free(m, n);
-	assert_int_equal(outbox_claim(f->db, at("2026-08-03T08:00"), 10, 1, &m, &n, &e), 0);
+	assert_int_equal(claim(f, at("2026-08-03T08:00"), 10, NULL, &m, &n, &e), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(m[0].id, 4); /* oldest due first */
 	assert_int_equal(m[1].attempts, 1);
 	outbox_msgs_free(m, n);
 	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE state='sending'"), 3);
 	/* Claimed rows are not claimed twice. */
-	assert_int_equal(outbox_claim(f->db, at("2026-08-03T08:00"), 10, 1, &m, &n, &e), 0);
+	assert_int_equal(claim(f, at("2026-08-03T08:00"), 10, NULL, &m, &n, &e), 0);
 	assert_int_equal(n, 0);
 	outbox_msgs_free(m, n);
 }
@@ -101,19 +109,108 @@ static void crash_recovery_same_identity(void **state)
 	struct fx *f = *state;
 	struct outbox_msg *m = NULL;
 	struct err e = { 0 };
-	int n, rec;
+	struct outbox_recovery rec;
+	int n;
 
-	assert_int_equal(outbox_claim(f->db, at("2026-08-03T08:00"), 1, 0, &m, &n, &e), 0);
+	assert_int_equal(claim(f, at("2026-08-03T08:00"), 1, "email", &m, &n, &e), 0);
 	outbox_msgs_free(m, n);
 	/* The process dies here. On restart: */
-	assert_int_equal(outbox_recover(f->db, at("2026-08-03T08:05"), &rec, &e), 0);
-	assert_int_equal(rec, 1);
-	assert_int_equal(outbox_claim(f->db, at("2026-08-03T08:05"), 1, 0, &m, &n, &e), 0);
+	/* Its data phase had begun (a session said so): in doubt after the crash. */
+	assert_int_equal(db_exec(f->db, "UPDATE outbox SET data_started = 1 WHERE id = 1", &e), 0);
+	assert_int_equal(outbox_recover(f->db, at("2026-08-03T08:05"), "restarted", &f->cfg, &rec,
+					&e), 0);
+	assert_int_equal(rec.in_doubt, 1);
+	assert_int_equal(rec.released, 0);
+	assert_int_equal(claim(f, at("2026-08-03T08:05"), 1, "email", &m, &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(m[0].message_id, "<k1@ystad.example.se>");
 	assert_int_equal(m[0].in_doubt, 1);
 	assert_int_equal(m[0].attempts, 2);
 	outbox_msgs_free(m, n);
+}
+
+/* Claims have owners: recovery takes only those of an owner that is gone
+ * (another name: the caller holds the lock) or whose lease ended; only a
+ * message whose data had started is in doubt. */
+static void recovery_by_owner_and_lease(void **state)
+{
+	struct fx *f = *state;
+	struct outbox_msg *m = NULL;
+	struct err e = { 0 };
+	struct outbox_recovery rec;
+	time_t now = at("2026-08-03T08:00");
+	int n;
+
+	assert_int_equal(outbox_claim(f->db, now, 2, "email", "A", now + 600, &m, &n, &e), 0);
+	assert_int_equal(n, 2);
+	outbox_msgs_free(m, n);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE claim_owner='A'"
+				       " AND lease_until='2026-08-03T06:10:00Z' AND state='sending'"), 2);
+	/* A itself, within the lease: nothing to take back. */
+	assert_int_equal(outbox_recover(f->db, now + 60, "A", &f->cfg, &rec, &e), 0);
+	assert_int_equal(rec.in_doubt + rec.released + rec.dead, 0);
+	/* A's lease ended: taken back, even by A. */
+	assert_int_equal(db_exec(f->db, "UPDATE outbox SET data_started = 1 WHERE id = 1", &e), 0);
+	assert_int_equal(outbox_recover(f->db, now + 601, "A", &f->cfg, &rec, &e), 0);
+	assert_int_equal(rec.in_doubt, 1);
+	assert_int_equal(rec.released, 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id=1 AND state='failed'"
+				       " AND in_doubt=1 AND claim_owner IS NULL"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id=2 AND state='failed'"
+				       " AND in_doubt=0 AND attempts=1 AND data_started=0"
+				       " AND next_attempt_at='2026-08-03T06:10:01Z'"), 1);
+	/* Claimed by B, which is gone when C holds the lock. */
+	assert_int_equal(outbox_claim(f->db, now + 601, 2, "email", "B", now + 1200, &m, &n, &e),
+			 0);
+	assert_int_equal(n, 2);
+	outbox_msgs_free(m, n);
+	assert_int_equal(outbox_recover(f->db, now + 700, "C", &f->cfg, &rec, &e), 0);
+	assert_int_equal(rec.in_doubt, 0);
+	assert_int_equal(rec.released, 2);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE state='sending'"), 0);
+}
+
+/* Nothing stuck forever: a message whose attempts keep ending without a
+ * result (its process dies every time) is dead once its lifetime passed,
+ * and alerted. */
+static void lifetime_ends_stuck_messages(void **state)
+{
+	struct fx *f = *state;
+	struct outbox_msg *m = NULL;
+	struct err e = { 0 };
+	struct outbox_recovery rec;
+	time_t now = at("2026-08-03T08:00");
+	int n, dead;
+
+	assert_int_equal(db_exec(f->db, "UPDATE staff SET mobile = NULL", &e), 0);
+	/* Claimed, then the process dies, again and again for six days. */
+	for (int day = 0; day < 7; day++) {
+		time_t t = now + day * 86400;
+
+		assert_int_equal(outbox_claim(f->db, t, 1, "email", "gone", t + 600, &m, &n, &e),
+				 0);
+		if (n == 0)
+			break;
+		outbox_msgs_free(m, n);
+		assert_int_equal(outbox_recover(f->db, t + 60, "new", &f->cfg, &rec, &e), 0);
+		assert_int_equal(rec.released + rec.dead, 1);
+	}
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id=1 AND state='dead'"
+				       " AND last_error LIKE '%livslängden%'"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE rule='admin_alert'"
+				       " AND key='alert/dead/1'"), 1);
+	/* A failed row past its lifetime (its process died before the result
+	 * of the last attempt could make it dead) ends by the sweep. */
+	assert_int_equal(db_exec(f->db, "UPDATE outbox SET state='failed', attempts=3,"
+				 " next_attempt_at='2026-08-20T00:00:00Z', last_error='421 busy'"
+				 " WHERE id=2", &e), 0);
+	assert_int_equal(outbox_expire(f->db, at("2026-08-08T07:59"), &f->cfg, &dead, &e), 0);
+	assert_int_equal(dead, 0);
+	assert_int_equal(outbox_expire(f->db, at("2026-08-08T08:00:01"), &f->cfg, &dead, &e), 0);
+	assert_int_equal(dead, 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id=2 AND state='dead'"
+				       " AND last_error LIKE '%421 busy%'"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE key='alert/dead/2'"), 1);
 }
 
 static void backoff_dead_and_alert(void **state)
@@ -131,7 +228,7 @@ static void backoff_dead_and_alert(void **state)
 	for (int i = 0; i < 6; i++) {
 		char sql[160];
 
-		assert_int_equal(outbox_claim(f->db, now, 1, 0, &m, &n, &e), 0);
+		assert_int_equal(claim(f, now, 1, "email", &m, &n, &e), 0);
 		assert_int_equal(n, 1);
 		assert_int_equal(m[0].id, 1);
 		assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_TEMPFAIL, "421 try later", -1, now,
@@ -146,7 +243,7 @@ static void backoff_dead_and_alert(void **state)
 	}
 	/* Past the lifetime (5 days after creation): dead, one alert. */
 	now = at("2026-08-08T08:00");
-	assert_int_equal(outbox_claim(f->db, now, 1, 0, &m, &n, &e), 0);
+	assert_int_equal(claim(f, now, 1, "email", &m, &n, &e), 0);
 	assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_TEMPFAIL, "421 still", -1, now, &f->cfg,
 				     &st, &e), 0);
 	assert_int_equal(st, OB_DEAD);
@@ -172,7 +269,7 @@ static void permfail_and_sent_audit(void **state)
 	time_t now = at("2026-08-03T08:00");
 	int n;
 
-	assert_int_equal(outbox_claim(f->db, now, 2, 0, &m, &n, &e), 0);
+	assert_int_equal(claim(f, now, 2, "email", &m, &n, &e), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_SENT, "250 2.0.0 queued as X1", -1, now,
 				     &f->cfg, &st, &e), 0);
@@ -202,7 +299,7 @@ static void retry_after_and_sms_fallback(void **state)
 	time_t now = at("2026-08-03T09:00");
 	int n;
 
-	assert_int_equal(outbox_claim(f->db, now, 10, 1, &m, &n, &e), 0);
+	assert_int_equal(claim(f, now, 10, NULL, &m, &n, &e), 0);
 	assert_int_equal(m[0].id, 4); /* the SMS */
 	/* 429 with Retry-After: 120 is honoured instead of the backoff. */
 	assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_TEMPFAIL, "HTTP 429", 120, now,
@@ -211,7 +308,7 @@ static void retry_after_and_sms_fallback(void **state)
 				       " next_attempt_at='2026-08-03T07:02:00Z'"), 1);
 	outbox_msgs_free(m, n);
 	now += 120;
-	assert_int_equal(outbox_claim(f->db, now, 1, 1, &m, &n, &e), 0);
+	assert_int_equal(claim(f, now, 1, NULL, &m, &n, &e), 0);
 	assert_int_equal(m[0].id, 4);
 	/* 403: dead, and the same text goes by e-mail instead. */
 	assert_int_equal(outbox_done(f->db, &m[0], OUTBOX_PERMFAIL, "HTTP 403: Not routable", -1,
@@ -222,7 +319,7 @@ static void retry_after_and_sms_fallback(void **state)
 				       " AND channel='email' AND address='asa@ystad.example.se'"
 				       " AND body LIKE 'Backa barnet: hej%' AND message_id <> '<k4@ystad.example.se>'"), 1);
 	/* A fallback does not fall back again: it dies with an alert. */
-	assert_int_equal(outbox_claim(f->db, now, 10, 1, &m, &n, &e), 0);
+	assert_int_equal(claim(f, now, 10, NULL, &m, &n, &e), 0);
 	for (int i = 0; i < n; i++)
 		if (strcmp(m[i].key, "k4/fallback") == 0)
 			assert_int_equal(outbox_done(f->db, &m[i], OUTBOX_PERMFAIL, "550 no", -1, now,
@@ -269,7 +366,7 @@ static void pass_with_spool_and_quiet_hours(void **state)
 	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id=4 AND state='pending'"), 1);
 	assert_int_equal(deliver_sms_next(&f->cfg, at("2026-08-08T10:00")), at("2026-08-10T07:30"));
 	assert_int_equal(deliver_sms_next(&f->cfg, at("2026-08-10T19:00")), at("2026-08-11T07:30"));
-	assert_int_equal(outbox_next_due(f->db, 1, at("2026-08-10T07:30"), &next, &any, &e), 0);
+	assert_int_equal(outbox_next_due(f->db, NULL, at("2026-08-10T07:30"), &next, &any, &e), 0);
 	assert_true(any);
 	snprintf(path, sizeof path, "%s/email/1-k1_ystad.example.se.eml", f->cfg.spool_dir);
 	assert_int_equal(stat(path, &sb), 0);
@@ -290,7 +387,7 @@ static void pass_with_spool_and_quiet_hours(void **state)
 	assert_int_equal(rmdir(path), 0);
 	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM audit"), 3);
 	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE state<>'sent'"), 1);
-	assert_int_equal(outbox_next_due(f->db, 1, at("2026-08-10T07:30"), &next, &any, &e), 0);
+	assert_int_equal(outbox_next_due(f->db, NULL, at("2026-08-10T07:30"), &next, &any, &e), 0);
 	assert_int_equal(next, at("2026-08-10T08:00"));
 }
 
@@ -374,6 +471,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(claim_respects_time_and_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(crash_recovery_same_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(recovery_by_owner_and_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(lifetime_ends_stuck_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(backoff_dead_and_alert, setup, teardown),
 		cmocka_unit_test_setup_teardown(permfail_and_sent_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(retry_after_and_sms_fallback, setup, teardown),

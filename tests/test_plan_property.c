@@ -219,7 +219,7 @@ static void deliver(struct fx *f, time_t now)
 	struct err e = { 0 };
 	int n = 0;
 
-	if (outbox_claim(f->db, now, 50, 1, &msgs, &n, &e) < 0)
+	if (outbox_claim(f->db, now, 50, NULL, "test", now + 600, &msgs, &n, &e) < 0)
 		fail_msg("claim: %s", e.msg);
 	for (int i = 0; i < n; i++)
 		if (outbox_done(f->db, &msgs[i], rnd(4) ? OUTBOX_SENT : OUTBOX_TEMPFAIL, "x", -1,

@@ -16,7 +16,7 @@ static int settle(struct fx *f, const char *when, enum outbox_result res)
 	struct err e = { 0 };
 	int n = 0;
 
-	if (outbox_claim(f->db, at(when), 100, 1, &msgs, &n, &e) < 0)
+	if (outbox_claim(f->db, at(when), 100, NULL, "test", at(when) + 600, &msgs, &n, &e) < 0)
 		fail_msg("claim: %s", e.msg);
 	for (int i = 0; i < n; i++)
 		if (outbox_done(f->db, &msgs[i], res, res == OUTBOX_SENT ? "ok" : "550 nej", -1,

@@ -1,0 +1,23 @@
+/* lock.h - one delivering process per case database. A process that
+ * delivers holds an exclusive flock(2) on DATABASE.lock, which the kernel
+ * drops when the process ends however it ends; the file says who holds it.
+ * Claims in the outbox carry the holder's owner name ("pid@boot-id"), so a
+ * process that holds the lock knows every other owner's claims are left
+ * over from a process that is gone. */
+#ifndef BACKAD_LOCK_H
+#define BACKAD_LOCK_H
+
+#include <sys/types.h>
+
+#include "err.h"
+
+/* Try to take the lock of database path: 1 taken (*fd holds it), 0 held by
+ * another process (*holder its pid, or 0 if unknown), or a negative code. */
+int instance_lock(const char *db_path, int *fd, long *holder, struct err *e);
+/* Give it back. */
+void instance_unlock(int fd);
+
+/* This process's owner name for claims: "PID@BOOT-ID". */
+const char *instance_owner(void);
+
+#endif
