@@ -40,9 +40,9 @@ static int cancel_stale(struct planner *p, struct err *e)
 	p->st->cancelled += sqlite3_changes(p->db);
 	snprintf(sql, sizeof sql,
 		 "UPDATE task SET state = 'cancelled', closed_at = '%s' WHERE state = 'open'"
-		 " AND key NOT IN (SELECT key FROM temp.plan_task_seen)"
-		 " AND replace(key, '/', ':') IN (SELECT s FROM temp.plan_subj)"
-		 " AND replace(key, '/', ':') NOT IN (SELECT s FROM temp.plan_err)", now);
+		 " AND key IN (SELECT replace(s, ':', '/') FROM temp.plan_subj"
+		 "  WHERE s NOT IN (SELECT s FROM temp.plan_err))"
+		 " AND key NOT IN (SELECT key FROM temp.plan_task_seen)", now);
 	r = db_exec(p->db, sql, e);
 	if (r == 0)
 		p->st->tasks_closed += sqlite3_changes(p->db);
