@@ -7,6 +7,7 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "outbox.h"
 #include "planner.h"
 #include "templates.h"
 
@@ -69,6 +70,7 @@ static inline struct fx *fx_new(void)
 static inline void fx_free(struct fx *f)
 {
 	templates_free(f->tpl);
+	outbox_close_statements(f->db); /* delivery keeps statements prepared */
 	sqlite3_close(f->db);
 	config_clear(&f->cfg);
 	tu_rmdir(f->dir);
