@@ -281,6 +281,7 @@ static void plan(struct daemon *d, time_t now)
 {
 	struct engine_stats st = { 0 };
 	struct err e = { 0 };
+	time_t midnight;
 
 	d->plan_now = 0;
 	if (d->g->delivering && engine_recover(d->g, now, &st, &e) < 0) {
@@ -297,6 +298,11 @@ static void plan(struct daemon *d, time_t now)
 		d->next_plan = now + MAX_SLEEP_S;
 		if (st.plan.next_at && st.plan.next_at > now && st.plan.next_at < d->next_plan)
 			d->next_plan = st.plan.next_at;
+		/* A new day is planned at its start: every count and every
+		 * disclosure then holds for the day messages go out on. */
+		if (cal_local_to_utc(cal_today(now) + 1, 0, &midnight) == 0 &&
+		    midnight > now && midnight < d->next_plan)
+			d->next_plan = midnight;
 	}
 	/* The pass's summary, planning errors, messages given up since the
 	 * last pass, and the metrics file; then a new period begins. */

@@ -17,6 +17,8 @@
 #define FACT_NAME_LEN 512
 /* A date as stored (checked by the rule that uses it: "" when NULL). */
 #define FACT_DATE_LEN 24
+/* A child's reference: 32 characters of up to 4 bytes each. */
+#define FACT_REF_LEN 132
 
 struct facts;
 
@@ -38,7 +40,7 @@ struct fact_referral {
 	long long id, child_id, reporter_id, intake_unit_id;
 	long long reporting_unit_id; /* or 0 */
 	int reporter_active;         /* 0: the reporter has left */
-	char child_ref[33];
+	char child_ref[FACT_REF_LEN];
 	char received[FACT_DATE_LEN], decided[FACT_DATE_LEN]; /* decided "" if open */
 	char outcome[16];
 	char intake_name[FACT_NAME_LEN];
@@ -49,7 +51,7 @@ int facts_referrals(struct facts *f, const struct fact_sel *s, fact_fn *fn, void
 /* A BVC, preschool or school placement starting in lo..hi. */
 struct fact_start {
 	long long placement_id, child_id, unit_id;
-	char child_ref[33], child_name[FACT_NAME_LEN], birth[FACT_DATE_LEN];
+	char child_ref[FACT_REF_LEN], child_name[FACT_NAME_LEN], birth[FACT_DATE_LEN];
 	int protected_identity;
 	char unit_name[FACT_NAME_LEN];
 	char start[FACT_DATE_LEN];
@@ -61,14 +63,14 @@ int facts_starts(struct facts *f, const struct fact_sel *s, fact_fn *fn, void *a
  * (id > 0: only that child). */
 struct fact_child {
 	long long id;
-	char ref[33], birth[FACT_DATE_LEN];
+	char ref[FACT_REF_LEN], birth[FACT_DATE_LEN];
 };
 int facts_fklass(struct facts *f, int year, int start, long long id, fact_fn *fn, void *arg,
 		 struct err *e);
 
 struct fact_card {
 	long long id, child_id;
-	char child_ref[33];
+	char child_ref[FACT_REF_LEN];
 	char created[FACT_DATE_LEN], done[FACT_DATE_LEN]; /* done "" while open */
 };
 int facts_cards(struct facts *f, const struct fact_sel *s, fact_fn *fn, void *arg,
@@ -76,7 +78,7 @@ int facts_cards(struct facts *f, const struct fact_sel *s, fact_fn *fn, void *ar
 
 struct fact_followup {
 	long long id, child_id, responsible_id;
-	char child_ref[33];
+	char child_ref[FACT_REF_LEN];
 	char due[FACT_DATE_LEN], done[FACT_DATE_LEN]; /* done "" while open */
 };
 /* Open follow-ups and those with an open task, whatever their dates. */
@@ -99,7 +101,7 @@ int facts_consent(struct facts *f, long long child_id, const char *scope, int da
 /* The Barnkontakt each child had when last announced. */
 struct fact_known {
 	long long child_id;
-	char ref[33];
+	char ref[FACT_REF_LEN];
 	int known;          /* 0: never seen */
 	long long staff_id; /* the holder announced, or 0 */
 	long long unit_id;  /* the unit whose role it was, or 0 */

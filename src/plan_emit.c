@@ -50,11 +50,12 @@ static const char sql_outbox_upd[] =
 static const char sql_oc_del[] = "DELETE FROM outbox_child WHERE outbox_id = ?1";
 static const char sql_oc_ins[] =
 	"INSERT OR IGNORE INTO outbox_child(outbox_id, child_id) VALUES (?1, ?2)";
-/* A row of the same occurrence (rule, subject, occurrence) to anyone; with
- * ?4, only one that went out (or is going). */
+/* A row of the same occurrence (rule, subject, occurrence) that was told to
+ * someone: it went out, is going, was given up (and reported), or is
+ * history from before backad's first pass. */
 static const char sql_event_any[] =
 	"SELECT 1 FROM outbox WHERE subject_key = ?1 AND substr(key, 1, ?3) = ?2"
-	" AND (?4 = 0 OR state IN ('sent','sending')) LIMIT 1";
+	" AND (state IN ('sent','sending','dead') OR origin = 'history') LIMIT 1";
 static const char sql_seen_ins[] = "INSERT OR IGNORE INTO temp.plan_seen(key) VALUES (?1)";
 static const char sql_task_upsert[] =
 	"INSERT INTO task (key, rule, child_id, assignee_id, unit_id, due_date, state,"
@@ -226,10 +227,9 @@ static int emit_insert(struct planner *p, const struct plan_msg *m, const char *
 	return set_children(p, m, sqlite3_last_insert_rowid(p->db), e);
 }
 
-/* 1 in *told when a message of m's occurrence (same rule, subject and
- * occurrence, any recipient) was planned before (sent = 0) or went out
- * (sent = 1). */
-static int occurrence_told(struct planner *p, const struct plan_msg *m, int sent, int *told,
+/* 1 in *told when m's occurrence (same rule, subject and occurrence) was
+ * told to anyone already (sql_event_any). */
+static int occurrence_told(struct planner *p, const struct plan_msg *m, int *told,
 			   struct err *e)
 {
 	sqlite3_stmt *q = p->q_event_any;
@@ -242,7 +242,6 @@ static int occurrence_told(struct planner *p, const struct plan_msg *m, int sent
 	sqlite3_bind_text(q, 1, m->subject_key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, m->key, (int)(end - m->key + 1), SQLITE_STATIC);
 	sqlite3_bind_int(q, 3, (int)(end - m->key + 1));
-	sqlite3_bind_int(q, 4, sent);
 	rc = sqlite3_step(q);
 	*told = rc == SQLITE_ROW;
 	sqlite3_reset(q);
@@ -264,13 +263,11 @@ static int emit_new(struct planner *p, const struct plan_msg *m, const char *tas
 			return 0; /* missed long ago: stale news */
 		if (p->first) /* history: kept as told, so it is never told */
 			origin = "history";
-		r = occurrence_told(p, m, 0, &told, e);
-		if (r < 0 || told)
-			return r;
 		cal_iso_utc(p->now, due);
-	} else if (m->scheduled <= p->now && m->subject_key) {
+	}
+	if (m->scheduled <= p->now && m->subject_key) {
 		/* Its time has come: told once, not again to a new holder. */
-		r = occurrence_told(p, m, 1, &told, e);
+		r = occurrence_told(p, m, &told, e);
 		if (r < 0 || told)
 			return r;
 	}
@@ -417,7 +414,7 @@ int plan_to_staff(struct planner *p, const struct plan_req *req, long long staff
 	if (!(req->event ? plan_event_in_window(p, req->scheduled)
 			 : plan_in_window(p, req->scheduled)))
 		return 0;
-	ret = rcpt_resolve(p->rcpt, staff_id, req->day, &r, e);
+	ret = rcpt_resolve(p->rcpt, staff_id, plan_send_day(p, req->day), &r, e);
 	if (ret < 0)
 		return ret;
 	if (r.channel == CHAN_NONE)
@@ -447,7 +444,7 @@ int plan_to_role(struct planner *p, const struct plan_req *req, long long unit_i
 	if (!(req->event ? plan_event_in_window(p, req->scheduled)
 			 : plan_in_window(p, req->scheduled)))
 		return 0;
-	r = facts_holders(p->facts, unit_id, role, req->day, &ids, &names, &n, e);
+	r = facts_holders(p->facts, unit_id, role, plan_send_day(p, req->day), &ids, &names, &n, e);
 	for (int i = 0; r == 0 && i < n; i++)
 		r = plan_to_staff(p, req, ids[i], e);
 	facts_free_holders(ids, names, n);

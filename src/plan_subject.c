@@ -15,6 +15,7 @@ static const char sql_wake_set[] =
 	" ON CONFLICT(subject_key) DO UPDATE SET wake_at = excluded.wake_at"
 	" WHERE wake_at <> excluded.wake_at";
 static const char sql_wake_del[] = "DELETE FROM plan_wake WHERE subject_key = ?1";
+static const char sql_done_ins[] = "INSERT OR IGNORE INTO temp.plan_done(s) VALUES (?1)";
 
 int plan_subject_open(struct planner *p, struct err *e)
 {
@@ -31,6 +32,8 @@ int plan_subject_open(struct planner *p, struct err *e)
 		r = db_prepare(p->db, sql_wake_set, &p->q_wake_set, e);
 	if (r == 0)
 		r = db_prepare(p->db, sql_wake_del, &p->q_wake_del, e);
+	if (r == 0)
+		r = db_prepare(p->db, sql_done_ins, &p->q_done_ins, e);
 	return r;
 }
 
@@ -39,10 +42,11 @@ void plan_subject_close(struct planner *p)
 	sqlite3_finalize(p->q_subj_ins);
 	sqlite3_finalize(p->q_wake_set);
 	sqlite3_finalize(p->q_wake_del);
+	sqlite3_finalize(p->q_done_ins);
 	sqlite3_finalize(p->q_sp_begin);
 	sqlite3_finalize(p->q_sp_release);
 	sqlite3_finalize(p->q_sp_rollback);
-	p->q_subj_ins = p->q_wake_set = p->q_wake_del = NULL;
+	p->q_subj_ins = p->q_wake_set = p->q_wake_del = p->q_done_ins = NULL;
 	p->q_sp_begin = p->q_sp_release = p->q_sp_rollback = NULL;
 }
 
@@ -119,8 +123,13 @@ static int subject_failed(struct planner *p, const char *subject, const struct e
 /* The subject planned: its next wake time kept (or dropped). */
 static int subject_done(struct planner *p, const char *subject, struct err *e)
 {
+	int r;
+
 	if (p->preview)
 		return 0;
+	r = step_subject(p, p->q_done_ins, subject, 0, e);
+	if (r < 0)
+		return r;
 	if (p->subj_wake)
 		return step_subject(p, p->q_wake_set, subject, p->subj_wake, e);
 	return step_subject(p, p->q_wake_del, subject, 0, e);

@@ -61,12 +61,25 @@ static int cancel_stale(struct planner *p, struct err *e)
 static int changed_subjects(struct planner *p, struct err *e)
 {
 	return db_exec(p->db,
+		"INSERT OR IGNORE INTO temp.plan_subj(s) SELECT kind || ':' || ref_id"
+		" FROM fact_change WHERE kind IN ('referral','discovery','followup')"
+		" AND ref_id IS NOT NULL;"
 		"INSERT OR IGNORE INTO temp.plan_subj(s) SELECT DISTINCT subject_key FROM outbox"
 		" WHERE state IN ('pending','failed') AND origin = 'rule'"
 		" AND subject_key IS NOT NULL"
-		" AND (child_id IN (SELECT ref_id FROM fact_change WHERE kind = 'child')"
-		"  OR subject_key IN (SELECT kind || ':' || ref_id FROM fact_change"
-		"   WHERE kind IN ('referral','discovery','followup')))", e);
+		" AND child_id IN (SELECT ref_id FROM fact_change WHERE kind = 'child')", e);
+}
+
+/* Wake times of subjects that were due or changed but are not planned any
+ * more (deleted, or out of the window); in a full pass, of every subject it
+ * did not plan. */
+static int drop_wakes(struct planner *p, struct err *e)
+{
+	return db_exec(p->db, p->full
+		? "DELETE FROM plan_wake WHERE subject_key NOT IN (SELECT s FROM temp.plan_done)"
+		: "DELETE FROM plan_wake WHERE (subject_key IN (SELECT s FROM temp.plan_todo)"
+		  " OR subject_key IN (SELECT s FROM temp.plan_subj))"
+		  " AND subject_key NOT IN (SELECT s FROM temp.plan_done)", e);
 }
 
 /* Every subject of every rule. */
@@ -201,9 +214,11 @@ static const char sql_temp[] =
 	"CREATE TEMP TABLE IF NOT EXISTS plan_todo(s TEXT PRIMARY KEY);"
 	"CREATE TEMP TABLE IF NOT EXISTS plan_kids(id INTEGER PRIMARY KEY);"
 	"CREATE TEMP TABLE IF NOT EXISTS plan_units(id INTEGER PRIMARY KEY);"
+	"CREATE TEMP TABLE IF NOT EXISTS plan_done(s TEXT PRIMARY KEY);"
 	"DELETE FROM temp.plan_seen; DELETE FROM temp.plan_task_seen;"
 	"DELETE FROM temp.plan_subj; DELETE FROM temp.plan_err;"
-	"DELETE FROM temp.plan_todo; DELETE FROM temp.plan_kids; DELETE FROM temp.plan_units;";
+	"DELETE FROM temp.plan_todo; DELETE FROM temp.plan_kids; DELETE FROM temp.plan_units;"
+	"DELETE FROM temp.plan_done;";
 
 /* The pass's next wake: the earliest of the subjects'. */
 static int next_wake(struct planner *p, struct err *e)
@@ -299,6 +314,8 @@ int planner_run(sqlite3 *db, const struct config *cfg, const struct templates *t
 		r = run_rules(&p, e);
 	if (r == 0)
 		r = cancel_stale(&p, e);
+	if (r == 0)
+		r = drop_wakes(&p, e);
 	if (r == 0)
 		r = db_exec(db, "DELETE FROM fact_change", e);
 	if (r == 0 && p.full)

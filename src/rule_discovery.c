@@ -73,8 +73,9 @@ static int plan_card(struct planner *p, const void *arg, struct err *e)
 			       f->done);
 	due = k->created + p->cfg->discovery_days;
 
-	/* The Barnkontakt on the day the card was written holds the task. */
-	r = bk_at(p->bk, k->child_id, k->created, &bk, e);
+	/* The Barnkontakt when the card is told (its day, or today when backad
+	 * sees it late) holds the task. */
+	r = bk_at(p->bk, k->child_id, plan_send_day(p, k->created), &bk, e);
 	if (r < 0)
 		return r;
 	snprintf(task_key, sizeof task_key, "discovery/%lld", k->id);
@@ -97,8 +98,8 @@ static int plan_card(struct planner *p, const void *arg, struct err *e)
 		    plan_send_day(p, day) >= due)
 			continue;
 		snprintf(occ, sizeof occ, "%s", date_format(day, d));
-		/* Reminders follow the role: whoever holds it on the day. */
-		r = bk_at(p->bk, k->child_id, day, &bk, e);
+		/* Reminders follow the role: whoever holds it when they go out. */
+		r = bk_at(p->bk, k->child_id, plan_send_day(p, day), &bk, e);
 		if (r == 0)
 			r = card_msg(p, k, &bk, "discovery_reminder", occ, day, at[i], due, e);
 	}

@@ -103,7 +103,7 @@ static int announce(struct planner *p, const struct change *ch, const char *rule
 static int plan_change(struct planner *p, const struct change *ch, struct err *e)
 {
 	struct bk before, after;
-	char from_unit[PLAN_NAME_LEN] = "", ref[40];
+	char from_unit[PLAN_NAME_LEN] = "", ref[FACT_REF_LEN];
 	struct tvars *v;
 	int r;
 
@@ -152,7 +152,8 @@ static int plan_start(struct planner *p, const void *arg, struct err *e)
 	};
 
 	if (date_parse(f->birth, &ch.birth) < 0)
-		ch.birth = 0;
+		return err_set(e, ERR_INVALID, "child %lld: birth_date '%s' is not a date",
+			       f->child_id, f->birth);
 	if (date_parse(f->start, &ch.start) < 0)
 		return err_set(e, ERR_INVALID, "placement %lld: start_date '%s' is not a date",
 			       f->placement_id, f->start);

@@ -13,7 +13,7 @@ struct referral {
 	long long id, child_id, reporter_id, intake_unit_id, reporting_unit_id;
 	int reporter_active;
 	const char *child_ref, *outcome, *intake_name;
-	char ref[48];
+	char ref[FACT_REF_LEN + 24];
 	int received, decided; /* day numbers; decided = 0 while undecided */
 };
 
@@ -98,7 +98,7 @@ static int days_msgs(struct planner *p, const struct referral *f, int due,
 			return err_set(e, ERR_NOMEM, "out of memory");
 		plan_set_days(v, due >= sday ? due - sday : sday - due);
 		plan_set_date(v, "date", day);
-		r = plan_role_names(p, f->intake_unit_id, "intake_officer", day, names,
+		r = plan_role_names(p, f->intake_unit_id, "intake_officer", sday, names,
 				    sizeof names, e);
 		tvars_set(v, "officer", names[0] ? names : "(ingen handläggare registrerad)");
 		snprintf(occ, sizeof occ, "%s", date_format(day, d));

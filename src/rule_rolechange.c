@@ -14,7 +14,7 @@ struct moved {
 	long long child_id, unit_id;
 	long long was, was_unit; /* the holder announced before, and since */
 	char was_since[FACT_DATE_LEN];
-	char ref[33];
+	char ref[FACT_REF_LEN];
 };
 
 struct digest {

@@ -220,7 +220,8 @@ static const char migration_4[] =
  * - outbox_child: every child a message discloses (a digest names several),
  *   so the audit has one row per child.
  * - fact_change: which fact changed (kind and id), written by triggers, so
- *   a pass re-plans only the subjects a change affects.
+ *   a pass re-plans only the subjects a change affects; and triggers that
+ *   refuse a fact's date that is not a date.
  * - plan_error: the last error planning a subject, so it is alerted once a
  *   day and shown by backactl status.
  * - plan_wake: each subject's next occurrence, so the clock wakes only the
@@ -229,9 +230,19 @@ static const char migration_4[] =
 #define CHANGE(t, op, kind, idexpr) \
 	"CREATE TRIGGER change_" t "_" op " AFTER " op " ON " t \
 	" BEGIN INSERT INTO fact_change(kind, ref_id) VALUES ('" kind "', " idexpr "); END;"
+/* An update is a change of what the row was and of what it is (a role moved
+ * to another unit changes both units). */
 #define CHANGE3(t, kind, col) \
-	CHANGE(t, "INSERT", kind, "NEW." col) CHANGE(t, "UPDATE", kind, "NEW." col) \
+	CHANGE(t, "INSERT", kind, "NEW." col) \
+	CHANGE(t, "UPDATE", kind, "NEW." col "), ('" kind "', OLD." col) \
 	CHANGE(t, "DELETE", kind, "OLD." col)
+/* A date another system writes must be one (YYYY-MM-DD, a real day), or the
+ * write is refused with the table and column named. */
+#define DATE1(t, col, op, when) \
+	"CREATE TRIGGER date_" t "_" col "_" op " BEFORE " when " ON " t \
+	" WHEN NEW." col " IS NOT NULL AND date(NEW." col ", '+0 days') IS NOT NEW." col \
+	" BEGIN SELECT RAISE(ABORT, '" t "." col " is not a date (YYYY-MM-DD)'); END;"
+#define DATE(t, col) DATE1(t, col, "i", "INSERT") DATE1(t, col, "u", "UPDATE OF " col)
 static const char migration_5[] =
 	"ALTER TABLE outbox ADD COLUMN origin TEXT NOT NULL DEFAULT 'rule'"
 	" CHECK (origin IN ('rule','fallback','alert','resend','history'));"
@@ -275,9 +286,20 @@ static const char migration_5[] =
 	CHANGE3("child", "child", "id") CHANGE3("placement", "child", "child_id")
 	CHANGE3("barnkontakt", "child", "child_id") CHANGE3("staff", "staff", "id")
 	CHANGE3("absence", "staff", "staff_id") CHANGE3("unit_role", "unit", "unit_id")
-	CHANGE3("unit", "unit", "id");
+	CHANGE3("unit", "unit", "id")
+	DATE("absence", "start_date") DATE("absence", "end_date")
+	DATE("unit_role", "start_date") DATE("unit_role", "end_date")
+	DATE("child", "birth_date")
+	DATE("placement", "start_date") DATE("placement", "end_date")
+	DATE("barnkontakt", "start_date") DATE("barnkontakt", "end_date")
+	DATE("referral", "received_date") DATE("referral", "decision_date")
+	DATE("discovery_card", "created_date") DATE("discovery_card", "conversation_date")
+	DATE("followup", "due_date") DATE("followup", "done_date")
+	DATE("consent", "given_date") DATE("consent", "withdrawn_date");
 #undef CHANGE
 #undef CHANGE3
+#undef DATE1
+#undef DATE
 
 /* Version 6: the ids other systems give the rows they deliver (SS 12000's
  * UUIDs), so a sync finds the row it wrote before: one row per source, kind

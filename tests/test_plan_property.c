@@ -2,7 +2,8 @@
  * several hundred random fact changes (referrals recorded and decided,
  * placements new and moved, staff leaving and returning, absences, consents,
  * protected identity, discovery cards, follow-ups, new principals) are
- * applied in batches on a moving clock, with messages sent or failing in
+ * applied in batches on a moving clock (also roles and placements moved to
+ * another unit or child), with messages sent or failing in
  * between; after each batch the pass a running daemon makes (only the
  * subjects changed or due) must leave tasks, outbox and the Barnkontakt
  * last announced exactly as a full replan of a copy of the same state. */
@@ -56,7 +57,13 @@ static void change(sqlite3 *db, int today)
 	long long child = 1 + rnd(12), staff = 1 + rnd(12), unit = 1 + rnd(5);
 	static const char *const outcomes[] = { "opened", "not_opened", "already_open" };
 
-	switch (rnd(14)) {
+	switch (rnd(16)) {
+	case 14: /* a role moved to another unit: both units change */
+		exec(db, "UPDATE unit_role SET unit_id = %lld WHERE id = %u", unit, 1 + rnd(6));
+		break;
+	case 15: /* a placement moved to another child: both children change */
+		exec(db, "UPDATE placement SET child_id = %lld WHERE id = %u", child, 1 + rnd(8));
+		break;
 	case 0: case 1:
 		exec(db, "INSERT INTO referral(child_id,reporter_id,reporting_unit_id,intake_unit_id,"
 			 "received_date) VALUES (%lld,%lld,%s,4,'%s')", child, staff,

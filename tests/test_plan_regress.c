@@ -49,7 +49,9 @@ static void late_referral_left_reporter_without_answer(void **state)
 	body = one(f, "body", "rule='referral_feedback'");
 	assert_non_null(strstr(body, "ingen utredning inleds"));
 	free(body);
-	/* Told once: later passes and a new officer change nothing. */
+	/* Told once (it went out): later passes and a new officer change
+	 * nothing. */
+	settle(f, "2026-08-03T10:01:00", OUTBOX_SENT);
 	run(f, "2026-08-03T11:00:00");
 	sql(f, "INSERT INTO unit_role(unit_id,role,staff_id,start_date)"
 	       " VALUES (4,'intake_officer',5,'2026-08-01')");
@@ -70,6 +72,7 @@ static void reporter_left_without_answer(void **state)
 	       "received_date) VALUES (6,3,6,3,4,'2026-09-01')");
 	run(f, "2026-09-01T09:00:00");
 	assert_int_equal(count(f, "rule='referral_receipt' AND recipient_id=6"), 1);
+	settle(f, "2026-09-01T09:01:00", OUTBOX_SENT);
 	sql(f, "UPDATE staff SET active=0 WHERE id=6;"
 	       "UPDATE referral SET decision_date='2026-09-08', outcome='opened' WHERE id=6");
 	run(f, "2026-09-08T09:00:00");
@@ -97,6 +100,80 @@ static void late_referral_sent_stale_reminders(void **state)
 	run(f, "2026-08-03T10:00:00");
 	assert_int_equal(count(f, "rule='referral_receipt'"), 1);
 	assert_int_equal(count(f, "rule='referral_reminder'"), 0);
+	fx_free(f);
+}
+
+/* A referral recorded weeks late reached only the first of two intake
+ * officers; both are told, and the ones who hold the role now. */
+static void late_referral_reached_one_officer(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	sql(f, "INSERT INTO unit_role(unit_id,role,staff_id,start_date) VALUES"
+	       " (4,'intake_officer',8,'2020-01-01')");
+	run(f, "2026-08-01T10:00:00");
+	sql(f, "UPDATE unit_role SET end_date='2026-07-15' WHERE staff_id=8;"
+	       "INSERT INTO unit_role(unit_id,role,staff_id,start_date)"
+	       " VALUES (4,'intake_officer',7,'2026-07-16')");
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (9,3,6,4,'2026-07-01')");
+	run(f, "2026-08-03T10:00:00");
+	assert_int_equal(count(f, "rule='referral_task' AND recipient_id=4"), 1);
+	assert_int_equal(count(f, "rule='referral_task' AND recipient_id=7"), 1);
+	assert_int_equal(count(f, "rule='referral_task' AND recipient_id=8"), 0); /* left */
+	fx_free(f);
+}
+
+/* An old event not yet sent whose recipient changes: the new one gets it,
+ * nothing is cancelled into silence. */
+static void pending_event_lost_when_recipient_changed(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	run(f, "2026-08-01T10:00:00");
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,reporting_unit_id,intake_unit_id,"
+	       "received_date) VALUES (9,3,6,3,4,'2026-07-01')");
+	run(f, "2026-08-03T10:00:00");
+	assert_int_equal(count(f, "rule='referral_receipt' AND recipient_id=6 AND state='pending'"), 1);
+	sql(f, "UPDATE staff SET active=0 WHERE id=6");
+	run(f, "2026-08-03T11:00:00");
+	assert_int_equal(count(f, "rule='referral_receipt' AND recipient_id=3 AND state='pending'"), 1);
+	fx_free(f);
+}
+
+/* A follow-up deleted with no message pending kept its task open. */
+static void deleted_followup_kept_task_open(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	sql(f, "INSERT INTO followup(id,child_id,responsible_id,due_date) VALUES (2,1,3,'2026-09-30')");
+	run(f, "2026-09-01T09:00:00");
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM task WHERE key='followup/2'"
+				       " AND state='open'"), 1);
+	sql(f, "DELETE FROM followup WHERE id=2");
+	run(f, "2026-09-01T10:00:00");
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM task WHERE key='followup/2'"
+				       " AND state='open'"), 0);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM plan_wake"
+				       " WHERE subject_key='followup:2'"), 0);
+	fx_free(f);
+}
+
+/* Two children whose long references differ only at the end. */
+static void long_child_reference_cut(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	sql(f, "UPDATE child SET ref='ÖSTRA-ÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅ-0003' WHERE id=3");
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (9,3,6,4,'2026-09-01')");
+	run(f, "2026-09-01T09:00:00");
+	assert_int_equal(count(f, "rule='referral_receipt'"
+				  " AND body LIKE '%ÖSTRA-ÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅÅ-0003/A9%'"), 1);
 	fx_free(f);
 }
 
@@ -197,13 +274,32 @@ static void protected_identity_set_after_planning_disclosed(void **state)
 	fx_free(f);
 }
 
-/* A referral row with a broken date must not stop the other subjects. */
+/* A date that is not one is refused when another system writes it. */
+static void bad_date_written_by_another_system(void **state)
+{
+	struct fx *f = fx_new();
+	struct err e = { 0 };
+
+	(void)state;
+	assert_true(db_exec(f->db, "INSERT INTO referral(child_id,reporter_id,intake_unit_id,"
+			    "received_date) VALUES (1,6,4,'2026-8-3')", &e) < 0);
+	assert_non_null(strstr(e.msg, "referral.received_date is not a date"));
+	assert_true(db_exec(f->db, "UPDATE placement SET start_date='2026-02-30' WHERE id=1",
+			    &e) < 0);
+	assert_non_null(strstr(e.msg, "placement.start_date is not a date"));
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM referral"), 0);
+	fx_free(f);
+}
+
+/* A referral row with a broken date (written before the database checked
+ * dates) must not stop the other subjects. */
 static void one_bad_row_stopped_all_planning(void **state)
 {
 	struct fx *f = fx_new();
 	struct plan_stats st;
 
 	(void)state;
+	sql(f, "DROP TRIGGER date_referral_received_date_i");
 	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
 	       " VALUES (1,1,6,4,'2026-13-45'), (2,3,6,4,'2026-09-01')");
 	st = run(f, "2026-09-01T09:00:00");
@@ -400,9 +496,14 @@ int main(void)
 		cmocka_unit_test(late_referral_sent_stale_reminders),
 		cmocka_unit_test(reporter_left_without_answer),
 		cmocka_unit_test(first_pass_told_history_as_news),
+		cmocka_unit_test(late_referral_reached_one_officer),
+		cmocka_unit_test(pending_event_lost_when_recipient_changed),
+		cmocka_unit_test(deleted_followup_kept_task_open),
+		cmocka_unit_test(long_child_reference_cut),
 		cmocka_unit_test(planner_cancelled_fallback_it_did_not_make),
 		cmocka_unit_test(retry_disclosed_name_after_consent_withdrawn),
 		cmocka_unit_test(protected_identity_set_after_planning_disclosed),
+		cmocka_unit_test(bad_date_written_by_another_system),
 		cmocka_unit_test(one_bad_row_stopped_all_planning),
 		cmocka_unit_test(long_unit_name_cut_inside_utf8),
 		cmocka_unit_test(utf8_copy_cut_inside_character),
