@@ -1,7 +1,8 @@
 #!/bin/sh
-# plan.sh - planning passes on synthetic case databases: the first pass, a
-# pass when nothing changed, and a pass after one change (a referral), with
-# wall time and peak memory of the process. usage: bench/plan.sh [N...]
+# plan.sh - planning passes on synthetic case databases, each a backactl
+# process: the first pass, a full replan (--full), a pass when nothing
+# changed and a pass after one change (a referral; only its subject is
+# planned), with wall time and peak memory of the process. usage: bench/plan.sh [N...]
 # (default 10000 100000). Needs a build (make) and /usr/bin/python3.
 set -eu
 BUILD=${BUILD:-build}
@@ -18,12 +19,13 @@ for n in $sizes; do
 		/usr/bin/python3 bench/gen.py "$dir/b$n.db" "$n" >/dev/null
 	fi
 	run() {
-		/usr/bin/time -f "%e %M" -o "$dir/time" "$BUILD/backactl" -c "$conf" plan \
+		/usr/bin/time -f "%e %M" -o "$dir/time" "$BUILD/backactl" -c "$conf" plan $2 \
 			--now 2026-08-03T08:00 >/dev/null
 		read -r s kb <"$dir/time"
 		printf '%-10s %-22s %10s %12s\n' "$n" "$1" "$s" "$kb"
 	}
-	run "first (or replan)"
+	run "first (or replan)" --full
+	run "full replan" --full
 	run "no change"
 	"$BUILD/backactl" -c "$conf" referral add --child B-0000001 --reporter s5 \
 		--received 2026-08-03 >/dev/null

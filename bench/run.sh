@@ -19,6 +19,10 @@ for n in $sizes; do
 	BACKACTL="$BUILD/backactl" "$BUILD/pass_bench" "$dir/d$n.conf" 20
 done
 /usr/bin/python3 bench/latency.py "$BUILD" 200
+for n in $sizes; do
+	echo "== commit-to-spool latency with the daemon on the $n-children database"
+	/usr/bin/python3 bench/latency.py "$BUILD" 200 "$dir/b$n.db"
+done
 BUILD=$BUILD bash bench/smtp_throughput.sh 4000 2
 BUILD=$BUILD bash bench/sms_throughput.sh 1000
 BUILD=$BUILD sh bench/ss12000_sync.sh 100000
