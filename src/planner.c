@@ -101,6 +101,11 @@ static int run_changed(struct planner *p, struct err *e)
 	char now[21];
 	int r = facts_affected(p->facts, p->lo_day, e);
 
+	/* The subjects whose rows the changes touch are planned too, wherever
+	 * their facts are now (a placement moved to another child). */
+	if (r == 0)
+		r = db_exec(p->db, "INSERT OR IGNORE INTO temp.plan_todo(s)"
+				   " SELECT s FROM temp.plan_subj", e);
 	if (r == 0)
 		r = db_prepare(p->db, "INSERT OR IGNORE INTO temp.plan_todo(s)"
 				      " SELECT subject_key FROM plan_wake WHERE wake_at <= ?1", &q, e);
