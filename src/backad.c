@@ -129,6 +129,7 @@ static int signal_fd(void)
 struct daemon {
 	struct engine *g;
 	struct engine *old;      /* the engine before a reload, finishing its deliveries */
+	int reload_again;        /* a reload came while old finished: done after it */
 	const struct opts *o;
 	const char *path;
 	time_t started;
@@ -231,7 +232,9 @@ static void reload(struct daemon *d)
 
 	sd_notify(0, "RELOADING=1");
 	if (d->old) {
-		log_err("reload refused: the previous reload is still finishing its deliveries");
+		/* Applied as soon as the previous engine has finished. */
+		d->reload_again = 1;
+		log_info("reload queued: the previous reload is still finishing its deliveries");
 	} else if (engine_load(d->path, &fresh, print_error, &n, &e) < 0) {
 		log_err("reload failed, keeping the running configuration: %s", e.msg);
 	} else if (strcmp(fresh->cfg->database, d->g->cfg->database) != 0) {
@@ -372,6 +375,10 @@ static void work(struct daemon *d, time_t now)
 			housekeeping(d, now, 0);
 			engine_free(d->old);
 			d->old = NULL;
+			if (d->reload_again && !d->stopping) {
+				d->reload_again = 0;
+				reload(d);
+			}
 		}
 	}
 	housekeeping(d, now, 0);

@@ -279,9 +279,9 @@ static void wal_sync(struct delivery *d, int force)
 }
 
 /* After a failed transaction: each record in one of its own, so one that
- * cannot be written does not hold up the others. One that keeps failing is
- * given up: its row stays claimed until the lease ends, and recovery takes
- * it back. The records to try again are moved to the front of recs;
+ * cannot be written does not hold up the others. One that keeps failing for
+ * another reason than a locked database is given up: its row stays claimed
+ * until the lease ends, and recovery takes it back. The records to try again are moved to the front of recs;
  * returns how many. */
 static int one_by_one(struct delivery *d, struct deliver_rec *recs, int n,
 		      enum outbox_state *states, time_t now)
@@ -302,7 +302,11 @@ static int one_by_one(struct delivery *d, struct deliver_rec *recs, int n,
 			continue;
 		}
 		db_rollback(d->db);
-		if (++recs[i].tries < 3) {
+		/* A result that is known must not be lost to a database another
+		 * process holds locked (its message would be resent): it waits
+		 * for the lock as long as that takes. Any other error ends the
+		 * record after three tries. */
+		if (r1 == ERR_BUSY || ++recs[i].tries < 3) {
 			recs[kept++] = recs[i];
 		} else {
 			recs[i].b->refs--;

@@ -7,35 +7,66 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* The lock file of the database: named after its real path, so every
+ * name that reaches the same file (a symbolic link, a relative path) finds
+ * the same lock. */
+static void lock_path(const char *db_path, char *path, size_t n)
+{
+	char *real = realpath(db_path, NULL);
+
+	snprintf(path, n, "%s.lock", real ? real : db_path);
+	free(real);
+}
+
+/* 1 when fd is still the file at path (not one removed or replaced since
+ * it was opened: a lock on that would lock nothing). */
+static int still_there(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
 
 int instance_lock(const char *db_path, int *fd, long *holder, struct err *e)
 {
 	char path[4096], buf[32];
 	ssize_t n;
-	int f;
+	int f = -1;
 
 	*fd = -1;
 	*holder = 0;
-	snprintf(path, sizeof path, "%s.lock", db_path);
-	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (f < 0)
-		return err_set(e, ERR_IO, "%s: cannot open the lock file: %s", path, strerror(errno));
-	if (flock(f, LOCK_EX | LOCK_NB) < 0) {
-		int err = errno;
+	lock_path(db_path, path, sizeof path);
+	for (int tries = 0; tries < 5; tries++) {
+		f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+		if (f < 0)
+			return err_set(e, ERR_IO, "%s: cannot open the lock file: %s", path,
+				       strerror(errno));
+		if (flock(f, LOCK_EX | LOCK_NB) < 0) {
+			int err = errno;
 
-		if (err == EWOULDBLOCK) {
-			n = pread(f, buf, sizeof buf - 1, 0);
-			if (n > 0) {
-				buf[n] = '\0';
-				*holder = strtol(buf, NULL, 10);
+			if (err == EWOULDBLOCK) {
+				n = pread(f, buf, sizeof buf - 1, 0);
+				if (n > 0) {
+					buf[n] = '\0';
+					*holder = strtol(buf, NULL, 10);
+				}
+				close(f);
+				return 0;
 			}
 			close(f);
-			return 0;
+			return err_set(e, ERR_IO, "%s: cannot lock: %s", path, strerror(err));
 		}
-		close(f);
-		return err_set(e, ERR_IO, "%s: cannot lock: %s", path, strerror(err));
+		if (still_there(f, path))
+			break;
+		close(f); /* removed while we locked it: take the new one */
+		f = -1;
 	}
+	if (f < 0)
+		return err_set(e, ERR_IO, "%s: the lock file keeps being replaced", path);
 	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
 	if (ftruncate(f, 0) < 0 || pwrite(f, buf, (size_t)n, 0) != n) {
 		/* The pid is only for messages; the lock is what counts. */

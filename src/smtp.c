@@ -349,11 +349,12 @@ static void child_report(int fd, smtp_message_t m, struct item *it,
 		return;
 	}
 	/* A rejected sender or recipient decides, not the DATA reply that
-	 * follows it in a pipeline ("503 need RCPT"). */
+	 * follows it in a pipeline ("503 need RCPT"), nor a 250 to the final
+	 * dot from a server that took the data without a recipient: the one
+	 * recipient was refused, so nobody got the message. */
 	/* 2xx, 4xx and 5xx are final replies; a 354 means DATA began and the
 	 * reply to the final dot never came. */
-	if (st && st->code >= 200 && !(st->code >= 300 && st->code < 400) &&
-	    (st->code < 300 || !env)) {
+	if (st && st->code >= 200 && !(st->code >= 300 && st->code < 400) && !env) {
 		report_status(fd, it, st->code < 300 ? NULL : it->started ? "end of data" : "DATA",
 			      st);
 		return;

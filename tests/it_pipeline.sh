@@ -110,6 +110,13 @@ check "[ \"\$(q \"SELECT value FROM state WHERE key='daemon.pid'\")\" = $daemon 
 $BUILD/backad -c "$tmp/backad.conf" --foreground --once --now $NOW 2>"$tmp/once.log"
 check "grep -q 'planned only, nothing delivered' $tmp/once.log" "a second instance resends the daemon's in-flight messages: --once says it only plans"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='sending' AND claim_owner LIKE '$daemon@%'\") -eq 200 ]" "a second instance resends the daemon's in-flight messages: the daemon's claims untouched"
+# ...and through another name for the same file (a symbolic link).
+mkdir -p "$tmp/other"
+ln -s "$tmp/case.db" "$tmp/other/link.db"
+sed "s|^database = .*|database = \"$tmp/other/link.db\";|" "$tmp/backad.conf" >"$tmp/link.conf"
+$BUILD/backad -c "$tmp/link.conf" --foreground --once --now $NOW 2>"$tmp/once-link.log"
+check "grep -q 'planned only, nothing delivered' $tmp/once-link.log" "a second instance through a symbolic link took the delivery lock: it only plans"
+check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='sending' AND claim_owner LIKE '$daemon@%'\") -eq 200 ]" "a second instance through a symbolic link: the daemon's claims untouched"
 
 # 3. SIGTERM with two sessions hanging: a prompt stop, everything recorded.
 t0=$(date +%s%N)

@@ -55,6 +55,10 @@ check "every 'MAIL 451 4.3.0 Sender check failed'" "MAIL 451 named"
 
 server off "RCPT=452 4.2.2 Mailbox full" "DATA=554 5.5.1 No valid recipients"
 check "every 'RCPT 452 4.2.2 Mailbox full'" "RCPT 452 named"
+# A lax server that refuses the recipient yet takes the data with a 250:
+# nobody got the message, the refusal decides.
+server off "RCPT=452 4.5.3 Too many recipients"
+check "every 'RCPT 452 4.5.3 Too many recipients'" "a 250 after a refused RCPT is not sent"
 
 server off "DATA=451 4.3.0 Try later"
 check "every 'DATA 451 4.3.0 Try later'" "DATA 451 named"
