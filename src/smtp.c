@@ -29,7 +29,11 @@
  * ahead, with its predecessor's result, before the child asks (PRE); the
  * child asked and its start is not yet recorded (ASKED); recorded and
  * answered, so its data may go (GO); its result is in (DONE). */
-enum { ST_WAIT, ST_PRE, ST_ASKED, ST_GO, ST_DONE };
+/* A message in its session: waiting; its start being recorded before the
+ * child asks (PRE); the child asked to send its data (ASKED); told to go
+ * before it asked (PREGO: its data has not begun until it asks); its data
+ * may be under way (GO); its result in (DONE). */
+enum { ST_WAIT, ST_PRE, ST_ASKED, ST_PREGO, ST_GO, ST_DONE };
 
 /* The answer to 'D i': i + 1 to go on, 0 to stop. Answers for a message
  * are written as soon as its start is recorded, often before the child
@@ -468,10 +472,16 @@ static void apply_line(struct transport *t, struct session *s, char *line)
 	if (sscanf(line, "D %d", &i) == 1 && i >= 0 && i < s->k) {
 		int was = s->st[i];
 
+		if (was == ST_PREGO) {
+			s->st[i] = ST_GO; /* the answer waited in the pipe: data begins */
+			return;
+		}
 		if (was != ST_WAIT && was != ST_PRE)
-			return; /* answered already (GO) */
+			return; /* answered already */
 		s->st[i] = ST_ASKED;
-		if (ch->draining) {
+		/* Past its cap a session sends no further message: it ends at this
+		 * boundary rather than be killed in the middle of one. */
+		if (ch->draining || mono_ms() >= s->cap) {
 			if (answer(s->afd, 0) < 0) {
 				/* The child is gone; settled when the session ends. */
 			}
@@ -486,10 +496,9 @@ static void apply_line(struct transport *t, struct session *s, char *line)
 		return;
 	s->st[i] = ST_DONE;
 	s->progress = 1;
-	/* A session that makes progress gets more time, up to its cap. */
+	/* A session that makes progress gets more time; past its cap it starts
+	 * no further message (above), so it ends at a message boundary. */
 	s->deadline = mono_ms() + (long long)ch->cfg->smtp_timeout * 1000;
-	if (s->deadline > s->cap)
-		s->deadline = s->cap;
 	/* The child's text keeps the server's code and names the stage of a
 	 * failure: "250 2.0.0 Ok: queued as X", "RCPT 550 5.1.1 ...". */
 	snprintf(text, sizeof text, "%s", line + off);
@@ -505,7 +514,7 @@ static void apply_line(struct transport *t, struct session *s, char *line)
 	 * while the child speaks the next envelope: its data need not wait for
 	 * a commit of its own. (Should the session end before that data, its
 	 * result clears the mark; a crash in between leaves it in doubt.) */
-	for (int j = i + 1; j < s->k && !ch->draining; j++) {
+	for (int j = i + 1; j < s->k && !ch->draining && mono_ms() < s->cap; j++) {
 		if (s->st[j] != ST_WAIT)
 			continue;
 		s->st[j] = ST_PRE;
@@ -799,7 +808,7 @@ static void smtp_go(struct transport *t, struct batch *b, int i)
 			return;
 		}
 		if (answer(s->afd, j + 1) == 0)
-			s->st[j] = ST_GO;
+			s->st[j] = s->st[j] == ST_ASKED ? ST_GO : ST_PREGO;
 		return;
 	}
 }
@@ -832,8 +841,9 @@ void smtp_transport(struct smtp_channel *s, struct transport *t)
 	t->name = "smtp";
 	t->ctx = s;
 	t->batch_max = DELIVER_BATCH;
-	/* A claim lasts at most as long as the session's cap, and a margin. */
-	t->lease_seconds = SMTP_SESSION_CAP * s->cfg->smtp_timeout + 60;
+	/* A claim lasts at most as long as the session's cap, the last message
+	 * it began then, and a margin. */
+	t->lease_seconds = (SMTP_SESSION_CAP + 1) * s->cfg->smtp_timeout + 60;
 	t->free_slots = smtp_free_slots;
 	t->busy = smtp_busy;
 	t->start = smtp_start;

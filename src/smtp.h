@@ -2,7 +2,8 @@
  * messages, up to smtp.sessions sessions at once. Each session runs in a
  * short-lived child process; the daemon's loop reads its reports from a
  * pipe without ever waiting on it, and kills it when it makes no progress
- * for smtp.timeout_seconds (or at SMTP_SESSION_CAP times that in all), so a
+ * for smtp.timeout_seconds (and, after SMTP_SESSION_CAP times that, lets it
+ * begin no further message: it ends at a message boundary), so a
  * stalled or black-holed server only costs its own messages time. The child
  * never touches the database: it gets the messages, says "D i" before a
  * message's data and waits for the daemon's answer (written as soon as the
