@@ -18,9 +18,9 @@ WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wpointer-arith -Wcast-qual -Wformat=2 -Werror \
              -Wno-format-truncation
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=c11 -D_GNU_SOURCE $(WARN) $(SANITIZE)
+override CFLAGS += -std=c11 -D_GNU_SOURCE $(WARN) $(SANITIZE)
 CPPFLAGS  += -Isrc -DDATADIR='"$(DATADIR)"'
-LDFLAGS   += $(SANITIZE)
+override LDFLAGS += $(SANITIZE)
 
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
