@@ -149,6 +149,7 @@ dup=$(grep '"status": "reset"' "$tmp/requests" 2>/dev/null | sed 's/.*"to": "\([
 n_req=$(cat "$tmp/requests" 2>/dev/null | wc -l)
 n_dup=$(grep -cF "\"to\": \"$dup\"" "$tmp/requests" || true)
 check "[ $n_req -eq 3 ] && [ $n_dup -eq 2 ]" "resent: two requests for one message at the gateway"
+[ "$n_req" -eq 3 ] || { cat "$tmp/log"; cat "$tmp/gw.out"; q "SELECT id, channel, state, last_error FROM outbox"; } >&2
 check "[ \"\$(q \"SELECT state, in_doubt FROM outbox WHERE channel='sms' AND address='$dup'\")\" = 'sent|1' ]" "the resent one is sent and in doubt, not silently sent"
 check "q \"SELECT provider_id FROM outbox WHERE address='$dup'\" | grep -q 'sent 2 times'" "the record says it went out twice"
 check "$B outbox --state sent | grep -c 'sent (osäker)' | grep -qx 1" "backactl outbox shows it in doubt"
