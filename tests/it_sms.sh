@@ -120,7 +120,7 @@ check "! grep -q '\"status\": 401' $tmp/requests" "authenticated"
 
 # gw SCRIPT: a fresh 46elks-style gateway on a new port, and a fresh database.
 gw() {
-	rm -f "$tmp/requests"
+	rm -f "$tmp/requests" "$tmp/gw.out" # not the last gateway's port
 	/usr/bin/python3 tests/sms_gateway.py 0 backad hemligt "$tmp/requests" "$1" 60 >"$tmp/gw.out" 2>&1 &
 	pids="$pids $!"
 	port=$(ready_port "$tmp/gw.out") || exit 1

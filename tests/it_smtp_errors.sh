@@ -15,7 +15,7 @@ server() {
 	pids=
 	tls=$1
 	shift
-	rm -f "$tmp/cmds"
+	rm -f "$tmp/cmds" "$tmp/srv.out" # not the last server's port
 	/usr/bin/python3 tests/smtp_script.py 0 "$tmp/cmds" 30 "$@" >"$tmp/srv.out" 2>&1 &
 	pids=$!
 	port=$(ready_port "$tmp/srv.out") || exit 1

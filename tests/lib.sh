@@ -33,7 +33,10 @@ wait_port() {
 }
 
 # ready_port FILE: the free port a test server printed as "ready PORT" into
-# FILE (10 s at most); fails, saying so, when it did not start.
+# FILE (30 s at most); fails, saying so, when it did not start. The caller
+# removes FILE before it starts the server in the background: the shell
+# truncates it only in the background job, so an old "ready" line could
+# otherwise be read first and name the previous server's port.
 ready_port() {
 	if wait_for 30 "grep -qs '^ready [0-9]' '$1'"; then sed -n 's/^ready \([0-9]*\).*/\1/p' "$1"; else
 		echo "FAIL: the test server did not start:" >&2; cat "$1" >&2; return 1; fi
