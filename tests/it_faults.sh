@@ -5,7 +5,7 @@
 # nothing lost, the backoff as configured.
 set -eu
 . tests/lib.sh
-q() { sqlite3 "$tmp/case.db" "$1"; }
+q() { sqlite3 -cmd ".timeout 10000" "$tmp/case.db" "$1"; } # waits for a writer
 conf() { # EXTRA
 	cat >"$tmp/backad.conf" <<CONF
 database = "$tmp/case.db";

@@ -8,7 +8,7 @@ set -eu
 . tests/lib.sh
 B="$BUILD/backactl -c $tmp/backad.conf"
 D="$BUILD/backad -c $tmp/backad.conf --foreground"
-q() { sqlite3 "$tmp/case.db" "$1"; }
+q() { sqlite3 -cmd ".timeout 10000" "$tmp/case.db" "$1"; } # waits for a writer
 conf() { # MAIL_FROM [extra]
 	cat >"$tmp/backad.conf" <<CONF
 database = "$tmp/case.db";

@@ -56,7 +56,7 @@ sms: { provider = "46elks"; url = "http://127.0.0.1:$gw/a1/sms"; user = "backad"
        password_file = "$tmp/sms.pw"; timeout_seconds = 5; };
 CONF
 }
-q() { sqlite3 "$tmp/case.db" "$1"; }
+q() { sqlite3 -cmd ".timeout 10000" "$tmp/case.db" "$1"; } # waits for a writer
 # emails N: N e-mails due, outside any rule (the planner leaves 'alert/' keys alone).
 emails() {
 	q "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)

@@ -28,7 +28,7 @@ CONF
 }
 B="$BUILD/backactl -c $tmp/backad.conf"
 D="$BUILD/backad -c $tmp/backad.conf --foreground"
-q() { sqlite3 "$tmp/case.db" "$1"; }
+q() { sqlite3 -cmd ".timeout 10000" "$tmp/case.db" "$1"; } # waits for a writer
 fresh() {
 	rm -f "$tmp/case.db" "$tmp/case.db-wal" "$tmp/case.db-shm"
 	demo_db $B

@@ -43,7 +43,7 @@ fresh() {
 }
 B="$BUILD/backactl -c $tmp/backad.conf"
 D="$BUILD/backad -c $tmp/backad.conf --foreground"
-q() { sqlite3 "$tmp/case.db" "$1"; }
+q() { sqlite3 -cmd ".timeout 10000" "$tmp/case.db" "$1"; } # waits for a writer
 
 # 1. A batch over one session.
 sink

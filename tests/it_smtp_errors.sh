@@ -7,7 +7,7 @@ set -eu
 . tests/lib.sh
 B="$BUILD/backactl -c $tmp/backad.conf"
 D="$BUILD/backad -c $tmp/backad.conf --foreground"
-q() { sqlite3 "$tmp/case.db" "$1"; }
+q() { sqlite3 -cmd ".timeout 10000" "$tmp/case.db" "$1"; } # waits for a writer
 
 # server TLS STAGE=REPLY...: a fresh scripted server, config and database.
 server() {

@@ -64,7 +64,7 @@ rc=$?
 set -e
 check "[ $rc -eq 0 ]" "SIGTERM: exit 0 (got $rc)"
 check "wait_for 3 \"grep -q ' STOPPING=1' '$tmp/notes'\"" "STOPPING=1"
-q() { sqlite3 "$tmp/case.db" "$1"; }
+q() { sqlite3 -cmd ".timeout 10000" "$tmp/case.db" "$1"; } # waits for a writer
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE state IN ('sending','failed','dead')\") -eq 0 ]" "nothing lost or stuck"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE rule='referral_receipt' AND state='sent'\") -eq 3 ]" "three receipts sent"
 
