@@ -173,9 +173,11 @@ check "wait_for 3 \"grep -q 'another backad delivers from this database; waiting
 check "grep -q 'planned only' $tmp/once4.log" "--once while the daemon delivers: planned only"
 kill -TERM "$daemon"
 wait "$daemon" 2>/dev/null || true
-# The second takes over what is left.
+# The second takes over what is left (on a fast machine the first may have
+# sent all 3000 already: then there is nothing to take over).
+left=$(q "SELECT count(*) FROM outbox WHERE state<>'sent'")
 wait_for 30 "[ \$(q \"SELECT count(*) FROM outbox WHERE state='sent'\") -eq 3000 ]" || true
-check "[ \$(q \"SELECT count(*) FROM audit\") -eq 3000 ] && grep -q 'sent [1-9]' $tmp/log4b" "the second daemon took over when the first stopped ($(grep -o 'sent [0-9]*' "$tmp/log4b" | head -1))"
+check "[ \$(q \"SELECT count(*) FROM audit\") -eq 3000 ] && { [ $left -eq 0 ] || grep -q 'sent [1-9]' $tmp/log4b; }" "the second daemon took over when the first stopped ($left left; $(grep -o 'sent [0-9]*' "$tmp/log4b" | head -1))"
 kill -TERM "$second"
 wait "$second" 2>/dev/null || true
 sleep 0.3
