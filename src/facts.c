@@ -496,7 +496,6 @@ int facts_state_set(struct facts *f, const char *key, const char *value, struct 
  * report, answer for or receive; a changed unit the children placed there from lo_day on and the
  * referrals it takes in; a changed child all its subjects. */
 static const char sql_affected[] =
-	"DELETE FROM temp.plan_todo; DELETE FROM temp.plan_kids; DELETE FROM temp.plan_units;"
 	"CREATE TEMP TABLE IF NOT EXISTS plan_staff(id INTEGER PRIMARY KEY);"
 	"DELETE FROM temp.plan_staff;"
 	"INSERT OR IGNORE INTO temp.plan_staff WITH RECURSIVE s(id) AS ("
