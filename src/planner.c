@@ -28,21 +28,25 @@ static int cancel_stale(struct planner *p, struct err *e)
 
 	cal_iso_utc(p->lo_keep, lo);
 	cal_iso_utc(p->now, now);
+	/* A full pass looks at every open row (by state); one after a change
+	 * only at its subjects' rows (by subject: the unary + keeps SQLite
+	 * from scanning every open row of the state index instead). */
 	snprintf(sql, sizeof sql,
 		 "UPDATE outbox SET state = 'cancelled', last_error = 'skälet gäller inte längre'"
-		 " WHERE state IN ('pending','failed') AND origin = 'rule'"
+		 " WHERE %sstate IN ('pending','failed') AND origin = 'rule'"
 		 " AND subject_key IN (SELECT s FROM temp.plan_subj)"
 		 " AND subject_key NOT IN (SELECT s FROM temp.plan_err)"
-		 " AND due_at >= '%s' AND key NOT IN (SELECT key FROM temp.plan_seen)", lo);
+		 " AND %sdue_at >= '%s' AND key NOT IN (SELECT key FROM temp.plan_seen)",
+		 p->full ? "" : "+", p->full ? "" : "+", lo);
 	r = db_exec(p->db, sql, e);
 	if (r < 0)
 		return r;
 	p->st->cancelled += sqlite3_changes(p->db);
 	snprintf(sql, sizeof sql,
-		 "UPDATE task SET state = 'cancelled', closed_at = '%s' WHERE state = 'open'"
+		 "UPDATE task SET state = 'cancelled', closed_at = '%s' WHERE %sstate = 'open'"
 		 " AND key IN (SELECT replace(s, ':', '/') FROM temp.plan_subj"
 		 "  WHERE s NOT IN (SELECT s FROM temp.plan_err))"
-		 " AND key NOT IN (SELECT key FROM temp.plan_task_seen)", now);
+		 " AND key NOT IN (SELECT key FROM temp.plan_task_seen)", now, p->full ? "" : "+");
 	r = db_exec(p->db, sql, e);
 	if (r == 0)
 		p->st->tasks_closed += sqlite3_changes(p->db);
