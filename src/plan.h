@@ -45,6 +45,8 @@ struct planner {
 	struct digest *digests; /* role-change digests collected (rule_rolechange) */
 	int in_subject;       /* inside plan_subject(): errors are isolated */
 	time_t subj_wake;     /* the subject's next occurrence after hi, or 0 */
+	char told_prefix[300];/* the last occurrence asked whether it was told */
+	int told;             /* (all its recipients share it) and the answer */
 };
 
 /* What a rule knows about one message before its recipient is resolved. */

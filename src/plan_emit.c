@@ -239,12 +239,25 @@ static int occurrence_told(struct planner *p, const struct plan_msg *m, int *tol
 	*told = 0;
 	if (!m->subject_key || !end)
 		return 0;
+	/* The recipients of one occurrence ask in a row: the answer does not
+	 * change within a pass (the planner sends nothing). */
+	size_t n = (size_t)(end - m->key + 1);
+	if (n < sizeof p->told_prefix && strncmp(p->told_prefix, m->key, n) == 0 &&
+	    p->told_prefix[n] == '\0') {
+		*told = p->told;
+		return 0;
+	}
 	sqlite3_bind_text(q, 1, m->subject_key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, m->key, (int)(end - m->key + 1), SQLITE_STATIC);
 	sqlite3_bind_int(q, 3, (int)(end - m->key + 1));
 	rc = sqlite3_step(q);
 	*told = rc == SQLITE_ROW;
 	sqlite3_reset(q);
+	if (n < sizeof p->told_prefix && (rc == SQLITE_ROW || rc == SQLITE_DONE)) {
+		memcpy(p->told_prefix, m->key, n);
+		p->told_prefix[n] = '\0';
+		p->told = *told;
+	}
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "outbox", e);
 }
 
@@ -272,9 +285,42 @@ static int emit_new(struct planner *p, const struct plan_msg *m, const char *tas
 			return r;
 	}
 	r = emit_insert(p, m, task_key, due, origin, e);
+	if (strcmp(origin, "history") == 0)
+		p->told_prefix[0] = '\0'; /* now it counts as told */
 	if (r == 0)
 		r = seen(p, m->key, e);
 	p->st->planned += r == 0;
+	return r;
+}
+
+/* 1 when the row of key went out or is going (sent, sending, dead, or
+ * later states; history): a pass changes nothing about it. */
+static int went_out(struct planner *p, const char *key, struct err *e)
+{
+	sqlite3_stmt *q = p->q_outbox_get;
+	int rc, out = 0;
+
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const char *state = (const char *)sqlite3_column_text(q, 1);
+		const char *origin = (const char *)sqlite3_column_text(q, 8);
+
+		out = (origin && strcmp(origin, "history") == 0) ||
+		      (strcmp(state, "pending") != 0 && strcmp(state, "failed") != 0 &&
+		       strcmp(state, "cancelled") != 0);
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(p->db, rc, "outbox", e);
+	return out;
+}
+
+static int seen_kept(struct planner *p, const char *key, struct err *e)
+{
+	int r = seen(p, key, e);
+
+	p->st->kept += r == 0;
 	return r;
 }
 
@@ -376,11 +422,14 @@ static int emit_to(struct planner *p, const struct plan_req *req, struct recipie
 	char *subject = NULL, *body = NULL;
 	int ret;
 
+	snprintf(key, sizeof key, "%s/%s/%s/staff:%lld%s", req->rule, req->subject,
+		 req->occurrence, r->staff_id, suffix);
+	ret = p->preview ? 0 : went_out(p, key, e);
+	if (ret != 0) /* nothing about it changes: not rendered again */
+		return ret < 0 ? ret : seen_kept(p, key, e);
 	ret = render(p, req, r, !*suffix, &subject, &body, e);
 	if (ret < 0)
 		return err_prefix(e, "%s for %s", req->rule, req->subject);
-	snprintf(key, sizeof key, "%s/%s/%s/staff:%lld%s", req->rule, req->subject,
-		 req->occurrence, r->staff_id, suffix);
 	categories(req, r->channel, cats, sizeof cats);
 	m = (struct plan_msg){
 		.rule = req->rule, .key = key, .child_id = req->child_id,

@@ -11,10 +11,21 @@
 #include "db.h"
 
 #define DEPUTY_DEPTH 4 /* a deputy's deputy, and so on, this deep at most */
+#define CACHE_SLOTS 512 /* people resolved in one pass, kept by (id, day) */
+
+/* A pass reads one snapshot of the facts, so a person resolved on a day
+ * stays resolved: the same intake officers and principals are asked for
+ * over and over (every referral of a unit names them). */
+struct rcpt_slot {
+	long long staff_id;
+	int day;
+	struct recipient r;
+};
 
 struct rcpt_ctx {
 	sqlite3 *db;
 	sqlite3_stmt *staff_q, *absence_q;
+	struct rcpt_slot cache[CACHE_SLOTS];
 };
 
 static const char sql_staff[] =
@@ -127,8 +138,8 @@ static void choose_channel(struct recipient *r, const char *pref)
 		 r->channel == CHAN_SMS ? r->mobile : r->channel == CHAN_EMAIL ? r->email : "");
 }
 
-int rcpt_resolve(struct rcpt_ctx *c, long long staff_id, int day, struct recipient *out,
-		 struct err *e)
+static int resolve(struct rcpt_ctx *c, long long staff_id, int day, struct recipient *out,
+		   struct err *e)
 {
 	char d[DATE_LEN], pref[8];
 	long long id = staff_id, deputy;
@@ -151,6 +162,26 @@ int rcpt_resolve(struct rcpt_ctx *c, long long staff_id, int day, struct recipie
 	out->deputy = id != staff_id;
 	choose_channel(out, pref);
 	return 0;
+}
+
+int rcpt_resolve(struct rcpt_ctx *c, long long staff_id, int day, struct recipient *out,
+		 struct err *e)
+{
+	struct rcpt_slot *s = &c->cache[((unsigned long long)staff_id * 31u + (unsigned)day) %
+					CACHE_SLOTS];
+	int r;
+
+	if (s->staff_id == staff_id && s->day == day && staff_id) {
+		*out = s->r;
+		return 0;
+	}
+	r = resolve(c, staff_id, day, out, e);
+	if (r == 0) {
+		s->staff_id = staff_id;
+		s->day = day;
+		s->r = *out;
+	}
+	return r;
 }
 
 int rcpt_other_channel(struct recipient *r)
