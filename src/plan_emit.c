@@ -316,13 +316,6 @@ static int went_out(struct planner *p, const char *key, struct err *e)
 	return out;
 }
 
-static int seen_kept(struct planner *p, const char *key, struct err *e)
-{
-	int r = seen(p, key, e);
-
-	p->st->kept += r == 0;
-	return r;
-}
 
 /* Reconcile one wanted message with the outbox row of the same key. */
 static int emit(struct planner *p, const struct plan_msg *m, const char *task_key,
@@ -424,9 +417,13 @@ static int emit_to(struct planner *p, const struct plan_req *req, struct recipie
 
 	snprintf(key, sizeof key, "%s/%s/%s/staff:%lld%s", req->rule, req->subject,
 		 req->occurrence, r->staff_id, suffix);
+	/* Nothing about a message that went out changes: it is not rendered
+	 * again, and not marked seen either (only open rows are cancelled). */
 	ret = p->preview ? 0 : went_out(p, key, e);
-	if (ret != 0) /* nothing about it changes: not rendered again */
-		return ret < 0 ? ret : seen_kept(p, key, e);
+	if (ret != 0) {
+		p->st->kept += ret > 0;
+		return ret < 0 ? ret : 0;
+	}
 	ret = render(p, req, r, !*suffix, &subject, &body, e);
 	if (ret < 0)
 		return err_prefix(e, "%s for %s", req->rule, req->subject);
