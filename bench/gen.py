@@ -1,6 +1,6 @@
 """Generate a synthetic case database for benchmarks.
 
-usage: /usr/bin/python3 bench/gen.py DB CHILDREN [--today YYYY-MM-DD]
+usage: /usr/bin/python3 bench/gen.py DB CHILDREN [--today YYYY-MM-DD] [--intake-per N]
 
 The database must exist at the current schema (backactl init). Proportions
 follow the municipal figures: per 1,000 children a year about 186 referrals,
@@ -8,7 +8,13 @@ half of them ending at the preliminary assessment; births, preschool starts
 at 1-2 years and förskoleklass in the autumn of the year a child turns 6; one
 BVC, preschool and school per ~150, ~60 and ~250 children; a few principal
 changes a year; follow-ups and discovery cards for about 5 % of the children.
-Deterministic (a fixed seed), so runs compare.
+One intake officer per 5,000 children (at least two). By default one intake
+unit takes every referral (a single municipality, however large: at 1M
+children its 200 officers are each sent every referral); --intake-per N
+makes one intake unit per N children instead, as a region of municipalities
+has, each taking the referrals of its own children with its share of the
+officers. Deterministic (a fixed seed), so runs compare; the default draws
+the same numbers as before the option existed.
 """
 import datetime as dt
 import random
@@ -55,10 +61,14 @@ for _ in range(n_sch):
     u = unit("school", "Skolan")
     schools.append(u)
     roles.append((u, "principal", person(u, "Rektor"), "2015-01-01", None))
-intake = unit("intake", "Mottagningsenheten")
-for _ in range(max(2, n // 5000)):
-    roles.append((intake, "intake_officer", person(intake, "Handläggare"), "2015-01-01", None))
-roles.append((intake, "manager", person(intake, "Enhetschef"), "2015-01-01", None))
+per = int(sys.argv[sys.argv.index("--intake-per") + 1]) if "--intake-per" in sys.argv else 0
+intakes = []
+for _ in range(max(1, n // per) if per else 1):
+    intake = unit("intake", "Mottagningsenheten")
+    intakes.append(intake)
+    for _ in range(max(2, n // 5000 // (max(1, n // per) if per else 1))):
+        roles.append((intake, "intake_officer", person(intake, "Handläggare"), "2015-01-01", None))
+    roles.append((intake, "manager", person(intake, "Enhetschef"), "2015-01-01", None))
 # A few principal changes a year: a successor from 1 September.
 for u in rnd.sample(pres + schools, max(1, (len(pres) + len(schools)) // 20)):
     old = [r for r in roles if r[0] == u and r[1] == "principal"][0]
@@ -101,8 +111,9 @@ for _ in range(n * 186 // 1000):
     outcome = "not_opened" if rnd.random() < 0.52 else "opened"
     if decided > today:
         decided, outcome = None, None
-    refs.append((rnd.randrange(1, n + 1), rnd.choice(teachers), intake, iso(received),
-                 iso(decided) if decided else None, outcome))
+    child = rnd.randrange(1, n + 1)
+    refs.append((child, rnd.choice(teachers), intakes[(child - 1) * len(intakes) // n],
+                 iso(received), iso(decided) if decided else None, outcome))
 cur.executemany("INSERT INTO referral(child_id,reporter_id,intake_unit_id,received_date,"
                 "decision_date,outcome) VALUES (?,?,?,?,?,?)", refs)
 fu, dc = [], []
