@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "date.h"
 #include "db.h"
+#include "i18n.h"
 
 /* The daemon writes its heartbeat after a pass, at least every 300 s; a pass
  * may take minutes (an SMTP deadline, a large planning pass). */
@@ -154,16 +155,16 @@ int ctl_status_check(struct ctl *c)
 	int rc;
 
 	if (ctl_db_read(c) < 0) {
-		printf("BACKAD UNKNOWN - cannot open the case database\n");
+		printf(_("BACKAD UNKNOWN - cannot open the case database\n"));
 		return CHECK_UNKNOWN;
 	}
 	if (measure(c, time(NULL), &h) < 0) {
-		printf("BACKAD UNKNOWN - cannot read the case database: %s\n", sqlite3_errmsg(c->db));
+		printf(_("BACKAD UNKNOWN - cannot read the case database: %s\n"), sqlite3_errmsg(c->db));
 		return CHECK_UNKNOWN;
 	}
 	rc = judge(&h, why, sizeof why);
-	printf("BACKAD %s - %s | pending=%lld failed=%lld dead=%lld overdue=%lld "
-	       "heartbeat_age=%lds\n", word[rc], why, h.pending, h.failed, h.dead, h.overdue,
+	printf(_("BACKAD %s - %s | pending=%lld failed=%lld dead=%lld overdue=%lld "
+	       "heartbeat_age=%lds\n"), word[rc], why, h.pending, h.failed, h.dead, h.overdue,
 	       h.beat_age < 0 ? 0 : h.beat_age);
 	return rc;
 }
