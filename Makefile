@@ -14,6 +14,8 @@ DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
 PKGS      := libesmtp-1.0 libcurl sqlite3 libconfig libsystemd openssl jansson
+# gettext itself is in glibc (libintl.h, no pkg-config name); the gettext
+# package gives xgettext and msgfmt for the catalogues in po/.
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wpointer-arith -Wcast-qual -Wformat=2 -Werror \
              -Wno-format-truncation
@@ -65,7 +67,9 @@ pot:
 	xgettext --language=C --from-code=UTF-8 $(XGETTEXT_KEYWORDS) --add-comments=TRANSLATORS: \
 		--package-name=backad --msgid-bugs-address= --sort-by-file -o po/backad.pot \
 		$(sort $(wildcard src/*.c))
-	@for po in $(wildcard po/*.po); do msgmerge -q --update --backup=none --no-fuzzy-matching $$po po/backad.pot; done
+	@for po in $(wildcard po/*.po); do \
+		msgmerge -q --update --backup=none --no-wrap --no-fuzzy-matching $$po po/backad.pot && \
+		msgattrib --no-obsolete --no-wrap -o $$po $$po; done
 
 deps:
 	@scripts/install-deps build

@@ -13,7 +13,8 @@
 
 static void help(void)
 {
-	printf(_("usage: backactl import [--full [--force] [--scope KINDS] [--date DATE]] KIND FILE.csv\n\n"
+	printf(_("usage: backactl import [--full [--force] [--scope KINDS] [--date DATE]]"
+	       " KIND FILE.csv\n\n"
 	       "Import rows from a UTF-8 CSV file with a header row. KIND is one of\n"
 	       "units, staff, children, placements, roles, absences (import them in this\n"
 	       "order: later kinds refer to earlier ones). The whole file is one\n"

@@ -21,7 +21,7 @@ int preflight_warn(const struct config *c, const char *path, FILE *out)
 	if (c->delivery && strcmp(c->delivery, "spool") == 0) {
 		fprintf(out, _("%s: warning: delivery = \"spool\": messages are only written to %s "
 			"and reach nobody; set delivery = \"network\" to send them\n"), path,
-			c->spool_dir ? c->spool_dir : "the spool");
+			c->spool_dir ? c->spool_dir : _("the spool"));
 		n++;
 	}
 	return n;
