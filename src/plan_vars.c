@@ -4,15 +4,17 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "calendar.h"
+#include "config.h"
 #include "strbuf.h"
 #include "utf8.h"
 
 static const char *const plan_fields[] = {
 	"recipient", "unit", "from_unit", "date", "due", "days", "days_text", "role", "outcome",
 	"received", "count", "child_name", "child_birth", "officer", "alert_unit",
-	"alert_role", "alert_reason",
+	"alert_role", "alert_reason", "in_days", "days_ago", "case_url",
 };
 
 struct tvars *plan_vars(const char *ref)
@@ -33,9 +35,50 @@ void plan_set_days(struct tvars *v, int n)
 {
 	char buf[24];
 
-	snprintf(buf, sizeof buf, "%d %s", n, n == 1 || n == -1 ? "dag" : "dagar");
+	int a = n < 0 ? -n : n;
+
+	snprintf(buf, sizeof buf, "%d %s", n, a == 1 ? "dag" : "dagar");
 	tvars_set_int(v, "days", n);
 	tvars_set(v, "days_text", buf);
+	if (a == 0) {
+		tvars_set(v, "in_days", "i dag");
+		tvars_set(v, "days_ago", "i dag");
+	} else if (a == 1) {
+		tvars_set(v, "in_days", "i morgon");
+		tvars_set(v, "days_ago", "i går");
+	} else {
+		snprintf(buf, sizeof buf, "om %d dagar", a);
+		tvars_set(v, "in_days", buf);
+		snprintf(buf, sizeof buf, "för %d dagar sedan", a);
+		tvars_set(v, "days_ago", buf);
+	}
+}
+
+int plan_set_case_url(const struct planner *p, struct tvars *v, const char *ref)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *u = p->cfg ? p->cfg->case_url : NULL, *at;
+	struct strbuf sb = STRBUF_INIT;
+	int r;
+
+	if (!u || !(at = strstr(u, "{ref}")))
+		return tvars_set(v, "case_url", "");
+	sb_add(&sb, u, (size_t)(at - u));
+	/* RFC 3986 unreserved characters stay; every other byte is encoded. */
+	for (const unsigned char *s = (const unsigned char *)ref; *s; s++) {
+		if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		    (*s >= '0' && *s <= '9') || strchr("-._~", *s)) {
+			sb_add(&sb, (const char *)s, 1);
+		} else {
+			char pct[3] = { '%', hex[*s >> 4], hex[*s & 15] };
+
+			sb_add(&sb, pct, 3);
+		}
+	}
+	sb_puts(&sb, at + 5);
+	r = tvars_set(v, "case_url", sb_str(&sb));
+	sb_free(&sb);
+	return r;
 }
 
 void plan_set_date(struct tvars *v, const char *name, int day)

@@ -39,13 +39,13 @@ static const char *const known_fields[] = {
 	"ref", "recipient", "unit", "from_unit", "date", "due", "days", "days_text", "role",
 	"outcome",
 	"received", "count", "children", "consent", "reporter_left", "child_name", "child_birth",
-	"officer",
+	"officer", "in_days", "days_ago", "case_url",
 	"alert_unit", "alert_role", "alert_reason", NULL,
 };
 /* What an SMS may carry: no names, no identity numbers, no health data. */
 static const char *const sms_fields[] = {
 	"ref", "unit", "from_unit", "date", "due", "days", "days_text", "role", "outcome",
-	"received", "count", "consent", "reporter_left", NULL,
+	"received", "count", "consent", "reporter_left", "in_days", "days_ago", NULL,
 };
 
 struct kind {

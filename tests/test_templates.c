@@ -21,6 +21,9 @@ static struct tvars *realistic(void)
 	tvars_set(v, "due", "tisdag 4 augusti 2026");
 	tvars_set(v, "days", "3");
 	tvars_set(v, "days_text", "3 dagar");
+	tvars_set(v, "in_days", "om 3 dagar");
+	tvars_set(v, "days_ago", "för 3 dagar sedan");
+	tvars_set(v, "case_url", "https://case.example/referral/B-2019-0006%2FA1");
 	tvars_set(v, "role", "förskolerektor");
 	tvars_set(v, "outcome", "ingen utredning inleds");
 	tvars_set(v, "received", "tisdag 21 juli 2026");
