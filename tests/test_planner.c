@@ -3,6 +3,47 @@
  * role-change digests, deputies, vacancies, holidays, and idempotence. */
 #include "plan_fixture.h"
 
+/* With case_url configured, the e-mails to the social services link to the
+ * case (the reference percent-encoded); the reporter's receipt does not,
+ * and no SMS ever carries a link. */
+static void case_url_in_staff_mail(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	f->cfg.case_url = strdup("https://case.example/referral/{ref}?tab=1");
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,reporting_unit_id,intake_unit_id,"
+	       "received_date) VALUES (7,1,6,3,4,'2026-03-18')");
+	run(f, "2026-03-18T10:15:00");
+	body = one(f, "body", "rule='referral_task' AND channel='email'");
+	assert_non_null(strstr(body, "https://case.example/referral/B-0001%2FA7?tab=1\n"));
+	free(body);
+	body = one(f, "body", "rule='referral_receipt'");
+	assert_null(strstr(body, "https://"));
+	free(body);
+	assert_int_equal(count(f, "body LIKE '%https://%' AND channel='sms'"), 0);
+	run(f, "2026-03-31T08:00:00");
+	body = one(f, "body", "rule='referral_escalation' AND channel='email'");
+	assert_non_null(strstr(body, "B-0001%2FA7"));
+	free(body);
+	fx_free(f);
+}
+
+/* Without case_url no message mentions the case system's link. */
+static void no_case_url_no_link(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,reporting_unit_id,intake_unit_id,"
+	       "received_date) VALUES (7,1,6,3,4,'2026-03-18')");
+	run(f, "2026-03-18T10:15:00");
+	assert_int_equal(count(f, "rule='referral_task'"), 1);
+	assert_int_equal(count(f, "body LIKE '%https://%' OR body LIKE '%verksamhetssystemet:%'"), 0);
+	fx_free(f);
+}
+
 /* Referral received Wed 2026-03-18: receipt and task at once; day 10 is
  * Sat 03-28 -> Fri 03-27; day 13 is Tue 03-31; deadline 04-01. */
 static void referral_lifecycle(void **state)
@@ -388,6 +429,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(referral_lifecycle),
+		cmocka_unit_test(case_url_in_staff_mail),
+		cmocka_unit_test(no_case_url_no_link),
 		cmocka_unit_test(decision_cancels_pending_reminder),
 		cmocka_unit_test(three_runs_no_duplicate),
 		cmocka_unit_test(reminder_before_easter),
