@@ -96,6 +96,12 @@ struct tvars *plan_vars(const char *ref);
  * "i morgon", "om 3 dagar") and days_ago ("i dag", "i går", "för 3 dagar
  * sedan"); n counts days away from the day the message is sent. */
 void plan_set_days(struct tvars *v, int n);
+/* Set deputy (yes/no), deputy_for (the absent colleague's name) and
+ * deputy_until (the absence's last day in Swedish) for recipient r. */
+void plan_set_deputy(struct tvars *v, const struct recipient *r);
+/* Set contact_name, contact_email and contact_phone: the other Barnkontakt
+ * of a handover, staff_id (0: none), with their work addresses. */
+int plan_set_contact(struct planner *p, struct tvars *v, long long staff_id, struct err *e);
 /* Set case_url: the configured case_url with {ref} replaced by ref,
  * percent-encoded; empty when none is configured. */
 int plan_set_case_url(const struct planner *p, struct tvars *v, const char *ref);

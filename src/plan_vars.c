@@ -8,13 +8,15 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "date.h"
 #include "strbuf.h"
 #include "utf8.h"
 
 static const char *const plan_fields[] = {
 	"recipient", "unit", "from_unit", "date", "due", "days", "days_text", "role", "outcome",
 	"received", "count", "child_name", "child_birth", "officer", "alert_unit",
-	"alert_role", "alert_reason", "in_days", "days_ago", "case_url",
+	"alert_role", "alert_reason", "in_days", "days_ago", "case_url", "deputy_for",
+	"deputy_until", "contact_name", "contact_email", "contact_phone",
 };
 
 struct tvars *plan_vars(const char *ref)
@@ -28,6 +30,7 @@ struct tvars *plan_vars(const char *ref)
 	tvars_set(v, "ref", ref);
 	tvars_set_bool(v, "consent", 0);
 	tvars_set_bool(v, "reporter_left", 0);
+	tvars_set_bool(v, "deputy", 0);
 	return v;
 }
 
@@ -52,6 +55,34 @@ void plan_set_days(struct tvars *v, int n)
 		snprintf(buf, sizeof buf, "för %d dagar sedan", a);
 		tvars_set(v, "days_ago", buf);
 	}
+}
+
+void plan_set_deputy(struct tvars *v, const struct recipient *r)
+{
+	int day;
+
+	tvars_set_bool(v, "deputy", r->deputy);
+	tvars_set(v, "deputy_for", r->deputy ? r->for_name : "");
+	if (r->deputy && date_parse(r->until, &day) == 0)
+		plan_set_date(v, "deputy_until", day);
+	else
+		tvars_set(v, "deputy_until", "");
+}
+
+int plan_set_contact(struct planner *p, struct tvars *v, long long staff_id, struct err *e)
+{
+	struct recipient c = { 0 };
+	int r = staff_id ? rcpt_person(p->rcpt, staff_id, &c, e) : 0;
+
+	if (r < 0 && r != ERR_NOTFOUND)
+		return r;
+	/* Someone who has left is nobody to contact. */
+	if (r < 0 || c.inactive)
+		c.name[0] = '\0';
+	tvars_set(v, "contact_name", c.name);
+	tvars_set(v, "contact_email", c.name[0] ? c.email : "");
+	tvars_set(v, "contact_phone", c.name[0] ? c.mobile : "");
+	return 0;
 }
 
 int plan_set_case_url(const struct planner *p, struct tvars *v, const char *ref)

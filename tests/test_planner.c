@@ -252,6 +252,7 @@ static void handover_with_and_without_consent(void **state)
 static void absent_principal_goes_to_deputy(void **state)
 {
 	struct fx *f = fx_new();
+	char *body;
 
 	(void)state;
 	/* The school principal is away; Sven stands in. */
@@ -260,6 +261,63 @@ static void absent_principal_goes_to_deputy(void **state)
 	run(f, "2026-08-04T08:00:00"); /* 14 days before school start 08-18 */
 	assert_int_equal(count(f, "rule='handover_incoming' AND recipient_id=8"), 1);
 	assert_int_equal(count(f, "rule='handover_incoming' AND recipient_id=3"), 0);
+	/* The deputy is told they stand in, for whom and until when. */
+	body = one(f, "body", "rule='handover_incoming' AND recipient_id=8");
+	assert_non_null(strstr(body, "som ersättare för Märta Öberg"));
+	assert_non_null(strstr(body, "10 augusti 2026"));
+	free(body);
+	/* Others are not told they stand in. */
+	assert_int_equal(count(f, "body LIKE '%ersättare%' AND recipient_id<>8"), 0);
+	/* An SMS names nobody. */
+	sql(f, "UPDATE staff SET channel='sms' WHERE id=8");
+	run(f, "2026-08-07T08:00:00");
+	assert_int_equal(count(f, "channel='sms' AND recipient_id=8"), 1);
+	assert_int_equal(count(f, "channel='sms' AND (body LIKE '%Märta%' OR body LIKE '%ersättare%')"),
+			 0);
+	fx_free(f);
+}
+
+/* Each side of a handover learns who the other Barnkontakt is and how to
+ * reach them at work; not for a child with protected identity; never by SMS. */
+static void handover_names_the_other_barnkontakt(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	run(f, "2026-08-14T08:00:00"); /* 30 days before the BVC -> preschool change */
+	body = one(f, "body", "rule='handover_outgoing' AND recipient_id=1");
+	assert_non_null(strstr(body, "Den nya Barnkontakten är Örjan Lindqvist, e-post "
+				     "orjan@ystad.example.se, telefon +46701000002."));
+	free(body);
+	run(f, "2026-08-31T08:00:00"); /* 14 days before */
+	body = one(f, "body", "rule='handover_incoming' AND recipient_id=2");
+	assert_non_null(strstr(body, "Den tidigare Barnkontakten är Åsa Sjöberg, e-post "
+				     "asa@ystad.example.se, telefon +46701000001."));
+	free(body);
+	assert_int_equal(count(f, "channel='sms' AND (body LIKE '%Örjan%' OR body LIKE '%Åsa%')"), 0);
+	fx_free(f);
+
+	/* Without a mobile number on record: the e-mail address only. */
+	f = fx_new();
+	run(f, "2026-07-17T08:00:00"); /* 30 days before the preschool -> school change */
+	body = one(f, "body", "rule='handover_outgoing' AND recipient_id=2 AND child_id=1");
+	assert_non_null(strstr(body, "Den nya Barnkontakten är Märta Öberg, e-post "
+				     "marta@ystad.example.se."));
+	free(body);
+	run(f, "2026-08-04T08:00:00"); /* 14 days before */
+	body = one(f, "body", "rule='handover_incoming' AND recipient_id=3 AND child_id=1");
+	assert_non_null(strstr(body, "Den tidigare Barnkontakten är Örjan Lindqvist"));
+	free(body);
+	fx_free(f);
+
+	f = fx_new();
+	sql(f, "UPDATE child SET protected_identity=1 WHERE id=2");
+	run(f, "2026-08-14T08:00:00");
+	run(f, "2026-08-31T08:00:00");
+	assert_int_equal(count(f, "rule LIKE 'handover_%' AND body LIKE '%Barnkontakten är%'"
+				  " AND child_id=2"), 0);
+	assert_int_equal(count(f, "rule='handover_incoming' AND child_id=2"), 1);
 	fx_free(f);
 }
 
@@ -438,6 +496,7 @@ int main(void)
 		cmocka_unit_test(followup_moved_replans),
 		cmocka_unit_test(handover_with_and_without_consent),
 		cmocka_unit_test(absent_principal_goes_to_deputy),
+		cmocka_unit_test(handover_names_the_other_barnkontakt),
 		cmocka_unit_test(vacant_role_alerts_admin),
 		cmocka_unit_test(sms_only_person_gets_sms),
 		cmocka_unit_test(principal_change_one_digest),
