@@ -152,7 +152,7 @@ check "[ $n_req -eq 3 ] && [ $n_dup -eq 2 ]" "resent: two requests for one messa
 [ "$n_req" -eq 3 ] || { cat "$tmp/log"; cat "$tmp/gw.out"; q "SELECT id, channel, state, last_error FROM outbox"; } >&2
 check "[ \"\$(q \"SELECT state, in_doubt FROM outbox WHERE channel='sms' AND address='$dup'\")\" = 'sent|1' ]" "the resent one is sent and in doubt, not silently sent"
 check "q \"SELECT provider_id FROM outbox WHERE address='$dup'\" | grep -q 'sent 2 times'" "the record says it went out twice"
-check "$B outbox --state sent | grep -c 'sent (osäker)' | grep -qx 1" "backactl outbox shows it in doubt"
+check "$B outbox --state sent | grep -c 'sent (in doubt)' | grep -qx 1" "backactl outbox shows it in doubt"
 check "[ \"\$(q \"SELECT state, in_doubt FROM outbox WHERE channel='sms' AND address<>'$dup'\")\" = 'sent|0' ]" "the other one is sent and not in doubt"
 
 # The generic gateway gets the Message-ID as its reference field and as an
