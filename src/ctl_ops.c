@@ -156,12 +156,12 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		sqlite3_finalize(st);
 	}
 	query_text(c->db, "SELECT value FROM state WHERE key = 'last_error.email'", NULL, NULL,
-		   vals[n], sizeof vals[n], mach ? "none" : _("none"));
+		   vals[n], sizeof vals[n], mach ? "none" : _("no error"));
 	cells[n][0] = LABEL(N_("last error e-mail"));
 	cells[n][1] = vals[n];
 	n++;
 	query_text(c->db, "SELECT value FROM state WHERE key = 'last_error.sms'", NULL, NULL,
-		   vals[n], sizeof vals[n], mach ? "none" : _("none"));
+		   vals[n], sizeof vals[n], mach ? "none" : _("no error"));
 	cells[n][0] = LABEL(N_("last error SMS"));
 	cells[n][1] = vals[n];
 	n++;

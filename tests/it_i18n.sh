@@ -69,6 +69,15 @@ run en_once en "$BUILD/backad" --once --now 2026-08-03T08:00
 check "cat '$tmp'/spool/email/*.eml | grep -q '^Subject: =?UTF-8?' && grep -rlq 'Hej ' '$tmp/spool/email'" \
 	"e-mail to staff is Swedish under LANG=C"
 
+# Swedish tables fit 80 columns too (headings and labels are longer).
+for cmd in children tasks outbox status "report --from 2026-01-01 --to 2026-12-31" "audit --child B-2016-0005"; do
+	# shellcheck disable=SC2086
+	run sv_wide sv "$B" $cmd
+	check "python3 -c 'import sys; w=max(len(l) for l in open(\"$tmp/sv_wide\", encoding=\"utf-8\").read().split(\"\\n\")); sys.exit(w > 80)'" \
+		"backactl $cmd in Swedish fits 80 columns"
+	check "mixed sv_wide" "backactl $cmd in Swedish: nothing in English"
+done
+
 # The check can fail: English output is English.
 check "! mixed en_status >/dev/null" "the mixed-language check finds English"
 
