@@ -202,7 +202,7 @@ static int insert_args(struct ctl *c, const char *cmd, const char *sql, const st
 		bind_opt(st, i + 1, &a[i]);
 	r = exec_one(c, cmd, st, &id);
 	if (r == CTL_OK)
-		printf(_("%s %lld recorded\n"), what, id);
+		printf(_("%s %lld recorded\n"), _(what), id);
 	return r;
 }
 
@@ -361,7 +361,7 @@ static int discovery_add(struct ctl *c, int argc, char **argv)
 	if (r)
 		return r < 0 ? CTL_OK : r;
 	return insert_args(c, "discovery", "INSERT INTO discovery_card(child_id, discoverer_id,"
-			   " created_date) VALUES (?1, ?2, ?3)", a, 3, "discovery card");
+			   " created_date) VALUES (?1, ?2, ?3)", a, 3, N_("discovery card"));
 }
 
 /* Set a date column of row ID, refusing a date before another column. */
@@ -432,7 +432,7 @@ static int followup_add(struct ctl *c, int argc, char **argv)
 	if (r)
 		return r < 0 ? CTL_OK : r;
 	return insert_args(c, "followup", "INSERT INTO followup(child_id, responsible_id, due_date)"
-			   " VALUES (?1, ?2, ?3)", a, 3, "followup");
+			   " VALUES (?1, ?2, ?3)", a, 3, N_("followup"));
 }
 
 static int followup_move(struct ctl *c, int argc, char **argv)
@@ -488,7 +488,7 @@ static int consent_add(struct ctl *c, int argc, char **argv)
 	if (r)
 		return r < 0 ? CTL_OK : r;
 	return insert_args(c, "consent", "INSERT INTO consent(child_id, scope, given_by, given_date)"
-			   " VALUES (?1, ?2, ?3, ?4)", a, 4, "consent");
+			   " VALUES (?1, ?2, ?3, ?4)", a, 4, N_("consent"));
 }
 
 static int consent_withdraw(struct ctl *c, int argc, char **argv)
@@ -535,7 +535,7 @@ static int barnkontakt_set(struct ctl *c, int argc, char **argv)
 		return r;
 	return insert_args(c, "barnkontakt", "INSERT INTO barnkontakt(child_id, staff_id,"
 			   " start_date, end_date) VALUES (?1, ?2, ?3, ?4)", a, 4,
-			   "barnkontakt assignment");
+			   N_("barnkontakt assignment"));
 }
 
 int cmd_barnkontakt(struct ctl *c, int argc, char **argv)
