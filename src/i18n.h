@@ -14,8 +14,9 @@
 
 /* At the start of each program: the locale from the environment (LANGUAGE,
  * LC_ALL, LC_MESSAGES, LANG), numbers and times kept in the C locale
- * (metrics, JSON, CSV and mail headers are read by programs), and the catalogue bound to LOCALEDIR or to
- * $BACKAD_LOCALEDIR when set (a build tree). */
+ * (metrics, JSON, CSV and mail headers are read by programs), and the
+ * catalogue bound to LOCALEDIR or to $BACKAD_LOCALEDIR when set (a build
+ * tree). */
 void i18n_init(void);
 
 #endif
