@@ -64,6 +64,16 @@ check "mixed sv_n" "backad -n: nothing in English"
 run en_n en "$BUILD/backad" -n
 check "grep -q '^configuration OK' '$tmp/en_n'" "backad -n in English with LANG=C"
 
+# backad -n refuses a case_url that is not https or lacks {ref}, in the reader's language.
+sed 's#^admin_email#case_url = "http://case.example/referral";\nadmin_email#' "$tmp/backad.conf" >"$tmp/bad.conf"
+run en_url en "$BUILD/backad" -c "$tmp/bad.conf" -n
+check "grep -q 'bad.conf:4: case_url \"http://case.example/referral\" must be an https:// address with {ref}' '$tmp/en_url'" \
+	"backad -n refuses a case_url without https and {ref}"
+check "! en '$BUILD/backad' -c '$tmp/bad.conf' -n >/dev/null 2>&1" "backad -n exits non-zero for it"
+run sv_url sv "$BUILD/backad" -c "$tmp/bad.conf" -n
+check "grep -q 'bad.conf:4: case_url \"http://case.example/referral\" måste vara en https://-adress med {ref}' '$tmp/sv_url'" \
+	"the same refusal in Swedish"
+
 # Staff messages are Swedish whatever the locale.
 run en_once en "$BUILD/backad" --once --now 2026-08-03T08:00
 check "cat '$tmp'/spool/email/*.eml | grep -q '^Subject: =?UTF-8?' && grep -rlq 'Hej ' '$tmp/spool/email'" \

@@ -10,7 +10,7 @@ check "msgfmt --check --statistics -o /dev/null po/sv.po 2>'$tmp/stat'" "msgfmt 
 cat "$tmp/stat"
 check "grep -q '^[0-9]* translated messages\.$' '$tmp/stat'" \
 	"po/sv.po: only translated messages (no untranslated, no fuzzy)"
-kw=$(make -s -f Makefile --eval 'print-kw: ; @echo $(XGETTEXT_KEYWORDS)' print-kw)
+kw=$(MAKEFLAGS= MAKELEVEL= make --no-print-directory -s -f Makefile --eval 'print-kw: ; @echo $(XGETTEXT_KEYWORDS)' print-kw)
 # shellcheck disable=SC2086
 xgettext --language=C --from-code=UTF-8 $kw -o "$tmp/fresh.pot" src/*.c
 check "python3 tests/po_check.py '$tmp/fresh.pot' po/backad.pot po/sv.po" \
