@@ -76,8 +76,8 @@ int cmd_plan(struct ctl *c, int argc, char **argv)
 		ctl_fail("plan", "%s", e.msg);
 		goto out;
 	}
-	printf(_("%s pass: planned %d, updated %d, unchanged %d, cancelled %d; tasks opened %d, "
-	       "closed %d; admin alerts %d\n"), st.full ? "full" : "changes", st.planned,
+	printf(_("%s: planned %d, updated %d, unchanged %d, cancelled %d; tasks opened %d, "
+	       "closed %d; admin alerts %d\n"), st.full ? _("full pass") : _("changes pass"), st.planned,
 	       st.updated, st.kept, st.cancelled, st.tasks_open, st.tasks_closed, st.alerts);
 	if (st.errors)
 		fprintf(stderr, _("backactl: plan: %d subject(s) could not be planned (admin alerted);"

@@ -67,9 +67,9 @@ int cmd_sync(struct ctl *c, int argc, char **argv)
 	if (ss12000_sync(c->db, c->cfg, &o, &sum, &e) < 0)
 		return ctl_fail("sync", "ss12000: %s; nothing was changed", e.msg);
 	ss12000_summary_line(&sum, line, sizeof line);
-	printf(_("ss12000: %s sync%s%s: read %d organisations, %d persons, %d placements, %d duties, "
-	       "%d deletions in %d requests (%d retries)\n"), sum.full ? "full" : "incremental",
-	       sum.since[0] ? " since " : "", sum.since, sum.read_orgs, sum.read_persons,
+	printf(_("ss12000: %s%s%s: read %d organisations, %d persons, %d placements, %d duties, "
+	       "%d deletions in %d requests (%d retries)\n"), sum.full ? _("full sync") : _("incremental sync"),
+	       sum.since[0] ? _(" since ") : "", sum.since, sum.read_orgs, sum.read_persons,
 	       sum.read_placements, sum.read_duties, sum.read_deleted, sum.requests, sum.retries);
 	printf(_("ss12000: %s\n"), line);
 	return CTL_OK;

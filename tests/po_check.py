@@ -23,9 +23,16 @@ def entries(path):
             cur = [unq(line[6:]), '', fuzzy]
             field, fuzzy = 0, False
             out.append(cur)
+        elif line.startswith('msgid_plural '):
+            field = None
         elif line.startswith('msgstr '):
             cur[1], field = unq(line[7:]), 1
-        elif line.startswith('"') and cur is not None:
+        elif line.startswith('msgstr['):
+            # Plural forms: translated when every form is.
+            form = unq(line.split(' ', 1)[1])
+            cur[1] = form if line.startswith('msgstr[0]') else (cur[1] and form and cur[1] + form)
+            field = None
+        elif line.startswith('"') and cur is not None and field is not None:
             cur[field] += unq(line)
     return [e for e in out if e[0]]
 
