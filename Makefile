@@ -14,12 +14,15 @@ DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
 PKGS      := libesmtp-1.0 libcurl sqlite3 libconfig libsystemd openssl jansson
+# gettext itself is in glibc (libintl.h, no pkg-config name); the gettext
+# package gives xgettext and msgfmt for the catalogues in po/.
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wpointer-arith -Wcast-qual -Wformat=2 -Werror \
              -Wno-format-truncation
 CFLAGS    ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE $(WARN) $(SANITIZE)
-CPPFLAGS  += -Isrc -DDATADIR='"$(DATADIR)"'
+LOCALEDIR ?= $(PREFIX)/share/locale
+CPPFLAGS  += -Isrc -DDATADIR='"$(DATADIR)"' -DLOCALEDIR='"$(LOCALEDIR)"'
 override LDFLAGS += $(SANITIZE)
 
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
@@ -32,16 +35,42 @@ TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 PROGS     := $(BUILD)/backactl $(if $(wildcard src/backad.c),$(BUILD)/backad)
 
+# Translations (gettext): po/LANG.po compiled into $(BUILD)/locale, where the
+# tests find them through $BACKAD_LOCALEDIR; `make pot` extracts po/backad.pot
+# from the sources (err_set, log and journal formats are translated inside).
+LINGUAS   := $(basename $(notdir $(wildcard po/*.po)))
+MO        := $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/backad.mo)
+XGETTEXT_KEYWORDS := --keyword=_ --keyword=N_ --keyword=err_set:3 --keyword=report_line:2 \
+	--keyword=log_msg:2 --keyword=log_err:1 --keyword=log_warn:1 --keyword=log_info:1 \
+	--keyword=log_debug:1 --keyword=journal_event:4 --keyword=ctl_fail:2 --keyword=ctl_usage:2 \
+	--keyword=report:3 --flag=report:3:c-format \
+	--flag=err_set:3:c-format --flag=report_line:2:c-format --flag=log_msg:2:c-format \
+	--flag=log_err:1:c-format --flag=log_warn:1:c-format --flag=log_info:1:c-format \
+	--flag=log_debug:1:c-format --flag=journal_event:4:c-format --flag=ctl_fail:2:c-format \
+	--flag=ctl_usage:2:c-format
+
 # The Debian package (debian/), built by dpkg-buildpackage from a copy of the
 # tree into build/deb/, then checked by lintian: no error, no warning.
 DEBVER    := $(shell dpkg-parsechangelog -S Version 2>/dev/null)
 DEBARCH   := $(shell dpkg --print-architecture 2>/dev/null)
 DEB       := build/deb/backad_$(DEBVER)_$(DEBARCH).deb
 
-.PHONY: deb deps-bench all deps deps-test check unit it asan valgrind demo install clean bench torture fuzz
+.PHONY: pot deb deps-bench all deps deps-test check unit it asan valgrind demo install clean bench torture fuzz
 .DELETE_ON_ERROR:
 
-all: $(PROGS)
+all: $(PROGS) $(MO)
+
+$(BUILD)/locale/%/LC_MESSAGES/backad.mo: po/%.po
+	@mkdir -p $(dir $@)
+	msgfmt --check -o $@ $<
+
+pot:
+	xgettext --language=C --from-code=UTF-8 $(XGETTEXT_KEYWORDS) --add-comments=TRANSLATORS: \
+		--package-name=backad --msgid-bugs-address= --sort-by-file -o po/backad.pot \
+		$(sort $(wildcard src/*.c))
+	@for po in $(wildcard po/*.po); do \
+		msgmerge -q --update --backup=none --no-wrap --no-fuzzy-matching $$po po/backad.pot && \
+		msgattrib --no-obsolete --no-wrap -o $$po $$po; done
 
 deps:
 	@scripts/install-deps build
@@ -154,6 +183,8 @@ install: all
 	install -m 0644 systemd/backad.sysusers $(DESTDIR)$(LIBDIR)/sysusers.d/backad.conf
 	install -m 0644 systemd/backad.tmpfiles $(DESTDIR)$(LIBDIR)/tmpfiles.d/backad.conf
 	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
+	for l in $(LINGUAS); do install -D -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/backad.mo \
+		$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/backad.mo; done
 	$(if $(LIVE),systemd-sysusers backad.conf && systemd-tmpfiles --create backad.conf)
 	@grp=; if [ -n "$(LIVE)" ] && getent group backad >/dev/null; then grp="-g backad"; fi; \
 	if [ -e $(CONF) ]; then \

@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "ctl_format.h"
+#include "i18n.h"
 #include "log.h"
 
 struct command {
@@ -17,36 +18,36 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "init", cmd_init, "create or migrate the case database" },
-	{ "import", cmd_import, "import units, staff, children or placements from CSV" },
-	{ "referral", cmd_referral, "record a referral (orosanmälan) or its decision" },
-	{ "discovery", cmd_discovery, "record a discovery card (upptäckarkort)" },
-	{ "followup", cmd_followup, "add, move or complete a follow-up conversation" },
-	{ "consent", cmd_consent, "record or withdraw a consent" },
-	{ "barnkontakt", cmd_barnkontakt, "set an explicit Barnkontakt for a child" },
-	{ "children", cmd_children, "list children and their Barnkontakt" },
-	{ "tasks", cmd_tasks, "list tasks" },
-	{ "outbox", cmd_outbox, "list the outbox" },
-	{ "retry", cmd_retry, "re-queue a dead message" },
-	{ "status", cmd_status, "is backad running; queue, failures, overdue tasks" },
-	{ "report", cmd_report, "figures for a period" },
-	{ "calendar", cmd_calendar, "Swedish holidays and working days" },
-	{ "plan", cmd_plan, "run one planning pass" },
-	{ "preview", cmd_preview, "show what would be sent, without writing" },
-	{ "sync", cmd_sync, "read schools' data from an SS 12000 API" },
-	{ "audit", cmd_audit, "who was told what about a child, or what a person was told" },
+	{ "init", cmd_init, N_("create or migrate the case database") },
+	{ "import", cmd_import, N_("import units, staff, children or placements from CSV") },
+	{ "referral", cmd_referral, N_("record a referral (orosanmälan) or its decision") },
+	{ "discovery", cmd_discovery, N_("record a discovery card (upptäckarkort)") },
+	{ "followup", cmd_followup, N_("add, move or complete a follow-up conversation") },
+	{ "consent", cmd_consent, N_("record or withdraw a consent") },
+	{ "barnkontakt", cmd_barnkontakt, N_("set an explicit Barnkontakt for a child") },
+	{ "children", cmd_children, N_("list children and their Barnkontakt") },
+	{ "tasks", cmd_tasks, N_("list tasks") },
+	{ "outbox", cmd_outbox, N_("list the outbox") },
+	{ "retry", cmd_retry, N_("re-queue a dead message") },
+	{ "status", cmd_status, N_("is backad running; queue, failures, overdue tasks") },
+	{ "report", cmd_report, N_("figures for a period") },
+	{ "calendar", cmd_calendar, N_("Swedish holidays and working days") },
+	{ "plan", cmd_plan, N_("run one planning pass") },
+	{ "preview", cmd_preview, N_("show what would be sent, without writing") },
+	{ "sync", cmd_sync, N_("read schools' data from an SS 12000 API") },
+	{ "audit", cmd_audit, N_("who was told what about a child, or what a person was told") },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: backactl [-c FILE] [--format text|json|csv] COMMAND [ARGS...]\n\n"
+	fprintf(f, _("usage: backactl [-c FILE] [--format text|json|csv] COMMAND [ARGS...]\n\n"
 		   "  -c FILE        configuration (default $BACKAD_CONFIG or %s)\n"
 		   "  --format FMT   listings and reports as a table (text, the default),\n"
 		   "                 JSON or CSV; also accepted after the command\n\n"
-		   "commands:\n", CONFIG_DEFAULT_PATH);
+		   "commands:\n"), CONFIG_DEFAULT_PATH);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n'backactl COMMAND --help' describes each command.\n");
+		fprintf(f, "  %-12s %s\n", commands[i].name, _(commands[i].summary));
+	fprintf(f, _("\n'backactl COMMAND --help' describes each command.\n"));
 }
 
 /* Take --format FMT (or --format=FMT) out of argv wherever it stands, so
@@ -76,7 +77,7 @@ static int take_format(int *argc, char **argv, int *format)
 		}
 		*format = ctl_format_parse(v);
 		if (*format < 0) {
-			fprintf(stderr, "backactl: --format '%s': expected text, json or csv\n", v);
+			fprintf(stderr, _("backactl: --format '%s': expected text, json or csv\n"), v);
 			return -1;
 		}
 	}
@@ -100,6 +101,7 @@ int main(int argc, char **argv)
 	 * than trimming the heap after every pass (measured: 3x faster). */
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_TOP_PAD, 16 << 20);
+	i18n_init();
 	log_init("backactl", 0);
 	/* What backactl creates (the database, its -wal and -shm files) is for
 	 * the service user and group backad alike, never for others. */
@@ -134,7 +136,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	fprintf(stderr, "backactl: unknown command '%s' (see backactl --help)\n",
+	fprintf(stderr, _("backactl: unknown command '%s' (see backactl --help)\n"),
 		argv[optind]);
 out:
 	if (c.db)

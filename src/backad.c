@@ -20,6 +20,7 @@
 
 #include "calendar.h"
 #include "engine.h"
+#include "i18n.h"
 #include "lock.h"
 #include "log.h"
 #include "observe.h"
@@ -36,13 +37,13 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: backad [-c FILE] [--foreground] [--once] [--now TIME]\n"
+	fprintf(f, _("usage: backad [-c FILE] [--foreground] [--once] [--now TIME]\n"
 		   "       backad [-c FILE] -n|--check-config\n\n"
 		   "  -c, --config FILE   configuration (default $BACKAD_CONFIG or %s)\n"
 		   "  -n, --check-config  check configuration, templates and database; exit\n"
 		   "      --once          one planning and delivery pass, then exit\n"
 		   "      --now TIME      a simulated clock (YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM])\n"
-		   "      --foreground    log to stderr without journal prefixes\n",
+		   "      --foreground    log to stderr without journal prefixes\n"),
 		CONFIG_DEFAULT_PATH);
 }
 
@@ -67,7 +68,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'f': o->foreground = 1; break;
 		case 't':
 			if (cal_parse_instant(optarg, &o->now) < 0) {
-				fprintf(stderr, "backad: --now '%s' is not a time\n", optarg);
+				fprintf(stderr, _("backad: --now '%s' is not a time\n"), optarg);
 				return 2;
 			}
 			break;
@@ -76,7 +77,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "backad: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, _("backad: unexpected argument '%s'\n"), argv[optind]);
 		return 2;
 	}
 	return 0;
@@ -592,6 +593,7 @@ int main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_TOP_PAD, 16 << 20);
 	cal_init();
+	i18n_init();
 	/* Writes to a gone peer (an SMTP child, a socket) fail with EPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	rc = parse_opts(argc, argv, &o);
@@ -606,7 +608,7 @@ int main(int argc, char **argv)
 	}
 	if (o.check) {
 		preflight_warn(g->cfg, path, stderr);
-		printf("configuration OK\n");
+		printf(_("configuration OK\n"));
 		rc = 0;
 	} else if (o.once) {
 		rc = run_once(g, o.now ? o.now : time(NULL));

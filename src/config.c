@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "date.h"
+#include "i18n.h"
 #include "validate.h"
 
 /* K_HOST: a host name for the SMTP dialogue (smtp.host, smtp.helo). Every
@@ -40,6 +41,7 @@ static const struct key keys[] = {
 	{ "spool_dir", K_STR, OFF(spool_dir), 0, 0, NULL },
 	{ "mail_from", K_EMAIL, OFF(mail_from), 0, 0, NULL },
 	{ "reply_to", K_EMAIL, OFF(reply_to), 0, 0, NULL },
+	{ "case_url", K_STR, OFF(case_url), 0, 0, NULL },
 	{ "smtp.host", K_HOST, OFF(smtp_host), 0, 0, NULL },
 	{ "smtp.port", K_INT, OFF(smtp_port), 1, 65535, NULL },
 	{ "smtp.starttls", K_CHOICE, OFF(smtp_starttls), 0, 0, tls_choices },
@@ -129,7 +131,7 @@ static void report(struct loader *l, int line, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(msg, sizeof msg, _(fmt), ap);
 	va_end(ap);
 	report_line(&l->rep, "%s:%d: %s", l->file, line, msg);
 }
@@ -220,6 +222,7 @@ void config_clear(struct config *c)
 	free(c->delivery);
 	free(c->mail_from);
 	free(c->reply_to);
+	free(c->case_url);
 	free(c->sms_sender);
 	free(c->smtp_host);
 	free(c->smtp_ca_file);
@@ -539,6 +542,12 @@ static void check_whole(struct loader *l, const config_t *cf)
 	if (c->sms_provider != SMS_SPOOL && !c->sms_url)
 		report(l, s ? config_setting_source_line(s) : 0,
 		       "sms.provider needs sms.url (the gateway's address)");
+	s = config_lookup(cf, "case_url");
+	if (c->case_url && (strncmp(c->case_url, "https://", 8) != 0 || !c->case_url[8] ||
+			    !strstr(c->case_url, "{ref}")))
+		report(l, s ? config_setting_source_line(s) : 0,
+		       "case_url \"%s\" must be an https:// address with {ref} where the case "
+		       "reference goes", c->case_url);
 	s = config_lookup(cf, "referral.escalate_day");
 	if (c->referral_escalate > c->referral_deadline)
 		report(l, s ? config_setting_source_line(s) : 0,

@@ -38,6 +38,7 @@ struct config {
 	char *delivery;      /* "spool": files in spool_dir; "network": SMTP and SMS gateway */
 	char *mail_from;     /* From: of every e-mail */
 	char *reply_to;      /* Reply-To: of every e-mail (the local team), or NULL */
+	char *case_url;      /* the case system's page for {ref} (https), or NULL */
 	char *sms_sender;    /* SMS sender id: <= 11 alphanumerics or E.164 */
 	int sms_max_segments;/* a longer SMS text is an error */
 

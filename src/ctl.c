@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "i18n.h"
 #include "schema.h"
 
 static void print_line(void *ctx, const char *line)
@@ -64,7 +65,7 @@ int ctl_fail(const char *cmd, const char *fmt, ...)
 
 	fprintf(stderr, "backactl %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	return CTL_FAIL;
@@ -76,9 +77,9 @@ int ctl_usage(const char *cmd, const char *fmt, ...)
 
 	fprintf(stderr, "backactl %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
-	fprintf(stderr, " (see 'backactl %s --help')\n", cmd);
+	fprintf(stderr, _(" (see 'backactl %s --help')\n"), cmd);
 	return CTL_USAGE;
 }
 
@@ -103,9 +104,9 @@ static int share_with_group(const char *path)
 		goto out;
 	}
 	if (root && dir.st_uid == 0 && getpwnam("backad"))
-		fprintf(stderr, "backactl init: warning: %s belongs to root, so backad running "
+		fprintf(stderr, _("backactl init: warning: %s belongs to root, so backad running "
 			"as user backad cannot write there; fix with: chown -R backad:backad "
-			"%s\n", copy, copy);
+			"%s\n"), copy, copy);
 	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
 		snprintf(file, sizeof file, "%s%s", path, suffix[i]);
 		if (lstat(file, &st) < 0 || !S_ISREG(st.st_mode))
@@ -134,9 +135,9 @@ int cmd_init(struct ctl *c, int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'h') {
-			printf("usage: backactl init\n\n"
+			printf(_("usage: backactl init\n\n"
 			       "Create the case database named in the configuration, or migrate\n"
-			       "an older one to schema version %d. Safe to run again.\n",
+			       "an older one to schema version %d. Safe to run again.\n"),
 			       schema_version());
 			return CTL_OK;
 		}
@@ -148,6 +149,6 @@ int cmd_init(struct ctl *c, int argc, char **argv)
 		return CTL_FAIL;
 	if (share_with_group(c->cfg->database) < 0)
 		return CTL_FAIL;
-	printf("%s: schema version %d\n", c->cfg->database, schema_version());
+	printf(_("%s: schema version %d\n"), c->cfg->database, schema_version());
 	return CTL_OK;
 }

@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "ctl_format.h"
 #include "db.h"
+#include "i18n.h"
 
 /* A disclosure is about a child when the audit row names it, or when its
  * message concerned several children (a digest) and this one among them. */
@@ -61,8 +62,8 @@ static int add_row(struct rows *r, sqlite3_stmt *st)
 
 static int list(struct ctl *c, int by_child, long long id)
 {
-	static const char *const head[] = { "NÄR", "MOTTAGARE", "KANAL", "REGEL", "UPPGIFTER",
-					    "MEDD", "BARN" };
+	static const char *const head[] = { N_("WHEN"), N_("RECIPIENT"), N_("CHANNEL"), N_("RULE"),
+					    N_("DATA"), N_("MSG"), N_("CHILD") };
 	static const char *const keys[] = { "at", "recipient", "channel", "rule", "categories",
 					    "outbox_id", "child" };
 	static const int right[] = { 0, 0, 0, 0, 0, 1, 0 };
@@ -115,13 +116,13 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 		case 'c': child = optarg; break;
 		case 's': staff = optarg; break;
 		case 'h':
-			printf("usage: backactl audit --child REF | --staff CODE\n\n"
+			printf(_("usage: backactl audit --child REF | --staff CODE\n\n"
 			       "Every disclosure backad made, from the audit log: for a child,\n"
 			       "who was told what about them and when; for a staff member, what\n"
 			       "they were told about which children. One row per message that\n"
 			       "reached someone: when (Swedish time), recipient (staff code, or the\n"
 			       "address of someone outside the registers), channel, rule, the\n"
-			       "categories of information it carried, and the message id.\n");
+			       "categories of information it carried, and the message id.\n"));
 			return CTL_OK;
 		default:
 			return ctl_usage("audit", "unknown option");

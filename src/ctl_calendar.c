@@ -9,16 +9,17 @@
 #include "ctl.h"
 #include "ctl_format.h"
 #include "date.h"
+#include "i18n.h"
 
 static void help(void)
 {
-	printf("usage: backactl calendar holidays YEAR [LAST-YEAR]\n"
+	printf(_("usage: backactl calendar holidays YEAR [LAST-YEAR]\n"
 	       "       backactl calendar workday DATE...\n"
 	       "       backactl calendar school-start YEAR\n\n"
 	       "holidays      the Swedish public holidays and midsommarafton, julafton and\n"
 	       "              nyårsafton of YEAR (or each year up to LAST-YEAR)\n"
 	       "workday       whether each DATE is a working day, and the nearest ones\n"
-	       "school-start  the first school day backad uses for YEAR (needs -c)\n");
+	       "school-start  the first school day backad uses for YEAR (needs -c)\n"));
 }
 
 static int parse_year(const char *s, int *y)
@@ -35,7 +36,7 @@ static int parse_year(const char *s, int *y)
 /* The holidays as "DATE  NAME" lines, or as rows for --format json|csv. */
 static int holidays(int format, int argc, char **argv)
 {
-	static const char *const head[] = { "DATUM", "HELGDAG" };
+	static const char *const head[] = { N_("DATE"), N_("HOLIDAY") };
 	static const char *const keys[] = { "date", "name" };
 	const char **cells = NULL;
 	char (*dates)[DATE_LEN] = NULL;
@@ -85,12 +86,12 @@ static void workday_line(const char *arg, int d)
 	const char *name = NULL;
 
 	if (cal_is_workday(d)) {
-		printf("%s är en arbetsdag\n", arg);
+		printf(_("%s is a working day\n"), arg);
 		return;
 	}
 	cal_holiday(d, &name);
-	printf("%s är inte en arbetsdag (%s); föregående arbetsdag %s, nästa %s\n", arg,
-	       name ? name : (date_weekday(d) == 6 ? "lördag" : "söndag"),
+	printf(_("%s is not a working day (%s); previous working day %s, next %s\n"), arg,
+	       name ? name : (date_weekday(d) == 6 ? _("Saturday") : _("Sunday")),
 	       date_format(cal_prev_workday(d), a), date_format(cal_next_workday(d), b));
 }
 

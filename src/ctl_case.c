@@ -10,6 +10,7 @@
 #include "ctl.h"
 #include "date.h"
 #include "db.h"
+#include "i18n.h"
 #include "validate.h"
 
 enum arg_type { A_DATE, A_CHILD, A_STAFF, A_UNIT, A_ID, A_CHOICE };
@@ -65,7 +66,7 @@ static int check_arg(struct ctl *c, const struct sub *s, struct arg *a)
 
 static void sub_help(const struct sub *s)
 {
-	printf("usage: backactl %s %s %s\n\n%s\n", s->cmd, s->name, s->usage, s->help);
+	printf(_("usage: backactl %s %s %s\n\n%s\n"), s->cmd, s->name, s->usage, s->help);
 }
 
 /* Parse argv into s->args; returns -1 when done (help printed), or an exit code
@@ -201,7 +202,7 @@ static int insert_args(struct ctl *c, const char *cmd, const char *sql, const st
 		bind_opt(st, i + 1, &a[i]);
 	r = exec_one(c, cmd, st, &id);
 	if (r == CTL_OK)
-		printf("%s %lld recorded\n", what, id);
+		printf(_("%s %lld recorded\n"), _(what), id);
 	return r;
 }
 
@@ -267,7 +268,7 @@ static int referral_add(struct ctl *c, int argc, char **argv)
 	bind_opt(st, 5, &a[4]);
 	r = exec_one(c, "referral", st, &id);
 	if (r == CTL_OK)
-		printf("referral %lld recorded\n", id);
+		printf(_("referral %lld recorded\n"), id);
 	return r;
 }
 
@@ -316,7 +317,7 @@ static int referral_decide(struct ctl *c, int argc, char **argv)
 	sqlite3_bind_text(st, 3, a[1].value, -1, SQLITE_STATIC);
 	r = exec_one(c, "referral", st, NULL);
 	if (r == CTL_OK)
-		printf("referral %lld decided: %s\n", s.id, a[0].value);
+		printf(_("referral %lld decided: %s\n"), s.id, a[0].value);
 	return r;
 }
 
@@ -325,7 +326,7 @@ static int dispatch(struct ctl *c, const char *cmd, int argc, char **argv,
 		    const char *usage)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		printf("usage: %s\n'backactl %s SUBCOMMAND --help' describes each.\n", usage, cmd);
+		printf(_("usage: %s\n'backactl %s SUBCOMMAND --help' describes each.\n"), usage, cmd);
 		return argc < 2 ? CTL_USAGE : CTL_OK;
 	}
 	for (int i = 0; names[i]; i++)
@@ -360,7 +361,7 @@ static int discovery_add(struct ctl *c, int argc, char **argv)
 	if (r)
 		return r < 0 ? CTL_OK : r;
 	return insert_args(c, "discovery", "INSERT INTO discovery_card(child_id, discoverer_id,"
-			   " created_date) VALUES (?1, ?2, ?3)", a, 3, "discovery card");
+			   " created_date) VALUES (?1, ?2, ?3)", a, 3, N_("discovery card"));
 }
 
 /* Set a date column of row ID, refusing a date before another column. */
@@ -431,7 +432,7 @@ static int followup_add(struct ctl *c, int argc, char **argv)
 	if (r)
 		return r < 0 ? CTL_OK : r;
 	return insert_args(c, "followup", "INSERT INTO followup(child_id, responsible_id, due_date)"
-			   " VALUES (?1, ?2, ?3)", a, 3, "followup");
+			   " VALUES (?1, ?2, ?3)", a, 3, N_("followup"));
 }
 
 static int followup_move(struct ctl *c, int argc, char **argv)
@@ -487,7 +488,7 @@ static int consent_add(struct ctl *c, int argc, char **argv)
 	if (r)
 		return r < 0 ? CTL_OK : r;
 	return insert_args(c, "consent", "INSERT INTO consent(child_id, scope, given_by, given_date)"
-			   " VALUES (?1, ?2, ?3, ?4)", a, 4, "consent");
+			   " VALUES (?1, ?2, ?3, ?4)", a, 4, N_("consent"));
 }
 
 static int consent_withdraw(struct ctl *c, int argc, char **argv)
@@ -534,7 +535,7 @@ static int barnkontakt_set(struct ctl *c, int argc, char **argv)
 		return r;
 	return insert_args(c, "barnkontakt", "INSERT INTO barnkontakt(child_id, staff_id,"
 			   " start_date, end_date) VALUES (?1, ?2, ?3, ?4)", a, 4,
-			   "barnkontakt assignment");
+			   N_("barnkontakt assignment"));
 }
 
 int cmd_barnkontakt(struct ctl *c, int argc, char **argv)

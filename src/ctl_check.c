@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "date.h"
 #include "db.h"
+#include "i18n.h"
 
 /* The daemon writes its heartbeat after a pass, at least every 300 s; a pass
  * may take minutes (an SMTP deadline, a large planning pass). */
@@ -112,37 +113,39 @@ static int measure(struct ctl *c, time_t now, struct health *h)
 static int judge(const struct health *h, char *why, size_t n)
 {
 	if (!h->pid || h->beat_age < 0) {
-		snprintf(why, n, "backad has never run against this database");
+		snprintf(why, n, _("backad has never run against this database"));
 		return CHECK_CRITICAL;
 	}
 	if (!h->alive) {
-		snprintf(why, n, "backad is not running (pid %ld gone, last pass %ld s ago)", h->pid,
+		snprintf(why, n, _("backad is not running (pid %ld gone, last pass %ld s ago)"), h->pid,
 			 h->beat_age);
 		return CHECK_CRITICAL;
 	}
 	if (h->beat_age > BEAT_STALE_S && !h->busy) {
-		snprintf(why, n, "heartbeat stale: last pass %ld s ago, nothing under way", h->beat_age);
+		snprintf(why, n, _("heartbeat stale: last pass %ld s ago, nothing under way"),
+			 h->beat_age);
 		return CHECK_CRITICAL;
 	}
 	if (h->dead) {
-		snprintf(why, n, "%lld dead message(s): see 'backactl outbox --state dead'", h->dead);
+		snprintf(why, n, _("%lld dead message(s): see 'backactl outbox --state dead'"),
+			 h->dead);
 		return CHECK_CRITICAL;
 	}
 	if (h->failing_email || h->failing_sms) {
-		snprintf(why, n, "channel failing: %lld e-mail and %lld SMS waiting for a retry",
+		snprintf(why, n, _("channel failing: %lld e-mail and %lld SMS waiting for a retry"),
 			 h->failing_email, h->failing_sms);
 		return CHECK_WARNING;
 	}
 	if (h->overdue) {
-		snprintf(why, n, "%lld overdue task(s): see 'backactl tasks'", h->overdue);
+		snprintf(why, n, _("%lld overdue task(s): see 'backactl tasks'"), h->overdue);
 		return CHECK_WARNING;
 	}
 	if (h->beat_age > BEAT_LATE_S && !h->busy) {
-		snprintf(why, n, "heartbeat late: last pass %ld s ago", h->beat_age);
+		snprintf(why, n, _("heartbeat late: last pass %ld s ago"), h->beat_age);
 		return CHECK_WARNING;
 	}
-	snprintf(why, n, "running (pid %ld%s), %lld pending, %lld failed", h->pid,
-		 h->beat_age > BEAT_LATE_S ? ", in a long pass" : "", h->pending, h->failed);
+	snprintf(why, n, _("running (pid %ld%s), %lld pending, %lld failed"), h->pid,
+		 h->beat_age > BEAT_LATE_S ? _(", in a long pass") : "", h->pending, h->failed);
 	return CHECK_OK;
 }
 
@@ -154,14 +157,17 @@ int ctl_status_check(struct ctl *c)
 	int rc;
 
 	if (ctl_db_read(c) < 0) {
-		printf("BACKAD UNKNOWN - cannot open the case database\n");
+		printf("BACKAD UNKNOWN - %s\n", _("cannot open the case database"));
 		return CHECK_UNKNOWN;
 	}
 	if (measure(c, time(NULL), &h) < 0) {
-		printf("BACKAD UNKNOWN - cannot read the case database: %s\n", sqlite3_errmsg(c->db));
+		printf("BACKAD UNKNOWN - %s: %s\n", _("cannot read the case database"),
+		       sqlite3_errmsg(c->db));
 		return CHECK_UNKNOWN;
 	}
 	rc = judge(&h, why, sizeof why);
+	/* The state word and the performance data are for the monitoring
+	 * system (plugin convention); the explanation is for people. */
 	printf("BACKAD %s - %s | pending=%lld failed=%lld dead=%lld overdue=%lld "
 	       "heartbeat_age=%lds\n", word[rc], why, h.pending, h.failed, h.dead, h.overdue,
 	       h.beat_age < 0 ? 0 : h.beat_age);

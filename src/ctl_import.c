@@ -7,12 +7,14 @@
 #include "calendar.h"
 #include "ctl.h"
 #include "date.h"
+#include "i18n.h"
 #include "import.h"
 #include "import_full.h"
 
 static void help(void)
 {
-	printf("usage: backactl import [--full [--force] [--scope KINDS] [--date DATE]] KIND FILE.csv\n\n"
+	printf(_("usage: backactl import [--full [--force] [--scope KINDS] [--date DATE]]"
+	       " KIND FILE.csv\n\n"
 	       "Import rows from a UTF-8 CSV file with a header row. KIND is one of\n"
 	       "units, staff, children, placements, roles, absences (import them in this\n"
 	       "order: later kinds refer to earlier ones). The whole file is one\n"
@@ -25,24 +27,24 @@ static void help(void)
 	       "  --scope KINDS   the unit kinds it is the whole truth for (e.g. bmm,bvc)\n"
 	       "  --date DATE     the import date (default today)\n"
 	       "  --force         accept an export that leaves out more than\n"
-	       "                  import.max_shrink_percent of the rows in scope\n");
+	       "                  import.max_shrink_percent of the rows in scope\n"));
 }
 
 static void summary(const char *path, const char *kind, const struct import_result *res,
 		    int full)
 {
-	printf("%s: %d rows imported (%d new, %d updated)\n", path, res->rows, res->added,
+	printf(_("%s: %d rows imported (%d new, %d updated)\n"), path, res->rows, res->added,
 	       res->updated);
 	if (!full)
 		return;
 	if (strcmp(kind, "staff") == 0)
-		printf("%s: full import (%s): %d of %d staff left out and deactivated, %d roles, "
+		printf(_("%s: full import (%s): %d of %d staff left out and deactivated, %d roles, "
 		       "assignments and named placements ended with them, %d follow-ups moved to "
-		       "the new Barnkontakt, %d admin alerts\n", path, res->scope, res->ended,
+		       "the new Barnkontakt, %d admin alerts\n"), path, res->scope, res->ended,
 		       res->in_scope, res->cascaded, res->reassigned, res->alerts);
 	else
-		printf("%s: full import (%s): %d of %d %s left out: %d ended, %d not yet begun "
-		       "removed\n", path, res->scope, res->ended + res->removed, res->in_scope,
+		printf(_("%s: full import (%s): %d of %d %s left out: %d ended, %d not yet begun "
+		       "removed\n"), path, res->scope, res->ended + res->removed, res->in_scope,
 		       kind, res->ended, res->removed);
 }
 

@@ -13,6 +13,7 @@
 #include "ctl_format.h"
 #include "date.h"
 #include "db.h"
+#include "i18n.h"
 #include "outbox.h"
 #include "table.h"
 
@@ -108,7 +109,7 @@ static void fix_child(struct ctl *c, const char **row, char *scratch)
 	    b.source != BK_NONE) {
 		sqlite3_stmt *st = NULL;
 
-		snprintf(scratch, 256, "(vakant: %s)", bk_role_sv(&b));
+		snprintf(scratch, 256, _("(vacant: %s)"), bk_role_sv(&b));
 		if (b.staff_id && sqlite3_prepare_v2(c->db, "SELECT code FROM staff WHERE id = ?1", -1,
 						     &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_int64(st, 1, b.staff_id);
@@ -129,8 +130,8 @@ int cmd_children(struct ctl *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const head[] = { "REF", "FÖDD", "SKYDDAD", "ENHET", "TYP",
-					    "FRÅN", "BARNKONTAKT" };
+	static const char *const head[] = { N_("REF"), N_("BORN"), N_("PROTECTED"), N_("UNIT"),
+					    N_("TYPE"), N_("SINCE"), N_("BARNKONTAKT") };
 	static const char *const keys[] = { "ref", "birth_date", "protected_identity", "unit",
 					    "placement", "since", "barnkontakt" };
 	const char *unit = NULL, *date = NULL;
@@ -144,10 +145,10 @@ int cmd_children(struct ctl *c, int argc, char **argv)
 		case 'u': unit = optarg; break;
 		case 'd': date = optarg; break;
 		case 'h':
-			printf("usage: backactl children [--unit CODE] [--date DATE]\n\n"
+			printf(_("usage: backactl children [--unit CODE] [--date DATE]\n\n"
 			       "List children by reference with birth date, protected identity,\n"
 			       "the placement on DATE (default today) and their Barnkontakt.\n"
-			       "Names and personal identity numbers are never shown.\n");
+			       "Names and personal identity numbers are never shown.\n"));
 			return CTL_OK;
 		default:
 			return ctl_usage("children", "unknown option");
@@ -191,8 +192,8 @@ int cmd_tasks(struct ctl *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const states[] = { "open", "done", "cancelled", "all", NULL };
-	static const char *const head[] = { "ID", "REGEL", "BARN", "ANSVARIG", "ENHET",
-					    "SENAST", "STATUS" };
+	static const char *const head[] = { N_("ID"), N_("RULE"), N_("CHILD"), N_("ASSIGNEE"),
+					    N_("UNIT"), N_("DUE"), N_("STATE") };
 	static const char *const keys[] = { "id", "rule", "child", "assignee", "unit", "due_date",
 					    "state" };
 	static const int right[] = { 1, 0, 0, 0, 0, 0, 0 };
@@ -208,9 +209,9 @@ int cmd_tasks(struct ctl *c, int argc, char **argv)
 			break;
 		case 'r': rule = optarg; break;
 		case 'h':
-			printf("usage: backactl tasks [--state open|done|cancelled|all] [--rule RULE]\n\n"
+			printf(_("usage: backactl tasks [--state open|done|cancelled|all] [--rule RULE]\n\n"
 			       "List the tasks backad follows (referral, discovery, followup):\n"
-			       "open ones by default, earliest due first.\n");
+			       "open ones by default, earliest due first.\n"));
 			return CTL_OK;
 		default:
 			return ctl_usage("tasks", "unknown option");
@@ -233,9 +234,15 @@ static void fix_outbox(struct ctl *c, const char **row, char *scratch)
 {
 	time_t t;
 
-	(void)c;
 	if (row[4] && cal_parse_instant(row[4], &t) == 0)
 		row[4] = cal_local_str(t, scratch);
+	/* row[8]: in doubt; the mark in the table's language, a bare state
+	 * for JSON and CSV. */
+	if (row[5] && row[8] && strcmp(row[8], "1") == 0) {
+		snprintf(scratch + 128, 128, "%s %s", row[5],
+			 c->format == CTL_FMT_TEXT ? _("(in doubt)") : "(in doubt)");
+		row[5] = scratch + 128;
+	}
 }
 
 int cmd_outbox(struct ctl *c, int argc, char **argv)
@@ -247,8 +254,8 @@ int cmd_outbox(struct ctl *c, int argc, char **argv)
 	};
 	static const char *const states[] = { "pending", "sending", "sent", "failed", "dead",
 					      "cancelled", "all", NULL };
-	static const char *const head[] = { "ID", "REGEL", "KANAL", "TILL", "NÄR", "STATUS",
-					    "FÖRSÖK", "FEL" };
+	static const char *const head[] = { N_("ID"), N_("RULE"), N_("CHANNEL"), N_("TO"),
+					    N_("WHEN"), N_("STATE"), N_("TRIES"), N_("ERROR") };
 	static const char *const keys[] = { "id", "rule", "channel", "address", "due", "state",
 					    "attempts", "last_error" };
 	static const int right[] = { 1, 0, 0, 0, 0, 0, 1, 0 };
@@ -264,12 +271,12 @@ int cmd_outbox(struct ctl *c, int argc, char **argv)
 			state = optarg;
 			break;
 		case 'h':
-			printf("usage: backactl outbox [--state pending|sending|sent|failed|dead|"
+			printf(_("usage: backactl outbox [--state pending|sending|sent|failed|dead|"
 			       "cancelled|all]\n\n"
 			       "List messages in the outbox: rule, channel, address, when due\n"
 			       "(Swedish time), state, attempts and the last error. A state\n"
-			       "marked (osäker) is in doubt: the message may have arrived, or\n"
-			       "arrived twice.\n");
+			       "marked (in doubt) is in doubt: the message may have arrived, or\n"
+			       "arrived twice.\n"));
 			return CTL_OK;
 		default:
 			return ctl_usage("outbox", "unknown option");
@@ -281,8 +288,7 @@ int cmd_outbox(struct ctl *c, int argc, char **argv)
 		return CTL_FAIL;
 	return query_table(c, "outbox",
 			   "SELECT id, rule, channel, address, due_at,"
-			   " state || CASE WHEN in_doubt THEN ' (osäker)' ELSE '' END, attempts,"
-			   " coalesce(last_error, '') FROM outbox"
+			   " state, attempts, coalesce(last_error, ''), in_doubt FROM outbox"
 			   " WHERE (?1 = 'all' OR state = ?1) ORDER BY due_at, id",
 			   state, NULL, 8, head, keys, right, fix_outbox);
 }
@@ -300,9 +306,9 @@ int cmd_retry(struct ctl *c, int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'h') {
-			printf("usage: backactl retry ID\n\n"
+			printf(_("usage: backactl retry ID\n\n"
 			       "Put a dead message (given up after its retries, see 'backactl\n"
-			       "outbox --state dead') back in the queue, with the same identity.\n");
+			       "outbox --state dead') back in the queue, with the same identity.\n"));
 			return CTL_OK;
 		}
 		return ctl_usage("retry", "unknown option");
@@ -316,6 +322,6 @@ int cmd_retry(struct ctl *c, int argc, char **argv)
 		return CTL_FAIL;
 	if (outbox_retry(c->db, id, &e) < 0)
 		return ctl_fail("retry", "%s", e.msg);
-	printf("message %lld queued again\n", id);
+	printf(_("message %lld queued again\n"), id);
 	return CTL_OK;
 }

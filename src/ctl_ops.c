@@ -13,6 +13,7 @@
 #include "ctl_format.h"
 #include "date.h"
 #include "db.h"
+#include "i18n.h"
 #include "outbox.h"
 #include "table.h"
 
@@ -43,16 +44,16 @@ static void daemon_state(sqlite3 *db, char *buf, size_t n)
 	query_text(db, "SELECT value FROM state WHERE key = 'daemon.heartbeat'", NULL, NULL, beat,
 		   sizeof beat, "");
 	if (!pid[0] || cal_parse_instant(beat, &t) < 0) {
-		snprintf(buf, n, "har aldrig kört mot den här databasen");
+		snprintf(buf, n, "%s", _("has never run against this database"));
 		return;
 	}
 	p = strtol(pid, NULL, 10);
 	cal_local_str(t, when);
 	/* The daemon passes at least every 300 s; allow for a slow pass. */
 	if (p > 0 && (kill((pid_t)p, 0) == 0 || errno == EPERM) && time(NULL) - t < 420)
-		snprintf(buf, n, "kör (pid %ld, senaste pass %s)", p, when);
+		snprintf(buf, n, _("running (pid %ld, last pass %s)"), p, when);
 	else
-		snprintf(buf, n, "kör inte (senaste pass %s)", when);
+		snprintf(buf, n, _("not running (last pass %s)"), when);
 }
 
 int cmd_status(struct ctl *c, int argc, char **argv)
@@ -62,7 +63,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const head[] = { "OMRÅDE", "LÄGE" };
+	static const char *const head[] = { N_("AREA"), N_("STATE") };
 	static const char *const keys[] = { "area", "value" };
 	const char *cells[40][2];
 	char vals[40][300], labels[40][64], today[DATE_LEN], sql[300];
@@ -77,12 +78,12 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 			continue;
 		}
 		if (ch == 'h') {
-			printf("usage: backactl status [--check]\n\n"
+			printf(_("usage: backactl status [--check]\n\n"
 			       "Whether backad is running, the queue by state, the oldest waiting\n"
 			       "message, dead messages, overdue tasks by rule, and the last\n"
 			       "delivery error of each channel.\n\n"
 			       "  --check   one line for monitoring (BACKAD OK|WARNING|CRITICAL - ...);\n"
-			       "            exit 0 healthy, 1 warning, 2 critical, 3 unknown\n");
+			       "            exit 0 healthy, 1 warning, 2 critical, 3 unknown\n"));
 			return CTL_OK;
 		}
 		return ctl_usage("status", "unknown option");
@@ -95,21 +96,23 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		return CTL_FAIL;
 	if (outbox_counts(c->db, counts, &e) < 0)
 		return ctl_fail("status", "%s", e.msg);
-	/* For JSON and CSV every row names its area and holds the bare figure;
-	 * the table groups rows under one label. */
+	/* For JSON and CSV every row names its area (in English, for programs)
+	 * and holds the bare figure; the table groups rows under one label in
+	 * the reader's language. */
 	mach = c->format != CTL_FMT_TEXT;
+#define LABEL(s) (mach || !(s)[0] ? (s) : _(s))
 #define ROW(label, ...) do { snprintf(vals[n], sizeof vals[n], __VA_ARGS__); \
-		cells[n][0] = label; cells[n][1] = vals[n]; n++; } while (0)
+		cells[n][0] = LABEL(label); cells[n][1] = vals[n]; n++; } while (0)
 	daemon_state(c->db, vals[n], sizeof vals[n]);
 	cells[n][0] = "backad";
 	cells[n][1] = vals[n];
 	n++;
 	for (int i = 0; i < OB_NSTATES; i++)
 		if (mach) {
-			snprintf(labels[n], sizeof labels[n], "kö %s", outbox_state_names[i]);
+			snprintf(labels[n], sizeof labels[n], "queue %s", outbox_state_names[i]);
 			ROW(labels[n], "%d", counts[i]);
 		} else {
-			ROW(i == 0 ? "kö" : "", "%-9s %d", outbox_state_names[i], counts[i]);
+			ROW(i == 0 ? N_("queue") : "", "%-9s %d", outbox_state_names[i], counts[i]);
 		}
 	query_text(c->db, "SELECT min(coalesce(next_attempt_at, due_at)) FROM outbox"
 			  " WHERE state IN ('pending','failed')", NULL, NULL, vals[n], sizeof vals[n], "-");
@@ -120,13 +123,13 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		if (cal_parse_instant(vals[n], &t) == 0)
 			snprintf(vals[n], sizeof vals[n], "%s", cal_local_str(t, when));
 	}
-	cells[n][0] = "äldsta väntande";
+	cells[n][0] = LABEL(N_("oldest waiting"));
 	cells[n][1] = vals[n];
 	n++;
 	query_text(c->db, "SELECT group_concat(id, ', ') FROM (SELECT id FROM outbox"
 			  " WHERE state = 'dead' ORDER BY id LIMIT 10)", NULL, NULL, vals[n],
-		   sizeof vals[n], "inga");
-	cells[n][0] = "döda meddelanden";
+		   sizeof vals[n], mach ? "none" : _("none"));
+	cells[n][0] = LABEL(N_("dead messages"));
 	cells[n][1] = vals[n];
 	n++;
 	date_format(cal_today(time(NULL)), today);
@@ -140,29 +143,30 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 			const char *rule = (const char *)sqlite3_column_text(st, 0);
 
 			if (mach) {
-				snprintf(labels[n], sizeof labels[n], "försenade uppgifter %s", rule);
+				snprintf(labels[n], sizeof labels[n], "overdue tasks %s", rule);
 				ROW(labels[n], "%d", sqlite3_column_int(st, 1));
 			} else {
-				ROW(any ? "" : "försenade uppgifter", "%-10s %d", rule,
+				ROW(any ? "" : N_("overdue tasks"), "%-10s %d", rule,
 				    sqlite3_column_int(st, 1));
 			}
 			any = 1;
 		}
 		if (!any)
-			ROW("försenade uppgifter", "inga");
+			ROW(N_("overdue tasks"), "%s", mach ? "none" : _("none"));
 		sqlite3_finalize(st);
 	}
 	query_text(c->db, "SELECT value FROM state WHERE key = 'last_error.email'", NULL, NULL,
-		   vals[n], sizeof vals[n], "inget");
-	cells[n][0] = "senaste fel e-post";
+		   vals[n], sizeof vals[n], mach ? "none" : _("no error"));
+	cells[n][0] = LABEL(N_("last error e-mail"));
 	cells[n][1] = vals[n];
 	n++;
 	query_text(c->db, "SELECT value FROM state WHERE key = 'last_error.sms'", NULL, NULL,
-		   vals[n], sizeof vals[n], "inget");
-	cells[n][0] = "senaste fel SMS";
+		   vals[n], sizeof vals[n], mach ? "none" : _("no error"));
+	cells[n][0] = LABEL(N_("last error SMS"));
 	cells[n][1] = vals[n];
 	n++;
 #undef ROW
+#undef LABEL
 	if (ctl_table(c->format, 2, head, keys, &cells[0][0], n, NULL) < 0)
 		return ctl_fail("status", "out of memory");
 	return CTL_OK;
@@ -254,7 +258,7 @@ int cmd_report(struct ctl *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const head[] = { "MÅTT", "VÄRDE" };
+	static const char *const head[] = { N_("MEASURE"), N_("VALUE") };
 	static const char *const keys[] = { "measure", "value" };
 	static const int right[] = { 0, 1 };
 	const char *from = NULL, *to = NULL, *cells[24][2];
@@ -268,11 +272,11 @@ int cmd_report(struct ctl *c, int argc, char **argv)
 		case 'f': from = optarg; break;
 		case 't': to = optarg; break;
 		case 'h':
-			printf("usage: backactl report --from DATE --to DATE\n\n"
+			printf(_("usage: backactl report --from DATE --to DATE\n\n"
 			       "The figures to follow up for a period: referrals received,\n"
 			       "preliminary assessments decided within the deadline and late, the\n"
 			       "median days to a decision, handovers announced in time, follow-ups\n"
-			       "held on time, and messages sent per channel.\n");
+			       "held on time, and messages sent per channel.\n"));
 			return CTL_OK;
 		default:
 			return ctl_usage("report", "unknown option");
@@ -285,9 +289,11 @@ int cmd_report(struct ctl *c, int argc, char **argv)
 	if (ctl_db_read(c) < 0)
 		return CTL_FAIL;
 	snprintf(dl, sizeof dl, "%d", c->cfg->referral_deadline);
+	/* Measures are named in English for programs, translated in the table. */
 #define ROW(label, ...) do { snprintf(vals[n], sizeof vals[n], __VA_ARGS__); \
-		cells[n][0] = label; cells[n][1] = vals[n]; n++; } while (0)
-	ROW("orosanmälningar mottagna", "%lld",
+		cells[n][0] = c->format == CTL_FMT_TEXT ? _(label) : (label); \
+		cells[n][1] = vals[n]; n++; } while (0)
+	ROW(N_("referrals received"), "%lld",
 	    count(c->db, "SELECT count(*) FROM referral WHERE received_date BETWEEN ?1 AND ?2",
 		  from, to));
 	decided = (int)count(c->db, "SELECT count(*) FROM referral WHERE received_date BETWEEN ?1"
@@ -298,37 +304,37 @@ int cmd_report(struct ctl *c, int argc, char **argv)
 		snprintf(sql, sizeof sql, "SELECT count(*) FROM referral WHERE received_date BETWEEN"
 			 " ?1 AND ?2 AND decision_date IS NOT NULL AND julianday(decision_date) -"
 			 " julianday(received_date) <= %s", dl);
-		ROW("förhandsbedömningar i tid", "%lld", count(c->db, sql, from, to));
-		ROW("förhandsbedömningar sena", "%lld", decided - count(c->db, sql, from, to));
+		ROW(N_("initial assessments on time"), "%lld", count(c->db, sql, from, to));
+		ROW(N_("initial assessments late"), "%lld", decided - count(c->db, sql, from, to));
 		snprintf(sql, sizeof sql, "SELECT count(*) FROM referral WHERE received_date BETWEEN"
 			 " ?1 AND ?2 AND decision_date IS NULL AND julianday('now') -"
 			 " julianday(received_date) > %s", dl);
-		ROW("ej beslutade, över tiden", "%lld", count(c->db, sql, from, to));
+		ROW(N_("not decided, overdue"), "%lld", count(c->db, sql, from, to));
 	}
 	med = median_days(c->db, from, to, &d);
 	if (d)
-		ROW("median dagar till beslut", "%.1f", med);
+		ROW(N_("median days to decision"), "%.1f", med);
 	else
-		ROW("median dagar till beslut", "-");
-	ROW("utredning inleds", "%lld", count(c->db, "SELECT count(*) FROM referral WHERE"
+		ROW(N_("median days to decision"), "-");
+	ROW(N_("investigation opened"), "%lld", count(c->db, "SELECT count(*) FROM referral WHERE"
 		" received_date BETWEEN ?1 AND ?2 AND outcome = 'opened'", from, to));
-	ROW("utredning inleds ej", "%lld", count(c->db, "SELECT count(*) FROM referral WHERE"
+	ROW(N_("investigation not opened"), "%lld", count(c->db, "SELECT count(*) FROM referral WHERE"
 		" received_date BETWEEN ?1 AND ?2 AND outcome = 'not_opened'", from, to));
 	handovers(c->db, from, to, &in_time, &late);
-	ROW("överlämningar aviserade i tid", "%d", in_time);
-	ROW("överlämningar aviserade sent", "%d", late);
-	ROW("uppföljningar hållna i tid", "%lld", count(c->db, "SELECT count(*) FROM followup"
+	ROW(N_("handovers announced on time"), "%d", in_time);
+	ROW(N_("handovers announced late"), "%d", late);
+	ROW(N_("follow-ups held on time"), "%lld", count(c->db, "SELECT count(*) FROM followup"
 		" WHERE due_date BETWEEN ?1 AND ?2 AND done_date <= due_date", from, to));
-	ROW("uppföljningar sena eller ej hållna", "%lld", count(c->db, "SELECT count(*) FROM"
+	ROW(N_("follow-ups late or not held"), "%lld", count(c->db, "SELECT count(*) FROM"
 		" followup WHERE due_date BETWEEN ?1 AND ?2 AND (done_date IS NULL OR"
 		" done_date > due_date)", from, to));
-	ROW("skickade e-post", "%lld", count(c->db, "SELECT count(*) FROM audit WHERE channel ="
+	ROW(N_("e-mails sent"), "%lld", count(c->db, "SELECT count(*) FROM audit WHERE channel ="
 		" 'email' AND substr(at, 1, 10) BETWEEN ?1 AND ?2", from, to));
-	ROW("skickade SMS", "%lld", count(c->db, "SELECT count(*) FROM audit WHERE channel ="
+	ROW(N_("SMS sent"), "%lld", count(c->db, "SELECT count(*) FROM audit WHERE channel ="
 		" 'sms' AND substr(at, 1, 10) BETWEEN ?1 AND ?2", from, to));
 #undef ROW
 	if (c->format == CTL_FMT_TEXT)
-		printf("Backa barnet %s – %s\n\n", from, to);
+		printf(_("Backa barnet %s – %s\n\n"), from, to);
 	if (ctl_table(c->format, 2, head, keys, &cells[0][0], n, right) < 0)
 		return ctl_fail("report", "out of memory");
 	return CTL_OK;

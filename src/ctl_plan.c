@@ -10,6 +10,7 @@
 #include "ctl.h"
 #include "ctl_format.h"
 #include "date.h"
+#include "i18n.h"
 #include "planner.h"
 #include "table.h"
 #include "templates.h"
@@ -49,14 +50,14 @@ int cmd_plan(struct ctl *c, int argc, char **argv)
 	cal_init();
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'h') {
-			printf("usage: backactl plan [--full] [--now TIME]\n\n"
+			printf(_("usage: backactl plan [--full] [--now TIME]\n\n"
 			       "Run one planning pass: derive the tasks and messages that should\n"
 			       "exist now and reconcile them with the outbox (docs/rules.md).\n"
 			       "It plans the subjects whose facts changed or whose time came, or\n"
 			       "every subject when no full pass ran today; --full plans every\n"
 			       "subject. Nothing is sent; backad delivers what is due. --now sets\n"
 			       "the clock (YYYY-MM-DD, YYYY-MM-DDTHH:MM in Swedish time, or ...Z\n"
-			       "for UTC).\n");
+			       "for UTC).\n"));
 			return CTL_OK;
 		}
 		if (ch == 'f') {
@@ -75,12 +76,12 @@ int cmd_plan(struct ctl *c, int argc, char **argv)
 		ctl_fail("plan", "%s", e.msg);
 		goto out;
 	}
-	printf("%s pass: planned %d, updated %d, unchanged %d, cancelled %d; tasks opened %d, "
-	       "closed %d; admin alerts %d\n", st.full ? "full" : "changes", st.planned,
+	printf(_("%s: planned %d, updated %d, unchanged %d, cancelled %d; tasks opened %d, "
+	       "closed %d; admin alerts %d\n"), st.full ? _("full pass") : _("changes pass"), st.planned,
 	       st.updated, st.kept, st.cancelled, st.tasks_open, st.tasks_closed, st.alerts);
 	if (st.errors)
-		fprintf(stderr, "backactl: plan: %d subject(s) could not be planned (admin alerted);"
-			" the first: %s\n", st.errors, st.error);
+		fprintf(stderr, _("backactl: plan: %d subject(s) could not be planned (admin alerted);"
+			" the first: %s\n"), st.errors, st.error);
 	rc = CTL_OK;
 out:
 	templates_free(tpl);
@@ -136,7 +137,8 @@ int cmd_preview(struct ctl *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const head[] = { "NÄR", "TILL", "KANAL", "REGEL", "ÄRENDE", "ADRESS" };
+	static const char *const head[] = { N_("WHEN"), N_("TO"), N_("CHANNEL"), N_("RULE"), N_("CASE"),
+					    N_("ADDRESS") };
 	static const char *const keys[] = { "when", "to", "channel", "rule", "case", "address" };
 	struct templates *tpl = NULL;
 	struct rows rows = { 0 };
@@ -158,11 +160,11 @@ int cmd_preview(struct ctl *c, int argc, char **argv)
 				return ctl_usage("preview", "--days '%s' is not 1-366", optarg);
 			break;
 		case 'h':
-			printf("usage: backactl preview --from DATE [--days N]\n\n"
+			printf(_("usage: backactl preview --from DATE [--days N]\n\n"
 			       "List the messages the rules would send from DATE (00:00 Swedish\n"
 			       "time) for N days (default 7): when, to whom, by which channel, by\n"
 			       "which rule, about which case. Nothing is written. Messages already\n"
-			       "sent are listed too; role-change digests are not.\n");
+			       "sent are listed too; role-change digests are not.\n"));
 			return CTL_OK;
 		default:
 			return ctl_usage("preview", "unknown option");

@@ -6,11 +6,12 @@
 
 #include "calendar.h"
 #include "ctl.h"
+#include "i18n.h"
 #include "ss12000.h"
 
 static void help(void)
 {
-	printf("usage: backactl sync ss12000 [--full [--force]] [--now TIME]\n\n"
+	printf(_("usage: backactl sync ss12000 [--full [--force]] [--now TIME]\n\n"
 	       "Read school units, children, staff, placements, enrolments and principals'\n"
 	       "duties from the SS 12000 API in ss12000.url and write them into the case\n"
 	       "database. Without --full only what changed since the last run is read\n"
@@ -20,7 +21,7 @@ static void help(void)
 	       "transaction: a failure changes nothing. The mapping is in docs/ss12000.md.\n\n"
 	       "  --full       read everything (a resync)\n"
 	       "  --force      accept a resync that ends more than import.max_shrink_percent\n"
-	       "  --now TIME   the clock: the sync date is its Swedish day (tests)\n");
+	       "  --now TIME   the clock: the sync date is its Swedish day (tests)\n"));
 }
 
 int cmd_sync(struct ctl *c, int argc, char **argv)
@@ -66,10 +67,10 @@ int cmd_sync(struct ctl *c, int argc, char **argv)
 	if (ss12000_sync(c->db, c->cfg, &o, &sum, &e) < 0)
 		return ctl_fail("sync", "ss12000: %s; nothing was changed", e.msg);
 	ss12000_summary_line(&sum, line, sizeof line);
-	printf("ss12000: %s sync%s%s: read %d organisations, %d persons, %d placements, %d duties, "
-	       "%d deletions in %d requests (%d retries)\n", sum.full ? "full" : "incremental",
-	       sum.since[0] ? " since " : "", sum.since, sum.read_orgs, sum.read_persons,
+	printf(_("ss12000: %s%s%s: read %d organisations, %d persons, %d placements, %d duties, "
+	       "%d deletions in %d requests (%d retries)\n"), sum.full ? _("full sync") : _("incremental sync"),
+	       sum.since[0] ? _(" since ") : "", sum.since, sum.read_orgs, sum.read_persons,
 	       sum.read_placements, sum.read_duties, sum.read_deleted, sum.requests, sum.retries);
-	printf("ss12000: %s\n", line);
+	printf(_("ss12000: %s\n"), line);
 	return CTL_OK;
 }

@@ -1,5 +1,6 @@
 /* err.c - filling and prefixing error lines. */
 #include "err.h"
+#include "i18n.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 		return code;
 	e->code = code;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	vsnprintf(e->msg, sizeof e->msg, _(fmt), ap);
 	va_end(ap);
 	return code;
 }
@@ -39,7 +40,7 @@ void report_line(struct report *r, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	vsnprintf(line, sizeof line, _(fmt), ap);
 	va_end(ap);
 	if (r->cb)
 		r->cb(r->ctx, line);

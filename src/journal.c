@@ -1,5 +1,6 @@
 /* journal.c - structured events: sd_journal_sendv() under systemd, a plain
  * log line elsewhere. */
+#include "i18n.h"
 #include "journal.h"
 
 #include <stdarg.h>
@@ -41,7 +42,7 @@ void journal_event(const char *message_id, int priority, const struct journal_fi
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
+	vsnprintf(text, sizeof text, _(fmt), ap);
 	va_end(ap);
 	if (where == J_NONE) {
 		log_msg(priority, "%s", text);

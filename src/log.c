@@ -1,4 +1,5 @@
 /* log.c - one line per event on stderr, optionally with <N> prefixes. */
+#include "i18n.h"
 #include "log.h"
 
 #include <stdarg.h>
@@ -30,7 +31,7 @@ void log_msg(int prio, const char *fmt, ...)
 	else
 		fprintf(stderr, "%s: ", log_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }

@@ -94,8 +94,19 @@ int plan_latest_due(const struct planner *p, const time_t *at, int n);
 
 /* A tvars with every planner field set to its empty value plus ref. */
 struct tvars *plan_vars(const char *ref);
-/* Set days (a number) and days_text ("1 dag", "3 dagar"). */
+/* Set days (a number), days_text ("1 dag", "3 dagar"), in_days ("i dag",
+ * "i morgon", "om 3 dagar") and days_ago ("i dag", "i går", "för 3 dagar
+ * sedan"); n counts days away from the day the message is sent. */
 void plan_set_days(struct tvars *v, int n);
+/* Set deputy (yes/no), deputy_for (the absent colleague's name) and
+ * deputy_until (the absence's last day in Swedish) for recipient r. */
+void plan_set_deputy(struct tvars *v, const struct recipient *r);
+/* Set contact_name, contact_email and contact_phone: the other Barnkontakt
+ * of a handover, staff_id (0: none), with their work addresses. */
+int plan_set_contact(struct planner *p, struct tvars *v, long long staff_id, struct err *e);
+/* Set case_url: the configured case_url with {ref} replaced by ref,
+ * percent-encoded; empty when none is configured. */
+int plan_set_case_url(const struct planner *p, struct tvars *v, const char *ref);
 /* Set a date field in Swedish long form. */
 void plan_set_date(struct tvars *v, const char *name, int day);
 /* The names of the active holders of role at unit on day, ", "-joined. */

@@ -388,6 +388,7 @@ static int render(struct planner *p, const struct plan_req *req, struct recipien
 	int ret;
 
 	tvars_set(req->vars, "recipient", r->name);
+	plan_set_deputy(req->vars, r);
 	ret = templates_render(p->tpl, req->rule, r->channel == CHAN_SMS ? TPL_SMS : TPL_EMAIL,
 			       req->vars, subject, body, e);
 	if (ret < 0 && fallback && r->channel == CHAN_SMS && rcpt_other_channel(r))

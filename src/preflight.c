@@ -1,4 +1,5 @@
 /* preflight.c - warnings of `backad -n` about a production configuration. */
+#include "i18n.h"
 #include "preflight.h"
 
 #include <stdlib.h>
@@ -18,9 +19,9 @@ int preflight_warn(const struct config *c, const char *path, FILE *out)
 	if (!production(path))
 		return 0;
 	if (c->delivery && strcmp(c->delivery, "spool") == 0) {
-		fprintf(out, "%s: warning: delivery = \"spool\": messages are only written to %s "
-			"and reach nobody; set delivery = \"network\" to send them\n", path,
-			c->spool_dir ? c->spool_dir : "the spool");
+		fprintf(out, _("%s: warning: delivery = \"spool\": messages are only written to %s "
+			"and reach nobody; set delivery = \"network\" to send them\n"), path,
+			c->spool_dir ? c->spool_dir : _("the spool"));
 		n++;
 	}
 	return n;

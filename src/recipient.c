@@ -31,7 +31,7 @@ struct rcpt_ctx {
 static const char sql_staff[] =
 	"SELECT code, name, email, mobile, channel, active FROM staff WHERE id = ?1";
 static const char sql_absence[] =
-	"SELECT a.deputy_id FROM absence a JOIN staff d ON d.id = a.deputy_id"
+	"SELECT a.deputy_id, a.end_date FROM absence a JOIN staff d ON d.id = a.deputy_id"
 	" WHERE a.staff_id = ?1 AND a.start_date <= ?2 AND a.end_date >= ?2"
 	" AND d.active = 1 ORDER BY a.start_date DESC LIMIT 1";
 
@@ -74,20 +74,23 @@ static void col_copy(sqlite3_stmt *st, int col, char *dst, size_t n)
 	utf8_copy(dst, n, (const char *)sqlite3_column_text(st, col));
 }
 
-/* The active deputy of staff_id on day, or 0. */
+/* The active deputy of staff_id on day, or 0, and the absence's last day
+ * (until, DATE_LEN bytes). */
 static int deputy_of(struct rcpt_ctx *c, long long staff_id, const char *day,
-		     long long *deputy, struct err *e)
+		     long long *deputy, char *until, struct err *e)
 {
 	int rc, r = 0;
 
 	*deputy = 0;
+	until[0] = '\0';
 	sqlite3_reset(c->absence_q);
 	sqlite3_bind_int64(c->absence_q, 1, staff_id);
 	sqlite3_bind_text(c->absence_q, 2, day, -1, SQLITE_STATIC);
 	rc = sqlite3_step(c->absence_q);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		*deputy = sqlite3_column_int64(c->absence_q, 0);
-	else if (rc != SQLITE_DONE)
+		utf8_copy(until, DATE_LEN, (const char *)sqlite3_column_text(c->absence_q, 1));
+	} else if (rc != SQLITE_DONE)
 		r = db_fail(c->db, rc, "absence", e);
 	sqlite3_reset(c->absence_q);
 	return r;
@@ -141,25 +144,52 @@ static void choose_channel(struct recipient *r, const char *pref)
 static int resolve(struct rcpt_ctx *c, long long staff_id, int day, struct recipient *out,
 		   struct err *e)
 {
-	char d[DATE_LEN], pref[8];
+	char d[DATE_LEN], pref[8], until[DATE_LEN], first_until[DATE_LEN] = "";
 	long long id = staff_id, deputy;
+	struct recipient absent;
 	int r;
 
 	memset(out, 0, sizeof *out);
 	date_format(day, d);
 	for (int depth = 0; depth < DEPUTY_DEPTH; depth++) {
-		r = deputy_of(c, id, d, &deputy, e);
+		r = deputy_of(c, id, d, &deputy, until, e);
 		if (r < 0)
 			return r;
 		if (!deputy || deputy == staff_id)
 			break;
+		if (depth == 0)
+			memcpy(first_until, until, sizeof first_until);
 		id = deputy;
+	}
+	if (id != staff_id) {
+		/* The deputy is told whom they stand in for, and until when. */
+		r = load_staff(c, staff_id, &absent, pref, e);
+		if (r < 0)
+			return r;
 	}
 	r = load_staff(c, id, out, pref, e);
 	if (r < 0)
 		return r;
 	out->for_staff_id = staff_id;
 	out->deputy = id != staff_id;
+	if (out->deputy) {
+		memcpy(out->for_name, absent.name, sizeof out->for_name);
+		memcpy(out->until, first_until, sizeof out->until);
+	}
+	choose_channel(out, pref);
+	return 0;
+}
+
+int rcpt_person(struct rcpt_ctx *c, long long staff_id, struct recipient *out, struct err *e)
+{
+	char pref[8];
+	int r;
+
+	memset(out, 0, sizeof *out);
+	r = load_staff(c, staff_id, out, pref, e);
+	if (r < 0)
+		return r;
+	out->for_staff_id = staff_id;
 	choose_channel(out, pref);
 	return 0;
 }

@@ -14,6 +14,8 @@ struct recipient {
 	long long staff_id;     /* who receives it (a deputy, perhaps) */
 	long long for_staff_id; /* whom it was meant for */
 	int deputy;             /* 1 when staff_id stands in for for_staff_id */
+	char for_name[256];     /* a deputy: the absent person's name */
+	char until[11];         /* a deputy: the last day of that absence, YYYY-MM-DD */
 	int inactive;           /* the person has left: no address, channel CHAN_NONE */
 	char code[65];
 	char name[256];
@@ -33,6 +35,11 @@ void rcpt_close(struct rcpt_ctx *c);
  * channel CHAN_NONE and inactive set: people who left get no messages. */
 int rcpt_resolve(struct rcpt_ctx *c, long long staff_id, int day, struct recipient *out,
 		 struct err *e);
+
+/* The person staff_id themselves on no particular day (no deputy): name and
+ * work addresses; ERR_NOTFOUND when the row does not exist. Someone who has
+ * left has no addresses. */
+int rcpt_person(struct rcpt_ctx *c, long long staff_id, struct recipient *out, struct err *e);
 
 /* The same person on the other channel, if they have an address for it.
  * Returns 1 and rewrites out, or 0 when there is none. */

@@ -126,12 +126,21 @@ static int plan_change(struct planner *p, const struct change *ch, struct err *e
 	tvars_set(v, "unit", ch->unit_name);
 	tvars_set(v, "from_unit", from_unit[0] ? from_unit : "-");
 	tvars_set(v, "role", ch->school_unknown ? "rektor" : bk_role_sv(&after));
+	/* Each holder learns who the other one is and how to reach them at
+	 * work, so they can arrange the handover; for a child with protected
+	 * identity neither learns the other (it would point to the child's
+	 * whereabouts). */
+	if (r == 0 && before.staff_id)
+		r = plan_set_contact(p, v, ch->school_unknown || ch->protected_identity ? 0 :
+				     after.staff_id, e);
 	if (r == 0 && before.staff_id)
 		r = announce(p, ch, "handover_outgoing", before.staff_id,
 			     &p->cfg->handover_outgoing, v, e);
 	else if (r == 0 && before.unit_id)
 		r = plan_alert_vacant(p, before.unit_id, "principal",
 				      "överlämning kunde inte aviseras till avlämnande Barnkontakt", e);
+	if (r == 0 && after.staff_id && !ch->school_unknown)
+		r = plan_set_contact(p, v, ch->protected_identity ? 0 : before.staff_id, e);
 	if (r == 0 && after.staff_id && !ch->school_unknown)
 		r = announce(p, ch, "handover_incoming", after.staff_id,
 			     &p->cfg->handover_incoming, v, e);

@@ -55,6 +55,9 @@ static int send(struct planner *p, const struct referral *f, const char *rule,
 
 	snprintf(subject, sizeof subject, "referral:%lld", f->id);
 	snprintf(task_key, sizeof task_key, "referral/%lld", f->id);
+	/* The case system's page is for the social services, not the reporter. */
+	if (role && plan_set_case_url(p, v, f->ref) < 0)
+		return err_set(e, ERR_NOMEM, "out of memory");
 	if (!role && !f->reporter_active && f->reporting_unit_id) {
 		/* The reporter has left: the answer goes to the principal of the
 		 * unit that reported, so the report never goes unanswered. */

@@ -8,6 +8,7 @@
 
 #include "calendar.h"
 #include "db.h"
+#include "i18n.h"
 #include "ss12000_apply.h"
 #include "ss12000_http.h"
 #include "ss12000_stage.h"
@@ -163,19 +164,20 @@ void ss12000_summary_line(const struct ss_summary *s, char *buf, size_t n)
 	char principals[520], more[40] = "";
 
 	if (s->principals_changed > s->principal_listed)
-		snprintf(more, sizeof more, " and %d more units",
+		snprintf(more, sizeof more, _(" and %d more units"),
 			 s->principals_changed - s->principal_listed);
 	if (s->principals_changed)
-		snprintf(principals, sizeof principals, "%d principal%s changed at %s%s",
-			 s->principals_changed, s->principals_changed > 1 ? "s" : "", s->principal_units,
-			 more);
+		snprintf(principals, sizeof principals,
+			 ngettext("%d principal changed at %s%s", "%d principals changed at %s%s",
+				  (unsigned long)s->principals_changed),
+			 s->principals_changed, s->principal_units, more);
 	else
-		snprintf(principals, sizeof principals, "no principal changed");
+		snprintf(principals, sizeof principals, "%s", _("no principal changed"));
 	snprintf(buf, n,
-		 "%d placements new, %d ended, %d changed, %d removed; %s; "
-		 "%d children new, %d changed; %d staff new, %d changed, %d left; "
-		 "%d units new, %d changed; %d skipped (not förskola/förskoleklass/grundskola); "
-		 "%d follow-ups moved, %d admin alerts",
+		 _("%d placements new, %d ended, %d changed, %d removed; %s; "
+		   "%d children new, %d changed; %d staff new, %d changed, %d left; "
+		   "%d units new, %d changed; %d skipped (not förskola/förskoleklass/grundskola); "
+		   "%d follow-ups moved, %d admin alerts"),
 		 s->placements_new, s->placements_ended, s->placements_updated, s->placements_removed,
 		 principals, s->children_new, s->children_updated, s->staff_new, s->staff_updated,
 		 s->staff_left, s->units_new, s->units_updated, s->skipped, s->follow_moved, s->alerts);

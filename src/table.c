@@ -1,4 +1,5 @@
 /* table.c - aligned text tables that fit an 80-column terminal. */
+#include "i18n.h"
 #include "table.h"
 
 #include <stdlib.h>
@@ -101,11 +102,19 @@ void table_print(FILE *f, int ncols, const char *const *head, const char *const 
 		 int nrows, const int *right)
 {
 	int *w = calloc((size_t)ncols, sizeof *w);
+	const char **th = calloc((size_t)ncols, sizeof *th);
 
-	if (!w)
+	if (!w || !th) {
+		free(w);
+		free(th);
 		return;
-	for (int c = 0; c < ncols; c++)
-		w[c] = table_width(head[c]);
+	}
+	/* Headings are marked N_() where they are defined. */
+	for (int c = 0; c < ncols; c++) {
+		th[c] = head[c][0] ? _(head[c]) : "";
+		w[c] = table_width(th[c]);
+	}
+	head = th;
 	for (int r = 0; r < nrows; r++)
 		for (int c = 0; c < ncols; c++) {
 			const char *s = cells[r * ncols + c];
@@ -124,6 +133,7 @@ void table_print(FILE *f, int ncols, const char *const *head, const char *const 
 			cell(f, s ? s : "-", w[c], right && right[c], c == ncols - 1);
 		}
 	if (nrows == 0)
-		fputs("(inga rader)\n", f);
+		fputs(_("(no rows)\n"), f);
 	free(w);
+	free(th);
 }

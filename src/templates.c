@@ -39,13 +39,15 @@ static const char *const known_fields[] = {
 	"ref", "recipient", "unit", "from_unit", "date", "due", "days", "days_text", "role",
 	"outcome",
 	"received", "count", "children", "consent", "reporter_left", "child_name", "child_birth",
-	"officer",
+	"officer", "in_days", "days_ago", "case_url", "deputy", "deputy_for", "deputy_until",
+	"contact_name", "contact_email", "contact_phone",
 	"alert_unit", "alert_role", "alert_reason", NULL,
 };
 /* What an SMS may carry: no names, no identity numbers, no health data. */
 static const char *const sms_fields[] = {
 	"ref", "unit", "from_unit", "date", "due", "days", "days_text", "role", "outcome",
-	"received", "count", "consent", "reporter_left", NULL,
+	"received", "count", "consent", "reporter_left", "in_days", "days_ago", "deputy",
+	"deputy_until", NULL,
 };
 
 struct kind {

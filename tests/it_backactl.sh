@@ -85,10 +85,10 @@ no 2 "not a valid value" "$B" outbox --state lost
 ok "$B" preview --from 2026-08-04 --days 14
 ok "$B" calendar workday 2026-06-19
 ok "$B" status
-grep -q "har aldrig kört" "$tmp/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: status without a daemon"; cat "$tmp/out"; }
-grep -q "försenade uppgifter *followup *1$" "$tmp/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: status lists the overdue follow-up"; cat "$tmp/out"; }
+grep -q "has never run against this database" "$tmp/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: status without a daemon"; cat "$tmp/out"; }
+grep -q "overdue tasks *followup *1$" "$tmp/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: status lists the overdue follow-up"; cat "$tmp/out"; }
 ok "$B" report --from 2026-07-01 --to 2026-08-31
-grep -q "orosanmälningar mottagna *1$" "$tmp/out" && grep -q "förhandsbedömningar i tid *1$" "$tmp/out" && grep -q "median dagar till beslut *9.0$" "$tmp/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: report figures"; cat "$tmp/out"; }
+grep -q "referrals received *1$" "$tmp/out" && grep -q "initial assessments on time *1$" "$tmp/out" && grep -q "median days to decision *9.0$" "$tmp/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: report figures"; cat "$tmp/out"; }
 no 2 "--from and --to need dates" "$B" report --from 2026-07-01
 no 2 "is after --to" "$B" report --from 2026-09-01 --to 2026-07-01
 no 2 "unknown command" "$B" frobnicate
@@ -106,7 +106,7 @@ no 1 "--unit: unknown unit 'NOPE'" "$B" children --unit NOPE
 no 2 "--date 'igår' is not a date" "$B" children --date igår
 no 2 "not a valid value" "$B" tasks --state later
 ok "$B" tasks --rule no-such-rule
-grep -q "(inga rader)" "$tmp/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: an empty listing"; cat "$tmp/out"; }
+grep -q "(no rows)" "$tmp/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: an empty listing"; cat "$tmp/out"; }
 sql "INSERT INTO unit(code, kind, name, municipality) VALUES ('SOC-2', 'intake', 'Andra mottagningen', 'Ystad kommun')"
 no 1 "several intake units" "$B" referral add --child B-2019-0006 --reporter eva.larare --received 2025-01-10
 is "$(sql "SELECT count(*) FROM referral")" 1 "a refused referral writes nothing"

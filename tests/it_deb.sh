@@ -58,8 +58,8 @@ check "ls /var/spool/backad/email/*.eml >/dev/null 2>&1" "the pass spooled e-mai
 check "as backad backactl status >'$tmp/st1' 2>&1" "backactl status as the service user"
 
 useradd -M -N -G backad -s /usr/sbin/nologin "$member"
-check "as $member backactl status >'$tmp/st2' 2>&1" "backactl status as a member of group backad"
-check "grep -q 'döda meddelanden' '$tmp/st2'" "status shows its table to a member"
+check "as $member env -u BACKAD_LOCALEDIR LANGUAGE=sv LANG=C.UTF-8 backactl status >'$tmp/st2' 2>&1" "backactl status as a member of group backad"
+check "grep -q 'döda meddelanden' '$tmp/st2'" "status shows its table to a member, in Swedish from the installed catalogue"
 check "as $member sh -c 'cat /var/spool/backad/email/*.eml' | grep -q '^Subject:'" "a member of group backad reads the spool"
 check "! setpriv --reuid=nobody --regid=nogroup --clear-groups backactl status >/dev/null 2>&1" \
 	"others cannot run backactl status"

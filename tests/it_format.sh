@@ -63,7 +63,7 @@ validate audit-staff audit --staff lars.larare
 check "[ \$($B --format json outbox | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') -ge 3 ]" "the outbox has rows to show"
 check "$B --format json outbox | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); assert any(\"\\n\" in (m[\"last_error\"] or \"\") for m in r); assert all(isinstance(m[\"id\"], int) for m in r)'" \
 	"JSON keeps the line break and has numeric ids"
-check "$B --format json status | /usr/bin/python3 -c 'import json,sys; r={x[\"area\"]: x[\"value\"] for x in json.load(sys.stdin)}; assert r[\"kö sent\"].isdigit(), r'" \
+check "$B --format json status | /usr/bin/python3 -c 'import json,sys; r={x[\"area\"]: x[\"value\"] for x in json.load(sys.stdin)}; assert r[\"queue sent\"].isdigit(), r'" \
 	"status as JSON names every row's area"
 
 # The audit: one row per disclosure about the child, matching the table.

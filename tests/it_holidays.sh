@@ -10,7 +10,7 @@ B="$BUILD/backactl"
 /usr/bin/python3 tests/holidays_oracle.py 2000 2100 --workdays >"$tmp/owork"
 "$B" calendar holidays 2000 2100 | cut -c1-10 >"$tmp/ours"
 cut -d' ' -f1 "$tmp/owork" | xargs "$B" calendar workday |
-	sed -e 's/ är en arbetsdag$/ yes/' -e 's/ är inte en arbetsdag .*/ no/' >"$tmp/ourwork"
+	sed -e 's/ is a working day$/ yes/' -e 's/ is not a working day .*/ no/' >"$tmp/ourwork"
 
 for y in $(seq 2000 2100); do
 	grep "^$y-" "$tmp/oracle" >"$tmp/o" || true

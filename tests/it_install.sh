@@ -26,6 +26,8 @@ echo '# edited by the admin' >>"$tmp/root/etc/backad/backad.conf"
 make -s install BUILD="$BUILD" DESTDIR="$tmp/root" >"$tmp/log" 2>&1 || { cat "$tmp/log"; exit 1; }
 check "tail -1 '$tmp/root/etc/backad/backad.conf' | grep -q 'edited by the admin'" "make install keeps an edited backad.conf"
 check "cmp -s etc/backad.conf '$tmp/root/etc/backad/backad.conf.dist'" "make install puts the new example in backad.conf.dist"
+check "BACKAD_LOCALEDIR='$tmp/root/usr/share/locale' LANGUAGE=sv '$tmp/root/usr/sbin/backactl' --help | grep -q '^användning: backactl'" \
+	"make install installs the Swedish catalogue"
 
 # The installed example, pointed at a scratch database and the installed templates.
 sed -e "s#/var/lib/backad/case.db#$tmp/case.db#" \
@@ -67,7 +69,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	chmod 640 "$tmp/state/case.db"
 	check "setpriv --reuid=daemon --regid=nogroup --clear-groups '$tmp/root/usr/sbin/backactl' -c '$tmp/state.conf' status >'$tmp/status.out' 2>&1" \
 		"a member of the group runs backactl status on a database it may only read"
-	check "grep -q 'döda meddelanden' '$tmp/status.out'" "status printed its table"
+	check "grep -q 'dead messages' '$tmp/status.out'" "status printed its table"
 	check "! setpriv --reuid=daemon --regid=nogroup --clear-groups '$tmp/root/usr/sbin/backactl' -c '$tmp/state.conf' retry 1 >/dev/null 2>&1" \
 		"writing commands still need write access"
 else

@@ -2,6 +2,10 @@
 # and a case database with the demo registers. Sourced from the repo top.
 
 BUILD=${BUILD:-build}
+# English, as written in the source, unless a test asks for a language; the
+# catalogues are the build tree's (tests/it_i18n.sh).
+unset LANGUAGE LC_ALL LC_MESSAGES
+export LANG=C.UTF-8 BACKAD_LOCALEDIR="$PWD/$BUILD/locale"
 pass=0 fail=0
 
 # A scratch directory, and the servers a script starts ($pids), both gone

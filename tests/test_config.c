@@ -163,6 +163,42 @@ static void whole_file_checks(void **state)
 	tu_rmdir(dir);
 }
 
+/* case_url must be https and say where the reference goes; a good one loads. */
+static void case_url_checked(void **state)
+{
+	static const char *const bad[] = { "http://case.example/referral/{ref}",
+					   "https://case.example/referral/",
+					   "https://", "case.example/{ref}" };
+	char *dir = tu_mkdtemp();
+	struct config *c = NULL;
+	struct err e = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char text[200];
+		struct lines l = { 0 };
+		char *path;
+
+		snprintf(text, sizeof text, "database = \"x.db\";\ncase_url = \"%s\";\n", bad[i]);
+		path = tu_write(dir, "u.conf", text);
+		assert_int_equal(config_load(path, &c, collect, &l, &e), ERR_INVALID);
+		assert_int_equal(l.n, 1);
+		assert_non_null(strstr(l.text[0], "u.conf:2: case_url"));
+		assert_non_null(strstr(l.text[0], "https://"));
+		free(path);
+	}
+	{
+		char *path = tu_write(dir, "u.conf",
+				      "case_url = \"https://case.example/referral/{ref}?view=1\";\n");
+
+		assert_int_equal(config_load(path, &c, NULL, NULL, &e), 0);
+		assert_string_equal(c->case_url, "https://case.example/referral/{ref}?view=1");
+		config_free(c);
+		free(path);
+	}
+	tu_rmdir(dir);
+}
+
 /* A helo of "x\r\nRCPT TO:<...>" put a command on the SMTP wire. */
 static void smtp_values_with_line_breaks_refused(void **state)
 {
@@ -230,6 +266,7 @@ int main(void)
 		cmocka_unit_test(every_mistake_with_its_line),
 		cmocka_unit_test(syntax_error_names_line),
 		cmocka_unit_test(whole_file_checks),
+		cmocka_unit_test(case_url_checked),
 		cmocka_unit_test(smtp_values_with_line_breaks_refused),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(env_and_argument),

@@ -3,6 +3,47 @@
  * role-change digests, deputies, vacancies, holidays, and idempotence. */
 #include "plan_fixture.h"
 
+/* With case_url configured, the e-mails to the social services link to the
+ * case (the reference percent-encoded); the reporter's receipt does not,
+ * and no SMS ever carries a link. */
+static void case_url_in_staff_mail(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	f->cfg.case_url = strdup("https://case.example/referral/{ref}?tab=1");
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,reporting_unit_id,intake_unit_id,"
+	       "received_date) VALUES (7,1,6,3,4,'2026-03-18')");
+	run(f, "2026-03-18T10:15:00");
+	body = one(f, "body", "rule='referral_task' AND channel='email'");
+	assert_non_null(strstr(body, "https://case.example/referral/B-0001%2FA7?tab=1\n"));
+	free(body);
+	body = one(f, "body", "rule='referral_receipt'");
+	assert_null(strstr(body, "https://"));
+	free(body);
+	assert_int_equal(count(f, "body LIKE '%https://%' AND channel='sms'"), 0);
+	run(f, "2026-03-31T08:00:00");
+	body = one(f, "body", "rule='referral_escalation' AND channel='email'");
+	assert_non_null(strstr(body, "B-0001%2FA7"));
+	free(body);
+	fx_free(f);
+}
+
+/* Without case_url no message mentions the case system's link. */
+static void no_case_url_no_link(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,reporting_unit_id,intake_unit_id,"
+	       "received_date) VALUES (7,1,6,3,4,'2026-03-18')");
+	run(f, "2026-03-18T10:15:00");
+	assert_int_equal(count(f, "rule='referral_task'"), 1);
+	assert_int_equal(count(f, "body LIKE '%https://%' OR body LIKE '%verksamhetssystemet:%'"), 0);
+	fx_free(f);
+}
+
 /* Referral received Wed 2026-03-18: receipt and task at once; day 10 is
  * Sat 03-28 -> Fri 03-27; day 13 is Tue 03-31; deadline 04-01. */
 static void referral_lifecycle(void **state)
@@ -211,6 +252,7 @@ static void handover_with_and_without_consent(void **state)
 static void absent_principal_goes_to_deputy(void **state)
 {
 	struct fx *f = fx_new();
+	char *body;
 
 	(void)state;
 	/* The school principal is away; Sven stands in. */
@@ -219,6 +261,63 @@ static void absent_principal_goes_to_deputy(void **state)
 	run(f, "2026-08-04T08:00:00"); /* 14 days before school start 08-18 */
 	assert_int_equal(count(f, "rule='handover_incoming' AND recipient_id=8"), 1);
 	assert_int_equal(count(f, "rule='handover_incoming' AND recipient_id=3"), 0);
+	/* The deputy is told they stand in, for whom and until when. */
+	body = one(f, "body", "rule='handover_incoming' AND recipient_id=8");
+	assert_non_null(strstr(body, "som ersättare för Märta Öberg"));
+	assert_non_null(strstr(body, "10 augusti 2026"));
+	free(body);
+	/* Others are not told they stand in. */
+	assert_int_equal(count(f, "body LIKE '%ersättare%' AND recipient_id<>8"), 0);
+	/* An SMS names nobody. */
+	sql(f, "UPDATE staff SET channel='sms' WHERE id=8");
+	run(f, "2026-08-07T08:00:00");
+	assert_int_equal(count(f, "channel='sms' AND recipient_id=8"), 1);
+	assert_int_equal(count(f, "channel='sms' AND (body LIKE '%Märta%' OR body LIKE '%ersättare%')"),
+			 0);
+	fx_free(f);
+}
+
+/* Each side of a handover learns who the other Barnkontakt is and how to
+ * reach them at work; not for a child with protected identity; never by SMS. */
+static void handover_names_the_other_barnkontakt(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	run(f, "2026-08-14T08:00:00"); /* 30 days before the BVC -> preschool change */
+	body = one(f, "body", "rule='handover_outgoing' AND recipient_id=1");
+	assert_non_null(strstr(body, "Den nya Barnkontakten är Örjan Lindqvist, e-post "
+				     "orjan@ystad.example.se, telefon +46701000002."));
+	free(body);
+	run(f, "2026-08-31T08:00:00"); /* 14 days before */
+	body = one(f, "body", "rule='handover_incoming' AND recipient_id=2");
+	assert_non_null(strstr(body, "Den tidigare Barnkontakten är Åsa Sjöberg, e-post "
+				     "asa@ystad.example.se, telefon +46701000001."));
+	free(body);
+	assert_int_equal(count(f, "channel='sms' AND (body LIKE '%Örjan%' OR body LIKE '%Åsa%')"), 0);
+	fx_free(f);
+
+	/* Without a mobile number on record: the e-mail address only. */
+	f = fx_new();
+	run(f, "2026-07-17T08:00:00"); /* 30 days before the preschool -> school change */
+	body = one(f, "body", "rule='handover_outgoing' AND recipient_id=2 AND child_id=1");
+	assert_non_null(strstr(body, "Den nya Barnkontakten är Märta Öberg, e-post "
+				     "marta@ystad.example.se."));
+	free(body);
+	run(f, "2026-08-04T08:00:00"); /* 14 days before */
+	body = one(f, "body", "rule='handover_incoming' AND recipient_id=3 AND child_id=1");
+	assert_non_null(strstr(body, "Den tidigare Barnkontakten är Örjan Lindqvist"));
+	free(body);
+	fx_free(f);
+
+	f = fx_new();
+	sql(f, "UPDATE child SET protected_identity=1 WHERE id=2");
+	run(f, "2026-08-14T08:00:00");
+	run(f, "2026-08-31T08:00:00");
+	assert_int_equal(count(f, "rule LIKE 'handover_%' AND body LIKE '%Barnkontakten är%'"
+				  " AND child_id=2"), 0);
+	assert_int_equal(count(f, "rule='handover_incoming' AND child_id=2"), 1);
 	fx_free(f);
 }
 
@@ -388,6 +487,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(referral_lifecycle),
+		cmocka_unit_test(case_url_in_staff_mail),
+		cmocka_unit_test(no_case_url_no_link),
 		cmocka_unit_test(decision_cancels_pending_reminder),
 		cmocka_unit_test(three_runs_no_duplicate),
 		cmocka_unit_test(reminder_before_easter),
@@ -395,6 +496,7 @@ int main(void)
 		cmocka_unit_test(followup_moved_replans),
 		cmocka_unit_test(handover_with_and_without_consent),
 		cmocka_unit_test(absent_principal_goes_to_deputy),
+		cmocka_unit_test(handover_names_the_other_barnkontakt),
 		cmocka_unit_test(vacant_role_alerts_admin),
 		cmocka_unit_test(sms_only_person_gets_sms),
 		cmocka_unit_test(principal_change_one_digest),

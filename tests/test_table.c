@@ -87,7 +87,7 @@ static void empty_table(void **state)
 	char *out = render(2, head, NULL, 0, NULL);
 
 	(void)state;
-	assert_string_equal(out, "ID  REGEL\n(inga rader)\n");
+	assert_string_equal(out, "ID  REGEL\n(no rows)\n");
 	free(out);
 }
 
