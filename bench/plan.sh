@@ -19,7 +19,7 @@ for n in $sizes; do
 		/usr/bin/python3 bench/gen.py "$dir/b$n.db" "$n" >/dev/null
 	fi
 	run() {
-		/usr/bin/time -f "%e %M" -o "$dir/time" "$BUILD/backactl" -c "$conf" plan $2 \
+		/usr/bin/time -f "%e %M" -o "$dir/time" "$BUILD/backactl" -c "$conf" plan ${2:-} \
 			--now 2026-08-03T08:00 >/dev/null
 		read -r s kb <"$dir/time"
 		printf '%-10s %-22s %10s %12s\n' "$n" "$1" "$s" "$kb"

@@ -8,9 +8,20 @@
 #include "date.h"
 #include "db.h"
 
+#define ROLE_SLOTS 256 /* unit roles looked up in one pass, kept by (unit, role, day) */
+
+/* A pass reads one snapshot of the facts, and the children of one unit
+ * share its principal: the holder of a role on a day is looked up once. */
+struct role_slot {
+	long long unit_id, staff_id;
+	int day;
+	char role[24];
+};
+
 struct bk_ctx {
 	sqlite3 *db;
 	sqlite3_stmt *explicit_q, *placement_q, *role_q;
+	struct role_slot roles[ROLE_SLOTS];
 };
 
 /* Later stages win; among equals the latest start. */
@@ -67,9 +78,16 @@ void bk_close(struct bk_ctx *c)
 int bk_unit_role(struct bk_ctx *c, long long unit_id, const char *role, int day,
 		 long long *staff_id, struct err *e)
 {
+	struct role_slot *slot = &c->roles[((unsigned long long)unit_id * 31u + (unsigned)day +
+					    (unsigned char)role[0]) % ROLE_SLOTS];
 	char d[DATE_LEN];
 	int rc, r = 0;
 
+	if (slot->unit_id == unit_id && slot->day == day && unit_id &&
+	    strcmp(slot->role, role) == 0) {
+		*staff_id = slot->staff_id;
+		return 0;
+	}
 	*staff_id = 0;
 	sqlite3_reset(c->role_q);
 	sqlite3_bind_int64(c->role_q, 1, unit_id);
@@ -81,6 +99,12 @@ int bk_unit_role(struct bk_ctx *c, long long unit_id, const char *role, int day,
 	else if (rc != SQLITE_DONE)
 		r = db_fail(c->db, rc, "unit role", e);
 	sqlite3_reset(c->role_q);
+	if (r == 0 && strlen(role) < sizeof slot->role) {
+		slot->unit_id = unit_id;
+		slot->day = day;
+		slot->staff_id = *staff_id;
+		snprintf(slot->role, sizeof slot->role, "%s", role);
+	}
 	return r;
 }
 

@@ -24,7 +24,9 @@ struct bk {
 	char kind[16];          /* placement kind: bmm, bvc, preschool, school */
 };
 
-/* Prepared statements, reused across calls; free with bk_close(). */
+/* Prepared statements, reused across calls; free with bk_close(). A unit's
+ * role holder is remembered per day while the context is open, so open one
+ * for a snapshot of the facts (a transaction that does not change roles). */
 struct bk_ctx;
 
 int bk_open(sqlite3 *db, struct bk_ctx **out, struct err *e);

@@ -139,7 +139,8 @@ static int db_pragmas(sqlite3 *db, int flags, struct err *e)
 	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
 	/* The planner's per-pass tables stay in memory; 16 MB of page cache
 	 * keeps a large database's indexes from being read again each pass. */
-	r = db_exec(db, "PRAGMA temp_store = FILE; PRAGMA cache_size = -16384;", e);
+	r = db_exec(db, "PRAGMA temp_store = FILE; PRAGMA cache_size = -16384;"
+			    " PRAGMA temp.cache_size = -8192;", e);
 	if (r < 0)
 		return r;
 	/* A reader finds the journal mode in the file; it cannot set one. */

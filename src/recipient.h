@@ -27,6 +27,9 @@ struct recipient {
 
 struct rcpt_ctx;
 
+/* A person resolved on a day is remembered while the context is open, so
+ * open one for a snapshot of the facts (a transaction that does not change
+ * staff or absences). */
 int rcpt_open(sqlite3 *db, struct rcpt_ctx **out, struct err *e);
 void rcpt_close(struct rcpt_ctx *c);
 
