@@ -47,6 +47,8 @@ struct plan_msg {
 	int event;              /* an event message (see plan_req) */
 	const long long *children; /* the children it names, when more than */
 	int n_children;            /* child_id */
+	int digest;             /* 1: goes in the recipient's digest of its time */
+	const char *deadline;   /* "YYYY-MM-DD" it is about, or NULL */
 };
 
 /* What the last pass of a long-running process saw. When no fact changed

@@ -313,8 +313,29 @@ static const char migration_6[] =
 	" PRIMARY KEY (source, kind, ext_id)) WITHOUT ROWID;"
 	"CREATE INDEX ext_ref_local ON ext_ref(kind, local_id);";
 
+/* Version 7: fewer, better-aimed messages.
+ * - referral.officer: the handläggare assigned to a referral (a staff code,
+ *   written by backactl or another system): its reminders and overdue
+ *   notices go to that person (or their deputy) only.
+ * - unit.email: a unit's functional mailbox: an unassigned referral's
+ *   reminders go there instead of to every intake officer.
+ * - outbox.digest_key: "channel address due_at" of a row that goes out in
+ *   the digest of its recipient and send time (NULL: on its own);
+ *   outbox.deadline: the date an item is about, to sort a digest by.
+ * - audit.message_id: the Message-ID (or SMS reference) of the message that
+ *   disclosed the child: a digest's, for each of its items. */
+static const char migration_7[] =
+	"ALTER TABLE referral ADD COLUMN officer TEXT"
+	" REFERENCES staff(code) ON UPDATE CASCADE;"
+	"ALTER TABLE unit ADD COLUMN email TEXT;"
+	"ALTER TABLE outbox ADD COLUMN digest_key TEXT;"
+	"ALTER TABLE outbox ADD COLUMN deadline TEXT;"
+	"ALTER TABLE audit ADD COLUMN message_id TEXT;"
+	"CREATE INDEX outbox_digest ON outbox(digest_key, state) WHERE digest_key IS NOT NULL;"
+	"CREATE INDEX referral_officer ON referral(officer);";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3, migration_4,
-					     migration_5, migration_6 };
+					     migration_5, migration_6, migration_7 };
 
 int schema_version(void)
 {
