@@ -145,8 +145,9 @@ static int digest_msgid(sqlite3 *db, const char *key, const struct config *cfg,
 	return 0;
 }
 
-/* Make m (a claimed row of a digest) the digest of every due item of its
- * key: the items become m->parts, m the one message. */
+/* Make m (a due row of a digest) the digest of every due item of its key,
+ * m among them, and claim them: the items become m->parts, m the one
+ * message. 1 when done; 0 when m goes on its own (the caller claims it). */
 static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite3_stmt *upd,
 		  const struct templates *tpl, const struct config *cfg, time_t now,
 		  struct err *e)
@@ -156,7 +157,7 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 	char name[256], mid[MSGID_SIZE], *subject = NULL, *body = NULL;
 	int cnt = 0, cap = 0, rc, r = 0;
 
-	sqlite3_bind_text(items, 1, m->digest_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(items, 2, m->digest_key, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(items)) == SQLITE_ROW) {
 		if (cnt == cap) {
 			struct outbox_msg *np = realloc(parts, (size_t)(cap ? cap * 2 : 8) * sizeof *np);
@@ -206,13 +207,11 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 			m->created = x->created;
 		if (x->due < m->due)
 			m->due = x->due;
-		if (x->id != m->id) {
-			sqlite3_bind_int64(upd, 1, x->id);
-			rc = sqlite3_step(upd);
-			sqlite3_reset(upd);
-			if (rc != SQLITE_DONE)
-				r = db_fail(db, rc, "outbox claim", e);
-		}
+		sqlite3_bind_int64(upd, 1, x->id);
+		rc = sqlite3_step(upd);
+		sqlite3_reset(upd);
+		if (rc != SQLITE_DONE)
+			r = db_fail(db, rc, "outbox claim", e);
 	}
 	if (r < 0)
 		goto out;
@@ -227,8 +226,7 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 	m->n_parts = cnt;
 	parts = NULL;
 	cnt = 0;
-	if (!m->message_id)
-		r = err_set(e, ERR_NOMEM, "out of memory");
+	r = m->message_id ? 1 : err_set(e, ERR_NOMEM, "out of memory");
 out:
 	free(di);
 	free(subject);
@@ -318,17 +316,20 @@ int outbox_claim_digests(sqlite3 *db, time_t now, int max, const char *channel,
 			out[k] = out[i];
 			memset(&out[i], 0, sizeof out[i]);
 		}
-		sqlite3_bind_int64(upd, 1, out[k].id);
+		r = items && out[k].digest_key ? gather(db, &out[k], items, upd, tpl, cfg, now, e)
+					       : 0;
+		if (r < 0)
+			goto fail;
+		k++;
+		if (r == 1)
+			continue;
+		sqlite3_bind_int64(upd, 1, out[k - 1].id);
 		rc = sqlite3_step(upd);
 		sqlite3_reset(upd);
 		if (rc != SQLITE_DONE) {
 			r = db_fail(db, rc, "outbox claim", e);
 			goto fail;
 		}
-		if (items && out[k].digest_key &&
-		    (r = gather(db, &out[k], items, upd, tpl, cfg, now, e)) < 0)
-			goto fail;
-		k++;
 	}
 	sqlite3_finalize(upd);
 	sqlite3_finalize(items);
