@@ -398,7 +398,8 @@ static int emit_to(struct planner *p, const struct plan_req *req, struct recipie
 	m = (struct plan_msg){
 		.rule = req->rule, .key = key, .child_id = req->child_id,
 		.child_ref = req->child_ref, .recipient_id = r->staff_id,
-		.recipient_code = r->code, .channel = r->channel, .address = r->address,
+		.recipient_code = r->code, .recipient_name = r->name, .channel = r->channel,
+		.address = r->address,
 		.subject = subject, .body = body, .categories = cats,
 		.scheduled = req->scheduled, .subject_key = req->subject, .event = req->event,
 		.children = req->children, .n_children = req->n_children,

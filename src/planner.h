@@ -37,6 +37,7 @@ struct plan_msg {
 	const char *child_ref;
 	long long recipient_id; /* 0 for the admin address */
 	const char *recipient_code;
+	const char *recipient_name;
 	enum channel_kind channel;
 	const char *address;
 	const char *subject;    /* NULL for SMS */
