@@ -391,8 +391,8 @@ static int emit_to(struct planner *p, const struct plan_req *req, struct recipie
 	if (r->staff_id)
 		snprintf(key, sizeof key, "%s/%s/%s/staff:%lld%s", req->rule, req->subject,
 			 req->occurrence, r->staff_id, suffix);
-	else /* a unit's mailbox: its unit id is in code */
-		snprintf(key, sizeof key, "%s/%s/%s/unit:%s%s", req->rule, req->subject,
+	else /* a unit's mailbox: code is "unit:ID" */
+		snprintf(key, sizeof key, "%s/%s/%s/%s%s", req->rule, req->subject,
 			 req->occurrence, r->code, suffix);
 	categories(req, r->channel, cats, sizeof cats);
 	m = (struct plan_msg){
@@ -457,7 +457,7 @@ int plan_to_mailbox(struct planner *p, const struct plan_req *req, long long uni
 
 	if (!plan_in_window(p, req->scheduled))
 		return 0;
-	snprintf(r.code, sizeof r.code, "%lld", unit_id);
+	snprintf(r.code, sizeof r.code, "unit:%lld", unit_id);
 	utf8_copy(r.name, sizeof r.name, name);
 	utf8_copy(r.address, sizeof r.address, address);
 	utf8_copy(r.email, sizeof r.email, address);

@@ -126,6 +126,7 @@ static void unassigned_referral_reaches_functional_mailbox(void **state)
 	v = one(f, "address || '|' || coalesce(recipient_id, 0)", "rule='referral_reminder'");
 	assert_string_equal(v, "mottagningen@ystad.example.se|0");
 	free(v);
+	assert_int_equal(count(f, "rule='referral_reminder' AND key LIKE '%/unit:4'"), 1);
 	v = one(f, "body", "rule='referral_reminder'");
 	assert_non_null(strstr(v, "Hej Socialtjänstens mottagningsenhet,"));
 	free(v);
