@@ -147,7 +147,8 @@ static int digest_msgid(sqlite3 *db, const char *key, const struct config *cfg,
 
 /* Make m (a due row of a digest) the digest of every due item of its key,
  * m among them, and claim them: the items become m->parts, m the one
- * message. 1 when done; 0 when m goes on its own (the caller claims it). */
+ * message. 1 when done; 0 when m goes on its own (the caller claims it):
+ * it is the only item due, or the digest cannot be written. */
 static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite3_stmt *upd,
 		  const struct templates *tpl, const struct config *cfg, time_t now,
 		  struct err *e)
@@ -177,7 +178,8 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_fail(db, rc, "outbox claim", e);
 	sqlite3_reset(items);
-	if (r < 0 || cnt == 0)
+	/* One due item (m) goes as the message it is, with its own identity. */
+	if (r < 0 || cnt <= 1)
 		goto out;
 	di = calloc((size_t)cnt, sizeof *di);
 	if (!di) {
@@ -422,9 +424,11 @@ void outbox_close_statements(sqlite3 *db)
 		sqlite3_finalize(st);
 }
 
-/* m went out as the message with Message-ID mid (its own, or its digest's). */
+/* m went out as the message with Message-ID mid (its own, or its
+ * digest's); cats: what it disclosed (NULL: m's categories). */
 static int mark_sent(sqlite3 *db, const struct outbox_msg *m, const char *provider,
-		     const char *now, int in_doubt, const char *mid, struct err *e)
+		     const char *now, int in_doubt, const char *mid, const char *cats,
+		     struct err *e)
 {
 	int r = exec_kept(db, "UPDATE outbox SET state = 'sent', sent_at = ?2, provider_id = ?3,"
 			       " last_error = NULL, next_attempt_at = NULL, data_started = 0,"
@@ -443,7 +447,7 @@ static int mark_sent(sqlite3 *db, const struct outbox_msg *m, const char *provid
 				   "  (SELECT 1 FROM outbox_child WHERE outbox_id = ?2))",
 			       e, "siisisssss", now, m->id, m->recipient_id, m->address,
 			       m->child_id, m->rule, m->channel, provider,
-			       m->categories ? m->categories : "", mid);
+			       cats ? cats : m->categories ? m->categories : "", mid);
 	return r;
 }
 
@@ -567,10 +571,13 @@ int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result r
 	if (res == OUTBOX_SENT || res == OUTBOX_SENT_INDOUBT) {
 		state = OB_SENT;
 		r = 0;
-		/* A digest: every item sent, one audit row per child of each. */
+		/* A digest: every item sent, one audit row per child of each;
+		 * an SMS digest told only how many items there were. */
+		const char *cats = m->parts && strcmp(m->channel, "sms") == 0 ? "antal" : NULL;
+
 		for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++)
 			r = mark_sent(db, m->parts ? &m->parts[i] : m, detail, ts,
-				      res == OUTBOX_SENT_INDOUBT, m->message_id, e);
+				      res == OUTBOX_SENT_INDOUBT, m->message_id, cats, e);
 	} else {
 		long long backoff = cfg->retry_min;
 		time_t born = life_start(m);

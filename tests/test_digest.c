@@ -260,11 +260,14 @@ static void digest_of_one_item_reads_like_the_message(void **state)
 	subject = one(f, "subject", "rule='referral_reminder'");
 	msgs = claim(f, "2026-09-11T08:01:00", &n);
 	m = to(msgs, n, "karin@ystad.example.se");
-	assert_int_equal(m->n_parts, 1);
+	assert_null(m->parts); /* the item itself, with its own identity */
 	assert_string_equal(m->body, body);
 	assert_string_equal(m->subject, subject);
 	free(body);
 	free(subject);
+	body = one(f, "message_id", "rule='referral_reminder'");
+	assert_string_equal(m->message_id, body);
+	free(body);
 	outbox_msgs_free(msgs, n);
 	fx_free(f);
 }
@@ -322,6 +325,10 @@ static void sms_digest_carries_no_name(void **state)
 				     "Uppgifterna finns i verksamhetssystemet.");
 	assert_null(strstr(m->body, "Barn"));
 	assert_null(strstr(m->body, "K-"));
+	/* Audited per child, as telling a count only. */
+	done(f, m, OUTBOX_SENT, "2026-08-04T08:02:00");
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM audit WHERE channel='sms'"
+				       " AND categories='antal'"), 60);
 	outbox_msgs_free(msgs, n);
 	fx_free(f);
 }
