@@ -26,8 +26,8 @@ struct facts {
 	"SELECT r.id, r.child_id, c.ref, r.reporter_id, r.intake_unit_id," \
 	" r.received_date, r.decision_date, r.outcome, u.name, r.reporting_unit_id," \
 	" (SELECT active FROM staff WHERE id = r.reporter_id)," \
-	" (SELECT id FROM staff WHERE code = r.officer), coalesce(u.email, '')," \
-	" (SELECT name FROM staff WHERE code = r.officer)" \
+	" (SELECT id FROM staff WHERE code = r.officer AND active = 1)," \
+	" coalesce(u.email, ''), (SELECT name FROM staff WHERE code = r.officer AND active = 1)" \
 	" FROM referral r JOIN child c ON c.id = r.child_id" \
 	" JOIN unit u ON u.id = r.intake_unit_id"
 #define REFERRAL_WHEN \

@@ -85,6 +85,14 @@ static void assigned_referral_reminds_only_its_officer(void **state)
 	assert_int_equal(count(f, "rule='referral_escalation' AND recipient_id=5"), 1);
 	assert_int_equal(count(f, "rule IN ('referral_reminder','referral_overdue')"
 				  " AND recipient_id=10"), 0);
+	/* The officer leaves: the referral is the unit's again. */
+	sql(f, "UPDATE staff SET active = 0 WHERE id = 4");
+	run(f, "2026-09-14T09:30:00");
+	assert_int_equal(count(f, "rule='referral_escalation' AND recipient_id=5"), 1);
+	assert_int_equal(count(f, "rule='referral_reminder' AND recipient_id=10"
+				  " AND state='pending'"), 1);
+	assert_int_equal(count(f, "rule='referral_reminder' AND recipient_id=4"
+				  " AND state='pending'"), 0);
 	fx_free(f);
 }
 
