@@ -52,12 +52,6 @@ int digest_wanted(const struct config *cfg, const char *kind)
 	return r && cfg->digest[r->group];
 }
 
-void digest_key(const char *channel, const char *address, const char *due_at, char *buf,
-		size_t n)
-{
-	snprintf(buf, n, "%s %s %s", channel, address, due_at);
-}
-
 void digest_summary(const struct digest_item *items, int n, char *buf, size_t len)
 {
 	int count[DG_COUNT] = { 0 }, parts = 0, done = 0;

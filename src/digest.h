@@ -1,5 +1,6 @@
 /* digest.h - one message per person and send time: which kinds may wait for
- * a digest, the key that gathers them, and the digest built at send time
+ * a digest (the planner keys them "channel address due_at" in
+ * outbox.digest_key), and the digest built at send time
  * from the item rows (each item with the lines it has alone; an SMS gives
  * counts only). */
 #ifndef BACKAD_DIGEST_H
@@ -24,18 +25,12 @@ struct digest_item {
 	const char *deadline; /* "YYYY-MM-DD" the item is about, or NULL */
 };
 
-#define DIGEST_KEY_MAX 320
-
 /* The heading kind belongs under, or -1: kind always goes on its own. */
 int digest_group_of(const char *kind);
 
 /* 1 when messages of kind go in digests under cfg (the delivery_mode of the
  * rule group that renders kind). */
 int digest_wanted(const struct config *cfg, const char *kind);
-
-/* The key that gathers one person's items of one send time on one channel. */
-void digest_key(const char *channel, const char *address, const char *due_at, char *buf,
-		size_t n);
 
 /* The counts of items by heading, in Swedish: "3 förhandsbedömningar och
  * 1 uppföljningssamtal". */

@@ -1,5 +1,6 @@
 #!/bin/sh
 # it_digest.sh - one e-mail per person and send time, through the daemon:
+#  0. backactl preview shows the digest as one row, and its text.
 #  1. Three reminders to one officer on one morning go as one e-mail.
 #  2. A digest resent after kill -9 keeps its Message-ID: the daemon is
 #     killed while the relay holds back its reply to the end of the data;
@@ -74,6 +75,13 @@ INSERT INTO child(id,ref,birth_date) VALUES (1,'B-1','2018-01-01'), (2,'B-2','20
 INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date,officer) VALUES
  (1,1,1,4,'2026-07-24','handl1'), (2,2,1,4,'2026-07-24','handl1'),
  (3,3,1,4,'2026-07-24','handl1');"
+
+# 0. backactl preview shows the digest as it will go out.
+B="$BUILD/backactl -c $tmp/backad.conf"
+$B --format csv preview --from 2026-08-03 --days 1 >"$tmp/preview.csv"
+check "grep -q '^2026-08-03 08:00,handl1,email,digest: 3 förhandsbedömningar,\"B-1, B-2, B-3\",karin@ystad.example.se' $tmp/preview.csv && [ \$(wc -l <$tmp/preview.csv) -eq 2 ]" "preview: one row for the digest"
+$B preview --from 2026-08-03 --days 1 --text >"$tmp/preview.txt"
+check "grep -q '^Ämne: Backa barnet: 3 förhandsbedömningar väntar på dig måndag 3 augusti 2026' $tmp/preview.txt && grep -q '^Hej Karin Ek,' $tmp/preview.txt && [ \$(grep -c '^- Påminnelse' $tmp/preview.txt) -eq 3 ]" "preview --text: the digest's subject, greeting and three items"
 
 D="$BUILD/backad -c $tmp/backad.conf --foreground --now $NOW"
 $D 2>"$tmp/log1" &
