@@ -96,7 +96,7 @@ check "grep -q 'B-1/A1' $tmp/held.eml && grep -q 'B-2/A2' $tmp/held.eml && grep 
 check "[ -n \"$first\" ]" "the held digest has a Message-ID ($first)"
 
 # The restart: recovery marks the three in doubt and resends the digest.
-sinkport=$((40000 + $$ % 5000 + 7))
+sinkport=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$tmp/dump" && chmod 1777 "$tmp/dump"
 smtp-sink -u nobody -d "$tmp/dump/%H%M%S." "127.0.0.1:$sinkport" 20 >/dev/null 2>&1 &
 pids="$pids $!"
