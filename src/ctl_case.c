@@ -334,7 +334,8 @@ static int referral_assign(struct ctl *c, int argc, char **argv)
 	struct sub s = { "referral", "assign", "ID --officer STAFF",
 			 "Assign referral ID to the handläggare STAFF: its reminders and overdue\n"
 			 "notices go to that person (or their deputy while they are away) instead\n"
-			 "of the intake unit's mailbox or every intake officer.", a, 1, 1, 0 };
+			 "of the intake unit's mailbox, its coordinator or every intake officer.",
+			 a, 1, 1, 0 };
 	sqlite3_stmt *st;
 	char *received;
 	int r = parse(c, &s, argc, argv), missing;

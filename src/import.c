@@ -68,7 +68,7 @@ static const struct column placement_cols[] = {
 };
 static const struct column role_cols[] = {
 	{ "unit", C_UNIT, 1, NULL, NULL },
-	{ "role", C_ENUM, 1, "principal intake_officer manager", NULL },
+	{ "role", C_ENUM, 1, "principal intake_officer manager coordinator", NULL },
 	{ "staff", C_STAFF, 1, NULL, NULL },
 	{ "start_date", C_DATE, 1, NULL, NULL },
 	{ "end_date", C_DATE, 0, NULL, NULL },

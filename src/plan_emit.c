@@ -128,6 +128,8 @@ static const char *role_sv(const char *role)
 		return "mottagningshandläggare";
 	if (strcmp(role, "manager") == 0)
 		return "enhetschef";
+	if (strcmp(role, "coordinator") == 0)
+		return "samordnare för mottagningen";
 	return role;
 }
 

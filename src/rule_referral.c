@@ -41,6 +41,22 @@ static struct tvars *vars_for(const struct referral *f, int due)
 	return v;
 }
 
+/* Point *role at "coordinator" when the intake unit has one on the day the
+ * message is sent: they take the unit's queue. */
+static int has_coordinator(struct planner *p, const struct referral *f, int day,
+			   const char **role, struct err *e)
+{
+	long long *ids;
+	char **names;
+	int n, r = facts_holders(p->facts, f->intake_unit_id, "coordinator",
+				 plan_send_day(p, day), &ids, &names, &n, e);
+
+	if (r == 0 && n > 0)
+		*role = "coordinator";
+	facts_free_holders(ids, names, n);
+	return r;
+}
+
 /* One message of kind rule, dated day, to the reporter or a role. */
 static int send(struct planner *p, const struct referral *f, const char *rule,
 		const char *occ, int day, time_t at, struct tvars *v, const char *role,
@@ -70,12 +86,17 @@ static int send(struct planner *p, const struct referral *f, const char *rule,
 	if (strcmp(role, "intake_officer") == 0 && strcmp(rule, "referral_task") != 0) {
 		/* A reminder or an overdue notice: to the assigned handläggare
 		 * (or their deputy), else to the intake unit's mailbox, else to
-		 * every intake officer (each in their own digest). */
+		 * its coordinator, else to every intake officer (each in their
+		 * own digest). */
 		if (f->officer_id)
 			return plan_to_staff(p, &req, f->officer_id, e);
 		if (f->intake_email[0])
 			return plan_to_mailbox(p, &req, f->intake_unit_id, f->intake_email,
 					       f->intake_name, e);
+		int r = has_coordinator(p, f, day, &role, e);
+
+		if (r < 0)
+			return r;
 	}
 	return plan_to_role(p, &req, f->intake_unit_id, role, e);
 }

@@ -143,6 +143,26 @@ static void unassigned_referral_reaches_functional_mailbox(void **state)
 	fx_free(f);
 }
 
+static void unassigned_referral_without_mailbox_reaches_coordinator(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	second_officer(f);
+	/* Maja coordinates the intake unit's queue; Karin and Maja are officers. */
+	sql(f, "INSERT INTO unit_role(unit_id,role,staff_id,start_date)"
+	       " VALUES (4,'coordinator',10,'2026-01-01');"
+	       "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (1,3,6,4,'2026-09-01')");
+	run(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T09:00:00");
+	assert_int_equal(count(f, "rule='referral_reminder'"), 1);
+	assert_int_equal(count(f, "rule='referral_reminder' AND recipient_id=10"), 1);
+	/* The new referral still reaches both officers at once. */
+	assert_int_equal(count(f, "rule='referral_task' AND recipient_id IN (4,10)"), 2);
+	fx_free(f);
+}
+
 /* 60 children start at Västervångskolan on one day; every other one with
  * the guardians' consent to a handover. */
 static void sixty_children(struct fx *f)
@@ -396,6 +416,7 @@ int main(void)
 		cmocka_unit_test(assigned_referral_reminds_only_its_officer),
 		cmocka_unit_test(assigned_officer_absent_reminds_deputy),
 		cmocka_unit_test(unassigned_referral_reaches_functional_mailbox),
+		cmocka_unit_test(unassigned_referral_without_mailbox_reaches_coordinator),
 		cmocka_unit_test(sixty_handovers_one_email_names_only_with_consent),
 		cmocka_unit_test(item_decided_before_sending_is_not_in_digest),
 		cmocka_unit_test(digest_of_one_item_reads_like_the_message),

@@ -2,7 +2,7 @@
  * several hundred random fact changes (referrals recorded and decided,
  * placements new and moved, staff leaving and returning, absences, consents,
  * protected identity, discovery cards, follow-ups, new principals, officers
- * assigned to referrals, the intake unit's mailbox) are
+ * assigned to referrals, the intake unit's mailbox and coordinator) are
  * applied in batches on a moving clock (also roles and placements moved to
  * another unit or child), with messages sent or failing in
  * between; after each batch the pass a running daemon makes (only the
@@ -64,9 +64,14 @@ static void change(sqlite3 *db, int today)
 			 " WHERE id = (SELECT id FROM referral WHERE decision_date IS NULL"
 			 " ORDER BY id LIMIT 1 OFFSET %u)", rnd(4) ? staff : 0LL, rnd(3));
 		break;
-	case 17: /* the intake unit's mailbox set or removed */
-		exec(db, "UPDATE unit SET email = %s WHERE id = 4",
-		     rnd(2) ? "'mottagningen@ystad.example.se'" : "NULL");
+	case 17: /* the intake unit's mailbox set or removed, or a coordinator */
+		if (rnd(3))
+			exec(db, "UPDATE unit SET email = %s WHERE id = 4",
+			     rnd(2) ? "'mottagningen@ystad.example.se'" : "NULL");
+		else
+			exec(db, "INSERT INTO unit_role(unit_id,role,staff_id,start_date,end_date)"
+				 " VALUES (4,'coordinator',%lld,'%s','%s')", staff,
+			     day_str(today - (int)rnd(3), d1), day_str(today + (int)rnd(20), d2));
 		break;
 	case 14: /* a role moved to another unit: both units change */
 		exec(db, "UPDATE unit_role SET unit_id = %lld WHERE id = %u", unit, 1 + rnd(6));
