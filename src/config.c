@@ -30,6 +30,9 @@ static const char *const sms_choices[] = { "spool", "kannel", "46elks", "generic
 static const char *const format_choices[] = { "form", "json", NULL };
 static const char *const tls_choices[] = { "off", "if-offered", "require", NULL };
 static const char *const chan_choices[] = { "preferred", "email", "sms", "both", NULL };
+/* How a rule group's reminders and notices go: each on its own, or in the
+ * recipient's digest of that send time (index 1). */
+static const char *const mode_choices[] = { "immediate", "digest", NULL };
 static const char *const ss_auth_choices[] = { "none", "oauth2", "certificate", NULL };
 
 #define OFF(f) offsetof(struct config, f)
@@ -93,6 +96,10 @@ static const struct key keys[] = {
 	{ "referral.channels", K_CHOICE, OFF(channels[RG_REFERRAL]), 0, 0, chan_choices },
 	{ "discovery.channels", K_CHOICE, OFF(channels[RG_DISCOVERY]), 0, 0, chan_choices },
 	{ "followup.channels", K_CHOICE, OFF(channels[RG_FOLLOWUP]), 0, 0, chan_choices },
+	{ "handover.delivery_mode", K_CHOICE, OFF(digest[RG_HANDOVER]), 0, 0, mode_choices },
+	{ "referral.delivery_mode", K_CHOICE, OFF(digest[RG_REFERRAL]), 0, 0, mode_choices },
+	{ "discovery.delivery_mode", K_CHOICE, OFF(digest[RG_DISCOVERY]), 0, 0, mode_choices },
+	{ "followup.delivery_mode", K_CHOICE, OFF(digest[RG_FOLLOWUP]), 0, 0, mode_choices },
 	/* Data in: full imports and the SS 12000 sync (docs/import.md, docs/ss12000.md). */
 	{ "import.max_shrink_percent", K_INT, OFF(import_max_shrink), 0, 100, NULL },
 	{ "ss12000.url", K_STR, OFF(ss_url), 0, 0, NULL },
@@ -197,6 +204,8 @@ int config_defaults(struct config *c, struct err *e)
 	days_set(&c->followup_before, 2, (int[]){ 7, 1 });
 	days_set(&c->followup_after, 2, (int[]){ 1, 7 });
 	c->lookback_days = 3;
+	c->digest[RG_HANDOVER] = c->digest[RG_REFERRAL] = 1;
+	c->digest[RG_DISCOVERY] = c->digest[RG_FOLLOWUP] = 1;
 	c->import_max_shrink = 10;
 	c->ss_page_size = 1000;
 	c->ss_timeout = 60;

@@ -101,6 +101,11 @@ struct config {
 	struct config_days followup_after;     /* days after (overdue) */
 	int lookback_days; /* a missed occurrence this old is still sent */
 	int channels[RG_COUNT]; /* enum chan_mode per rule group */
+	/* 1: the group's reminders and notices (src/digest.c lists the kinds)
+	 * go in the recipient's digest of their send time; 0: each on its own.
+	 * Events (a new referral, a receipt, an outcome, an escalation) always
+	 * go at once. */
+	int digest[RG_COUNT];
 
 	/* Data in: full imports and the SS 12000 sync. */
 	int import_max_shrink;    /* a full import may end at most this % of its rows */

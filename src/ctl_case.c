@@ -237,13 +237,16 @@ static int referral_add(struct ctl *c, int argc, char **argv)
 		{ "unit", A_UNIT, 0, NULL, NULL, 0 },
 		{ "intake", A_UNIT, 0, NULL, NULL, 0 },
 		{ "received", A_DATE, 1, NULL, NULL, 0 },
+		{ "officer", A_STAFF, 0, NULL, NULL, 0 },
 	};
 	struct sub s = { "referral", "add",
-			 "--child REF --reporter STAFF [--unit UNIT] [--intake UNIT] --received DATE",
+			 "--child REF --reporter STAFF [--unit UNIT] [--intake UNIT] --received DATE"
+			 " [--officer STAFF]",
 			 "Record an orosanmälan received on DATE about child REF, reported by the\n"
 			 "staff member STAFF (who gets the receipt and, later, the outcome). The\n"
 			 "reporting unit defaults to the reporter's unit; the intake unit to the\n"
-			 "only unit of kind 'intake'.", a, 5, 0, 0 };
+			 "only unit of kind 'intake'. --officer assigns the handläggare who gets\n"
+			 "its reminders.", a, 6, 0, 0 };
 	sqlite3_stmt *st;
 	long long id;
 	int r = parse(c, &s, argc, argv);
@@ -251,14 +254,16 @@ static int referral_add(struct ctl *c, int argc, char **argv)
 	if (r)
 		return r < 0 ? CTL_OK : r;
 	r = require_active(c, "referral", &a[1]);
+	if (r == CTL_OK && a[5].value)
+		r = require_active(c, "referral", &a[5]);
 	if (r == CTL_OK)
 		r = intake_unit(c, &a[3]);
 	if (r != CTL_OK)
 		return r;
 	st = prep(c, "referral",
 		  "INSERT INTO referral(child_id, reporter_id, reporting_unit_id, intake_unit_id,"
-		  " received_date) VALUES (?1, ?2, coalesce(?3, (SELECT unit_id FROM staff"
-		  " WHERE id = ?2)), ?4, ?5)");
+		  " received_date, officer) VALUES (?1, ?2, coalesce(?3, (SELECT unit_id FROM staff"
+		  " WHERE id = ?2)), ?4, ?5, (SELECT code FROM staff WHERE id = ?6))");
 	if (!st)
 		return CTL_FAIL;
 	bind_opt(st, 1, &a[0]);
@@ -266,6 +271,7 @@ static int referral_add(struct ctl *c, int argc, char **argv)
 	bind_opt(st, 3, &a[2]);
 	sqlite3_bind_int64(st, 4, a[3].id);
 	bind_opt(st, 5, &a[4]);
+	bind_opt(st, 6, &a[5]);
 	r = exec_one(c, "referral", st, &id);
 	if (r == CTL_OK)
 		printf(_("referral %lld recorded\n"), id);
@@ -321,6 +327,42 @@ static int referral_decide(struct ctl *c, int argc, char **argv)
 	return r;
 }
 
+static int referral_assign(struct ctl *c, int argc, char **argv)
+{
+	struct arg a[] = {
+		{ "officer", A_STAFF, 1, NULL, NULL, 0 },
+	};
+	struct sub s = { "referral", "assign", "ID --officer STAFF",
+			 "Assign referral ID to the handläggare STAFF: its reminders and overdue\n"
+			 "notices go to that person (or their deputy while they are away) instead\n"
+			 "of the intake unit's mailbox, its coordinator or every intake officer.",
+			 a, 1, 1, 0 };
+	sqlite3_stmt *st;
+	char *received;
+	int r = parse(c, &s, argc, argv), missing;
+
+	if (r)
+		return r < 0 ? CTL_OK : r;
+	received = row_text(c, "referral", "referral",
+			    "SELECT received_date FROM referral WHERE id = ?1", s.id, &missing);
+	if (!received)
+		return CTL_FAIL;
+	free(received);
+	r = require_active(c, "referral", &a[0]);
+	if (r != CTL_OK)
+		return r;
+	st = prep(c, "referral", "UPDATE referral SET officer = (SELECT code FROM staff"
+				 " WHERE id = ?2) WHERE id = ?1");
+	if (!st)
+		return CTL_FAIL;
+	sqlite3_bind_int64(st, 1, s.id);
+	bind_opt(st, 2, &a[0]);
+	r = exec_one(c, "referral", st, NULL);
+	if (r == CTL_OK)
+		printf("referral %lld assigned to %s\n", s.id, a[0].value);
+	return r;
+}
+
 static int dispatch(struct ctl *c, const char *cmd, int argc, char **argv,
 		    const char *const *names, int (*const *fns)(struct ctl *, int, char **),
 		    const char *usage)
@@ -337,11 +379,12 @@ static int dispatch(struct ctl *c, const char *cmd, int argc, char **argv,
 
 int cmd_referral(struct ctl *c, int argc, char **argv)
 {
-	static const char *const names[] = { "add", "decide", NULL };
-	static int (*const fns[])(struct ctl *, int, char **) = { referral_add, referral_decide };
+	static const char *const names[] = { "add", "decide", "assign", NULL };
+	static int (*const fns[])(struct ctl *, int, char **) = { referral_add, referral_decide,
+								   referral_assign };
 
 	return dispatch(c, "referral", argc, argv, names, fns,
-			"backactl referral add|decide ...");
+			"backactl referral add|decide|assign ...");
 }
 
 /* ---- discovery ---- */

@@ -11,6 +11,7 @@
 #include "ctl_format.h"
 #include "date.h"
 #include "i18n.h"
+#include "digest.h"
 #include "planner.h"
 #include "table.h"
 #include "templates.h"
@@ -88,9 +89,14 @@ out:
 	return rc;
 }
 
+/* Per row: when, to, channel, rule, ref, address (shown), then digest
+ * ("1" or "0"), deadline, subject, body and the recipient's name (for
+ * merging and --text). */
+#define SHOWN 6
+#define COLS 11
+
 struct rows {
-	struct plan_msg *m;
-	char **text; /* per row: when, to, channel, rule, ref */
+	char **text;
 	int n, cap;
 	int oom;
 };
@@ -102,7 +108,7 @@ static void collect(void *ctx, const struct plan_msg *m)
 
 	if (r->n == r->cap) {
 		int cap = r->cap ? r->cap * 2 : 64;
-		char **t = realloc(r->text, (size_t)cap * 6 * sizeof *t);
+		char **t = realloc(r->text, (size_t)cap * COLS * sizeof *t);
 
 		if (!t) {
 			r->oom = 1;
@@ -111,22 +117,134 @@ static void collect(void *ctx, const struct plan_msg *m)
 		r->text = t;
 		r->cap = cap;
 	}
-	row = r->text + (size_t)r->n * 6;
+	row = r->text + (size_t)r->n * COLS;
 	row[0] = strdup(cal_local_str(m->scheduled, when));
 	row[1] = strdup(m->recipient_code ? m->recipient_code : "admin");
 	row[2] = strdup(channel_name(m->channel));
 	row[3] = strdup(m->rule);
 	row[4] = strdup(m->child_ref ? m->child_ref : "-");
 	row[5] = strdup(m->address);
+	row[6] = strdup(m->digest ? "1" : "0");
+	row[7] = strdup(m->deadline ? m->deadline : "");
+	row[8] = strdup(m->subject ? m->subject : "");
+	row[9] = strdup(m->body);
+	row[10] = strdup(m->recipient_name ? m->recipient_name : "");
+	for (int i = 0; i < COLS; i++)
+		r->oom |= !row[i];
 	r->n++;
 }
 
+/* By time, then (so a digest's items are together) channel, address, and
+ * whether a row goes in a digest, then rule. */
 static int cmp_rows(const void *a, const void *b)
 {
 	char *const *x = a, *const *y = b;
-	int c = strcmp(x[0], y[0]);
+	static const int order[] = { 0, 2, 5, 6, 3 };
+	int c = 0;
 
-	return c ? c : strcmp(x[3], y[3]);
+	for (size_t i = 0; c == 0 && i < sizeof order / sizeof order[0]; i++)
+		c = strcmp(x[order[i]], y[order[i]]);
+	return c;
+}
+
+static int same_digest(char *const *x, char *const *y)
+{
+	return x[6][0] == '1' && y[6][0] == '1' && strcmp(x[0], y[0]) == 0 &&
+	       strcmp(x[2], y[2]) == 0 && strcmp(x[5], y[5]) == 0;
+}
+
+/* Rows i..j-1, one person's digest of one send time, as the one message
+ * that goes out: rule "digest: SUMMARY", the cases listed, subject and
+ * body rendered as delivery renders them. */
+static int merge(const struct templates *tpl, char **rows, int i, int j, int day)
+{
+	struct digest_item *it = calloc((size_t)(j - i), sizeof *it);
+	char summary[256], *rule, *refs, *subject = NULL, *body = NULL;
+	size_t len = 1;
+	struct err e = { 0 };
+	int r;
+
+	if (!it)
+		return ERR_NOMEM;
+	for (int k = i; k < j; k++) {
+		char **x = rows + (size_t)k * COLS;
+
+		it[k - i] = (struct digest_item){ k, x[3], x[8], x[9], x[7] };
+		len += strlen(x[4]) + 2;
+	}
+	r = digest_render(tpl, rows[(size_t)i * COLS + 2], rows[(size_t)i * COLS + 10], day, it,
+			  j - i, &subject, &body, &e);
+	digest_summary(it, j - i, summary, sizeof summary);
+	free(it);
+	rule = malloc(strlen(summary) + 9);
+	refs = malloc(len);
+	if (r < 0 || !rule || !refs) {
+		free(rule);
+		free(refs);
+		free(subject);
+		free(body);
+		return r < 0 ? r : ERR_NOMEM;
+	}
+	sprintf(rule, "digest: %s", summary);
+	refs[0] = '\0';
+	for (int k = i; k < j; k++) {
+		if (refs[0])
+			strcat(refs, ", ");
+		strcat(refs, rows[(size_t)k * COLS + 4]);
+	}
+	for (int k = i + 1; k < j; k++)
+		for (int c = 0; c < COLS; c++)
+			free(rows[(size_t)k * COLS + c]);
+	free(rows[(size_t)i * COLS + 3]);
+	free(rows[(size_t)i * COLS + 4]);
+	free(rows[(size_t)i * COLS + 8]);
+	free(rows[(size_t)i * COLS + 9]);
+	rows[(size_t)i * COLS + 3] = rule;
+	rows[(size_t)i * COLS + 4] = refs;
+	rows[(size_t)i * COLS + 8] = subject ? subject : strdup("");
+	rows[(size_t)i * COLS + 9] = body;
+	return 0;
+}
+
+/* Merge each person's digest items of one send time into the digest. */
+static int merge_digests(const struct templates *tpl, struct rows *r)
+{
+	int out = 0;
+
+	for (int i = 0; i < r->n;) {
+		int j = i + 1, day = 0, rc;
+		char **x = r->text + (size_t)i * COLS;
+
+		while (j < r->n && same_digest(x, r->text + (size_t)j * COLS))
+			j++;
+		if (j - i > 1) {
+			char d[DATE_LEN];
+
+			snprintf(d, sizeof d, "%.10s", x[0]); /* "YYYY-MM-DD HH:MM" */
+			date_parse(d, &day);
+			rc = merge(tpl, r->text, i, j, day);
+			if (rc < 0)
+				return rc;
+		}
+		if (out != i)
+			memmove(r->text + (size_t)out * COLS, x, COLS * sizeof *x);
+		out++;
+		i = j;
+	}
+	r->n = out;
+	return 0;
+}
+
+static void print_text(const struct rows *r)
+{
+	for (int i = 0; i < r->n; i++) {
+		char **x = r->text + (size_t)i * COLS;
+
+		printf("== %s  %s  %s  %s  %s\n", x[0], x[1], x[2], x[5], x[3]);
+		if (x[8][0])
+			printf("Ämne: %s\n\n", x[8]);
+		printf("%s%s\n", x[9], x[9][0] && x[9][strlen(x[9]) - 1] == '\n' ? "" : "\n");
+	}
 }
 
 int cmd_preview(struct ctl *c, int argc, char **argv)
@@ -134,6 +252,7 @@ int cmd_preview(struct ctl *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "from", required_argument, NULL, 'f' },
 		{ "days", required_argument, NULL, 'd' },
+		{ "text", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -144,7 +263,8 @@ int cmd_preview(struct ctl *c, int argc, char **argv)
 	struct rows rows = { 0 };
 	struct err e = { 0 };
 	const char *from_s = NULL;
-	int ch, days = 7, rc = CTL_FAIL, from;
+	int ch, days = 7, rc = CTL_FAIL, from, text = 0;
+	const char **shown;
 	time_t t0, t1;
 	char *end;
 
@@ -159,12 +279,17 @@ int cmd_preview(struct ctl *c, int argc, char **argv)
 			if (*end || days < 1 || days > 366)
 				return ctl_usage("preview", "--days '%s' is not 1-366", optarg);
 			break;
+		case 't':
+			text = 1;
+			break;
 		case 'h':
-			printf(_("usage: backactl preview --from DATE [--days N]\n\n"
+			printf(_("usage: backactl preview --from DATE [--days N] [--text]\n\n"
 			       "List the messages the rules would send from DATE (00:00 Swedish\n"
 			       "time) for N days (default 7): when, to whom, by which channel, by\n"
-			       "which rule, about which case. Nothing is written. Messages already\n"
-			       "sent are listed too; role-change digests are not.\n"));
+			       "which rule, about which case. A person's items of one send time\n"
+			       "that go in a digest are one row, as the one message that goes out.\n"
+			       "--text prints each message's text instead. Nothing is written.\n"
+			       "Messages already sent are listed too; role-change digests are not.\n"));
 			return CTL_OK;
 		default:
 			return ctl_usage("preview", "unknown option");
@@ -186,13 +311,28 @@ int cmd_preview(struct ctl *c, int argc, char **argv)
 		ctl_fail("preview", "out of memory");
 		goto out;
 	}
-	qsort(rows.text, (size_t)rows.n, 6 * sizeof *rows.text, cmp_rows);
-	if (ctl_table(c->format, 6, head, keys, (const char *const *)rows.text, rows.n, NULL) < 0)
+	qsort(rows.text, (size_t)rows.n, COLS * sizeof *rows.text, cmp_rows);
+	if (merge_digests(tpl, &rows) < 0) {
+		ctl_fail("preview", "a digest could not be written");
+		goto out;
+	}
+	if (text) {
+		print_text(&rows);
+		rc = CTL_OK;
+		goto out;
+	}
+	/* The table shows the first SHOWN columns of each row. */
+	shown = malloc((size_t)(rows.n ? rows.n : 1) * SHOWN * sizeof *shown);
+	for (int i = 0; shown && i < rows.n; i++)
+		memcpy(shown + (size_t)i * SHOWN, rows.text + (size_t)i * COLS,
+		       SHOWN * sizeof *shown);
+	if (!shown || ctl_table(c->format, SHOWN, head, keys, shown, rows.n, NULL) < 0)
 		ctl_fail("preview", "out of memory");
 	else
 		rc = CTL_OK;
+	free(shown);
 out:
-	for (int i = 0; i < rows.n * 6; i++)
+	for (int i = 0; i < rows.n * COLS; i++)
 		free(rows.text[i]);
 	free(rows.text);
 	templates_free(tpl);

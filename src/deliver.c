@@ -540,8 +540,8 @@ static int pump_one(struct delivery *d, struct pipeline *p, time_t now, struct e
 	if (free_slots <= 0)
 		return 0; /* looked at again when a slot frees */
 	want = free_slots * (t->batch_max > 0 ? t->batch_max : 1);
-	r = outbox_claim(d->db, now, want, p->channel, d->owner, now + t->lease_seconds, &msgs,
-			 &n, e);
+	r = outbox_claim_digests(d->db, now, want, p->channel, d->owner, now + t->lease_seconds,
+				 d->tpl, d->cfg, &msgs, &n, e);
 	if (r < 0)
 		return r;
 	claimed = n;

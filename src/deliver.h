@@ -52,6 +52,7 @@ struct deliver_rec;
 struct delivery {
 	sqlite3 *db;
 	const struct config *cfg;
+	const struct templates *tpl; /* digests are written with these; NULL: none */
 	char owner[96];             /* claims are made in this name */
 	struct pipeline p[DELIVER_MAX_CHANNELS];
 	int np;

@@ -65,6 +65,7 @@ static int channels(struct engine *g, void (*errors)(void *ctx, const char *line
 	g->spool.dir = g->cfg->spool_dir;
 	g->spool.cfg = g->cfg;
 	delivery_init(&g->dl, g->db, g->cfg, instance_owner());
+	g->dl.tpl = g->tpl;
 	for (int i = 0; i < NCHAN && i < DELIVER_MAX_CHANNELS; i++) {
 		int r = chan_defs[i].setup(g, &g->tr[i], e);
 

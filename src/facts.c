@@ -25,7 +25,9 @@ struct facts {
 #define REFERRAL_COLS \
 	"SELECT r.id, r.child_id, c.ref, r.reporter_id, r.intake_unit_id," \
 	" r.received_date, r.decision_date, r.outcome, u.name, r.reporting_unit_id," \
-	" (SELECT active FROM staff WHERE id = r.reporter_id)" \
+	" (SELECT active FROM staff WHERE id = r.reporter_id)," \
+	" (SELECT id FROM staff WHERE code = r.officer AND active = 1)," \
+	" coalesce(u.email, ''), (SELECT name FROM staff WHERE code = r.officer AND active = 1)" \
 	" FROM referral r JOIN child c ON c.id = r.child_id" \
 	" JOIN unit u ON u.id = r.intake_unit_id"
 #define REFERRAL_WHEN \
@@ -195,6 +197,9 @@ static void fill_referral(sqlite3_stmt *q, void *fact)
 	col(q, 8, r->intake_name, sizeof r->intake_name);
 	r->reporting_unit_id = sqlite3_column_int64(q, 9);
 	r->reporter_active = sqlite3_column_int(q, 10);
+	r->officer_id = sqlite3_column_int64(q, 11);
+	col(q, 12, r->intake_email, sizeof r->intake_email);
+	col(q, 13, r->officer_name, sizeof r->officer_name);
 }
 
 int facts_referrals(struct facts *f, const struct fact_sel *s, fact_fn *fn, void *arg,
@@ -524,6 +529,8 @@ static const char sql_affected[] =
 	" WHERE reporter_id IN (SELECT id FROM temp.plan_staff);"
 	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'referral:' || id FROM referral"
 	" WHERE intake_unit_id IN (SELECT id FROM temp.plan_units);"
+	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'referral:' || id FROM referral"
+	" WHERE officer IN (SELECT code FROM staff WHERE id IN (SELECT id FROM temp.plan_staff));"
 	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'referral:' || id FROM referral"
 	" WHERE reporting_unit_id IN (SELECT id FROM temp.plan_units);"
 	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'discovery:' || id FROM discovery_card"

@@ -44,6 +44,9 @@ struct fact_referral {
 	char received[FACT_DATE_LEN], decided[FACT_DATE_LEN]; /* decided "" if open */
 	char outcome[16];
 	char intake_name[FACT_NAME_LEN];
+	long long officer_id;        /* the assigned handläggare (active), or 0 */
+	char intake_email[FACT_NAME_LEN]; /* the intake unit's mailbox, or "" */
+	char officer_name[FACT_NAME_LEN]; /* the assigned handläggare's, or "" */
 };
 int facts_referrals(struct facts *f, const struct fact_sel *s, fact_fn *fn, void *arg,
 		    struct err *e);

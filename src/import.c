@@ -40,6 +40,7 @@ static const struct column unit_cols[] = {
 	{ "kind", C_ENUM, 1, "bmm bvc preschool school intake other", NULL },
 	{ "name", C_TEXT, 1, NULL, NULL },
 	{ "municipality", C_TEXT, 1, NULL, NULL },
+	{ "email", C_EMAIL, 0, NULL, NULL }, /* a functional mailbox (intake) */
 };
 static const struct column staff_cols[] = {
 	{ "code", C_CODE, 1, NULL, NULL },
@@ -67,7 +68,7 @@ static const struct column placement_cols[] = {
 };
 static const struct column role_cols[] = {
 	{ "unit", C_UNIT, 1, NULL, NULL },
-	{ "role", C_ENUM, 1, "principal intake_officer manager", NULL },
+	{ "role", C_ENUM, 1, "principal intake_officer manager coordinator", NULL },
 	{ "staff", C_STAFF, 1, NULL, NULL },
 	{ "start_date", C_DATE, 1, NULL, NULL },
 	{ "end_date", C_DATE, 0, NULL, NULL },
@@ -153,8 +154,9 @@ static int check_absence(sqlite3 *db, const char **v, const long long *ids, char
 #define N(a) ((int)(sizeof a / sizeof a[0]))
 static const struct kind kinds[] = {
 	{ "units", unit_cols, N(unit_cols), "SELECT id FROM unit WHERE code = ?1",
-	  "INSERT INTO unit(code,kind,name,municipality) VALUES (?1,?2,?3,?4)",
-	  "UPDATE unit SET kind = ?2, name = ?3, municipality = ?4 WHERE id = ?5", NULL },
+	  "INSERT INTO unit(code,kind,name,municipality,email) VALUES (?1,?2,?3,?4,?5)",
+	  "UPDATE unit SET kind = ?2, name = ?3, municipality = ?4, email = ?5 WHERE id = ?6",
+	  NULL },
 	{ "staff", staff_cols, N(staff_cols), "SELECT id FROM staff WHERE code = ?1",
 	  "INSERT INTO staff(code,name,email,mobile,unit_id,active,channel)"
 	  " VALUES (?1,?2,?3,?4,?5,?6,?7)",

@@ -9,6 +9,7 @@
 #include "calendar.h"
 #include "date.h"
 #include "db.h"
+#include "digest.h"
 #include "msgid.h"
 
 /* A row may go out only when what it discloses is allowed now (?today is
@@ -44,6 +45,8 @@ void outbox_msg_clear(struct outbox_msg *m)
 	free(m->body);
 	free(m->categories);
 	free(m->message_id);
+	free(m->digest_key);
+	outbox_msgs_free(m->parts, m->n_parts);
 	memset(m, 0, sizeof *m);
 }
 
@@ -79,18 +82,178 @@ static int load_row(sqlite3_stmt *st, struct outbox_msg *m)
 	if (sqlite3_column_text(st, 14))
 		cal_parse_instant((const char *)sqlite3_column_text(st, 14), &t);
 	m->due = t;
-	if (sqlite3_column_count(st) > 15)
-		m->data_started = sqlite3_column_int(st, 15);
+	m->digest_key = col_dup(st, 15);
+	if (sqlite3_column_count(st) > 16)
+		m->data_started = sqlite3_column_int(st, 16);
 	return m->key && m->rule && m->channel && m->address && m->body && m->message_id ? 0
 											 : ERR_NOMEM;
 }
 
 #define MSG_COLUMNS "id, key, rule, child_id, recipient_id, channel, address, subject, body," \
-		    " categories, message_id, attempts, in_doubt, created_at, due_at"
+		    " categories, message_id, attempts, in_doubt, created_at, due_at, digest_key"
+
+/* The recipient's name for a digest's greeting: the staff member's, or the
+ * unit's whose mailbox it is. */
+static int digest_name(sqlite3 *db, const struct outbox_msg *m, char *buf, size_t n,
+		       struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int r = db_prepare(db, "SELECT coalesce((SELECT name FROM staff WHERE id = ?1),"
+			       " (SELECT name FROM unit WHERE email = ?2 ORDER BY id LIMIT 1), '')",
+			   &st, e), rc;
+
+	buf[0] = '\0';
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, m->recipient_id);
+	sqlite3_bind_text(st, 2, m->address, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	else
+		r = db_fail(db, rc, "outbox digest", e);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* The Message-ID of the digest key: derived from the key and the number of
+ * its items already sent, so every attempt of one digest has the same id
+ * and a later digest of the same key (an item that waited) another. */
+static int digest_msgid(sqlite3 *db, const char *key, const struct config *cfg,
+			char mid[MSGID_SIZE], struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	char *k;
+	int r = db_prepare(db, "SELECT count(*) FROM outbox WHERE digest_key = ?1"
+			       " AND state = 'sent'", &st, e), rc;
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		r = db_fail(db, rc, "outbox digest", e);
+		sqlite3_finalize(st);
+		return r;
+	}
+	k = sqlite3_mprintf("digest/%s/%d", key, sqlite3_column_int(st, 0));
+	sqlite3_finalize(st);
+	if (!k)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	msgid_make(k, cfg->mail_from, mid);
+	sqlite3_free(k);
+	return 0;
+}
+
+/* Make m (a due row of a digest) the digest of every due item of its key,
+ * m among them, and claim them: the items become m->parts, m the one
+ * message. 1 when done; 0 when m goes on its own (the caller claims it):
+ * it is the only item due, or the digest cannot be written. */
+static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite3_stmt *upd,
+		  const struct templates *tpl, const struct config *cfg, time_t now,
+		  struct err *e)
+{
+	struct outbox_msg *parts = NULL;
+	struct digest_item *di = NULL;
+	char name[256], mid[MSGID_SIZE], *subject = NULL, *body = NULL;
+	int cnt = 0, cap = 0, rc, r = 0;
+
+	sqlite3_bind_text(items, 2, m->digest_key, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(items)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			struct outbox_msg *np = realloc(parts, (size_t)(cap ? cap * 2 : 8) * sizeof *np);
+
+			if (!np) {
+				r = err_set(e, ERR_NOMEM, "out of memory");
+				break;
+			}
+			parts = np;
+			cap = cap ? cap * 2 : 8;
+		}
+		if (load_row(items, &parts[cnt++]) < 0) {
+			r = err_set(e, ERR_NOMEM, "out of memory");
+			break;
+		}
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_fail(db, rc, "outbox claim", e);
+	sqlite3_reset(items);
+	/* One due item (m) goes as the message it is, with its own identity. */
+	if (r < 0 || cnt <= 1)
+		goto out;
+	di = calloc((size_t)cnt, sizeof *di);
+	if (!di) {
+		r = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < cnt; i++)
+		di[i] = (struct digest_item){ parts[i].id, parts[i].rule, parts[i].subject,
+					      parts[i].body, NULL };
+	r = digest_name(db, m, name, sizeof name, e);
+	if (r == 0)
+		r = digest_msgid(db, m->digest_key, cfg, mid, e);
+	if (r < 0)
+		goto out;
+	if (digest_render(tpl, m->channel, name, cal_today(now), di, cnt, &subject, &body, e) < 0) {
+		/* A digest that cannot be written: the row goes on its own. */
+		r = 0;
+		goto out;
+	}
+	for (int i = 0; r == 0 && i < cnt; i++) {
+		struct outbox_msg *x = &parts[i];
+
+		if (x->attempts > m->attempts)
+			m->attempts = x->attempts;
+		m->in_doubt |= x->in_doubt;
+		if (x->created < m->created)
+			m->created = x->created;
+		if (x->due < m->due)
+			m->due = x->due;
+		sqlite3_bind_int64(upd, 1, x->id);
+		rc = sqlite3_step(upd);
+		sqlite3_reset(upd);
+		if (rc != SQLITE_DONE)
+			r = db_fail(db, rc, "outbox claim", e);
+	}
+	if (r < 0)
+		goto out;
+	free(m->subject);
+	free(m->body);
+	free(m->message_id);
+	m->subject = subject;
+	m->body = body;
+	m->message_id = strdup(mid);
+	subject = body = NULL;
+	m->parts = parts;
+	m->n_parts = cnt;
+	parts = NULL;
+	cnt = 0;
+	r = m->message_id ? 1 : err_set(e, ERR_NOMEM, "out of memory");
+out:
+	free(di);
+	free(subject);
+	free(body);
+	outbox_msgs_free(parts, cnt);
+	return r;
+}
 
 int outbox_claim(sqlite3 *db, time_t now, int max, const char *channel, const char *owner,
 		 time_t lease_until, struct outbox_msg **msgs, int *n, struct err *e)
 {
+	return outbox_claim_digests(db, now, max, channel, owner, lease_until, NULL, NULL, msgs,
+				    n, e);
+}
+
+#define DUE_ROWS \
+	" FROM outbox WHERE state IN ('pending','failed') AND due_at <= ?1" \
+	" AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)"
+
+int outbox_claim_digests(sqlite3 *db, time_t now, int max, const char *channel,
+			 const char *owner, time_t lease_until, const struct templates *tpl,
+			 const struct config *cfg, struct outbox_msg **msgs, int *n,
+			 struct err *e)
+{
+	sqlite3_stmt *items = NULL;
 	sqlite3_stmt *sel = NULL, *upd = NULL;
 	struct outbox_msg *out = NULL;
 	char ts[21], lease[21], day[DATE_LEN];
@@ -104,11 +267,12 @@ int outbox_claim(sqlite3 *db, time_t now, int max, const char *channel, const ch
 	r = db_begin(db, e);
 	if (r < 0)
 		goto fail;
-	r = db_prepare(db, "SELECT " MSG_COLUMNS
-			   " FROM outbox WHERE state IN ('pending','failed') AND due_at <= ?1"
-			   " AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)"
+	r = db_prepare(db, "SELECT " MSG_COLUMNS DUE_ROWS
 			   " AND (?3 IS NULL OR channel = ?3)" DISCLOSABLE("?4")
 			   " ORDER BY due_at, id LIMIT ?2", &sel, e);
+	if (r == 0 && tpl)
+		r = db_prepare(db, "SELECT " MSG_COLUMNS DUE_ROWS " AND digest_key = ?2"
+				   DISCLOSABLE("?3") " ORDER BY id", &items, e);
 	if (r == 0)
 		r = db_prepare(db, "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
 				   " claim_owner = ?2, lease_until = ?3, data_started = 0"
@@ -121,18 +285,16 @@ int outbox_claim(sqlite3 *db, time_t now, int max, const char *channel, const ch
 	sqlite3_bind_text(sel, 4, date_format(cal_today(now), day), -1, SQLITE_STATIC);
 	sqlite3_bind_text(upd, 2, owner, -1, SQLITE_STATIC);
 	sqlite3_bind_text(upd, 3, cal_iso_utc(lease_until, lease), -1, SQLITE_STATIC);
+	if (items) {
+		sqlite3_bind_text(items, 1, ts, -1, SQLITE_STATIC);
+		sqlite3_bind_text(items, 3, day, -1, SQLITE_STATIC);
+	}
+	/* The due rows first, then their claims: a digest claims the other
+	 * items of its key too, and a later row of a key already gathered is
+	 * in it. */
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-		if (load_row(sel, &out[cnt]) < 0) {
-			cnt++;
+		if (load_row(sel, &out[cnt++]) < 0) {
 			r = err_set(e, ERR_NOMEM, "out of memory");
-			goto fail;
-		}
-		sqlite3_bind_int64(upd, 1, out[cnt].id);
-		cnt++;
-		rc = sqlite3_step(upd);
-		sqlite3_reset(upd);
-		if (rc != SQLITE_DONE) {
-			r = db_fail(db, rc, "outbox claim", e);
 			goto fail;
 		}
 	}
@@ -141,8 +303,39 @@ int outbox_claim(sqlite3 *db, time_t now, int max, const char *channel, const ch
 		goto fail;
 	}
 	sqlite3_finalize(sel);
+	sel = NULL;
+	for (int i = 0, k = 0, all = cnt; i < all; i++) {
+		int dup = 0;
+
+		for (int j = 0; items && out[i].digest_key && j < k; j++)
+			dup |= out[j].digest_key && strcmp(out[j].digest_key, out[i].digest_key) == 0;
+		if (dup) {
+			outbox_msg_clear(&out[i]);
+			cnt--;
+			continue;
+		}
+		if (k != i) {
+			out[k] = out[i];
+			memset(&out[i], 0, sizeof out[i]);
+		}
+		r = items && out[k].digest_key ? gather(db, &out[k], items, upd, tpl, cfg, now, e)
+					       : 0;
+		if (r < 0)
+			goto fail;
+		k++;
+		if (r == 1)
+			continue;
+		sqlite3_bind_int64(upd, 1, out[k - 1].id);
+		rc = sqlite3_step(upd);
+		sqlite3_reset(upd);
+		if (rc != SQLITE_DONE) {
+			r = db_fail(db, rc, "outbox claim", e);
+			goto fail;
+		}
+	}
 	sqlite3_finalize(upd);
-	sel = upd = NULL;
+	sqlite3_finalize(items);
+	sel = upd = items = NULL;
 	r = db_commit(db, e);
 	if (r < 0)
 		goto fail;
@@ -152,8 +345,9 @@ int outbox_claim(sqlite3 *db, time_t now, int max, const char *channel, const ch
 fail:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(upd);
+	sqlite3_finalize(items);
 	db_rollback(db);
-	outbox_msgs_free(out, cnt);
+	outbox_msgs_free(out, max);
 	return r;
 }
 
@@ -230,8 +424,11 @@ void outbox_close_statements(sqlite3 *db)
 		sqlite3_finalize(st);
 }
 
+/* m went out as the message with Message-ID mid (its own, or its
+ * digest's); cats: what it disclosed (NULL: m's categories). */
 static int mark_sent(sqlite3 *db, const struct outbox_msg *m, const char *provider,
-		     const char *now, int in_doubt, struct err *e)
+		     const char *now, int in_doubt, const char *mid, const char *cats,
+		     struct err *e)
 {
 	int r = exec_kept(db, "UPDATE outbox SET state = 'sent', sent_at = ?2, provider_id = ?3,"
 			       " last_error = NULL, next_attempt_at = NULL, data_started = 0,"
@@ -243,14 +440,14 @@ static int mark_sent(sqlite3 *db, const struct outbox_msg *m, const char *provid
 	 * or one without a child. */
 	if (r == 0)
 		r = exec_kept(db, "INSERT INTO audit(at, outbox_id, recipient_id, address, child_id,"
-				   " rule, channel, provider_id, categories) SELECT ?1, ?2,"
-				   " nullif(?3, 0), ?4, c, ?6, ?7, ?8, ?9 FROM"
+				   " rule, channel, provider_id, categories, message_id) SELECT ?1, ?2,"
+				   " nullif(?3, 0), ?4, c, ?6, ?7, ?8, ?9, ?10 FROM"
 				   " (SELECT child_id AS c FROM outbox_child WHERE outbox_id = ?2"
 				   "  UNION ALL SELECT nullif(?5, 0) WHERE NOT EXISTS"
 				   "  (SELECT 1 FROM outbox_child WHERE outbox_id = ?2))",
-			       e, "siisissss", now, m->id, m->recipient_id, m->address,
+			       e, "siisisssss", now, m->id, m->recipient_id, m->address,
 			       m->child_id, m->rule, m->channel, provider,
-			       m->categories ? m->categories : "");
+			       cats ? cats : m->categories ? m->categories : "", mid);
 	return r;
 }
 
@@ -373,7 +570,14 @@ int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result r
 	cal_iso_utc(now, ts);
 	if (res == OUTBOX_SENT || res == OUTBOX_SENT_INDOUBT) {
 		state = OB_SENT;
-		r = mark_sent(db, m, detail, ts, res == OUTBOX_SENT_INDOUBT, e);
+		r = 0;
+		/* A digest: every item sent, one audit row per child of each;
+		 * an SMS digest told only how many items there were. */
+		const char *cats = m->parts && strcmp(m->channel, "sms") == 0 ? "antal" : NULL;
+
+		for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++)
+			r = mark_sent(db, m->parts ? &m->parts[i] : m, detail, ts,
+				      res == OUTBOX_SENT_INDOUBT, m->message_id, cats, e);
 	} else {
 		long long backoff = cfg->retry_min;
 		time_t born = life_start(m);
@@ -389,14 +593,21 @@ int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result r
 		state = res == OUTBOX_PERMFAIL || (born && now + backoff - born > cfg->retry_lifetime)
 				? OB_DEAD : OB_FAILED;
 		cal_iso_utc(now + (time_t)backoff, next);
-		if (state == OB_DEAD)
-			r = mark_dead(db, m, detail, ts, res == OUTBOX_INDOUBT, cfg, e);
-		else
-			r = exec_kept(db, "UPDATE outbox SET state = 'failed', last_error = ?2,"
-					   " next_attempt_at = ?3, in_doubt = in_doubt OR ?4,"
-					   " data_started = 0, claim_owner = NULL, lease_until = NULL"
-					   " WHERE id = ?1",
-				       e, "issi", m->id, detail, next, (long long)(res == OUTBOX_INDOUBT));
+		r = 0;
+		/* A digest's items share its fate and its next attempt. */
+		for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++) {
+			const struct outbox_msg *x = m->parts ? &m->parts[i] : m;
+
+			if (state == OB_DEAD)
+				r = mark_dead(db, x, detail, ts, res == OUTBOX_INDOUBT, cfg, e);
+			else
+				r = exec_kept(db, "UPDATE outbox SET state = 'failed', last_error = ?2,"
+						   " next_attempt_at = ?3, in_doubt = in_doubt OR ?4,"
+						   " data_started = 0, claim_owner = NULL,"
+						   " lease_until = NULL WHERE id = ?1",
+					       e, "issi", x->id, detail, next,
+					       (long long)(res == OUTBOX_INDOUBT));
+		}
 	}
 	if (r == 0 && state_out)
 		*state_out = state;
@@ -426,19 +637,28 @@ int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
 
 int outbox_started_tx(sqlite3 *db, const struct outbox_msg *m, struct err *e)
 {
-	return exec_kept(db, "UPDATE outbox SET data_started = 1 WHERE id = ?1 AND state = 'sending'",
-			  e, "i", m->id);
+	int r = 0;
+
+	for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++)
+		r = exec_kept(db, "UPDATE outbox SET data_started = 1 WHERE id = ?1"
+				   " AND state = 'sending'",
+			      e, "i", m->parts ? m->parts[i].id : m->id);
+	return r;
 }
 
 int outbox_release_tx(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e)
 {
 	char ts[21];
+	int r = 0;
 
-	return exec_kept(db, "UPDATE outbox SET state = CASE WHEN attempts > 1 THEN 'failed'"
-			      " ELSE 'pending' END, attempts = attempts - 1, next_attempt_at = ?2,"
-			      " data_started = 0, claim_owner = NULL, lease_until = NULL"
-			      " WHERE id = ?1 AND state = 'sending'",
-			  e, "is", m->id, cal_iso_utc(until, ts));
+	cal_iso_utc(until, ts);
+	for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++)
+		r = exec_kept(db, "UPDATE outbox SET state = CASE WHEN attempts > 1 THEN 'failed'"
+				   " ELSE 'pending' END, attempts = attempts - 1,"
+				   " next_attempt_at = ?2, data_started = 0, claim_owner = NULL,"
+				   " lease_until = NULL WHERE id = ?1 AND state = 'sending'",
+			      e, "is", m->parts ? m->parts[i].id : m->id, ts);
+	return r;
 }
 
 int outbox_defer(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e)

@@ -18,6 +18,11 @@ struct outbox_msg {
 	int in_doubt;   /* it may have been delivered before a crash */
 	int data_started; /* (recovery) its data may have reached the server */
 	time_t created, due;
+	char *digest_key; /* the digest it goes in, or NULL */
+	/* A digest: the item rows it stands for (each as planned, with its own
+	 * text), recorded together; NULL for a message on its own. */
+	struct outbox_msg *parts;
+	int n_parts;
 };
 
 /* OUTBOX_INDOUBT: a temporary failure after which the message may still have
@@ -61,6 +66,16 @@ int outbox_expire(sqlite3 *db, time_t now, const struct config *cfg, int *dead, 
 int outbox_claim(sqlite3 *db, time_t now, int max, const char *channel, const char *owner,
 		 time_t lease_until, struct outbox_msg **msgs, int *n, struct err *e);
 void outbox_msgs_free(struct outbox_msg *msgs, int n);
+
+struct templates;
+/* outbox_claim, and the items of a digest (src/digest.h) that are due,
+ * disclosable today and not cancelled, claimed together as one message:
+ * rendered with tpl, its Message-ID derived from the digest key (the same
+ * at every attempt). */
+int outbox_claim_digests(sqlite3 *db, time_t now, int max, const char *channel,
+			 const char *owner, time_t lease_until, const struct templates *tpl,
+			 const struct config *cfg, struct outbox_msg **msgs, int *n,
+			 struct err *e);
 /* Free what one message owns. */
 void outbox_msg_clear(struct outbox_msg *m);
 

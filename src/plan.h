@@ -66,6 +66,8 @@ struct plan_req {
 				* whatever the fact's date (not a reminder) */
 	const long long *children; /* every child the message names, when more */
 	int n_children;            /* than child_id (a digest) */
+	int deadline;          /* the day the matter is due, to sort a person's
+				* digest by (0: day) */
 };
 
 /* ---- time (plan_time.c) ---- */
@@ -122,6 +124,9 @@ int plan_to_staff(struct planner *p, const struct plan_req *req, long long staff
  * becomes an admin alert naming the unit and role. */
 int plan_to_role(struct planner *p, const struct plan_req *req, long long unit_id,
 		 const char *role, struct err *e);
+/* Plan req to a unit's functional mailbox (address; name greets it). */
+int plan_to_mailbox(struct planner *p, const struct plan_req *req, long long unit_id,
+		    const char *address, const char *name, struct err *e);
 /* Note that nobody could be reached for a message about unit/role. */
 int plan_alert_vacant(struct planner *p, long long unit_id, const char *role,
 		      const char *why, struct err *e);

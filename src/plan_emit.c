@@ -11,6 +11,7 @@
 #include "calendar.h"
 #include "date.h"
 #include "db.h"
+#include "digest.h"
 #include "msgid.h"
 #include "rules.h"
 #include "templates.h"
@@ -29,20 +30,23 @@ struct alert {
 
 static const char sql_outbox_get[] =
 	"SELECT id, state, channel, address, coalesce(subject,''), body, due_at, categories,"
-	" origin FROM outbox WHERE key = ?1";
+	" origin, digest_key IS NOT NULL, coalesce(deadline, '') FROM outbox WHERE key = ?1";
 static const char sql_outbox_ins[] =
 	"INSERT INTO outbox (key, rule, child_id, task_id, recipient_id, channel, address,"
 	" subject, body, categories, message_id, due_at, state, created_at, subject_key,"
-	" origin, last_error)"
+	" origin, last_error, deadline, digest_key)"
 	" VALUES (?1, ?2, ?3, (SELECT id FROM task WHERE key = ?4), ?5, ?6, ?7, ?8, ?9,"
 	" ?10, ?11, ?12, CASE ?15 WHEN 'history' THEN 'cancelled' ELSE 'pending' END, ?13, ?14,"
-	" ?15, CASE ?15 WHEN 'history' THEN 'fanns före backads första planering' END)";
+	" ?15, CASE ?15 WHEN 'history' THEN 'fanns före backads första planering' END, ?16,"
+	" CASE WHEN ?17 THEN ?6 || ' ' || ?7 || ' ' || ?12 END)";
 /* A pending or cancelled row takes the new text and time; a failed one the
  * new text only (it keeps its backoff): what it discloses is what is allowed
  * when it is next tried. */
 static const char sql_outbox_upd[] =
 	"UPDATE outbox SET channel = ?2, address = ?3, subject = ?4, body = ?5,"
-	" categories = ?6, recipient_id = ?8,"
+	" categories = ?6, recipient_id = ?8, deadline = ?9,"
+	" digest_key = CASE WHEN ?10 THEN ?2 || ' ' || ?3 || ' ' ||"
+	"  CASE WHEN state = 'failed' THEN due_at ELSE ?7 END END,"
 	" due_at = CASE WHEN state = 'failed' THEN due_at ELSE ?7 END,"
 	" last_error = CASE WHEN state = 'failed' THEN last_error END,"
 	" state = CASE WHEN state = 'failed' THEN 'failed' ELSE 'pending' END"
@@ -124,6 +128,8 @@ static const char *role_sv(const char *role)
 		return "mottagningshandläggare";
 	if (strcmp(role, "manager") == 0)
 		return "enhetschef";
+	if (strcmp(role, "coordinator") == 0)
+		return "samordnare för mottagningen";
 	return role;
 }
 
@@ -186,6 +192,8 @@ static int emit_update(struct planner *p, const struct plan_msg *m, long long id
 		sqlite3_bind_int64(q, 8, m->recipient_id);
 	else
 		sqlite3_bind_null(q, 8);
+	db_bind_text_or_null(q, 9, m->deadline);
+	sqlite3_bind_int(q, 10, m->digest);
 	rc = sqlite3_step(q);
 	sqlite3_clear_bindings(q);
 	sqlite3_reset(q);
@@ -219,6 +227,8 @@ static int emit_insert(struct planner *p, const struct plan_msg *m, const char *
 	sqlite3_bind_text(q, 13, cal_iso_utc(p->now, now), -1, SQLITE_STATIC);
 	db_bind_text_or_null(q, 14, m->subject_key);
 	sqlite3_bind_text(q, 15, origin, -1, SQLITE_STATIC);
+	db_bind_text_or_null(q, 16, m->deadline);
+	sqlite3_bind_int(q, 17, m->digest);
 	rc = sqlite3_step(q);
 	sqlite3_clear_bindings(q);
 	sqlite3_reset(q);
@@ -357,7 +367,8 @@ static int emit(struct planner *p, const struct plan_msg *m, const char *task_ke
 	int changed = !same_text(q, 2, channel_name(m->channel)) ||
 		      !same_text(q, 3, m->address) || !same_text(q, 4, m->subject) ||
 		      !same_text(q, 5, m->body) || !same_text(q, 6, due) ||
-		      !same_text(q, 7, m->categories);
+		      !same_text(q, 7, m->categories) ||
+		      sqlite3_column_int(q, 9) != m->digest || !same_text(q, 10, m->deadline);
 
 	sqlite3_reset(q);
 	r = seen(p, m->key, e);
@@ -412,12 +423,16 @@ static int emit_to(struct planner *p, const struct plan_req *req, struct recipie
 		   const char *suffix, struct err *e)
 {
 	struct plan_msg m;
-	char key[300], cats[96];
+	char key[300], cats[96], deadline[DATE_LEN];
 	char *subject = NULL, *body = NULL;
 	int ret;
 
-	snprintf(key, sizeof key, "%s/%s/%s/staff:%lld%s", req->rule, req->subject,
-		 req->occurrence, r->staff_id, suffix);
+	if (r->staff_id)
+		snprintf(key, sizeof key, "%s/%s/%s/staff:%lld%s", req->rule, req->subject,
+			 req->occurrence, r->staff_id, suffix);
+	else /* a unit's mailbox: code is "unit:ID" */
+		snprintf(key, sizeof key, "%s/%s/%s/%s%s", req->rule, req->subject,
+			 req->occurrence, r->code, suffix);
 	/* Nothing about a message that went out changes: it is not rendered
 	 * again, and not marked seen either (only open rows are cancelled). */
 	ret = p->preview ? 0 : went_out(p, key, e);
@@ -432,10 +447,13 @@ static int emit_to(struct planner *p, const struct plan_req *req, struct recipie
 	m = (struct plan_msg){
 		.rule = req->rule, .key = key, .child_id = req->child_id,
 		.child_ref = req->child_ref, .recipient_id = r->staff_id,
-		.recipient_code = r->code, .channel = r->channel, .address = r->address,
+		.recipient_code = r->code, .recipient_name = r->name, .channel = r->channel,
+		.address = r->address,
 		.subject = subject, .body = body, .categories = cats,
 		.scheduled = req->scheduled, .subject_key = req->subject, .event = req->event,
 		.children = req->children, .n_children = req->n_children,
+		.digest = digest_wanted(p->cfg, req->rule),
+		.deadline = date_format(req->deadline ? req->deadline : req->day, deadline),
 	};
 	ret = emit(p, &m, req->task_key, "rule", e);
 	free(subject);
@@ -479,6 +497,20 @@ int plan_to_staff(struct planner *p, const struct plan_req *req, long long staff
 	if (use_channel(&other, CHAN_SMS))
 		ret = emit_to(p, req, &other, ":sms", e);
 	return ret;
+}
+
+int plan_to_mailbox(struct planner *p, const struct plan_req *req, long long unit_id,
+		    const char *address, const char *name, struct err *e)
+{
+	struct recipient r = { .channel = CHAN_EMAIL };
+
+	if (!plan_in_window(p, req->scheduled))
+		return 0;
+	snprintf(r.code, sizeof r.code, "unit:%lld", unit_id);
+	utf8_copy(r.name, sizeof r.name, name);
+	utf8_copy(r.address, sizeof r.address, address);
+	utf8_copy(r.email, sizeof r.email, address);
+	return emit_to(p, req, &r, "", e);
 }
 
 int plan_to_role(struct planner *p, const struct plan_req *req, long long unit_id,

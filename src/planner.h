@@ -37,6 +37,7 @@ struct plan_msg {
 	const char *child_ref;
 	long long recipient_id; /* 0 for the admin address */
 	const char *recipient_code;
+	const char *recipient_name;
 	enum channel_kind channel;
 	const char *address;
 	const char *subject;    /* NULL for SMS */
@@ -47,6 +48,8 @@ struct plan_msg {
 	int event;              /* an event message (see plan_req) */
 	const long long *children; /* the children it names, when more than */
 	int n_children;            /* child_id */
+	int digest;             /* 1: goes in the recipient's digest of its time */
+	const char *deadline;   /* "YYYY-MM-DD" it is about, or NULL */
 };
 
 /* What the last pass of a long-running process saw. When no fact changed

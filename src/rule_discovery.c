@@ -45,7 +45,7 @@ static int card_msg(struct planner *p, const struct card *k, const struct bk *bk
 	struct plan_req req = {
 		.rule = rule, .subject = subject, .occurrence = occ,
 		.child_id = k->child_id, .child_ref = k->child_ref, .task_key = task_key,
-		.day = day, .scheduled = at, .vars = v, .event = event,
+		.day = day, .scheduled = at, .vars = v, .event = event, .deadline = due,
 	};
 	if (r == 0)
 		r = plan_to_staff(p, &req, bk->staff_id, e);

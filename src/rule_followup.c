@@ -51,7 +51,7 @@ static int series(struct planner *p, const struct followup *f, const char *rule,
 		struct plan_req req = {
 			.rule = rule, .subject = subject, .occurrence = occ,
 			.child_id = f->child_id, .child_ref = f->child_ref, .task_key = task_key,
-			.day = day, .scheduled = at[i], .vars = v,
+			.day = day, .scheduled = at[i], .vars = v, .deadline = f->due,
 		};
 		r = plan_to_staff(p, &req, f->responsible_id, e);
 		tvars_free(v);

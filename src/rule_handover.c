@@ -81,7 +81,7 @@ static int announce(struct planner *p, const struct change *ch, const char *rule
 		struct plan_req req = {
 			.rule = rule, .subject = subject, .occurrence = occ,
 			.child_id = ch->child_id, .child_ref = ch->child_ref, .day = day,
-			.scheduled = at[i], .vars = v,
+			.scheduled = at[i], .vars = v, .deadline = ch->start,
 		};
 
 		if (at[i] <= p->now && i != latest)

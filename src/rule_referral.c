@@ -11,10 +11,13 @@
 /* A referral as the rule uses it: the fact and its dates as day numbers. */
 struct referral {
 	long long id, child_id, reporter_id, intake_unit_id, reporting_unit_id;
+	long long officer_id; /* the assigned handläggare, or 0 */
+	const char *officer_name, *intake_email;
 	int reporter_active;
 	const char *child_ref, *outcome, *intake_name;
 	char ref[FACT_REF_LEN + 24];
 	int received, decided; /* day numbers; decided = 0 while undecided */
+	int due;               /* the förhandsbedömning's deadline */
 };
 
 static const char *outcome_sv(const char *o)
@@ -38,6 +41,22 @@ static struct tvars *vars_for(const struct referral *f, int due)
 	return v;
 }
 
+/* Point *role at "coordinator" when the intake unit has one on the day the
+ * message is sent: they take the unit's queue. */
+static int has_coordinator(struct planner *p, const struct referral *f, int day,
+			   const char **role, struct err *e)
+{
+	long long *ids;
+	char **names;
+	int n, r = facts_holders(p->facts, f->intake_unit_id, "coordinator",
+				 plan_send_day(p, day), &ids, &names, &n, e);
+
+	if (r == 0 && n > 0)
+		*role = "coordinator";
+	facts_free_holders(ids, names, n);
+	return r;
+}
+
 /* One message of kind rule, dated day, to the reporter or a role. */
 static int send(struct planner *p, const struct referral *f, const char *rule,
 		const char *occ, int day, time_t at, struct tvars *v, const char *role,
@@ -51,6 +70,7 @@ static int send(struct planner *p, const struct referral *f, const char *rule,
 		.decision = strcmp(rule, "referral_feedback") == 0,
 		.event = role ? strcmp(rule, "referral_task") == 0
 			      : strcmp(rule, "referral_reminder") != 0,
+		.deadline = f->due,
 	};
 
 	snprintf(subject, sizeof subject, "referral:%lld", f->id);
@@ -66,6 +86,21 @@ static int send(struct planner *p, const struct referral *f, const char *rule,
 	}
 	if (!role)
 		return plan_to_staff(p, &req, f->reporter_id, e);
+	if (strcmp(role, "intake_officer") == 0 && strcmp(rule, "referral_task") != 0) {
+		/* A reminder or an overdue notice: to the assigned handläggare
+		 * (or their deputy), else to the intake unit's mailbox, else to
+		 * its coordinator, else to every intake officer (each in their
+		 * own digest). */
+		if (f->officer_id)
+			return plan_to_staff(p, &req, f->officer_id, e);
+		if (f->intake_email[0])
+			return plan_to_mailbox(p, &req, f->intake_unit_id, f->intake_email,
+					       f->intake_name, e);
+		int r = has_coordinator(p, f, day, &role, e);
+
+		if (r < 0)
+			return r;
+	}
 	return plan_to_role(p, &req, f->intake_unit_id, role, e);
 }
 
@@ -101,8 +136,11 @@ static int days_msgs(struct planner *p, const struct referral *f, int due,
 			return err_set(e, ERR_NOMEM, "out of memory");
 		plan_set_days(v, due >= sday ? due - sday : sday - due);
 		plan_set_date(v, "date", day);
-		r = plan_role_names(p, f->intake_unit_id, "intake_officer", sday, names,
-				    sizeof names, e);
+		if (f->officer_id)
+			snprintf(names, sizeof names, "%s", f->officer_name);
+		else
+			r = plan_role_names(p, f->intake_unit_id, "intake_officer", sday, names,
+					    sizeof names, e);
 		tvars_set(v, "officer", names[0] ? names : "(ingen handläggare registrerad)");
 		snprintf(occ, sizeof occ, "%s", date_format(day, d));
 		if (r == 0)
@@ -142,6 +180,8 @@ static int plan_referral(struct planner *p, const void *arg, struct err *e)
 		.reporting_unit_id = fact->reporting_unit_id,
 		.reporter_active = fact->reporter_active,
 		.outcome = fact->outcome, .intake_name = fact->intake_name,
+		.officer_id = fact->officer_id, .officer_name = fact->officer_name,
+		.intake_email = fact->intake_email,
 	}, *f = &fv;
 	const struct config *c = p->cfg;
 	int due, r;
@@ -155,6 +195,7 @@ static int plan_referral(struct planner *p, const void *arg, struct err *e)
 			       f->id, fact->decided);
 	snprintf(f->ref, sizeof f->ref, "%s/A%lld", f->child_ref, f->id);
 	due = f->received + c->referral_deadline; /* a legal deadline: calendar days */
+	f->due = due;
 
 	snprintf(task_key, sizeof task_key, "referral/%lld", f->id);
 	r = plan_task(p, task_key, "referral", f->child_id, 0, f->intake_unit_id, due,

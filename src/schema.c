@@ -201,10 +201,6 @@ static const char migration_4[] =
 	BUMP3("barnkontakt", HOLDERS) BUMP3("child", HOLDERS)
 	BUMP3("unit", FACTS) BUMP3("absence", FACTS) BUMP3("referral", FACTS)
 	BUMP3("discovery_card", FACTS) BUMP3("followup", FACTS) BUMP3("consent", FACTS);
-#undef BUMP
-#undef BUMP3
-#undef HOLDERS
-#undef FACTS
 
 
 /* Version 5: ownership, leases and disclosure.
@@ -296,10 +292,6 @@ static const char migration_5[] =
 	DATE("discovery_card", "created_date") DATE("discovery_card", "conversation_date")
 	DATE("followup", "due_date") DATE("followup", "done_date")
 	DATE("consent", "given_date") DATE("consent", "withdrawn_date");
-#undef CHANGE
-#undef CHANGE3
-#undef DATE1
-#undef DATE
 
 /* Version 6: the ids other systems give the rows they deliver (SS 12000's
  * UUIDs), so a sync finds the row it wrote before: one row per source, kind
@@ -313,8 +305,57 @@ static const char migration_6[] =
 	" PRIMARY KEY (source, kind, ext_id)) WITHOUT ROWID;"
 	"CREATE INDEX ext_ref_local ON ext_ref(kind, local_id);";
 
+/* Version 7: fewer, better-aimed messages.
+ * - referral.officer: the handläggare assigned to a referral (a staff code,
+ *   written by backactl or another system): its reminders and overdue
+ *   notices go to that person (or their deputy) only.
+ * - unit.email: a unit's functional mailbox: an unassigned referral's
+ *   reminders go there instead of to every intake officer.
+ * - outbox.digest_key: "channel address due_at" of a row that goes out in
+ *   the digest of its recipient and send time (NULL: on its own);
+ *   outbox.deadline: the date an item is about, to sort a digest by.
+ * - audit.message_id: the Message-ID (or SMS reference) of the message that
+ *   disclosed the child: a digest's, for each of its items.
+ * - unit_role.role 'coordinator': who takes an intake unit's queue when it
+ *   has no mailbox. SQLite cannot change a CHECK, so unit_role is rebuilt
+ *   with its indexes and triggers (versions 1, 4 and 5), ids kept. */
+static const char migration_7[] =
+	"ALTER TABLE referral ADD COLUMN officer TEXT"
+	" REFERENCES staff(code) ON UPDATE CASCADE;"
+	"ALTER TABLE unit ADD COLUMN email TEXT;"
+	"ALTER TABLE outbox ADD COLUMN digest_key TEXT;"
+	"ALTER TABLE outbox ADD COLUMN deadline TEXT;"
+	"ALTER TABLE audit ADD COLUMN message_id TEXT;"
+	"CREATE INDEX outbox_digest ON outbox(digest_key, state) WHERE digest_key IS NOT NULL;"
+	"CREATE INDEX referral_officer ON referral(officer);"
+	"CREATE TABLE unit_role_v7 ("
+	" id INTEGER PRIMARY KEY,"
+	" unit_id INTEGER NOT NULL REFERENCES unit(id),"
+	" role TEXT NOT NULL"
+	"  CHECK (role IN ('principal','intake_officer','manager','coordinator')),"
+	" staff_id INTEGER NOT NULL REFERENCES staff(id),"
+	" start_date TEXT NOT NULL,"
+	" end_date TEXT,"
+	" CHECK (end_date IS NULL OR end_date >= start_date));"
+	"INSERT INTO unit_role_v7(id, unit_id, role, staff_id, start_date, end_date)"
+	" SELECT id, unit_id, role, staff_id, start_date, end_date FROM unit_role;"
+	"DROP TABLE unit_role;"
+	"ALTER TABLE unit_role_v7 RENAME TO unit_role;"
+	"CREATE INDEX unit_role_unit ON unit_role(unit_id, role, start_date);"
+	"CREATE INDEX unit_role_staff ON unit_role(staff_id);"
+	BUMP3("unit_role", HOLDERS) CHANGE3("unit_role", "unit", "unit_id")
+	DATE("unit_role", "start_date") DATE("unit_role", "end_date");
+#undef BUMP
+#undef BUMP3
+#undef HOLDERS
+#undef FACTS
+#undef CHANGE
+#undef CHANGE3
+#undef DATE1
+#undef DATE
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3, migration_4,
-					     migration_5, migration_6 };
+					     migration_5, migration_6, migration_7 };
 
 int schema_version(void)
 {

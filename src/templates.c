@@ -16,13 +16,16 @@
 
 #define MAX_KINDS 64
 
-/* The kinds: the admin alert, then those of the rules in the registry. */
+/* The kinds: the admin alert and the digest, then those of the rules in
+ * the registry. */
 const char *templates_kind(size_t i)
 {
+	static const char *const own[] = { "admin_alert", "digest" };
 	size_t n = 0;
 
-	if (i == 0)
-		return "admin_alert";
+	if (i < sizeof own / sizeof own[0])
+		return own[i];
+	i -= sizeof own / sizeof own[0] - 1;
 	for (int r = 0; rules[r]; r++)
 		for (int k = 0; rules[r]->kinds[k]; k++) {
 			/* A kind two rules share counts once, at its first rule. */
@@ -41,13 +44,14 @@ static const char *const known_fields[] = {
 	"received", "count", "children", "consent", "reporter_left", "child_name", "child_birth",
 	"officer", "in_days", "days_ago", "case_url", "deputy", "deputy_for", "deputy_until",
 	"contact_name", "contact_email", "contact_phone",
-	"alert_unit", "alert_role", "alert_reason", NULL,
+	"alert_unit", "alert_role", "alert_reason",
+	"summary", "groups", "heading", "items", "title", "text", NULL,
 };
 /* What an SMS may carry: no names, no identity numbers, no health data. */
 static const char *const sms_fields[] = {
 	"ref", "unit", "from_unit", "date", "due", "days", "days_text", "role", "outcome",
 	"received", "count", "consent", "reporter_left", "in_days", "days_ago", "deputy",
-	"deputy_until", NULL,
+	"deputy_until", "summary", NULL,
 };
 
 struct kind {

@@ -1,7 +1,8 @@
 /* test_plan_property.c - planning after a change is planning from scratch:
  * several hundred random fact changes (referrals recorded and decided,
  * placements new and moved, staff leaving and returning, absences, consents,
- * protected identity, discovery cards, follow-ups, new principals) are
+ * protected identity, discovery cards, follow-ups, new principals, officers
+ * assigned to referrals, the intake unit's mailbox and coordinator) are
  * applied in batches on a moving clock (also roles and placements moved to
  * another unit or child), with messages sent or failing in
  * between; after each batch the pass a running daemon makes (only the
@@ -57,7 +58,21 @@ static void change(sqlite3 *db, int today)
 	long long child = 1 + rnd(12), staff = 1 + rnd(12), unit = 1 + rnd(5);
 	static const char *const outcomes[] = { "opened", "not_opened", "already_open" };
 
-	switch (rnd(16)) {
+	switch (rnd(18)) {
+	case 16: /* an officer assigned to an open referral (or taken off it) */
+		exec(db, "UPDATE referral SET officer = (SELECT code FROM staff WHERE id = %lld)"
+			 " WHERE id = (SELECT id FROM referral WHERE decision_date IS NULL"
+			 " ORDER BY id LIMIT 1 OFFSET %u)", rnd(4) ? staff : 0LL, rnd(3));
+		break;
+	case 17: /* the intake unit's mailbox set or removed, or a coordinator */
+		if (rnd(3))
+			exec(db, "UPDATE unit SET email = %s WHERE id = 4",
+			     rnd(2) ? "'mottagningen@ystad.example.se'" : "NULL");
+		else
+			exec(db, "INSERT INTO unit_role(unit_id,role,staff_id,start_date,end_date)"
+				 " VALUES (4,'coordinator',%lld,'%s','%s')", staff,
+			     day_str(today - (int)rnd(3), d1), day_str(today + (int)rnd(20), d2));
+		break;
 	case 14: /* a role moved to another unit: both units change */
 		exec(db, "UPDATE unit_role SET unit_id = %lld WHERE id = %u", unit, 1 + rnd(6));
 		break;
@@ -158,7 +173,8 @@ static char *state_text(sqlite3 *db)
 		 * problem saw: only its key and state are compared. */
 		"SELECT key, state, CASE origin WHEN 'alert' THEN '' ELSE coalesce(subject,'') ||"
 		" replace(body, char(10), '~') || due_at END, channel, address,"
-		" categories, coalesce(recipient_id,0), origin, coalesce(subject_key,'')"
+		" categories, coalesce(recipient_id,0), origin, coalesce(subject_key,''),"
+		" coalesce(digest_key,''), coalesce(deadline,'')"
 		" FROM outbox ORDER BY key",
 		"SELECT outbox.key, outbox_child.child_id FROM outbox_child JOIN outbox ON outbox.id = outbox_id"
 		" ORDER BY 1, 2",
@@ -226,7 +242,9 @@ static void deliver(struct fx *f, time_t now)
 	struct err e = { 0 };
 	int n = 0;
 
-	if (outbox_claim(f->db, now, 50, NULL, "test", now + 600, &msgs, &n, &e) < 0)
+	/* Digests gathered, as the daemon claims. */
+	if (outbox_claim_digests(f->db, now, 50, NULL, "test", now + 600, f->tpl, &f->cfg, &msgs,
+				 &n, &e) < 0)
 		fail_msg("claim: %s", e.msg);
 	for (int i = 0; i < n; i++)
 		if (outbox_done(f->db, &msgs[i], rnd(4) ? OUTBOX_SENT : OUTBOX_TEMPFAIL, "x", -1,

@@ -41,7 +41,10 @@ static void one_behind_reaches_current(void **state)
 	assert_int_equal(db_migrate(db, schema_version() - 1, &e), 0);
 	assert_int_equal(db_user_version(db, &e), schema_version() - 1);
 	assert_int_equal(db_exec(db, "INSERT INTO unit(code,kind,name,municipality)"
-				 " VALUES ('U1','school','Skolan','Ystad')", &e), 0);
+				 " VALUES ('U1','school','Skolan','Ystad');"
+				 "INSERT INTO staff(id,code,name) VALUES (7,'s7','Sara');"
+				 "INSERT INTO unit_role(id,unit_id,role,staff_id,start_date)"
+				 " VALUES (5,1,'principal',7,'2020-01-01')", &e), 0);
 	sqlite3_close(db);
 
 	/* Opening without migration refuses the old version... */
@@ -54,6 +57,18 @@ static void one_behind_reaches_current(void **state)
 	assert_int_equal(tu_int(db, "SELECT count(*) FROM unit WHERE code='U1'"), 1);
 	assert_int_equal(tu_int(db, "SELECT count(*) FROM sqlite_master"
 				    " WHERE name='barnkontakt_known'"), 1);
+	/* Version 7 rebuilt unit_role: its row, id, indexes and triggers kept,
+	 * and a coordinator may be recorded. */
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM unit_role WHERE id=5 AND staff_id=7"), 1);
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM sqlite_master WHERE tbl_name='unit_role'"
+				    " AND type IN ('index','trigger')"), 2 + 3 + 3 + 4);
+	assert_int_equal(db_exec(db, "DELETE FROM fact_change;"
+				 "INSERT INTO unit_role(unit_id,role,staff_id,start_date)"
+				 " VALUES (1,'coordinator',7,'2026-01-01')", &e), 0);
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM fact_change WHERE kind='unit'"
+				    " AND ref_id=1"), 1);
+	assert_int_not_equal(db_exec(db, "UPDATE unit_role SET end_date='2026-13-01' WHERE id=5",
+				     &e), 0);
 	sqlite3_close(db);
 	free(path);
 	tu_rmdir(dir);

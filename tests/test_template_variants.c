@@ -55,6 +55,21 @@ static struct tvars *sample(int days, int bits)
 	tvars_set(it, "ref", "B-2020-0005");
 	tvars_set(it, "unit", "Förskolan Ängen");
 	tvars_set(it, "date", "tisdag 18 augusti 2026");
+	/* A person's digest: two kinds, items with their own lines. */
+	tvars_set(v, "summary", "2 förhandsbedömningar och 1 uppföljningssamtal");
+	struct tvars *g = tvars_add_item(v, "groups"), *item;
+	tvars_set(g, "heading", "Förhandsbedömningar");
+	item = tvars_add_item(g, "items");
+	tvars_set(item, "title", "Påminnelse: förhandsbedömning i ärende B-2019-0006/A1 ska vara klar i morgon");
+	tvars_set(item, "text", "Förhandsbedömningen ska vara klar tisdag 4 augusti 2026.");
+	item = tvars_add_item(g, "items");
+	tvars_set(item, "title", "Påminnelse: förhandsbedömning i ärende B-2019-0007/A2 ska vara klar om 2 dagar");
+	tvars_set(item, "text", "Förhandsbedömningen ska vara klar onsdag 5 augusti 2026.");
+	g = tvars_add_item(v, "groups");
+	tvars_set(g, "heading", "Uppföljningssamtal");
+	item = tvars_add_item(g, "items");
+	tvars_set(item, "title", "Påminnelse: uppföljningssamtal måndag 17 augusti 2026 – ärende B-2020-0004");
+	tvars_set(item, "text", "Samtalet ska hållas senast måndag 17 augusti 2026.");
 	return v;
 }
 

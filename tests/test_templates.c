@@ -44,6 +44,12 @@ static struct tvars *realistic(void)
 	tvars_set(v, "alert_reason", "ny Barnkontakt saknas");
 	it = tvars_add_item(v, "children");
 	tvars_set(it, "ref", "B-2020-0004");
+	tvars_set(v, "summary", "3 förhandsbedömningar och 1 uppföljningssamtal");
+	it = tvars_add_item(v, "groups");
+	tvars_set(it, "heading", "Förhandsbedömningar");
+	it = tvars_add_item(it, "items");
+	tvars_set(it, "title", "Påminnelse: förhandsbedömning för ärende B-2019-0006/A1");
+	tvars_set(it, "text", "Förhandsbedömningen i ärende B-2019-0006/A1 ska vara klar.");
 	return v;
 }
 

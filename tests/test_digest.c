@@ -1,0 +1,430 @@
+/* test_digest.c - the right amount of messages: an assigned referral's
+ * reminders reach its officer only, an unassigned one the intake unit's
+ * mailbox, and one person's items of one send time go as one digest,
+ * disclosing per child what is allowed when it goes. Each test is named
+ * after what it guards. */
+#include "plan_fixture.h"
+
+#include "digest.h"
+#include "outbox.h"
+
+/* Claim every due message at when, digests gathered. */
+static struct outbox_msg *claim(struct fx *f, const char *when, int *n)
+{
+	struct outbox_msg *msgs = NULL;
+	struct err e = { 0 };
+
+	if (outbox_claim_digests(f->db, at(when), 500, NULL, "test", at(when) + 600, f->tpl,
+				 &f->cfg, &msgs, n, &e) < 0)
+		fail_msg("claim: %s", e.msg);
+	return msgs;
+}
+
+static void done(struct fx *f, struct outbox_msg *m, enum outbox_result res, const char *when)
+{
+	struct err e = { 0 };
+
+	if (outbox_done(f->db, m, res, res == OUTBOX_SENT ? "250 ok" : "451 later", -1, at(when),
+			&f->cfg, NULL, &e) < 0)
+		fail_msg("done: %s", e.msg);
+}
+
+/* Send everything due at when (what came before the day of the test). */
+static void send_due(struct fx *f, const char *when)
+{
+	struct outbox_msg *msgs;
+	int n;
+
+	msgs = claim(f, when, &n);
+	for (int i = 0; i < n; i++)
+		done(f, &msgs[i], OUTBOX_SENT, when);
+	outbox_msgs_free(msgs, n);
+}
+
+/* The claimed message to address, or fail. */
+static struct outbox_msg *to(struct outbox_msg *msgs, int n, const char *address)
+{
+	struct outbox_msg *found = NULL;
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(msgs[i].address, address) == 0) {
+			if (found)
+				fail_msg("two messages to %s", address);
+			found = &msgs[i];
+		}
+	if (!found)
+		fail_msg("no message to %s", address);
+	return found;
+}
+
+/* A second intake officer, so "every officer" and "the assigned one" differ. */
+static void second_officer(struct fx *f)
+{
+	sql(f, "INSERT INTO staff(id,code,name,email,unit_id) VALUES"
+	       " (10,'handl2','Maja Lind','maja@ystad.example.se',4);"
+	       "INSERT INTO unit_role(unit_id,role,staff_id,start_date)"
+	       " VALUES (4,'intake_officer',10,'2020-01-01')");
+}
+
+static void assigned_referral_reminds_only_its_officer(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	second_officer(f);
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date,officer)"
+	       " VALUES (1,3,6,4,'2026-09-01','handl1')");
+	run(f, "2026-09-01T09:00:00");
+	/* The new referral itself still reaches the whole intake unit. */
+	assert_int_equal(count(f, "rule='referral_task' AND recipient_id IN (4,10)"), 2);
+	run(f, "2026-09-11T09:00:00"); /* day 10: the first reminder */
+	assert_int_equal(count(f, "rule='referral_reminder' AND recipient_id=4"), 1);
+	assert_int_equal(count(f, "rule='referral_reminder' AND recipient_id<>4"), 0);
+	/* Overdue notices too, and the escalation still reaches the manager. */
+	run(f, "2026-09-14T09:00:00");
+	assert_int_equal(count(f, "rule='referral_escalation' AND recipient_id=5"), 1);
+	assert_int_equal(count(f, "rule IN ('referral_reminder','referral_overdue')"
+				  " AND recipient_id=10"), 0);
+	/* The officer leaves: the referral is the unit's again. */
+	sql(f, "UPDATE staff SET active = 0 WHERE id = 4");
+	run(f, "2026-09-14T09:30:00");
+	assert_int_equal(count(f, "rule='referral_escalation' AND recipient_id=5"), 1);
+	assert_int_equal(count(f, "rule='referral_reminder' AND recipient_id=10"
+				  " AND state='pending'"), 1);
+	assert_int_equal(count(f, "rule='referral_reminder' AND recipient_id=4"
+				  " AND state='pending'"), 0);
+	fx_free(f);
+}
+
+static void assigned_officer_absent_reminds_deputy(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	second_officer(f);
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (1,3,6,4,'2026-09-01')");
+	run(f, "2026-09-01T09:00:00");
+	/* Assigned later, by backactl or another system; Karin is away then
+	 * and Sven stands in. */
+	sql(f, "UPDATE referral SET officer = 'handl1' WHERE id = 1;"
+	       "INSERT INTO absence(staff_id,start_date,end_date,deputy_id)"
+	       " VALUES (4,'2026-09-10','2026-09-12',8)");
+	run(f, "2026-09-11T09:00:00");
+	assert_int_equal(count(f, "rule='referral_reminder' AND recipient_id=8"
+				  " AND state='pending'"), 1);
+	assert_int_equal(count(f, "rule='referral_reminder' AND recipient_id IN (4,10)"
+				  " AND state='pending'"), 0);
+	fx_free(f);
+}
+
+static void unassigned_referral_reaches_functional_mailbox(void **state)
+{
+	struct fx *f = fx_new();
+	char *v;
+
+	(void)state;
+	second_officer(f);
+	sql(f, "UPDATE unit SET email = 'mottagningen@ystad.example.se' WHERE id = 4;"
+	       "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (1,3,6,4,'2026-09-01')");
+	run(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T09:00:00");
+	assert_int_equal(count(f, "rule='referral_reminder'"), 1);
+	v = one(f, "address || '|' || coalesce(recipient_id, 0)", "rule='referral_reminder'");
+	assert_string_equal(v, "mottagningen@ystad.example.se|0");
+	free(v);
+	assert_int_equal(count(f, "rule='referral_reminder' AND key LIKE '%/unit:4'"), 1);
+	v = one(f, "body", "rule='referral_reminder'");
+	assert_non_null(strstr(v, "Hej Socialtjänstens mottagningsenhet,"));
+	free(v);
+	/* The new referral still goes to each officer at once. */
+	assert_int_equal(count(f, "rule='referral_task' AND recipient_id IN (4,10)"), 2);
+	fx_free(f);
+}
+
+static void unassigned_referral_without_mailbox_reaches_coordinator(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	second_officer(f);
+	/* Maja coordinates the intake unit's queue; Karin and Maja are officers. */
+	sql(f, "INSERT INTO unit_role(unit_id,role,staff_id,start_date)"
+	       " VALUES (4,'coordinator',10,'2026-01-01');"
+	       "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (1,3,6,4,'2026-09-01')");
+	run(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T09:00:00");
+	assert_int_equal(count(f, "rule='referral_reminder'"), 1);
+	assert_int_equal(count(f, "rule='referral_reminder' AND recipient_id=10"), 1);
+	/* The new referral still reaches both officers at once. */
+	assert_int_equal(count(f, "rule='referral_task' AND recipient_id IN (4,10)"), 2);
+	fx_free(f);
+}
+
+/* 60 children start at Västervångskolan on one day; every other one with
+ * the guardians' consent to a handover. */
+static void sixty_children(struct fx *f)
+{
+	char q[512];
+
+	sql(f, "DELETE FROM placement WHERE child_id = 1");
+	for (int i = 0; i < 60; i++) {
+		snprintf(q, sizeof q,
+			 "INSERT INTO child(id,ref,name,birth_date) VALUES (%d,'K-%02d','Barn%02d"
+			 " Efternamn','2019-06-01');"
+			 "INSERT INTO placement(child_id,unit_id,kind,start_date,end_date) VALUES"
+			 " (%d,2,'preschool','2022-08-15','2026-08-17'),"
+			 " (%d,3,'school','2026-08-18',NULL);", 100 + i, i, i, 100 + i, 100 + i);
+		sql(f, q);
+		if (i % 2 == 0) {
+			snprintf(q, sizeof q, "INSERT INTO consent(child_id,scope,given_by,given_date)"
+				 " VALUES (%d,'handover','guardian','2026-06-01')", 100 + i);
+			sql(f, q);
+		}
+	}
+}
+
+static void sixty_handovers_one_email_names_only_with_consent(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	char name[32], *mid;
+	int n;
+
+	(void)state;
+	sixty_children(f);
+	run(f, "2026-08-04T08:00:00"); /* 14 days before school starts */
+	assert_int_equal(count(f, "rule='handover_incoming' AND recipient_id=3"), 60);
+	msgs = claim(f, "2026-08-04T08:01:00", &n);
+	m = to(msgs, n, "marta@ystad.example.se");
+	assert_int_equal(m->n_parts, 60);
+	assert_string_equal(m->subject, "Backa barnet: 60 överlämningar väntar på dig tisdag 4 augusti 2026");
+	assert_non_null(strstr(m->body, "Hej Märta Öberg,"));
+	for (int i = 0; i < 60; i++) {
+		char ref[8];
+
+		snprintf(ref, sizeof ref, "K-%02d", i);
+		snprintf(name, sizeof name, "Barn%02d Efternamn", i);
+		assert_non_null(strstr(m->body, ref));
+		if (i % 2 == 0)
+			assert_non_null(strstr(m->body, name));
+		else
+			assert_null(strstr(m->body, name));
+	}
+	/* Sorted by deadline and told once each, under one heading. */
+	assert_non_null(strstr(m->body, "Överlämningar"));
+	done(f, m, OUTBOX_SENT, "2026-08-04T08:02:00");
+	assert_int_equal(count(f, "rule='handover_incoming' AND recipient_id=3 AND state='sent'"),
+			 60);
+	/* One audit row per child, each naming the digest's Message-ID. */
+	mid = strdup(m->message_id);
+	{
+		char q[512];
+
+		snprintf(q, sizeof q, "SELECT count(DISTINCT child_id) FROM audit WHERE"
+			 " rule='handover_incoming' AND address='marta@ystad.example.se'"
+			 " AND message_id='%s'", mid);
+		assert_int_equal(tu_int(f->db, q), 60);
+		assert_int_equal(tu_int(f->db, "SELECT count(*) FROM audit WHERE"
+					       " rule='handover_incoming' AND address="
+					       "'marta@ystad.example.se'"), 60);
+	}
+	free(mid);
+	outbox_msgs_free(msgs, n);
+	fx_free(f);
+}
+
+/* Three open referrals, all reminded to Karin on the same morning. */
+static void three_referrals(struct fx *f)
+{
+	sql(f, "INSERT INTO child(id,ref,name,birth_date) VALUES (4,'B-0004','Liv Ek','2018-01-01');"
+	       "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date) VALUES"
+	       " (1,1,6,4,'2026-09-01'), (2,2,6,4,'2026-09-01'), (3,4,6,4,'2026-09-01')");
+}
+
+static void item_decided_before_sending_is_not_in_digest(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	int n;
+
+	(void)state;
+	three_referrals(f);
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00"); /* the reminders are planned */
+	assert_int_equal(count(f, "rule='referral_reminder' AND recipient_id=4"), 3);
+	/* Referral 2 is decided before they go: its reminder leaves. */
+	sql(f, "UPDATE referral SET decision_date='2026-09-11', outcome='opened' WHERE id=2");
+	run(f, "2026-09-11T08:01:00");
+	msgs = claim(f, "2026-09-11T08:02:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(m->n_parts, 2);
+	assert_non_null(strstr(m->body, "B-0001/A1"));
+	assert_null(strstr(m->body, "B-0002/A2"));
+	assert_non_null(strstr(m->body, "B-0004/A3"));
+	assert_non_null(strstr(m->subject, "2 förhandsbedömningar"));
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='cancelled'"), 1);
+	outbox_msgs_free(msgs, n);
+	fx_free(f);
+}
+
+static void digest_of_one_item_reads_like_the_message(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	char *body, *subject;
+	int n;
+
+	(void)state;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date)"
+	       " VALUES (1,3,6,4,'2026-09-01')");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	body = one(f, "body", "rule='referral_reminder'");
+	subject = one(f, "subject", "rule='referral_reminder'");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_null(m->parts); /* the item itself, with its own identity */
+	assert_string_equal(m->body, body);
+	assert_string_equal(m->subject, subject);
+	free(body);
+	free(subject);
+	body = one(f, "message_id", "rule='referral_reminder'");
+	assert_string_equal(m->message_id, body);
+	free(body);
+	outbox_msgs_free(msgs, n);
+	fx_free(f);
+}
+
+static void digest_items_fail_and_resend_together_with_one_message_id(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	char *mid;
+	int n;
+
+	(void)state;
+	three_referrals(f);
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(m->n_parts, 3);
+	mid = strdup(m->message_id);
+	done(f, m, OUTBOX_INDOUBT, "2026-09-11T08:02:00");
+	outbox_msgs_free(msgs, n);
+	/* Every item failed with the same next attempt. */
+	assert_int_equal(tu_int(f->db, "SELECT count(DISTINCT next_attempt_at) FROM outbox"
+				       " WHERE rule='referral_reminder' AND state='failed'"
+				       " AND in_doubt=1"), 1);
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='failed'"), 3);
+	msgs = claim(f, "2026-09-11T10:00:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(m->n_parts, 3);
+	assert_string_equal(m->message_id, mid);
+	free(mid);
+	outbox_msgs_free(msgs, n);
+	fx_free(f);
+}
+
+static void sms_digest_carries_no_name(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	int n;
+
+	(void)state;
+	sixty_children(f);
+	/* The school's principal is reached by SMS only. */
+	sql(f, "UPDATE unit_role SET staff_id = 9 WHERE unit_id = 3 AND role = 'principal'");
+	run(f, "2026-08-04T08:00:00");
+	assert_int_equal(count(f, "rule='handover_incoming' AND recipient_id=9"
+				  " AND channel='sms'"), 60);
+	msgs = claim(f, "2026-08-04T08:01:00", &n);
+	m = to(msgs, n, "+46701000009");
+	assert_int_equal(m->n_parts, 60);
+	assert_null(m->subject);
+	assert_string_equal(m->body, "Backa barnet: 60 överlämningar väntar på dig i dag. "
+				     "Uppgifterna finns i verksamhetssystemet.");
+	assert_null(strstr(m->body, "Barn"));
+	assert_null(strstr(m->body, "K-"));
+	/* Audited per child, as telling a count only. */
+	done(f, m, OUTBOX_SENT, "2026-08-04T08:02:00");
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM audit WHERE channel='sms'"
+				       " AND categories='antal'"), 60);
+	outbox_msgs_free(msgs, n);
+	fx_free(f);
+}
+
+static void digest_summary_counts_kinds_in_swedish(void **state)
+{
+	struct digest_item it[7] = {
+		{ 1, "referral_reminder", "a", "x", "2026-09-15" },
+		{ 2, "followup_reminder", "b", "x", NULL },
+		{ 3, "referral_overdue", "c", "x", "2026-09-14" },
+		{ 4, "followup_overdue", "d", "x", NULL },
+		{ 5, "referral_reminder", "e", "x", NULL },
+		{ 6, "followup_reminder", "f", "x", NULL },
+		{ 7, "followup_reminder", "g", "x", NULL },
+	};
+	char buf[256];
+
+	(void)state;
+	digest_summary(it, 7, buf, sizeof buf);
+	assert_string_equal(buf, "3 förhandsbedömningar och 4 uppföljningssamtal");
+	digest_summary(it, 1, buf, sizeof buf);
+	assert_string_equal(buf, "1 förhandsbedömning");
+	it[1].rule = "handover_incoming";
+	it[3].rule = "discovery_reminder";
+	digest_summary(it, 4, buf, sizeof buf);
+	assert_string_equal(buf, "2 förhandsbedömningar, 1 överlämning och 1 upptäckarkort");
+}
+
+static void immediate_mode_keeps_items_apart(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs;
+	int n, to_karin = 0;
+
+	(void)state;
+	f->cfg.digest[RG_REFERRAL] = 0;
+	three_referrals(f);
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	assert_int_equal(count(f, "rule='referral_reminder'"), 3);
+	assert_int_equal(count(f, "rule='referral_reminder' AND digest_key IS NOT NULL"), 0);
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	for (int i = 0; i < n; i++)
+		if (strcmp(msgs[i].address, "karin@ystad.example.se") == 0) {
+			to_karin++;
+			assert_null(msgs[i].parts);
+		}
+	assert_int_equal(to_karin, 3);
+	outbox_msgs_free(msgs, n);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(assigned_referral_reminds_only_its_officer),
+		cmocka_unit_test(assigned_officer_absent_reminds_deputy),
+		cmocka_unit_test(unassigned_referral_reaches_functional_mailbox),
+		cmocka_unit_test(unassigned_referral_without_mailbox_reaches_coordinator),
+		cmocka_unit_test(sixty_handovers_one_email_names_only_with_consent),
+		cmocka_unit_test(item_decided_before_sending_is_not_in_digest),
+		cmocka_unit_test(digest_of_one_item_reads_like_the_message),
+		cmocka_unit_test(digest_items_fail_and_resend_together_with_one_message_id),
+		cmocka_unit_test(sms_digest_carries_no_name),
+		cmocka_unit_test(digest_summary_counts_kinds_in_swedish),
+		cmocka_unit_test(immediate_mode_keeps_items_apart),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
