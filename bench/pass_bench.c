@@ -107,7 +107,6 @@ int main(int argc, char **argv)
 	int repeat = argc > 2 ? atoi(argv[2]) : 20;
 	double best = 1e9, sum = 0;
 	time_t now;
-	char cmd[600];
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: pass_bench CONFIG [REPEAT]\n");
@@ -144,12 +143,12 @@ int main(int argc, char **argv)
 	now += repeat + 2;
 	if (getenv("PASS_TRACE"))
 		trace_ms = atof(getenv("PASS_TRACE"));
-	/* Another process records a referral. */
-	snprintf(cmd, sizeof cmd, "%s -c %s referral add --child B-0000002 --reporter s5"
-		 " --received 2026-08-03 >/dev/null", getenv("BACKACTL") ? getenv("BACKACTL")
-								: "build/backactl", argv[1]);
-	if (system(cmd) != 0)
-		return 1;
+	/* Another process records a referral (for the child's first intake
+	 * unit when the database has several). */
+	commit(g->cfg->database,
+	       "INSERT INTO referral(child_id, reporter_id, intake_unit_id, received_date)"
+	       " SELECT c.id, s.id, (SELECT min(id) FROM unit WHERE kind = 'intake'), '2026-08-03'"
+	       " FROM child c, staff s WHERE c.ref = 'B-0000002' AND s.code = 's5'");
 	changed(g, now++, "after one referral");
 	/* ...moves the start of a placement that starts soon... */
 	commit(g->cfg->database, "UPDATE placement SET start_date = date(start_date, '+7 days')"
