@@ -46,6 +46,8 @@ void outbox_msg_clear(struct outbox_msg *m)
 	free(m->categories);
 	free(m->message_id);
 	free(m->digest_key);
+	free(m->digest_id);
+	free(m->deadline);
 	outbox_msgs_free(m->parts, m->n_parts);
 	memset(m, 0, sizeof *m);
 }
@@ -116,39 +118,29 @@ static int digest_name(sqlite3 *db, const struct outbox_msg *m, char *buf, size_
 	return r;
 }
 
-/* The Message-ID of the digest key: derived from the key and the number of
- * its items already sent, so every attempt of one digest has the same id
- * and a later digest of the same key (an item that waited) another. */
-static int digest_msgid(sqlite3 *db, const char *key, const struct config *cfg,
-			char mid[MSGID_SIZE], struct err *e)
+/* The Message-ID of a new set of a digest key's items (the first its
+ * lowest row id): no other set has that row, so no other set this id. */
+static void digest_msgid(const char *key, long long first, const struct config *cfg,
+			 char mid[MSGID_SIZE])
 {
-	sqlite3_stmt *st = NULL;
-	char *k;
-	int r = db_prepare(db, "SELECT count(*) FROM outbox WHERE digest_key = ?1"
-			       " AND state = 'sent'", &st, e), rc;
+	char k[400];
 
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		r = db_fail(db, rc, "outbox digest", e);
-		sqlite3_finalize(st);
-		return r;
-	}
-	k = sqlite3_mprintf("digest/%s/%d", key, sqlite3_column_int(st, 0));
-	sqlite3_finalize(st);
-	if (!k)
-		return err_set(e, ERR_NOMEM, "out of memory");
+	snprintf(k, sizeof k, "digest/%s/%lld", key, first);
 	msgid_make(k, cfg->mail_from, mid);
-	sqlite3_free(k);
-	return 0;
 }
 
-/* Make m (a due row of a digest) the digest of every due item of its key,
- * m among them, and claim them: the items become m->parts, m the one
- * message. 1 when done; 0 when m goes on its own (the caller claims it):
- * it is the only item due, or the digest cannot be written. */
+static int same_or_null(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* Claim the next set of m's digest key (m a due row of it) as one message
+ * in m: the items claimed before in one set (outbox.digest_id) again as
+ * that set, else every due item not yet claimed. The set keeps, or gets
+ * and stores, its Message-ID; one item goes with its own text (and its own
+ * Message-ID when it was never in a set), several as the digest with
+ * m->parts the items. 1 when claimed; 0 when m goes on its own (the
+ * caller claims it): nothing of the key is due. */
 static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite3_stmt *upd,
 		  const struct templates *tpl, const struct config *cfg, time_t now,
 		  struct err *e)
@@ -156,10 +148,17 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 	struct outbox_msg *parts = NULL;
 	struct digest_item *di = NULL;
 	char name[256], mid[MSGID_SIZE], *subject = NULL, *body = NULL;
-	int cnt = 0, cap = 0, rc, r = 0;
+	int cnt = 0, cap = 0, rc, r = 0, one = 0;
 
 	sqlite3_bind_text(items, 2, m->digest_key, -1, SQLITE_STATIC);
+	/* Sets claimed before first, each together (by digest_id). */
 	while ((rc = sqlite3_step(items)) == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(items, 17);
+
+		if (cnt > 0 && !same_or_null(d, parts[0].digest_id)) {
+			rc = SQLITE_DONE;
+			break;
+		}
 		if (cnt == cap) {
 			struct outbox_msg *np = realloc(parts, (size_t)(cap ? cap * 2 : 8) * sizeof *np);
 
@@ -170,7 +169,10 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 			parts = np;
 			cap = cap ? cap * 2 : 8;
 		}
-		if (load_row(items, &parts[cnt++]) < 0) {
+		if (load_row(items, &parts[cnt++]) < 0 ||
+		    (d && !(parts[cnt - 1].digest_id = strdup(d))) ||
+		    (sqlite3_column_text(items, 18) &&
+		     !(parts[cnt - 1].deadline = col_dup(items, 18)))) {
 			r = err_set(e, ERR_NOMEM, "out of memory");
 			break;
 		}
@@ -178,28 +180,60 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_fail(db, rc, "outbox claim", e);
 	sqlite3_reset(items);
-	/* One due item (m) goes as the message it is, with its own identity. */
-	if (r < 0 || cnt <= 1)
+	if (r < 0 || cnt == 0)
 		goto out;
-	di = calloc((size_t)cnt, sizeof *di);
-	if (!di) {
-		r = err_set(e, ERR_NOMEM, "out of memory");
-		goto out;
+	if (parts[0].digest_id)
+		snprintf(mid, sizeof mid, "%s", parts[0].digest_id);
+	else if (cnt == 1)
+		snprintf(mid, sizeof mid, "%s", parts[0].message_id);
+	else
+		digest_msgid(m->digest_key, parts[0].id, cfg, mid);
+	one = cnt == 1;
+	if (!one) {
+		di = calloc((size_t)cnt, sizeof *di);
+		if (!di) {
+			r = err_set(e, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		for (int i = 0; i < cnt; i++)
+			di[i] = (struct digest_item){ parts[i].id, parts[i].rule, parts[i].subject,
+						      parts[i].body, parts[i].deadline };
+		r = digest_name(db, m, name, sizeof name, e);
+		if (r < 0)
+			goto out;
+		if (digest_render(tpl, m->channel, name, cal_today(now), di, cnt, &subject, &body,
+				  e) < 0) {
+			/* A digest that cannot be written: its first item goes on
+			 * its own, the others at the next claim. */
+			if (!parts[0].digest_id)
+				snprintf(mid, sizeof mid, "%s", parts[0].message_id);
+			one = 1;
+		}
 	}
-	for (int i = 0; i < cnt; i++)
-		di[i] = (struct digest_item){ parts[i].id, parts[i].rule, parts[i].subject,
-					      parts[i].body, NULL };
-	r = digest_name(db, m, name, sizeof name, e);
-	if (r == 0)
-		r = digest_msgid(db, m->digest_key, cfg, mid, e);
+	for (int i = 0; r == 0 && i < (one ? 1 : cnt); i++) {
+		sqlite3_bind_int64(upd, 1, parts[i].id);
+		sqlite3_bind_text(upd, 4, mid, -1, SQLITE_STATIC);
+		rc = sqlite3_step(upd);
+		sqlite3_reset(upd);
+		sqlite3_bind_null(upd, 4);
+		if (rc != SQLITE_DONE)
+			r = db_fail(db, rc, "outbox claim", e);
+	}
 	if (r < 0)
 		goto out;
-	if (digest_render(tpl, m->channel, name, cal_today(now), di, cnt, &subject, &body, e) < 0) {
-		/* A digest that cannot be written: the row goes on its own. */
-		r = 0;
+	if (one) {
+		/* The item itself, under its set's Message-ID. */
+		outbox_msg_clear(m);
+		*m = parts[0];
+		memset(&parts[0], 0, sizeof parts[0]);
+		if (strcmp(m->message_id, mid) != 0) {
+			free(m->message_id);
+			m->message_id = strdup(mid);
+		}
+		r = m->message_id ? 1 : err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (int i = 0; r == 0 && i < cnt; i++) {
+	for (int i = 0; i < cnt; i++) {
 		struct outbox_msg *x = &parts[i];
 
 		if (x->attempts > m->attempts)
@@ -209,14 +243,7 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 			m->created = x->created;
 		if (x->due < m->due)
 			m->due = x->due;
-		sqlite3_bind_int64(upd, 1, x->id);
-		rc = sqlite3_step(upd);
-		sqlite3_reset(upd);
-		if (rc != SQLITE_DONE)
-			r = db_fail(db, rc, "outbox claim", e);
 	}
-	if (r < 0)
-		goto out;
 	free(m->subject);
 	free(m->body);
 	free(m->message_id);
@@ -271,11 +298,14 @@ int outbox_claim_digests(sqlite3 *db, time_t now, int max, const char *channel,
 			   " AND (?3 IS NULL OR channel = ?3)" DISCLOSABLE("?4")
 			   " ORDER BY due_at, id LIMIT ?2", &sel, e);
 	if (r == 0 && tpl)
-		r = db_prepare(db, "SELECT " MSG_COLUMNS DUE_ROWS " AND digest_key = ?2"
-				   DISCLOSABLE("?3") " ORDER BY id", &items, e);
+		r = db_prepare(db, "SELECT " MSG_COLUMNS ", 0, digest_id, deadline" DUE_ROWS
+				   " AND digest_key = ?2" DISCLOSABLE("?3")
+				   " ORDER BY digest_id IS NULL, digest_id, id", &items, e);
 	if (r == 0)
 		r = db_prepare(db, "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
-				   " claim_owner = ?2, lease_until = ?3, data_started = 0"
+				   " claim_owner = ?2, lease_until = ?3, data_started = 0,"
+				   " digest_id = CASE WHEN digest_key IS NOT NULL"
+				   "  THEN coalesce(digest_id, ?4, message_id) END"
 				   " WHERE id = ?1", &upd, e);
 	if (r < 0)
 		goto fail;

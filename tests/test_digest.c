@@ -57,6 +57,26 @@ static struct outbox_msg *to(struct outbox_msg *msgs, int n, const char *address
 	return found;
 }
 
+/* The claimed message of rule to address, or fail; the others are sent. */
+static struct outbox_msg *reminder_to(struct fx *f, struct outbox_msg *msgs, int n,
+				      const char *address, const char *when)
+{
+	struct outbox_msg *found = NULL;
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(msgs[i].address, address) == 0 &&
+		    strcmp(msgs[i].rule, "referral_reminder") == 0) {
+			if (found)
+				fail_msg("two reminders to %s", address);
+			found = &msgs[i];
+		} else {
+			done(f, &msgs[i], OUTBOX_SENT, when);
+		}
+	if (!found)
+		fail_msg("no reminder to %s", address);
+	return found;
+}
+
 /* A second intake officer, so "every officer" and "the assigned one" differ. */
 static void second_officer(struct fx *f)
 {
@@ -410,6 +430,72 @@ static void immediate_mode_keeps_items_apart(void **state)
 	fx_free(f);
 }
 
+/* Two of Karin's reminders go out as a digest that ends in doubt; two more
+ * referrals of the same reminder day come in. The new pair is another
+ * message with another Message-ID; the pair in doubt goes again as the
+ * same message, with the Message-ID it had. */
+static void digest_in_doubt_keeps_its_message_id_and_a_new_set_gets_another(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	char *first, *second;
+	int n;
+
+	(void)state;
+	f->cfg.retry_min = 3600;
+	sql(f, "INSERT INTO child(id,ref,name,birth_date) VALUES"
+	       " (4,'B-0004','Liv Ek','2018-01-01'), (5,'B-0005','Ida Ek','2018-01-01');"
+	       "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date) VALUES"
+	       " (1,1,6,4,'2026-09-01'), (2,2,6,4,'2026-09-01')");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(m->n_parts, 2);
+	first = strdup(m->message_id);
+	done(f, m, OUTBOX_INDOUBT, "2026-09-11T08:02:00");
+	outbox_msgs_free(msgs, n);
+	/* Two more referrals, reminded on the same morning. */
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date) VALUES"
+	       " (3,4,6,4,'2026-09-01'), (4,5,6,4,'2026-09-01')");
+	run(f, "2026-09-11T08:03:00");
+	assert_int_equal(tu_int(f->db, "SELECT count(DISTINCT digest_key) FROM outbox"
+				       " WHERE rule='referral_reminder'"), 1);
+	msgs = claim(f, "2026-09-11T08:04:00", &n);
+	m = reminder_to(f, msgs, n, "karin@ystad.example.se", "2026-09-11T08:04:00");
+	assert_int_equal(m->n_parts, 2);
+	assert_non_null(strstr(m->body, "B-0004/A3"));
+	assert_non_null(strstr(m->body, "B-0005/A4"));
+	assert_string_not_equal(m->message_id, first);
+	second = strdup(m->message_id);
+	done(f, m, OUTBOX_SENT, "2026-09-11T08:05:00");
+	outbox_msgs_free(msgs, n);
+	/* The pair in doubt, due again: the same message as before. */
+	msgs = claim(f, "2026-09-11T09:10:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(m->n_parts, 2);
+	assert_non_null(strstr(m->body, "B-0001/A1"));
+	assert_non_null(strstr(m->body, "B-0002/A2"));
+	assert_string_equal(m->message_id, first);
+	done(f, m, OUTBOX_SENT, "2026-09-11T09:11:00");
+	outbox_msgs_free(msgs, n);
+	/* Each child audited under the message that told it. */
+	{
+		char q[512];
+
+		snprintf(q, sizeof q, "SELECT count(*) FROM audit WHERE rule='referral_reminder'"
+			 " AND message_id='%s'", first);
+		assert_int_equal(tu_int(f->db, q), 2);
+		snprintf(q, sizeof q, "SELECT count(*) FROM audit WHERE rule='referral_reminder'"
+			 " AND message_id='%s'", second);
+		assert_int_equal(tu_int(f->db, q), 2);
+	}
+	free(first);
+	free(second);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +510,7 @@ int main(void)
 		cmocka_unit_test(sms_digest_carries_no_name),
 		cmocka_unit_test(digest_summary_counts_kinds_in_swedish),
 		cmocka_unit_test(immediate_mode_keeps_items_apart),
+		cmocka_unit_test(digest_in_doubt_keeps_its_message_id_and_a_new_set_gets_another),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
