@@ -496,6 +496,51 @@ static void digest_in_doubt_keeps_its_message_id_and_a_new_set_gets_another(void
 	fx_free(f);
 }
 
+/* A digest of two ends in doubt; one of its referrals is decided before
+ * the retry. The other goes again under the digest's Message-ID (a client
+ * that has the digest drops it), with its own text; the cancelled one says
+ * it may have been delivered. */
+static void digest_in_doubt_with_one_item_left_keeps_the_digest_message_id(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	char *mid, *body, *own, *why;
+	int n;
+
+	(void)state;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date) VALUES"
+	       " (1,1,6,4,'2026-09-01'), (2,2,6,4,'2026-09-01')");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(m->n_parts, 2);
+	mid = strdup(m->message_id);
+	done(f, m, OUTBOX_INDOUBT, "2026-09-11T08:02:00");
+	outbox_msgs_free(msgs, n);
+	sql(f, "UPDATE referral SET decision_date='2026-09-11', outcome='opened' WHERE id=2");
+	run(f, "2026-09-11T08:03:00");
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='cancelled'"), 1);
+	why = one(f, "last_error", "rule='referral_reminder' AND state='cancelled'");
+	assert_non_null(strstr(why, "kan redan ha levererats"));
+	assert_non_null(strstr(why, mid));
+	free(why);
+	body = one(f, "body", "rule='referral_reminder' AND state='failed'");
+	own = one(f, "message_id", "rule='referral_reminder' AND state='failed'");
+	msgs = claim(f, "2026-09-11T10:00:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_null(m->parts);
+	assert_string_equal(m->body, body);
+	assert_string_equal(m->message_id, mid);
+	assert_string_not_equal(m->message_id, own);
+	free(body);
+	free(own);
+	free(mid);
+	outbox_msgs_free(msgs, n);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +556,7 @@ int main(void)
 		cmocka_unit_test(digest_summary_counts_kinds_in_swedish),
 		cmocka_unit_test(immediate_mode_keeps_items_apart),
 		cmocka_unit_test(digest_in_doubt_keeps_its_message_id_and_a_new_set_gets_another),
+		cmocka_unit_test(digest_in_doubt_with_one_item_left_keeps_the_digest_message_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
