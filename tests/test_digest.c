@@ -541,6 +541,42 @@ static void digest_in_doubt_with_one_item_left_keeps_the_digest_message_id(void 
 	fx_free(f);
 }
 
+/* Referral 1 (received 1 September, deadline 15 September) has its first
+ * reminder and referral 2 (received 29 August, deadline 12 September) its
+ * last on the same morning: the digest lists referral 2 first, by
+ * deadline, as backactl preview does. */
+static void digest_sent_is_sorted_by_deadline(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	const char *a, *b;
+	int n;
+
+	(void)state;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date) VALUES"
+	       " (1,1,6,4,'2026-09-01'), (2,2,6,4,'2026-08-29')");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-10T08:00:00");
+	send_due(f, "2026-09-10T08:00:00");
+	run(f, "2026-09-11T08:00:00");
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE rule='referral_reminder'"
+				       " AND state='pending' AND digest_key IS NOT NULL"), 2);
+	assert_true(tu_int(f->db, "SELECT (SELECT deadline FROM outbox WHERE state='pending'"
+				  " AND subject_key='referral:2') < (SELECT deadline FROM outbox"
+				  " WHERE state='pending' AND subject_key='referral:1')"));
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = reminder_to(f, msgs, n, "karin@ystad.example.se", "2026-09-11T08:01:00");
+	assert_int_equal(m->n_parts, 2);
+	a = strstr(m->body, "B-0001/A1");
+	b = strstr(m->body, "B-0002/A2");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(b < a);
+	outbox_msgs_free(msgs, n);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +591,7 @@ int main(void)
 		cmocka_unit_test(sms_digest_carries_no_name),
 		cmocka_unit_test(digest_summary_counts_kinds_in_swedish),
 		cmocka_unit_test(immediate_mode_keeps_items_apart),
+		cmocka_unit_test(digest_sent_is_sorted_by_deadline),
 		cmocka_unit_test(digest_in_doubt_keeps_its_message_id_and_a_new_set_gets_another),
 		cmocka_unit_test(digest_in_doubt_with_one_item_left_keeps_the_digest_message_id),
 	};
