@@ -842,8 +842,11 @@ int outbox_sent_since(sqlite3 *db, const char *address, time_t t, int *n, struct
 {
 	sqlite3_stmt *st = NULL;
 	char ts[21];
-	int r = db_prepare(db, "SELECT count(*) FROM audit WHERE at > ?1"
-			       " AND (?2 IS NULL OR address = ?2)", &st, e), rc;
+	/* Messages, not audit rows: a digest (or a message naming several
+	 * children) has one audit row per child, all with one Message-ID. */
+	int r = db_prepare(db, "SELECT count(DISTINCT coalesce(message_id, '#' || outbox_id))"
+			       " FROM audit WHERE at > ?1 AND (?2 IS NULL OR address = ?2)",
+			   &st, e), rc;
 
 	*n = 0;
 	if (r < 0)

@@ -114,7 +114,8 @@ int outbox_started_tx(sqlite3 *db, const struct outbox_msg *m, struct err *e);
 int outbox_release_tx(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e);
 int outbox_defer(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e);
 
-/* Messages sent after t: to address (NULL: to anyone). */
+/* Messages sent after t: to address (NULL: to anyone); a digest is one
+ * message (distinct Message-IDs of the audit log). */
 int outbox_sent_since(sqlite3 *db, const char *address, time_t t, int *n, struct err *e);
 
 /* A dead message back to 'pending'. ERR_NOTFOUND / ERR_INVALID if not dead. */

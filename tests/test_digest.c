@@ -577,6 +577,33 @@ static void digest_sent_is_sorted_by_deadline(void **state)
 	fx_free(f);
 }
 
+/* A digest of three reminders is one message for the rate limits: with
+ * three an hour allowed, Karin may still get two more after it. */
+static void digest_counts_as_one_message_for_rate_limits(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	struct err e = { 0 };
+	int n, sent = -1;
+
+	(void)state;
+	three_referrals(f);
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(m->n_parts, 3);
+	done(f, m, OUTBOX_SENT, "2026-09-11T08:02:00");
+	outbox_msgs_free(msgs, n);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM audit WHERE"
+				       " address='karin@ystad.example.se' AND at > '2026-09-11'"), 3);
+	assert_int_equal(outbox_sent_since(f->db, "karin@ystad.example.se",
+					   at("2026-09-11T07:30:00"), &sent, &e), 0);
+	assert_int_equal(sent, 1);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -592,6 +619,7 @@ int main(void)
 		cmocka_unit_test(digest_summary_counts_kinds_in_swedish),
 		cmocka_unit_test(immediate_mode_keeps_items_apart),
 		cmocka_unit_test(digest_sent_is_sorted_by_deadline),
+		cmocka_unit_test(digest_counts_as_one_message_for_rate_limits),
 		cmocka_unit_test(digest_in_doubt_keeps_its_message_id_and_a_new_set_gets_another),
 		cmocka_unit_test(digest_in_doubt_with_one_item_left_keeps_the_digest_message_id),
 	};
