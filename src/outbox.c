@@ -244,6 +244,13 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 		if (x->due < m->due)
 			m->due = x->due;
 	}
+	/* The message is the set's (m itself may wait for a later set). */
+	free(m->key);
+	free(m->rule);
+	m->key = strdup(parts[0].key);
+	m->rule = strdup(parts[0].rule);
+	m->id = parts[0].id;
+	m->child_id = 0;
 	free(m->subject);
 	free(m->body);
 	free(m->message_id);
@@ -255,7 +262,7 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 	m->n_parts = cnt;
 	parts = NULL;
 	cnt = 0;
-	r = m->message_id ? 1 : err_set(e, ERR_NOMEM, "out of memory");
+	r = m->message_id && m->key && m->rule ? 1 : err_set(e, ERR_NOMEM, "out of memory");
 out:
 	free(di);
 	free(subject);
@@ -481,26 +488,55 @@ static int mark_sent(sqlite3 *db, const struct outbox_msg *m, const char *provid
 	return r;
 }
 
+/* One alert for m; a digest's names each of its items (one retry each). */
 static int queue_alert(sqlite3 *db, const struct outbox_msg *m, const char *why,
 		       const char *now, const struct config *cfg, struct err *e)
 {
-	char key[64], mid[MSGID_SIZE], subject[160], body[1024];
+	char key[64], mid[MSGID_SIZE], subject[160];
+	char *body, *ids = sqlite3_mprintf("%lld", m->id), *retry = sqlite3_mprintf("%lld", m->id);
+	int r;
 
+	for (int i = 1; ids && retry && m->parts && i < m->n_parts; i++) {
+		char *a = sqlite3_mprintf("%s, %lld", ids, m->parts[i].id);
+		char *b = sqlite3_mprintf("%s\n  backactl retry %lld", retry, m->parts[i].id);
+
+		sqlite3_free(ids);
+		sqlite3_free(retry);
+		ids = a;
+		retry = b;
+	}
 	snprintf(key, sizeof key, "alert/dead/%lld", m->id);
 	msgid_make(key, cfg->mail_from, mid);
-	snprintf(subject, sizeof subject, "backad: meddelande %lld kunde inte levereras", m->id);
-	snprintf(body, sizeof body,
-		 "Till administratören för Backa barnet,\n\n"
-		 "Meddelande %lld (regel %s, kanal %s) kunde inte levereras efter %d försök\n"
-		 "och har gett upp.\n\nSenaste fel: %s\n\n"
-		 "Kontrollera mottagarens adress eller förbindelsen och köa om det med:\n"
-		 "  backactl retry %lld\n\n--\nDetta meddelande skickades automatiskt av backad.\n",
-		 m->id, m->rule, m->channel, m->attempts, why, m->id);
-	return exec_bound(db, "INSERT OR IGNORE INTO outbox(key, rule, channel, address, subject,"
+	if (m->parts)
+		snprintf(subject, sizeof subject, "backad: en sammanställning med %d meddelanden"
+			 " kunde inte levereras", m->n_parts);
+	else
+		snprintf(subject, sizeof subject, "backad: meddelande %lld kunde inte levereras",
+			 m->id);
+	body = !ids || !retry ? NULL : m->parts
+		? sqlite3_mprintf("Till administratören för Backa barnet,\n\n"
+				  "En sammanställning (regel %s, kanal %s, Message-ID %s) med\n"
+				  "meddelandena %s kunde inte levereras efter %d försök och har gett upp.\n\n"
+				  "Senaste fel: %s\n\n"
+				  "Kontrollera mottagarens adress eller förbindelsen och köa om dem med:\n"
+				  "  backactl retry %s\n\n--\nDetta meddelande skickades automatiskt av backad.\n",
+				  m->rule, m->channel, m->message_id, ids, m->attempts, why, retry)
+		: sqlite3_mprintf("Till administratören för Backa barnet,\n\n"
+				  "Meddelande %lld (regel %s, kanal %s) kunde inte levereras efter %d försök\n"
+				  "och har gett upp.\n\nSenaste fel: %s\n\n"
+				  "Kontrollera mottagarens adress eller förbindelsen och köa om det med:\n"
+				  "  backactl retry %lld\n\n--\nDetta meddelande skickades automatiskt av backad.\n",
+				  m->id, m->rule, m->channel, m->attempts, why, m->id);
+	r = body ? exec_bound(db, "INSERT OR IGNORE INTO outbox(key, rule, channel, address, subject,"
 			      " body, categories, message_id, due_at, state, created_at, origin)"
 			      " VALUES (?1, 'admin_alert', 'email', ?2, ?3, ?4, 'meddelandeid,regel',"
 			      " ?5, ?6, 'pending', ?6, 'alert')",
-			  e, "ssssss", key, cfg->admin_email, subject, body, mid, now);
+			  e, "ssssss", key, cfg->admin_email, subject, body, mid, now)
+		 : err_set(e, ERR_NOMEM, "out of memory");
+	sqlite3_free(ids);
+	sqlite3_free(retry);
+	sqlite3_free(body);
+	return r;
 }
 
 /* The other channel's address of m's recipient, or "" when there is none. */
@@ -555,9 +591,10 @@ static int queue_fallback(sqlite3 *db, const struct outbox_msg *m, const char *w
 		       e, "ssiisssssssi", key, m->rule, m->child_id, m->recipient_id,
 		       sms ? "email" : "sms", addr,
 		       sms ? "Backa barnet: meddelande som inte kunde skickas som SMS" : NULL,
-		       body, sms ? m->categories : "", mid, now, m->id);
-	/* The SMS's text goes by e-mail: it names the same children. */
-	if (r == 0 && sms)
+		       body, !sms ? "" : m->parts ? "antal" : m->categories, mid, now, m->id);
+	/* The SMS's text goes by e-mail: it names the same children (an SMS
+	 * digest names none: it told counts). */
+	if (r == 0 && sms && !m->parts)
 		r = exec_bound(db, "INSERT OR IGNORE INTO outbox_child(outbox_id, child_id)"
 				   " SELECT (SELECT id FROM outbox WHERE key = ?1), child_id"
 				   " FROM outbox_child WHERE outbox_id = ?2", e, "si", key, m->id);
@@ -576,12 +613,15 @@ static time_t life_start(const struct outbox_msg *m)
 static int mark_dead(sqlite3 *db, const struct outbox_msg *m, const char *detail,
 		     const char *ts, int in_doubt, const struct config *cfg, struct err *e)
 {
-	int fell_back = 0;
-	int r = exec_bound(db, "UPDATE outbox SET state = 'dead', last_error = ?2,"
-			       " next_attempt_at = NULL, in_doubt = in_doubt OR ?3, data_started = 0,"
-			       " claim_owner = NULL, lease_until = NULL WHERE id = ?1",
-			   e, "isi", m->id, detail, (long long)in_doubt);
+	int fell_back = 0, r = 0;
 
+	/* A digest: every item dead, one fallback or alert for the message. */
+	for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++)
+		r = exec_bound(db, "UPDATE outbox SET state = 'dead', last_error = ?2,"
+				   " next_attempt_at = NULL, in_doubt = in_doubt OR ?3,"
+				   " data_started = 0, claim_owner = NULL, lease_until = NULL"
+				   " WHERE id = ?1", e, "isi", m->parts ? m->parts[i].id : m->id,
+			       detail, (long long)in_doubt);
 	if (r == 0)
 		r = queue_fallback(db, m, detail ? detail : "-", ts, cfg, &fell_back, e);
 	if (r == 0 && !fell_back && strcmp(m->rule, "admin_alert") != 0)
@@ -624,19 +664,18 @@ int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result r
 				? OB_DEAD : OB_FAILED;
 		cal_iso_utc(now + (time_t)backoff, next);
 		r = 0;
+		if (state == OB_DEAD)
+			r = mark_dead(db, m, detail, ts, res == OUTBOX_INDOUBT, cfg, e);
 		/* A digest's items share its fate and its next attempt. */
-		for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++) {
+		for (int i = 0; r == 0 && state != OB_DEAD && i < (m->parts ? m->n_parts : 1); i++) {
 			const struct outbox_msg *x = m->parts ? &m->parts[i] : m;
 
-			if (state == OB_DEAD)
-				r = mark_dead(db, x, detail, ts, res == OUTBOX_INDOUBT, cfg, e);
-			else
-				r = exec_kept(db, "UPDATE outbox SET state = 'failed', last_error = ?2,"
-						   " next_attempt_at = ?3, in_doubt = in_doubt OR ?4,"
-						   " data_started = 0, claim_owner = NULL,"
-						   " lease_until = NULL WHERE id = ?1",
-					       e, "issi", x->id, detail, next,
-					       (long long)(res == OUTBOX_INDOUBT));
+			r = exec_kept(db, "UPDATE outbox SET state = 'failed', last_error = ?2,"
+					   " next_attempt_at = ?3, in_doubt = in_doubt OR ?4,"
+					   " data_started = 0, claim_owner = NULL,"
+					   " lease_until = NULL WHERE id = ?1",
+				      e, "issi", x->id, detail, next,
+				      (long long)(res == OUTBOX_INDOUBT));
 		}
 	}
 	if (r == 0 && state_out)

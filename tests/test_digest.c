@@ -604,6 +604,54 @@ static void digest_counts_as_one_message_for_rate_limits(void **state)
 	fx_free(f);
 }
 
+/* A digest of three that is given up is one report: with no other
+ * channel, one admin alert naming the three rows; with a mobile number,
+ * one SMS fallback (no name) instead of three. */
+static void dead_digest_gives_one_alert_naming_its_items(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	char *body, q[256];
+	int n;
+
+	(void)state;
+	three_referrals(f);
+	sql(f, "UPDATE staff SET mobile = NULL WHERE id = 4");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(m->n_parts, 3);
+	done(f, m, OUTBOX_PERMFAIL, "2026-09-11T08:02:00");
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='dead'"), 3);
+	assert_int_equal(count(f, "rule='admin_alert'"), 1);
+	body = one(f, "body", "rule='admin_alert'");
+	for (int i = 0; i < 3; i++) {
+		snprintf(q, sizeof q, "backactl retry %lld", m->parts[i].id);
+		assert_non_null(strstr(body, q));
+	}
+	assert_non_null(strstr(body, m->message_id));
+	free(body);
+	outbox_msgs_free(msgs, n);
+	fx_free(f);
+
+	f = fx_new();
+	three_referrals(f);
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	done(f, m, OUTBOX_PERMFAIL, "2026-09-11T08:02:00");
+	assert_int_equal(count(f, "rule='admin_alert'"), 0);
+	assert_int_equal(count(f, "origin='fallback'"), 1);
+	assert_int_equal(count(f, "origin='fallback' AND channel='sms'"
+				  " AND address='+46701000004'"), 1);
+	outbox_msgs_free(msgs, n);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -620,6 +668,7 @@ int main(void)
 		cmocka_unit_test(immediate_mode_keeps_items_apart),
 		cmocka_unit_test(digest_sent_is_sorted_by_deadline),
 		cmocka_unit_test(digest_counts_as_one_message_for_rate_limits),
+		cmocka_unit_test(dead_digest_gives_one_alert_naming_its_items),
 		cmocka_unit_test(digest_in_doubt_keeps_its_message_id_and_a_new_set_gets_another),
 		cmocka_unit_test(digest_in_doubt_with_one_item_left_keeps_the_digest_message_id),
 	};
