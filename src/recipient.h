@@ -15,6 +15,8 @@ struct recipient {
 	long long for_staff_id; /* whom it was meant for */
 	int deputy;             /* 1 when staff_id stands in for for_staff_id */
 	int inactive;           /* the person has left: no address, channel CHAN_NONE */
+	int absent;             /* absent on the day with no active deputy: reached
+				 * themselves */
 	char code[65];
 	char name[256];
 	enum channel_kind channel; /* CHAN_NONE: no address at all */

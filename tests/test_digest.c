@@ -652,6 +652,65 @@ static void dead_digest_gives_one_alert_naming_its_items(void **state)
 	fx_free(f);
 }
 
+/* The admin alert about referral id's assigned officer, or fail. */
+static char *assignee_alert(struct fx *f, int id)
+{
+	char where[128];
+
+	snprintf(where, sizeof where, "rule='admin_alert' AND key LIKE"
+		 " 'admin_alert/subject:referral:%d/assignee/%%'", id);
+	assert_int_equal(count(f, where), 1);
+	return one(f, "body", where);
+}
+
+/* Three assigned referrals whose officers cannot be reached on the day of
+ * the reminder: Karin is away with nobody standing in, Maja has neither
+ * e-mail nor mobile, and the code of the third was written by another
+ * system and names nobody. Each reminder goes to the unit's mailbox, and
+ * the admin gets one alert per referral naming it, the code and why. */
+static void unreachable_officer_leaves_reminders_to_the_queue_and_alerts(void **state)
+{
+	struct fx *f = fx_new();
+	char *v;
+
+	(void)state;
+	second_officer(f);
+	sql(f, "UPDATE unit SET email = 'mottagningen@ystad.example.se' WHERE id = 4;"
+	       "UPDATE staff SET email = NULL, mobile = NULL WHERE id = 10;"
+	       "INSERT INTO absence(staff_id,start_date,end_date) VALUES (4,'2026-09-10','2026-09-12');"
+	       "PRAGMA foreign_keys = OFF;"
+	       "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date,officer)"
+	       " VALUES (1,1,6,4,'2026-09-01','handl1'), (2,2,6,4,'2026-09-01','handl2'),"
+	       " (3,3,6,4,'2026-09-01','okand');"
+	       "PRAGMA foreign_keys = ON");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	assert_int_equal(count(f, "rule='referral_reminder'"), 3);
+	assert_int_equal(count(f, "rule='referral_reminder'"
+				  " AND address='mottagningen@ystad.example.se'"), 3);
+	v = assignee_alert(f, 1);
+	assert_non_null(strstr(v, "förhandsbedömningen 1 (ärende B-0001/A1"));
+	assert_non_null(strstr(v, "koden handl1 är frånvarande och har ingen ersättare"));
+	assert_null(strstr(v, "Ingen har rollen"));
+	free(v);
+	v = assignee_alert(f, 2);
+	assert_non_null(strstr(v, "koden handl2 saknar både e-postadress och mobilnummer"));
+	free(v);
+	v = assignee_alert(f, 3);
+	assert_non_null(strstr(v, "koden okand finns inte bland aktiv personal"));
+	free(v);
+	/* Once a day: a second pass adds no alert. */
+	run(f, "2026-09-11T08:30:00");
+	assert_int_equal(count(f, "rule='admin_alert' AND key LIKE '%/assignee/%'"), 3);
+	/* Karin back at work: her referral's next reminder is hers again. */
+	run(f, "2026-09-14T08:00:00");
+	assert_int_equal(count(f, "rule='referral_overdue' AND recipient_id=4"), 0);
+	assert_int_equal(count(f, "rule IN ('referral_reminder','referral_overdue')"
+				  " AND subject_key='referral:1' AND recipient_id=4"), 1);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -669,6 +728,7 @@ int main(void)
 		cmocka_unit_test(digest_sent_is_sorted_by_deadline),
 		cmocka_unit_test(digest_counts_as_one_message_for_rate_limits),
 		cmocka_unit_test(dead_digest_gives_one_alert_naming_its_items),
+		cmocka_unit_test(unreachable_officer_leaves_reminders_to_the_queue_and_alerts),
 		cmocka_unit_test(digest_in_doubt_keeps_its_message_id_and_a_new_set_gets_another),
 		cmocka_unit_test(digest_in_doubt_with_one_item_left_keeps_the_digest_message_id),
 	};
