@@ -134,6 +134,46 @@ static int same_or_null(const char *a, const char *b)
 	return a && b ? strcmp(a, b) == 0 : a == b;
 }
 
+/* A digest of the key that cannot be written (why): the admin is told once
+ * per key (INSERT OR IGNORE); its items go one at a time meanwhile. */
+static int alert_unwritable(sqlite3 *db, const struct outbox_msg *parts, int n,
+			    const char *why, const struct config *cfg, time_t now,
+			    struct err *e)
+{
+	char key[400], mid[MSGID_SIZE], ts[21], subject[160], body[1024];
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	snprintf(key, sizeof key, "alert/digest/%s", parts[0].digest_key);
+	msgid_make(key, cfg->mail_from, mid);
+	snprintf(subject, sizeof subject, "backad: en sammanställning kunde inte skrivas");
+	snprintf(body, sizeof body,
+		 "Till administratören för Backa barnet,\n\n"
+		 "En sammanställning av %d meddelanden (kanal %s, den första rad %lld, regel %s)\n"
+		 "kunde inte skrivas: %s\n\n"
+		 "Meddelandena skickas i stället ett i taget. Kontrollera mallen digest.%s\n"
+		 "och inställningen för SMS-längd.\n\n"
+		 "--\nDetta meddelande skickades automatiskt av backad.\n",
+		 n, parts[0].channel, parts[0].id, parts[0].rule, why, parts[0].channel);
+	r = db_prepare(db, "INSERT OR IGNORE INTO outbox(key, rule, channel, address, subject,"
+			   " body, categories, message_id, due_at, state, created_at, origin)"
+			   " VALUES (?1, 'admin_alert', 'email', ?2, ?3, ?4, 'meddelandeid,regel',"
+			   " ?5, ?6, 'pending', ?6, 'alert')", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cfg->admin_email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, mid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, cal_iso_utc(now, ts), -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		r = db_fail(db, rc, "outbox digest", e);
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* Claim the next set of m's digest key (m a due row of it) as one message
  * in m: the items claimed before in one set (outbox.digest_id) again as
  * that set, else every due item not yet claimed. The set keeps, or gets
@@ -203,8 +243,15 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 			goto out;
 		if (digest_render(tpl, m->channel, name, cal_today(now), di, cnt, &subject, &body,
 				  e) < 0) {
-			/* A digest that cannot be written: its first item goes on
-			 * its own, the others at the next claim. */
+			/* A digest that cannot be written: the admin is told
+			 * (once), its first item goes on its own, the others at
+			 * the next claim. */
+			char why[sizeof e->msg];
+
+			snprintf(why, sizeof why, "%s", e->msg);
+			r = alert_unwritable(db, parts, cnt, why, cfg, now, e);
+			if (r < 0)
+				goto out;
 			if (!parts[0].digest_id)
 				snprintf(mid, sizeof mid, "%s", parts[0].message_id);
 			one = 1;

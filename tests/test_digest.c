@@ -7,6 +7,7 @@
 
 #include "digest.h"
 #include "outbox.h"
+#include "templates.h"
 
 /* Claim every due message at when, digests gathered. */
 static struct outbox_msg *claim(struct fx *f, const char *when, int *n)
@@ -711,6 +712,45 @@ static void unreachable_officer_leaves_reminders_to_the_queue_and_alerts(void **
 	fx_free(f);
 }
 
+/* A digest that cannot be written (the SMS would be longer than allowed)
+ * tells the admin once, and its items still go, one at a time. */
+static void unwritable_digest_alerts_once_and_items_still_go(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	char *body;
+	int n, sent = 0;
+
+	(void)state;
+	three_referrals(f);
+	sql(f, "UPDATE staff SET email = NULL WHERE id = 4");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	assert_int_equal(count(f, "rule='referral_reminder' AND channel='sms'"), 3);
+	templates_set_sms_limit(f->tpl, 0); /* from now on no SMS text fits */
+	for (int round = 0; round < 5 && sent < 3; round++) {
+		msgs = claim(f, "2026-09-11T08:01:00", &n);
+		for (int i = 0; i < n; i++) {
+			m = &msgs[i];
+			if (strcmp(m->rule, "referral_reminder") == 0) {
+				assert_null(m->parts);
+				sent++;
+			}
+			done(f, m, OUTBOX_SENT, "2026-09-11T08:01:00");
+		}
+		outbox_msgs_free(msgs, n);
+	}
+	assert_int_equal(sent, 3);
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='sent'"), 3);
+	assert_int_equal(count(f, "rule='admin_alert' AND key LIKE 'alert/digest/%'"), 1);
+	body = one(f, "body", "rule='admin_alert' AND key LIKE 'alert/digest/%'");
+	assert_non_null(strstr(body, "kunde inte skrivas"));
+	assert_null(strstr(body, "+4670"));
+	free(body);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -729,6 +769,7 @@ int main(void)
 		cmocka_unit_test(digest_counts_as_one_message_for_rate_limits),
 		cmocka_unit_test(dead_digest_gives_one_alert_naming_its_items),
 		cmocka_unit_test(unreachable_officer_leaves_reminders_to_the_queue_and_alerts),
+		cmocka_unit_test(unwritable_digest_alerts_once_and_items_still_go),
 		cmocka_unit_test(digest_in_doubt_keeps_its_message_id_and_a_new_set_gets_another),
 		cmocka_unit_test(digest_in_doubt_with_one_item_left_keeps_the_digest_message_id),
 	};
