@@ -87,6 +87,8 @@ static int load_row(sqlite3_stmt *st, struct outbox_msg *m)
 	m->digest_key = col_dup(st, 15);
 	if (sqlite3_column_count(st) > 16)
 		m->data_started = sqlite3_column_int(st, 16);
+	if (sqlite3_column_count(st) > 17 && sqlite3_column_text(st, 17))
+		m->digest_id = col_dup(st, 17);
 	return m->key && m->rule && m->channel && m->address && m->body && m->message_id ? 0
 											 : ERR_NOMEM;
 }
@@ -209,8 +211,7 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 			parts = np;
 			cap = cap ? cap * 2 : 8;
 		}
-		if (load_row(items, &parts[cnt++]) < 0 ||
-		    (d && !(parts[cnt - 1].digest_id = strdup(d))) ||
+		if (load_row(items, &parts[cnt++]) < 0 || (d && !parts[cnt - 1].digest_id) ||
 		    (sqlite3_column_text(items, 18) &&
 		     !(parts[cnt - 1].deadline = col_dup(items, 18)))) {
 			r = err_set(e, ERR_NOMEM, "out of memory");
@@ -822,19 +823,44 @@ static int load_rows(sqlite3 *db, const char *sql, const char *p1, const char *p
 
 #define RECOVER_MAX 500
 
+/* In *v, m[i] and the later rows of m[0..n) of its digest set (the same
+ * digest_id and kind[]), those marked done: one message with them as its
+ * parts, so that a set given up is reported once. E-mail only: an SMS
+ * item that falls back to e-mail goes with its own text. grp has room for
+ * n; nothing in *v is owned. */
+static void set_view(const struct outbox_msg *m, int n, int i, const int *kind, char *done,
+		     struct outbox_msg *grp, struct outbox_msg *v)
+{
+	int k = 0;
+
+	*v = m[i];
+	grp[k++] = m[i];
+	for (int j = i + 1; m[i].digest_id && strcmp(m[i].channel, "email") == 0 && j < n; j++)
+		if (!done[j] && kind[j] == kind[i] && m[j].digest_id &&
+		    strcmp(m[j].digest_id, m[i].digest_id) == 0) {
+			grp[k++] = m[j];
+			done[j] = 1;
+		}
+	if (k > 1) {
+		v->parts = grp;
+		v->n_parts = k;
+		v->message_id = m[i].digest_id;
+	}
+}
+
 int outbox_recover(sqlite3 *db, time_t now, const char *owner, const struct config *cfg,
 		   struct outbox_recovery *rec, struct err *e)
 {
-	struct outbox_msg *m = NULL;
-	char ts[21];
-	int n = 0, r;
+	struct outbox_msg *m = NULL, *grp = NULL;
+	char ts[21], *done = NULL;
+	int n = 0, r, *kind = NULL;
 
 	memset(rec, 0, sizeof *rec);
 	cal_iso_utc(now, ts);
 	do {
 		/* Claims of another owner (gone: we hold the database's lock), or
 		 * whose lease ran out (nothing in flight holds them any more). */
-		r = load_rows(db, "SELECT " MSG_COLUMNS ", data_started FROM outbox"
+		r = load_rows(db, "SELECT " MSG_COLUMNS ", data_started, digest_id FROM outbox"
 				  " WHERE state = 'sending' AND (claim_owner IS NULL"
 				  " OR claim_owner <> ?1 OR lease_until IS NULL OR lease_until < ?2)"
 				  " ORDER BY id LIMIT ?3", owner, ts, RECOVER_MAX, &m, &n, e);
@@ -844,21 +870,33 @@ int outbox_recover(sqlite3 *db, time_t now, const char *owner, const struct conf
 			free(m);
 			break;
 		}
-		r = db_begin(db, e);
+		kind = calloc((size_t)n, sizeof *kind);
+		done = calloc((size_t)n, 1);
+		grp = calloc((size_t)n, sizeof *grp);
+		r = kind && done && grp ? db_begin(db, e) : err_set(e, ERR_NOMEM, "out of memory");
+		/* In doubt, dead or released; a digest's items of one fate together. */
+		for (int i = 0; i < n && kind; i++)
+			kind[i] = m[i].data_started ? -1
+				  : life_start(&m[i]) && now - life_start(&m[i]) > cfg->retry_lifetime
+				  ? -2 : i;
 		for (int i = 0; r == 0 && i < n; i++) {
-			const struct outbox_msg *x = &m[i];
+			struct outbox_msg v;
+			const struct outbox_msg *x = &v;
 
+			if (done[i])
+				continue;
+			set_view(m, n, i, kind, done, grp, &v);
 			if (x->data_started) {
 				/* Its data may have reached the server: in doubt, resent
 				 * with the same identity (or dead, past its lifetime). */
 				r = outbox_done_tx(db, x, OUTBOX_INDOUBT,
 						   "avbröts efter att meddelandet börjat skickas",
 						   OUTBOX_AT_ONCE, now, cfg, NULL, e);
-				rec->in_doubt += r == 0;
-			} else if (life_start(x) && now - life_start(x) > cfg->retry_lifetime) {
+				rec->in_doubt += r == 0 ? (x->parts ? x->n_parts : 1) : 0;
+			} else if (kind[i] == -2) {
 				r = mark_dead(db, x, "avbröts före sändning; livslängden har passerat",
 					      ts, 0, cfg, e);
-				rec->dead += r == 0;
+				rec->dead += r == 0 ? (x->parts ? x->n_parts : 1) : 0;
 			} else {
 				/* Never started: due again at once, not in doubt. The
 				 * attempt counts, so a process that keeps dying still
@@ -875,6 +913,12 @@ int outbox_recover(sqlite3 *db, time_t now, const char *owner, const struct conf
 			r = db_commit(db, e);
 		if (r < 0)
 			db_rollback(db);
+		free(kind);
+		free(done);
+		free(grp);
+		kind = NULL;
+		done = NULL;
+		grp = NULL;
 		outbox_msgs_free(m, n);
 	} while (r == 0 && n == RECOVER_MAX);
 	return r;
@@ -882,26 +926,33 @@ int outbox_recover(sqlite3 *db, time_t now, const char *owner, const struct conf
 
 int outbox_expire(sqlite3 *db, time_t now, const struct config *cfg, int *dead, struct err *e)
 {
-	struct outbox_msg *m = NULL;
-	char ts[21], limit[21];
-	int n = 0, r;
+	struct outbox_msg *m = NULL, *grp = NULL;
+	char ts[21], limit[21], *done = NULL;
+	int n = 0, r, *kind = NULL;
 
 	*dead = 0;
 	cal_iso_utc(now, ts);
 	cal_iso_utc(now - cfg->retry_lifetime, limit);
-	r = load_rows(db, "SELECT " MSG_COLUMNS ", data_started FROM outbox"
+	r = load_rows(db, "SELECT " MSG_COLUMNS ", data_started, digest_id FROM outbox"
 			  " WHERE state = 'failed' AND due_at < ?1 AND created_at < ?1"
 			  " AND ?2 IS NOT NULL ORDER BY id LIMIT ?3", limit, ts, RECOVER_MAX, &m, &n, e);
 	if (r < 0 || n == 0) {
 		outbox_msgs_free(m, n);
 		return r;
 	}
-	r = db_begin(db, e);
+	kind = calloc((size_t)n, sizeof *kind); /* all alike: dead */
+	done = calloc((size_t)n, 1);
+	grp = calloc((size_t)n, sizeof *grp);
+	r = kind && done && grp ? db_begin(db, e) : err_set(e, ERR_NOMEM, "out of memory");
 	for (int i = 0; r == 0 && i < n; i++) {
 		char why[300];
 		sqlite3_stmt *st = NULL;
 		const char *last = NULL;
+		struct outbox_msg v;
 
+		if (done[i])
+			continue;
+		set_view(m, n, i, kind, done, grp, &v);
 		r = db_prepare(db, "SELECT last_error FROM outbox WHERE id = ?1", &st, e);
 		if (r < 0)
 			break;
@@ -911,8 +962,8 @@ int outbox_expire(sqlite3 *db, time_t now, const struct config *cfg, int *dead, 
 		snprintf(why, sizeof why, "livslängden har passerat; senaste fel: %s",
 			 last ? last : "-");
 		sqlite3_finalize(st);
-		r = mark_dead(db, &m[i], why, ts, 0, cfg, e);
-		*dead += r == 0;
+		r = mark_dead(db, &v, why, ts, 0, cfg, e);
+		*dead += r == 0 ? (v.parts ? v.n_parts : 1) : 0;
 	}
 	if (r == 0)
 		r = db_commit(db, e);
@@ -920,6 +971,9 @@ int outbox_expire(sqlite3 *db, time_t now, const struct config *cfg, int *dead, 
 		db_rollback(db);
 		*dead = 0;
 	}
+	free(kind);
+	free(done);
+	free(grp);
 	outbox_msgs_free(m, n);
 	return r;
 }

@@ -751,6 +751,59 @@ static void unwritable_digest_alerts_once_and_items_still_go(void **state)
 	fx_free(f);
 }
 
+/* A digest's items given up later, at the end of their lifetime (expiry,
+ * or recovery after a crash), are reported once too, as one message. */
+static void digest_expired_or_recovered_dead_gives_one_alert(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	struct outbox_recovery rec;
+	struct err e = { 0 };
+	char *body, *mid;
+	int n, dead = 0;
+
+	(void)state;
+	f->cfg.retry_lifetime = 3600;
+	three_referrals(f);
+	sql(f, "UPDATE staff SET mobile = NULL WHERE id = 4");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(m->n_parts, 3);
+	mid = strdup(m->message_id);
+	done(f, m, OUTBOX_INDOUBT, "2026-09-11T08:02:00");
+	outbox_msgs_free(msgs, n);
+	assert_int_equal(outbox_expire(f->db, at("2026-09-11T12:00:00"), &f->cfg, &dead, &e), 0);
+	assert_int_equal(dead, 3);
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='dead'"), 3);
+	assert_int_equal(count(f, "rule='admin_alert'"), 1);
+	body = one(f, "body", "rule='admin_alert'");
+	assert_non_null(strstr(body, mid));
+	free(body);
+	free(mid);
+	fx_free(f);
+
+	/* The same set, its process killed while it was being sent. */
+	f = fx_new();
+	f->cfg.retry_lifetime = 3600;
+	three_referrals(f);
+	sql(f, "UPDATE staff SET mobile = NULL WHERE id = 4");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(outbox_started_tx(f->db, m, &e), 0);
+	outbox_msgs_free(msgs, n);
+	assert_int_equal(outbox_recover(f->db, at("2026-09-11T12:00:00"), "other", &f->cfg, &rec,
+					&e), 0);
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='dead' AND in_doubt=1"), 3);
+	assert_int_equal(count(f, "rule='admin_alert'"), 1);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -770,6 +823,7 @@ int main(void)
 		cmocka_unit_test(dead_digest_gives_one_alert_naming_its_items),
 		cmocka_unit_test(unreachable_officer_leaves_reminders_to_the_queue_and_alerts),
 		cmocka_unit_test(unwritable_digest_alerts_once_and_items_still_go),
+		cmocka_unit_test(digest_expired_or_recovered_dead_gives_one_alert),
 		cmocka_unit_test(digest_in_doubt_keeps_its_message_id_and_a_new_set_gets_another),
 		cmocka_unit_test(digest_in_doubt_with_one_item_left_keeps_the_digest_message_id),
 	};
