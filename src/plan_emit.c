@@ -41,9 +41,11 @@ static const char sql_outbox_ins[] =
 	" CASE WHEN ?17 THEN ?6 || ' ' || ?7 || ' ' || ?12 END)";
 /* A pending or cancelled row takes the new text and time; a failed one the
  * new text only (it keeps its backoff): what it discloses is what is allowed
- * when it is next tried. */
+ * when it is next tried. A cancelled row that comes back leaves the digest
+ * set it was claimed in (that Message-ID may have gone out without it). */
 static const char sql_outbox_upd[] =
 	"UPDATE outbox SET channel = ?2, address = ?3, subject = ?4, body = ?5,"
+	" digest_id = CASE WHEN state = 'cancelled' THEN NULL ELSE digest_id END,"
 	" categories = ?6, recipient_id = ?8, deadline = ?9,"
 	" digest_key = CASE WHEN ?10 THEN ?2 || ' ' || ?3 || ' ' ||"
 	"  CASE WHEN state = 'failed' THEN due_at ELSE ?7 END END,"

@@ -535,6 +535,17 @@ static void digest_in_doubt_with_one_item_left_keeps_the_digest_message_id(void 
 	assert_string_equal(m->body, body);
 	assert_string_equal(m->message_id, mid);
 	assert_string_not_equal(m->message_id, own);
+	done(f, m, OUTBOX_SENT, "2026-09-11T10:01:00");
+	outbox_msgs_free(msgs, n);
+	/* The decision is taken back: the cancelled item comes back as a
+	 * message of its own (another Message-ID: a client that has the
+	 * first one must not drop it). */
+	sql(f, "UPDATE referral SET decision_date=NULL, outcome=NULL WHERE id=2");
+	run(f, "2026-09-11T10:02:00");
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='pending'"), 1);
+	msgs = claim(f, "2026-09-11T10:03:00", &n);
+	m = reminder_to(f, msgs, n, "karin@ystad.example.se", "2026-09-11T10:03:00");
+	assert_string_not_equal(m->message_id, mid);
 	free(body);
 	free(own);
 	free(mid);
