@@ -2,11 +2,13 @@
  * decisions, discovery cards, follow-up conversations, consents and explicit
  * Barnkontakt assignments. Each validates every value and writes in one
  * transaction. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "ctl.h"
 #include "date.h"
 #include "db.h"
@@ -52,8 +54,9 @@ static int check_arg(struct ctl *c, const struct sub *s, struct arg *a)
 					 a->choices);
 		return 0;
 	case A_ID:
+		errno = 0;
 		a->id = strtoll(a->value, &end, 10);
-		if (*end || a->id <= 0)
+		if (*end || a->id <= 0 || errno == ERANGE)
 			return ctl_usage(s->cmd, "--%s: '%s' is not an id", a->name, a->value);
 		return 0;
 	default:
@@ -89,13 +92,16 @@ static int parse(struct ctl *c, struct sub *s, int argc, char **argv)
 		}
 		if (ch < 'a' || ch >= 'a' + s->nargs)
 			return ctl_usage(s->cmd, "unknown option");
+		if (s->args[ch - 'a'].value)
+			return ctl_usage(s->cmd, "--%s is given twice", s->args[ch - 'a'].name);
 		s->args[ch - 'a'].value = optarg;
 	}
 	if (s->positional_id) {
 		if (optind >= argc)
 			return ctl_usage(s->cmd, "%s %s needs an ID", s->cmd, s->name);
+		errno = 0;
 		s->id = strtoll(argv[optind], &end, 10);
-		if (*end || s->id <= 0)
+		if (*end || s->id <= 0 || errno == ERANGE)
 			return ctl_usage(s->cmd, "'%s' is not an id", argv[optind]);
 		optind++;
 	}
@@ -188,6 +194,38 @@ static int require_active(struct ctl *c, const char *cmd, const struct arg *a)
 	return r;
 }
 
+/* CTL_OK when the staff member named by the option is an intake officer or
+ * the coordinator of the intake unit today: who may hold its referrals. */
+static int require_intake_role(struct ctl *c, const char *cmd, const struct arg *a,
+			       long long unit_id)
+{
+	char today[DATE_LEN];
+	sqlite3_stmt *st = prep(c, cmd, "SELECT EXISTS (SELECT 1 FROM unit_role WHERE"
+				       " staff_id = ?1 AND unit_id = ?2 AND role IN"
+				       " ('intake_officer','coordinator') AND start_date <= ?3"
+				       " AND (end_date IS NULL OR end_date >= ?3)),"
+				       " (SELECT code FROM unit WHERE id = ?2)");
+	int rc, r;
+
+	if (!st)
+		return CTL_FAIL;
+	sqlite3_bind_int64(st, 1, a->id);
+	sqlite3_bind_int64(st, 2, unit_id);
+	sqlite3_bind_text(st, 3, date_format(cal_today(time(NULL)), today), -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		r = ctl_fail(cmd, "%s", sqlite3_errmsg(c->db));
+	else if (sqlite3_column_int(st, 0))
+		r = CTL_OK;
+	else
+		r = ctl_fail(cmd, "--%s: '%s' is not an intake officer or coordinator of the"
+			     " intake unit %s on %s", a->name, a->value,
+			     sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1)
+							: "?", today);
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* INSERT the arguments a[0..n-1] as ?1..?n and print "WHAT ID recorded". */
 static int insert_args(struct ctl *c, const char *cmd, const char *sql, const struct arg *a,
 		       int n, const char *what)
@@ -258,6 +296,8 @@ static int referral_add(struct ctl *c, int argc, char **argv)
 		r = require_active(c, "referral", &a[5]);
 	if (r == CTL_OK)
 		r = intake_unit(c, &a[3]);
+	if (r == CTL_OK && a[5].value)
+		r = require_intake_role(c, "referral", &a[5], a[3].id);
 	if (r != CTL_OK)
 		return r;
 	st = prep(c, "referral",
@@ -338,17 +378,21 @@ static int referral_assign(struct ctl *c, int argc, char **argv)
 			 "of the intake unit's mailbox, its coordinator or every intake officer.",
 			 a, 1, 1, 0 };
 	sqlite3_stmt *st;
-	char *received;
+	char *unit;
+	long long unit_id;
 	int r = parse(c, &s, argc, argv), missing;
 
 	if (r)
 		return r < 0 ? CTL_OK : r;
-	received = row_text(c, "referral", "referral",
-			    "SELECT received_date FROM referral WHERE id = ?1", s.id, &missing);
-	if (!received)
+	unit = row_text(c, "referral", "referral",
+			    "SELECT intake_unit_id FROM referral WHERE id = ?1", s.id, &missing);
+	if (!unit)
 		return CTL_FAIL;
-	free(received);
+	unit_id = strtoll(unit, NULL, 10);
+	free(unit);
 	r = require_active(c, "referral", &a[0]);
+	if (r == CTL_OK)
+		r = require_intake_role(c, "referral", &a[0], unit_id);
 	if (r != CTL_OK)
 		return r;
 	st = prep(c, "referral", "UPDATE referral SET officer = (SELECT code FROM staff"

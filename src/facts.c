@@ -27,7 +27,8 @@ struct facts {
 	" r.received_date, r.decision_date, r.outcome, u.name, r.reporting_unit_id," \
 	" (SELECT active FROM staff WHERE id = r.reporter_id)," \
 	" (SELECT id FROM staff WHERE code = r.officer AND active = 1)," \
-	" coalesce(u.email, ''), (SELECT name FROM staff WHERE code = r.officer AND active = 1)" \
+	" coalesce(u.email, ''), (SELECT name FROM staff WHERE code = r.officer AND active = 1)," \
+	" coalesce(r.officer, '')" \
 	" FROM referral r JOIN child c ON c.id = r.child_id" \
 	" JOIN unit u ON u.id = r.intake_unit_id"
 #define REFERRAL_WHEN \
@@ -200,6 +201,7 @@ static void fill_referral(sqlite3_stmt *q, void *fact)
 	r->officer_id = sqlite3_column_int64(q, 11);
 	col(q, 12, r->intake_email, sizeof r->intake_email);
 	col(q, 13, r->officer_name, sizeof r->officer_name);
+	col(q, 14, r->officer_code, sizeof r->officer_code);
 }
 
 int facts_referrals(struct facts *f, const struct fact_sel *s, fact_fn *fn, void *arg,

@@ -47,6 +47,7 @@ struct fact_referral {
 	long long officer_id;        /* the assigned handläggare (active), or 0 */
 	char intake_email[FACT_NAME_LEN]; /* the intake unit's mailbox, or "" */
 	char officer_name[FACT_NAME_LEN]; /* the assigned handläggare's, or "" */
+	char officer_code[65];       /* referral.officer as written (perhaps unknown), or "" */
 };
 int facts_referrals(struct facts *f, const struct fact_sel *s, fact_fn *fn, void *arg,
 		    struct err *e);

@@ -155,7 +155,8 @@ static int check_absence(sqlite3 *db, const char **v, const long long *ids, char
 static const struct kind kinds[] = {
 	{ "units", unit_cols, N(unit_cols), "SELECT id FROM unit WHERE code = ?1",
 	  "INSERT INTO unit(code,kind,name,municipality,email) VALUES (?1,?2,?3,?4,?5)",
-	  "UPDATE unit SET kind = ?2, name = ?3, municipality = ?4, email = ?5 WHERE id = ?6",
+	  "UPDATE unit SET kind = ?2, name = ?3, municipality = ?4,"
+	  " email = CASE WHEN substr(?7, 5, 1) = '1' THEN ?5 ELSE email END WHERE id = ?6",
 	  NULL },
 	{ "staff", staff_cols, N(staff_cols), "SELECT id FROM staff WHERE code = ?1",
 	  "INSERT INTO staff(code,name,email,mobile,unit_id,active,channel)"
@@ -307,10 +308,14 @@ static int check_value(struct job *j, const struct column *col, const char *v,
 	return 0;
 }
 
+/* ?1..?ncols the values, ?ncols+1 the row id; ?ncols+2 (when the statement
+ * has it) which columns the file has, '1' or '0' each: an update keeps a
+ * stored value of an optional column the file lacks (an empty cell clears). */
 static void bind_all(sqlite3_stmt *st, const struct kind *k, const char **v,
-		     const long long *ids, long long row_id)
+		     const long long *ids, long long row_id, const int *map)
 {
 	int max = sqlite3_bind_parameter_count(st);
+	char present[CSV_MAX_FIELDS + 1];
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -328,6 +333,12 @@ static void bind_all(sqlite3_stmt *st, const struct kind *k, const char **v,
 	}
 	if (k->ncols + 1 <= max)
 		sqlite3_bind_int64(st, k->ncols + 1, row_id);
+	if (k->ncols + 2 <= max) {
+		for (int i = 0; i < k->ncols; i++)
+			present[i] = map[i] >= 0 ? '1' : '0';
+		present[k->ncols] = '\0';
+		sqlite3_bind_text(st, k->ncols + 2, present, -1, SQLITE_TRANSIENT);
+	}
 }
 
 /* The natural key must not repeat within one file. */
@@ -378,14 +389,14 @@ static int import_row(struct job *j)
 	r = unique_in_file(j, v, ids);
 	if (r < 0)
 		return r;
-	bind_all(j->find, k, v, ids, 0);
+	bind_all(j->find, k, v, ids, 0, j->map);
 	rc = sqlite3_step(j->find);
 	if (rc == SQLITE_ROW)
 		row_id = sqlite3_column_int64(j->find, 0);
 	else if (rc != SQLITE_DONE)
 		return db_fail(j->db, rc, "import", j->e);
 	sqlite3_reset(j->find);
-	bind_all(row_id ? j->upd : j->ins, k, v, ids, row_id);
+	bind_all(row_id ? j->upd : j->ins, k, v, ids, row_id, j->map);
 	rc = sqlite3_step(row_id ? j->upd : j->ins);
 	if (rc == SQLITE_CONSTRAINT)
 		return row_err(j, "rejected by the database: %s", sqlite3_errmsg(j->db));

@@ -46,6 +46,8 @@ void outbox_msg_clear(struct outbox_msg *m)
 	free(m->categories);
 	free(m->message_id);
 	free(m->digest_key);
+	free(m->digest_id);
+	free(m->deadline);
 	outbox_msgs_free(m->parts, m->n_parts);
 	memset(m, 0, sizeof *m);
 }
@@ -85,6 +87,8 @@ static int load_row(sqlite3_stmt *st, struct outbox_msg *m)
 	m->digest_key = col_dup(st, 15);
 	if (sqlite3_column_count(st) > 16)
 		m->data_started = sqlite3_column_int(st, 16);
+	if (sqlite3_column_count(st) > 17 && sqlite3_column_text(st, 17))
+		m->digest_id = col_dup(st, 17);
 	return m->key && m->rule && m->channel && m->address && m->body && m->message_id ? 0
 											 : ERR_NOMEM;
 }
@@ -116,39 +120,69 @@ static int digest_name(sqlite3 *db, const struct outbox_msg *m, char *buf, size_
 	return r;
 }
 
-/* The Message-ID of the digest key: derived from the key and the number of
- * its items already sent, so every attempt of one digest has the same id
- * and a later digest of the same key (an item that waited) another. */
-static int digest_msgid(sqlite3 *db, const char *key, const struct config *cfg,
-			char mid[MSGID_SIZE], struct err *e)
+/* The Message-ID of a new set of a digest key's items (the first its
+ * lowest row id): no other set has that row, so no other set this id. */
+static void digest_msgid(const char *key, long long first, const struct config *cfg,
+			 char mid[MSGID_SIZE])
 {
-	sqlite3_stmt *st = NULL;
-	char *k;
-	int r = db_prepare(db, "SELECT count(*) FROM outbox WHERE digest_key = ?1"
-			       " AND state = 'sent'", &st, e), rc;
+	char k[400];
 
+	snprintf(k, sizeof k, "digest/%s/%lld", key, first);
+	msgid_make(k, cfg->mail_from, mid);
+}
+
+static int same_or_null(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* A digest of the key that cannot be written (why): the admin is told once
+ * per key (INSERT OR IGNORE); its items go one at a time meanwhile. */
+static int alert_unwritable(sqlite3 *db, const struct outbox_msg *parts, int n,
+			    const char *why, const struct config *cfg, time_t now,
+			    struct err *e)
+{
+	char key[400], mid[MSGID_SIZE], ts[21], subject[160], body[1024];
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	snprintf(key, sizeof key, "alert/digest/%s", parts[0].digest_key);
+	msgid_make(key, cfg->mail_from, mid);
+	snprintf(subject, sizeof subject, "backad: en sammanställning kunde inte skrivas");
+	snprintf(body, sizeof body,
+		 "Till administratören för Backa barnet,\n\n"
+		 "En sammanställning av %d meddelanden (kanal %s, den första rad %lld, regel %s)\n"
+		 "kunde inte skrivas: %s\n\n"
+		 "Meddelandena skickas i stället ett i taget. Kontrollera mallen digest.%s\n"
+		 "och inställningen för SMS-längd.\n\n"
+		 "--\nDetta meddelande skickades automatiskt av backad.\n",
+		 n, parts[0].channel, parts[0].id, parts[0].rule, why, parts[0].channel);
+	r = db_prepare(db, "INSERT OR IGNORE INTO outbox(key, rule, channel, address, subject,"
+			   " body, categories, message_id, due_at, state, created_at, origin)"
+			   " VALUES (?1, 'admin_alert', 'email', ?2, ?3, ?4, 'meddelandeid,regel',"
+			   " ?5, ?6, 'pending', ?6, 'alert')", &st, e);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cfg->admin_email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, mid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, cal_iso_utc(now, ts), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
+	if (rc != SQLITE_DONE)
 		r = db_fail(db, rc, "outbox digest", e);
-		sqlite3_finalize(st);
-		return r;
-	}
-	k = sqlite3_mprintf("digest/%s/%d", key, sqlite3_column_int(st, 0));
 	sqlite3_finalize(st);
-	if (!k)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	msgid_make(k, cfg->mail_from, mid);
-	sqlite3_free(k);
-	return 0;
+	return r;
 }
 
-/* Make m (a due row of a digest) the digest of every due item of its key,
- * m among them, and claim them: the items become m->parts, m the one
- * message. 1 when done; 0 when m goes on its own (the caller claims it):
- * it is the only item due, or the digest cannot be written. */
+/* Claim the next set of m's digest key (m a due row of it) as one message
+ * in m: the items claimed before in one set (outbox.digest_id) again as
+ * that set, else every due item not yet claimed. The set keeps, or gets
+ * and stores, its Message-ID; one item goes with its own text (and its own
+ * Message-ID when it was never in a set), several as the digest with
+ * m->parts the items. 1 when claimed; 0 when m goes on its own (the
+ * caller claims it): nothing of the key is due. */
 static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite3_stmt *upd,
 		  const struct templates *tpl, const struct config *cfg, time_t now,
 		  struct err *e)
@@ -156,10 +190,17 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 	struct outbox_msg *parts = NULL;
 	struct digest_item *di = NULL;
 	char name[256], mid[MSGID_SIZE], *subject = NULL, *body = NULL;
-	int cnt = 0, cap = 0, rc, r = 0;
+	int cnt = 0, cap = 0, rc, r = 0, one = 0;
 
 	sqlite3_bind_text(items, 2, m->digest_key, -1, SQLITE_STATIC);
+	/* Sets claimed before first, each together (by digest_id). */
 	while ((rc = sqlite3_step(items)) == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(items, 17);
+
+		if (cnt > 0 && !same_or_null(d, parts[0].digest_id)) {
+			rc = SQLITE_DONE;
+			break;
+		}
 		if (cnt == cap) {
 			struct outbox_msg *np = realloc(parts, (size_t)(cap ? cap * 2 : 8) * sizeof *np);
 
@@ -170,7 +211,9 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 			parts = np;
 			cap = cap ? cap * 2 : 8;
 		}
-		if (load_row(items, &parts[cnt++]) < 0) {
+		if (load_row(items, &parts[cnt++]) < 0 || (d && !parts[cnt - 1].digest_id) ||
+		    (sqlite3_column_text(items, 18) &&
+		     !(parts[cnt - 1].deadline = col_dup(items, 18)))) {
 			r = err_set(e, ERR_NOMEM, "out of memory");
 			break;
 		}
@@ -178,28 +221,67 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_fail(db, rc, "outbox claim", e);
 	sqlite3_reset(items);
-	/* One due item (m) goes as the message it is, with its own identity. */
-	if (r < 0 || cnt <= 1)
+	if (r < 0 || cnt == 0)
 		goto out;
-	di = calloc((size_t)cnt, sizeof *di);
-	if (!di) {
-		r = err_set(e, ERR_NOMEM, "out of memory");
-		goto out;
+	if (parts[0].digest_id)
+		snprintf(mid, sizeof mid, "%s", parts[0].digest_id);
+	else if (cnt == 1)
+		snprintf(mid, sizeof mid, "%s", parts[0].message_id);
+	else
+		digest_msgid(m->digest_key, parts[0].id, cfg, mid);
+	one = cnt == 1;
+	if (!one) {
+		di = calloc((size_t)cnt, sizeof *di);
+		if (!di) {
+			r = err_set(e, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		for (int i = 0; i < cnt; i++)
+			di[i] = (struct digest_item){ parts[i].id, parts[i].rule, parts[i].subject,
+						      parts[i].body, parts[i].deadline };
+		r = digest_name(db, m, name, sizeof name, e);
+		if (r < 0)
+			goto out;
+		if (digest_render(tpl, m->channel, name, cal_today(now), di, cnt, &subject, &body,
+				  e) < 0) {
+			/* A digest that cannot be written: the admin is told
+			 * (once), its first item goes on its own, the others at
+			 * the next claim. */
+			char why[sizeof e->msg];
+
+			snprintf(why, sizeof why, "%s", e->msg);
+			r = alert_unwritable(db, parts, cnt, why, cfg, now, e);
+			if (r < 0)
+				goto out;
+			if (!parts[0].digest_id)
+				snprintf(mid, sizeof mid, "%s", parts[0].message_id);
+			one = 1;
+		}
 	}
-	for (int i = 0; i < cnt; i++)
-		di[i] = (struct digest_item){ parts[i].id, parts[i].rule, parts[i].subject,
-					      parts[i].body, NULL };
-	r = digest_name(db, m, name, sizeof name, e);
-	if (r == 0)
-		r = digest_msgid(db, m->digest_key, cfg, mid, e);
+	for (int i = 0; r == 0 && i < (one ? 1 : cnt); i++) {
+		sqlite3_bind_int64(upd, 1, parts[i].id);
+		sqlite3_bind_text(upd, 4, mid, -1, SQLITE_STATIC);
+		rc = sqlite3_step(upd);
+		sqlite3_reset(upd);
+		sqlite3_bind_null(upd, 4);
+		if (rc != SQLITE_DONE)
+			r = db_fail(db, rc, "outbox claim", e);
+	}
 	if (r < 0)
 		goto out;
-	if (digest_render(tpl, m->channel, name, cal_today(now), di, cnt, &subject, &body, e) < 0) {
-		/* A digest that cannot be written: the row goes on its own. */
-		r = 0;
+	if (one) {
+		/* The item itself, under its set's Message-ID. */
+		outbox_msg_clear(m);
+		*m = parts[0];
+		memset(&parts[0], 0, sizeof parts[0]);
+		if (strcmp(m->message_id, mid) != 0) {
+			free(m->message_id);
+			m->message_id = strdup(mid);
+		}
+		r = m->message_id ? 1 : err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (int i = 0; r == 0 && i < cnt; i++) {
+	for (int i = 0; i < cnt; i++) {
 		struct outbox_msg *x = &parts[i];
 
 		if (x->attempts > m->attempts)
@@ -209,14 +291,14 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 			m->created = x->created;
 		if (x->due < m->due)
 			m->due = x->due;
-		sqlite3_bind_int64(upd, 1, x->id);
-		rc = sqlite3_step(upd);
-		sqlite3_reset(upd);
-		if (rc != SQLITE_DONE)
-			r = db_fail(db, rc, "outbox claim", e);
 	}
-	if (r < 0)
-		goto out;
+	/* The message is the set's (m itself may wait for a later set). */
+	free(m->key);
+	free(m->rule);
+	m->key = strdup(parts[0].key);
+	m->rule = strdup(parts[0].rule);
+	m->id = parts[0].id;
+	m->child_id = 0;
 	free(m->subject);
 	free(m->body);
 	free(m->message_id);
@@ -228,7 +310,7 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 	m->n_parts = cnt;
 	parts = NULL;
 	cnt = 0;
-	r = m->message_id ? 1 : err_set(e, ERR_NOMEM, "out of memory");
+	r = m->message_id && m->key && m->rule ? 1 : err_set(e, ERR_NOMEM, "out of memory");
 out:
 	free(di);
 	free(subject);
@@ -271,11 +353,14 @@ int outbox_claim_digests(sqlite3 *db, time_t now, int max, const char *channel,
 			   " AND (?3 IS NULL OR channel = ?3)" DISCLOSABLE("?4")
 			   " ORDER BY due_at, id LIMIT ?2", &sel, e);
 	if (r == 0 && tpl)
-		r = db_prepare(db, "SELECT " MSG_COLUMNS DUE_ROWS " AND digest_key = ?2"
-				   DISCLOSABLE("?3") " ORDER BY id", &items, e);
+		r = db_prepare(db, "SELECT " MSG_COLUMNS ", 0, digest_id, deadline" DUE_ROWS
+				   " AND digest_key = ?2" DISCLOSABLE("?3")
+				   " ORDER BY digest_id IS NULL, digest_id, id", &items, e);
 	if (r == 0)
 		r = db_prepare(db, "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
-				   " claim_owner = ?2, lease_until = ?3, data_started = 0"
+				   " claim_owner = ?2, lease_until = ?3, data_started = 0,"
+				   " digest_id = CASE WHEN digest_key IS NOT NULL"
+				   "  THEN coalesce(digest_id, ?4, message_id) END"
 				   " WHERE id = ?1", &upd, e);
 	if (r < 0)
 		goto fail;
@@ -451,26 +536,55 @@ static int mark_sent(sqlite3 *db, const struct outbox_msg *m, const char *provid
 	return r;
 }
 
+/* One alert for m; a digest's names each of its items (one retry each). */
 static int queue_alert(sqlite3 *db, const struct outbox_msg *m, const char *why,
 		       const char *now, const struct config *cfg, struct err *e)
 {
-	char key[64], mid[MSGID_SIZE], subject[160], body[1024];
+	char key[64], mid[MSGID_SIZE], subject[160];
+	char *body, *ids = sqlite3_mprintf("%lld", m->id), *retry = sqlite3_mprintf("%lld", m->id);
+	int r;
 
+	for (int i = 1; ids && retry && m->parts && i < m->n_parts; i++) {
+		char *a = sqlite3_mprintf("%s, %lld", ids, m->parts[i].id);
+		char *b = sqlite3_mprintf("%s\n  backactl retry %lld", retry, m->parts[i].id);
+
+		sqlite3_free(ids);
+		sqlite3_free(retry);
+		ids = a;
+		retry = b;
+	}
 	snprintf(key, sizeof key, "alert/dead/%lld", m->id);
 	msgid_make(key, cfg->mail_from, mid);
-	snprintf(subject, sizeof subject, "backad: meddelande %lld kunde inte levereras", m->id);
-	snprintf(body, sizeof body,
-		 "Till administratören för Backa barnet,\n\n"
-		 "Meddelande %lld (regel %s, kanal %s) kunde inte levereras efter %d försök\n"
-		 "och har gett upp.\n\nSenaste fel: %s\n\n"
-		 "Kontrollera mottagarens adress eller förbindelsen och köa om det med:\n"
-		 "  backactl retry %lld\n\n--\nDetta meddelande skickades automatiskt av backad.\n",
-		 m->id, m->rule, m->channel, m->attempts, why, m->id);
-	return exec_bound(db, "INSERT OR IGNORE INTO outbox(key, rule, channel, address, subject,"
+	if (m->parts)
+		snprintf(subject, sizeof subject, "backad: en sammanställning med %d meddelanden"
+			 " kunde inte levereras", m->n_parts);
+	else
+		snprintf(subject, sizeof subject, "backad: meddelande %lld kunde inte levereras",
+			 m->id);
+	body = !ids || !retry ? NULL : m->parts
+		? sqlite3_mprintf("Till administratören för Backa barnet,\n\n"
+				  "En sammanställning (regel %s, kanal %s, Message-ID %s) med\n"
+				  "meddelandena %s kunde inte levereras efter %d försök och har gett upp.\n\n"
+				  "Senaste fel: %s\n\n"
+				  "Kontrollera mottagarens adress eller förbindelsen och köa om dem med:\n"
+				  "  backactl retry %s\n\n--\nDetta meddelande skickades automatiskt av backad.\n",
+				  m->rule, m->channel, m->message_id, ids, m->attempts, why, retry)
+		: sqlite3_mprintf("Till administratören för Backa barnet,\n\n"
+				  "Meddelande %lld (regel %s, kanal %s) kunde inte levereras efter %d försök\n"
+				  "och har gett upp.\n\nSenaste fel: %s\n\n"
+				  "Kontrollera mottagarens adress eller förbindelsen och köa om det med:\n"
+				  "  backactl retry %lld\n\n--\nDetta meddelande skickades automatiskt av backad.\n",
+				  m->id, m->rule, m->channel, m->attempts, why, m->id);
+	r = body ? exec_bound(db, "INSERT OR IGNORE INTO outbox(key, rule, channel, address, subject,"
 			      " body, categories, message_id, due_at, state, created_at, origin)"
 			      " VALUES (?1, 'admin_alert', 'email', ?2, ?3, ?4, 'meddelandeid,regel',"
 			      " ?5, ?6, 'pending', ?6, 'alert')",
-			  e, "ssssss", key, cfg->admin_email, subject, body, mid, now);
+			  e, "ssssss", key, cfg->admin_email, subject, body, mid, now)
+		 : err_set(e, ERR_NOMEM, "out of memory");
+	sqlite3_free(ids);
+	sqlite3_free(retry);
+	sqlite3_free(body);
+	return r;
 }
 
 /* The other channel's address of m's recipient, or "" when there is none. */
@@ -525,9 +639,10 @@ static int queue_fallback(sqlite3 *db, const struct outbox_msg *m, const char *w
 		       e, "ssiisssssssi", key, m->rule, m->child_id, m->recipient_id,
 		       sms ? "email" : "sms", addr,
 		       sms ? "Backa barnet: meddelande som inte kunde skickas som SMS" : NULL,
-		       body, sms ? m->categories : "", mid, now, m->id);
-	/* The SMS's text goes by e-mail: it names the same children. */
-	if (r == 0 && sms)
+		       body, !sms ? "" : m->parts ? "antal" : m->categories, mid, now, m->id);
+	/* The SMS's text goes by e-mail: it names the same children (an SMS
+	 * digest names none: it told counts). */
+	if (r == 0 && sms && !m->parts)
 		r = exec_bound(db, "INSERT OR IGNORE INTO outbox_child(outbox_id, child_id)"
 				   " SELECT (SELECT id FROM outbox WHERE key = ?1), child_id"
 				   " FROM outbox_child WHERE outbox_id = ?2", e, "si", key, m->id);
@@ -546,12 +661,15 @@ static time_t life_start(const struct outbox_msg *m)
 static int mark_dead(sqlite3 *db, const struct outbox_msg *m, const char *detail,
 		     const char *ts, int in_doubt, const struct config *cfg, struct err *e)
 {
-	int fell_back = 0;
-	int r = exec_bound(db, "UPDATE outbox SET state = 'dead', last_error = ?2,"
-			       " next_attempt_at = NULL, in_doubt = in_doubt OR ?3, data_started = 0,"
-			       " claim_owner = NULL, lease_until = NULL WHERE id = ?1",
-			   e, "isi", m->id, detail, (long long)in_doubt);
+	int fell_back = 0, r = 0;
 
+	/* A digest: every item dead, one fallback or alert for the message. */
+	for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++)
+		r = exec_bound(db, "UPDATE outbox SET state = 'dead', last_error = ?2,"
+				   " next_attempt_at = NULL, in_doubt = in_doubt OR ?3,"
+				   " data_started = 0, claim_owner = NULL, lease_until = NULL"
+				   " WHERE id = ?1", e, "isi", m->parts ? m->parts[i].id : m->id,
+			       detail, (long long)in_doubt);
 	if (r == 0)
 		r = queue_fallback(db, m, detail ? detail : "-", ts, cfg, &fell_back, e);
 	if (r == 0 && !fell_back && strcmp(m->rule, "admin_alert") != 0)
@@ -594,19 +712,18 @@ int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result r
 				? OB_DEAD : OB_FAILED;
 		cal_iso_utc(now + (time_t)backoff, next);
 		r = 0;
+		if (state == OB_DEAD)
+			r = mark_dead(db, m, detail, ts, res == OUTBOX_INDOUBT, cfg, e);
 		/* A digest's items share its fate and its next attempt. */
-		for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++) {
+		for (int i = 0; r == 0 && state != OB_DEAD && i < (m->parts ? m->n_parts : 1); i++) {
 			const struct outbox_msg *x = m->parts ? &m->parts[i] : m;
 
-			if (state == OB_DEAD)
-				r = mark_dead(db, x, detail, ts, res == OUTBOX_INDOUBT, cfg, e);
-			else
-				r = exec_kept(db, "UPDATE outbox SET state = 'failed', last_error = ?2,"
-						   " next_attempt_at = ?3, in_doubt = in_doubt OR ?4,"
-						   " data_started = 0, claim_owner = NULL,"
-						   " lease_until = NULL WHERE id = ?1",
-					       e, "issi", x->id, detail, next,
-					       (long long)(res == OUTBOX_INDOUBT));
+			r = exec_kept(db, "UPDATE outbox SET state = 'failed', last_error = ?2,"
+					   " next_attempt_at = ?3, in_doubt = in_doubt OR ?4,"
+					   " data_started = 0, claim_owner = NULL,"
+					   " lease_until = NULL WHERE id = ?1",
+				      e, "issi", x->id, detail, next,
+				      (long long)(res == OUTBOX_INDOUBT));
 		}
 	}
 	if (r == 0 && state_out)
@@ -706,19 +823,44 @@ static int load_rows(sqlite3 *db, const char *sql, const char *p1, const char *p
 
 #define RECOVER_MAX 500
 
+/* In *v, m[i] and the later rows of m[0..n) of its digest set (the same
+ * digest_id and kind[]), those marked done: one message with them as its
+ * parts, so that a set given up is reported once. E-mail only: an SMS
+ * item that falls back to e-mail goes with its own text. grp has room for
+ * n; nothing in *v is owned. */
+static void set_view(const struct outbox_msg *m, int n, int i, const int *kind, char *done,
+		     struct outbox_msg *grp, struct outbox_msg *v)
+{
+	int k = 0;
+
+	*v = m[i];
+	grp[k++] = m[i];
+	for (int j = i + 1; m[i].digest_id && strcmp(m[i].channel, "email") == 0 && j < n; j++)
+		if (!done[j] && kind[j] == kind[i] && m[j].digest_id &&
+		    strcmp(m[j].digest_id, m[i].digest_id) == 0) {
+			grp[k++] = m[j];
+			done[j] = 1;
+		}
+	if (k > 1) {
+		v->parts = grp;
+		v->n_parts = k;
+		v->message_id = m[i].digest_id;
+	}
+}
+
 int outbox_recover(sqlite3 *db, time_t now, const char *owner, const struct config *cfg,
 		   struct outbox_recovery *rec, struct err *e)
 {
-	struct outbox_msg *m = NULL;
-	char ts[21];
-	int n = 0, r;
+	struct outbox_msg *m = NULL, *grp = NULL;
+	char ts[21], *done = NULL;
+	int n = 0, r, *kind = NULL;
 
 	memset(rec, 0, sizeof *rec);
 	cal_iso_utc(now, ts);
 	do {
 		/* Claims of another owner (gone: we hold the database's lock), or
 		 * whose lease ran out (nothing in flight holds them any more). */
-		r = load_rows(db, "SELECT " MSG_COLUMNS ", data_started FROM outbox"
+		r = load_rows(db, "SELECT " MSG_COLUMNS ", data_started, digest_id FROM outbox"
 				  " WHERE state = 'sending' AND (claim_owner IS NULL"
 				  " OR claim_owner <> ?1 OR lease_until IS NULL OR lease_until < ?2)"
 				  " ORDER BY id LIMIT ?3", owner, ts, RECOVER_MAX, &m, &n, e);
@@ -728,21 +870,33 @@ int outbox_recover(sqlite3 *db, time_t now, const char *owner, const struct conf
 			free(m);
 			break;
 		}
-		r = db_begin(db, e);
+		kind = calloc((size_t)n, sizeof *kind);
+		done = calloc((size_t)n, 1);
+		grp = calloc((size_t)n, sizeof *grp);
+		r = kind && done && grp ? db_begin(db, e) : err_set(e, ERR_NOMEM, "out of memory");
+		/* In doubt, dead or released; a digest's items of one fate together. */
+		for (int i = 0; i < n && kind; i++)
+			kind[i] = m[i].data_started ? -1
+				  : life_start(&m[i]) && now - life_start(&m[i]) > cfg->retry_lifetime
+				  ? -2 : i;
 		for (int i = 0; r == 0 && i < n; i++) {
-			const struct outbox_msg *x = &m[i];
+			struct outbox_msg v;
+			const struct outbox_msg *x = &v;
 
+			if (done[i])
+				continue;
+			set_view(m, n, i, kind, done, grp, &v);
 			if (x->data_started) {
 				/* Its data may have reached the server: in doubt, resent
 				 * with the same identity (or dead, past its lifetime). */
 				r = outbox_done_tx(db, x, OUTBOX_INDOUBT,
 						   "avbröts efter att meddelandet börjat skickas",
 						   OUTBOX_AT_ONCE, now, cfg, NULL, e);
-				rec->in_doubt += r == 0;
-			} else if (life_start(x) && now - life_start(x) > cfg->retry_lifetime) {
+				rec->in_doubt += r == 0 ? (x->parts ? x->n_parts : 1) : 0;
+			} else if (kind[i] == -2) {
 				r = mark_dead(db, x, "avbröts före sändning; livslängden har passerat",
 					      ts, 0, cfg, e);
-				rec->dead += r == 0;
+				rec->dead += r == 0 ? (x->parts ? x->n_parts : 1) : 0;
 			} else {
 				/* Never started: due again at once, not in doubt. The
 				 * attempt counts, so a process that keeps dying still
@@ -759,6 +913,12 @@ int outbox_recover(sqlite3 *db, time_t now, const char *owner, const struct conf
 			r = db_commit(db, e);
 		if (r < 0)
 			db_rollback(db);
+		free(kind);
+		free(done);
+		free(grp);
+		kind = NULL;
+		done = NULL;
+		grp = NULL;
 		outbox_msgs_free(m, n);
 	} while (r == 0 && n == RECOVER_MAX);
 	return r;
@@ -766,26 +926,33 @@ int outbox_recover(sqlite3 *db, time_t now, const char *owner, const struct conf
 
 int outbox_expire(sqlite3 *db, time_t now, const struct config *cfg, int *dead, struct err *e)
 {
-	struct outbox_msg *m = NULL;
-	char ts[21], limit[21];
-	int n = 0, r;
+	struct outbox_msg *m = NULL, *grp = NULL;
+	char ts[21], limit[21], *done = NULL;
+	int n = 0, r, *kind = NULL;
 
 	*dead = 0;
 	cal_iso_utc(now, ts);
 	cal_iso_utc(now - cfg->retry_lifetime, limit);
-	r = load_rows(db, "SELECT " MSG_COLUMNS ", data_started FROM outbox"
+	r = load_rows(db, "SELECT " MSG_COLUMNS ", data_started, digest_id FROM outbox"
 			  " WHERE state = 'failed' AND due_at < ?1 AND created_at < ?1"
 			  " AND ?2 IS NOT NULL ORDER BY id LIMIT ?3", limit, ts, RECOVER_MAX, &m, &n, e);
 	if (r < 0 || n == 0) {
 		outbox_msgs_free(m, n);
 		return r;
 	}
-	r = db_begin(db, e);
+	kind = calloc((size_t)n, sizeof *kind); /* all alike: dead */
+	done = calloc((size_t)n, 1);
+	grp = calloc((size_t)n, sizeof *grp);
+	r = kind && done && grp ? db_begin(db, e) : err_set(e, ERR_NOMEM, "out of memory");
 	for (int i = 0; r == 0 && i < n; i++) {
 		char why[300];
 		sqlite3_stmt *st = NULL;
 		const char *last = NULL;
+		struct outbox_msg v;
 
+		if (done[i])
+			continue;
+		set_view(m, n, i, kind, done, grp, &v);
 		r = db_prepare(db, "SELECT last_error FROM outbox WHERE id = ?1", &st, e);
 		if (r < 0)
 			break;
@@ -795,8 +962,8 @@ int outbox_expire(sqlite3 *db, time_t now, const struct config *cfg, int *dead, 
 		snprintf(why, sizeof why, "livslängden har passerat; senaste fel: %s",
 			 last ? last : "-");
 		sqlite3_finalize(st);
-		r = mark_dead(db, &m[i], why, ts, 0, cfg, e);
-		*dead += r == 0;
+		r = mark_dead(db, &v, why, ts, 0, cfg, e);
+		*dead += r == 0 ? (v.parts ? v.n_parts : 1) : 0;
 	}
 	if (r == 0)
 		r = db_commit(db, e);
@@ -804,6 +971,9 @@ int outbox_expire(sqlite3 *db, time_t now, const struct config *cfg, int *dead, 
 		db_rollback(db);
 		*dead = 0;
 	}
+	free(kind);
+	free(done);
+	free(grp);
 	outbox_msgs_free(m, n);
 	return r;
 }
@@ -812,8 +982,11 @@ int outbox_sent_since(sqlite3 *db, const char *address, time_t t, int *n, struct
 {
 	sqlite3_stmt *st = NULL;
 	char ts[21];
-	int r = db_prepare(db, "SELECT count(*) FROM audit WHERE at > ?1"
-			       " AND (?2 IS NULL OR address = ?2)", &st, e), rc;
+	/* Messages, not audit rows: a digest (or a message naming several
+	 * children) has one audit row per child, all with one Message-ID. */
+	int r = db_prepare(db, "SELECT count(DISTINCT coalesce(message_id, '#' || outbox_id))"
+			       " FROM audit WHERE at > ?1 AND (?2 IS NULL OR address = ?2)",
+			   &st, e), rc;
 
 	*n = 0;
 	if (r < 0)

@@ -19,6 +19,9 @@ struct outbox_msg {
 	int data_started; /* (recovery) its data may have reached the server */
 	time_t created, due;
 	char *digest_key; /* the digest it goes in, or NULL */
+	char *digest_id;  /* (digest items) the Message-ID of the set it was
+			   * first claimed in, or NULL: never claimed */
+	char *deadline;   /* (digest items) "YYYY-MM-DD" it is about, or NULL */
 	/* A digest: the item rows it stands for (each as planned, with its own
 	 * text), recorded together; NULL for a message on its own. */
 	struct outbox_msg *parts;
@@ -69,9 +72,12 @@ void outbox_msgs_free(struct outbox_msg *msgs, int n);
 
 struct templates;
 /* outbox_claim, and the items of a digest (src/digest.h) that are due,
- * disclosable today and not cancelled, claimed together as one message:
- * rendered with tpl, its Message-ID derived from the digest key (the same
- * at every attempt). */
+ * disclosable today and not cancelled, claimed together as one message,
+ * rendered with tpl. A set of items claimed once keeps its Message-ID
+ * (outbox.digest_id, written at its first claim) at every later attempt,
+ * and no other set gets it: items claimed before go again as their set
+ * (one left: its text alone, the set's Message-ID), new items wait for
+ * the next claim. */
 int outbox_claim_digests(sqlite3 *db, time_t now, int max, const char *channel,
 			 const char *owner, time_t lease_until, const struct templates *tpl,
 			 const struct config *cfg, struct outbox_msg **msgs, int *n,
@@ -108,7 +114,8 @@ int outbox_started_tx(sqlite3 *db, const struct outbox_msg *m, struct err *e);
 int outbox_release_tx(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e);
 int outbox_defer(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e);
 
-/* Messages sent after t: to address (NULL: to anyone). */
+/* Messages sent after t: to address (NULL: to anyone); a digest is one
+ * message (distinct Message-IDs of the audit log). */
 int outbox_sent_since(sqlite3 *db, const char *address, time_t t, int *n, struct err *e);
 
 /* A dead message back to 'pending'. ERR_NOTFOUND / ERR_INVALID if not dead. */

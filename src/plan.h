@@ -130,6 +130,15 @@ int plan_to_mailbox(struct planner *p, const struct plan_req *req, long long uni
 /* Note that nobody could be reached for a message about unit/role. */
 int plan_alert_vacant(struct planner *p, long long unit_id, const char *role,
 		      const char *why, struct err *e);
+/* 1 when staff_id can be reached on day (present or with an active deputy,
+ * active, with an e-mail address or a mobile number); else 0 and why, in
+ * Swedish ("är frånvarande och har ingen ersättare"). */
+int plan_staff_reachable(struct planner *p, long long staff_id, int day, char *why,
+			 size_t n, struct err *e);
+/* Note that the person assigned to subject cannot be reached and its
+ * messages go elsewhere (why, in full): an admin alert, once a day. */
+int plan_alert_assignee(struct planner *p, const char *subject, const char *why,
+			struct err *e);
 /* A task: open (done = 0) or closed. assignee or unit may be 0. */
 int plan_task(struct planner *p, const char *key, const char *rule, long long child_id,
 	      long long assignee_id, long long unit_id, int due_day, int done,

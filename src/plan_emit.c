@@ -41,9 +41,11 @@ static const char sql_outbox_ins[] =
 	" CASE WHEN ?17 THEN ?6 || ' ' || ?7 || ' ' || ?12 END)";
 /* A pending or cancelled row takes the new text and time; a failed one the
  * new text only (it keeps its backoff): what it discloses is what is allowed
- * when it is next tried. */
+ * when it is next tried. A cancelled row that comes back leaves the digest
+ * set it was claimed in (that Message-ID may have gone out without it). */
 static const char sql_outbox_upd[] =
 	"UPDATE outbox SET channel = ?2, address = ?3, subject = ?4, body = ?5,"
+	" digest_id = CASE WHEN state = 'cancelled' THEN NULL ELSE digest_id END,"
 	" categories = ?6, recipient_id = ?8, deadline = ?9,"
 	" digest_key = CASE WHEN ?10 THEN ?2 || ' ' || ?3 || ' ' ||"
 	"  CASE WHEN state = 'failed' THEN due_at ELSE ?7 END END,"
@@ -117,6 +119,46 @@ static int alert_unreachable(struct planner *p, const struct recipient *r, struc
 		snprintf(a->why, sizeof a->why, r->inactive
 			 ? "personen med koden %s har slutat och har ingen ersättare"
 			 : "personen med koden %s saknar både e-postadress och mobilnummer", r->code);
+	return 0;
+}
+
+int plan_staff_reachable(struct planner *p, long long staff_id, int day, char *why,
+			 size_t n, struct err *e)
+{
+	struct recipient r;
+	int ret = rcpt_resolve(p->rcpt, staff_id, plan_send_day(p, day), &r, e);
+
+	why[0] = '\0';
+	if (ret == ERR_NOTFOUND) {
+		if (e)
+			memset(e, 0, sizeof *e);
+		snprintf(why, n, "finns inte i personalregistret");
+		return 0;
+	}
+	if (ret < 0)
+		return ret;
+	if (r.inactive)
+		snprintf(why, n, "har slutat och har ingen ersättare");
+	else if (r.channel == CHAN_NONE)
+		snprintf(why, n, "saknar både e-postadress och mobilnummer");
+	else if (r.absent)
+		snprintf(why, n, "är frånvarande och har ingen ersättare");
+	return why[0] == '\0';
+}
+
+int plan_alert_assignee(struct planner *p, const char *subject, const char *why,
+			struct err *e)
+{
+	char key[64];
+	struct alert *a;
+
+	snprintf(key, sizeof key, "%s/assignee", subject);
+	a = alert_get(p, 0, 0, key);
+	if (!a)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	a->subject = 1;
+	if (!a->count++)
+		utf8_copy(a->why, sizeof a->why, why);
 	return 0;
 }
 
@@ -559,7 +601,7 @@ static int emit_alert(struct planner *p, const struct alert *a, struct err *e)
 	snprintf(reason, sizeof reason, "%s%s", a->why,
 		 a->count > 1 ? " (och fler meddelanden)" : "");
 	tvars_set(v, "alert_unit", a->unit_id ? unit : "-");
-	tvars_set(v, "alert_role", a->unit_id ? role_sv(a->role) : "-");
+	tvars_set(v, "alert_role", a->unit_id ? role_sv(a->role) : ""); /* "": no role */
 	tvars_set(v, "alert_reason", reason);
 	tvars_set_int(v, "count", a->count);
 	plan_set_date(v, "date", p->today);

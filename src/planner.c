@@ -33,6 +33,8 @@ static int cancel_stale(struct planner *p, struct err *e)
 	 * from scanning every open row of the state index instead). */
 	snprintf(sql, sizeof sql,
 		 "UPDATE outbox SET state = 'cancelled', last_error = 'skälet gäller inte längre'"
+		 " || CASE WHEN in_doubt THEN '; kan redan ha levererats (meddelande '"
+		 "  || coalesce(digest_id, message_id) || ')' ELSE '' END"
 		 " WHERE %sstate IN ('pending','failed') AND origin = 'rule'"
 		 " AND subject_key IN (SELECT s FROM temp.plan_subj)"
 		 " AND subject_key NOT IN (SELECT s FROM temp.plan_err)"

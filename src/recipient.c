@@ -30,10 +30,13 @@ struct rcpt_ctx {
 
 static const char sql_staff[] =
 	"SELECT code, name, email, mobile, channel, active FROM staff WHERE id = ?1";
+/* The absence of the day with an active deputy, else any absence of the
+ * day (deputy_id NULL: absent with nobody standing in). */
 static const char sql_absence[] =
-	"SELECT a.deputy_id, a.end_date FROM absence a JOIN staff d ON d.id = a.deputy_id"
+	"SELECT CASE WHEN d.active = 1 THEN a.deputy_id END, a.end_date FROM absence a"
+	" LEFT JOIN staff d ON d.id = a.deputy_id"
 	" WHERE a.staff_id = ?1 AND a.start_date <= ?2 AND a.end_date >= ?2"
-	" AND d.active = 1 ORDER BY a.start_date DESC LIMIT 1";
+	" ORDER BY coalesce(d.active, 0) = 1 DESC, a.start_date DESC LIMIT 1";
 
 int rcpt_open(sqlite3 *db, struct rcpt_ctx **out, struct err *e)
 {
@@ -74,15 +77,16 @@ static void col_copy(sqlite3_stmt *st, int col, char *dst, size_t n)
 	utf8_copy(dst, n, (const char *)sqlite3_column_text(st, col));
 }
 
-/* The active deputy of staff_id on day, or 0, and the absence's last day
- * (until, DATE_LEN bytes). */
+/* The active deputy of staff_id on day, or 0, the absence's last day
+ * (until, DATE_LEN bytes), and *absent: absent that day. */
 static int deputy_of(struct rcpt_ctx *c, long long staff_id, const char *day,
-		     long long *deputy, char *until, struct err *e)
+		     long long *deputy, char *until, int *absent, struct err *e)
 {
 	int rc, r = 0;
 
 	*deputy = 0;
 	until[0] = '\0';
+	*absent = 0;
 	sqlite3_reset(c->absence_q);
 	sqlite3_bind_int64(c->absence_q, 1, staff_id);
 	sqlite3_bind_text(c->absence_q, 2, day, -1, SQLITE_STATIC);
@@ -90,6 +94,7 @@ static int deputy_of(struct rcpt_ctx *c, long long staff_id, const char *day,
 	if (rc == SQLITE_ROW) {
 		*deputy = sqlite3_column_int64(c->absence_q, 0);
 		utf8_copy(until, DATE_LEN, (const char *)sqlite3_column_text(c->absence_q, 1));
+		*absent = 1;
 	} else if (rc != SQLITE_DONE)
 		r = db_fail(c->db, rc, "absence", e);
 	sqlite3_reset(c->absence_q);
@@ -147,12 +152,12 @@ static int resolve(struct rcpt_ctx *c, long long staff_id, int day, struct recip
 	char d[DATE_LEN], pref[8], until[DATE_LEN], first_until[DATE_LEN] = "";
 	long long id = staff_id, deputy;
 	struct recipient absent;
-	int r;
+	int r, away = 0;
 
 	memset(out, 0, sizeof *out);
 	date_format(day, d);
 	for (int depth = 0; depth < DEPUTY_DEPTH; depth++) {
-		r = deputy_of(c, id, d, &deputy, until, e);
+		r = deputy_of(c, id, d, &deputy, until, &away, e);
 		if (r < 0)
 			return r;
 		if (!deputy || deputy == staff_id)
@@ -176,6 +181,7 @@ static int resolve(struct rcpt_ctx *c, long long staff_id, int day, struct recip
 		memcpy(out->for_name, absent.name, sizeof out->for_name);
 		memcpy(out->until, first_until, sizeof out->until);
 	}
+	out->absent = away && !deputy;
 	choose_channel(out, pref);
 	return 0;
 }

@@ -17,6 +17,8 @@ struct recipient {
 	char for_name[256];     /* a deputy: the absent person's name */
 	char until[11];         /* a deputy: the last day of that absence, YYYY-MM-DD */
 	int inactive;           /* the person has left: no address, channel CHAN_NONE */
+	int absent;             /* absent on the day with no active deputy: reached
+				 * themselves */
 	char code[65];
 	char name[256];
 	enum channel_kind channel; /* CHAN_NONE: no address at all */

@@ -13,6 +13,7 @@ struct referral {
 	long long id, child_id, reporter_id, intake_unit_id, reporting_unit_id;
 	long long officer_id; /* the assigned handläggare, or 0 */
 	const char *officer_name, *intake_email;
+	const char *officer_code; /* referral.officer as written, or "" */
 	int reporter_active;
 	const char *child_ref, *outcome, *intake_name;
 	char ref[FACT_REF_LEN + 24];
@@ -90,9 +91,29 @@ static int send(struct planner *p, const struct referral *f, const char *rule,
 		/* A reminder or an overdue notice: to the assigned handläggare
 		 * (or their deputy), else to the intake unit's mailbox, else to
 		 * its coordinator, else to every intake officer (each in their
-		 * own digest). */
-		if (f->officer_id)
-			return plan_to_staff(p, &req, f->officer_id, e);
+		 * own digest). An assigned one who cannot be reached that day
+		 * (absent with no deputy, no address, left, unknown) leaves it
+		 * to the queue, and the admin is told. */
+		if (f->officer_code[0]) {
+			char why[128], text[400];
+			int ok = f->officer_id ? plan_staff_reachable(p, f->officer_id, day, why,
+								      sizeof why, e) : 0;
+
+			if (ok < 0)
+				return ok;
+			if (ok)
+				return plan_to_staff(p, &req, f->officer_id, e);
+			if (!f->officer_id)
+				snprintf(why, sizeof why, "finns inte bland aktiv personal"
+					 " (okänd kod eller har slutat)");
+			snprintf(text, sizeof text, "förhandsbedömningen %lld (ärende %s, %s):"
+				 " den tilldelade handläggaren med koden %s %s; påminnelserna"
+				 " går till enhetens kö", f->id, f->ref, f->intake_name,
+				 f->officer_code, why);
+			ok = plan_alert_assignee(p, subject, text, e);
+			if (ok < 0)
+				return ok;
+		}
 		if (f->intake_email[0])
 			return plan_to_mailbox(p, &req, f->intake_unit_id, f->intake_email,
 					       f->intake_name, e);
@@ -181,7 +202,7 @@ static int plan_referral(struct planner *p, const void *arg, struct err *e)
 		.reporter_active = fact->reporter_active,
 		.outcome = fact->outcome, .intake_name = fact->intake_name,
 		.officer_id = fact->officer_id, .officer_name = fact->officer_name,
-		.intake_email = fact->intake_email,
+		.intake_email = fact->intake_email, .officer_code = fact->officer_code,
 	}, *f = &fv;
 	const struct config *c = p->cfg;
 	int due, r;

@@ -313,7 +313,9 @@ static const char migration_6[] =
  *   reminders go there instead of to every intake officer.
  * - outbox.digest_key: "channel address due_at" of a row that goes out in
  *   the digest of its recipient and send time (NULL: on its own);
- *   outbox.deadline: the date an item is about, to sort a digest by.
+ *   outbox.deadline: the date an item is about, to sort a digest by;
+ *   outbox.digest_id: the Message-ID of the set of items an item was first
+ *   claimed in, kept for every retry of that set.
  * - audit.message_id: the Message-ID (or SMS reference) of the message that
  *   disclosed the child: a digest's, for each of its items.
  * - unit_role.role 'coordinator': who takes an intake unit's queue when it
@@ -325,6 +327,7 @@ static const char migration_7[] =
 	"ALTER TABLE unit ADD COLUMN email TEXT;"
 	"ALTER TABLE outbox ADD COLUMN digest_key TEXT;"
 	"ALTER TABLE outbox ADD COLUMN deadline TEXT;"
+	"ALTER TABLE outbox ADD COLUMN digest_id TEXT;"
 	"ALTER TABLE audit ADD COLUMN message_id TEXT;"
 	"CREATE INDEX outbox_digest ON outbox(digest_key, state) WHERE digest_key IS NOT NULL;"
 	"CREATE INDEX referral_officer ON referral(officer);"

@@ -150,6 +150,16 @@ static struct template *compile(struct loader *l, const char *src, int line0)
 	return t;
 }
 
+/* Why a template file that cannot be read may be missing: a templates
+ * directory copied before the digests came lacks theirs. */
+static const char *missing_hint(const char *kind)
+{
+	return strcmp(kind, "digest") == 0
+		? " (the digest templates digest.email and digest.sms are needed since digests"
+		  " came with schema version 7: copy them from the installed templates/sv,"
+		  " see docs/templates.md, Upgrading)" : "";
+}
+
 static void load_email(struct loader *l, const char *dir, const char *kind, struct kind *k)
 {
 	char path[512], *src, *nl, *body;
@@ -160,7 +170,7 @@ static void load_email(struct loader *l, const char *dir, const char *kind, stru
 	l->sms = 0;
 	src = read_file(path);
 	if (!src) {
-		report_line(&l->rep, "%s:0: cannot read the template", path);
+		report_line(&l->rep, "%s:0: cannot read the template%s", path, missing_hint(kind));
 		return;
 	}
 	if (valid_utf8(src, NULL) < 0) {
@@ -193,7 +203,7 @@ static void load_sms(struct loader *l, const char *dir, const char *kind, struct
 	l->sms = 1;
 	src = read_file(path);
 	if (!src) {
-		report_line(&l->rep, "%s:0: cannot read the template", path);
+		report_line(&l->rep, "%s:0: cannot read the template%s", path, missing_hint(kind));
 		return;
 	}
 	if (valid_utf8(src, NULL) < 0)

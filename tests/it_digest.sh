@@ -6,6 +6,8 @@
 #     killed while the relay holds back its reply to the end of the data;
 #     the restart resends the same digest (in doubt), and the audit names
 #     that Message-ID once per child.
+#  3. backactl referral assign takes only an intake officer or coordinator
+#     of the referral's intake unit, one --officer, and an id in range.
 set -eu
 . tests/lib.sh
 command -v smtp-sink >/dev/null || { echo "smtp-sink is missing (package postfix)"; exit 1; }
@@ -109,4 +111,15 @@ check "[ \$(grep -l 'B-1/A1' $tmp/dump/* | wc -l) -eq 1 ] && [ \$(ls $tmp/dump |
 again=$(sed -n 's/^Message-ID: *//p' "$tmp"/dump/* | tr -d '\r')
 check "[ \"$again\" = \"$first\" ]" "a digest resent after kill -9 keeps its Message-ID ($again)"
 check "[ \$(q \"SELECT count(DISTINCT child_id) FROM audit WHERE message_id='$first'\") -eq 3 ]" "one audit row per child, naming the digest's Message-ID"
+# 3. Who may be assigned a referral.
+q "INSERT INTO unit(id,code,kind,name,municipality) VALUES (5,'MOT2','intake','Mottagning 2','Ystad');
+INSERT INTO staff(id,code,name,email,unit_id) VALUES (6,'handl6','Sara Ek','sara@ystad.example.se',5);
+INSERT INTO unit_role(unit_id,role,staff_id,start_date) VALUES (5,'intake_officer',6,'2020-01-01');"
+check "! $B referral assign 1 --officer larare 2>$tmp/err && grep -q \"'larare' is not an intake officer or coordinator of the intake unit MOT\" $tmp/err" "assign refuses a teacher"
+check "! $B referral assign 1 --officer handl6 2>$tmp/err && grep -q \"'handl6' is not an intake officer or coordinator of the intake unit MOT\" $tmp/err" "assign refuses an officer of another intake unit"
+check "! $B referral assign 1 --officer handl1 --officer larare 2>$tmp/err && grep -q -- '--officer is given twice' $tmp/err" "assign refuses a repeated --officer"
+check "! $B referral assign 99999999999999999999 --officer handl1 2>$tmp/err && grep -q \"'99999999999999999999' is not an id\" $tmp/err" "assign refuses an id out of range"
+check "[ \$(q 'SELECT officer FROM referral WHERE id = 1') = handl1 ]" "a refused assignment writes nothing"
+q "UPDATE referral SET officer = NULL WHERE id = 1"
+check "$B referral assign 1 --officer handl1 >$tmp/out && [ \$(q 'SELECT officer FROM referral WHERE id = 1') = handl1 ]" "assign takes the unit's intake officer"
 finish

@@ -7,6 +7,7 @@
 
 #include "digest.h"
 #include "outbox.h"
+#include "templates.h"
 
 /* Claim every due message at when, digests gathered. */
 static struct outbox_msg *claim(struct fx *f, const char *when, int *n)
@@ -54,6 +55,26 @@ static struct outbox_msg *to(struct outbox_msg *msgs, int n, const char *address
 		}
 	if (!found)
 		fail_msg("no message to %s", address);
+	return found;
+}
+
+/* The claimed message of rule to address, or fail; the others are sent. */
+static struct outbox_msg *reminder_to(struct fx *f, struct outbox_msg *msgs, int n,
+				      const char *address, const char *when)
+{
+	struct outbox_msg *found = NULL;
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(msgs[i].address, address) == 0 &&
+		    strcmp(msgs[i].rule, "referral_reminder") == 0) {
+			if (found)
+				fail_msg("two reminders to %s", address);
+			found = &msgs[i];
+		} else {
+			done(f, &msgs[i], OUTBOX_SENT, when);
+		}
+	if (!found)
+		fail_msg("no reminder to %s", address);
 	return found;
 }
 
@@ -410,6 +431,390 @@ static void immediate_mode_keeps_items_apart(void **state)
 	fx_free(f);
 }
 
+/* Two of Karin's reminders go out as a digest that ends in doubt; two more
+ * referrals of the same reminder day come in. The new pair is another
+ * message with another Message-ID; the pair in doubt goes again as the
+ * same message, with the Message-ID it had. */
+static void digest_in_doubt_keeps_its_message_id_and_a_new_set_gets_another(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	char *first, *second;
+	int n;
+
+	(void)state;
+	f->cfg.retry_min = 3600;
+	sql(f, "INSERT INTO child(id,ref,name,birth_date) VALUES"
+	       " (4,'B-0004','Liv Ek','2018-01-01'), (5,'B-0005','Ida Ek','2018-01-01');"
+	       "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date) VALUES"
+	       " (1,1,6,4,'2026-09-01'), (2,2,6,4,'2026-09-01')");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(m->n_parts, 2);
+	first = strdup(m->message_id);
+	done(f, m, OUTBOX_INDOUBT, "2026-09-11T08:02:00");
+	outbox_msgs_free(msgs, n);
+	/* Two more referrals, reminded on the same morning. */
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date) VALUES"
+	       " (3,4,6,4,'2026-09-01'), (4,5,6,4,'2026-09-01')");
+	run(f, "2026-09-11T08:03:00");
+	assert_int_equal(tu_int(f->db, "SELECT count(DISTINCT digest_key) FROM outbox"
+				       " WHERE rule='referral_reminder'"), 1);
+	msgs = claim(f, "2026-09-11T08:04:00", &n);
+	m = reminder_to(f, msgs, n, "karin@ystad.example.se", "2026-09-11T08:04:00");
+	assert_int_equal(m->n_parts, 2);
+	assert_non_null(strstr(m->body, "B-0004/A3"));
+	assert_non_null(strstr(m->body, "B-0005/A4"));
+	assert_string_not_equal(m->message_id, first);
+	second = strdup(m->message_id);
+	done(f, m, OUTBOX_SENT, "2026-09-11T08:05:00");
+	outbox_msgs_free(msgs, n);
+	/* The pair in doubt, due again: the same message as before. */
+	msgs = claim(f, "2026-09-11T09:10:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(m->n_parts, 2);
+	assert_non_null(strstr(m->body, "B-0001/A1"));
+	assert_non_null(strstr(m->body, "B-0002/A2"));
+	assert_string_equal(m->message_id, first);
+	done(f, m, OUTBOX_SENT, "2026-09-11T09:11:00");
+	outbox_msgs_free(msgs, n);
+	/* Each child audited under the message that told it. */
+	{
+		char q[512];
+
+		snprintf(q, sizeof q, "SELECT count(*) FROM audit WHERE rule='referral_reminder'"
+			 " AND message_id='%s'", first);
+		assert_int_equal(tu_int(f->db, q), 2);
+		snprintf(q, sizeof q, "SELECT count(*) FROM audit WHERE rule='referral_reminder'"
+			 " AND message_id='%s'", second);
+		assert_int_equal(tu_int(f->db, q), 2);
+	}
+	free(first);
+	free(second);
+	fx_free(f);
+}
+
+/* A digest of two ends in doubt; one of its referrals is decided before
+ * the retry. The other goes again under the digest's Message-ID (a client
+ * that has the digest drops it), with its own text; the cancelled one says
+ * it may have been delivered. */
+static void digest_in_doubt_with_one_item_left_keeps_the_digest_message_id(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	char *mid, *body, *own, *why;
+	int n;
+
+	(void)state;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date) VALUES"
+	       " (1,1,6,4,'2026-09-01'), (2,2,6,4,'2026-09-01')");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(m->n_parts, 2);
+	mid = strdup(m->message_id);
+	done(f, m, OUTBOX_INDOUBT, "2026-09-11T08:02:00");
+	outbox_msgs_free(msgs, n);
+	sql(f, "UPDATE referral SET decision_date='2026-09-11', outcome='opened' WHERE id=2");
+	run(f, "2026-09-11T08:03:00");
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='cancelled'"), 1);
+	why = one(f, "last_error", "rule='referral_reminder' AND state='cancelled'");
+	assert_non_null(strstr(why, "kan redan ha levererats"));
+	assert_non_null(strstr(why, mid));
+	free(why);
+	body = one(f, "body", "rule='referral_reminder' AND state='failed'");
+	own = one(f, "message_id", "rule='referral_reminder' AND state='failed'");
+	msgs = claim(f, "2026-09-11T10:00:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_null(m->parts);
+	assert_string_equal(m->body, body);
+	assert_string_equal(m->message_id, mid);
+	assert_string_not_equal(m->message_id, own);
+	done(f, m, OUTBOX_SENT, "2026-09-11T10:01:00");
+	outbox_msgs_free(msgs, n);
+	/* The decision is taken back: the cancelled item comes back as a
+	 * message of its own (another Message-ID: a client that has the
+	 * first one must not drop it). */
+	sql(f, "UPDATE referral SET decision_date=NULL, outcome=NULL WHERE id=2");
+	run(f, "2026-09-11T10:02:00");
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='pending'"), 1);
+	msgs = claim(f, "2026-09-11T10:03:00", &n);
+	m = reminder_to(f, msgs, n, "karin@ystad.example.se", "2026-09-11T10:03:00");
+	assert_string_not_equal(m->message_id, mid);
+	free(body);
+	free(own);
+	free(mid);
+	outbox_msgs_free(msgs, n);
+	fx_free(f);
+}
+
+/* Referral 1 (received 1 September, deadline 15 September) has its first
+ * reminder and referral 2 (received 29 August, deadline 12 September) its
+ * last on the same morning: the digest lists referral 2 first, by
+ * deadline, as backactl preview does. */
+static void digest_sent_is_sorted_by_deadline(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	const char *a, *b;
+	int n;
+
+	(void)state;
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date) VALUES"
+	       " (1,1,6,4,'2026-09-01'), (2,2,6,4,'2026-08-29')");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-10T08:00:00");
+	send_due(f, "2026-09-10T08:00:00");
+	run(f, "2026-09-11T08:00:00");
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE rule='referral_reminder'"
+				       " AND state='pending' AND digest_key IS NOT NULL"), 2);
+	assert_true(tu_int(f->db, "SELECT (SELECT deadline FROM outbox WHERE state='pending'"
+				  " AND subject_key='referral:2') < (SELECT deadline FROM outbox"
+				  " WHERE state='pending' AND subject_key='referral:1')"));
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = reminder_to(f, msgs, n, "karin@ystad.example.se", "2026-09-11T08:01:00");
+	assert_int_equal(m->n_parts, 2);
+	a = strstr(m->body, "B-0001/A1");
+	b = strstr(m->body, "B-0002/A2");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(b < a);
+	outbox_msgs_free(msgs, n);
+	fx_free(f);
+}
+
+/* A digest of three reminders is one message for the rate limits: with
+ * three an hour allowed, Karin may still get two more after it. */
+static void digest_counts_as_one_message_for_rate_limits(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	struct err e = { 0 };
+	int n, sent = -1;
+
+	(void)state;
+	three_referrals(f);
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(m->n_parts, 3);
+	done(f, m, OUTBOX_SENT, "2026-09-11T08:02:00");
+	outbox_msgs_free(msgs, n);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM audit WHERE"
+				       " address='karin@ystad.example.se' AND at > '2026-09-11'"), 3);
+	assert_int_equal(outbox_sent_since(f->db, "karin@ystad.example.se",
+					   at("2026-09-11T07:30:00"), &sent, &e), 0);
+	assert_int_equal(sent, 1);
+	fx_free(f);
+}
+
+/* A digest of three that is given up is one report: with no other
+ * channel, one admin alert naming the three rows; with a mobile number,
+ * one SMS fallback (no name) instead of three. */
+static void dead_digest_gives_one_alert_naming_its_items(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	char *body, q[256];
+	int n;
+
+	(void)state;
+	three_referrals(f);
+	sql(f, "UPDATE staff SET mobile = NULL WHERE id = 4");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(m->n_parts, 3);
+	done(f, m, OUTBOX_PERMFAIL, "2026-09-11T08:02:00");
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='dead'"), 3);
+	assert_int_equal(count(f, "rule='admin_alert'"), 1);
+	body = one(f, "body", "rule='admin_alert'");
+	for (int i = 0; i < 3; i++) {
+		snprintf(q, sizeof q, "backactl retry %lld", m->parts[i].id);
+		assert_non_null(strstr(body, q));
+	}
+	assert_non_null(strstr(body, m->message_id));
+	free(body);
+	outbox_msgs_free(msgs, n);
+	fx_free(f);
+
+	f = fx_new();
+	three_referrals(f);
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	done(f, m, OUTBOX_PERMFAIL, "2026-09-11T08:02:00");
+	assert_int_equal(count(f, "rule='admin_alert'"), 0);
+	assert_int_equal(count(f, "origin='fallback'"), 1);
+	assert_int_equal(count(f, "origin='fallback' AND channel='sms'"
+				  " AND address='+46701000004'"), 1);
+	outbox_msgs_free(msgs, n);
+	fx_free(f);
+}
+
+/* The admin alert about referral id's assigned officer, or fail. */
+static char *assignee_alert(struct fx *f, int id)
+{
+	char where[128];
+
+	snprintf(where, sizeof where, "rule='admin_alert' AND key LIKE"
+		 " 'admin_alert/subject:referral:%d/assignee/%%'", id);
+	assert_int_equal(count(f, where), 1);
+	return one(f, "body", where);
+}
+
+/* Three assigned referrals whose officers cannot be reached on the day of
+ * the reminder: Karin is away with nobody standing in, Maja has neither
+ * e-mail nor mobile, and the code of the third was written by another
+ * system and names nobody. Each reminder goes to the unit's mailbox, and
+ * the admin gets one alert per referral naming it, the code and why. */
+static void unreachable_officer_leaves_reminders_to_the_queue_and_alerts(void **state)
+{
+	struct fx *f = fx_new();
+	char *v;
+
+	(void)state;
+	second_officer(f);
+	sql(f, "UPDATE unit SET email = 'mottagningen@ystad.example.se' WHERE id = 4;"
+	       "UPDATE staff SET email = NULL, mobile = NULL WHERE id = 10;"
+	       "INSERT INTO absence(staff_id,start_date,end_date) VALUES (4,'2026-09-10','2026-09-12');"
+	       "PRAGMA foreign_keys = OFF;"
+	       "INSERT INTO referral(id,child_id,reporter_id,intake_unit_id,received_date,officer)"
+	       " VALUES (1,1,6,4,'2026-09-01','handl1'), (2,2,6,4,'2026-09-01','handl2'),"
+	       " (3,3,6,4,'2026-09-01','okand');"
+	       "PRAGMA foreign_keys = ON");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	assert_int_equal(count(f, "rule='referral_reminder'"), 3);
+	assert_int_equal(count(f, "rule='referral_reminder'"
+				  " AND address='mottagningen@ystad.example.se'"), 3);
+	v = assignee_alert(f, 1);
+	assert_non_null(strstr(v, "förhandsbedömningen 1 (ärende B-0001/A1"));
+	assert_non_null(strstr(v, "koden handl1 är frånvarande och har ingen ersättare"));
+	assert_null(strstr(v, "Ingen har rollen"));
+	free(v);
+	v = assignee_alert(f, 2);
+	assert_non_null(strstr(v, "koden handl2 saknar både e-postadress och mobilnummer"));
+	free(v);
+	v = assignee_alert(f, 3);
+	assert_non_null(strstr(v, "koden okand finns inte bland aktiv personal"));
+	free(v);
+	/* Once a day: a second pass adds no alert. */
+	run(f, "2026-09-11T08:30:00");
+	assert_int_equal(count(f, "rule='admin_alert' AND key LIKE '%/assignee/%'"), 3);
+	/* Karin back at work: her referral's next reminder is hers again. */
+	run(f, "2026-09-14T08:00:00");
+	assert_int_equal(count(f, "rule='referral_overdue' AND recipient_id=4"), 0);
+	assert_int_equal(count(f, "rule IN ('referral_reminder','referral_overdue')"
+				  " AND subject_key='referral:1' AND recipient_id=4"), 1);
+	fx_free(f);
+}
+
+/* A digest that cannot be written (the SMS would be longer than allowed)
+ * tells the admin once, and its items still go, one at a time. */
+static void unwritable_digest_alerts_once_and_items_still_go(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	char *body;
+	int n, sent = 0;
+
+	(void)state;
+	three_referrals(f);
+	sql(f, "UPDATE staff SET email = NULL WHERE id = 4");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	assert_int_equal(count(f, "rule='referral_reminder' AND channel='sms'"), 3);
+	templates_set_sms_limit(f->tpl, 0); /* from now on no SMS text fits */
+	for (int round = 0; round < 5 && sent < 3; round++) {
+		msgs = claim(f, "2026-09-11T08:01:00", &n);
+		for (int i = 0; i < n; i++) {
+			m = &msgs[i];
+			if (strcmp(m->rule, "referral_reminder") == 0) {
+				assert_null(m->parts);
+				sent++;
+			}
+			done(f, m, OUTBOX_SENT, "2026-09-11T08:01:00");
+		}
+		outbox_msgs_free(msgs, n);
+	}
+	assert_int_equal(sent, 3);
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='sent'"), 3);
+	assert_int_equal(count(f, "rule='admin_alert' AND key LIKE 'alert/digest/%'"), 1);
+	body = one(f, "body", "rule='admin_alert' AND key LIKE 'alert/digest/%'");
+	assert_non_null(strstr(body, "kunde inte skrivas"));
+	assert_null(strstr(body, "+4670"));
+	free(body);
+	fx_free(f);
+}
+
+/* A digest's items given up later, at the end of their lifetime (expiry,
+ * or recovery after a crash), are reported once too, as one message. */
+static void digest_expired_or_recovered_dead_gives_one_alert(void **state)
+{
+	struct fx *f = fx_new();
+	struct outbox_msg *msgs, *m;
+	struct outbox_recovery rec;
+	struct err e = { 0 };
+	char *body, *mid;
+	int n, dead = 0;
+
+	(void)state;
+	f->cfg.retry_lifetime = 3600;
+	three_referrals(f);
+	sql(f, "UPDATE staff SET mobile = NULL WHERE id = 4");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(m->n_parts, 3);
+	mid = strdup(m->message_id);
+	done(f, m, OUTBOX_INDOUBT, "2026-09-11T08:02:00");
+	outbox_msgs_free(msgs, n);
+	assert_int_equal(outbox_expire(f->db, at("2026-09-11T12:00:00"), &f->cfg, &dead, &e), 0);
+	assert_int_equal(dead, 3);
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='dead'"), 3);
+	assert_int_equal(count(f, "rule='admin_alert'"), 1);
+	body = one(f, "body", "rule='admin_alert'");
+	assert_non_null(strstr(body, mid));
+	free(body);
+	free(mid);
+	fx_free(f);
+
+	/* The same set, its process killed while it was being sent. */
+	f = fx_new();
+	f->cfg.retry_lifetime = 3600;
+	three_referrals(f);
+	sql(f, "UPDATE staff SET mobile = NULL WHERE id = 4");
+	run(f, "2026-09-01T09:00:00");
+	send_due(f, "2026-09-01T09:00:00");
+	run(f, "2026-09-11T08:00:00");
+	msgs = claim(f, "2026-09-11T08:01:00", &n);
+	m = to(msgs, n, "karin@ystad.example.se");
+	assert_int_equal(outbox_started_tx(f->db, m, &e), 0);
+	outbox_msgs_free(msgs, n);
+	assert_int_equal(outbox_recover(f->db, at("2026-09-11T12:00:00"), "other", &f->cfg, &rec,
+					&e), 0);
+	assert_int_equal(count(f, "rule='referral_reminder' AND state='dead' AND in_doubt=1"), 3);
+	assert_int_equal(count(f, "rule='admin_alert'"), 1);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +829,14 @@ int main(void)
 		cmocka_unit_test(sms_digest_carries_no_name),
 		cmocka_unit_test(digest_summary_counts_kinds_in_swedish),
 		cmocka_unit_test(immediate_mode_keeps_items_apart),
+		cmocka_unit_test(digest_sent_is_sorted_by_deadline),
+		cmocka_unit_test(digest_counts_as_one_message_for_rate_limits),
+		cmocka_unit_test(dead_digest_gives_one_alert_naming_its_items),
+		cmocka_unit_test(unreachable_officer_leaves_reminders_to_the_queue_and_alerts),
+		cmocka_unit_test(unwritable_digest_alerts_once_and_items_still_go),
+		cmocka_unit_test(digest_expired_or_recovered_dead_gives_one_alert),
+		cmocka_unit_test(digest_in_doubt_keeps_its_message_id_and_a_new_set_gets_another),
+		cmocka_unit_test(digest_in_doubt_with_one_item_left_keeps_the_digest_message_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -210,6 +210,29 @@ static void demo_data_imports(void **state)
 
 /* A full import: what the file leaves out has ended; a shrink beyond the
  * share is refused with nothing changed. */
+/* A units file without the column email (as before it existed) keeps the
+ * mailboxes; a file with the column sets them, and an empty cell clears. */
+static void units_reimport_without_email_column_keeps_mailbox(void **state)
+{
+	struct fx *f = *state;
+
+	ok(f, "units", "code,kind,name,municipality,email\n"
+		       "MOT,intake,Mottagningen,Ystad,mottagningen@ystad.example.se\n"
+		       "MOT2,intake,Mottagning 2,Ystad,m2@ystad.example.se\n", 2);
+	ok(f, "units", "code,kind,name,municipality\n"
+		       "MOT,intake,Mottagningen,Ystad\nMOT2,intake,Mottagning 2,Ystad\n", 2);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM unit WHERE"
+				       " email = 'mottagningen@ystad.example.se' AND code = 'MOT'"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM unit WHERE email IS NOT NULL"), 2);
+	ok(f, "units", "code,kind,name,municipality,email\n"
+		       "MOT,intake,Mottagningen,Ystad,\n"
+		       "MOT2,intake,Mottagning 2,Ystad,ny@ystad.example.se\n", 2);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM unit WHERE code = 'MOT'"
+				       " AND email IS NULL"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM unit WHERE code = 'MOT2'"
+				       " AND email = 'ny@ystad.example.se'"), 1);
+}
+
 static void full_import_ends_what_is_missing(void **state)
 {
 	struct fx *f = *state;
@@ -248,6 +271,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(placements_roles_absences, setup, teardown),
 		cmocka_unit_test_setup_teardown(demo_data_imports, setup, teardown),
 		cmocka_unit_test_setup_teardown(full_import_ends_what_is_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(units_reimport_without_email_column_keeps_mailbox,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -178,6 +178,26 @@ static void broken_directory_reports_everything(void **state)
 	tu_rmdir(dir);
 }
 
+/* A templates directory copied before the digests came has no digest.*:
+ * each missing file is named, with what to do. */
+static void templates_dir_without_digest_says_what_is_missing(void **state)
+{
+	char *dir = tu_mkdtemp(), cmd[512];
+	struct templates *t = NULL;
+	struct err e = { 0 };
+	struct lines l = { 0 };
+
+	(void)state;
+	snprintf(cmd, sizeof cmd, "cp templates/sv/* '%s'/ && rm '%s'/digest.*", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(templates_load(dir, &t, collect, &l, &e), ERR_INVALID);
+	assert_null(t);
+	assert_int_equal(l.n, 2);
+	assert_true(has_line(&l, "digest.email:0: cannot read the template", "copy them from"));
+	assert_true(has_line(&l, "digest.sms:0: cannot read the template", "Upgrading"));
+	tu_rmdir(dir);
+}
+
 static void sms_limit(void **state)
 {
 	struct templates *t = NULL;
@@ -254,6 +274,7 @@ int main(void)
 		cmocka_unit_test(key_phrases),
 		cmocka_unit_test(broken_directory_reports_everything),
 		cmocka_unit_test(sms_limit),
+		cmocka_unit_test(templates_dir_without_digest_says_what_is_missing),
 		cmocka_unit_test(sms_measure_rules),
 	};
 
