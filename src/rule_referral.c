@@ -87,6 +87,13 @@ static int send(struct planner *p, const struct referral *f, const char *rule,
 	}
 	if (!role)
 		return plan_to_staff(p, &req, f->reporter_id, e);
+	if (strcmp(role, "intake_officer") == 0 && strcmp(rule, "referral_task") == 0 &&
+	    f->intake_email[0])
+		/* A new referral reaches the unit at once: its functional mailbox
+		 * when it has one (the officers read it together), else every
+		 * intake officer. */
+		return plan_to_mailbox(p, &req, f->intake_unit_id, f->intake_email,
+				       f->intake_name, e);
 	if (strcmp(role, "intake_officer") == 0 && strcmp(rule, "referral_task") != 0) {
 		/* A reminder or an overdue notice: to the assigned handläggare
 		 * (or their deputy), else to the intake unit's mailbox, else to

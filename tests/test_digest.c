@@ -159,8 +159,11 @@ static void unassigned_referral_reaches_functional_mailbox(void **state)
 	v = one(f, "body", "rule='referral_reminder'");
 	assert_non_null(strstr(v, "Hej Socialtjänstens mottagningsenhet,"));
 	free(v);
-	/* The new referral still goes to each officer at once. */
-	assert_int_equal(count(f, "rule='referral_task' AND recipient_id IN (4,10)"), 2);
+	/* The new referral reaches the unit at once, by its mailbox, and not
+	 * each officer besides. */
+	assert_int_equal(count(f, "rule='referral_task' AND recipient_id IN (4,10)"), 0);
+	assert_int_equal(count(f, "rule='referral_task' AND address ="
+				  " 'mottagningen@ystad.example.se' AND state <> 'cancelled'"), 1);
 	fx_free(f);
 }
 
