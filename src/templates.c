@@ -1,6 +1,8 @@
 /* templates.c - loading, checking and rendering the message templates. */
 #include "templates.h"
 
+#include "i18n.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -155,9 +157,9 @@ static struct template *compile(struct loader *l, const char *src, int line0)
 static const char *missing_hint(const char *kind)
 {
 	return strcmp(kind, "digest") == 0
-		? " (the digest templates digest.email and digest.sms are needed since digests"
-		  " came with schema version 7: copy them from the installed templates/sv,"
-		  " see docs/templates.md, Upgrading)" : "";
+		? _(" (the digest templates digest.email and digest.sms are needed since digests"
+		    " came with schema version 7: copy them from the installed templates/sv,"
+		    " see docs/templates.md, Upgrading)") : "";
 }
 
 static void load_email(struct loader *l, const char *dir, const char *kind, struct kind *k)
