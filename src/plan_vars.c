@@ -12,7 +12,7 @@
 static const char *const plan_fields[] = {
 	"recipient", "unit", "from_unit", "date", "due", "days", "days_text", "role", "outcome",
 	"received", "count", "child_name", "child_birth", "officer", "alert_unit",
-	"alert_role", "alert_reason",
+	"alert_role", "alert_reason", "ack_url",
 };
 
 struct tvars *plan_vars(const char *ref)

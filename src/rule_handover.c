@@ -105,7 +105,7 @@ static int plan_change(struct planner *p, const struct change *ch, struct err *e
 	struct bk before, after;
 	char from_unit[PLAN_NAME_LEN] = "", ref[FACT_REF_LEN];
 	struct tvars *v;
-	int r;
+	int r, booked = 0;
 
 	r = bk_at(p->bk, ch->child_id, ch->start - 1, &before, e);
 	if (r == 0)
@@ -126,6 +126,14 @@ static int plan_change(struct planner *p, const struct change *ch, struct err *e
 	tvars_set(v, "unit", ch->unit_name);
 	tvars_set(v, "from_unit", from_unit[0] ? from_unit : "-");
 	tvars_set(v, "role", ch->school_unknown ? "rektor" : bk_role_sv(&after));
+	/* The handover conversation is booked (an acknowledgement link): the
+	 * reminders to arrange it have done their work. */
+	if (r == 0 && ch->placement_id)
+		r = facts_acked(p->facts, "placement", ch->placement_id, "booked", &booked, e);
+	if (r < 0 || booked) {
+		tvars_free(v);
+		return r;
+	}
 	if (r == 0 && before.staff_id)
 		r = announce(p, ch, "handover_outgoing", before.staff_id,
 			     &p->cfg->handover_outgoing, v, e);

@@ -313,8 +313,32 @@ static const char migration_6[] =
 	" PRIMARY KEY (source, kind, ext_id)) WITHOUT ROWID;"
 	"CREATE INDEX ext_ref_local ON ext_ref(kind, local_id);";
 
+/* Version 7: acknowledgements by link (backad-web). task_ack is a fact:
+ * who (staff_id) answered which subject (kind and ref_id: a referral,
+ * follow-up, discovery card or placement) with which action, when and from
+ * which client address; one row per subject, person and action, so doing
+ * it twice adds nothing. Its trigger notes the change like any fact's (a
+ * placement as its child), so the next pass re-plans the subject. */
+static const char migration_7[] =
+	"CREATE TABLE task_ack ("
+	" id INTEGER PRIMARY KEY,"
+	" kind TEXT NOT NULL CHECK (kind IN ('referral','followup','discovery','placement')),"
+	" ref_id INTEGER NOT NULL,"
+	" staff_id INTEGER NOT NULL REFERENCES staff(id),"
+	" action TEXT NOT NULL CHECK (action IN ('received','done','booked')),"
+	" at TEXT NOT NULL,"
+	" client TEXT NOT NULL,"
+	" UNIQUE (kind, ref_id, staff_id, action));"
+	"CREATE TRIGGER change_task_ack_INSERT AFTER INSERT ON task_ack BEGIN"
+	" INSERT INTO fact_change(kind, ref_id) VALUES ("
+	"  CASE NEW.kind WHEN 'placement' THEN 'child' ELSE NEW.kind END,"
+	"  CASE NEW.kind WHEN 'placement' THEN"
+	"   (SELECT child_id FROM placement WHERE id = NEW.ref_id) ELSE NEW.ref_id END);"
+	" UPDATE state SET value = value + 1 WHERE key = 'facts.version';"
+	" END;";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3, migration_4,
-					     migration_5, migration_6 };
+					     migration_5, migration_6, migration_7 };
 
 int schema_version(void)
 {

@@ -40,12 +40,12 @@ static const char *const known_fields[] = {
 	"outcome",
 	"received", "count", "children", "consent", "reporter_left", "child_name", "child_birth",
 	"officer",
-	"alert_unit", "alert_role", "alert_reason", NULL,
+	"alert_unit", "alert_role", "alert_reason", "ack_url", NULL,
 };
 /* What an SMS may carry: no names, no identity numbers, no health data. */
 static const char *const sms_fields[] = {
 	"ref", "unit", "from_unit", "date", "due", "days", "days_text", "role", "outcome",
-	"received", "count", "consent", "reporter_left", NULL,
+	"received", "count", "consent", "reporter_left", "ack_url", NULL,
 };
 
 struct kind {
