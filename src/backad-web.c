@@ -175,12 +175,13 @@ int main(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct ack_keys keys;
 	struct err e = { 0 };
-	int r = parse(argc, argv, &o);
+	int r;
 
+	cal_init(); /* Stockholm time, also for --now */
+	r = parse(argc, argv, &o);
 	if (r >= 0)
 		return r;
 	log_init("backad-web", getenv("JOURNAL_STREAM") != NULL);
-	cal_init();
 	if (config_load(config_path(o.config), &cfg, NULL, NULL, &e) < 0) {
 		log_err("%s", e.msg);
 		return 1;
