@@ -139,7 +139,8 @@ char *ack_page_form(const struct ack_claim *c, const struct ack_view *v, const c
 					       "value=\"%c\">%s</button>\n", *a, ack_action_sv(*a));
 		sb_puts(&sb, "</fieldset>\n</form>\n");
 	}
-	sb_puts(&sb, "<p>Det du registrerar här avslutar påminnelserna om just detta. "
+	sb_puts(&sb, "<p>Det du registrerar här sparas i påminnelsetjänsten och påverkar vilka "
+		     "påminnelser som skickas. "
 		     "Uppgifterna om ärendet finns i verksamhetssystemet.</p>\n");
 	sb_puts(&sb, TAIL);
 	if (sb.oom) {
