@@ -166,6 +166,15 @@ check "[ $(count case 'referral_reminder/referral:1/%') -ge 1 ]" "...and the dea
 check "[ $(count control 'handover_incoming/placement:9/%') -ge 1 ] && [ $(count case 'handover_incoming/placement:9/%') = 0 ]" \
 	"a handover conversation booked: no more handover messages"
 
+# Started as systemd does it: the socket handed over (sd_listen_fds).
+sport=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+systemd-socket-activate -l "127.0.0.1:$sport" "$BUILD/backad-web" -c "$tmp/backad.conf" \
+	--now 2026-08-03T09:00 >/dev/null 2>"$tmp/activated.log" &
+pids="$pids $!"
+wait_port "$sport"
+check "[ \$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$sport/a/$ref2) = 200 ]" \
+	"socket activation: the handed-over socket serves"
+
 $B report --from 2026-08-01 --to 2026-08-31 >"$tmp/report"
 check "grep -q '^kvitteringar  *2$' $tmp/report" "backactl report counts acknowledgements"
 check "grep -q '^timmar till kvittering, median  *1.0$' $tmp/report" "...and the time from message to acknowledgement"
