@@ -17,6 +17,7 @@ for f in usr/sbin/backad usr/sbin/backactl etc/backad/backad.conf \
 	lib/systemd/system/backad.service usr/lib/sysusers.d/backad.conf \
 	lib/systemd/system/backad-sync.service lib/systemd/system/backad-sync.timer \
 	usr/sbin/backad-web lib/systemd/system/backad-web.socket lib/systemd/system/backad-web.service \
+	usr/share/man/man8/backad-web.8 usr/share/doc/backad/ack.md \
 	usr/lib/tmpfiles.d/backad.conf usr/share/doc/backad/rules.md; do
 	check "[ -s '$tmp/root/$f' ]" "installed $f"
 done
