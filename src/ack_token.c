@@ -250,15 +250,22 @@ int ack_token_check(const struct ack_keys *k, const char *token, time_t now,
 	return 0;
 }
 
-int ack_csrf_make(const struct ack_keys *k, const char *token, char *out, size_t n)
+/* The newest key's MAC over domain and data, base64url, into out. */
+static int ack_csrf_make_domain(const struct ack_keys *k, const char *domain, const char *data,
+				char *out, size_t n)
 {
 	unsigned char m[MAC_LEN];
 
 	if (k->n == 0 || n < ACK_CSRF_LEN ||
-	    mac(k->key[k->n - 1], k->len[k->n - 1], "form|", token, strlen(token), m) < 0)
+	    mac(k->key[k->n - 1], k->len[k->n - 1], domain, data, strlen(data), m) < 0)
 		return ERR_INVALID;
 	b64url(m, MAC_LEN, out);
 	return 0;
+}
+
+int ack_csrf_make(const struct ack_keys *k, const char *token, char *out, size_t n)
+{
+	return ack_csrf_make_domain(k, "form|", token, out, n);
 }
 
 int ack_csrf_check(const struct ack_keys *k, const char *token, const char *csrf)
@@ -268,6 +275,25 @@ int ack_csrf_check(const struct ack_keys *k, const char *token, const char *csrf
 	if (!csrf || unb64url(csrf, strlen(csrf), m, sizeof m) != MAC_LEN)
 		return ERR_INVALID;
 	return mac_any(k, "form|", token, strlen(token), m);
+}
+
+int ack_dlr_make(const struct ack_keys *k, long long id, char *out, size_t n)
+{
+	char num[24];
+
+	snprintf(num, sizeof num, "%lld", id);
+	return ack_csrf_make_domain(k, "dlr|", num, out, n);
+}
+
+int ack_dlr_check(const struct ack_keys *k, long long id, const char *mac)
+{
+	unsigned char m[MAC_LEN + 3];
+	char num[24];
+
+	snprintf(num, sizeof num, "%lld", id);
+	if (!mac || unb64url(mac, strlen(mac), m, sizeof m) != MAC_LEN)
+		return ERR_INVALID;
+	return mac_any(k, "dlr|", num, strlen(num), m);
 }
 
 int ack_claim_offers(const struct ack_claim *c, char action)

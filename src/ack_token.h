@@ -64,6 +64,13 @@ int ack_csrf_make(const struct ack_keys *k, const char *token, char *out, size_t
 /* 0 when csrf is the value of token under any key, else ERR_INVALID. */
 int ack_csrf_check(const struct ack_keys *k, const char *token, const char *csrf);
 
+/* The authenticator of the delivery-report address of outbox row id
+ * (public_url/dlr/ID/MAC): an HMAC with the newest key, into out
+ * (ACK_CSRF_LEN). */
+int ack_dlr_make(const struct ack_keys *k, long long id, char *out, size_t n);
+/* 0 when mac is id's authenticator under any key, else ERR_INVALID. */
+int ack_dlr_check(const struct ack_keys *k, long long id, const char *mac);
+
 /* 1 when the claim offers action (a letter above). */
 int ack_claim_offers(const struct ack_claim *c, char action);
 

@@ -672,3 +672,105 @@ int outbox_counts(sqlite3 *db, int counts[OB_NSTATES], struct err *e)
 	sqlite3_finalize(st);
 	return r;
 }
+
+/* Which report a row can take: OUTBOX_DLR_RECORDED when it is a sent SMS
+ * without one (and the gateway's id matches). */
+static int dlr_check(sqlite3 *db, long long id, const char *provider_ref,
+		     enum outbox_dlr *what, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int r = db_prepare(db, "SELECT state, channel, delivery, provider_id FROM outbox"
+			       " WHERE id = ?1", &st, e), rc;
+	const char *state, *prov, *sp;
+
+	*what = OUTBOX_DLR_UNKNOWN;
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 1), "sms") == 0) {
+		state = (const char *)sqlite3_column_text(st, 0);
+		prov = (const char *)sqlite3_column_text(st, 3);
+		/* provider_id is "STATUS ID" as the gateway answered. */
+		sp = prov ? strchr(prov, ' ') : NULL;
+		if (provider_ref && (!sp || strcmp(sp + 1, provider_ref) != 0))
+			*what = OUTBOX_DLR_UNKNOWN;
+		else if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			*what = OUTBOX_DLR_REPEATED;
+		else if (strcmp(state, "sent") != 0)
+			*what = OUTBOX_DLR_NOT_SENT;
+		else
+			*what = OUTBOX_DLR_RECORDED;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		r = db_fail(db, rc, "outbox", e);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* An undeliverable SMS: its text by e-mail, or an admin alert. */
+static int dlr_fallback(sqlite3 *db, long long id, const char *ts, const struct config *cfg,
+			struct err *e)
+{
+	static const char why[] = "operatören rapporterar att SMS:et inte nådde telefonen";
+	struct outbox_msg *m = NULL;
+	char num[24];
+	int n = 0, fell_back = 0, r;
+
+	snprintf(num, sizeof num, "%lld", id);
+	r = load_rows(db, "SELECT " MSG_COLUMNS " FROM outbox WHERE id = CAST(?1 AS INTEGER)"
+			  " AND ?2 IS NULL LIMIT ?3", num, NULL, 1, &m, &n, e);
+	if (r == 0 && n == 1)
+		r = queue_fallback(db, &m[0], why, ts, cfg, &fell_back, e);
+	if (r == 0 && n == 1 && !fell_back)
+		r = queue_alert(db, &m[0], why, ts, cfg, e);
+	outbox_msgs_free(m, n);
+	return r;
+}
+
+int outbox_delivery_report(sqlite3 *db, long long id, const char *provider_ref, int delivered,
+			   time_t now, const struct config *cfg, enum outbox_dlr *what,
+			   struct err *e)
+{
+	char ts[21];
+	int r = db_begin(db, e);
+
+	*what = OUTBOX_DLR_UNKNOWN;
+	if (r < 0)
+		return r;
+	cal_iso_utc(now, ts);
+	r = dlr_check(db, id, provider_ref, what, e);
+	if (r == 0 && *what == OUTBOX_DLR_RECORDED)
+		r = exec_bound(db, "UPDATE outbox SET delivery = ?2, delivery_at = ?3 WHERE id = ?1",
+			       e, "iss", id, delivered ? "delivered" : "undeliverable", ts);
+	if (r == 0 && *what == OUTBOX_DLR_RECORDED && !delivered)
+		r = dlr_fallback(db, id, ts, cfg, e);
+	if (r == 0)
+		r = db_commit(db, e);
+	if (r < 0)
+		db_rollback(db);
+	return r;
+}
+
+int outbox_delivery_counts(sqlite3 *db, long long *delivered, long long *undeliverable,
+			   struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int r = db_prepare(db, "SELECT count(delivery = 'delivered' OR NULL),"
+			       " count(delivery = 'undeliverable' OR NULL) FROM outbox"
+			       " WHERE delivery IS NOT NULL", &st, e), rc;
+
+	*delivered = *undeliverable = 0;
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*delivered = sqlite3_column_int64(st, 0);
+		*undeliverable = sqlite3_column_int64(st, 1);
+	} else {
+		r = db_fail(db, rc, "outbox", e);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+

@@ -318,7 +318,11 @@ static const char migration_6[] =
  * follow-up, discovery card or placement) with which action, when and from
  * which client address; one row per subject, person and action, so doing
  * it twice adds nothing. Its trigger notes the change like any fact's (a
- * placement as its child), so the next pass re-plans the subject. */
+ * placement as its child), so the next pass re-plans the subject.
+ * And SMS delivery reports: outbox.delivery is what the gateway reported
+ * after 'sent' (the gateway accepted it): 'delivered' (the handset has it)
+ * or 'undeliverable' (it never will; a fallback by e-mail is queued), at
+ * delivery_at; NULL while nothing is reported. */
 static const char migration_7[] =
 	"CREATE TABLE task_ack ("
 	" id INTEGER PRIMARY KEY,"
@@ -335,7 +339,10 @@ static const char migration_7[] =
 	"  CASE NEW.kind WHEN 'placement' THEN"
 	"   (SELECT child_id FROM placement WHERE id = NEW.ref_id) ELSE NEW.ref_id END);"
 	" UPDATE state SET value = value + 1 WHERE key = 'facts.version';"
-	" END;";
+	" END;"
+	"ALTER TABLE outbox ADD COLUMN delivery TEXT"
+	" CHECK (delivery IN ('delivered','undeliverable'));"
+	"ALTER TABLE outbox ADD COLUMN delivery_at TEXT;";
 
 static const char *const migrations[] = { migration_1, migration_2, migration_3, migration_4,
 					     migration_5, migration_6, migration_7 };

@@ -1,5 +1,6 @@
 /* web.c - backad-web's HTTP glue on libmicrohttpd: one internal thread,
- * a route per path prefix, limits (connections, time, header memory, body
+ * a route per path prefix (/a/: acknowledgement links, /dlr/: SMS delivery
+ * reports), limits (connections, time, header memory, body
  * size, requests a minute per client address), and the answers: a link's
  * page, the result of an action, and one plain refusal for every bad link
  * or form, so a refusal tells nothing about why. */
@@ -17,7 +18,9 @@
 
 #include "ack_page.h"
 #include "ack_store.h"
+#include "dlr.h"
 #include "log.h"
+#include "outbox.h"
 #include "ratelimit.h"
 
 struct web {
@@ -37,6 +40,7 @@ struct req {
 	struct MHD_PostProcessor *pp;
 	char csrf[ACK_CSRF_LEN + 8];
 	char action[4];
+	char status[16], ref[64]; /* a 46elks-style delivery report's status and id */
 	int bad_field;      /* a field too long or unknown */
 	char client[RL_ADDR_LEN];
 };
@@ -141,6 +145,10 @@ static enum MHD_Result field(void *cls, enum MHD_ValueKind kind, const char *key
 		dst = q->csrf, cap = sizeof q->csrf;
 	else if (strcmp(key, "action") == 0)
 		dst = q->action, cap = sizeof q->action;
+	else if (strcmp(key, "status") == 0)
+		dst = q->status, cap = sizeof q->status;
+	else if (strcmp(key, "id") == 0)
+		dst = q->ref, cap = sizeof q->ref;
 	if (!dst || off + size >= cap) {
 		q->bad_field = 1;
 		return MHD_YES;
@@ -204,16 +212,77 @@ static enum MHD_Result ack(struct web *w, struct MHD_Connection *c, const char *
 	return answer_owned(c, MHD_HTTP_OK, ack_page_done(&v, q->action[0], recorded));
 }
 
+static enum MHD_Result plain(struct MHD_Connection *c, unsigned int status, const char *text)
+{
+	union { const char *c; void *v; } buf = { .c = text };
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), buf.v,
+								 MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A delivery report: /dlr/ID/MAC, MAC authenticating the outbox row ID
+ * (src/sms.c asks for reports there). Every authenticated report is
+ * answered 200, so the gateway does not send it again; what it changed,
+ * or why nothing, is logged. */
+static enum MHD_Result dlr(struct web *w, struct MHD_Connection *c, const char *method,
+			   const char *path, struct req *q)
+{
+	const char *type = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "type");
+	static const char *const what_log[] = {
+		[OUTBOX_DLR_RECORDED] = "recorded",
+		[OUTBOX_DLR_UNKNOWN] = "for no SMS it knows: nothing changes",
+		[OUTBOX_DLR_REPEATED] = "repeated: nothing changes",
+		[OUTBOX_DLR_NOT_SENT] = "for an SMS not in state sent: nothing changes",
+	};
+	enum outbox_dlr what;
+	enum dlr_says says;
+	struct err e = { 0 };
+	char *end;
+	long long id = strtoll(path, &end, 10);
+
+	if (id <= 0 || *end != '/' || !w->keys || ack_dlr_check(w->keys, id, end + 1) < 0) {
+		refused(q, method, "a delivery report with a wrong address");
+		return answer(c, MHD_HTTP_FORBIDDEN, ack_page_refused);
+	}
+	says = dlr_parse(type, q->status[0] ? q->status : NULL);
+	if (says == DLR_INVALID) {
+		log_warn("delivery report for message %lld from %s: not understood", id, q->client);
+		return plain(c, MHD_HTTP_BAD_REQUEST, "not a delivery report\n");
+	}
+	if (says == DLR_INTERIM) {
+		log_info("delivery report for message %lld: on its way; nothing to record", id);
+		return plain(c, MHD_HTTP_OK, "OK\n");
+	}
+	if (outbox_delivery_report(w->db, id, q->ref[0] ? q->ref : NULL, says == DLR_DELIVERED,
+				   web_now(w), w->cfg, &what, &e) < 0) {
+		log_err("delivery report for message %lld: %s", id, e.msg);
+		return plain(c, MHD_HTTP_SERVICE_UNAVAILABLE, "try again\n");
+	}
+	log_info("delivery report for message %lld (%s) %s", id,
+		 says == DLR_DELIVERED ? "delivered" : "undeliverable", what_log[what]);
+	return plain(c, MHD_HTTP_OK, "OK\n");
+}
+
 /* The first call of a request: count it, check its method and size. 1 when
  * it goes on, 0 when answered (ret set). */
-static int first_call(struct web *w, struct MHD_Connection *c, const char *method,
-		      struct req *q, enum MHD_Result *ret)
+static int first_call(struct web *w, struct MHD_Connection *c, const char *url,
+		      const char *method, struct req *q, enum MHD_Result *ret)
 {
 	const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 
 	client_addr(w, c, q->client, sizeof q->client);
 	q->counted = 1;
-	if (!rl_allow(&w->rl, q->client, mono())) {
+	/* A gateway's reports come in bursts from one address; their
+	 * addresses are authenticated, not guessed. */
+	if (strncmp(url, "/dlr/", 5) != 0 && !rl_allow(&w->rl, q->client, mono())) {
 		refused(q, method, "over the rate limit");
 		*ret = answer(c, MHD_HTTP_TOO_MANY_REQUESTS, ack_page_limited);
 		return 0;
@@ -247,7 +316,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if (!q)
 			return MHD_NO;
 		*con_cls = q;
-		return first_call(w, c, method, q, &ret) ? MHD_YES : ret;
+		return first_call(w, c, url, method, q, &ret) ? MHD_YES : ret;
 	}
 	if (*upload_size) {
 		q->body_len += *upload_size;
@@ -271,6 +340,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	if (strncmp(url, "/a/", 3) == 0 && !strchr(url + 3, '/'))
 		return ack(w, c, method, url + 3, q);
+	if (strncmp(url, "/dlr/", 5) == 0 && strcmp(method, "HEAD") != 0)
+		return dlr(w, c, method, url + 5, q);
 	refused(q, method, "an unknown path");
 	return answer(c, MHD_HTTP_NOT_FOUND, ack_page_refused);
 }
