@@ -1,0 +1,114 @@
+/* test_dlr.c - SMS delivery reports: what Kannel's types and 46elks'
+ * statuses mean; only the first report of a sent SMS changes it, an
+ * undeliverable one queues its text by e-mail (or an admin alert when the
+ * person has no address), and repeated, late, unknown or mismatched
+ * reports change nothing. */
+#include "testutil.h"
+
+#include "calendar.h"
+#include "config.h"
+#include "dlr.h"
+#include "outbox.h"
+
+static void report_meanings(void **state)
+{
+	(void)state;
+	assert_int_equal(dlr_parse("1", NULL), DLR_DELIVERED);
+	assert_int_equal(dlr_parse("2", NULL), DLR_UNDELIVERABLE);
+	assert_int_equal(dlr_parse("16", NULL), DLR_UNDELIVERABLE);
+	assert_int_equal(dlr_parse("8", NULL), DLR_INTERIM);
+	assert_int_equal(dlr_parse("4", "delivered"), DLR_INTERIM); /* Kannel's type rules */
+	assert_int_equal(dlr_parse("%d", NULL), DLR_INVALID);
+	assert_int_equal(dlr_parse(NULL, "delivered"), DLR_DELIVERED);
+	assert_int_equal(dlr_parse(NULL, "failed"), DLR_UNDELIVERABLE);
+	assert_int_equal(dlr_parse(NULL, "sent"), DLR_INTERIM);
+	assert_int_equal(dlr_parse(NULL, "Delivered"), DLR_INVALID);
+	assert_int_equal(dlr_parse(NULL, NULL), DLR_INVALID);
+}
+
+static void first_report_counts_and_undeliverable_falls_back(void **state)
+{
+	char *dir = tu_mkdtemp();
+	sqlite3 *db = tu_db(dir);
+	struct config cfg;
+	struct err e = { 0 };
+	enum outbox_dlr what;
+	time_t now;
+
+	(void)state;
+	cal_init();
+	assert_int_equal(config_defaults(&cfg, &e), 0);
+	assert_int_equal(cal_parse_instant("2026-08-03T08:05", &now), 0);
+	assert_int_equal(db_exec(db,
+		"INSERT INTO child(id,ref,birth_date) VALUES (1,'B-1','2020-01-01');"
+		"INSERT INTO staff(id,code,name,email,mobile) VALUES"
+		" (1,'a','Åsa','asa@ystad.example.se','+46701234567'),"
+		" (2,'b','Bo',NULL,'+46701234568');"
+		"INSERT INTO outbox(id,key,rule,child_id,recipient_id,channel,address,body,"
+		"categories,message_id,due_at,created_at,state,provider_id) VALUES"
+		" (1,'k1','followup_reminder',1,1,'sms','+46701234567','Backa barnet: 1','ärendereferens',"
+		"  '<k1@x>','2026-08-03T06:00:00Z','2026-08-03T05:00:00Z','sent','200 s0001'),"
+		" (2,'k2','followup_reminder',1,1,'sms','+46701234567','Backa barnet: 2','ärendereferens',"
+		"  '<k2@x>','2026-08-03T06:00:00Z','2026-08-03T05:00:00Z','sent','200 s0002'),"
+		" (3,'k3','followup_reminder',1,2,'sms','+46701234568','Backa barnet: 3','ärendereferens',"
+		"  '<k3@x>','2026-08-03T06:00:00Z','2026-08-03T05:00:00Z','sent','202 0: Accepted'),"
+		" (4,'k4','followup_reminder',1,1,'sms','+46701234567','Backa barnet: 4','ärendereferens',"
+		"  '<k4@x>','2026-08-03T06:00:00Z','2026-08-03T05:00:00Z','dead',NULL),"
+		" (5,'k5','followup_reminder',1,1,'email','asa@ystad.example.se','Hej','',"
+		"  '<k5@x>','2026-08-03T06:00:00Z','2026-08-03T05:00:00Z','sent',NULL);"
+		"INSERT INTO outbox_child VALUES (2, 1);", &e), 0);
+
+	assert_int_equal(outbox_delivery_report(db, 1, "s0001", 1, now, &cfg, &what, &e), 0);
+	assert_int_equal(what, OUTBOX_DLR_RECORDED);
+	assert_int_equal(tu_int(db, "SELECT delivery = 'delivered' AND delivery_at ="
+				    " '2026-08-03T06:05:00Z' AND state = 'sent' FROM outbox WHERE id = 1"), 1);
+	/* Twice, or late with another verdict: nothing changes. */
+	assert_int_equal(outbox_delivery_report(db, 1, "s0001", 0, now, &cfg, &what, &e), 0);
+	assert_int_equal(what, OUTBOX_DLR_REPEATED);
+	assert_int_equal(tu_int(db, "SELECT delivery = 'delivered' FROM outbox WHERE id = 1"), 1);
+	/* The gateway's id must be the one it gave this SMS. */
+	assert_int_equal(outbox_delivery_report(db, 2, "s0001", 0, now, &cfg, &what, &e), 0);
+	assert_int_equal(what, OUTBOX_DLR_UNKNOWN);
+	assert_int_equal(tu_int(db, "SELECT delivery IS NULL FROM outbox WHERE id = 2"), 1);
+	/* Undeliverable: its text by e-mail, naming the same child. */
+	assert_int_equal(outbox_delivery_report(db, 2, "s0002", 0, now, &cfg, &what, &e), 0);
+	assert_int_equal(what, OUTBOX_DLR_RECORDED);
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM outbox WHERE key = 'k2/fallback' AND"
+				    " origin = 'fallback' AND channel = 'email' AND state = 'pending'"
+				    " AND address = 'asa@ystad.example.se' AND body LIKE 'Backa barnet: 2%'"),
+			 1);
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM outbox_child WHERE outbox_id ="
+				    " (SELECT id FROM outbox WHERE key = 'k2/fallback')"), 1);
+	/* No e-mail address: an admin alert instead; no gateway id checked (Kannel). */
+	assert_int_equal(outbox_delivery_report(db, 3, NULL, 0, now, &cfg, &what, &e), 0);
+	assert_int_equal(what, OUTBOX_DLR_RECORDED);
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM outbox WHERE key = 'alert/dead/3'"), 1);
+	/* Not a sent SMS, or no such row: nothing. */
+	assert_int_equal(outbox_delivery_report(db, 4, NULL, 1, now, &cfg, &what, &e), 0);
+	assert_int_equal(what, OUTBOX_DLR_NOT_SENT);
+	assert_int_equal(outbox_delivery_report(db, 5, NULL, 1, now, &cfg, &what, &e), 0);
+	assert_int_equal(what, OUTBOX_DLR_UNKNOWN);
+	assert_int_equal(outbox_delivery_report(db, 99, NULL, 1, now, &cfg, &what, &e), 0);
+	assert_int_equal(what, OUTBOX_DLR_UNKNOWN);
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM outbox WHERE delivery IS NOT NULL"), 3);
+	{
+		long long ok, bad;
+
+		assert_int_equal(outbox_delivery_counts(db, &ok, &bad, &e), 0);
+		assert_int_equal(ok, 1);
+		assert_int_equal(bad, 2);
+	}
+	sqlite3_close(db);
+	config_clear(&cfg);
+	tu_rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(report_meanings),
+		cmocka_unit_test(first_report_counts_and_undeliverable_falls_back),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
