@@ -691,13 +691,17 @@ static int dlr_check(sqlite3 *db, long long id, const char *provider_ref,
 	if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 1), "sms") == 0) {
 		state = (const char *)sqlite3_column_text(st, 0);
 		prov = (const char *)sqlite3_column_text(st, 3);
-		/* provider_id is "STATUS ID" as the gateway answered. */
+		/* provider_id is "STATUS ID" as the gateway answered; a report
+		 * may overtake the answer (a fast SMS centre), so a message
+		 * still in sending, without one yet, takes it too. */
 		sp = prov ? strchr(prov, ' ') : NULL;
-		if (provider_ref && (!sp || strcmp(sp + 1, provider_ref) != 0))
+		if (provider_ref && prov && (!sp || strcmp(sp + 1, provider_ref) != 0))
+			*what = OUTBOX_DLR_UNKNOWN;
+		else if (provider_ref && !prov && strcmp(state, "sending") != 0)
 			*what = OUTBOX_DLR_UNKNOWN;
 		else if (sqlite3_column_type(st, 2) != SQLITE_NULL)
 			*what = OUTBOX_DLR_REPEATED;
-		else if (strcmp(state, "sent") != 0)
+		else if (strcmp(state, "sent") != 0 && strcmp(state, "sending") != 0)
 			*what = OUTBOX_DLR_NOT_SENT;
 		else
 			*what = OUTBOX_DLR_RECORDED;

@@ -114,12 +114,13 @@ enum outbox_dlr {
 	OUTBOX_DLR_RECORDED, /* the first report of a sent SMS: recorded */
 	OUTBOX_DLR_UNKNOWN,  /* no such SMS, or the gateway's id is not the one it gave */
 	OUTBOX_DLR_REPEATED, /* the SMS has its report already: nothing changes */
-	OUTBOX_DLR_NOT_SENT, /* the SMS is not in state sent (late, or early) */
+	OUTBOX_DLR_NOT_SENT, /* the SMS is not sent or being sent (failed, dead, ...) */
 };
 /* A gateway's delivery report for the SMS in row id: delivered (1) or
  * undeliverable (0). provider_ref, when not NULL, must be the gateway's id
- * recorded when it was sent. Only the first report of a sent SMS changes
- * anything: delivery and delivery_at, and for an undeliverable one a
+ * recorded when it was sent (a report that overtakes the gateway's answer,
+ * the row still in sending, has none to check). Only the first report of
+ * an SMS sent (or being sent) changes anything: delivery and delivery_at, and for an undeliverable one a
  * fallback by e-mail (origin 'fallback') or, without an address, an admin
  * alert, as for a dead message; all in one transaction. *what says which. */
 int outbox_delivery_report(sqlite3 *db, long long id, const char *provider_ref, int delivered,

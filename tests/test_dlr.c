@@ -1,5 +1,6 @@
 /* test_dlr.c - SMS delivery reports: what Kannel's types and 46elks'
- * statuses mean; only the first report of a sent SMS changes it, an
+ * statuses mean; only the first report of a sent SMS (or one still being
+ * sent: a report may overtake the gateway's answer) changes it, an
  * undeliverable one queues its text by e-mail (or an admin alert when the
  * person has no address), and repeated, late, unknown or mismatched
  * reports change nothing. */
@@ -55,7 +56,9 @@ static void first_report_counts_and_undeliverable_falls_back(void **state)
 		" (4,'k4','followup_reminder',1,1,'sms','+46701234567','Backa barnet: 4','ärendereferens',"
 		"  '<k4@x>','2026-08-03T06:00:00Z','2026-08-03T05:00:00Z','dead',NULL),"
 		" (5,'k5','followup_reminder',1,1,'email','asa@ystad.example.se','Hej','',"
-		"  '<k5@x>','2026-08-03T06:00:00Z','2026-08-03T05:00:00Z','sent',NULL);"
+		"  '<k5@x>','2026-08-03T06:00:00Z','2026-08-03T05:00:00Z','sent',NULL),"
+		" (6,'k6','followup_reminder',1,1,'sms','+46701234567','Backa barnet: 6','ärendereferens',"
+		"  '<k6@x>','2026-08-03T06:00:00Z','2026-08-03T05:00:00Z','sending',NULL);"
 		"INSERT INTO outbox_child VALUES (2, 1);", &e), 0);
 
 	assert_int_equal(outbox_delivery_report(db, 1, "s0001", 1, now, &cfg, &what, &e), 0);
@@ -83,6 +86,12 @@ static void first_report_counts_and_undeliverable_falls_back(void **state)
 	assert_int_equal(outbox_delivery_report(db, 3, NULL, 0, now, &cfg, &what, &e), 0);
 	assert_int_equal(what, OUTBOX_DLR_RECORDED);
 	assert_int_equal(tu_int(db, "SELECT count(*) FROM outbox WHERE key = 'alert/dead/3'"), 1);
+	/* A report that overtakes the gateway's answer: the row is still
+	 * being sent, with no gateway id yet to check. */
+	assert_int_equal(outbox_delivery_report(db, 6, "s0006", 1, now, &cfg, &what, &e), 0);
+	assert_int_equal(what, OUTBOX_DLR_RECORDED);
+	assert_int_equal(tu_int(db, "SELECT delivery = 'delivered' AND state = 'sending' FROM outbox"
+				    " WHERE id = 6"), 1);
 	/* Not a sent SMS, or no such row: nothing. */
 	assert_int_equal(outbox_delivery_report(db, 4, NULL, 1, now, &cfg, &what, &e), 0);
 	assert_int_equal(what, OUTBOX_DLR_NOT_SENT);
@@ -90,12 +99,12 @@ static void first_report_counts_and_undeliverable_falls_back(void **state)
 	assert_int_equal(what, OUTBOX_DLR_UNKNOWN);
 	assert_int_equal(outbox_delivery_report(db, 99, NULL, 1, now, &cfg, &what, &e), 0);
 	assert_int_equal(what, OUTBOX_DLR_UNKNOWN);
-	assert_int_equal(tu_int(db, "SELECT count(*) FROM outbox WHERE delivery IS NOT NULL"), 3);
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM outbox WHERE delivery IS NOT NULL"), 4);
 	{
 		long long ok, bad;
 
 		assert_int_equal(outbox_delivery_counts(db, &ok, &bad, &e), 0);
-		assert_int_equal(ok, 1);
+		assert_int_equal(ok, 2);
 		assert_int_equal(bad, 2);
 	}
 	sqlite3_close(db);
