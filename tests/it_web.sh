@@ -130,8 +130,11 @@ codes=""
 for i in $(seq 1 30); do
 	codes="$codes $(curl -s -o /dev/null -w '%{http_code}' -H 'X-Forwarded-For: 203.0.113.7' "$U/$ref2")"
 done
-check "[ $(echo $codes | tr ' ' '\n' | grep -c 200) = 20 ] && [ $(echo $codes | tr ' ' '\n' | grep -c 429) = 10 ]" \
-	"a flood: 20 served, then 429"
+# 20 at once, then one every 3 s: a slow machine may see one or two more.
+served=$(echo $codes | tr ' ' '\n' | grep -c 200 || true)
+limited=$(echo $codes | tr ' ' '\n' | grep -c 429 || true)
+check "[ $served -ge 20 ] && [ $served -le 22 ] && [ $((served + limited)) = 30 ]" \
+	"a flood: 20 served, then 429 ($served, $limited)"
 check "[ $(curl -s -o /dev/null -w '%{http_code}' -H 'X-Forwarded-For: 203.0.113.7' -d "csrf=$c2&action=r" "$U/$ref2") = 429 ]" \
 	"a valid POST from the flooding address: 429"
 check "[ $(sql 'SELECT count(*) FROM task_ack') = 0 ]" "...and nothing recorded"
