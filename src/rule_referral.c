@@ -141,7 +141,7 @@ static int plan_referral(struct planner *p, const void *arg, struct err *e)
 		.outcome = fact->outcome, .intake_name = fact->intake_name,
 	}, *f = &fv;
 	const struct config *c = p->cfg;
-	int due, r, taken = 0;
+	int due, r;
 	char task_key[48];
 
 	if (date_parse(fact->received, &f->received) < 0)
@@ -164,11 +164,7 @@ static int plan_referral(struct planner *p, const void *arg, struct err *e)
 		return r ? r : immediate(p, f, due, "referral_feedback", f->decided, NULL, e);
 	r = days_msgs(p, f, due, "referral_reminder", &c->referral_reminders, f->received, -1,
 		      "intake_officer", e);
-	/* Someone at the intake unit has confirmed taking the task (an
-	 * acknowledgement link): the manager need not be asked to see to it. */
-	if (r == 0)
-		r = facts_acked(p->facts, "referral", f->id, "received", &taken, e);
-	if (r == 0 && !taken) {
+	if (r == 0) {
 		struct config_days esc = { 1, { c->referral_escalate } };
 
 		r = days_msgs(p, f, due, "referral_escalation", &esc, f->received, -1,

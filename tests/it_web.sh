@@ -2,7 +2,8 @@
 # it_web.sh - backad-web with curl: the links backad --once puts in spooled
 # e-mail open a Swedish page (GET changes nothing); an action POSTed with
 # its CSRF value is recorded once, audited, and stops what it answers at
-# the next planning pass (a referral taken: no escalation to the manager; a
+# the next planning pass (a referral taken: nothing, the deadline's messages
+# go on; a
 # handover conversation booked: no more handover messages), compared with a
 # copy of the database without the acknowledgements. Refused with one plain
 # page and nothing recorded: a forged signature, a changed task id, an
@@ -165,10 +166,13 @@ for db in case control; do
 	done
 done
 count() { sqlite3 "$tmp/$1.db" "SELECT count(*) FROM outbox WHERE key LIKE '$2'"; }
-check "[ $(count control 'referral_escalation/referral:1/%') -ge 1 ] && [ $(count case 'referral_escalation/referral:1/%') = 0 ]" \
-	"a referral taken: no escalation to the manager"
-check "[ $(count case 'referral_escalation/referral:2/%') -ge 1 ]" "...while the other referral still escalates"
-check "[ $(count case 'referral_reminder/referral:1/%') -ge 1 ]" "...and the deadline reminders go on"
+# "Received" answers only "has anyone taken it": the legal deadline's
+# escalation and reminders stop with the decision alone.
+check "[ $(count control 'referral_escalation/referral:1/%') -ge 1 ] && [ $(count case 'referral_escalation/referral:1/%') = $(count control 'referral_escalation/referral:1/%') ]" \
+	"a referral received on day 1: the manager's escalation still goes out"
+check "[ $(count case 'referral_escalation/referral:2/%') -ge 1 ]" "...as for the other referral"
+check "[ $(count case 'referral_reminder/referral:1/%') -ge 1 ] && [ $(count case 'referral_reminder/referral:1/%') = $(count control 'referral_reminder/referral:1/%') ]" \
+	"...and the deadline reminders go on"
 check "[ $(count control 'handover_incoming/placement:9/%') -ge 1 ] && [ $(count case 'handover_incoming/placement:9/%') = 0 ]" \
 	"a handover conversation booked: no more handover messages"
 
