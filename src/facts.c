@@ -94,7 +94,8 @@ static const char *const sql[Q_COUNT] = {
 	[Q_STATE_SET] = "INSERT INTO state(key, value) VALUES (?1, ?2)"
 			" ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[Q_STATE_DEL] = "DELETE FROM state WHERE key = ?1",
-	[Q_ACKED] = "SELECT count(*) FROM task_ack WHERE kind = ?1 AND ref_id = ?2 AND action = ?3",
+	[Q_ACKED] = "SELECT count(*) FROM task_ack WHERE kind = ?1 AND ref_id = ?2 AND action = ?3"
+		     " AND (?4 = 0 OR staff_id = ?4)",
 };
 
 int facts_open(sqlite3 *db, struct facts **out, struct err *e)
@@ -553,7 +554,7 @@ int facts_affected(struct facts *f, int lo_day, struct err *e)
 }
 
 int facts_acked(struct facts *f, const char *kind, long long ref_id, const char *action,
-		int *yes, struct err *e)
+		long long staff_id, int *yes, struct err *e)
 {
 	sqlite3_stmt *q;
 	int rc, r = stmt(f, Q_ACKED, &q, e);
@@ -564,6 +565,7 @@ int facts_acked(struct facts *f, const char *kind, long long ref_id, const char 
 	sqlite3_bind_text(q, 1, kind, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(q, 2, ref_id);
 	sqlite3_bind_text(q, 3, action, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 4, staff_id);
 	rc = sqlite3_step(q);
 	*yes = rc == SQLITE_ROW && sqlite3_column_int(q, 0) > 0;
 	sqlite3_reset(q);

@@ -67,7 +67,7 @@ static int announce(struct planner *p, const struct change *ch, const char *rule
 	char subject[48], occ[40], d[DATE_LEN];
 	int days[CONFIG_MAX_LIST], latest, incoming = strcmp(rule, "handover_incoming") == 0;
 	time_t at[CONFIG_MAX_LIST];
-	int r = 0;
+	int r = 0, first = 0, booked = 0;
 
 	snprintf(subject, sizeof subject, ch->placement_id ? "placement:%lld" : "fklass:%lld",
 		 ch->placement_id ? ch->placement_id : ch->child_id);
@@ -76,6 +76,16 @@ static int announce(struct planner *p, const struct change *ch, const char *rule
 		at[i] = plan_at(p, &days[i], -1);
 	}
 	latest = plan_latest_due(p, at, offs->n);
+	/* This holder has registered the handover conversation booked (an
+	 * acknowledgement link): the later messages of the series, reminders to
+	 * arrange it, stop; the first, the notice, always goes out, and what
+	 * the other holder is sent is not this holder's answer to give. */
+	for (int i = 1; i < offs->n; i++)
+		if (offs->v[i] > offs->v[first])
+			first = i;
+	if (ch->placement_id)
+		r = facts_acked(p->facts, "placement", ch->placement_id, "booked", staff_id,
+				&booked, e);
 	for (int i = 0; r == 0 && i < offs->n; i++) {
 		int day = days[i], sday = plan_send_day(p, day), sensitive = 0;
 		struct plan_req req = {
@@ -87,6 +97,8 @@ static int announce(struct planner *p, const struct change *ch, const char *rule
 		if (at[i] <= p->now && i != latest)
 			continue; /* superseded by a later one */
 		if (!plan_in_window(p, at[i]))
+			continue;
+		if (booked && i != first)
 			continue;
 		snprintf(occ, sizeof occ, "%s-%d", date_format(ch->start, d), offs->v[i]);
 		plan_set_date(v, "date", ch->start);
@@ -105,7 +117,7 @@ static int plan_change(struct planner *p, const struct change *ch, struct err *e
 	struct bk before, after;
 	char from_unit[PLAN_NAME_LEN] = "", ref[FACT_REF_LEN];
 	struct tvars *v;
-	int r, booked = 0;
+	int r;
 
 	r = bk_at(p->bk, ch->child_id, ch->start - 1, &before, e);
 	if (r == 0)
@@ -126,14 +138,6 @@ static int plan_change(struct planner *p, const struct change *ch, struct err *e
 	tvars_set(v, "unit", ch->unit_name);
 	tvars_set(v, "from_unit", from_unit[0] ? from_unit : "-");
 	tvars_set(v, "role", ch->school_unknown ? "rektor" : bk_role_sv(&after));
-	/* The handover conversation is booked (an acknowledgement link): the
-	 * reminders to arrange it have done their work. */
-	if (r == 0 && ch->placement_id)
-		r = facts_acked(p->facts, "placement", ch->placement_id, "booked", &booked, e);
-	if (r < 0 || booked) {
-		tvars_free(v);
-		return r;
-	}
 	if (r == 0 && before.staff_id)
 		r = announce(p, ch, "handover_outgoing", before.staff_id,
 			     &p->cfg->handover_outgoing, v, e);

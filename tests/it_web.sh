@@ -3,8 +3,8 @@
 # e-mail open a Swedish page (GET changes nothing); an action POSTed with
 # its CSRF value is recorded once, audited, and stops what it answers at
 # the next planning pass (a referral taken: nothing, the deadline's messages
-# go on; a
-# handover conversation booked: no more handover messages), compared with a
+# go on; a handover conversation booked by the outgoing holder: the incoming
+# holder is still told), compared with a
 # copy of the database without the acknowledgements. Refused with one plain
 # page and nothing recorded: a forged signature, a changed task id, an
 # expired link, another recipient's link, another key, a missing or wrong
@@ -173,8 +173,11 @@ check "[ $(count control 'referral_escalation/referral:1/%') -ge 1 ] && [ $(coun
 check "[ $(count case 'referral_escalation/referral:2/%') -ge 1 ]" "...as for the other referral"
 check "[ $(count case 'referral_reminder/referral:1/%') -ge 1 ] && [ $(count case 'referral_reminder/referral:1/%') = $(count control 'referral_reminder/referral:1/%') ]" \
 	"...and the deadline reminders go on"
-check "[ $(count control 'handover_incoming/placement:9/%') -ge 1 ] && [ $(count case 'handover_incoming/placement:9/%') = 0 ]" \
-	"a handover conversation booked: no more handover messages"
+# Booked by the outgoing holder: the incoming holder is still told.
+check "[ $(count control 'handover_incoming/placement:9/%') -ge 1 ] && [ $(count case 'handover_incoming/placement:9/%') = $(count control 'handover_incoming/placement:9/%') ]" \
+	"a handover booked by the outgoing Barnkontakt: the incoming one is still told"
+check "[ $(sqlite3 $tmp/case.db "SELECT count(*) FROM outbox WHERE key LIKE 'handover_incoming/placement:9/%' AND state <> 'cancelled'") -ge 1 ]" \
+	"...by a message that is not cancelled"
 
 # Started as systemd does it: the socket handed over (sd_listen_fds).
 sport=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
