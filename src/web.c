@@ -35,7 +35,6 @@ struct web {
 /* One request's state between the calls of the access handler. */
 struct req {
 	int counted;        /* the rate limit has seen it */
-	int too_big;        /* the body went over WEB_BODY_MAX */
 	size_t body_len;
 	struct MHD_PostProcessor *pp;
 	char csrf[ACK_CSRF_LEN + 8];
@@ -81,6 +80,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned int status, con
 		MHD_add_response_header(r, "Allow", "GET, HEAD, POST");
 	if (status == MHD_HTTP_TOO_MANY_REQUESTS)
 		MHD_add_response_header(r, "Retry-After", "60");
+	if (status == MHD_HTTP_CONTENT_TOO_LARGE)
+		MHD_add_response_header(r, "Connection", "close"); /* the rest is not read */
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -320,9 +321,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	if (*upload_size) {
 		q->body_len += *upload_size;
-		if (q->body_len > WEB_BODY_MAX)
-			q->too_big = 1;
-		else if (q->pp)
+		if (q->body_len > WEB_BODY_MAX) {
+			/* A body without Content-Length (chunked) past the
+			 * limit: closed at once, so a slow one does not hold
+			 * the connection. libmicrohttpd 0.9.75 queues no
+			 * answer before the whole body is read; one with
+			 * Content-Length got its 413 in first_call. */
+			refused(q, method, "a chunked body over the size limit: closed");
+			return MHD_NO;
+		}
+		if (q->pp)
 			MHD_post_process(q->pp, upload, *upload_size);
 		else
 			q->bad_field = 1;
@@ -333,10 +341,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		/* Ends the form: the last field is delivered now. */
 		MHD_destroy_post_processor(q->pp);
 		q->pp = NULL;
-	}
-	if (q->too_big) {
-		refused(q, method, "a body over the size limit");
-		return answer(c, MHD_HTTP_CONTENT_TOO_LARGE, ack_page_too_large);
 	}
 	if (strncmp(url, "/a/", 3) == 0 && !strchr(url + 3, '/'))
 		return ack(w, c, method, url + 3, q);
@@ -378,7 +382,11 @@ int web_start(int fd, const struct config *cfg, sqlite3 *db, const struct ack_ke
 				NULL, handle, w,
 				MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)15,
+				/* Slow clients holding connections (slowloris): a
+				 * few per address, and 5 s without a byte ends one. */
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				(unsigned int)cfg->web_connections_per_address,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)5,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 				MHD_OPTION_NOTIFY_COMPLETED, completed, w,
 				MHD_OPTION_END);

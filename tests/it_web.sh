@@ -118,8 +118,21 @@ refuse "a CSRF value changed" -d "csrf=$c2bad&action=r" "$U/$ref2"
 refuse "an unknown field" -d "csrf=$c2&action=r&next=https://evil.example" "$U/$ref2"
 check "[ $(req big -d "csrf=$c2&action=r&x=$(head -c 4000 /dev/zero | tr '\0' x)" "$U/$ref2") = 413 ]" \
 	"an oversized body: 413"
-check "[ $(req big2 -H 'Transfer-Encoding: chunked' -d "csrf=$c2&action=r&x=$(head -c 4000 /dev/zero | tr '\0' x)" "$U/$ref2") = 413 ]" \
-	"an oversized chunked body: 413"
+check "[ $(req big2 -H 'Transfer-Encoding: chunked' -d "csrf=$c2&action=r&x=$(head -c 4000 /dev/zero | tr '\0' x)" "$U/$ref2") = 000 ]" \
+	"an oversized chunked body: the connection is closed"
+# A slow chunked body past the limit: its connection closed at once.
+slow=$(/usr/bin/python3 tests/slow_client.py body "$port")
+# (all 40 pieces would take 12 s: closed long before that, with no answer).
+check "echo '$slow' | awk '\$1 != \"none\" || \$2 >= 4 { exit 1 }'" \
+	"an oversized chunked body sent slowly: closed when it passes 1 KiB ($slow s)"
+# Slowloris: 64 unfinished requests from one address hold only
+# web.connections_per_address (8) connections; others are served.
+/usr/bin/python3 tests/slow_client.py loris "$port" 127.0.0.2 64 4 >"$tmp/loris.out" &
+lpid=$!
+wait_for 10 "[ -s $tmp/loris.out ]" || true
+check "[ \"\$(cat $tmp/loris.out)\" = 56 ]" "slow clients from one address: 56 of 64 closed at once ($(cat $tmp/loris.out))"
+check "[ $(req loris "$U/$ref2") = 200 ]" "...and another address is served meanwhile"
+kill $lpid 2>/dev/null; wait $lpid 2>/dev/null || true
 check "[ $(req path "http://127.0.0.1:$port/a/$ref2/x") = 404 ] && [ $(req path "http://127.0.0.1:$port/") = 404 ]" \
 	"unknown paths: 404"
 check "[ $(req put -X PUT -d x "$U/$ref2") = 405 ]" "other methods: 405"
