@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
@@ -98,13 +99,24 @@ static enum MHD_Result answer_owned(struct MHD_Connection *c, unsigned int statu
 	return ret;
 }
 
+/* Keeps the value of the last X-Forwarded-For header in *cls. */
+static enum MHD_Result last_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+				const char *value)
+{
+	(void)kind;
+	if (value && strcasecmp(key, "X-Forwarded-For") == 0)
+		*(const char **)cls = value;
+	return MHD_YES;
+}
+
 /* The client's address: the peer, or, when the peer is the trusted proxy,
- * the last address of X-Forwarded-For (the one the proxy added). */
+ * the last address of the last X-Forwarded-For header (the one the proxy
+ * added: what comes before it is the client's to choose). */
 static void client_addr(const struct web *w, struct MHD_Connection *c, char *out, size_t n)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const char *xff;
+	const char *xff = NULL;
 	char last[RL_ADDR_LEN];
 	unsigned char bin[sizeof(struct in6_addr)];
 
@@ -122,7 +134,7 @@ static void client_addr(const struct web *w, struct MHD_Connection *c, char *out
 	}
 	if (!w->cfg->web_trusted_proxy || strcmp(out, w->cfg->web_trusted_proxy) != 0)
 		return;
-	xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+	MHD_get_connection_values(c, MHD_HEADER_KIND, last_xff, &xff);
 	if (!xff)
 		return;
 	xff = strrchr(xff, ',') ? strrchr(xff, ',') + 1 : xff;

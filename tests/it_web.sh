@@ -153,6 +153,11 @@ check "[ $(curl -s -o /dev/null -w '%{http_code}' -H 'X-Forwarded-For: 203.0.113
 	"a valid POST from the flooding address: 429"
 check "[ $(sql 'SELECT count(*) FROM task_ack') = 0 ]" "...and nothing recorded"
 check "[ $(req other "$U/$ref2") = 200 ]" "another address is served meanwhile"
+# The proxy appends the peer it saw: a client's own X-Forwarded-For, an
+# earlier header or earlier in the list, picks neither bucket nor address.
+check "[ $(curl -s -o /dev/null -w '%{http_code}' -H 'X-Forwarded-For: 198.51.100.66' -H 'X-Forwarded-For: 203.0.113.7' "$U/$ref2") = 429 ] && [ $(curl -s -o /dev/null -w '%{http_code}' -H 'X-Forwarded-For: 198.51.100.66, 203.0.113.7' "$U/$ref2") = 429 ]" \
+	"X-Forwarded-For: the last address of the last header counts"
+check "! grep -q '198.51.100.66' $tmp/web.log" "...and a client's own address is never logged or recorded"
 
 # The actions.
 check "[ $(curl -s -o $tmp/done.b -w '%{http_code}' -H 'X-Forwarded-For: 198.51.100.4' -d "csrf=$c1&action=r" "$U/$ref1") = 200 ]" \
