@@ -114,6 +114,7 @@ static const struct key keys[] = {
 	{ "web.trusted_proxy", K_STR, OFF(web_trusted_proxy), 0, 0, NULL },
 	{ "web.rate_per_minute", K_INT, OFF(web_rate), 1, 100000, NULL },
 	{ "web.link_days", K_INT, OFF(web_link_days), 1, 365, NULL },
+	{ "web.reports_per_minute", K_INT, OFF(web_reports_rate), 1, 1000000, NULL },
 	{ "web.connections_per_address", K_INT, OFF(web_connections_per_address), 1, 64, NULL },
 };
 #undef OFF
@@ -207,6 +208,7 @@ int config_defaults(struct config *c, struct err *e)
 	c->web_rate = 30;
 	c->web_link_days = 60;
 	c->web_connections_per_address = 8;
+	c->web_reports_rate = 600;
 	c->ss_timeout = 60;
 	c->ss_max_seconds = 900;
 	return 0;

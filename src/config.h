@@ -125,6 +125,7 @@ struct config {
 	int web_rate;            /* requests a minute from one client address */
 	int web_link_days;       /* a link works this many days after its message's date */
 	int web_connections_per_address; /* open connections from one peer address */
+	int web_reports_rate;    /* delivery reports a minute from one client address */
 };
 
 enum ss_auth { SS_AUTH_NONE, SS_AUTH_OAUTH2, SS_AUTH_CERT };

@@ -31,6 +31,9 @@ struct web {
 	const struct ack_keys *keys;
 	time_t now_fixed;
 	struct ratelimit rl;
+	struct ratelimit rl_dlr;  /* delivery reports: a gateway's bucket */
+	long dlr_refused;         /* delivery reports refused since the last log line */
+	double dlr_logged;        /* when that line was written (monotonic), or 0 */
 };
 
 /* One request's state between the calls of the access handler. */
@@ -176,6 +179,21 @@ static void refused(const struct req *q, const char *method, const char *why)
 	log_info("refused %s from %s: %s", method, q->client, why);
 }
 
+/* A refused delivery report: logged at most once a minute, with how many
+ * were refused since, so a flood of them does not flood the journal. */
+static void refused_dlr(struct web *w, const struct req *q, const char *why)
+{
+	double now = mono();
+
+	w->dlr_refused++;
+	if (w->dlr_logged && now - w->dlr_logged < 60)
+		return;
+	log_info("refused %ld delivery report(s) since the last such line, the latest from %s: %s",
+		 w->dlr_refused, q->client, why);
+	w->dlr_refused = 0;
+	w->dlr_logged = now;
+}
+
 /* GET or POST /a/TOKEN. */
 static enum MHD_Result ack(struct web *w, struct MHD_Connection *c, const char *method,
 			   const char *token, struct req *q)
@@ -261,8 +279,9 @@ static enum MHD_Result dlr(struct web *w, struct MHD_Connection *c, const char *
 	char *end;
 	long long id = strtoll(path, &end, 10);
 
+	(void)method;
 	if (id <= 0 || *end != '/' || !w->keys || ack_dlr_check(w->keys, id, end + 1) < 0) {
-		refused(q, method, "a delivery report with a wrong address");
+		refused_dlr(w, q, "a delivery report with a wrong address");
 		return answer(c, MHD_HTTP_FORBIDDEN, ack_page_refused);
 	}
 	says = dlr_parse(type, q->status[0] ? q->status : NULL);
@@ -293,9 +312,15 @@ static int first_call(struct web *w, struct MHD_Connection *c, const char *url,
 
 	client_addr(w, c, q->client, sizeof q->client);
 	q->counted = 1;
-	/* A gateway's reports come in bursts from one address; their
-	 * addresses are authenticated, not guessed. */
-	if (strncmp(url, "/dlr/", 5) != 0 && !rl_allow(&w->rl, q->client, mono())) {
+	/* A gateway's reports come in bursts from one address: a bucket of
+	 * their own, web.reports_per_minute. */
+	if (strncmp(url, "/dlr/", 5) == 0) {
+		if (!rl_allow(&w->rl_dlr, q->client, mono())) {
+			refused_dlr(w, q, "over the rate limit for delivery reports");
+			*ret = plain(c, MHD_HTTP_TOO_MANY_REQUESTS, "too many requests\n");
+			return 0;
+		}
+	} else if (!rl_allow(&w->rl, q->client, mono())) {
 		refused(q, method, "over the rate limit");
 		*ret = answer(c, MHD_HTTP_TOO_MANY_REQUESTS, ack_page_limited);
 		return 0;
@@ -389,6 +414,7 @@ int web_start(int fd, const struct config *cfg, sqlite3 *db, const struct ack_ke
 	w->keys = keys;
 	w->now_fixed = now_fixed;
 	rl_init(&w->rl, cfg->web_rate);
+	rl_init(&w->rl_dlr, cfg->web_reports_rate);
 	/* One thread: the database connection is used by it alone. */
 	w->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
 				NULL, handle, w,

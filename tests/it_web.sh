@@ -25,6 +25,7 @@ web: {
   key_file = "$tmp/ack.keys";
   trusted_proxy = "127.0.0.1";
   rate_per_minute = 20;
+  reports_per_minute = 10;
 };
 CONF
 printf '# old\n%s\n%s\n' "old-key-$(head -c 24 /dev/urandom | base64)" \
@@ -131,7 +132,7 @@ check "echo '$slow' | awk '\$1 != \"none\" || \$2 >= 4 { exit 1 }'" \
 lpid=$!
 wait_for 10 "[ -s $tmp/loris.out ]" || true
 check "[ \"\$(cat $tmp/loris.out)\" = 56 ]" "slow clients from one address: 56 of 64 closed at once ($(cat $tmp/loris.out))"
-check "[ $(req loris "$U/$ref2") = 200 ]" "...and another address is served meanwhile"
+check "[ $(req loris -H 'X-Forwarded-For: 198.51.100.31' "$U/$ref2") = 200 ]" "...and another address is served meanwhile"
 kill $lpid 2>/dev/null; wait $lpid 2>/dev/null || true
 check "[ $(req path "http://127.0.0.1:$port/a/$ref2/x") = 404 ] && [ $(req path "http://127.0.0.1:$port/") = 404 ]" \
 	"unknown paths: 404"
@@ -158,6 +159,18 @@ check "[ $(req other "$U/$ref2") = 200 ]" "another address is served meanwhile"
 check "[ $(curl -s -o /dev/null -w '%{http_code}' -H 'X-Forwarded-For: 198.51.100.66' -H 'X-Forwarded-For: 203.0.113.7' "$U/$ref2") = 429 ] && [ $(curl -s -o /dev/null -w '%{http_code}' -H 'X-Forwarded-For: 198.51.100.66, 203.0.113.7' "$U/$ref2") = 429 ]" \
 	"X-Forwarded-For: the last address of the last header counts"
 check "! grep -q '198.51.100.66' $tmp/web.log" "...and a client's own address is never logged or recorded"
+
+# Forged delivery reports: rate-limited in their own bucket, and the
+# refusals logged once a minute with a count, not once each.
+codes=""
+for i in $(seq 1 15); do
+	codes="$codes $(curl -s -o /dev/null -w '%{http_code}' -H 'X-Forwarded-For: 203.0.113.9' -d 'status=delivered' "http://127.0.0.1:$port/dlr/1/forged$i")"
+done
+check "[ \"\$(echo $codes | tr ' ' '\n' | sort | uniq -c | tr -s ' ' | tr '\n' ,)\" = ' 10 403, 5 429,' ]" \
+	"forged delivery reports: 10 refused (403), then rate-limited (429)"
+check "[ \$(grep -c 'delivery report' $tmp/web.log) = 1 ] && grep -q 'refused 1 delivery report(s) since the last such line, the latest from 203.0.113.9' $tmp/web.log" \
+	"...and logged once, not fifteen times"
+check "[ $(req afterdlr -H 'X-Forwarded-For: 198.51.100.32' "$U/$ref2") = 200 ]" "...while the links are served"
 
 # The actions.
 check "[ $(curl -s -o $tmp/done.b -w '%{http_code}' -H 'X-Forwarded-For: 198.51.100.4' -d "csrf=$c1&action=r" "$U/$ref1") = 200 ]" \
