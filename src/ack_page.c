@@ -127,7 +127,10 @@ char *ack_page_form(const struct ack_claim *c, const struct ack_view *v, const c
 			sb_printf(&sb, "<p class=\"klart\">%s</p>\n", recorded_sv(*a));
 		else
 			open++;
-	if (open) {
+	if (v->closed)
+		sb_puts(&sb, "<p class=\"klart\">Uppgiften är avslutad. Här finns inget mer att "
+			     "registrera.</p>\n");
+	else if (open) {
 		/* One form: each button sends its own action, with the form's
 		 * CSRF value; the page's own address takes the POST. */
 		sb_puts(&sb, "<form method=\"post\">\n<fieldset>\n"

@@ -11,23 +11,29 @@
 #include "date.h"
 #include "db.h"
 
-/* Per kind: the reference, the date the messages named and the child. */
+/* Per kind: the reference, the date the messages named, the child, and
+ * whether the task is closed (a referral decided, a follow-up done, a
+ * discovery card's conversation held; a handover is never closed here:
+ * the link's expiry ends it). */
 static const struct {
 	const char *kind, *sql;
 } views[] = {
 	{ "referral",
-	  "SELECT c.ref || '/A' || r.id, t.due_date, r.child_id FROM referral r"
+	  "SELECT c.ref || '/A' || r.id, t.due_date, r.child_id, r.decision_date IS NOT NULL"
+	  " FROM referral r"
 	  " JOIN child c ON c.id = r.child_id LEFT JOIN task t ON t.key = 'referral/' || r.id"
 	  " WHERE r.id = ?1" },
 	{ "followup",
-	  "SELECT c.ref, f.due_date, f.child_id FROM followup f JOIN child c ON c.id = f.child_id"
+	  "SELECT c.ref, f.due_date, f.child_id, f.done_date IS NOT NULL FROM followup f"
+	  " JOIN child c ON c.id = f.child_id"
 	  " WHERE f.id = ?1" },
 	{ "discovery",
-	  "SELECT c.ref, t.due_date, d.child_id FROM discovery_card d"
+	  "SELECT c.ref, t.due_date, d.child_id, d.conversation_date IS NOT NULL"
+	  " FROM discovery_card d"
 	  " JOIN child c ON c.id = d.child_id LEFT JOIN task t ON t.key = 'discovery/' || d.id"
 	  " WHERE d.id = ?1" },
 	{ "placement",
-	  "SELECT c.ref, p.start_date, p.child_id FROM placement p"
+	  "SELECT c.ref, p.start_date, p.child_id, 0 FROM placement p"
 	  " JOIN child c ON c.id = p.child_id WHERE p.id = ?1" },
 };
 
@@ -87,6 +93,7 @@ static int view_subject(sqlite3 *db, const struct ack_claim *c, struct ack_view 
 		col(q, 0, v->ref, sizeof v->ref);
 		col(q, 1, v->date, sizeof v->date);
 		v->child_id = sqlite3_column_int64(q, 2);
+		v->closed = sqlite3_column_int(q, 3);
 		r = 0;
 	} else if (r == 0) {
 		r = err_set(e, ERR_NOTFOUND, "%s %lld: gone", c->kind, c->ref_id);
@@ -165,8 +172,8 @@ static int record(sqlite3 *db, const struct ack_claim *c, char action, const cha
 	sqlite3_stmt *q;
 	int r = ack_store_view(db, c, &v, e);
 
-	if (r < 0)
-		return r;
+	if (r < 0 || v.closed)
+		return r; /* a closed task takes no answer: nothing recorded */
 	cal_iso_utc(now, at);
 	r = db_prepare(db, sql_ack_ins, &q, e);
 	if (r < 0)

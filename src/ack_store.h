@@ -19,6 +19,7 @@ struct ack_view {
 	char date[24];          /* the deadline (a handover: the start), "" when none */
 	long long child_id;     /* for the audit row; never shown */
 	int received, done, booked; /* 1: this recipient has recorded it */
+	int closed;             /* 1: the task is closed (decided, done, held) */
 };
 
 /* The view of the subject and recipient of c. ERR_NOTFOUND when the
@@ -28,7 +29,8 @@ int ack_store_view(sqlite3 *db, const struct ack_claim *c, struct ack_view *v, s
 /* The action word of a letter ("received", "done", "booked"), or NULL. */
 const char *ack_action_name(char action);
 
-/* Record action (a letter c offers) by c's recipient from client at now,
+/* Record action (a letter c offers) by c's recipient from client at now
+ * (nothing, *recorded 0, when the task is closed),
  * in one transaction: the fact (task_ack: once per subject, person and
  * action; *recorded 0 when it was there already), its audit row, and for a
  * follow-up's "done" the follow-up's done_date (today in Sweden), as

@@ -237,6 +237,10 @@ static enum MHD_Result ack(struct web *w, struct MHD_Connection *c, const char *
 		log_err("recording an acknowledgement: %s", e.msg);
 		return answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, ack_page_fault);
 	}
+	if (v.closed) {
+		refused(q, method, "the task is closed");
+		return answer_owned(c, MHD_HTTP_OK, ack_page_form(&cl, &v, ""));
+	}
 	if (recorded)
 		log_info("recorded %s %s:%lld by staff %lld from %s", ack_action_name(q->action[0]),
 			 cl.kind, cl.ref_id, cl.staff_id, q->client);

@@ -210,6 +210,15 @@ check "[ $(count control 'handover_incoming/placement:9/%') -ge 1 ] && [ $(count
 check "[ $(sqlite3 $tmp/case.db "SELECT count(*) FROM outbox WHERE key LIKE 'handover_incoming/placement:9/%' AND state <> 'cancelled'") -ge 1 ]" \
 	"...by a message that is not cancelled"
 
+# A closed task takes no answer: after the decision the page says so,
+# offers no button, and a POST records nothing.
+$B referral decide 2 --outcome opened --date 2026-08-05 >/dev/null
+acks=$(sql 'SELECT count(*) FROM task_ack'); audits=$(sql 'SELECT count(*) FROM audit')
+check "[ $(req closed -H 'X-Forwarded-For: 198.51.100.41' "$U/$ref2") = 200 ] && grep -q 'Uppgiften är avslutad' $tmp/closed.b && ! grep -q '<button' $tmp/closed.b" \
+	"a referral decided: the link's page says it is closed, no button"
+check "[ $(req closedpost -H 'X-Forwarded-For: 198.51.100.42' -d "csrf=$c2&action=r" "$U/$ref2") = 200 ] && grep -q 'Uppgiften är avslutad' $tmp/closedpost.b && [ $(sql 'SELECT count(*) FROM task_ack') = $acks ] && [ $(sql 'SELECT count(*) FROM audit') = $audits ]" \
+	"...and a POST records nothing"
+
 # Started as systemd does it: the socket handed over (sd_listen_fds).
 sport=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 systemd-socket-activate -l "127.0.0.1:$sport" "$BUILD/backad-web" -c "$tmp/backad.conf" \
