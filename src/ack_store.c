@@ -102,6 +102,17 @@ static int view_subject(sqlite3 *db, const struct ack_claim *c, struct ack_view 
 	return r;
 }
 
+/* The actions a kind takes: any task "received"; a follow-up also "done",
+ * a handover also "booked" (as src/plan_ack.c offers them). */
+static int kind_takes(const char *kind, char action)
+{
+	if (action == ACK_RECEIVED)
+		return 1;
+	if (action == ACK_DONE)
+		return strcmp(kind, "followup") == 0;
+	return action == ACK_BOOKED && strcmp(kind, "placement") == 0;
+}
+
 static int view_recorded(sqlite3 *db, const struct ack_claim *c, struct ack_view *v,
 			 struct err *e)
 {
@@ -130,6 +141,9 @@ int ack_store_view(sqlite3 *db, const struct ack_claim *c, struct ack_view *v, s
 	int r;
 
 	memset(v, 0, sizeof *v);
+	for (const char *a = c->actions; *a; a++)
+		if (!kind_takes(c->kind, *a))
+			return err_set(e, ERR_NOTFOUND, "a %s takes no action '%c'", c->kind, *a);
 	r = db_prepare(db, sql_active, &q, e);
 	if (r < 0)
 		return r;

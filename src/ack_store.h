@@ -23,7 +23,8 @@ struct ack_view {
 };
 
 /* The view of the subject and recipient of c. ERR_NOTFOUND when the
- * subject is gone or the recipient is no longer active staff. */
+ * subject is gone, the recipient is no longer active staff, or c offers an
+ * action its kind does not take ("done" on a referral). */
 int ack_store_view(sqlite3 *db, const struct ack_claim *c, struct ack_view *v, struct err *e);
 
 /* The action word of a letter ("received", "done", "booked"), or NULL. */

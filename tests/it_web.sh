@@ -110,6 +110,10 @@ refuse "expired" "$U/$(/usr/bin/python3 tests/ack_link.py sign "$tmp/ack.keys" \
 refuse "another key" "$U/$(/usr/bin/python3 tests/ack_link.py sign "$tmp/other.keys" \
 	"1|referral:2|11|r|$exp")"
 refuse "action not offered" -d "csrf=$c2&action=d" "$U/$ref2"
+# A link signed with the right key but offering "done" on a referral.
+rd=$(/usr/bin/python3 tests/ack_link.py sign "$tmp/ack.keys" "1|referral:2|11|rd|$exp")
+# (a POST is refused by the same check, in ack_store_record's view)
+refuse "an action the task's kind does not take" -H 'X-Forwarded-For: 198.51.100.43' "$U/$rd"
 refuse "missing CSRF value" -d "action=r" "$U/$ref2"
 refuse "another page's CSRF value" -d "csrf=$c1&action=r" "$U/$ref2"
 # One character of the value changed (its first: every letter there counts).
