@@ -44,7 +44,7 @@ struct req {
 	char csrf[ACK_CSRF_LEN + 8];
 	char action[4];
 	char status[16], ref[64]; /* a 46elks-style delivery report's status and id */
-	int bad_field;      /* a field too long or unknown */
+	int bad_field;      /* 1: a field unknown; 2: a field too long */
 	char client[RL_ADDR_LEN];
 };
 
@@ -166,7 +166,7 @@ static enum MHD_Result field(void *cls, enum MHD_ValueKind kind, const char *key
 	else if (strcmp(key, "id") == 0)
 		dst = q->ref, cap = sizeof q->ref;
 	if (!dst || off + size >= cap) {
-		q->bad_field = 1;
+		q->bad_field |= dst ? 2 : 1; /* 2: a known field too long to keep */
 		return MHD_YES;
 	}
 	memcpy(dst + off, data, size);
@@ -289,6 +289,11 @@ static enum MHD_Result dlr(struct web *w, struct MHD_Connection *c, const char *
 		return answer(c, MHD_HTTP_FORBIDDEN, ack_page_refused);
 	}
 	says = dlr_parse(type, q->status[0] ? q->status : NULL);
+	/* A 46elks report (no Kannel type) must carry the gateway's id, and
+	 * no field may be cut: else the id check would not run. Fields it
+	 * does not use (46elks' "delivered") are ignored. */
+	if ((q->bad_field & 2) || (!type && !q->ref[0]))
+		says = DLR_INVALID;
 	if (says == DLR_INVALID) {
 		log_warn("delivery report for message %lld from %s: not understood", id, q->client);
 		return plain(c, MHD_HTTP_BAD_REQUEST, "not a delivery report\n");

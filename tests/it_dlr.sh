@@ -86,6 +86,14 @@ url=$(grep '"report": "failed"' "$tmp/requests" | sed 's/.*"url": "\([^"]*\)".*/
 check "[ \$(curl -s -o /dev/null -w '%{http_code}' -d 'id=s0002&status=delivered' '$url') = 200 ]" "a late report: answered"
 check "[ \"\$(q \"SELECT delivery FROM outbox WHERE id = $f\")\" = undeliverable ] && [ \$(q \"SELECT count(*) FROM outbox WHERE origin = 'fallback'\") -eq 1 ]" \
 	"...and nothing changes"
+# The id check cannot be skipped: a 46elks report without an id, or with
+# one too long to keep, is refused (400) and changes nothing.
+uurl=$(grep '"report": "unknown"' "$tmp/requests" | sed 's/.*"url": "\([^"]*\)".*/\1/')
+long=$(head -c 70 /dev/zero | tr '\0' s)
+check "[ \$(curl -s -o /dev/null -w '%{http_code}' -d 'status=failed' '$uurl') = 400 ] && [ \$(curl -s -o /dev/null -w '%{http_code}' -d 'id=$long&status=failed' '$uurl') = 400 ]" \
+	"a 46elks report without an id, or with an overlong one: 400"
+check "[ -z \"\$(q \"SELECT delivery FROM outbox WHERE id = $unk\")\" ] && [ \$(q \"SELECT count(*) FROM outbox WHERE origin = 'fallback'\") -eq 1 ]" \
+	"...and nothing changes (no fallback queued)"
 check "[ \$(curl -s -o /dev/null -w '%{http_code}' -d 'id=s0001&status=failed' 'http://127.0.0.1:$webport/dlr/$d/AAAA${url##*/}') = 403 ]" \
 	"a forged report address: 403"
 check "[ \$(curl -s -o /dev/null -w '%{http_code}' -d 'id=s0001&status=failed' 'http://127.0.0.1:$webport/dlr/$unk/${url##*/}') = 403 ]" \
