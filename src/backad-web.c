@@ -151,6 +151,10 @@ static int serve(const struct opts *o, const struct config *cfg, struct ack_keys
 		sqlite3_close(db);
 		return 1;
 	}
+	/* One thread serves every request: a lock held by backad or backactl
+	 * costs a request at most this long (it gets 503 and Retry-After),
+	 * not everyone behind it. */
+	sqlite3_busy_timeout(db, WEB_BUSY_TIMEOUT_MS);
 	fd = get_socket(o, &e);
 	if (fd < 0 || web_start(fd, cfg, db, keys, o->now, &w, &e) < 0) {
 		log_err("%s", e.msg);

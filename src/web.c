@@ -84,6 +84,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned int status, con
 		MHD_add_response_header(r, "Allow", "GET, HEAD, POST");
 	if (status == MHD_HTTP_TOO_MANY_REQUESTS)
 		MHD_add_response_header(r, "Retry-After", "60");
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(r, "Retry-After", "5"); /* a lock, most likely */
 	if (status == MHD_HTTP_CONTENT_TOO_LARGE)
 		MHD_add_response_header(r, "Connection", "close"); /* the rest is not read */
 	ret = MHD_queue_response(c, status, r);
@@ -258,6 +260,9 @@ static enum MHD_Result plain(struct MHD_Connection *c, unsigned int status, cons
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE || status == MHD_HTTP_TOO_MANY_REQUESTS)
+		MHD_add_response_header(r, "Retry-After", status == MHD_HTTP_SERVICE_UNAVAILABLE
+								  ? "5" : "60");
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;

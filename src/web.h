@@ -15,6 +15,9 @@
 /* The largest request body accepted (a form of two short fields). */
 #define WEB_BODY_MAX 1024
 
+/* How long a request waits for a database lock before its 503. */
+#define WEB_BUSY_TIMEOUT_MS 300
+
 struct web;
 
 /* Serve on the listening socket fd (the caller keeps it open until

@@ -176,6 +176,30 @@ check "[ \$(grep -c 'delivery report' $tmp/web.log) = 1 ] && grep -q 'refused 1 
 	"...and logged once, not fifteen times"
 check "[ $(req afterdlr -H 'X-Forwarded-For: 198.51.100.32' "$U/$ref2") = 200 ]" "...while the links are served"
 
+# A database lock held elsewhere (backad planning) costs a request at most
+# the service's short busy timeout: 503 with Retry-After, nothing
+# recorded, and the next request is not kept waiting behind it.
+req lockpage -H 'X-Forwarded-For: 198.51.100.51' "$U/$ref1b" >/dev/null
+clb=$(csrf lockpage)
+/usr/bin/python3 -c "
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute('BEGIN IMMEDIATE'); c.execute(\"UPDATE state SET value = value WHERE key = 'facts.version'\")
+print('locked', flush=True); time.sleep(4); c.execute('ROLLBACK')" "$tmp/case.db" >"$tmp/lock.out" &
+lockpid=$!
+wait_for 10 "grep -q locked $tmp/lock.out"
+t0=$(date +%s%N)
+lcode=$(req locked -H 'X-Forwarded-For: 198.51.100.52' -d "csrf=$clb&action=r" "$U/$ref1b")
+t1=$(date +%s%N)
+gcode=$(req lockget -H 'X-Forwarded-For: 198.51.100.53' "$U/$ref2")
+t2=$(date +%s%N)
+check "[ $lcode = 503 ] && grep -qi '^Retry-After: 5' $tmp/locked.h && grep -q 'Försök igen om en stund' $tmp/locked.b && [ $(( (t1 - t0) / 1000000 )) -lt 2000 ]" \
+	"a locked database: a POST gets 503 and Retry-After within 2 s ($lcode, $(( (t1 - t0) / 1000000 )) ms)"
+check "[ $gcode = 200 ] && [ $(( (t2 - t1) / 1000000 )) -lt 2000 ]" \
+	"...and a GET meanwhile is answered at once ($gcode, $(( (t2 - t1) / 1000000 )) ms)"
+wait $lockpid
+check "[ $(sql 'SELECT count(*) FROM task_ack') = 0 ]" "...and nothing recorded"
+
 # The actions.
 check "[ $(curl -s -o $tmp/done.b -w '%{http_code}' -H 'X-Forwarded-For: 198.51.100.4' -d "csrf=$c1&action=r" "$U/$ref1") = 200 ]" \
 	"POST 'tagit emot': 200"
