@@ -362,18 +362,52 @@ static int mark_dead(sqlite3 *db, const struct outbox_msg *m, const char *detail
 	return r;
 }
 
+static int dlr_fallback(sqlite3 *db, long long id, const char *ts, const struct config *cfg,
+			struct err *e);
+
+/* A delivery report that came while m was still being sent (it overtook
+ * the gateway's answer): 1 delivered, -1 undeliverable, 0 none. */
+static int early_report(sqlite3 *db, const struct outbox_msg *m, int *said, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	*said = 0;
+	if (strcmp(m->channel, "sms") != 0)
+		return 0;
+	r = db_prepare(db, "SELECT delivery FROM outbox WHERE id = ?1", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, m->id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+		*said = strcmp((const char *)sqlite3_column_text(st, 0), "delivered") == 0 ? 1 : -1;
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = db_fail(db, rc, "outbox", e);
+	sqlite3_finalize(st);
+	return r;
+}
+
 int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
 		   const char *detail, long retry_after, time_t now, const struct config *cfg,
 		   enum outbox_state *state_out, struct err *e)
 {
 	char ts[21], next[21];
 	enum outbox_state state;
-	int r;
+	int said, ok = res == OUTBOX_SENT || res == OUTBOX_SENT_INDOUBT;
+	int r = early_report(db, m, &said, e);
 
+	if (r < 0)
+		return r;
 	cal_iso_utc(now, ts);
-	if (res == OUTBOX_SENT || res == OUTBOX_SENT_INDOUBT) {
+	/* A report acts only now that the send's result is known: the handset
+	 * has it (delivered wins over a failed answer: sent, no retry, no
+	 * fallback), or, sent, it never will (the fallback now). */
+	if (ok || said > 0) {
 		state = OB_SENT;
-		r = mark_sent(db, m, detail, ts, res == OUTBOX_SENT_INDOUBT, e);
+		r = mark_sent(db, m, ok ? detail : NULL, ts, res == OUTBOX_SENT_INDOUBT, e);
+		if (r == 0 && said < 0)
+			r = dlr_fallback(db, m->id, ts, cfg, e);
 	} else {
 		long long backoff = cfg->retry_min;
 		time_t born = life_start(m);
@@ -397,6 +431,11 @@ int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result r
 					   " data_started = 0, claim_owner = NULL, lease_until = NULL"
 					   " WHERE id = ?1",
 				       e, "issi", m->id, detail, next, (long long)(res == OUTBOX_INDOUBT));
+		/* Retried: the early undeliverable report was of this attempt;
+		 * the next one gets its own. */
+		if (r == 0 && state == OB_FAILED && said < 0)
+			r = exec_bound(db, "UPDATE outbox SET delivery = NULL, delivery_at = NULL"
+					   " WHERE id = ?1", e, "i", m->id);
 	}
 	if (r == 0 && state_out)
 		*state_out = state;
@@ -722,8 +761,10 @@ static int dlr_fallback(sqlite3 *db, long long id, const char *ts, const struct 
 	int n = 0, fell_back = 0, r;
 
 	snprintf(num, sizeof num, "%lld", id);
+	/* Only a sent one: a report on a row still being sent is recorded and
+	 * acted on when the send's result comes (outbox_done_tx). */
 	r = load_rows(db, "SELECT " MSG_COLUMNS " FROM outbox WHERE id = CAST(?1 AS INTEGER)"
-			  " AND ?2 IS NULL LIMIT ?3", num, NULL, 1, &m, &n, e);
+			  " AND state = 'sent' AND ?2 IS NULL LIMIT ?3", num, NULL, 1, &m, &n, e);
 	if (r == 0 && n == 1)
 		r = queue_fallback(db, &m[0], why, ts, cfg, &fell_back, e);
 	if (r == 0 && n == 1 && !fell_back)

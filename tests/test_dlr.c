@@ -112,11 +112,87 @@ static void first_report_counts_and_undeliverable_falls_back(void **state)
 	tu_rmdir(dir);
 }
 
+/* A report that overtakes the gateway's answer (the row still in sending)
+ * is recorded, and acted on only when the send's result is known: an
+ * undeliverable one queues its fallback when the SMS is sent (not before,
+ * not on top of a retry); a delivered one wins over a failed answer. */
+static void report_before_send_result_waits_for_it(void **state)
+{
+	char *dir = tu_mkdtemp();
+	sqlite3 *db = tu_db(dir);
+	struct config cfg;
+	struct err e = { 0 };
+	enum outbox_dlr what;
+	enum outbox_state st;
+	time_t now;
+	struct outbox_msg m = {
+		.child_id = 1, .recipient_id = 1, .rule = "followup_reminder", .channel = "sms",
+		.address = "+46701234567", .body = "Backa barnet", .categories = "ärendereferens",
+		.attempts = 1,
+	};
+	char key[8];
+
+	(void)state;
+	cal_init();
+	assert_int_equal(config_defaults(&cfg, &e), 0);
+	assert_int_equal(cal_parse_instant("2026-08-03T08:05", &now), 0);
+	m.created = m.due = now - 60;
+	assert_int_equal(db_exec(db,
+		"INSERT INTO child(id,ref,birth_date) VALUES (1,'B-1','2020-01-01');"
+		"INSERT INTO staff(id,code,name,email,mobile) VALUES"
+		" (1,'a','Åsa','asa@ystad.example.se','+46701234567');"
+		"INSERT INTO outbox(id,key,rule,child_id,recipient_id,channel,address,body,"
+		"categories,message_id,due_at,created_at,state) SELECT n, 'k' || n,"
+		" 'followup_reminder',1,1,'sms','+46701234567','Backa barnet','ärendereferens',"
+		" '<k' || n || '@x>','2026-08-03T06:00:00Z','2026-08-03T05:00:00Z','sending'"
+		" FROM (SELECT 1 AS n UNION SELECT 2 UNION SELECT 3 UNION SELECT 4);", &e), 0);
+	m.key = key;
+
+	/* 1: failed reported, then the gateway's answer "sent": the fallback now. */
+	assert_int_equal(outbox_delivery_report(db, 1, NULL, 0, now, &cfg, &what, &e), 0);
+	assert_int_equal(what, OUTBOX_DLR_RECORDED);
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM outbox WHERE origin = 'fallback'"), 0);
+	m.id = 1, snprintf(key, sizeof key, "k1");
+	assert_int_equal(outbox_done(db, &m, OUTBOX_SENT, "200 s1", 0, now, &cfg, &st, &e), 0);
+	assert_int_equal(st, OB_SENT);
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM outbox WHERE key = 'k1/fallback'"), 1);
+
+	/* 2: failed reported, then a temporary failure: retried, no fallback,
+	 * and the retry's own report will count. */
+	assert_int_equal(outbox_delivery_report(db, 2, NULL, 0, now, &cfg, &what, &e), 0);
+	m.id = 2, snprintf(key, sizeof key, "k2");
+	assert_int_equal(outbox_done(db, &m, OUTBOX_TEMPFAIL, "503", 0, now, &cfg, &st, &e), 0);
+	assert_int_equal(st, OB_FAILED);
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM outbox WHERE key = 'k2/fallback'"), 0);
+	assert_int_equal(tu_int(db, "SELECT delivery IS NULL FROM outbox WHERE id = 2"), 1);
+
+	/* 3: delivered reported, then the answer failed for good: it is sent
+	 * (the handset has it), no fallback, no alert. 4: the same with a
+	 * temporary failure: sent, not retried. */
+	assert_int_equal(outbox_delivery_report(db, 3, NULL, 1, now, &cfg, &what, &e), 0);
+	m.id = 3, snprintf(key, sizeof key, "k3");
+	assert_int_equal(outbox_done(db, &m, OUTBOX_PERMFAIL, "400", 0, now, &cfg, &st, &e), 0);
+	assert_int_equal(st, OB_SENT);
+	assert_int_equal(outbox_delivery_report(db, 4, NULL, 1, now, &cfg, &what, &e), 0);
+	m.id = 4, snprintf(key, sizeof key, "k4");
+	assert_int_equal(outbox_done(db, &m, OUTBOX_TEMPFAIL, "503", 0, now, &cfg, &st, &e), 0);
+	assert_int_equal(st, OB_SENT);
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM outbox WHERE id IN (3, 4) AND"
+				    " state = 'sent' AND delivery = 'delivered'"), 2);
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM outbox WHERE key IN"
+				    " ('k3/fallback', 'k4/fallback', 'alert/dead/3', 'alert/dead/4')"), 0);
+	assert_int_equal(tu_int(db, "SELECT count(*) FROM audit WHERE outbox_id IN (1, 3, 4)"), 3);
+	sqlite3_close(db);
+	config_clear(&cfg);
+	tu_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(report_meanings),
 		cmocka_unit_test(first_report_counts_and_undeliverable_falls_back),
+		cmocka_unit_test(report_before_send_result_waits_for_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
