@@ -19,6 +19,7 @@
 
 #include "ack_page.h"
 #include "ack_store.h"
+#include "db.h"
 #include "dlr.h"
 #include "log.h"
 #include "outbox.h"
@@ -28,6 +29,7 @@ struct web {
 	struct MHD_Daemon *d;
 	const struct config *cfg;
 	sqlite3 *db;
+	sqlite3 *ro;              /* read only: what a GET reads */
 	const struct ack_keys *keys;
 	time_t now_fixed;
 	struct ratelimit rl;
@@ -211,7 +213,7 @@ static enum MHD_Result ack(struct web *w, struct MHD_Connection *c, const char *
 		return answer(c, MHD_HTTP_FORBIDDEN, ack_page_refused);
 	}
 	if (!post) {
-		r = ack_store_view(w->db, &cl, &v, &e);
+		r = ack_store_view(w->ro, &cl, &v, &e);
 		if (r == ERR_NOTFOUND || (r == 0 && ack_csrf_make(w->keys, token, csrf,
 								   sizeof csrf) < 0)) {
 			refused(q, method, e.msg);
@@ -419,6 +421,7 @@ int web_start(int fd, const struct config *cfg, sqlite3 *db, const struct ack_ke
 	      time_t now_fixed, struct web **out, struct err *e)
 {
 	struct web *w = calloc(1, sizeof *w);
+	int r;
 
 	*out = NULL;
 	if (!w)
@@ -427,6 +430,13 @@ int web_start(int fd, const struct config *cfg, sqlite3 *db, const struct ack_ke
 	w->db = db;
 	w->keys = keys;
 	w->now_fixed = now_fixed;
+	/* A GET only reads: through a handle that cannot write. */
+	r = db_open(cfg->database, DB_READONLY, &w->ro, e);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	sqlite3_busy_timeout(w->ro, WEB_BUSY_TIMEOUT_MS);
 	rl_init(&w->rl, cfg->web_rate);
 	rl_init(&w->rl_dlr, cfg->web_reports_rate);
 	/* One thread: the database connection is used by it alone. */
@@ -443,6 +453,7 @@ int web_start(int fd, const struct config *cfg, sqlite3 *db, const struct ack_ke
 				MHD_OPTION_NOTIFY_COMPLETED, completed, w,
 				MHD_OPTION_END);
 	if (!w->d) {
+		sqlite3_close(w->ro);
 		free(w);
 		return err_set(e, ERR_IO, "the HTTP service did not start on socket %d", fd);
 	}
@@ -455,5 +466,6 @@ void web_stop(struct web *w)
 	if (!w)
 		return;
 	MHD_stop_daemon(w->d);
+	sqlite3_close(w->ro);
 	free(w);
 }

@@ -53,6 +53,7 @@ check "[ \"\$(/usr/bin/python3 tests/ack_link.py payload $ref1)\" = '1|referral:
 rm -f "$tmp/web.out"
 "$BUILD/backad-web" -c "$tmp/backad.conf" --listen 127.0.0.1:0 --now 2026-08-03T09:00 \
 	>"$tmp/web.out" 2>"$tmp/web.log" &
+webpid=$!
 pids="$pids $!"
 port=$(ready_port "$tmp/web.out")
 U="http://127.0.0.1:$port/a"
@@ -82,6 +83,12 @@ check "grep -qi '^Cache-Control: no-store' $tmp/page.h && grep -qi '^Referrer-Po
 check "[ $(req ho "$U/$ho") = 200 ] && grep -q '>Överlämningssamtalet är bokat</button>' $tmp/ho.b" \
 	"a handover offers 'bokat'"
 check "[ \"$(version)\" = '$v0' ] && [ $(sql 'SELECT count(*) FROM task_ack') = 0 ]" "GET changes nothing"
+# Pages read through a read-only handle: the database is open twice, once
+# for reading only (the access mode in the descriptor's flags).
+modes=$(for f in /proc/$webpid/fd/*; do
+	[ "$(readlink "$f")" = "$tmp/case.db" ] && echo $(( 0$(sed -n 's/^flags:[[:space:]]*//p' /proc/$webpid/fdinfo/${f##*/}) & 3 ))
+done | sort | tr '\n' ' ')
+check "[ '$modes' = '0 2 ' ]" "pages read through a read-only handle (access modes: $modes)"
 
 # Every refusal: 403 and the same page, nothing recorded.
 exp=$(/usr/bin/python3 tests/ack_link.py payload "$ref2" | cut -d'|' -f5)
@@ -187,7 +194,7 @@ c = sqlite3.connect(sys.argv[1], isolation_level=None)
 c.execute('BEGIN IMMEDIATE'); c.execute(\"UPDATE state SET value = value WHERE key = 'facts.version'\")
 print('locked', flush=True); time.sleep(4); c.execute('ROLLBACK')" "$tmp/case.db" >"$tmp/lock.out" &
 lockpid=$!
-wait_for 10 "grep -q locked $tmp/lock.out"
+wait_for 10 "grep -qs locked $tmp/lock.out"
 t0=$(date +%s%N)
 lcode=$(req locked -H 'X-Forwarded-For: 198.51.100.52' -d "csrf=$clb&action=r" "$U/$ref1b")
 t1=$(date +%s%N)
