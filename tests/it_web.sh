@@ -266,4 +266,17 @@ check "[ \$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$sport/a/$re
 $B report --from 2026-08-01 --to 2026-08-31 >"$tmp/report"
 check "grep -q '^kvitteringar  *2$' $tmp/report" "backactl report counts acknowledgements"
 check "grep -q '^timmar till kvittering, median  *1.0$' $tmp/report" "...and the time from message to acknowledgement"
+
+# Booked by the incoming holder (staff 7): that holder's later message (on
+# the day, 0) stops; the first (14 days before) was that holder's notice.
+hoin=$(/usr/bin/python3 tests/ack_link.py sign "$tmp/ack.keys" "1|placement:9|7|rb|$exp")
+req hoin -H 'X-Forwarded-For: 198.51.100.61' "$U/$hoin" >/dev/null
+check "[ $(req hoinb -H 'X-Forwarded-For: 198.51.100.62' -d "csrf=$(csrf hoin)&action=b" "$U/$hoin") = 200 ]" \
+	"the incoming Barnkontakt registers the conversation booked"
+for db in case control; do
+	"$BUILD/backactl" -c "$tmp/$db.conf" plan --now 2026-08-31T08:00 >/dev/null
+done
+live() { sqlite3 "$tmp/$1.db" "SELECT count(*) FROM outbox WHERE key LIKE '$2' AND state <> 'cancelled'"; }
+check "[ $(live control 'handover_incoming/placement:9/2026-08-31-0/%') = 1 ] && [ $(live case 'handover_incoming/placement:9/2026-08-31-0/%') = 0 ]" \
+	"...and no reminder on the day goes to the one who booked"
 finish
