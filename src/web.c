@@ -241,7 +241,7 @@ static enum MHD_Result ack(struct web *w, struct MHD_Connection *c, const char *
 		log_err("recording an acknowledgement: %s", e.msg);
 		return answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, ack_page_fault);
 	}
-	if (v.closed) {
+	if (v.closed && !recorded) { /* closed before (a "done" closes it itself) */
 		refused(q, method, "the task is closed");
 		return answer_owned(c, MHD_HTTP_OK, ack_page_form(&cl, &v, ""));
 	}
