@@ -13,7 +13,7 @@ DESTDIR   ?=
 
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libesmtp-1.0 libcurl sqlite3 libconfig libsystemd openssl jansson
+PKGS      := libesmtp-1.0 libcurl sqlite3 libconfig libsystemd openssl jansson libmicrohttpd
 # gettext itself is in glibc (libintl.h, no pkg-config name); the gettext
 # package gives xgettext and msgfmt for the catalogues in po/.
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -28,12 +28,12 @@ override LDFLAGS += $(SANITIZE)
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
-MAINS     := src/backactl.c src/backad.c
+MAINS     := src/backactl.c src/backad.c src/backad-web.c
 LIB_SRC   := $(filter-out $(MAINS),$(wildcard src/*.c))
 LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-PROGS     := $(BUILD)/backactl $(if $(wildcard src/backad.c),$(BUILD)/backad)
+PROGS     := $(BUILD)/backactl $(if $(wildcard src/backad.c),$(BUILD)/backad) $(BUILD)/backad-web
 
 # Translations (gettext): po/LANG.po compiled into $(BUILD)/locale, where the
 # tests find them through $BACKAD_LOCALEDIR; `make pot` extracts po/backad.pot
@@ -180,6 +180,7 @@ install: all
 	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 systemd/backad.service $(DESTDIR)$(UNITDIR)/backad.service
 	install -m 0644 systemd/backad-sync.service systemd/backad-sync.timer $(DESTDIR)$(UNITDIR)/
+	install -m 0644 systemd/backad-web.socket systemd/backad-web.service $(DESTDIR)$(UNITDIR)/
 	install -m 0644 systemd/backad.sysusers $(DESTDIR)$(LIBDIR)/sysusers.d/backad.conf
 	install -m 0644 systemd/backad.tmpfiles $(DESTDIR)$(LIBDIR)/tmpfiles.d/backad.conf
 	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/

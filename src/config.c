@@ -118,6 +118,13 @@ static const struct key keys[] = {
 	{ "ss12000.store_pnr", K_BOOL, OFF(ss_store_pnr), 0, 1, NULL },
 	/* Operations. */
 	{ "metrics.textfile", K_STR, OFF(metrics_file), 0, 0, NULL },
+	{ "web.public_url", K_STR, OFF(web_public_url), 0, 0, NULL },
+	{ "web.key_file", K_STR, OFF(web_key_file), 0, 0, NULL },
+	{ "web.trusted_proxy", K_STR, OFF(web_trusted_proxy), 0, 0, NULL },
+	{ "web.rate_per_minute", K_INT, OFF(web_rate), 1, 100000, NULL },
+	{ "web.link_days", K_INT, OFF(web_link_days), 1, 365, NULL },
+	{ "web.reports_per_minute", K_INT, OFF(web_reports_rate), 1, 1000000, NULL },
+	{ "web.connections_per_address", K_INT, OFF(web_connections_per_address), 1, 64, NULL },
 };
 #undef OFF
 
@@ -208,6 +215,11 @@ int config_defaults(struct config *c, struct err *e)
 	c->digest[RG_DISCOVERY] = c->digest[RG_FOLLOWUP] = 1;
 	c->import_max_shrink = 10;
 	c->ss_page_size = 1000;
+	c->web_key_file = xstrdup("/etc/backad/ack.keys");
+	c->web_rate = 30;
+	c->web_link_days = 60;
+	c->web_connections_per_address = 8;
+	c->web_reports_rate = 600;
 	c->ss_timeout = 60;
 	c->ss_max_seconds = 900;
 	return 0;
@@ -256,6 +268,9 @@ void config_clear(struct config *c)
 	free(c->ss_ca_file);
 	free(c->ss_municipality);
 	free(c->metrics_file);
+	free(c->web_public_url);
+	free(c->web_key_file);
+	free(c->web_trusted_proxy);
 	memset(c, 0, sizeof *c);
 }
 
@@ -530,6 +545,19 @@ static int sms_sender_valid(const char *s)
 	return 1;
 }
 
+/* A base for links: http(s)://, no query or fragment, no trailing '/',
+ * nothing a mail reader would cut a link at. */
+static int public_url_valid(const char *u)
+{
+	size_t n = strlen(u);
+
+	if (strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0)
+		return 0;
+	if (n < 10 || n > 200 || u[n - 1] == '/' || strpbrk(u, "?#\"<> \t\r\n'"))
+		return 0;
+	return 1;
+}
+
 static void check_whole(struct loader *l, const config_t *cf)
 {
 	const struct config *c = l->c;
@@ -562,6 +590,11 @@ static void check_whole(struct loader *l, const config_t *cf)
 		report(l, s ? config_setting_source_line(s) : 0,
 		       "referral.escalate_day (%d) is after the deadline (%d days)",
 		       c->referral_escalate, c->referral_deadline);
+	s = config_lookup(cf, "web.public_url");
+	if (c->web_public_url && !public_url_valid(c->web_public_url))
+		report(l, s ? config_setting_source_line(s) : 0,
+		       "web.public_url \"%s\" must be an https:// (or http://) address with no "
+		       "query and no / at the end", c->web_public_url);
 }
 
 int config_load(const char *path, struct config **out,

@@ -124,6 +124,14 @@ struct config {
 	int ss_store_pnr;         /* 1: keep personal identity numbers of children */
 	/* Operations. */
 	char *metrics_file; /* Prometheus textfile written after each pass; NULL = off */
+	/* Acknowledgement links and the web service (backad-web, docs/ack.md). */
+	char *web_public_url;    /* links are this + "/a/" + token; NULL = no links */
+	char *web_key_file;      /* the signing keys, newest last (mode 600) */
+	char *web_trusted_proxy; /* X-Forwarded-For is believed from this address only */
+	int web_rate;            /* requests a minute from one client address */
+	int web_link_days;       /* a link works this many days after its message's date */
+	int web_connections_per_address; /* open connections from one peer address */
+	int web_reports_rate;    /* delivery reports a minute from one client address */
 };
 
 enum ss_auth { SS_AUTH_NONE, SS_AUTH_OAUTH2, SS_AUTH_CERT };

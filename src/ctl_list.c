@@ -253,7 +253,8 @@ int cmd_outbox(struct ctl *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const states[] = { "pending", "sending", "sent", "failed", "dead",
-					      "cancelled", "all", NULL };
+					      "cancelled", "delivered", "undeliverable", "all",
+					      NULL };
 	static const char *const head[] = { N_("ID"), N_("RULE"), N_("CHANNEL"), N_("TO"),
 					    N_("WHEN"), N_("STATE"), N_("TRIES"), N_("ERROR") };
 	static const char *const keys[] = { "id", "rule", "channel", "address", "due", "state",
@@ -272,11 +273,12 @@ int cmd_outbox(struct ctl *c, int argc, char **argv)
 			break;
 		case 'h':
 			printf(_("usage: backactl outbox [--state pending|sending|sent|failed|dead|"
-			       "cancelled|all]\n\n"
+			       "cancelled|delivered|undeliverable|all]\n\n"
 			       "List messages in the outbox: rule, channel, address, when due\n"
 			       "(Swedish time), state, attempts and the last error. A state\n"
 			       "marked (in doubt) is in doubt: the message may have arrived, or\n"
-			       "arrived twice.\n"));
+			       "arrived twice. A sent SMS whose gateway reported on it shows\n"
+			       "delivered or undeliverable (--state sent includes them).\n"));
 			return CTL_OK;
 		default:
 			return ctl_usage("outbox", "unknown option");
@@ -288,8 +290,9 @@ int cmd_outbox(struct ctl *c, int argc, char **argv)
 		return CTL_FAIL;
 	return query_table(c, "outbox",
 			   "SELECT id, rule, channel, address, due_at,"
-			   " state, attempts, coalesce(last_error, ''), in_doubt FROM outbox"
-			   " WHERE (?1 = 'all' OR state = ?1) ORDER BY due_at, id",
+			   " coalesce(delivery, state), attempts, coalesce(last_error, ''), in_doubt"
+			   " FROM outbox WHERE (?1 = 'all' OR state = ?1 OR delivery = ?1)"
+			   " ORDER BY due_at, id",
 			   state, NULL, 8, head, keys, right, fix_outbox);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ack_store.h"
 #include "calendar.h"
 #include "ctl.h"
 #include "ctl_format.h"
@@ -276,7 +277,8 @@ int cmd_report(struct ctl *c, int argc, char **argv)
 			       "The figures to follow up for a period: referrals received,\n"
 			       "preliminary assessments decided within the deadline and late, the\n"
 			       "median days to a decision, handovers announced in time, follow-ups\n"
-			       "held on time, and messages sent per channel.\n"));
+			       "held on time, messages sent per channel, and acknowledgements by link\n"
+			       "with the hours from the first message to them (median, max).\n"));
 			return CTL_OK;
 		default:
 			return ctl_usage("report", "unknown option");
@@ -332,6 +334,21 @@ int cmd_report(struct ctl *c, int argc, char **argv)
 		" 'email' AND substr(at, 1, 10) BETWEEN ?1 AND ?2", from, to));
 	ROW(N_("SMS sent"), "%lld", count(c->db, "SELECT count(*) FROM audit WHERE channel ="
 		" 'sms' AND substr(at, 1, 10) BETWEEN ?1 AND ?2", from, to));
+	{
+		struct ack_stats as;
+		struct err e = { 0 };
+
+		if (ack_store_stats(c->db, from, to, &as, &e) < 0)
+			return ctl_fail("report", "%s", e.msg);
+		ROW(N_("acknowledgements"), "%lld", as.count);
+		if (as.timed) {
+			ROW(N_("hours to acknowledgement, median"), "%.1f", as.median_h);
+			ROW(N_("hours to acknowledgement, max"), "%.1f", as.max_h);
+		} else {
+			ROW(N_("hours to acknowledgement, median"), "-");
+			ROW(N_("hours to acknowledgement, max"), "-");
+		}
+	}
 #undef ROW
 	if (c->format == CTL_FMT_TEXT)
 		printf(_("Backa barnet %s – %s\n\n"), from, to);

@@ -12,7 +12,7 @@
 enum q {
 	Q_REFERRALS, Q_REFERRAL, Q_STARTS, Q_START, Q_FKLASS, Q_FKLASS_ONE, Q_CARDS, Q_CARD,
 	Q_FOLLOWUPS, Q_FOLLOWUP, Q_UNIT_NAME, Q_HOLDERS, Q_CONSENT, Q_KNOWN_ALL, Q_KNOWN_KIDS,
-	Q_KNOWN_SET, Q_PSTART, Q_STATE_GET, Q_STATE_SET, Q_STATE_DEL, Q_COUNT
+	Q_KNOWN_SET, Q_PSTART, Q_STATE_GET, Q_STATE_SET, Q_STATE_DEL, Q_ACKED, Q_COUNT
 };
 
 struct facts {
@@ -97,6 +97,8 @@ static const char *const sql[Q_COUNT] = {
 	[Q_STATE_SET] = "INSERT INTO state(key, value) VALUES (?1, ?2)"
 			" ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[Q_STATE_DEL] = "DELETE FROM state WHERE key = ?1",
+	[Q_ACKED] = "SELECT count(*) FROM task_ack WHERE kind = ?1 AND ref_id = ?2 AND action = ?3"
+		     " AND (?4 = 0 OR staff_id = ?4)",
 };
 
 int facts_open(sqlite3 *db, struct facts **out, struct err *e)
@@ -558,4 +560,23 @@ int facts_affected(struct facts *f, int lo_day, struct err *e)
 	r = db_exec(f->db, text, e);
 	sqlite3_free(text);
 	return r;
+}
+
+int facts_acked(struct facts *f, const char *kind, long long ref_id, const char *action,
+		long long staff_id, int *yes, struct err *e)
+{
+	sqlite3_stmt *q;
+	int rc, r = stmt(f, Q_ACKED, &q, e);
+
+	*yes = 0;
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(q, 1, kind, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 2, ref_id);
+	sqlite3_bind_text(q, 3, action, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 4, staff_id);
+	rc = sqlite3_step(q);
+	*yes = rc == SQLITE_ROW && sqlite3_column_int(q, 0) > 0;
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : db_fail(f->db, rc, "task_ack", e);
 }

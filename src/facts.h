@@ -131,4 +131,11 @@ int facts_state_set(struct facts *f, const char *key, const char *value, struct 
  * pass creates and empties those tables at its start (src/planner.c). */
 int facts_affected(struct facts *f, int lo_day, struct err *e);
 
+/* 1 in *yes when staff_id (0: anyone) answered the subject (kind
+ * "referral", "followup", "discovery" or "placement", and its id) with
+ * action ("received", "done", "booked") by an acknowledgement link (table
+ * task_ack, docs/ack.md). */
+int facts_acked(struct facts *f, const char *kind, long long ref_id, const char *action,
+		long long staff_id, int *yes, struct err *e);
+
 #endif

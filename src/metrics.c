@@ -11,6 +11,7 @@
 
 #include "calendar.h"
 #include "db.h"
+#include "outbox.h"
 
 static int write_counts(sqlite3 *db, FILE *f, struct err *e)
 {
@@ -54,10 +55,28 @@ static int oldest_pending(sqlite3 *db, time_t now, long long *age, struct err *e
 	return rc == SQLITE_ROW ? 0 : db_fail(db, rc, "metrics", e);
 }
 
+/* SMS whose gateway reported on them, by what it said. */
+static int write_delivery(sqlite3 *db, FILE *f, struct err *e)
+{
+	long long ok, bad;
+	int r = outbox_delivery_counts(db, &ok, &bad, e);
+
+	if (r < 0)
+		return r;
+	fprintf(f, "# HELP backad_sms_delivery_reports Sent SMS with a delivery report, by what it"
+		   " said.\n# TYPE backad_sms_delivery_reports gauge\n"
+		   "backad_sms_delivery_reports{result=\"delivered\"} %lld\n"
+		   "backad_sms_delivery_reports{result=\"undeliverable\"} %lld\n", ok, bad);
+	return 0;
+}
+
 static int write_all(sqlite3 *db, FILE *f, const struct metrics_pass *p, struct err *e)
 {
 	long long age;
 	int r = write_counts(db, f, e);
+
+	if (r == 0)
+		r = write_delivery(db, f, e);
 
 	if (r == 0)
 		r = oldest_pending(db, p->now, &age, e);

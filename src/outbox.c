@@ -677,16 +677,48 @@ static int mark_dead(sqlite3 *db, const struct outbox_msg *m, const char *detail
 	return r;
 }
 
+static int dlr_fallback(sqlite3 *db, long long id, const char *ts, const struct config *cfg,
+			struct err *e);
+
+/* A delivery report that came while m was still being sent (it overtook
+ * the gateway's answer): 1 delivered, -1 undeliverable, 0 none. */
+static int early_report(sqlite3 *db, const struct outbox_msg *m, int *said, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	*said = 0;
+	if (strcmp(m->channel, "sms") != 0)
+		return 0;
+	r = db_prepare(db, "SELECT delivery FROM outbox WHERE id = ?1", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, m->id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+		*said = strcmp((const char *)sqlite3_column_text(st, 0), "delivered") == 0 ? 1 : -1;
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = db_fail(db, rc, "outbox", e);
+	sqlite3_finalize(st);
+	return r;
+}
+
 int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
 		   const char *detail, long retry_after, time_t now, const struct config *cfg,
 		   enum outbox_state *state_out, struct err *e)
 {
 	char ts[21], next[21];
 	enum outbox_state state;
-	int r;
+	int said, ok = res == OUTBOX_SENT || res == OUTBOX_SENT_INDOUBT;
+	int r = early_report(db, m, &said, e);
 
+	if (r < 0)
+		return r;
 	cal_iso_utc(now, ts);
-	if (res == OUTBOX_SENT || res == OUTBOX_SENT_INDOUBT) {
+	/* A report acts only now that the send's result is known: the handset
+	 * has it (delivered wins over a failed answer: sent, no retry, no
+	 * fallback), or, sent, it never will (the fallback now). */
+	if (ok || said > 0) {
 		state = OB_SENT;
 		r = 0;
 		/* A digest: every item sent, one audit row per child of each;
@@ -694,8 +726,10 @@ int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result r
 		const char *cats = m->parts && strcmp(m->channel, "sms") == 0 ? "antal" : NULL;
 
 		for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++)
-			r = mark_sent(db, m->parts ? &m->parts[i] : m, detail, ts,
+			r = mark_sent(db, m->parts ? &m->parts[i] : m, ok ? detail : NULL, ts,
 				      res == OUTBOX_SENT_INDOUBT, m->message_id, cats, e);
+		if (r == 0 && said < 0)
+			r = dlr_fallback(db, m->id, ts, cfg, e);
 	} else {
 		long long backoff = cfg->retry_min;
 		time_t born = life_start(m);
@@ -725,6 +759,11 @@ int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result r
 				      e, "issi", x->id, detail, next,
 				      (long long)(res == OUTBOX_INDOUBT));
 		}
+		/* Retried: the early undeliverable report was of this attempt;
+		 * the next one gets its own. */
+		if (r == 0 && state == OB_FAILED && said < 0)
+			r = exec_bound(db, "UPDATE outbox SET delivery = NULL, delivery_at = NULL"
+					   " WHERE id = ?1", e, "i", m->id);
 	}
 	if (r == 0 && state_out)
 		*state_out = state;
@@ -1065,3 +1104,111 @@ int outbox_counts(sqlite3 *db, int counts[OB_NSTATES], struct err *e)
 	sqlite3_finalize(st);
 	return r;
 }
+
+/* Which report a row can take: OUTBOX_DLR_RECORDED when it is a sent SMS
+ * without one (and the gateway's id matches). */
+static int dlr_check(sqlite3 *db, long long id, const char *provider_ref,
+		     enum outbox_dlr *what, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int r = db_prepare(db, "SELECT state, channel, delivery, provider_id FROM outbox"
+			       " WHERE id = ?1", &st, e), rc;
+	const char *state, *prov, *sp;
+
+	*what = OUTBOX_DLR_UNKNOWN;
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 1), "sms") == 0) {
+		state = (const char *)sqlite3_column_text(st, 0);
+		prov = (const char *)sqlite3_column_text(st, 3);
+		/* provider_id is "STATUS ID" as the gateway answered; a report
+		 * may overtake the answer (a fast SMS centre), so a message
+		 * still in sending, without one yet, takes it too. */
+		sp = prov ? strchr(prov, ' ') : NULL;
+		if (provider_ref && prov && (!sp || strcmp(sp + 1, provider_ref) != 0))
+			*what = OUTBOX_DLR_UNKNOWN;
+		else if (provider_ref && !prov && strcmp(state, "sending") != 0)
+			*what = OUTBOX_DLR_UNKNOWN;
+		else if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			*what = OUTBOX_DLR_REPEATED;
+		else if (strcmp(state, "sent") != 0 && strcmp(state, "sending") != 0)
+			*what = OUTBOX_DLR_NOT_SENT;
+		else
+			*what = OUTBOX_DLR_RECORDED;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		r = db_fail(db, rc, "outbox", e);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* An undeliverable SMS: its text by e-mail, or an admin alert. */
+static int dlr_fallback(sqlite3 *db, long long id, const char *ts, const struct config *cfg,
+			struct err *e)
+{
+	static const char why[] = "operatören rapporterar att SMS:et inte nådde telefonen";
+	struct outbox_msg *m = NULL;
+	char num[24];
+	int n = 0, fell_back = 0, r;
+
+	snprintf(num, sizeof num, "%lld", id);
+	/* Only a sent one: a report on a row still being sent is recorded and
+	 * acted on when the send's result comes (outbox_done_tx). */
+	r = load_rows(db, "SELECT " MSG_COLUMNS " FROM outbox WHERE id = CAST(?1 AS INTEGER)"
+			  " AND state = 'sent' AND ?2 IS NULL LIMIT ?3", num, NULL, 1, &m, &n, e);
+	if (r == 0 && n == 1)
+		r = queue_fallback(db, &m[0], why, ts, cfg, &fell_back, e);
+	if (r == 0 && n == 1 && !fell_back)
+		r = queue_alert(db, &m[0], why, ts, cfg, e);
+	outbox_msgs_free(m, n);
+	return r;
+}
+
+int outbox_delivery_report(sqlite3 *db, long long id, const char *provider_ref, int delivered,
+			   time_t now, const struct config *cfg, enum outbox_dlr *what,
+			   struct err *e)
+{
+	char ts[21];
+	int r = db_begin(db, e);
+
+	*what = OUTBOX_DLR_UNKNOWN;
+	if (r < 0)
+		return r;
+	cal_iso_utc(now, ts);
+	r = dlr_check(db, id, provider_ref, what, e);
+	if (r == 0 && *what == OUTBOX_DLR_RECORDED)
+		r = exec_bound(db, "UPDATE outbox SET delivery = ?2, delivery_at = ?3 WHERE id = ?1",
+			       e, "iss", id, delivered ? "delivered" : "undeliverable", ts);
+	if (r == 0 && *what == OUTBOX_DLR_RECORDED && !delivered)
+		r = dlr_fallback(db, id, ts, cfg, e);
+	if (r == 0)
+		r = db_commit(db, e);
+	if (r < 0)
+		db_rollback(db);
+	return r;
+}
+
+int outbox_delivery_counts(sqlite3 *db, long long *delivered, long long *undeliverable,
+			   struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int r = db_prepare(db, "SELECT count(delivery = 'delivered' OR NULL),"
+			       " count(delivery = 'undeliverable' OR NULL) FROM outbox"
+			       " WHERE delivery IS NOT NULL", &st, e), rc;
+
+	*delivered = *undeliverable = 0;
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*delivered = sqlite3_column_int64(st, 0);
+		*undeliverable = sqlite3_column_int64(st, 1);
+	} else {
+		r = db_fail(db, rc, "outbox", e);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+

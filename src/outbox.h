@@ -131,6 +131,27 @@ int outbox_next_due(sqlite3 *db, const char *channel, time_t now, time_t *t, int
  * statement of the connection): call it right before closing db. */
 void outbox_close_statements(sqlite3 *db);
 
+/* What a delivery report did (outbox_delivery_report). */
+enum outbox_dlr {
+	OUTBOX_DLR_RECORDED, /* the first report of a sent SMS: recorded */
+	OUTBOX_DLR_UNKNOWN,  /* no such SMS, or the gateway's id is not the one it gave */
+	OUTBOX_DLR_REPEATED, /* the SMS has its report already: nothing changes */
+	OUTBOX_DLR_NOT_SENT, /* the SMS is not sent or being sent (failed, dead, ...) */
+};
+/* A gateway's delivery report for the SMS in row id: delivered (1) or
+ * undeliverable (0). provider_ref, when not NULL, must be the gateway's id
+ * recorded when it was sent (a report that overtakes the gateway's answer,
+ * the row still in sending, has none to check). Only the first report of
+ * an SMS sent (or being sent) changes anything: delivery and delivery_at, and for an undeliverable one a
+ * fallback by e-mail (origin 'fallback') or, without an address, an admin
+ * alert, as for a dead message; all in one transaction. *what says which. */
+int outbox_delivery_report(sqlite3 *db, long long id, const char *provider_ref, int delivered,
+			   time_t now, const struct config *cfg, enum outbox_dlr *what,
+			   struct err *e);
+/* SMS with a delivery report: delivered and undeliverable. */
+int outbox_delivery_counts(sqlite3 *db, long long *delivered, long long *undeliverable,
+			   struct err *e);
+
 /* Counts by state, indexed by enum outbox_state. */
 int outbox_counts(sqlite3 *db, int counts[OB_NSTATES], struct err *e);
 

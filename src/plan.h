@@ -14,6 +14,7 @@
 /* Room for a name or unit name read from the database. */
 #define PLAN_NAME_LEN FACT_NAME_LEN
 
+struct ack_keys;
 struct alert;
 struct digest;
 
@@ -44,6 +45,7 @@ struct planner {
 			       * could not be planned: sent at the end */
 	struct digest *digests; /* role-change digests collected (rule_rolechange) */
 	int in_subject;       /* inside plan_subject(): errors are isolated */
+	struct ack_keys *ack; /* link signing keys (src/plan_ack.c), or NULL: no links */
 	time_t subj_wake;     /* the subject's next occurrence after hi, or 0 */
 	char told_prefix[300];/* the last occurrence asked whether it was told */
 	int told;             /* (all its recipients share it) and the answer */

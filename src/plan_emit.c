@@ -13,6 +13,7 @@
 #include "db.h"
 #include "digest.h"
 #include "msgid.h"
+#include "plan_ack.h"
 #include "rules.h"
 #include "templates.h"
 #include "utf8.h"
@@ -442,6 +443,7 @@ static int render(struct planner *p, const struct plan_req *req, struct recipien
 
 	tvars_set(req->vars, "recipient", r->name);
 	plan_set_deputy(req->vars, r);
+	plan_ack_url(p, req, r->staff_id);
 	ret = templates_render(p->tpl, req->rule, r->channel == CHAN_SMS ? TPL_SMS : TPL_EMAIL,
 			       req->vars, subject, body, e);
 	if (ret < 0 && fallback && r->channel == CHAN_SMS && rcpt_other_channel(r))
@@ -707,6 +709,8 @@ int plan_emit_open(struct planner *p, struct err *e)
 		r = db_prepare(p->db, qs[i].sql,
 			       (sqlite3_stmt **)(void *)((char *)p + qs[i].off), e);
 	}
+	if (r == 0)
+		plan_ack_open(p);
 	return r;
 }
 
@@ -718,6 +722,7 @@ void plan_emit_close(struct planner *p)
 
 	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
 		sqlite3_finalize(qs[i]);
+	plan_ack_close(p);
 	while (p->alerts) {
 		struct alert *a = p->alerts;
 

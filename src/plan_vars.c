@@ -16,7 +16,7 @@ static const char *const plan_fields[] = {
 	"recipient", "unit", "from_unit", "date", "due", "days", "days_text", "role", "outcome",
 	"received", "count", "child_name", "child_birth", "officer", "alert_unit",
 	"alert_role", "alert_reason", "in_days", "days_ago", "case_url", "deputy_for",
-	"deputy_until", "contact_name", "contact_email", "contact_phone",
+	"deputy_until", "contact_name", "contact_email", "contact_phone", "ack_url",
 };
 
 struct tvars *plan_vars(const char *ref)

@@ -67,7 +67,7 @@ static int announce(struct planner *p, const struct change *ch, const char *rule
 	char subject[48], occ[40], d[DATE_LEN];
 	int days[CONFIG_MAX_LIST], latest, incoming = strcmp(rule, "handover_incoming") == 0;
 	time_t at[CONFIG_MAX_LIST];
-	int r = 0;
+	int r = 0, first = 0, booked = 0;
 
 	snprintf(subject, sizeof subject, ch->placement_id ? "placement:%lld" : "fklass:%lld",
 		 ch->placement_id ? ch->placement_id : ch->child_id);
@@ -76,6 +76,16 @@ static int announce(struct planner *p, const struct change *ch, const char *rule
 		at[i] = plan_at(p, &days[i], -1);
 	}
 	latest = plan_latest_due(p, at, offs->n);
+	/* This holder has registered the handover conversation booked (an
+	 * acknowledgement link): the later messages of the series, reminders to
+	 * arrange it, stop; the first, the notice, always goes out, and what
+	 * the other holder is sent is not this holder's answer to give. */
+	for (int i = 1; i < offs->n; i++)
+		if (offs->v[i] > offs->v[first])
+			first = i;
+	if (ch->placement_id)
+		r = facts_acked(p->facts, "placement", ch->placement_id, "booked", staff_id,
+				&booked, e);
 	for (int i = 0; r == 0 && i < offs->n; i++) {
 		int day = days[i], sday = plan_send_day(p, day), sensitive = 0;
 		struct plan_req req = {
@@ -87,6 +97,8 @@ static int announce(struct planner *p, const struct change *ch, const char *rule
 		if (at[i] <= p->now && i != latest)
 			continue; /* superseded by a later one */
 		if (!plan_in_window(p, at[i]))
+			continue;
+		if (booked && i != first)
 			continue;
 		snprintf(occ, sizeof occ, "%s-%d", date_format(ch->start, d), offs->v[i]);
 		plan_set_date(v, "date", ch->start);

@@ -357,8 +357,39 @@ static const char migration_7[] =
 #undef DATE1
 #undef DATE
 
+/* Version 8: acknowledgements by link (backad-web). task_ack is a fact:
+ * who (staff_id) answered which subject (kind and ref_id: a referral,
+ * follow-up, discovery card or placement) with which action, when and from
+ * which client address; one row per subject, person and action, so doing
+ * it twice adds nothing. Its trigger notes the change like any fact's (a
+ * placement as its child), so the next pass re-plans the subject.
+ * And SMS delivery reports: outbox.delivery is what the gateway reported
+ * after 'sent' (the gateway accepted it): 'delivered' (the handset has it)
+ * or 'undeliverable' (it never will; a fallback by e-mail is queued), at
+ * delivery_at; NULL while nothing is reported. */
+static const char migration_8[] =
+	"CREATE TABLE task_ack ("
+	" id INTEGER PRIMARY KEY,"
+	" kind TEXT NOT NULL CHECK (kind IN ('referral','followup','discovery','placement')),"
+	" ref_id INTEGER NOT NULL,"
+	" staff_id INTEGER NOT NULL REFERENCES staff(id),"
+	" action TEXT NOT NULL CHECK (action IN ('received','done','booked')),"
+	" at TEXT NOT NULL,"
+	" client TEXT NOT NULL,"
+	" UNIQUE (kind, ref_id, staff_id, action));"
+	"CREATE TRIGGER change_task_ack_INSERT AFTER INSERT ON task_ack BEGIN"
+	" INSERT INTO fact_change(kind, ref_id) VALUES ("
+	"  CASE NEW.kind WHEN 'placement' THEN 'child' ELSE NEW.kind END,"
+	"  CASE NEW.kind WHEN 'placement' THEN"
+	"   (SELECT child_id FROM placement WHERE id = NEW.ref_id) ELSE NEW.ref_id END);"
+	" UPDATE state SET value = value + 1 WHERE key = 'facts.version';"
+	" END;"
+	"ALTER TABLE outbox ADD COLUMN delivery TEXT"
+	" CHECK (delivery IN ('delivered','undeliverable'));"
+	"ALTER TABLE outbox ADD COLUMN delivery_at TEXT;";
+
 static const char *const migrations[] = { migration_1, migration_2, migration_3, migration_4,
-					     migration_5, migration_6, migration_7 };
+					     migration_5, migration_6, migration_7, migration_8 };
 
 int schema_version(void)
 {

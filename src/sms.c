@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ack_token.h"
 #include "deliver.h"
 #include "retry_after.h"
 #include "sendcheck.h"
@@ -19,6 +20,38 @@
 #include "validate.h"
 
 #define BODY_MAX 4096
+
+/* Delivery reports are asked for where the gateway offers them (Kannel,
+ * 46elks) when backad-web receives them (web.public_url): the report goes
+ * to public_url/dlr/ID/MAC, MAC authenticating the outbox row id. */
+static int dlr_init(struct sms_channel *s, struct err *e)
+{
+	const struct config *cfg = s->cfg;
+	int r;
+
+	if (!cfg->web_public_url ||
+	    (cfg->sms_provider != SMS_KANNEL && cfg->sms_provider != SMS_46ELKS))
+		return 0;
+	s->dlr = malloc(sizeof *s->dlr);
+	if (!s->dlr)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	r = ack_keys_load(cfg->web_key_file, s->dlr, e);
+	if (r < 0) {
+		free(s->dlr);
+		s->dlr = NULL;
+	}
+	return r;
+}
+
+/* The delivery-report address of m into url, or "" when none is asked. */
+static void dlr_url(const struct sms_channel *s, const struct outbox_msg *m, char *url, size_t n)
+{
+	char mac[ACK_CSRF_LEN];
+
+	url[0] = '\0';
+	if (s->dlr && m->id > 0 && ack_dlr_make(s->dlr, m->id, mac, sizeof mac) == 0)
+		snprintf(url, n, "%s/dlr/%lld/%s", s->cfg->web_public_url, m->id, mac);
+}
 
 int sms_channel_init(struct sms_channel *s, const struct config *cfg, struct err *e)
 {
@@ -33,13 +66,22 @@ int sms_channel_init(struct sms_channel *s, const struct config *cfg, struct err
 	}
 	if (cfg->sms_user && !cfg->sms_password_file)
 		return err_set(e, ERR_INVALID, "%s: sms.user needs sms.password_file", cfg->path);
-	if (cfg->sms_password_file)
-		return secret_read(cfg->sms_password_file, &s->password, e);
-	return 0;
+	if (cfg->sms_password_file) {
+		int r = secret_read(cfg->sms_password_file, &s->password, e);
+
+		if (r < 0)
+			return r;
+	}
+	return dlr_init(s, e);
 }
 
 void sms_channel_free(struct sms_channel *s)
 {
+	if (s->dlr) {
+		ack_keys_clear(s->dlr);
+		free(s->dlr);
+		s->dlr = NULL;
+	}
 	if (s->password) {
 		memset(s->password, 0, strlen(s->password));
 		free(s->password);
@@ -141,9 +183,11 @@ static int build(const struct sms_channel *s, CURL *c, const struct outbox_msg *
 {
 	const struct config *cfg = s->cfg;
 	struct sms_info si;
+	char dlr[512];
 
 	if (sms_measure(m->body, &si) < 0)
 		return ERR_PERMFAIL;
+	dlr_url(s, m, dlr, sizeof dlr);
 	if (cfg->sms_provider == SMS_KANNEL) {
 		struct strbuf q = STRBUF_INIT;
 
@@ -154,6 +198,15 @@ static int build(const struct sms_channel *s, CURL *c, const struct outbox_msg *
 		form_add(c, &q, "text", m->body);
 		form_add(c, &q, "charset", "UTF-8");
 		form_add(c, &q, "coding", si.ucs2 ? "2" : "0");
+		if (dlr[0]) {
+			/* Delivered (1), not delivered (2) to the handset; rejected
+			 * by the SMS centre (16). Kannel puts the type in %d. */
+			size_t len = strlen(dlr);
+
+			snprintf(dlr + len, sizeof dlr - len, "?type=%%d");
+			form_add(c, &q, "dlr-mask", "19");
+			form_add(c, &q, "dlr-url", dlr);
+		}
 		sb_printf(url, "%s%c%s", cfg->sms_url, strchr(cfg->sms_url, '?') ? '&' : '?', sb_str(&q));
 		sb_free(&q);
 		return 0;
@@ -163,6 +216,8 @@ static int build(const struct sms_channel *s, CURL *c, const struct outbox_msg *
 		form_add(c, post, "from", cfg->sms_sender);
 		form_add(c, post, "to", m->address);
 		form_add(c, post, "message", m->body);
+		if (dlr[0])
+			form_add(c, post, "whendelivered", dlr);
 	} else if (cfg->sms_json) {
 		json_add(post, cfg->sms_to_field, m->address);
 		json_add(post, cfg->sms_from_field, cfg->sms_sender);

@@ -12,12 +12,14 @@
 #include "config.h"
 #include "err.h"
 
+struct ack_keys;
 struct xfer;
 struct sock;
 
 struct sms_channel {
 	const struct config *cfg;
 	char *password; /* from sms.password_file, or NULL */
+	struct ack_keys *dlr; /* signs delivery-report addresses, or NULL: none asked */
 	void *multi;    /* CURLM */
 	struct xfer *xfers;
 	int nxfers, active;

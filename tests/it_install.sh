@@ -4,7 +4,8 @@
 # `backad -n` against an initialised database, `backactl init` as root leaves
 # the database to the owner of its directory, a member of the group can run
 # `backactl status` on a database it may only read, and the unit's sandbox
-# scores 2.0 or less in `systemd-analyze security`.
+# scores 2.0 or less in `systemd-analyze security`; so does backad-web's, and
+# backad-web's socket and service pass `systemd-analyze verify`.
 set -eu
 . tests/lib.sh
 
@@ -15,6 +16,8 @@ for f in usr/sbin/backad usr/sbin/backactl etc/backad/backad.conf \
 	usr/share/man/man8/backad.8 usr/share/man/man8/backactl.8 usr/share/man/man5/backad.conf.5 \
 	lib/systemd/system/backad.service usr/lib/sysusers.d/backad.conf \
 	lib/systemd/system/backad-sync.service lib/systemd/system/backad-sync.timer \
+	usr/sbin/backad-web lib/systemd/system/backad-web.socket lib/systemd/system/backad-web.service \
+	usr/share/man/man8/backad-web.8 usr/share/doc/backad/ack.md \
 	usr/lib/tmpfiles.d/backad.conf usr/share/doc/backad/rules.md; do
 	check "[ -s '$tmp/root/$f' ]" "installed $f"
 done
@@ -82,6 +85,18 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 		sed -n 's/.*Overall exposure level for backad.service: \([0-9.]*\).*/\1/p')
 	check "[ -n '$score' ] && awk 'BEGIN { exit !($score <= 2.0) }'" "systemd-analyze security $score <= 2.0"
 	echo "systemd-analyze security: exposure $score"
+	score=$(systemd-analyze security --offline=yes "$tmp/root/lib/systemd/system/backad-web.service" 2>/dev/null |
+		sed -n 's/.*Overall exposure level for backad-web.service: \([0-9.]*\).*/\1/p')
+	check "[ -n '$score' ] && awk 'BEGIN { exit !($score <= 2.0) }'" "backad-web: systemd-analyze security $score <= 2.0"
+	echo "systemd-analyze security backad-web: exposure $score"
+	# verify checks that ExecStart exists: point it at the installed program.
+	mkdir -p "$tmp/units"
+	sed "s#/usr/sbin/#$tmp/root/usr/sbin/#" "$tmp/root/lib/systemd/system/backad-web.service" \
+		>"$tmp/units/backad-web.service"
+	cp "$tmp/root/lib/systemd/system/backad-web.socket" "$tmp/units/"
+	check "systemd-analyze verify --man=no '$tmp/units/backad-web.socket' '$tmp/units/backad-web.service' >'$tmp/verify' 2>&1" \
+		"backad-web units pass systemd-analyze verify"
+	if [ -s "$tmp/verify" ]; then cat "$tmp/verify"; fi
 else
 	fail=$((fail + 1))
 	echo "FAIL: systemd-analyze is not installed (package systemd)"

@@ -49,7 +49,7 @@ check "grep -Eqx 'backad_pass_duration_seconds [0-9]+\.[0-9]{3}' '$prom'" "pass 
 ts=$(sed -n 's/^backad_last_success_timestamp_seconds //p' "$prom")
 check "[ -n '$ts' ] && [ '$ts' -ge $before ] && [ '$ts' -le \$((\$(date +%s) + 1)) ]" "last successful pass is now ($ts)"
 check "grep -qx 'backad_oldest_pending_age_seconds 0' '$prom'" "nothing waiting: oldest age 0"
-check "[ \$(grep -c '^# TYPE ' '$prom') -eq 5 ] && ! grep -v '^#' '$prom' | grep -qv '^backad_[a-z_]*\({[^}]*}\)\? [0-9.]*$'" \
+check "[ \$(grep -c '^# TYPE ' '$prom') -eq 6 ] && ! grep -v '^#' '$prom' | grep -qv '^backad_[a-z_]*\({[^}]*}\)\? [0-9.]*$'" \
 	"every line is a comment or a sample"
 # A message due an hour ago, held back for a retry: its age is the oldest.
 id=$(q "SELECT min(id) FROM outbox")

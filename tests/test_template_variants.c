@@ -44,6 +44,9 @@ static struct tvars *sample(int days, int bits)
 	tvars_set(v, "child_birth", "2024-08-09");
 	tvars_set(v, "officer", "Ahmed Yilmaz");
 	tvars_set(v, "case_url", bits & 4 ? "https://case.example/referral/B-2019-0006%2FA1" : "");
+	/* The acknowledgement link comes and goes with the case link. */
+	tvars_set(v, "ack_url", bits & 4 ? "https://backa.example.se/a/MTIzNDU2Nzg5MA.c2lnbmF0dXJl"
+				       : "");
 	tvars_set(v, "alert_unit", "Förskolan Ängen");
 	tvars_set(v, "alert_role", "rektor");
 	tvars_set(v, "alert_reason", "ny Barnkontakt saknas");

@@ -42,6 +42,7 @@ static struct tvars *realistic(void)
 	tvars_set(v, "alert_unit", "Förskolan Ängen");
 	tvars_set(v, "alert_role", "rektor");
 	tvars_set(v, "alert_reason", "ny Barnkontakt saknas");
+	tvars_set(v, "ack_url", "https://backad.ystad.example.se/a/MXxmb2xsb3d1cDoxfDl8cmR8MTc5MDk4NTYwMA.x");
 	it = tvars_add_item(v, "children");
 	tvars_set(it, "ref", "B-2020-0004");
 	tvars_set(v, "summary", "3 förhandsbedömningar och 1 uppföljningssamtal");
@@ -111,6 +112,18 @@ static void key_phrases(void **state)
 	assert_non_null(strstr(b, "Saga Nilsson"));
 	free(s);
 	free(b);
+	/* A task message shows the reader's acknowledgement link, on a line of
+	 * its own; without one (links off) not a word about it. */
+	assert_int_equal(templates_render(t, "followup_reminder", TPL_EMAIL, v, &s, &b, &e), 0);
+	assert_non_null(strstr(b, "\nhttps://backad.ystad.example.se/a/MXxmb2xsb3d1cDoxfDl8cmR8MTc5MDk4NTYwMA.x\n"));
+	free(s);
+	free(b);
+	tvars_set(v, "ack_url", "");
+	assert_int_equal(templates_render(t, "followup_reminder", TPL_EMAIL, v, &s, &b, &e), 0);
+	assert_null(strstr(b, "bekräfta"));
+	free(s);
+	free(b);
+	tvars_set(v, "ack_url", "https://backad.ystad.example.se/a/MXxmb2xsb3d1cDoxfDl8cmR8MTc5MDk4NTYwMA.x");
 	tvars_set_bool(v, "consent", 0);
 	assert_int_equal(templates_render(t, "handover_incoming", TPL_EMAIL, v, &s, &b, &e), 0);
 	assert_null(strstr(b, "Saga"));
