@@ -70,6 +70,8 @@ struct plan_req {
 	int n_children;            /* than child_id (a digest) */
 	int deadline;          /* the day the matter is due, to sort a person's
 				* digest by (0: day) */
+	int personal;          /* to the person themself, never a deputy: it
+				* waits in their own inbox while they are away */
 };
 
 /* ---- time (plan_time.c) ---- */
@@ -119,7 +121,8 @@ int plan_role_names(struct planner *p, long long unit_id, const char *role, int 
 
 /* ---- messages and tasks (plan_emit.c) ---- */
 
-/* Plan req to one staff member (deputies and channel resolved on req->day). */
+/* Plan req to one staff member (deputies and channel resolved on req->day;
+ * no deputy when req->personal). */
 int plan_to_staff(struct planner *p, const struct plan_req *req, long long staff_id,
 		  struct err *e);
 /* Plan req to every active holder of role at unit on req->day; a vacant role

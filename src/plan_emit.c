@@ -523,7 +523,9 @@ int plan_to_staff(struct planner *p, const struct plan_req *req, long long staff
 	if (!(req->event ? plan_event_in_window(p, req->scheduled)
 			 : plan_in_window(p, req->scheduled)))
 		return 0;
-	ret = rcpt_resolve(p->rcpt, staff_id, plan_send_day(p, req->day), &r, e);
+	/* A personal message skips the deputy chain and its per-day cache. */
+	ret = req->personal ? rcpt_person(p->rcpt, staff_id, &r, e)
+			    : rcpt_resolve(p->rcpt, staff_id, plan_send_day(p, req->day), &r, e);
 	if (ret < 0)
 		return ret;
 	if (r.channel == CHAN_NONE)

@@ -72,6 +72,9 @@ static int send(struct planner *p, const struct referral *f, const char *rule,
 		.event = role ? strcmp(rule, "referral_task") == 0
 			      : strcmp(rule, "referral_reminder") != 0,
 		.deadline = f->due,
+		/* The receipt and the outcome are the reporter's own: a colleague
+		 * standing in for them did not report and is not told. */
+		.personal = !role,
 	};
 
 	snprintf(subject, sizeof subject, "referral:%lld", f->id);

@@ -249,6 +249,33 @@ static void handover_with_and_without_consent(void **state)
 	fx_free(f);
 }
 
+/* The receipt and the outcome of a referral are the reporter's own: while
+ * the reporter is away they wait in the reporter's inbox; the colleague
+ * standing in did not report and learns nothing of it. */
+static void referral_outcome_not_told_to_deputy(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	sql(f, "INSERT INTO absence(staff_id,start_date,end_date,deputy_id)"
+	       " VALUES (6,'2026-03-01','2026-04-30',8)");
+	/* Sven is asked about something else first: the per-day cache holds
+	 * Eva resolved to her deputy for the same day. */
+	sql(f, "INSERT INTO followup(child_id,responsible_id,due_date) VALUES (3,6,'2026-03-18')");
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,reporting_unit_id,intake_unit_id,"
+	       "received_date) VALUES (7,1,6,3,4,'2026-03-18')");
+	run(f, "2026-03-18T10:15:00");
+	assert_int_equal(count(f, "rule='referral_receipt' AND recipient_id=6"), 1);
+	assert_int_equal(count(f, "rule='referral_receipt' AND recipient_id<>6"), 0);
+	sql(f, "UPDATE referral SET decision_date='2026-04-02', outcome='not_opened' WHERE id=7");
+	run(f, "2026-04-02T10:00:00");
+	assert_int_equal(count(f, "rule='referral_feedback' AND recipient_id=6"), 1);
+	assert_int_equal(count(f, "rule='referral_feedback' AND recipient_id<>6"), 0);
+	assert_int_equal(count(f, "rule LIKE 'referral_%' AND recipient_id=8"), 0);
+	assert_int_equal(count(f, "rule LIKE 'referral_%' AND body LIKE '%ersättare%'"), 0);
+	fx_free(f);
+}
+
 static void absent_principal_goes_to_deputy(void **state)
 {
 	struct fx *f = fx_new();
@@ -496,6 +523,7 @@ int main(void)
 		cmocka_unit_test(followup_moved_replans),
 		cmocka_unit_test(handover_with_and_without_consent),
 		cmocka_unit_test(absent_principal_goes_to_deputy),
+		cmocka_unit_test(referral_outcome_not_told_to_deputy),
 		cmocka_unit_test(handover_names_the_other_barnkontakt),
 		cmocka_unit_test(vacant_role_alerts_admin),
 		cmocka_unit_test(sms_only_person_gets_sms),
