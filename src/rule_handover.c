@@ -135,8 +135,11 @@ static int plan_change(struct planner *p, const struct change *ch, struct err *e
 	v = plan_vars(ref);
 	if (!v)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	tvars_set(v, "unit", ch->unit_name);
-	tvars_set(v, "from_unit", from_unit[0] ? from_unit : "-");
+	/* For a child with protected identity the outgoing holder is not told
+	 * the new unit, nor the incoming holder the previous one: either would
+	 * point to the child's whereabouts. */
+	tvars_set(v, "unit", ch->protected_identity ? "" : ch->unit_name);
+	tvars_set(v, "from_unit", ch->protected_identity ? "" : from_unit);
 	tvars_set(v, "role", ch->school_unknown ? "rektor" : bk_role_sv(&after));
 	/* Each holder learns who the other one is and how to reach them at
 	 * work, so they can arrange the handover; for a child with protected
@@ -151,8 +154,10 @@ static int plan_change(struct planner *p, const struct change *ch, struct err *e
 	else if (r == 0 && before.unit_id)
 		r = plan_alert_vacant(p, before.unit_id, "principal",
 				      "överlämning kunde inte aviseras till avlämnande Barnkontakt", e);
-	if (r == 0 && after.staff_id && !ch->school_unknown)
+	if (r == 0 && after.staff_id && !ch->school_unknown) {
+		tvars_set(v, "unit", ch->unit_name); /* the incoming holder's own unit */
 		r = plan_set_contact(p, v, ch->protected_identity ? 0 : before.staff_id, e);
+	}
 	if (r == 0 && after.staff_id && !ch->school_unknown)
 		r = announce(p, ch, "handover_incoming", after.staff_id,
 			     &p->cfg->handover_incoming, v, e);

@@ -348,6 +348,44 @@ static void handover_names_the_other_barnkontakt(void **state)
 	fx_free(f);
 }
 
+/* For a child with protected identity the outgoing holder is not told the
+ * new unit, nor the incoming holder the previous one, by e-mail or SMS. */
+static void handover_hides_units_of_protected_child(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	sql(f, "UPDATE child SET protected_identity=1 WHERE id=2");
+	run(f, "2026-08-14T08:00:00"); /* 30 days before BVC -> Förskolan Solrosen */
+	run(f, "2026-08-31T08:00:00");
+	assert_int_equal(count(f, "rule='handover_outgoing' AND child_id=2"), 1);
+	assert_int_equal(count(f, "rule='handover_incoming' AND child_id=2"), 1);
+	assert_int_equal(count(f, "child_id=2 AND recipient_id=1 AND body LIKE '%Solrosen%'"), 0);
+	assert_int_equal(count(f, "child_id=2 AND recipient_id=2 AND body LIKE '%BVC%'"), 0);
+	body = one(f, "body", "rule='handover_outgoing' AND child_id=2");
+	assert_non_null(strstr(body, "byter verksamhet"));
+	free(body);
+	/* The incoming holder is still told their own unit. */
+	body = one(f, "body", "rule='handover_incoming' AND child_id=2");
+	assert_non_null(strstr(body, "Förskolan Solrosen"));
+	free(body);
+	fx_free(f);
+
+	f = fx_new();
+	sql(f, "UPDATE child SET protected_identity=1 WHERE id=2");
+	sql(f, "UPDATE staff SET channel='sms' WHERE id IN (1,2)");
+	run(f, "2026-08-14T08:00:00");
+	run(f, "2026-08-31T08:00:00");
+	assert_int_equal(count(f, "child_id=2 AND rule LIKE 'handover_%' AND channel='sms'"), 2);
+	assert_int_equal(count(f, "child_id=2 AND recipient_id=1 AND body LIKE '%Solrosen%'"), 0);
+	assert_int_equal(count(f, "child_id=2 AND recipient_id=2 AND body LIKE '%BVC%'"), 0);
+	body = one(f, "body", "rule='handover_outgoing' AND child_id=2");
+	assert_non_null(strstr(body, "byter verksamhet"));
+	free(body);
+	fx_free(f);
+}
+
 static void vacant_role_alerts_admin(void **state)
 {
 	struct fx *f = fx_new();
@@ -525,6 +563,7 @@ int main(void)
 		cmocka_unit_test(absent_principal_goes_to_deputy),
 		cmocka_unit_test(referral_outcome_not_told_to_deputy),
 		cmocka_unit_test(handover_names_the_other_barnkontakt),
+		cmocka_unit_test(handover_hides_units_of_protected_child),
 		cmocka_unit_test(vacant_role_alerts_admin),
 		cmocka_unit_test(sms_only_person_gets_sms),
 		cmocka_unit_test(principal_change_one_digest),
