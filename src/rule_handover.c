@@ -48,8 +48,11 @@ static int incoming_vars(struct planner *p, const struct change *ch, int day,
 	r = facts_consent(p->facts, ch->child_id, "handover", day, &yes, e);
 	if (r < 0)
 		return r;
+	/* For a child with protected identity a consent is not in force here:
+	 * nothing of the child is handed over by message. */
+	yes = yes && !ch->protected_identity;
 	tvars_set_bool(v, "consent", yes);
-	if (yes && !ch->protected_identity) {
+	if (yes) {
 		tvars_set(v, "child_name", ch->child_name[0] ? ch->child_name : "(namn ej registrerat)");
 		tvars_set(v, "child_birth", date_format(ch->birth, d));
 		*sensitive = 1;

@@ -386,6 +386,39 @@ static void handover_hides_units_of_protected_child(void **state)
 	fx_free(f);
 }
 
+/* A handover consent is not in force for a child with protected identity:
+ * no name or birth date lines, and no invitation to contact a previous
+ * Barnkontakt who is not named. */
+static void protected_child_consent_mail_not_broken(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	sql(f, "UPDATE child SET protected_identity=1 WHERE id=2");
+	sql(f, "INSERT INTO consent(child_id,scope,given_by,given_date)"
+	       " VALUES (2,'handover','guardian','2026-08-01')");
+	run(f, "2026-08-31T08:00:00");
+	body = one(f, "body", "rule='handover_incoming' AND child_id=2");
+	assert_null(strstr(body, "Barnets namn"));
+	assert_null(strstr(body, "Födelsedatum"));
+	assert_null(strstr(body, "Kontakta gärna"));
+	assert_null(strstr(body, "Ture"));
+	free(body);
+	fx_free(f);
+
+	/* Not protected: the consent and the contact are given. */
+	f = fx_new();
+	sql(f, "INSERT INTO consent(child_id,scope,given_by,given_date)"
+	       " VALUES (2,'handover','guardian','2026-08-01')");
+	run(f, "2026-08-31T08:00:00");
+	body = one(f, "body", "rule='handover_incoming' AND child_id=2");
+	assert_non_null(strstr(body, "Barnets namn: Ture Ek"));
+	assert_non_null(strstr(body, "Kontakta gärna den tidigare Barnkontakten"));
+	free(body);
+	fx_free(f);
+}
+
 static void vacant_role_alerts_admin(void **state)
 {
 	struct fx *f = fx_new();
@@ -564,6 +597,7 @@ int main(void)
 		cmocka_unit_test(referral_outcome_not_told_to_deputy),
 		cmocka_unit_test(handover_names_the_other_barnkontakt),
 		cmocka_unit_test(handover_hides_units_of_protected_child),
+		cmocka_unit_test(protected_child_consent_mail_not_broken),
 		cmocka_unit_test(vacant_role_alerts_admin),
 		cmocka_unit_test(sms_only_person_gets_sms),
 		cmocka_unit_test(principal_change_one_digest),
