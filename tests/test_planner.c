@@ -276,6 +276,35 @@ static void referral_outcome_not_told_to_deputy(void **state)
 	fx_free(f);
 }
 
+/* A deputy is told that the person they stand in for becomes Barnkontakt,
+ * not that they become it themselves; an SMS says "som ersättare" and names
+ * nobody. */
+static void deputy_not_told_they_become_barnkontakt(void **state)
+{
+	struct fx *f = fx_new();
+	char *text;
+
+	(void)state;
+	sql(f, "INSERT INTO absence(staff_id,start_date,end_date,deputy_id)"
+	       " VALUES (3,'2026-08-01','2026-08-10',8)");
+	run(f, "2026-08-04T08:00:00"); /* 14 days before school start 08-18 */
+	text = one(f, "subject", "rule='handover_incoming' AND recipient_id=8");
+	assert_null(strstr(text, "Du blir"));
+	assert_non_null(strstr(text, "Märta Öberg blir Barnkontakt"));
+	free(text);
+	text = one(f, "body", "rule='handover_incoming' AND recipient_id=8");
+	assert_null(strstr(text, "är du Barnkontakt"));
+	assert_non_null(strstr(text, "är Märta Öberg Barnkontakt"));
+	free(text);
+	sql(f, "UPDATE staff SET channel='sms' WHERE id=8");
+	run(f, "2026-08-07T08:00:00");
+	text = one(f, "body", "rule='handover_incoming' AND recipient_id=8 AND channel='sms'");
+	assert_non_null(strstr(text, "som ersättare"));
+	assert_null(strstr(text, "är du Barnkontakt"));
+	free(text);
+	fx_free(f);
+}
+
 static void absent_principal_goes_to_deputy(void **state)
 {
 	struct fx *f = fx_new();
@@ -295,12 +324,11 @@ static void absent_principal_goes_to_deputy(void **state)
 	free(body);
 	/* Others are not told they stand in. */
 	assert_int_equal(count(f, "body LIKE '%ersättare%' AND recipient_id<>8"), 0);
-	/* An SMS names nobody. */
+	/* An SMS names nobody (it says "som ersättare" only). */
 	sql(f, "UPDATE staff SET channel='sms' WHERE id=8");
 	run(f, "2026-08-07T08:00:00");
 	assert_int_equal(count(f, "channel='sms' AND recipient_id=8"), 1);
-	assert_int_equal(count(f, "channel='sms' AND (body LIKE '%Märta%' OR body LIKE '%ersättare%')"),
-			 0);
+	assert_int_equal(count(f, "channel='sms' AND body LIKE '%Märta%'"), 0);
 	fx_free(f);
 }
 
@@ -594,6 +622,7 @@ int main(void)
 		cmocka_unit_test(followup_moved_replans),
 		cmocka_unit_test(handover_with_and_without_consent),
 		cmocka_unit_test(absent_principal_goes_to_deputy),
+		cmocka_unit_test(deputy_not_told_they_become_barnkontakt),
 		cmocka_unit_test(referral_outcome_not_told_to_deputy),
 		cmocka_unit_test(handover_names_the_other_barnkontakt),
 		cmocka_unit_test(handover_hides_units_of_protected_child),
