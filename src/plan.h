@@ -104,6 +104,8 @@ struct tvars *plan_vars(const char *ref);
  * "i morgon", "om 3 dagar") and days_ago ("i dag", "i går", "för 3 dagar
  * sedan"); n counts days away from the day the message is sent. */
 void plan_set_days(struct tvars *v, int n);
+/* Set a field to n days as said: "1 dag", "14 dagar". */
+void plan_set_count(struct tvars *v, const char *name, int n);
 /* Set deputy (yes/no), deputy_for (the absent colleague's name) and
  * deputy_until (the absence's last day in Swedish) for recipient r. */
 void plan_set_deputy(struct tvars *v, const struct recipient *r);

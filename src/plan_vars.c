@@ -16,7 +16,7 @@ static const char *const plan_fields[] = {
 	"recipient", "unit", "from_unit", "date", "due", "days", "days_text", "role", "outcome",
 	"received", "count", "child_name", "child_birth", "officer", "alert_unit",
 	"alert_role", "alert_reason", "in_days", "days_ago", "case_url", "deputy_for",
-	"deputy_until", "contact_name", "contact_email", "contact_phone", "ack_url",
+	"deputy_until", "contact_name", "contact_email", "contact_phone", "ack_url", "deadline_days",
 };
 
 struct tvars *plan_vars(const char *ref)
@@ -55,6 +55,14 @@ void plan_set_days(struct tvars *v, int n)
 		snprintf(buf, sizeof buf, "för %d dagar sedan", a);
 		tvars_set(v, "days_ago", buf);
 	}
+}
+
+void plan_set_count(struct tvars *v, const char *name, int n)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof buf, "%d %s", n, n == 1 || n == -1 ? "dag" : "dagar");
+	tvars_set(v, name, buf);
 }
 
 void plan_set_deputy(struct tvars *v, const struct recipient *r)

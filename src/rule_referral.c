@@ -39,6 +39,8 @@ static struct tvars *vars_for(const struct referral *f, int due)
 	tvars_set(v, "unit", f->intake_name);
 	plan_set_date(v, "received", f->received);
 	plan_set_date(v, "due", due);
+	/* The configured deadline (referral.deadline_days) as said: "14 dagar". */
+	plan_set_count(v, "deadline_days", f->due - f->received);
 	return v;
 }
 

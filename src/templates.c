@@ -47,13 +47,14 @@ static const char *const known_fields[] = {
 	"officer", "in_days", "days_ago", "case_url", "deputy", "deputy_for", "deputy_until",
 	"contact_name", "contact_email", "contact_phone",
 	"alert_unit", "alert_role", "alert_reason",
-	"summary", "groups", "heading", "items", "title", "text", "ack_url", NULL,
+	"summary", "groups", "heading", "items", "title", "text", "ack_url", "deadline_days",
+	NULL,
 };
 /* What an SMS may carry: no names, no identity numbers, no health data. */
 static const char *const sms_fields[] = {
 	"ref", "unit", "from_unit", "date", "due", "days", "days_text", "role", "outcome",
 	"received", "count", "consent", "reporter_left", "in_days", "days_ago", "deputy",
-	"deputy_until", "summary", "ack_url", NULL,
+	"deputy_until", "summary", "ack_url", "deadline_days", NULL,
 };
 
 struct kind {

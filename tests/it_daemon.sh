@@ -48,7 +48,7 @@ check "[ $n_email -ge 3 ] && [ $n_sms -eq 1 ]" "spool has e-mail ($n_email) and 
 receipt=$(ls "$tmp/spool/email/"*referral_receipt* | head -n 1)
 /usr/bin/python3 tests/mime_strict.py "$receipt" >"$tmp/parsed"
 check "grep -q '^SUBJECT Orosanmälan mottagen – ärende B-2016-0005/A1$' $tmp/parsed" "receipt subject"
-check "grep -q 'har tagits emot av' $tmp/parsed" "receipt body in Swedish"
+check "grep -q 'tog emot din orosanmälan' $tmp/parsed" "receipt body in Swedish"
 check "! grep -q 'Lucas\|Jonsson' $tmp/parsed" "no child name in the receipt"
 check "grep -q 'Backa barnet: uppföljningssamtal i ärende B-2014-0008' $tmp/spool/sms/*.txt" "SMS text"
 check "! grep -q 'Nils' $tmp/spool/sms/*.txt" "no names in SMS"

@@ -58,7 +58,7 @@ done
 grep -l "lars.strom" "$tmp"/dump/* | head -n 1 >"$tmp/which"
 /usr/bin/python3 tests/mime_strict.py "$(cat "$tmp/which")" >"$tmp/parsed" || true
 check "grep -qx 'SUBJECT Orosanmälan mottagen – ärende B-2016-0005/A1' $tmp/parsed" "exact Swedish subject"
-check "grep -q 'Din orosanmälan, mottagen måndag 3 augusti 2026, har tagits emot av' $tmp/parsed" "exact Swedish body"
+check "grep -qx 'Socialtjänstens mottagningsenhet tog emot din orosanmälan måndag 3' $tmp/parsed" "exact Swedish body"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='sent' AND provider_id LIKE '2%'\") -eq $n ]" "sent on 2xx to the final dot"
 check "[ \$(q 'SELECT count(*) FROM audit') -eq $n ]" "audited"
 

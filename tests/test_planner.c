@@ -305,6 +305,42 @@ static void deputy_not_told_they_become_barnkontakt(void **state)
 	fx_free(f);
 }
 
+/* The receipt says the configured deadline, not a fixed 14 days, and
+ * speaks to the principal as "er" when the reporter has left. */
+static void referral_receipt_says_configured_deadline(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	f->cfg.referral_deadline = 21;
+	sql(f, "UPDATE staff SET channel='sms' WHERE id=9");
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,reporting_unit_id,intake_unit_id,"
+	       "received_date) VALUES (7,1,6,3,4,'2026-03-18'), (8,3,9,3,4,'2026-03-18')");
+	run(f, "2026-03-18T10:15:00");
+	body = one(f, "body", "rule='referral_receipt' AND recipient_id=6");
+	assert_non_null(strstr(body, "tog emot din orosanmälan"));
+	assert_non_null(strstr(body, "21 dagar"));
+	assert_null(strstr(body, "14 dagar"));
+	free(body);
+	body = one(f, "body", "rule='referral_receipt' AND recipient_id=9");
+	assert_non_null(strstr(body, "Inom 21 dagar beslutar den om en utredning ska inledas"));
+	free(body);
+	fx_free(f);
+
+	f = fx_new();
+	sql(f, "UPDATE staff SET active=0 WHERE id=6");
+	sql(f, "INSERT INTO referral(id,child_id,reporter_id,reporting_unit_id,intake_unit_id,"
+	       "received_date) VALUES (7,1,6,3,4,'2026-03-18')");
+	run(f, "2026-03-18T10:15:00");
+	body = one(f, "body", "rule='referral_receipt' AND recipient_id=3");
+	assert_non_null(strstr(body, "tog emot er orosanmälan"));
+	assert_null(strstr(body, "Din orosanmälan"));
+	assert_null(strstr(body, "din orosanmälan"));
+	free(body);
+	fx_free(f);
+}
+
 static void absent_principal_goes_to_deputy(void **state)
 {
 	struct fx *f = fx_new();
@@ -622,6 +658,7 @@ int main(void)
 		cmocka_unit_test(followup_moved_replans),
 		cmocka_unit_test(handover_with_and_without_consent),
 		cmocka_unit_test(absent_principal_goes_to_deputy),
+		cmocka_unit_test(referral_receipt_says_configured_deadline),
 		cmocka_unit_test(deputy_not_told_they_become_barnkontakt),
 		cmocka_unit_test(referral_outcome_not_told_to_deputy),
 		cmocka_unit_test(handover_names_the_other_barnkontakt),

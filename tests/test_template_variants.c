@@ -32,6 +32,7 @@ static struct tvars *sample(int days, int bits)
 	tvars_set(v, "role", "förskolerektor");
 	tvars_set(v, "outcome", "ingen utredning inleds");
 	tvars_set(v, "received", "tisdag 21 juli 2026");
+	tvars_set(v, "deadline_days", "14 dagar");
 	tvars_set(v, "count", "3");
 	tvars_set_bool(v, "consent", bits & 1);
 	tvars_set_bool(v, "reporter_left", bits & 2);

@@ -33,6 +33,7 @@ static struct tvars *realistic(void)
 	tvars_set(v, "role", "förskolerektor");
 	tvars_set(v, "outcome", "ingen utredning inleds");
 	tvars_set(v, "received", "tisdag 21 juli 2026");
+	tvars_set(v, "deadline_days", "14 dagar");
 	tvars_set(v, "count", "143");
 	tvars_set_bool(v, "consent", 1);
 	tvars_set_bool(v, "reporter_left", 0);
