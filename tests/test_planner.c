@@ -324,7 +324,7 @@ static void referral_receipt_says_configured_deadline(void **state)
 	assert_null(strstr(body, "14 dagar"));
 	free(body);
 	body = one(f, "body", "rule='referral_receipt' AND recipient_id=9");
-	assert_non_null(strstr(body, "Inom 21 dagar beslutar den om en utredning ska inledas"));
+	assert_non_null(strstr(body, "Du får besked inom 21 dagar om en utredning inleds."));
 	free(body);
 	fx_free(f);
 
