@@ -110,8 +110,11 @@ void plan_set_count(struct tvars *v, const char *name, int n);
  * deputy_until (the absence's last day in Swedish) for recipient r. */
 void plan_set_deputy(struct tvars *v, const struct recipient *r);
 /* Set contact_name, contact_email and contact_phone: the other Barnkontakt
- * of a handover, staff_id (0: none), with their work addresses. */
-int plan_set_contact(struct planner *p, struct tvars *v, long long staff_id, struct err *e);
+ * of a handover, staff_id (0: none), with their work addresses; when they
+ * are absent on day with a deputy, the deputy, with contact_away set and
+ * contact_for the absent holder's name. */
+int plan_set_contact(struct planner *p, struct tvars *v, long long staff_id, int day,
+		     struct err *e);
 /* Set case_url: the configured case_url with {ref} replaced by ref,
  * percent-encoded; empty when none is configured. */
 int plan_set_case_url(const struct planner *p, struct tvars *v, const char *ref);

@@ -31,6 +31,8 @@ struct tvars *plan_vars(const char *ref)
 	tvars_set_bool(v, "consent", 0);
 	tvars_set_bool(v, "reporter_left", 0);
 	tvars_set_bool(v, "deputy", 0);
+	tvars_set_bool(v, "contact_away", 0);
+	tvars_set(v, "contact_for", "");
 	return v;
 }
 
@@ -77,10 +79,13 @@ void plan_set_deputy(struct tvars *v, const struct recipient *r)
 		tvars_set(v, "deputy_until", "");
 }
 
-int plan_set_contact(struct planner *p, struct tvars *v, long long staff_id, struct err *e)
+int plan_set_contact(struct planner *p, struct tvars *v, long long staff_id, int day,
+		     struct err *e)
 {
 	struct recipient c = { 0 };
-	int r = staff_id ? rcpt_person(p->rcpt, staff_id, &c, e) : 0;
+	/* Resolved on the day like a recipient: an absent holder's deputy is
+	 * the one to contact. */
+	int r = staff_id ? rcpt_resolve(p->rcpt, staff_id, day, &c, e) : 0;
 
 	if (r < 0 && r != ERR_NOTFOUND)
 		return r;
@@ -88,6 +93,8 @@ int plan_set_contact(struct planner *p, struct tvars *v, long long staff_id, str
 	if (r < 0 || c.inactive)
 		c.name[0] = '\0';
 	tvars_set(v, "contact_name", c.name);
+	tvars_set_bool(v, "contact_away", c.name[0] && c.deputy);
+	tvars_set(v, "contact_for", c.name[0] && c.deputy ? c.for_name : "");
 	tvars_set(v, "contact_email", c.name[0] ? c.email : "");
 	tvars_set(v, "contact_phone", c.name[0] ? c.mobile : "");
 	return 0;

@@ -64,8 +64,8 @@ static int incoming_vars(struct planner *p, const struct change *ch, int day,
  * only the latest goes out; what the incoming holder learns is judged on
  * the day each is sent. */
 static int announce(struct planner *p, const struct change *ch, const char *rule,
-		    long long staff_id, const struct config_days *offs, struct tvars *v,
-		    struct err *e)
+		    long long staff_id, long long contact, const struct config_days *offs,
+		    struct tvars *v, struct err *e)
 {
 	char subject[48], occ[40], d[DATE_LEN];
 	int days[CONFIG_MAX_LIST], latest, incoming = strcmp(rule, "handover_incoming") == 0;
@@ -106,7 +106,8 @@ static int announce(struct planner *p, const struct change *ch, const char *rule
 		snprintf(occ, sizeof occ, "%s-%d", date_format(ch->start, d), offs->v[i]);
 		plan_set_date(v, "date", ch->start);
 		plan_set_days(v, ch->start > sday ? ch->start - sday : 0);
-		if (incoming)
+		r = plan_set_contact(p, v, contact, sday, e);
+		if (r == 0 && incoming)
 			r = incoming_vars(p, ch, sday, v, &sensitive, e);
 		req.sensitive = sensitive;
 		if (r == 0)
@@ -149,21 +150,18 @@ static int plan_change(struct planner *p, const struct change *ch, struct err *e
 	 * identity neither learns the other (it would point to the child's
 	 * whereabouts). */
 	if (r == 0 && before.staff_id)
-		r = plan_set_contact(p, v, ch->school_unknown || ch->protected_identity ? 0 :
-				     after.staff_id, e);
-	if (r == 0 && before.staff_id)
 		r = announce(p, ch, "handover_outgoing", before.staff_id,
+			     ch->school_unknown || ch->protected_identity ? 0 : after.staff_id,
 			     &p->cfg->handover_outgoing, v, e);
 	else if (r == 0 && before.unit_id)
 		r = plan_alert_vacant(p, before.unit_id, "principal",
 				      "överlämning kunde inte aviseras till avlämnande Barnkontakt", e);
 	if (r == 0 && after.staff_id && !ch->school_unknown) {
 		tvars_set(v, "unit", ch->unit_name); /* the incoming holder's own unit */
-		r = plan_set_contact(p, v, ch->protected_identity ? 0 : before.staff_id, e);
-	}
-	if (r == 0 && after.staff_id && !ch->school_unknown)
 		r = announce(p, ch, "handover_incoming", after.staff_id,
+			     ch->protected_identity ? 0 : before.staff_id,
 			     &p->cfg->handover_incoming, v, e);
+	}
 	else if (r == 0 && !ch->school_unknown)
 		r = plan_alert_vacant(p, ch->unit_id, "principal",
 				      "ny Barnkontakt saknas för ett barn som börjar", e);

@@ -45,7 +45,7 @@ static const char *const known_fields[] = {
 	"outcome",
 	"received", "count", "children", "consent", "reporter_left", "child_name", "child_birth",
 	"officer", "in_days", "days_ago", "case_url", "deputy", "deputy_for", "deputy_until",
-	"contact_name", "contact_email", "contact_phone",
+	"contact_name", "contact_email", "contact_phone", "contact_away", "contact_for",
 	"alert_unit", "alert_role", "alert_reason",
 	"summary", "groups", "heading", "items", "title", "text", "ack_url", "deadline_days",
 	NULL,

@@ -483,6 +483,30 @@ static void protected_child_consent_mail_not_broken(void **state)
 	fx_free(f);
 }
 
+/* The other Barnkontakt named in a handover is judged on the day the
+ * message is sent: when they are away, their deputy is the one to contact,
+ * with the deputy's work addresses. */
+static void handover_contact_away_names_deputy(void **state)
+{
+	struct fx *f = fx_new();
+	char *body;
+
+	(void)state;
+	sql(f, "INSERT INTO absence(staff_id,start_date,end_date,deputy_id)"
+	       " VALUES (2,'2026-08-10','2026-08-20',7)");
+	run(f, "2026-08-14T08:00:00"); /* 30 days before BVC -> Förskolan Solrosen */
+	body = one(f, "body", "rule='handover_outgoing' AND recipient_id=1");
+	for (char *c = body; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	assert_non_null(strstr(body, "Den nya Barnkontakten, Örjan Lindqvist, är borta."));
+	assert_non_null(strstr(body, "Kontakta ersättaren Pia Holm, e-post pia@ystad.example.se,"
+				     " telefon +46701000007."));
+	assert_null(strstr(body, "orjan@"));
+	free(body);
+	fx_free(f);
+}
+
 static void vacant_role_alerts_admin(void **state)
 {
 	struct fx *f = fx_new();
@@ -664,6 +688,7 @@ int main(void)
 		cmocka_unit_test(handover_names_the_other_barnkontakt),
 		cmocka_unit_test(handover_hides_units_of_protected_child),
 		cmocka_unit_test(protected_child_consent_mail_not_broken),
+		cmocka_unit_test(handover_contact_away_names_deputy),
 		cmocka_unit_test(vacant_role_alerts_admin),
 		cmocka_unit_test(sms_only_person_gets_sms),
 		cmocka_unit_test(principal_change_one_digest),

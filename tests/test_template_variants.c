@@ -42,6 +42,9 @@ static struct tvars *sample(int days, int bits)
 	tvars_set(v, "contact_name", bits & 48 ? "Olof Lindqvist" : "");
 	tvars_set(v, "contact_email", bits & 16 ? "olof.lindqvist@ystad.example.se" : "");
 	tvars_set(v, "contact_phone", bits & 48 ? "+46701234567" : "");
+	/* With a phone only, the contact is the holder's deputy. */
+	tvars_set_bool(v, "contact_away", bits & 32);
+	tvars_set(v, "contact_for", bits & 32 ? "Karin Åberg" : "");
 	tvars_set(v, "child_name", "Saga Nilsson");
 	tvars_set(v, "child_birth", "2024-08-09");
 	tvars_set(v, "officer", "Ahmed Yilmaz");

@@ -30,6 +30,8 @@ static struct tvars *realistic(void)
 	tvars_set(v, "contact_name", "Olof Lindqvist");
 	tvars_set(v, "contact_email", "olof.lindqvist@ystad.example.se");
 	tvars_set(v, "contact_phone", "+46701234567");
+	tvars_set_bool(v, "contact_away", 0);
+	tvars_set(v, "contact_for", "");
 	tvars_set(v, "role", "förskolerektor");
 	tvars_set(v, "outcome", "ingen utredning inleds");
 	tvars_set(v, "received", "tisdag 21 juli 2026");
