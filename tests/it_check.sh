@@ -30,10 +30,20 @@ expect 2 CRITICAL "never run" "a database backad never ran on is critical"
 "$BUILD/backad" -c "$tmp/backad.conf" --once --now 2026-08-03T08:00 2>/dev/null
 expect 2 CRITICAL "not running" "a daemon whose pid is gone is critical"
 
-# A live daemon: a process of ours stands in for it.
+# A live process that is not backad (a reused pid) is not the daemon.
 sleep 120 &
+other=$!
+pids="$pids $other"
+sql "UPDATE state SET value = '$other' WHERE key = 'daemon.pid';
+     UPDATE state SET value = '$(iso "$(date +%s)")' WHERE key = 'daemon.heartbeat'"
+expect 2 CRITICAL "not running (pid $other" "a live pid whose process is not backad is critical"
+
+# A live daemon: a process of ours named backad stands in for it.
+cp "$(command -v sleep)" "$tmp/backad"
+"$tmp/backad" 120 &
 stand_in=$!
 pids="$pids $stand_in"
+owner="$stand_in@$(cat /proc/sys/kernel/random/boot_id)"
 now=$(date +%s)
 sql "UPDATE state SET value = '$stand_in' WHERE key = 'daemon.pid';
      UPDATE state SET value = '$(iso "$now")' WHERE key = 'daemon.heartbeat';
@@ -58,9 +68,17 @@ sql "UPDATE outbox SET state = 'sent' WHERE state = 'dead'"
 
 sql "UPDATE state SET value = '$(iso $((now - 1200)))' WHERE key = 'daemon.heartbeat'"
 expect 2 CRITICAL "heartbeat stale" "a heartbeat 20 minutes old with nothing under way is critical"
-sql "UPDATE outbox SET state = 'sending' WHERE id = (SELECT min(id) FROM outbox)"
+sql "UPDATE outbox SET state = 'sending', claim_owner = '$owner', lease_until = '$(iso $((now + 300)))'
+     WHERE id = (SELECT min(id) FROM outbox)"
 expect 0 OK "in a long pass" "during a long pass (a message being sent) the old heartbeat is fine"
-sql "UPDATE outbox SET state = 'sent' WHERE state = 'sending';
+sql "UPDATE outbox SET claim_owner = '1@gone' WHERE state = 'sending'"
+expect 2 CRITICAL "heartbeat stale" "a row left in sending by another owner does not excuse a stale heartbeat"
+sql "UPDATE outbox SET state = 'sent' WHERE state = 'sending'"
+expect 2 CRITICAL "heartbeat stale" "a future lease on a sent row does not excuse a stale heartbeat"
+sql "UPDATE outbox SET state = 'sending', claim_owner = '$owner' WHERE lease_until IS NOT NULL;
+     UPDATE state SET value = '$(iso $((now - 269062)))' WHERE key = 'daemon.heartbeat'"
+expect 2 CRITICAL "hangs" "a heartbeat 3 days old is critical even with the daemon's own lease"
+sql "UPDATE outbox SET state = 'sent', claim_owner = NULL, lease_until = NULL WHERE state = 'sending';
      UPDATE state SET value = '$(iso $((now - 600)))' WHERE key = 'daemon.heartbeat'"
 expect 1 WARNING "heartbeat late" "a heartbeat 10 minutes old is a warning"
 
