@@ -60,6 +60,14 @@ void observe_begin(struct engine *g)
 	sqlite3_finalize(st);
 }
 
+static int is_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
 void observe_redact(const char *in, char *out, size_t n)
 {
 	size_t o = 0;
@@ -72,6 +80,14 @@ void observe_redact(const char *in, char *out, size_t n)
 		const char *piece = in;
 
 		for (size_t i = 0; i < len && !hide; i++) {
+			/* A personal identity number: YYMMDD-NNNN, YYMMDD+NNNN,
+			 * YYYYMMDD-NNNN; 8 digits or more in a row cover
+			 * YYYYMMDDNNNN and 10 digits. */
+			if ((in[i] == '-' || in[i] == '+') && digits >= 6 &&
+			    len - i > 4 && is_digits(in + i + 1, 4)) {
+				hide = 1;
+				break;
+			}
 			digits = in[i] >= '0' && in[i] <= '9' ? digits + 1 : 0;
 			hide = digits >= 8;
 		}
