@@ -184,7 +184,9 @@ static int judge(const struct health *h, char *why, size_t n)
 		return CHECK_CRITICAL;
 	}
 	if (h->dead) {
-		snprintf(why, n, _("%lld dead message(s): see 'backactl outbox --state dead'"),
+		snprintf(why, n, ngettext("%lld dead message: see 'backactl outbox --state dead'",
+					  "%lld dead messages: see 'backactl outbox --state dead'",
+					  (unsigned long)h->dead),
 			 h->dead);
 		return CHECK_CRITICAL;
 	}
@@ -194,7 +196,10 @@ static int judge(const struct health *h, char *why, size_t n)
 		return CHECK_WARNING;
 	}
 	if (h->overdue) {
-		snprintf(why, n, _("%lld overdue task(s): see 'backactl tasks'"), h->overdue);
+		snprintf(why, n, ngettext("%lld overdue task: see 'backactl tasks'",
+					  "%lld overdue tasks: see 'backactl tasks'",
+					  (unsigned long)h->overdue),
+			 h->overdue);
 		return CHECK_WARNING;
 	}
 	if (h->beat_age > BEAT_LATE_S && !h->busy) {

@@ -7,6 +7,7 @@
 
 #include "calendar.h"
 #include "db.h"
+#include "i18n.h"
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
@@ -127,8 +128,10 @@ static void report_dead(sqlite3 *db)
 			continue;
 		observe_redact((const char *)sqlite3_column_text(st, 5), why, sizeof why);
 		journal_event(JOURNAL_DEAD, LOG_WARNING, &f,
-			      "message %lld (%s, %s) given up after %d attempt(s): %s", f.outbox_id,
-			      f.rule, f.channel, sqlite3_column_int(st, 4), why);
+			      ngettext("message %lld (%s, %s) given up after %d attempt: %s",
+				       "message %lld (%s, %s) given up after %d attempts: %s",
+				       (unsigned long)sqlite3_column_int(st, 4)),
+			      f.outbox_id, f.rule, f.channel, sqlite3_column_int(st, 4), why);
 	}
 	sqlite3_finalize(st);
 }

@@ -52,7 +52,9 @@ sql "UPDATE state SET value = '$stand_in' WHERE key = 'daemon.pid';
 expect 0 OK "running (pid $stand_in" "a running daemon with nothing wrong is OK"
 
 sql "INSERT INTO task(key, rule, due_date, created_at) VALUES ('test/overdue', 'referral', '2026-08-01', '2026-08-01T06:00:00Z')"
-expect 1 WARNING "1 overdue task" "an overdue task is a warning"
+expect 1 WARNING "1 overdue task:" "an overdue task is a warning"
+sv_line() { LANGUAGE=sv LANG=C.UTF-8 BACKAD_LOCALEDIR="$BUILD/locale" $B status --check 2>/dev/null || :; }
+check "sv_line | grep -q ' - 1 försenad uppgift: '" "one overdue task is singular in Swedish ($(sv_line))"
 sql "UPDATE task SET state = 'done'"
 
 sql "INSERT INTO state(key, value) VALUES ('last_error.email', '$(iso "$now") relay refused');
@@ -63,7 +65,8 @@ expect 0 OK "1 failed" "an old channel error is no longer a warning"
 sql "UPDATE outbox SET state = 'sent' WHERE state = 'failed'"
 
 sql "UPDATE outbox SET state = 'dead' WHERE id = (SELECT min(id) FROM outbox)"
-expect 2 CRITICAL "1 dead message" "a dead message is critical"
+expect 2 CRITICAL "1 dead message:" "a dead message is critical"
+check "sv_line | grep -q ' - 1 dött meddelande: '" "one dead message is singular in Swedish ($(sv_line))"
 sql "UPDATE outbox SET state = 'sent' WHERE state = 'dead'"
 
 sql "UPDATE state SET value = '$(iso $((now - 1200)))' WHERE key = 'daemon.heartbeat'"
