@@ -300,6 +300,8 @@ int cmd_preview(struct ctl *c, int argc, char **argv)
 	}
 	if (!from_s)
 		return ctl_usage("preview", "--from DATE is required");
+	if (text && c->format != CTL_FMT_TEXT)
+		return ctl_usage("preview", "--text prints text only: it cannot go with --format json|csv");
 	if (date_parse(from_s, &from) < 0)
 		return ctl_usage("preview", "--from '%s' is not a date (YYYY-MM-DD)", from_s);
 	if (ctl_db(c) < 0 || load_templates(c, &tpl) < 0)
