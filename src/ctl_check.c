@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "calendar.h"
+#include "config.h"
 #include "ctl.h"
 #include "date.h"
 #include "db.h"
@@ -214,12 +215,19 @@ static int judge(const struct health *h, char *why, size_t n)
 int ctl_status_check(struct ctl *c)
 {
 	static const char *const word[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+	struct err e = { 0 };
 	struct health h;
 	char why[300];
 	int rc;
 
-	if (ctl_db_read(c) < 0) {
-		printf("BACKAD UNKNOWN - %s\n", _("cannot open the case database"));
+	/* The reason goes to the monitoring line, not only to stderr. */
+	if (!c->cfg && config_load(c->config_path, &c->cfg, NULL, NULL, &e) < 0) {
+		printf("BACKAD UNKNOWN - %s\n",
+		       e.msg[0] ? e.msg : _("the configuration file cannot be read"));
+		return CHECK_UNKNOWN;
+	}
+	if (!c->db && db_open(c->cfg->database, DB_READONLY, &c->db, &e) < 0) {
+		printf("BACKAD UNKNOWN - %s\n", e.msg);
 		return CHECK_UNKNOWN;
 	}
 	if (measure(c, time(NULL), &h) < 0) {

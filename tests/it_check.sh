@@ -89,4 +89,12 @@ sed "s#$tmp/case.db#$tmp/missing.db#" "$tmp/backad.conf" >"$tmp/missing.conf"
 rc=0
 "$BUILD/backactl" -c "$tmp/missing.conf" status --check >"$tmp/out" 2>/dev/null || rc=$?
 check "[ $rc -eq 3 ] && grep -q '^BACKAD UNKNOWN - ' '$tmp/out'" "no database is UNKNOWN (exit 3)"
+rc=0
+"$BUILD/backactl" -c "$tmp/nope.conf" status --check >"$tmp/out" 2>/dev/null || rc=$?
+check "[ $rc -eq 3 ] && grep -q '^BACKAD UNKNOWN - $tmp/nope.conf: cannot read the configuration file: No such file or directory$' '$tmp/out'" \
+	"a missing configuration file is UNKNOWN naming the file and why ($(cat "$tmp/out"))"
+rc=0
+"$BUILD/backad" -c "$tmp/nope.conf" -n >"$tmp/out" 2>&1 || rc=$?
+check "[ $rc -ne 0 ] && grep -q '$tmp/nope.conf: cannot read the configuration file: No such file or directory' '$tmp/out'" \
+	"backad -n names the missing configuration file and why ($(cat "$tmp/out"))"
 finish
