@@ -105,6 +105,22 @@ static int is_backad(long pid)
 	return strcmp(comm, "backad") == 0;
 }
 
+/* When this boot began (/proc/stat btime), 0 if unknown. */
+static time_t boot_time(void)
+{
+	char line[128];
+	long long t = 0;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "btime %lld", &t) == 1)
+			break;
+	fclose(f);
+	return (time_t)t;
+}
+
 /* The daemon's owner name for claims ("PID@BOOT-ID", as lock.c writes it),
  * on this boot. */
 static void daemon_owner(long pid, char *buf, size_t n)
@@ -135,8 +151,13 @@ static int measure(struct ctl *c, time_t now, struct health *h)
 	if (h->pid > 0)
 		h->alive = is_backad(h->pid);
 	one_text(c->db, "SELECT value FROM state WHERE key = 'daemon.heartbeat'", buf, sizeof buf);
-	if (buf[0] && cal_parse_instant(buf, &t) == 0)
+	if (buf[0] && cal_parse_instant(buf, &t) == 0) {
 		h->beat_age = now - t;
+		/* A heartbeat from before this boot is another boot's daemon:
+		 * its pid now names some other process. */
+		if (t < boot_time())
+			h->alive = 0;
+	}
 	h->pending = one_int(c->db, "SELECT count(*) FROM outbox WHERE state = 'pending'", NULL, &bad);
 	h->failed = one_int(c->db, "SELECT count(*) FROM outbox WHERE state = 'failed'", NULL, &bad);
 	h->dead = one_int(c->db, "SELECT count(*) FROM outbox WHERE state = 'dead'", NULL, &bad);
