@@ -43,7 +43,7 @@ MO        := $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/backad.mo)
 XGETTEXT_KEYWORDS := --keyword=_ --keyword=N_ --keyword=err_set:3 --keyword=report_line:2 \
 	--keyword=log_msg:2 --keyword=log_err:1 --keyword=log_warn:1 --keyword=log_info:1 \
 	--keyword=log_debug:1 --keyword=journal_event:4 --keyword=ctl_fail:2 --keyword=ctl_usage:2 \
-	--keyword=report:3 --flag=report:3:c-format \
+	--keyword=report:3 --flag=report:3:c-format --keyword=row_err:2 --flag=row_err:2:c-format \
 	--flag=err_set:3:c-format --flag=report_line:2:c-format --flag=log_msg:2:c-format \
 	--flag=log_err:1:c-format --flag=log_warn:1:c-format --flag=log_info:1:c-format \
 	--flag=log_debug:1:c-format --flag=journal_event:4:c-format --flag=ctl_fail:2:c-format \

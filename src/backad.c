@@ -96,13 +96,21 @@ static void log_recovery(const struct engine_stats *st)
 	const struct outbox_recovery *r = &st->recovery;
 
 	if (r->in_doubt)
-		log_warn("%d message(s) had begun sending when their process stopped; resending "
-			 "them with the same identity, marked in doubt", r->in_doubt);
+		log_warn(ngettext("%d message had begun sending when its process stopped; "
+				  "resending it with the same identity, marked in doubt",
+				  "%d messages had begun sending when their process stopped; "
+				  "resending them with the same identity, marked in doubt",
+				  (unsigned long)r->in_doubt),
+			 r->in_doubt);
 	if (r->released)
-		log_info("%d claimed message(s) that had not begun sending are due again",
+		log_info(ngettext("%d claimed message that had not begun sending is due again",
+				  "%d claimed messages that had not begun sending are due again",
+				  (unsigned long)r->released),
 			 r->released);
 	if (r->dead || st->expired)
-		log_warn("%d message(s) passed their lifetime without a result: dead, alerted",
+		log_warn(ngettext("%d message passed its lifetime without a result: dead, alerted",
+				  "%d messages passed their lifetime without a result: dead, alerted",
+				  (unsigned long)(r->dead + st->expired)),
 			 r->dead + st->expired);
 }
 

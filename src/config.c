@@ -1,6 +1,7 @@
 /* config.c - table-driven loading of backad.conf with libconfig. */
 #include "config.h"
 
+#include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -597,6 +598,17 @@ static void check_whole(struct loader *l, const config_t *cf)
 		       "query and no / at the end", c->web_public_url);
 }
 
+/* Why path cannot be read (libconfig keeps no errno): open it again. */
+static int open_errno(const char *path)
+{
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return errno;
+	fclose(f);
+	return EIO;
+}
+
 int config_load(const char *path, struct config **out,
 		void (*errors)(void *ctx, const char *line), void *ctx, struct err *e)
 {
@@ -615,7 +627,8 @@ int config_load(const char *path, struct config **out,
 	config_init(&cf);
 	if (!config_read_file(&cf, path)) {
 		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
-			r = err_set(e, ERR_IO, "%s: cannot read the configuration file", path);
+			r = err_set(e, ERR_IO, "%s: cannot read the configuration file: %s", path,
+				    strerror(open_errno(path)));
 		else
 			r = err_set(e, ERR_INVALID, "%s:%d: %s",
 				    config_error_file(&cf) ? config_error_file(&cf) : path,

@@ -13,6 +13,7 @@
 #include "ctl_format.h"
 #include "db.h"
 #include "i18n.h"
+#include "table.h"
 
 /* A disclosure is about a child when the audit row names it, or when its
  * message concerned several children (a digest) and this one among them. */
@@ -66,7 +67,9 @@ static int list(struct ctl *c, int by_child, long long id)
 					    N_("DATA"), N_("MSG"), N_("CHILD") };
 	static const char *const keys[] = { "at", "recipient", "channel", "rule", "categories",
 					    "outbox_id", "child" };
-	static const int right[] = { 0, 0, 0, 0, 0, 1, 0 };
+	/* The child's reference is the key: never cut, others shrink first. */
+	static const int right[] = { TABLE_LEFT,  TABLE_LEFT,  TABLE_LEFT, TABLE_LEFT,
+				     TABLE_LEFT,  TABLE_RIGHT, TABLE_KEY };
 	struct rows rows = { 0 };
 	sqlite3_stmt *st = NULL;
 	struct err e = { 0 };

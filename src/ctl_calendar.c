@@ -145,6 +145,10 @@ int cmd_calendar(struct ctl *c, int argc, char **argv)
 	argc -= optind;
 	if (strcmp(argv[0], "holidays") == 0)
 		return holidays(c->format, argc - 1, argv + 1);
+	if ((strcmp(argv[0], "workday") == 0 || strcmp(argv[0], "school-start") == 0) &&
+	    c->format != CTL_FMT_TEXT)
+		return ctl_usage("calendar", "%s prints text only: --format json|csv is not supported",
+				 argv[0]);
 	if (strcmp(argv[0], "workday") == 0)
 		return workday(argc - 1, argv + 1);
 	if (strcmp(argv[0], "school-start") == 0)

@@ -54,7 +54,7 @@ static int print_json(int ncols, const char *const *keys, const char *const *cel
 			goto out;
 		for (int c = 0; c < ncols; c++)
 			if (json_object_set_new(o, keys[c], json_cell(cells[i * ncols + c],
-								      right && right[c])) < 0)
+								      right && right[c] == TABLE_RIGHT)) < 0)
 				goto out;
 	}
 	if (json_dumpf(rows, stdout, JSON_INDENT(2)) < 0)

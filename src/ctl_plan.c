@@ -81,8 +81,11 @@ int cmd_plan(struct ctl *c, int argc, char **argv)
 	       "closed %d; admin alerts %d\n"), st.full ? _("full pass") : _("changes pass"), st.planned,
 	       st.updated, st.kept, st.cancelled, st.tasks_open, st.tasks_closed, st.alerts);
 	if (st.errors)
-		fprintf(stderr, _("backactl: plan: %d subject(s) could not be planned (admin alerted);"
-			" the first: %s\n"), st.errors, st.error);
+		fprintf(stderr, ngettext("backactl: plan: %d subject could not be planned (admin "
+					 "alerted): %s\n",
+					 "backactl: plan: %d subjects could not be planned (admin "
+					 "alerted); the first: %s\n", (unsigned long)st.errors),
+			st.errors, st.error);
 	rc = CTL_OK;
 out:
 	templates_free(tpl);
@@ -297,6 +300,8 @@ int cmd_preview(struct ctl *c, int argc, char **argv)
 	}
 	if (!from_s)
 		return ctl_usage("preview", "--from DATE is required");
+	if (text && c->format != CTL_FMT_TEXT)
+		return ctl_usage("preview", "--text prints text only: it cannot go with --format json|csv");
 	if (date_parse(from_s, &from) < 0)
 		return ctl_usage("preview", "--from '%s' is not a date (YYYY-MM-DD)", from_s);
 	if (ctl_db(c) < 0 || load_templates(c, &tpl) < 0)

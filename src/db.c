@@ -198,6 +198,18 @@ fail:
 	return r;
 }
 
+/* "unknown ..." in words of the reader's language, not a table name. */
+static int unknown(const char *table, const char *value, struct err *e)
+{
+	if (strcmp(table, "child") == 0)
+		return err_set(e, ERR_NOTFOUND, "unknown child '%s'", value);
+	if (strcmp(table, "staff") == 0)
+		return err_set(e, ERR_NOTFOUND, "unknown staff '%s'", value);
+	if (strcmp(table, "unit") == 0)
+		return err_set(e, ERR_NOTFOUND, "unknown unit '%s'", value);
+	return err_set(e, ERR_NOTFOUND, "unknown %s '%s'", table, value);
+}
+
 int db_lookup_id(sqlite3 *db, const char *table, const char *column,
 		 const char *value, long long *id, struct err *e)
 {
@@ -215,7 +227,7 @@ int db_lookup_id(sqlite3 *db, const char *table, const char *column,
 		*id = sqlite3_column_int64(st, 0);
 		r = 0;
 	} else if (rc == SQLITE_DONE) {
-		r = err_set(e, ERR_NOTFOUND, "unknown %s '%s'", table, value);
+		r = unknown(table, value, e);
 	} else {
 		r = db_fail(db, rc, "database", e);
 	}

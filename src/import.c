@@ -11,6 +11,7 @@
 #include "date.h"
 #include "db.h"
 #include "import_full.h"
+#include "i18n.h"
 #include "validate.h"
 
 enum col_type {
@@ -96,7 +97,7 @@ static int check_child(sqlite3 *db, const char **v, const long long *ids, char *
 	if (strncmp(born, v[1], 4) == 0 && strncmp(born + 4, v[1] + 5, 2) == 0 &&
 	    strncmp(born + 6, v[1] + 8, 2) == 0)
 		return 0;
-	snprintf(why, n, "column 'pnr': does not match birth_date %s", v[1]);
+	snprintf(why, n, _("column 'pnr': does not match birth_date %s"), v[1]);
 	return -1;
 }
 
@@ -104,7 +105,8 @@ static int end_after_start(const char *start, const char *end, const char *col, 
 			   size_t n)
 {
 	if (end && strcmp(end, start) < 0) {
-		snprintf(why, n, "column '%s': %s is before the start date %s", col, end, start);
+		snprintf(why, n, _("column '%s': %s is before the start date %s"), col, end,
+			 start);
 		return -1;
 	}
 	return 0;
@@ -125,7 +127,7 @@ static int check_placement(sqlite3 *db, const char **v, const long long *ids, ch
 	if (sqlite3_step(st) == SQLITE_ROW)
 		ok = strcmp((const char *)sqlite3_column_text(st, 0), v[2]) == 0;
 	if (!ok)
-		snprintf(why, n, "column 'kind': '%s' does not match unit '%s' (kind %s)", v[2],
+		snprintf(why, n, _("column 'kind': '%s' does not match unit '%s' (kind %s)"), v[2],
 			 v[1], sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "?");
 	sqlite3_finalize(st);
 	return ok ? 0 : -1;
@@ -145,7 +147,7 @@ static int check_absence(sqlite3 *db, const char **v, const long long *ids, char
 	if (end_after_start(v[1], v[2], "end_date", why, n) < 0)
 		return -1;
 	if (v[3] && ids[3] == ids[0]) {
-		snprintf(why, n, "column 'deputy': a person cannot be their own deputy");
+		snprintf(why, n, "%s", _("column 'deputy': a person cannot be their own deputy"));
 		return -1;
 	}
 	return 0;
@@ -205,7 +207,7 @@ static int row_err(struct job *j, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof why, fmt, ap);
+	vsnprintf(why, sizeof why, _(fmt), ap);
 	va_end(ap);
 	return err_set(j->e, ERR_INVALID, "%s:%d: %s", j->csv.path, j->csv.rec_line, why);
 }
@@ -261,7 +263,7 @@ static int resolve(struct job *j, const struct column *col, const char *v, long 
 	int r = db_lookup_id(j->db, table[col->type], key, v, id, &le);
 
 	if (r == ERR_NOTFOUND)
-		return row_err(j, "column '%s': unknown %s '%s'", col->name, table[col->type], v);
+		return row_err(j, "column '%s': %s", col->name, le.msg);
 	if (r < 0)
 		return err_set(j->e, r, "%s", le.msg);
 	return 0;

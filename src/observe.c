@@ -7,6 +7,7 @@
 
 #include "calendar.h"
 #include "db.h"
+#include "i18n.h"
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
@@ -60,6 +61,14 @@ void observe_begin(struct engine *g)
 	sqlite3_finalize(st);
 }
 
+static int is_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
 void observe_redact(const char *in, char *out, size_t n)
 {
 	size_t o = 0;
@@ -72,6 +81,14 @@ void observe_redact(const char *in, char *out, size_t n)
 		const char *piece = in;
 
 		for (size_t i = 0; i < len && !hide; i++) {
+			/* A personal identity number: YYMMDD-NNNN, YYMMDD+NNNN,
+			 * YYYYMMDD-NNNN; 8 digits or more in a row cover
+			 * YYYYMMDDNNNN and 10 digits. */
+			if ((in[i] == '-' || in[i] == '+') && digits >= 6 &&
+			    len - i > 4 && is_digits(in + i + 1, 4)) {
+				hide = 1;
+				break;
+			}
 			digits = in[i] >= '0' && in[i] <= '9' ? digits + 1 : 0;
 			hide = digits >= 8;
 		}
@@ -111,8 +128,10 @@ static void report_dead(sqlite3 *db)
 			continue;
 		observe_redact((const char *)sqlite3_column_text(st, 5), why, sizeof why);
 		journal_event(JOURNAL_DEAD, LOG_WARNING, &f,
-			      "message %lld (%s, %s) given up after %d attempt(s): %s", f.outbox_id,
-			      f.rule, f.channel, sqlite3_column_int(st, 4), why);
+			      ngettext("message %lld (%s, %s) given up after %d attempt: %s",
+				       "message %lld (%s, %s) given up after %d attempts: %s",
+				       (unsigned long)sqlite3_column_int(st, 4)),
+			      f.outbox_id, f.rule, f.channel, sqlite3_column_int(st, 4), why);
 	}
 	sqlite3_finalize(st);
 }

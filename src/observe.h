@@ -17,9 +17,11 @@ void observe_begin(struct engine *g);
  * when metrics.textfile is set. Problems are logged, never fatal. */
 void observe_end(struct engine *g, time_t now, const struct engine_stats *st, int ok);
 
-/* Copy an error text to out (n bytes) with every word that holds '@' or a
- * run of 8 or more digits (an address, a phone or identity number) replaced
- * by "[…]": what may go to the journal. */
+/* Copy an error text to out (n bytes) with every word that holds '@', a
+ * run of 8 or more digits, or 6 or more digits, '-' or '+' and 4 digits (an
+ * address, a phone or identity number: YYMMDD-NNNN, YYMMDD+NNNN,
+ * YYYYMMDD-NNNN, YYYYMMDDNNNN) replaced by "[…]": what may go to the
+ * journal. */
 void observe_redact(const char *in, char *out, size_t n);
 
 #endif

@@ -10,6 +10,7 @@
 #include "date.h"
 #include "db.h"
 #include "digest.h"
+#include "i18n.h"
 #include "msgid.h"
 
 /* A row may go out only when what it discloses is allowed now (?today is
@@ -1041,6 +1042,22 @@ int outbox_sent_since(sqlite3 *db, const char *address, time_t t, int *n, struct
 	return r;
 }
 
+/* A message's state as a word in a sentence, in the reader's language (the
+ * codes stay as they are in tables and options). */
+static const char *state_word(const char *state)
+{
+	static const char *const words[][2] = {
+		{ "pending", N_("waiting") },  { "sending", N_("being sent") },
+		{ "sent", N_("sent") },        { "failed", N_("waiting for a retry") },
+		{ "dead", N_("dead") },        { "cancelled", N_("cancelled") },
+	};
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcmp(state, words[i][0]) == 0)
+			return _(words[i][1]);
+	return state;
+}
+
 int outbox_retry(sqlite3 *db, long long id, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
@@ -1056,7 +1073,7 @@ int outbox_retry(sqlite3 *db, long long id, struct err *e)
 		r = db_fail(db, rc, "outbox", e);
 	else if (strcmp((const char *)sqlite3_column_text(st, 0), "dead") != 0)
 		r = err_set(e, ERR_INVALID, "message %lld is %s, not dead", id,
-			    sqlite3_column_text(st, 0));
+			    state_word((const char *)sqlite3_column_text(st, 0)));
 	sqlite3_finalize(st);
 	if (r < 0)
 		return r;

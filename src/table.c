@@ -45,7 +45,7 @@ static void cell(FILE *f, const char *s, int width, int right, int last)
 }
 
 /* Narrow text columns until the row fits TABLE_COLUMNS. Numbers (right-
- * aligned columns) are never cut, and a column keeps at least its header and
+ * aligned columns) and keys (TABLE_KEY) are never cut, and a column keeps at least its header and
  * MIN_WIDTH characters. In order: the last column (errors, names: the least
  * needed to tell rows apart) down to that minimum; then the widest columns,
  * each keeping up to KEEP_WIDTH characters, so that references, dates and
@@ -125,12 +125,12 @@ void table_print(FILE *f, int ncols, const char *const *head, const char *const 
 		}
 	fit(ncols, w, head, right);
 	for (int c = 0; c < ncols; c++)
-		cell(f, head[c], w[c], right && right[c], c == ncols - 1);
+		cell(f, head[c], w[c], right && right[c] == TABLE_RIGHT, c == ncols - 1);
 	for (int r = 0; r < nrows; r++)
 		for (int c = 0; c < ncols; c++) {
 			const char *s = cells[r * ncols + c];
 
-			cell(f, s ? s : "-", w[c], right && right[c], c == ncols - 1);
+			cell(f, s ? s : "-", w[c], right && right[c] == TABLE_RIGHT, c == ncols - 1);
 		}
 	if (nrows == 0)
 		fputs(_("(no rows)\n"), f);

@@ -21,6 +21,7 @@
 #include "ack_store.h"
 #include "db.h"
 #include "dlr.h"
+#include "i18n.h"
 #include "log.h"
 #include "outbox.h"
 #include "ratelimit.h"
@@ -192,7 +193,9 @@ static void refused_dlr(struct web *w, const struct req *q, const char *why)
 	w->dlr_refused++;
 	if (w->dlr_logged && now - w->dlr_logged < 60)
 		return;
-	log_info("refused %ld delivery report(s) since the last such line, the latest from %s: %s",
+	log_info(ngettext("refused %ld delivery report since the last such line, from %s: %s",
+			  "refused %ld delivery reports since the last such line, the latest "
+			  "from %s: %s", (unsigned long)w->dlr_refused),
 		 w->dlr_refused, q->client, why);
 	w->dlr_refused = 0;
 	w->dlr_logged = now;

@@ -84,4 +84,17 @@ rc=0; $B audit >/dev/null 2>&1 || rc=$?
 check "[ $rc -eq 2 ]" "audit needs --child or --staff"
 rc=0; $B --format xml outbox >/dev/null 2>"$tmp/err" || rc=$?
 check "[ $rc -eq 2 ] && grep -q \"format 'xml'\" '$tmp/err'" "an unknown format is a usage error"
+# refused NAME ARGS...: --format json|csv on a text-only command is a usage error naming it.
+refused() {
+	_name=$1
+	shift
+	for f in json csv; do
+		rc=0; $B --format $f "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+		check "[ $rc -eq 2 ] && [ ! -s '$tmp/out' ] && grep -q 'backactl $_name' '$tmp/err' && grep -q -- '--format' '$tmp/err'" \
+			"--format $f $* is refused, not ignored (exit $rc: $(cat "$tmp/out" "$tmp/err" | head -2))"
+	done
+}
+refused calendar calendar workday 2026-08-03
+refused calendar calendar school-start 2026
+refused preview preview --from 2026-08-03 --text
 finish

@@ -79,6 +79,23 @@ run en_once en "$BUILD/backad" --once --now 2026-08-03T08:00
 check "cat '$tmp'/spool/email/*.eml | grep -q '^Subject: =?UTF-8?' && grep -rlq 'Hej ' '$tmp/spool/email'" \
 	"e-mail to staff is Swedish under LANG=C"
 
+# Import errors and message states in a sentence are Swedish too.
+staff=$(sqlite3 "$tmp/case.db" "SELECT code FROM staff LIMIT 1")
+printf 'staff,start_date,end_date,deputy\n%s,2026-09-01,2026-09-10,nobody\n' "$staff" >"$tmp/abs.csv"
+run sv_imp sv "$B" import absences "$tmp/abs.csv"
+check "grep -q \"abs.csv:2: kolumnen 'deputy': okänd medarbetare 'nobody'\" '$tmp/sv_imp'" \
+	"an import error in Swedish names the column and the unknown staff member ($(cat "$tmp/sv_imp"))"
+check "mixed sv_imp" "import error: nothing in English"
+run sv_case sv "$B" audit --child NOPE
+check "grep -q \"okänt barn 'NOPE'\" '$tmp/sv_case'" "an unknown child in Swedish words ($(cat "$tmp/sv_case"))"
+id=$(sqlite3 "$tmp/case.db" "SELECT min(id) FROM outbox")
+sqlite3 "$tmp/case.db" "UPDATE outbox SET state = 'cancelled' WHERE id = $id"
+run sv_retry sv "$B" retry "$id"
+check "grep -q \"meddelande $id är avbrutet, inte dött\" '$tmp/sv_retry'" \
+	"retry of a cancelled message says its state in Swedish ($(cat "$tmp/sv_retry"))"
+run en_retry en "$B" retry "$id"
+check "grep -q \"message $id is cancelled, not dead\" '$tmp/en_retry'" "the same in English"
+
 # Swedish tables fit 80 columns too (headings and labels are longer).
 for cmd in children tasks outbox status "report --from 2026-01-01 --to 2026-12-31" "audit --child B-2016-0005"; do
 	# shellcheck disable=SC2086

@@ -153,7 +153,7 @@ smtp-sink -u nobody -d "$tmp/dump/%H%M%S." "127.0.0.1:$sinkport" 20 >/dev/null 2
 pids="$pids $!"
 wait_port "$sinkport"
 $BUILD/backad -c "$tmp/backad.conf" --foreground --once --now $NOW 2>"$tmp/log8b"
-check "grep -q '2 message(s) had begun sending' $tmp/log8b" "recovery names the two"
+check "grep -q '2 messages had begun sending' $tmp/log8b" "recovery names the two"
 check "[ \$(q 'SELECT count(*) FROM outbox WHERE in_doubt = 1') -eq 2 ]" "crash recovery marks every claimed row in doubt: only the 2 whose data had started (of 200 claimed)"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='sent'\") -eq 200 ]" "all 200 delivered after the restart"
 

@@ -22,6 +22,27 @@ static void addresses_and_numbers_leaked_into_the_journal(void **state)
 	check("ssn=201405052383,x", "[…]");
 }
 
+static void ten_digit_identity_numbers_leaked_into_the_journal(void **state)
+{
+	(void)state;
+	check("child 190101-1234 unknown", "child […] unknown");
+	check("child 190101+1234 unknown", "child […] unknown");
+	check("pnr=19190101-1234;", "[…]");
+	check("child 191901011234 unknown", "child […] unknown");
+	check("child 1901011234 unknown", "child […] unknown");
+	check("(190101-1234)", "[…]");
+}
+
+static void dates_times_and_ids_stay(void **state)
+{
+	(void)state;
+	check("due 2026-08-03 at 08:00:00", "due 2026-08-03 at 08:00:00");
+	check("at 2026-08-03T08:00:00Z", "at 2026-08-03T08:00:00Z");
+	check("child B-2020-0001 id 4711 row 1234567", "child B-2020-0001 id 4711 row 1234567");
+	check("code 12345-12 and 123456-123", "code 12345-12 and 123456-123");
+	check("version +1234", "version +1234");
+}
+
 static void plain_errors_pass_unchanged(void **state)
 {
 	(void)state;
@@ -51,6 +72,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(addresses_and_numbers_leaked_into_the_journal),
+		cmocka_unit_test(ten_digit_identity_numbers_leaked_into_the_journal),
+		cmocka_unit_test(dates_times_and_ids_stay),
 		cmocka_unit_test(plain_errors_pass_unchanged),
 		cmocka_unit_test(a_short_buffer_stays_terminated),
 	};

@@ -139,6 +139,30 @@ static void references_and_times_stay_whole(void **state)
 	free(out);
 }
 
+static void audit_child_references_were_cut_alike(void **state)
+{
+	static const char *const head[] = { "NÄR", "MOTTAGARE", "KANAL", "REGEL", "UPPGIFTER",
+					    "MEDD", "BARN" };
+	static const char *const cells[] = {
+		"2026-08-03 08:00", "anna.bergstrom@ystad.example.se", "email",
+		"handover_outgoing", "name,pnr,unit,referral,health", "123456", "B-2020-0001",
+		"2026-08-03 08:00", "anna.bergstrom@ystad.example.se", "email",
+		"handover_outgoing", "name,pnr,unit,referral,health", "123457", "B-2020-0002",
+	};
+	static const int right[] = { TABLE_LEFT, TABLE_LEFT,  TABLE_LEFT, TABLE_LEFT,
+				     TABLE_LEFT, TABLE_RIGHT, TABLE_KEY };
+	char *out = render(7, head, cells, 2, right);
+
+	(void)state;
+	assert_fits(out);
+	/* The key stays whole and left-aligned; the other columns give way. */
+	assert_non_null(strstr(out, "  B-2020-0001\n"));
+	assert_non_null(strstr(out, "  B-2020-0002\n"));
+	assert_non_null(strstr(out, "  123456  "));
+	assert_non_null(strstr(out, "…"));
+	free(out);
+}
+
 static void every_column_keeps_its_header(void **state)
 {
 	static const char *const head[] = { "EN", "TVÅ", "TRE", "FYRA", "FEM", "SEX", "SJU" };
@@ -170,6 +194,7 @@ int main(void)
 		cmocka_unit_test(empty_table),
 		cmocka_unit_test(wide_rows_overflowed_the_terminal),
 		cmocka_unit_test(references_and_times_stay_whole),
+		cmocka_unit_test(audit_child_references_were_cut_alike),
 		cmocka_unit_test(every_column_keeps_its_header),
 	};
 
