@@ -181,6 +181,17 @@ static void ping(struct daemon *d)
 	d->last_ping = mono_ms();
 }
 
+/* A long pass (the day's full pass of a large region) plans for longer than
+ * the watchdog waits: the planner calls this every so many subjects, and
+ * the watchdog hears from the daemon once a second meanwhile. */
+static void pass_alive(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (d->watchdog_usec && mono_ms() - d->last_ping >= 1000)
+		ping(d);
+}
+
 static void set_error(struct daemon *d, const char *msg)
 {
 	snprintf(d->last_error, sizeof d->last_error, "%s", msg);
@@ -501,6 +512,7 @@ static int loop(struct daemon *d)
 	watch_start(d);
 	if (sd_watchdog_enabled(0, &d->watchdog_usec) <= 0)
 		d->watchdog_usec = 0;
+	planner_on_progress(pass_alive, d);
 	sd_notify(0, "READY=1");
 	ping(d);
 	d->plan_now = 1;

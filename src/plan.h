@@ -47,6 +47,7 @@ struct planner {
 	int in_subject;       /* inside plan_subject(): errors are isolated */
 	struct ack_keys *ack; /* link signing keys (src/plan_ack.c), or NULL: no links */
 	time_t subj_wake;     /* the subject's next occurrence after hi, or 0 */
+	long subjects;        /* planned so far in this pass */
 	char told_prefix[300];/* the last occurrence asked whether it was told */
 	int told;             /* (all its recipients share it) and the answer */
 };
@@ -73,6 +74,10 @@ struct plan_req {
 	int personal;          /* to the person themself, never a deputy: it
 				* waits in their own inbox while they are away */
 };
+
+/* Called by plan_subject() for each subject: the hook of
+ * planner_on_progress() every PLANNER_PROGRESS_EVERY subjects. */
+void plan_progress(struct planner *p);
 
 /* ---- time (plan_time.c) ---- */
 

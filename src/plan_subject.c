@@ -144,6 +144,7 @@ int plan_subject(struct planner *p, const char *subject,
 
 	if (p->in_subject)
 		return fn(p, arg, e);
+	plan_progress(p);
 	if (!p->preview && (r = step_subject(p, p->q_subj_ins, subject, 0, e)) < 0)
 		return r;
 	r = run(p, p->q_sp_begin, e);

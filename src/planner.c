@@ -15,6 +15,21 @@
 
 #define AHEAD_DAYS 2 /* look this far past the window for wake times */
 
+static void (*progress_fn)(void *ctx);
+static void *progress_ctx;
+
+void planner_on_progress(void (*fn)(void *ctx), void *ctx)
+{
+	progress_fn = fn;
+	progress_ctx = ctx;
+}
+
+void plan_progress(struct planner *p)
+{
+	if (++p->subjects % PLANNER_PROGRESS_EVERY == 0 && progress_fn)
+		progress_fn(progress_ctx);
+}
+
 /* Cancel what is no longer wanted: pending or failed messages in the window
  * that a rule planned for a subject planned in this pass (or whose facts
  * changed) and that no rule produced this time, and the open tasks of those

@@ -70,6 +70,13 @@ struct plan_cache {
 int planner_run(sqlite3 *db, const struct config *cfg, const struct templates *tpl,
 		time_t now, struct plan_cache *cache, struct plan_stats *st, struct err *e);
 
+/* fn(ctx) is called every PLANNER_PROGRESS_EVERY subjects while a pass
+ * plans (NULL: never), so a process can show it is alive during a long full
+ * pass (backad pings systemd's watchdog from it). fn must not touch the
+ * database. */
+#define PLANNER_PROGRESS_EVERY 256
+void planner_on_progress(void (*fn)(void *ctx), void *ctx);
+
 /* What would be sent with scheduled time in [from, to), given the facts as
  * they are; writes nothing. cb is called in no particular order. Role-change
  * digests are not previewed (they depend on what was last announced). */

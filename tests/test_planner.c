@@ -669,6 +669,35 @@ static void preview_writes_nothing(void **state)
 	fx_free(f);
 }
 
+/* A full pass over many subjects took longer than systemd's watchdog
+ * waits, and the daemon was killed in the middle of it: the planner calls
+ * its progress hook every PLANNER_PROGRESS_EVERY subjects. */
+static void progress(void *ctx)
+{
+	(*(int *)ctx)++;
+}
+
+static void long_full_pass_keeps_the_watchdog_fed(void **state)
+{
+	struct fx *f = fx_new();
+	int calls = 0, n = 3 * PLANNER_PROGRESS_EVERY + 10;
+	char q[256];
+
+	(void)state;
+	sql(f, "BEGIN");
+	for (int i = 0; i < n; i++) {
+		snprintf(q, sizeof q, "INSERT INTO followup(child_id,responsible_id,due_date)"
+			 " VALUES (3,3,'2026-09-%02d')", 1 + i % 28);
+		sql(f, q);
+	}
+	sql(f, "COMMIT");
+	planner_on_progress(progress, &calls);
+	run(f, "2026-08-03T08:00:00");
+	planner_on_progress(NULL, NULL);
+	assert_true(calls >= n / PLANNER_PROGRESS_EVERY);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -695,6 +724,7 @@ int main(void)
 		cmocka_unit_test(channel_settings_per_rule),
 		cmocka_unit_test(unchanged_facts_skip_the_pass),
 		cmocka_unit_test(preview_writes_nothing),
+		cmocka_unit_test(long_full_pass_keeps_the_watchdog_fed),
 	};
 
 	cal_init();
