@@ -46,6 +46,8 @@ static int open_db(struct ctl *c, int flags)
 	r = db_open(c->cfg->database, flags, &c->db, &e);
 	if (r < 0)
 		fprintf(stderr, "backactl: %s\n", e.msg);
+	else if (!(flags & DB_READONLY))
+		sqlite3_busy_timeout(c->db, DB_CTL_BUSY_TIMEOUT_MS);
 	return r;
 }
 

@@ -16,6 +16,10 @@ enum {
 
 /* Busy timeout for every connection, in milliseconds. */
 #define DB_BUSY_TIMEOUT_MS 5000
+/* backactl waits longer for the write lock than the daemon may: a full pass
+ * over a large region holds it for tens of seconds, and a command that
+ * records a fact should wait for it rather than fail. */
+#define DB_CTL_BUSY_TIMEOUT_MS 120000
 
 /* Open path with WAL, foreign keys, synchronous=FULL and the busy timeout.
  * Without DB_MIGRATE the schema must be exactly current; a database newer than

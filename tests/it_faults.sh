@@ -48,6 +48,26 @@ check "kill -0 $daemon" "the daemon did not crash"
 kill -TERM "$daemon"
 wait "$daemon" || true
 
+# 1b. backactl recording a fact while the write lock is held longer than the
+# daemon's busy timeout (as the day's full pass of a large region holds it):
+# it waits for the lock instead of failing.
+/usr/bin/python3 - "$tmp/case.db" <<'PY' &
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(7)
+db.execute("COMMIT")
+PY
+holder=$!
+sleep 1
+t0=$(date +%s)
+check "$B followup add --child B-2017-0010 --responsible sara.rektor --due 2026-09-01 >$tmp/wait.log 2>&1" \
+	"backactl during a 7 s lock waits for it and records the fact"
+t1=$(date +%s)
+check "[ $((t1 - t0)) -ge 4 ]" "...after the lock was released ($((t1 - t0)) s)"
+wait "$holder"
+
 # 2. The SMTP server down for an hour, then back: backoff 300, 600, 1200, 2400, 4000 s.
 port=$((50000 + $$ % 5000))
 conf "delivery = \"network\";
