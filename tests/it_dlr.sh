@@ -108,44 +108,7 @@ check "grep -q '^backad_sms_delivery_reports{result=\"delivered\"} 2$' $tmp/back
 	"the metrics count delivered and undeliverable"
 
 # ---- Kannel with the fake SMS centre ----
-cat >"$tmp/kannel.conf" <<CONF
-group = core
-admin-port = $base
-admin-password = secret
-smsbox-port = $((base + 1))
-box-allow-ip = 127.0.0.1
-log-level = 0
-log-file = "$tmp/bearerbox.log"
-dlr-storage = internal
-
-group = smsc
-smsc = fake
-smsc-id = fake
-port = $((base + 2))
-connect-allow-ip = 127.0.0.1
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-sendsms-port = $((base + 3))
-log-level = 0
-log-file = "$tmp/smsbox.log"
-
-group = sendsms-user
-username = backad
-password = hemligt
-max-messages = 3
-concatenation = true
-forced-smsc = fake
-dlr-url = ""
-CONF
-bearerbox "$tmp/kannel.conf" >"$tmp/bb.out" 2>&1 &
-pids="$pids $!"
-wait_port $((base + 2))
-/usr/lib/kannel/test/fakesmsc -H 127.0.0.1 -r $((base + 2)) -i 0.1 -m 0 '123 234 text nop' >"$tmp/fake.out" 2>&1 &
-pids="$pids $!"
-smsbox "$tmp/kannel.conf" >"$tmp/sb.out" 2>&1 &
-pids="$pids $!"
-wait_port $((base + 3))
+kannel_start "$base" 'dlr-storage = internal' 'dlr-url = ""'
 conf kannel "http://127.0.0.1:$((base + 3))/cgi-bin/sendsms" "$webport"
 fresh
 web "$webport"

@@ -38,42 +38,7 @@ fresh() {
 }
 
 # ---- Kannel ----
-cat >"$tmp/kannel.conf" <<CONF
-group = core
-admin-port = $base
-admin-password = secret
-smsbox-port = $((base + 1))
-box-allow-ip = 127.0.0.1
-log-level = 1
-log-file = "$tmp/bearerbox.log"
-
-group = smsc
-smsc = fake
-smsc-id = fake
-port = $((base + 2))
-connect-allow-ip = 127.0.0.1
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-sendsms-port = $((base + 3))
-log-level = 1
-log-file = "$tmp/smsbox.log"
-
-group = sendsms-user
-username = backad
-password = hemligt
-max-messages = 3
-concatenation = true
-forced-smsc = fake
-CONF
-bearerbox "$tmp/kannel.conf" >"$tmp/bb.out" 2>&1 &
-pids="$pids $!"
-wait_port $((base + 2))
-/usr/lib/kannel/test/fakesmsc -H 127.0.0.1 -r $((base + 2)) -i 0.1 -m 0 '123 234 text nop' >"$tmp/fake.out" 2>&1 &
-pids="$pids $!"
-smsbox "$tmp/kannel.conf" >"$tmp/sb.out" 2>&1 &
-pids="$pids $!"
-wait_port $((base + 3))
+kannel_start "$base"
 conf kannel "http://127.0.0.1:$((base + 3))/cgi-bin/sendsms"
 fresh
 $D --once --now 2026-08-03T08:00 2>"$tmp/log"

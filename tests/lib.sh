@@ -54,6 +54,54 @@ demo_db() {
 	done
 }
 
+# kannel_start BASE [CORE_LINES] [USER_LINES]: Kannel on loopback with its
+# fake SMS centre: bearerbox (admin BASE, smsbox BASE+1), fakesmsc on BASE+2
+# and smsbox's sendsms on BASE+3, logging (level 0) to $tmp/bearerbox.log and
+# $tmp/smsbox.log, what the SMS centre got to $tmp/fake.out; sendsms user
+# "backad", password "hemligt". CORE_LINES and USER_LINES are added to the
+# core and the sendsms-user groups. Their PIDs join $pids.
+kannel_start() {
+	cat >"$tmp/kannel.conf" <<CONF
+group = core
+admin-port = $1
+admin-password = secret
+smsbox-port = $(($1 + 1))
+box-allow-ip = 127.0.0.1
+log-level = 0
+log-file = "$tmp/bearerbox.log"
+${2:-}
+
+group = smsc
+smsc = fake
+smsc-id = fake
+port = $(($1 + 2))
+connect-allow-ip = 127.0.0.1
+
+group = smsbox
+bearerbox-host = 127.0.0.1
+sendsms-port = $(($1 + 3))
+log-level = 0
+log-file = "$tmp/smsbox.log"
+
+group = sendsms-user
+username = backad
+password = hemligt
+max-messages = 3
+concatenation = true
+forced-smsc = fake
+${3:-}
+CONF
+	bearerbox "$tmp/kannel.conf" >"$tmp/bb.out" 2>&1 &
+	pids="$pids $!"
+	wait_port $(($1 + 2))
+	/usr/lib/kannel/test/fakesmsc -H 127.0.0.1 -r $(($1 + 2)) -i 0.1 -m 0 \
+		'123 234 text nop' >"$tmp/fake.out" 2>&1 &
+	pids="$pids $!"
+	smsbox "$tmp/kannel.conf" >"$tmp/sb.out" 2>&1 &
+	pids="$pids $!"
+	wait_port $(($1 + 3))
+}
+
 # finish: the closing line, and the exit status.
 finish() {
 	echo "$pass passed, $fail failed"
