@@ -137,8 +137,10 @@ static int db_pragmas(sqlite3 *db, int flags, struct err *e)
 	int r;
 
 	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
-	/* The planner's per-pass tables stay in memory; 16 MB of page cache
-	 * keeps a large database's indexes from being read again each pass. */
+	/* The planner's per-pass tables go to a temporary file with 8 MB of
+	 * cache (a full pass over a large region would hold hundreds of MB of
+	 * them in memory); 16 MB of page cache keeps a large database's
+	 * indexes from being read again each pass. */
 	r = db_exec(db, "PRAGMA temp_store = FILE; PRAGMA cache_size = -16384;"
 			    " PRAGMA temp.cache_size = -8192;", e);
 	if (r < 0)
