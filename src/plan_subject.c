@@ -152,6 +152,9 @@ int plan_subject(struct planner *p, const char *subject,
 		return r;
 	p->in_subject = 1;
 	p->subj_wake = 0;
+	/* What was learnt of this subject's rows does not outlive it: its
+	 * savepoint may be rolled back. */
+	p->told_prefix[0] = '\0';
 	r = fn(p, arg, &se);
 	p->in_subject = 0;
 	if (r == 0)
