@@ -14,6 +14,7 @@ tmp=$(mktemp -d)
 pids=
 cleanup() {
 	for _p in $pids; do kill "$_p" 2>/dev/null || true; done
+	[ -n "${pg_dir:-}" ] && pg_stop
 	sleep 0.2
 	rm -rf "$tmp"
 }
@@ -100,6 +101,36 @@ CONF
 	smsbox "$tmp/kannel.conf" >"$tmp/sb.out" 2>&1 &
 	pids="$pids $!"
 	wait_port $(($1 + 3))
+}
+
+# pg_start: a PostgreSQL 15 of the test's own (initdb and pg_ctl in a scratch
+# directory owned by the postgres user, since initdb refuses root), listening
+# only on a Unix socket in that directory, with C collation and UTF-8 like
+# the SQLite database. It has a superuser "backad" and an empty database
+# "backad"; $pg_url is a libpq URI for it, $pg_dir its directory ($PGHOST),
+# $pg_port the number in the socket's name. Stopped by cleanup (pg_stop).
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+pg_start() {
+	pg_dir=$(mktemp -d /tmp/backad-pg.XXXXXX)
+	pg_port=$((40000 + $$ % 9000))
+	chown postgres "$pg_dir" && chmod 700 "$pg_dir"
+	runuser -u postgres -- "$PG_BIN/initdb" -D "$pg_dir/data" -A trust -U backad \
+		--locale=C --encoding=UTF8 >"$pg_dir/initdb.log" 2>&1 ||
+		{ echo "FAIL: initdb:" >&2; cat "$pg_dir/initdb.log" >&2; return 1; }
+	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 30 \
+		-o "-c listen_addresses='' -c unix_socket_directories='$pg_dir' -p $pg_port -c fsync=off" \
+		start >/dev/null ||
+		{ echo "FAIL: PostgreSQL did not start:" >&2; cat "$pg_dir/server.log" >&2; return 1; }
+	runuser -u postgres -- "$PG_BIN/createdb" -h "$pg_dir" -p "$pg_port" -U backad backad
+	pg_url="postgresql:///backad?host=$pg_dir&port=$pg_port&user=backad"
+}
+
+# pg_stop: stop the PostgreSQL of pg_start (fast shutdown) and remove it.
+pg_stop() {
+	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$pg_dir/data" -m fast -w -t 30 stop \
+		>/dev/null 2>&1 || true
+	rm -rf "$pg_dir"
+	pg_dir=
 }
 
 # finish: the closing line, and the exit status.
