@@ -8,40 +8,56 @@
 #include "date.h"
 #include "db.h"
 
-#define ROLE_SLOTS 256 /* unit roles looked up in one pass, kept by (unit, role, day) */
+/* A pass reads one snapshot of the facts and asks about the same child
+ * several times (the day before and the day of a start, each reminder's
+ * send day), and about the same unit for every child placed there. So a
+ * child's placements and assignments are read once, and a unit's role rows
+ * once, and the day's holder is chosen here. Dates are compared as text,
+ * exactly as SQL compared them: a malformed date written by another system
+ * is judged the same as before. A date is kept to 11 characters, enough to
+ * order it against any 'YYYY-MM-DD'. */
+#define DAY_TEXT 12
 
-/* A pass reads one snapshot of the facts, and the children of one unit
- * share its principal: the holder of a role on a day is looked up once. */
-struct role_slot {
-	long long unit_id, staff_id;
-	int day;
-	char role[24];
+struct span {
+	long long id, staff_id, unit_id;
+	char start[DAY_TEXT], end[DAY_TEXT]; /* end "" = open */
+	int rank;                            /* placement: the stage */
+	int named;                           /* placement: a named, active person */
+	char kind[16];                       /* placement kind, or the unit role */
+};
+
+struct spans {
+	struct span *v;
+	int n, cap;
+};
+
+/* A unit's role rows (held by active staff), found by unit id. */
+struct unit_roles {
+	long long unit_id;
+	int first, n; /* into roles.v */
 };
 
 struct bk_ctx {
 	sqlite3 *db;
 	sqlite3_stmt *explicit_q, *placement_q, *role_q;
-	struct role_slot roles[ROLE_SLOTS];
+	long long child_id; /* whose rows below are, or 0 */
+	struct spans explicit, placed, roles;
+	struct unit_roles *units; /* open addressing, cap a power of two */
+	int units_n, units_cap;
 };
 
-/* Later stages win; among equals the latest start. */
 static const char sql_explicit[] =
-	"SELECT b.staff_id FROM barnkontakt b JOIN staff s ON s.id = b.staff_id"
-	" WHERE b.child_id = ?1 AND b.start_date <= ?2"
-	" AND (b.end_date IS NULL OR b.end_date >= ?2) AND s.active = 1"
-	" ORDER BY b.start_date DESC, b.id DESC LIMIT 1";
+	"SELECT b.id, b.staff_id, b.start_date, coalesce(b.end_date, '')"
+	" FROM barnkontakt b JOIN staff s ON s.id = b.staff_id"
+	" WHERE b.child_id = ?1 AND s.active = 1";
 static const char sql_placement[] =
 	"SELECT p.id, p.unit_id, p.kind, p.staff_id,"
-	" (SELECT active FROM staff WHERE id = p.staff_id)"
-	" FROM placement p WHERE p.child_id = ?1 AND p.start_date <= ?2"
-	" AND (p.end_date IS NULL OR p.end_date >= ?2)"
-	" ORDER BY CASE p.kind WHEN 'school' THEN 4 WHEN 'preschool' THEN 3"
-	" WHEN 'bvc' THEN 2 ELSE 1 END DESC, p.start_date DESC, p.id DESC LIMIT 1";
+	" (SELECT active FROM staff WHERE id = p.staff_id), p.start_date,"
+	" coalesce(p.end_date, '') FROM placement p WHERE p.child_id = ?1";
 static const char sql_role[] =
-	"SELECT r.staff_id FROM unit_role r JOIN staff s ON s.id = r.staff_id"
-	" WHERE r.unit_id = ?1 AND r.role = ?2 AND r.start_date <= ?3"
-	" AND (r.end_date IS NULL OR r.end_date >= ?3) AND s.active = 1"
-	" ORDER BY r.start_date DESC, r.id LIMIT 1";
+	"SELECT r.id, r.role, r.staff_id, r.start_date, coalesce(r.end_date, '')"
+	" FROM unit_role r JOIN staff s ON s.id = r.staff_id"
+	" WHERE r.unit_id = ?1 AND s.active = 1";
 
 int bk_open(sqlite3 *db, struct bk_ctx **out, struct err *e)
 {
@@ -72,102 +88,272 @@ void bk_close(struct bk_ctx *c)
 	sqlite3_finalize(c->explicit_q);
 	sqlite3_finalize(c->placement_q);
 	sqlite3_finalize(c->role_q);
+	free(c->explicit.v);
+	free(c->placed.v);
+	free(c->roles.v);
+	free(c->units);
 	free(c);
+}
+
+static struct span *span_add(struct spans *s)
+{
+	if (s->n == s->cap) {
+		int cap = s->cap ? s->cap * 2 : 8;
+		struct span *v = realloc(s->v, (size_t)cap * sizeof *v);
+
+		if (!v)
+			return NULL;
+		s->v = v;
+		s->cap = cap;
+	}
+	memset(&s->v[s->n], 0, sizeof s->v[0]);
+	return &s->v[s->n++];
+}
+
+static void text_col(sqlite3_stmt *q, int i, char *buf, size_t len)
+{
+	const char *t = (const char *)sqlite3_column_text(q, i);
+
+	snprintf(buf, len, "%s", t ? t : "");
+}
+
+static int covers(const struct span *s, const char *d)
+{
+	return strcmp(s->start, d) <= 0 && (!s->end[0] || strcmp(s->end, d) >= 0);
+}
+
+/* Read rows of q (id bound) into s with fill; 0 or a negative code. */
+static int read_spans(struct bk_ctx *c, sqlite3_stmt *q, long long id, struct spans *s,
+		      void (*fill)(sqlite3_stmt *q, struct span *sp), const char *what,
+		      struct err *e)
+{
+	int rc;
+
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct span *sp = span_add(s);
+
+		if (!sp) {
+			sqlite3_reset(q);
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+		fill(q, sp);
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : db_fail(c->db, rc, what, e);
+}
+
+static void fill_explicit(sqlite3_stmt *q, struct span *s)
+{
+	s->id = sqlite3_column_int64(q, 0);
+	s->staff_id = sqlite3_column_int64(q, 1);
+	text_col(q, 2, s->start, sizeof s->start);
+	text_col(q, 3, s->end, sizeof s->end);
+}
+
+static int stage(const char *kind)
+{
+	if (strcmp(kind, "school") == 0)
+		return 4;
+	if (strcmp(kind, "preschool") == 0)
+		return 3;
+	return strcmp(kind, "bvc") == 0 ? 2 : 1;
+}
+
+static void fill_placement(sqlite3_stmt *q, struct span *s)
+{
+	s->id = sqlite3_column_int64(q, 0);
+	s->unit_id = sqlite3_column_int64(q, 1);
+	text_col(q, 2, s->kind, sizeof s->kind);
+	s->rank = stage(s->kind);
+	s->named = sqlite3_column_type(q, 3) != SQLITE_NULL && sqlite3_column_int(q, 4) == 1;
+	s->staff_id = s->named ? sqlite3_column_int64(q, 3) : 0;
+	text_col(q, 5, s->start, sizeof s->start);
+	text_col(q, 6, s->end, sizeof s->end);
+}
+
+static void fill_role(sqlite3_stmt *q, struct span *s)
+{
+	s->id = sqlite3_column_int64(q, 0);
+	text_col(q, 1, s->kind, sizeof s->kind);
+	s->staff_id = sqlite3_column_int64(q, 2);
+	text_col(q, 3, s->start, sizeof s->start);
+	text_col(q, 4, s->end, sizeof s->end);
+}
+
+/* The child's rows, read once for all the days asked about. */
+static int load_child(struct bk_ctx *c, long long child_id, struct err *e)
+{
+	int r;
+
+	if (c->child_id == child_id && child_id)
+		return 0;
+	c->child_id = 0;
+	c->explicit.n = c->placed.n = 0;
+	r = read_spans(c, c->explicit_q, child_id, &c->explicit, fill_explicit, "barnkontakt", e);
+	if (r == 0)
+		r = read_spans(c, c->placement_q, child_id, &c->placed, fill_placement, "placement",
+			       e);
+	if (r == 0)
+		c->child_id = child_id;
+	return r;
+}
+
+static unsigned slot_of(long long unit_id, int cap)
+{
+	unsigned long long h = (unsigned long long)unit_id * 0x9e3779b97f4a7c15ull;
+
+	return (unsigned)(h >> 32) & (unsigned)(cap - 1);
+}
+
+static int units_grow(struct bk_ctx *c)
+{
+	int cap = c->units_cap ? c->units_cap * 2 : 1024;
+	struct unit_roles *v = calloc((size_t)cap, sizeof *v);
+
+	if (!v)
+		return -1;
+	for (int i = 0; i < c->units_cap; i++) {
+		unsigned k;
+
+		if (!c->units[i].unit_id)
+			continue;
+		for (k = slot_of(c->units[i].unit_id, cap); v[k].unit_id; k = (k + 1) & (cap - 1))
+			;
+		v[k] = c->units[i];
+	}
+	free(c->units);
+	c->units = v;
+	c->units_cap = cap;
+	return 0;
+}
+
+/* The unit's role rows, read once. */
+static int load_unit(struct bk_ctx *c, long long unit_id, const struct unit_roles **out,
+		     struct err *e)
+{
+	struct unit_roles *u;
+	unsigned k;
+	int first, r;
+
+	if (c->units_cap) {
+		for (k = slot_of(unit_id, c->units_cap); c->units[k].unit_id;
+		     k = (k + 1) & (c->units_cap - 1))
+			if (c->units[k].unit_id == unit_id) {
+				*out = &c->units[k];
+				return 0;
+			}
+	}
+	if ((c->units_n + 1) * 2 > c->units_cap && units_grow(c) < 0)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	first = c->roles.n;
+	r = read_spans(c, c->role_q, unit_id, &c->roles, fill_role, "unit role", e);
+	if (r < 0) {
+		c->roles.n = first;
+		return r;
+	}
+	for (k = slot_of(unit_id, c->units_cap); c->units[k].unit_id;
+	     k = (k + 1) & (c->units_cap - 1))
+		;
+	u = &c->units[k];
+	u->unit_id = unit_id;
+	u->first = first;
+	u->n = c->roles.n - first;
+	c->units_n++;
+	*out = u;
+	return 0;
 }
 
 int bk_unit_role(struct bk_ctx *c, long long unit_id, const char *role, int day,
 		 long long *staff_id, struct err *e)
 {
-	struct role_slot *slot = &c->roles[((unsigned long long)unit_id * 31u + (unsigned)day +
-					    (unsigned char)role[0]) % ROLE_SLOTS];
+	const struct unit_roles *u = NULL;
+	const struct span *best = NULL;
 	char d[DATE_LEN];
-	int rc, r = 0;
+	int r;
 
-	if (slot->unit_id == unit_id && slot->day == day && unit_id &&
-	    strcmp(slot->role, role) == 0) {
-		*staff_id = slot->staff_id;
-		return 0;
-	}
 	*staff_id = 0;
-	sqlite3_reset(c->role_q);
-	sqlite3_bind_int64(c->role_q, 1, unit_id);
-	sqlite3_bind_text(c->role_q, 2, role, -1, SQLITE_STATIC);
-	sqlite3_bind_text(c->role_q, 3, date_format(day, d), -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(c->role_q);
-	if (rc == SQLITE_ROW)
-		*staff_id = sqlite3_column_int64(c->role_q, 0);
-	else if (rc != SQLITE_DONE)
-		r = db_fail(c->db, rc, "unit role", e);
-	sqlite3_reset(c->role_q);
-	if (r == 0 && strlen(role) < sizeof slot->role) {
-		slot->unit_id = unit_id;
-		slot->day = day;
-		slot->staff_id = *staff_id;
-		snprintf(slot->role, sizeof slot->role, "%s", role);
+	if (!unit_id)
+		return 0;
+	r = load_unit(c, unit_id, &u, e);
+	if (r < 0)
+		return r;
+	date_format(day, d);
+	/* The latest start covering the day; among equal starts the first row. */
+	for (int i = u->first; i < u->first + u->n; i++) {
+		const struct span *s = &c->roles.v[i];
+		int cmp;
+
+		if (strcmp(s->kind, role) != 0 || !covers(s, d))
+			continue;
+		cmp = best ? strcmp(s->start, best->start) : 1;
+		if (cmp > 0 || (cmp == 0 && s->id < best->id))
+			best = s;
 	}
-	return r;
+	if (best)
+		*staff_id = best->staff_id;
+	return 0;
 }
 
-static int from_placement(struct bk_ctx *c, int day, struct bk *out, struct err *e)
+int bk_at(struct bk_ctx *c, long long child_id, int day, struct bk *out, struct err *e)
 {
-	sqlite3_stmt *q = c->placement_q;
-	const char *kind = (const char *)sqlite3_column_text(q, 2);
-	int named = sqlite3_column_type(q, 3) != SQLITE_NULL && sqlite3_column_int(q, 4) == 1;
+	const struct span *ex = NULL, *pl = NULL;
+	char d[DATE_LEN];
+	int r;
 
-	out->placement_id = sqlite3_column_int64(q, 0);
-	out->unit_id = sqlite3_column_int64(q, 1);
-	snprintf(out->kind, sizeof out->kind, "%s", kind ? kind : "");
+	memset(out, 0, sizeof *out);
+	r = load_child(c, child_id, e);
+	if (r < 0)
+		return r;
+	date_format(day, d);
+	/* An explicit assignment: the latest start, then the latest row. */
+	for (int i = 0; i < c->explicit.n; i++) {
+		const struct span *s = &c->explicit.v[i];
+		int cmp;
+
+		if (!covers(s, d))
+			continue;
+		cmp = ex ? strcmp(s->start, ex->start) : 1;
+		if (cmp > 0 || (cmp == 0 && s->id > ex->id))
+			ex = s;
+	}
+	/* The placement: later stages win; among equals the latest start,
+	 * then the latest row. It is looked up even for explicit holders: its
+	 * kind and unit say where the child is. */
+	for (int i = 0; i < c->placed.n; i++) {
+		const struct span *s = &c->placed.v[i];
+		int cmp;
+
+		if (!covers(s, d))
+			continue;
+		cmp = pl ? s->rank - pl->rank : 1;
+		if (cmp == 0)
+			cmp = strcmp(s->start, pl->start);
+		if (cmp > 0 || (cmp == 0 && s->id > pl->id))
+			pl = s;
+	}
+	if (ex) {
+		out->source = BK_EXPLICIT;
+		out->staff_id = ex->staff_id;
+	}
+	if (!pl)
+		return 0;
+	out->placement_id = pl->id;
+	snprintf(out->kind, sizeof out->kind, "%s", pl->kind);
+	if (ex)
+		return 0;
+	out->unit_id = pl->unit_id;
 	/* At BMM and BVC the child's own midwife or nurse, when named and still
 	 * active; otherwise (and always at preschool and school) the principal. */
-	if (named && (strcmp(out->kind, "bmm") == 0 || strcmp(out->kind, "bvc") == 0)) {
+	if (pl->named && (strcmp(pl->kind, "bmm") == 0 || strcmp(pl->kind, "bvc") == 0)) {
 		out->source = BK_PLACEMENT;
-		out->staff_id = sqlite3_column_int64(q, 3);
+		out->staff_id = pl->staff_id;
 		return 0;
 	}
 	out->source = BK_PRINCIPAL;
 	return bk_unit_role(c, out->unit_id, "principal", day, &out->staff_id, e);
 }
-
-int bk_at(struct bk_ctx *c, long long child_id, int day, struct bk *out, struct err *e)
-{
-	char d[DATE_LEN];
-	int rc, r = 0;
-
-	memset(out, 0, sizeof *out);
-	date_format(day, d);
-	sqlite3_reset(c->explicit_q);
-	sqlite3_bind_int64(c->explicit_q, 1, child_id);
-	sqlite3_bind_text(c->explicit_q, 2, d, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(c->explicit_q);
-	if (rc == SQLITE_ROW) {
-		out->source = BK_EXPLICIT;
-		out->staff_id = sqlite3_column_int64(c->explicit_q, 0);
-	}
-	sqlite3_reset(c->explicit_q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(c->db, rc, "barnkontakt", e);
-
-	/* The placement is looked up even for explicit holders: its kind and
-	 * unit say where the child is. */
-	sqlite3_reset(c->placement_q);
-	sqlite3_bind_int64(c->placement_q, 1, child_id);
-	sqlite3_bind_text(c->placement_q, 2, d, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(c->placement_q);
-	if (rc == SQLITE_ROW) {
-		if (out->source == BK_EXPLICIT) {
-			out->placement_id = sqlite3_column_int64(c->placement_q, 0);
-			snprintf(out->kind, sizeof out->kind, "%s",
-				 (const char *)sqlite3_column_text(c->placement_q, 2));
-		} else {
-			r = from_placement(c, day, out, e);
-		}
-	} else if (rc != SQLITE_DONE) {
-		r = db_fail(c->db, rc, "placement", e);
-	}
-	sqlite3_reset(c->placement_q);
-	return r;
-}
-
 const char *bk_role_sv(const struct bk *b)
 {
 	if (b->source == BK_EXPLICIT)

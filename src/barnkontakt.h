@@ -24,9 +24,10 @@ struct bk {
 	char kind[16];          /* placement kind: bmm, bvc, preschool, school */
 };
 
-/* Prepared statements, reused across calls; free with bk_close(). A unit's
- * role holder is remembered per day while the context is open, so open one
- * for a snapshot of the facts (a transaction that does not change roles). */
+/* Prepared statements, reused across calls; free with bk_close(). The last
+ * child's placements and assignments and every unit's roles asked about are
+ * remembered while the context is open, so open one for a snapshot of the
+ * facts (a transaction that does not change them meanwhile). */
 struct bk_ctx;
 
 int bk_open(sqlite3 *db, struct bk_ctx **out, struct err *e);
