@@ -17,6 +17,17 @@
 struct ack_keys;
 struct alert;
 struct digest;
+struct keyset;
+
+/* What a full pass remembers in memory rather than in temporary tables
+ * (plan_mark(); read by SQL through plan_has(SET, key)). */
+enum plan_set {
+	PLAN_SUBJ,      /* subjects planned (temp.plan_subj) */
+	PLAN_WOKE,      /* subjects planned that have a wake time */
+	PLAN_SEEN,      /* outbox keys a rule wants (temp.plan_seen) */
+	PLAN_TASK_SEEN, /* task keys a rule wants (temp.plan_task_seen) */
+	PLAN_SETS
+};
 
 struct planner {
 	sqlite3 *db;
@@ -48,6 +59,7 @@ struct planner {
 	struct ack_keys *ack; /* link signing keys (src/plan_ack.c), or NULL: no links */
 	time_t subj_wake;     /* the subject's next occurrence after hi, or 0 */
 	long subjects;        /* planned so far in this pass */
+	struct keyset *sets[PLAN_SETS]; /* a full pass's, else NULL */
 	char told_prefix[300];/* the last occurrence asked whether it was told */
 	int told;             /* (all its recipients share it) and the answer */
 };
@@ -74,6 +86,12 @@ struct plan_req {
 	int personal;          /* to the person themself, never a deputy: it
 				* waits in their own inbox while they are away */
 };
+
+/* Remember key in set: in memory in a full pass, where a temporary table
+ * would cost a B-tree insert per subject, else through ins (the temporary
+ * table's INSERT). 0 or a negative code. */
+int plan_mark(struct planner *p, enum plan_set set, sqlite3_stmt *ins, const char *key,
+	      struct err *e);
 
 /* Called by plan_subject() for each subject: the hook of
  * planner_on_progress() every PLANNER_PROGRESS_EVERY subjects. */

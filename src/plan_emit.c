@@ -181,12 +181,7 @@ static const char *role_sv(const char *role)
 
 static int seen(struct planner *p, const char *key, struct err *e)
 {
-	int rc;
-
-	sqlite3_bind_text(p->q_seen_ins, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(p->q_seen_ins);
-	sqlite3_reset(p->q_seen_ins);
-	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "planning", e);
+	return plan_mark(p, PLAN_SEEN, p->q_seen_ins, key, e);
 }
 
 static int same_text(sqlite3_stmt *q, int col, const char *s)
@@ -657,10 +652,7 @@ int plan_task(struct planner *p, const char *key, const char *rule, long long ch
 		else
 			p->st->tasks_open++;
 	}
-	sqlite3_bind_text(p->q_task_seen, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(p->q_task_seen);
-	sqlite3_reset(p->q_task_seen);
-	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "task", e);
+	return plan_mark(p, PLAN_TASK_SEEN, p->q_task_seen, key, e);
 }
 
 

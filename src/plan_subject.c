@@ -8,6 +8,7 @@
 
 #include "calendar.h"
 #include "db.h"
+#include "keyset.h"
 
 static const char sql_subj_ins[] = "INSERT OR IGNORE INTO temp.plan_subj(s) VALUES (?1)";
 static const char sql_wake_set[] =
@@ -120,13 +121,30 @@ static int subject_failed(struct planner *p, const char *subject, const struct e
 	return r < 0 ? r : plan_alert_subject(p, subject, se->msg, e);
 }
 
-/* The subject planned: its next wake time kept (or dropped). */
+int plan_mark(struct planner *p, enum plan_set set, sqlite3_stmt *ins, const char *key,
+	      struct err *e)
+{
+	if (p->sets[set])
+		return keyset_add(p->sets[set], key) < 0 ? err_set(e, ERR_NOMEM, "out of memory")
+							  : 0;
+	return step_subject(p, ins, key, 0, e);
+}
+
+/* The subject planned: its next wake time kept (or dropped). A full pass
+ * drops the wake times of the subjects without one at its end, all at once
+ * (drop_wakes() in planner.c). */
 static int subject_done(struct planner *p, const char *subject, struct err *e)
 {
 	int r;
 
 	if (p->preview)
 		return 0;
+	if (p->full) {
+		if (!p->subj_wake)
+			return 0;
+		r = plan_mark(p, PLAN_WOKE, NULL, subject, e);
+		return r < 0 ? r : step_subject(p, p->q_wake_set, subject, p->subj_wake, e);
+	}
 	r = step_subject(p, p->q_done_ins, subject, 0, e);
 	if (r < 0)
 		return r;
@@ -145,7 +163,7 @@ int plan_subject(struct planner *p, const char *subject,
 	if (p->in_subject)
 		return fn(p, arg, e);
 	plan_progress(p);
-	if (!p->preview && (r = step_subject(p, p->q_subj_ins, subject, 0, e)) < 0)
+	if (!p->preview && (r = plan_mark(p, PLAN_SUBJ, p->q_subj_ins, subject, e)) < 0)
 		return r;
 	r = run(p, p->q_sp_begin, e);
 	if (r < 0)

@@ -10,6 +10,7 @@
 #include "calendar.h"
 #include "date.h"
 #include "db.h"
+#include "keyset.h"
 #include "plan.h"
 #include "rules.h"
 
@@ -43,27 +44,45 @@ static int cancel_stale(struct planner *p, struct err *e)
 
 	cal_iso_utc(p->lo_keep, lo);
 	cal_iso_utc(p->now, now);
-	/* A full pass looks at every open row (by state); one after a change
-	 * only at its subjects' rows (by subject: the unary + keeps SQLite
-	 * from scanning every open row of the state index instead). */
-	snprintf(sql, sizeof sql,
-		 "UPDATE outbox SET state = 'cancelled', last_error = 'skälet gäller inte längre'"
-		 " || CASE WHEN in_doubt THEN '; kan redan ha levererats (meddelande '"
-		 "  || coalesce(digest_id, message_id) || ')' ELSE '' END"
-		 " WHERE %sstate IN ('pending','failed') AND origin = 'rule'"
-		 " AND subject_key IN (SELECT s FROM temp.plan_subj)"
-		 " AND subject_key NOT IN (SELECT s FROM temp.plan_err)"
-		 " AND %sdue_at >= '%s' AND key NOT IN (SELECT key FROM temp.plan_seen)",
-		 p->full ? "" : "+", p->full ? "" : "+", lo);
+	/* A full pass looks at every open row (by state), its subjects and
+	 * keys in memory (plan_has()); one after a change only at its
+	 * subjects' rows (by subject: the unary + keeps SQLite from scanning
+	 * every open row of the state index instead). */
+	if (p->full)
+		snprintf(sql, sizeof sql,
+			 "UPDATE outbox SET state = 'cancelled', last_error = 'skälet gäller inte längre'"
+			 " || CASE WHEN in_doubt THEN '; kan redan ha levererats (meddelande '"
+			 "  || coalesce(digest_id, message_id) || ')' ELSE '' END"
+			 " WHERE state IN ('pending','failed') AND origin = 'rule'"
+			 " AND (plan_has(%d, subject_key) OR subject_key IN (SELECT s FROM temp.plan_subj))"
+			 " AND subject_key NOT IN (SELECT s FROM temp.plan_err)"
+			 " AND due_at >= '%s' AND NOT plan_has(%d, key)", PLAN_SUBJ, lo, PLAN_SEEN);
+	else
+		snprintf(sql, sizeof sql,
+			 "UPDATE outbox SET state = 'cancelled', last_error = 'skälet gäller inte längre'"
+			 " || CASE WHEN in_doubt THEN '; kan redan ha levererats (meddelande '"
+			 "  || coalesce(digest_id, message_id) || ')' ELSE '' END"
+			 " WHERE +state IN ('pending','failed') AND origin = 'rule'"
+			 " AND subject_key IN (SELECT s FROM temp.plan_subj)"
+			 " AND subject_key NOT IN (SELECT s FROM temp.plan_err)"
+			 " AND +due_at >= '%s' AND key NOT IN (SELECT key FROM temp.plan_seen)", lo);
 	r = db_exec(p->db, sql, e);
 	if (r < 0)
 		return r;
 	p->st->cancelled += sqlite3_changes(p->db);
-	snprintf(sql, sizeof sql,
-		 "UPDATE task SET state = 'cancelled', closed_at = '%s' WHERE %sstate = 'open'"
-		 " AND key IN (SELECT replace(s, ':', '/') FROM temp.plan_subj"
-		 "  WHERE s NOT IN (SELECT s FROM temp.plan_err))"
-		 " AND key NOT IN (SELECT key FROM temp.plan_task_seen)", now, p->full ? "" : "+");
+	if (p->full)
+		snprintf(sql, sizeof sql,
+			 "UPDATE task SET state = 'cancelled', closed_at = '%s' WHERE state = 'open'"
+			 " AND (plan_has(%d, replace(key, '/', ':'))"
+			 "  OR key IN (SELECT replace(s, ':', '/') FROM temp.plan_subj))"
+			 " AND replace(key, '/', ':') NOT IN (SELECT s FROM temp.plan_err)"
+			 " AND NOT plan_has(%d, key)", now, PLAN_SUBJ, PLAN_TASK_SEEN);
+	else
+		snprintf(sql, sizeof sql,
+			 "UPDATE task SET state = 'cancelled', closed_at = '%s' WHERE +state = 'open'"
+			 " AND key IN (SELECT replace(s, ':', '/') FROM temp.plan_subj"
+			 "  WHERE s NOT IN (SELECT s FROM temp.plan_err))"
+			 " AND key NOT IN (SELECT key FROM temp.plan_task_seen)", now);
 	r = db_exec(p->db, sql, e);
 	if (r == 0)
 		p->st->tasks_closed += sqlite3_changes(p->db);
@@ -92,15 +111,58 @@ static int changed_subjects(struct planner *p, struct err *e)
 }
 
 /* Wake times of subjects that were due or changed but are not planned any
- * more (deleted, or out of the window); in a full pass, of every subject it
- * did not plan. */
+ * more (deleted, or out of the window); in a full pass, of every subject
+ * that has none now (not planned, or planned without one). */
 static int drop_wakes(struct planner *p, struct err *e)
 {
-	return db_exec(p->db, p->full
-		? "DELETE FROM plan_wake WHERE subject_key NOT IN (SELECT s FROM temp.plan_done)"
+	char sql[128];
+
+	snprintf(sql, sizeof sql, "DELETE FROM plan_wake WHERE NOT plan_has(%d, subject_key)",
+		 PLAN_WOKE);
+	return db_exec(p->db, p->full ? sql
 		: "DELETE FROM plan_wake WHERE (subject_key IN (SELECT s FROM temp.plan_todo)"
 		  " OR subject_key IN (SELECT s FROM temp.plan_subj))"
 		  " AND subject_key NOT IN (SELECT s FROM temp.plan_done)", e);
+}
+
+/* plan_has(SET, KEY): whether KEY is in the full pass's set (enum
+ * plan_set), for the statements that reconcile at its end. */
+static void sql_plan_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct planner *p = sqlite3_user_data(ctx);
+	int set = sqlite3_value_int(argv[0]);
+	const char *key = (const char *)sqlite3_value_text(argv[1]);
+
+	(void)argc;
+	if (set < 0 || set >= PLAN_SETS) {
+		sqlite3_result_error(ctx, "plan_has: no such set", -1);
+		return;
+	}
+	sqlite3_result_int(ctx, key && keyset_has(p->sets[set], key));
+}
+
+/* A full pass keeps its sets in memory. */
+static int open_sets(struct planner *p, struct err *e)
+{
+	if (!p->full || p->preview)
+		return 0;
+	for (int i = 0; i < PLAN_SETS; i++)
+		if (!(p->sets[i] = keyset_new()))
+			return err_set(e, ERR_NOMEM, "out of memory");
+	if (sqlite3_create_function(p->db, "plan_has", 2, SQLITE_UTF8, p, sql_plan_has, NULL,
+				    NULL) != SQLITE_OK)
+		return db_fail(p->db, sqlite3_errcode(p->db), "plan_has", e);
+	return 0;
+}
+
+static void close_sets(struct planner *p)
+{
+	if (p->sets[0])
+		sqlite3_create_function(p->db, "plan_has", 2, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+	for (int i = 0; i < PLAN_SETS; i++) {
+		keyset_free(p->sets[i]);
+		p->sets[i] = NULL;
+	}
 }
 
 /* Every subject of every rule. */
@@ -174,6 +236,8 @@ static int open_all(struct planner *p, struct err *e)
 	int r = facts_open(p->db, &p->facts, e);
 
 	if (r == 0)
+		r = open_sets(p, e);
+	if (r == 0)
 		r = plan_emit_open(p, e);
 	if (r == 0)
 		r = plan_subject_open(p, e);
@@ -191,6 +255,7 @@ static void close_all(struct planner *p)
 			rules[i]->clear(p);
 	plan_emit_close(p);
 	plan_subject_close(p);
+	close_sets(p);
 	bk_close(p->bk);
 	rcpt_close(p->rcpt);
 	facts_close(p->facts);

@@ -1,0 +1,20 @@
+/* keyset.h - a set of short strings in memory (subject and row keys of one
+ * planning pass): add and test in constant time, freed at once. */
+#ifndef BACKAD_KEYSET_H
+#define BACKAD_KEYSET_H
+
+#include <stddef.h>
+
+struct keyset;
+
+struct keyset *keyset_new(void);
+void keyset_free(struct keyset *s);
+/* Add key (copied); 0, ERR_NOMEM, or ERR_INVALID for a key over 4 KiB.
+ * Adding a member again changes nothing. */
+int keyset_add(struct keyset *s, const char *key);
+int keyset_has(const struct keyset *s, const char *key);
+size_t keyset_count(const struct keyset *s);
+/* Forget every member, keeping the memory for reuse. */
+void keyset_clear(struct keyset *s);
+
+#endif

@@ -1,0 +1,79 @@
+/* test_keyset.c - the in-memory key set of a full planning pass: members
+ * found, non-members not (also after growth past many chunks), keys that
+ * differ only at the end or share a hash prefix kept apart, the empty key,
+ * a key over the limit refused, clear forgetting everything. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "keyset.h"
+
+static void members_are_found_after_growth_and_others_are_not(void **state)
+{
+	struct keyset *s = keyset_new();
+	char k[64];
+
+	(void)state;
+	assert_non_null(s);
+	assert_false(keyset_has(s, "placement:1"));
+	/* 300,000 keys of about 40 bytes: many slot arrays and chunks. */
+	for (int i = 0; i < 300000; i++) {
+		snprintf(k, sizeof k, "handover_incoming/placement:%d/staff:%d", i, i % 977);
+		assert_int_equal(keyset_add(s, k), 0);
+	}
+	assert_int_equal(keyset_count(s), 300000);
+	for (int i = 0; i < 300000; i += 7) {
+		snprintf(k, sizeof k, "handover_incoming/placement:%d/staff:%d", i, i % 977);
+		assert_true(keyset_has(s, k));
+		snprintf(k, sizeof k, "handover_incoming/placement:%d/staff:%d", i, i % 977 + 1);
+		assert_false(keyset_has(s, k));
+	}
+	/* Adding a member again changes nothing. */
+	assert_int_equal(keyset_add(s, "handover_incoming/placement:5/staff:5"), 0);
+	assert_int_equal(keyset_count(s), 300000);
+	keyset_free(s);
+}
+
+static void near_keys_empty_key_and_limit(void **state)
+{
+	struct keyset *s = keyset_new();
+	char big[5000];
+
+	(void)state;
+	assert_int_equal(keyset_add(s, "referral:1"), 0);
+	assert_false(keyset_has(s, "referral:10"));
+	assert_false(keyset_has(s, "referral:"));
+	assert_false(keyset_has(s, ""));
+	assert_int_equal(keyset_add(s, ""), 0);
+	assert_true(keyset_has(s, ""));
+	assert_true(keyset_has(s, "referral:1"));
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(keyset_add(s, big), ERR_INVALID);
+	assert_false(keyset_has(s, big));
+	big[4094] = '\0'; /* 4,095 bytes with the NUL: kept */
+	assert_int_equal(keyset_add(s, big), 0);
+	assert_true(keyset_has(s, big));
+	assert_int_equal(keyset_count(s), 3);
+	keyset_clear(s);
+	assert_int_equal(keyset_count(s), 0);
+	assert_false(keyset_has(s, "referral:1"));
+	assert_int_equal(keyset_add(s, "referral:2"), 0);
+	assert_true(keyset_has(s, "referral:2"));
+	assert_false(keyset_has(s, "referral:1"));
+	keyset_free(s);
+	assert_false(keyset_has(NULL, "x"));
+	keyset_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(members_are_found_after_growth_and_others_are_not),
+		cmocka_unit_test(near_keys_empty_key_and_limit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
