@@ -1,4 +1,6 @@
-/* tvars.c - template values: a small linked list per scope. */
+/* tvars.c - template values: a small list per scope, in the order set, with
+ * a hash index (a planning pass sets some 40 names for each of a million
+ * subjects, and a string is rewritten in place when it fits). */
 #include "tvars.h"
 
 #include <stdio.h>
@@ -7,8 +9,11 @@
 
 #include "err.h"
 
+#define BUCKETS 64
+
 struct tvars {
-	struct tvar *vars;
+	struct tvar *vars, *last;
+	struct tvar *idx[BUCKETS];
 	const struct tvars *parent;
 	struct tvars *next_item;
 };
@@ -28,9 +33,17 @@ static void var_free(struct tvar *t)
 		tvars_free(it);
 		it = n;
 	}
-	free(t->name);
 	free(t->str);
 	free(t);
+}
+
+static unsigned bucket(const char *name)
+{
+	unsigned h = 5381;
+
+	for (; *name; name++)
+		h = h * 33 + (unsigned char)*name;
+	return h % BUCKETS;
 }
 
 void tvars_free(struct tvars *v)
@@ -46,22 +59,36 @@ void tvars_free(struct tvars *v)
 	free(v);
 }
 
+static struct tvar *lookup(const struct tvars *v, const char *name, unsigned b)
+{
+	for (struct tvar *t = v->idx[b]; t; t = t->hnext)
+		if (strcmp(t->name, name) == 0)
+			return t;
+	return NULL;
+}
+
 /* The entry for name in v itself, created empty when missing. */
 static struct tvar *slot(struct tvars *v, const char *name)
 {
-	struct tvar *t, **tail = &v->vars;
+	unsigned b = bucket(name);
+	struct tvar *t = lookup(v, name, b);
+	size_t len;
 
-	for (t = v->vars; t; t = t->next) {
-		if (strcmp(t->name, name) == 0)
-			return t;
-		tail = &t->next;
-	}
-	t = calloc(1, sizeof *t);
-	if (!t || !(t->name = strdup(name))) {
-		free(t);
+	if (t)
+		return t;
+	len = strlen(name) + 1;
+	t = calloc(1, sizeof *t + len);
+	if (!t)
 		return NULL;
-	}
-	*tail = t;
+	t->name = (char *)(t + 1);
+	memcpy(t->name, name, len);
+	t->hnext = v->idx[b];
+	v->idx[b] = t;
+	if (v->last)
+		v->last->next = t;
+	else
+		v->vars = t;
+	v->last = t;
 	return t;
 }
 
@@ -78,20 +105,29 @@ static void clear(struct tvar *t)
 	t->items = NULL;
 	free(t->str);
 	t->str = NULL;
+	t->cap = 0;
 }
 
 int tvars_set(struct tvars *v, const char *name, const char *value)
 {
 	struct tvar *t = slot(v, name);
-	char *s = strdup(value ? value : "");
+	size_t len = strlen(value ? value : "") + 1;
+	char *s;
 
-	if (!t || !s) {
-		free(s);
+	if (!t)
 		return ERR_NOMEM;
+	if (t->kind == TV_STR && t->str && t->cap >= len) {
+		memmove(t->str, value ? value : "", len);
+		return 0;
 	}
+	s = malloc(len < 16 ? 16 : len);
+	if (!s)
+		return ERR_NOMEM;
+	memcpy(s, value ? value : "", len);
 	clear(t);
 	t->kind = TV_STR;
 	t->str = s;
+	t->cap = len < 16 ? 16 : len;
 	return 0;
 }
 
@@ -138,10 +174,14 @@ struct tvars *tvars_add_item(struct tvars *v, const char *list)
 
 const struct tvar *tvars_get(const struct tvars *v, const char *name)
 {
-	for (; v; v = v->parent)
-		for (const struct tvar *t = v->vars; t; t = t->next)
-			if (strcmp(t->name, name) == 0)
-				return t;
+	unsigned b = bucket(name);
+
+	for (; v; v = v->parent) {
+		const struct tvar *t = lookup(v, name, b);
+
+		if (t)
+			return t;
+	}
 	return NULL;
 }
 

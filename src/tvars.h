@@ -4,15 +4,19 @@
 #ifndef BACKAD_TVARS_H
 #define BACKAD_TVARS_H
 
+#include <stddef.h>
+
 enum tvar_kind { TV_STR, TV_BOOL, TV_LIST };
 
 struct tvars;
 
 struct tvar {
 	struct tvar *next;
-	char *name;
+	struct tvar *hnext;     /* the next in its hash bucket */
+	char *name;             /* in the same allocation */
 	enum tvar_kind kind;
 	char *str;              /* TV_STR */
+	size_t cap;             /* bytes allocated for str */
 	int b;                  /* TV_BOOL */
 	struct tvars *items;    /* TV_LIST: first item; items chain by ->next_item */
 };
