@@ -15,9 +15,18 @@ enum q {
 	Q_KNOWN_SET, Q_PSTART, Q_STATE_GET, Q_STATE_SET, Q_STATE_DEL, Q_ACKED, Q_COUNT
 };
 
+/* A unit's name, read once per pass (every child placed there asks). */
+struct unit_name {
+	long long id; /* 0: empty slot */
+	char *name;
+};
+
 struct facts {
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_COUNT];
+	struct unit_name *units; /* open addressing, cap a power of two */
+	size_t units_n, units_cap;
+	int acks;                /* -1: not known yet; 0: no task_ack rows; 1: some */
 };
 
 /* Referrals that matter for ?1..?2: undecided, decided since ?1, with an
@@ -36,6 +45,15 @@ struct facts {
 	"  OR EXISTS (SELECT 1 FROM task t WHERE t.key = 'referral/' || r.id" \
 	"   AND t.state = 'open')))" \
 	" OR r.id IN (SELECT ref_id FROM fact_change WHERE kind = 'referral'))"
+/* The same referrals found through indexes: the candidates of each arm of
+ * REFERRAL_WHEN (which is then applied as it stands), so a full pass does
+ * not read every referral ever received. */
+#define REFERRAL_CANDIDATES \
+	" r.id IN (SELECT id FROM referral WHERE decision_date IS NULL AND received_date <= ?2" \
+	" UNION ALL SELECT id FROM referral WHERE decision_date >= ?1 AND received_date <= ?2" \
+	" UNION ALL SELECT CAST(substr(key, 10) AS INTEGER) FROM task" \
+	"  WHERE key >= 'referral/' AND key < 'referral0' AND +state = 'open'" \
+	" UNION ALL SELECT ref_id FROM fact_change WHERE kind = 'referral') AND"
 #define START_COLS \
 	"SELECT p.id, p.child_id, c.ref, coalesce(c.name,''), c.birth_date," \
 	" c.protected_identity, p.unit_id, u.name, p.start_date" \
@@ -66,7 +84,7 @@ struct facts {
 	" FROM child c LEFT JOIN barnkontakt_known k ON k.child_id = c.id"
 
 static const char *const sql[Q_COUNT] = {
-	[Q_REFERRALS] = REFERRAL_COLS " WHERE" REFERRAL_WHEN " ORDER BY r.id",
+	[Q_REFERRALS] = REFERRAL_COLS " WHERE" REFERRAL_CANDIDATES REFERRAL_WHEN " ORDER BY r.id",
 	[Q_REFERRAL] = REFERRAL_COLS " WHERE r.id = ?3 AND" REFERRAL_WHEN,
 	[Q_STARTS] = START_COLS " ORDER BY p.id",
 	[Q_START] = START_COLS " AND p.id = ?3",
@@ -109,6 +127,7 @@ int facts_open(sqlite3 *db, struct facts **out, struct err *e)
 	if (!f)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	f->db = db;
+	f->acks = -1;
 	*out = f;
 	return 0;
 }
@@ -119,6 +138,9 @@ void facts_close(struct facts *f)
 		return;
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(f->q[i]);
+	for (size_t i = 0; i < f->units_cap; i++)
+		free(f->units[i].name);
+	free(f->units);
 	free(f);
 }
 
@@ -343,15 +365,68 @@ static int one_text(struct facts *f, sqlite3_stmt *q, const char *what, char *bu
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(f->db, rc, what, e);
 }
 
+static size_t unit_slot(const struct facts *f, long long id)
+{
+	size_t i = (size_t)(((unsigned long long)id * 0x9e3779b97f4a7c15ull) >> 32);
+
+	for (i &= f->units_cap - 1; f->units[i].id && f->units[i].id != id;
+	     i = (i + 1) & (f->units_cap - 1))
+		;
+	return i;
+}
+
+static int units_grow(struct facts *f)
+{
+	size_t cap = f->units_cap ? f->units_cap * 2 : 1024;
+	struct unit_name *old = f->units;
+	size_t old_cap = f->units_cap;
+
+	f->units = calloc(cap, sizeof *f->units);
+	if (!f->units) {
+		f->units = old;
+		return -1;
+	}
+	f->units_cap = cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].id)
+			f->units[unit_slot(f, old[i].id)] = old[i];
+	free(old);
+	return 0;
+}
+
 int facts_unit_name(struct facts *f, long long unit_id, char *buf, size_t n, struct err *e)
 {
 	sqlite3_stmt *q;
-	int r = stmt(f, Q_UNIT_NAME, &q, e);
+	size_t i;
+	int rc, r;
 
+	if (f->units_cap && f->units[i = unit_slot(f, unit_id)].id == unit_id) {
+		utf8_copy(buf, n, f->units[i].name);
+		return 0;
+	}
+	r = stmt(f, Q_UNIT_NAME, &q, e);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(q, 1, unit_id);
-	return one_text(f, q, "unit", buf, n, e);
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sqlite3_reset(q);
+		return db_fail(f->db, rc, "unit", e);
+	}
+	utf8_copy(buf, n, rc == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : "");
+	if (unit_id && ((f->units_n + 1) * 2 <= f->units_cap || units_grow(f) == 0)) {
+		char *name = strdup(rc == SQLITE_ROW && sqlite3_column_text(q, 0)
+					    ? (const char *)sqlite3_column_text(q, 0) : "");
+
+		if (name) {
+			i = unit_slot(f, unit_id);
+			f->units[i].id = unit_id;
+			f->units[i].name = name;
+			f->units_n++;
+		}
+	}
+	sqlite3_reset(q);
+	return 0;
 }
 
 void facts_free_holders(long long *ids, char **names, int n)
@@ -571,6 +646,19 @@ int facts_acked(struct facts *f, const char *kind, long long ref_id, const char 
 	*yes = 0;
 	if (r < 0)
 		return r;
+	/* Most databases hold no acknowledgements: asked once per pass. */
+	if (f->acks < 0) {
+		sqlite3_stmt *any = NULL;
+
+		r = db_prepare(f->db, "SELECT EXISTS (SELECT 1 FROM task_ack)", &any, e);
+		if (r < 0)
+			return r;
+		rc = sqlite3_step(any);
+		f->acks = rc == SQLITE_ROW ? sqlite3_column_int(any, 0) != 0 : 1;
+		sqlite3_finalize(any);
+	}
+	if (!f->acks)
+		return 0;
 	sqlite3_bind_text(q, 1, kind, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(q, 2, ref_id);
 	sqlite3_bind_text(q, 3, action, -1, SQLITE_TRANSIENT);

@@ -49,7 +49,7 @@ struct planner {
 	void *cb_ctx;
 	struct plan_stats *st;
 	sqlite3_stmt *q_outbox_get, *q_outbox_ins, *q_outbox_upd, *q_seen_ins;
-	sqlite3_stmt *q_task_upsert, *q_task_seen, *q_oc_del, *q_oc_ins, *q_event_any;
+	sqlite3_stmt *q_task_get, *q_task_upsert, *q_task_seen, *q_oc_del, *q_oc_ins, *q_event_any;
 	sqlite3_stmt *q_subj_ins, *q_wake_set, *q_wake_del, *q_done_ins;
 	sqlite3_stmt *q_sp_begin, *q_sp_release, *q_sp_rollback;
 	struct alert *alerts; /* vacant roles, unreachable people, subjects that

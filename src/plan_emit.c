@@ -75,6 +75,9 @@ static const char sql_task_upsert[] =
 	" WHERE task.assignee_id IS NOT excluded.assignee_id"
 	"  OR task.unit_id IS NOT excluded.unit_id OR task.due_date IS NOT excluded.due_date"
 	"  OR task.state <> excluded.state";
+static const char sql_task_get[] =
+	"SELECT coalesce(assignee_id, 0), coalesce(unit_id, 0), due_date, state FROM task"
+	" WHERE key = ?1";
 static const char sql_task_seen[] =
 	"INSERT OR IGNORE INTO temp.plan_task_seen(key) VALUES (?1)";
 /* ---- alerts ---- */
@@ -621,6 +624,27 @@ out:
 	return r;
 }
 
+/* Whether the task row is already as planned (the upsert, a write, is then
+ * skipped: a full pass finds nearly every task unchanged). */
+static int task_same(struct planner *p, const char *key, long long assignee_id,
+		     long long unit_id, const char *due, const char *state)
+{
+	sqlite3_stmt *q = p->q_task_get;
+	int same = 0;
+
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(q, 2);
+		const char *s = (const char *)sqlite3_column_text(q, 3);
+
+		same = sqlite3_column_int64(q, 0) == assignee_id &&
+		       sqlite3_column_int64(q, 1) == unit_id && d && strcmp(d, due) == 0 && s &&
+		       strcmp(s, state) == 0;
+	}
+	sqlite3_reset(q);
+	return same;
+}
+
 int plan_task(struct planner *p, const char *key, const char *rule, long long child_id,
 	      long long assignee_id, long long unit_id, int due_day, int done, struct err *e)
 {
@@ -630,6 +654,9 @@ int plan_task(struct planner *p, const char *key, const char *rule, long long ch
 
 	if (p->preview)
 		return 0;
+	date_format(due_day, due);
+	if (task_same(p, key, assignee_id, unit_id, due, done ? "done" : "open"))
+		return plan_mark(p, PLAN_TASK_SEEN, p->q_task_seen, key, e);
 	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, rule, -1, SQLITE_STATIC);
 	if (child_id)
@@ -638,7 +665,7 @@ int plan_task(struct planner *p, const char *key, const char *rule, long long ch
 		sqlite3_bind_int64(q, 4, assignee_id);
 	if (unit_id)
 		sqlite3_bind_int64(q, 5, unit_id);
-	sqlite3_bind_text(q, 6, date_format(due_day, due), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, due, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 7, done ? "done" : "open", -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 8, cal_iso_utc(p->now, now), -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
@@ -689,6 +716,7 @@ int plan_emit_open(struct planner *p, struct err *e)
 		{ offsetof(struct planner, q_outbox_ins), sql_outbox_ins, 1 },
 		{ offsetof(struct planner, q_outbox_upd), sql_outbox_upd, 1 },
 		{ offsetof(struct planner, q_seen_ins), sql_seen_ins, 1 },
+		{ offsetof(struct planner, q_task_get), sql_task_get, 0 },
 		{ offsetof(struct planner, q_task_upsert), sql_task_upsert, 1 },
 		{ offsetof(struct planner, q_task_seen), sql_task_seen, 1 },
 		{ offsetof(struct planner, q_oc_del), sql_oc_del, 1 },
@@ -711,7 +739,7 @@ int plan_emit_open(struct planner *p, struct err *e)
 void plan_emit_close(struct planner *p)
 {
 	sqlite3_stmt *qs[] = { p->q_outbox_get, p->q_outbox_ins, p->q_outbox_upd,
-			       p->q_seen_ins, p->q_task_upsert, p->q_task_seen, p->q_oc_del,
+			       p->q_seen_ins, p->q_task_get, p->q_task_upsert, p->q_task_seen, p->q_oc_del,
 			       p->q_oc_ins, p->q_event_any };
 
 	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
