@@ -26,6 +26,7 @@ enum plan_set {
 	PLAN_WOKE,      /* subjects planned that have a wake time */
 	PLAN_SEEN,      /* outbox keys a rule wants (temp.plan_seen) */
 	PLAN_TASK_SEEN, /* task keys a rule wants (temp.plan_task_seen) */
+	PLAN_WAKES,     /* "subject TAB wake_at" of plan_wake as the pass began */
 	PLAN_SETS
 };
 

@@ -140,9 +140,15 @@ static int subject_done(struct planner *p, const char *subject, struct err *e)
 	if (p->preview)
 		return 0;
 	if (p->full) {
+		char kept[400], ts[21];
+
 		if (!p->subj_wake)
 			return 0;
 		r = plan_mark(p, PLAN_WOKE, NULL, subject, e);
+		/* Most subjects wake as they did: no write then. */
+		snprintf(kept, sizeof kept, "%s\t%s", subject, cal_iso_utc(p->subj_wake, ts));
+		if (r == 0 && keyset_has(p->sets[PLAN_WAKES], kept))
+			return 0;
 		return r < 0 ? r : step_subject(p, p->q_wake_set, subject, p->subj_wake, e);
 	}
 	r = step_subject(p, p->q_done_ins, subject, 0, e);

@@ -141,6 +141,28 @@ static void sql_plan_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int(ctx, key && keyset_has(p->sets[set], key));
 }
 
+/* The wake times as the pass begins, so that a subject waking as before
+ * costs no write. */
+static int load_wakes(struct planner *p, struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int r = db_prepare(p->db, "SELECT subject_key || char(9) || wake_at FROM plan_wake", &q, e);
+	int rc;
+
+	if (r < 0)
+		return r;
+	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(q, 0);
+
+		if (k && keyset_add(p->sets[PLAN_WAKES], k) == ERR_NOMEM)
+			r = err_set(e, ERR_NOMEM, "out of memory");
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_fail(p->db, rc, "plan_wake", e);
+	sqlite3_finalize(q);
+	return r;
+}
+
 /* A full pass keeps its sets in memory. */
 static int open_sets(struct planner *p, struct err *e)
 {
@@ -152,7 +174,7 @@ static int open_sets(struct planner *p, struct err *e)
 	if (sqlite3_create_function(p->db, "plan_has", 2, SQLITE_UTF8, p, sql_plan_has, NULL,
 				    NULL) != SQLITE_OK)
 		return db_fail(p->db, sqlite3_errcode(p->db), "plan_has", e);
-	return 0;
+	return load_wakes(p, e);
 }
 
 static void close_sets(struct planner *p)

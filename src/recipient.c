@@ -22,21 +22,35 @@ struct rcpt_slot {
 	struct recipient r;
 };
 
+/* A person's absences, read once per pass and chosen from here. Dates are
+ * compared as text, as SQL compared them. */
+struct away {
+	long long id, deputy; /* deputy: an active one, else 0 */
+	char start[12], end[12];
+};
+
+struct away_of {
+	long long staff_id; /* 0: empty slot */
+	int first, n;       /* into aways */
+};
+
 struct rcpt_ctx {
 	sqlite3 *db;
 	sqlite3_stmt *staff_q, *absence_q;
 	struct rcpt_slot cache[CACHE_SLOTS];
+	int any_absence;          /* -1: not known yet */
+	struct away *aways;
+	int aways_n, aways_cap;
+	struct away_of *people;   /* open addressing, cap a power of two */
+	int people_n, people_cap;
 };
 
 static const char sql_staff[] =
 	"SELECT code, name, email, mobile, channel, active FROM staff WHERE id = ?1";
-/* The absence of the day with an active deputy, else any absence of the
- * day (deputy_id NULL: absent with nobody standing in). */
+/* A person's absences, each with its deputy when that deputy is active. */
 static const char sql_absence[] =
-	"SELECT CASE WHEN d.active = 1 THEN a.deputy_id END, a.end_date FROM absence a"
-	" LEFT JOIN staff d ON d.id = a.deputy_id"
-	" WHERE a.staff_id = ?1 AND a.start_date <= ?2 AND a.end_date >= ?2"
-	" ORDER BY coalesce(d.active, 0) = 1 DESC, a.start_date DESC LIMIT 1";
+	"SELECT a.id, CASE WHEN d.active = 1 THEN a.deputy_id END, a.start_date, a.end_date"
+	" FROM absence a LEFT JOIN staff d ON d.id = a.deputy_id WHERE a.staff_id = ?1";
 
 int rcpt_open(sqlite3 *db, struct rcpt_ctx **out, struct err *e)
 {
@@ -47,6 +61,7 @@ int rcpt_open(sqlite3 *db, struct rcpt_ctx **out, struct err *e)
 	if (!c)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	c->db = db;
+	c->any_absence = -1;
 	r = db_prepare(db, sql_staff, &c->staff_q, e);
 	if (r == 0)
 		r = db_prepare(db, sql_absence, &c->absence_q, e);
@@ -64,6 +79,8 @@ void rcpt_close(struct rcpt_ctx *c)
 		return;
 	sqlite3_finalize(c->staff_q);
 	sqlite3_finalize(c->absence_q);
+	free(c->aways);
+	free(c->people);
 	free(c);
 }
 
@@ -77,28 +94,138 @@ static void col_copy(sqlite3_stmt *st, int col, char *dst, size_t n)
 	utf8_copy(dst, n, (const char *)sqlite3_column_text(st, col));
 }
 
+static int person_slot(const struct rcpt_ctx *c, long long id)
+{
+	unsigned k = (unsigned)(((unsigned long long)id * 0x9e3779b97f4a7c15ull) >> 32);
+
+	for (k &= (unsigned)c->people_cap - 1; c->people[k].staff_id &&
+	     c->people[k].staff_id != id; k = (k + 1) & ((unsigned)c->people_cap - 1))
+		;
+	return (int)k;
+}
+
+static int people_grow(struct rcpt_ctx *c)
+{
+	int cap = c->people_cap ? c->people_cap * 2 : 256, old_cap = c->people_cap;
+	struct away_of *old = c->people;
+
+	c->people = calloc((size_t)cap, sizeof *c->people);
+	if (!c->people) {
+		c->people = old;
+		return -1;
+	}
+	c->people_cap = cap;
+	for (int i = 0; i < old_cap; i++)
+		if (old[i].staff_id)
+			c->people[person_slot(c, old[i].staff_id)] = old[i];
+	free(old);
+	return 0;
+}
+
+static void text_copy(sqlite3_stmt *q, int col, char *buf, size_t n)
+{
+	const char *t = (const char *)sqlite3_column_text(q, col);
+
+	snprintf(buf, n, "%s", t ? t : "");
+}
+
+/* The absences of staff_id, read once; *out NULL when there are none. */
+static int aways_of(struct rcpt_ctx *c, long long staff_id, const struct away_of **out,
+		    struct err *e)
+{
+	int k, rc, first = c->aways_n;
+
+	*out = NULL;
+	if (c->any_absence < 0) {
+		sqlite3_stmt *q = NULL;
+		int r = db_prepare(c->db, "SELECT EXISTS (SELECT 1 FROM absence)", &q, e);
+
+		if (r < 0)
+			return r;
+		rc = sqlite3_step(q);
+		c->any_absence = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) != 0 : 1;
+		sqlite3_finalize(q);
+	}
+	if (!c->any_absence)
+		return 0;
+	if (c->people_cap) {
+		k = person_slot(c, staff_id);
+		if (c->people[k].staff_id == staff_id) {
+			*out = &c->people[k];
+			return 0;
+		}
+	}
+	if ((c->people_n + 1) * 2 > c->people_cap && people_grow(c) < 0)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	sqlite3_reset(c->absence_q);
+	sqlite3_bind_int64(c->absence_q, 1, staff_id);
+	while ((rc = sqlite3_step(c->absence_q)) == SQLITE_ROW) {
+		struct away *a;
+
+		if (c->aways_n == c->aways_cap) {
+			int cap = c->aways_cap ? c->aways_cap * 2 : 64;
+			struct away *v = realloc(c->aways, (size_t)cap * sizeof *v);
+
+			if (!v) {
+				c->aways_n = first;
+				sqlite3_reset(c->absence_q);
+				return err_set(e, ERR_NOMEM, "out of memory");
+			}
+			c->aways = v;
+			c->aways_cap = cap;
+		}
+		a = &c->aways[c->aways_n++];
+		a->id = sqlite3_column_int64(c->absence_q, 0);
+		a->deputy = sqlite3_column_int64(c->absence_q, 1);
+		text_copy(c->absence_q, 2, a->start, sizeof a->start);
+		text_copy(c->absence_q, 3, a->end, sizeof a->end);
+	}
+	sqlite3_reset(c->absence_q);
+	if (rc != SQLITE_DONE) {
+		c->aways_n = first;
+		return db_fail(c->db, rc, "absence", e);
+	}
+	k = person_slot(c, staff_id);
+	c->people[k] = (struct away_of){ staff_id, first, c->aways_n - first };
+	c->people_n++;
+	*out = &c->people[k];
+	return 0;
+}
+
 /* The active deputy of staff_id on day, or 0, the absence's last day
- * (until, DATE_LEN bytes), and *absent: absent that day. */
+ * (until, DATE_LEN bytes), and *absent: absent that day. Of the absences
+ * covering the day, one with an active deputy first, then the latest
+ * start, then the first recorded. */
 static int deputy_of(struct rcpt_ctx *c, long long staff_id, const char *day,
 		     long long *deputy, char *until, int *absent, struct err *e)
 {
-	int rc, r = 0;
+	const struct away_of *who;
+	const struct away *best = NULL;
+	int r = aways_of(c, staff_id, &who, e);
 
 	*deputy = 0;
 	until[0] = '\0';
 	*absent = 0;
-	sqlite3_reset(c->absence_q);
-	sqlite3_bind_int64(c->absence_q, 1, staff_id);
-	sqlite3_bind_text(c->absence_q, 2, day, -1, SQLITE_STATIC);
-	rc = sqlite3_step(c->absence_q);
-	if (rc == SQLITE_ROW) {
-		*deputy = sqlite3_column_int64(c->absence_q, 0);
-		utf8_copy(until, DATE_LEN, (const char *)sqlite3_column_text(c->absence_q, 1));
+	if (r < 0 || !who)
+		return r;
+	for (int i = who->first; i < who->first + who->n; i++) {
+		const struct away *a = &c->aways[i];
+		int cmp;
+
+		if (strcmp(a->start, day) > 0 || strcmp(a->end, day) < 0)
+			continue;
+		cmp = best ? (a->deputy != 0) - (best->deputy != 0) : 1;
+		if (cmp == 0)
+			cmp = strcmp(a->start, best->start);
+		if (cmp > 0 || (cmp == 0 && a->id < best->id))
+			best = a;
+	}
+	if (best) {
+		*deputy = best->deputy;
+		utf8_copy(until, DATE_LEN, best->end);
 		*absent = 1;
-	} else if (rc != SQLITE_DONE)
-		r = db_fail(c->db, rc, "absence", e);
-	sqlite3_reset(c->absence_q);
-	return r;
+	}
+	return 0;
 }
 
 static int load_staff(struct rcpt_ctx *c, long long id, struct recipient *out,
