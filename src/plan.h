@@ -19,8 +19,10 @@ struct alert;
 struct digest;
 struct keyset;
 
-/* What a full pass remembers in memory rather than in temporary tables
- * (plan_mark(); read by SQL through plan_has(SET, key)). */
+/* What a pass remembers in memory rather than in temporary tables
+ * (plan_mark(); read by SQL through plan_has(SET, key)): a full pass all of
+ * them, a pass after a change only PLAN_WOKE (its few subjects are looked
+ * up through the temporary tables' indexes). */
 enum plan_set {
 	PLAN_SUBJ,      /* subjects planned (temp.plan_subj) */
 	PLAN_WOKE,      /* subjects planned that have a wake time */
@@ -51,7 +53,7 @@ struct planner {
 	struct plan_stats *st;
 	sqlite3_stmt *q_outbox_get, *q_outbox_ins, *q_outbox_upd, *q_seen_ins;
 	sqlite3_stmt *q_task_get, *q_task_upsert, *q_task_seen, *q_oc_del, *q_oc_ins, *q_event_any;
-	sqlite3_stmt *q_subj_ins, *q_wake_set, *q_wake_del, *q_done_ins;
+	sqlite3_stmt *q_subj_ins, *q_wake_set;
 	sqlite3_stmt *q_sp_begin, *q_sp_release, *q_sp_rollback;
 	struct alert *alerts; /* vacant roles, unreachable people, subjects that
 			       * could not be planned: sent at the end */
@@ -60,7 +62,7 @@ struct planner {
 	struct ack_keys *ack; /* link signing keys (src/plan_ack.c), or NULL: no links */
 	time_t subj_wake;     /* the subject's next occurrence after hi, or 0 */
 	long subjects;        /* planned so far in this pass */
-	struct keyset *sets[PLAN_SETS]; /* a full pass's, else NULL */
+	struct keyset *sets[PLAN_SETS]; /* NULL: the temporary table (open_sets()) */
 	char told_prefix[300];/* the last occurrence asked whether it was told */
 	int told;             /* (all its recipients share it) and the answer */
 };

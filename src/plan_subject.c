@@ -15,8 +15,6 @@ static const char sql_wake_set[] =
 	"INSERT INTO plan_wake(subject_key, wake_at) VALUES (?1, ?2)"
 	" ON CONFLICT(subject_key) DO UPDATE SET wake_at = excluded.wake_at"
 	" WHERE wake_at <> excluded.wake_at";
-static const char sql_wake_del[] = "DELETE FROM plan_wake WHERE subject_key = ?1";
-static const char sql_done_ins[] = "INSERT OR IGNORE INTO temp.plan_done(s) VALUES (?1)";
 
 int plan_subject_open(struct planner *p, struct err *e)
 {
@@ -31,10 +29,6 @@ int plan_subject_open(struct planner *p, struct err *e)
 	r = db_prepare(p->db, sql_subj_ins, &p->q_subj_ins, e);
 	if (r == 0)
 		r = db_prepare(p->db, sql_wake_set, &p->q_wake_set, e);
-	if (r == 0)
-		r = db_prepare(p->db, sql_wake_del, &p->q_wake_del, e);
-	if (r == 0)
-		r = db_prepare(p->db, sql_done_ins, &p->q_done_ins, e);
 	return r;
 }
 
@@ -42,12 +36,10 @@ void plan_subject_close(struct planner *p)
 {
 	sqlite3_finalize(p->q_subj_ins);
 	sqlite3_finalize(p->q_wake_set);
-	sqlite3_finalize(p->q_wake_del);
-	sqlite3_finalize(p->q_done_ins);
 	sqlite3_finalize(p->q_sp_begin);
 	sqlite3_finalize(p->q_sp_release);
 	sqlite3_finalize(p->q_sp_rollback);
-	p->q_subj_ins = p->q_wake_set = p->q_wake_del = p->q_done_ins = NULL;
+	p->q_subj_ins = p->q_wake_set = NULL;
 	p->q_sp_begin = p->q_sp_release = p->q_sp_rollback = NULL;
 }
 
@@ -130,33 +122,24 @@ int plan_mark(struct planner *p, enum plan_set set, sqlite3_stmt *ins, const cha
 	return step_subject(p, ins, key, 0, e);
 }
 
-/* The subject planned: its next wake time kept (or dropped). A full pass
- * drops the wake times of the subjects without one at its end, all at once
- * (drop_wakes() in planner.c). */
+/* The subject planned: its next wake time kept. The wake times of the
+ * subjects planned without one (or not planned) are dropped at the pass's
+ * end, all at once (drop_wakes() in planner.c). */
 static int subject_done(struct planner *p, const char *subject, struct err *e)
 {
+	char kept[400], ts[21];
 	int r;
 
-	if (p->preview)
+	if (p->preview || !p->subj_wake)
 		return 0;
-	if (p->full) {
-		char kept[400], ts[21];
-
-		if (!p->subj_wake)
-			return 0;
-		r = plan_mark(p, PLAN_WOKE, NULL, subject, e);
-		/* Most subjects wake as they did: no write then. */
-		snprintf(kept, sizeof kept, "%s\t%s", subject, cal_iso_utc(p->subj_wake, ts));
-		if (r == 0 && keyset_has(p->sets[PLAN_WAKES], kept))
-			return 0;
-		return r < 0 ? r : step_subject(p, p->q_wake_set, subject, p->subj_wake, e);
-	}
-	r = step_subject(p, p->q_done_ins, subject, 0, e);
+	r = plan_mark(p, PLAN_WOKE, NULL, subject, e);
 	if (r < 0)
 		return r;
-	if (p->subj_wake)
-		return step_subject(p, p->q_wake_set, subject, p->subj_wake, e);
-	return step_subject(p, p->q_wake_del, subject, 0, e);
+	/* In a full pass most subjects wake as they did: no write then. */
+	snprintf(kept, sizeof kept, "%s\t%s", subject, cal_iso_utc(p->subj_wake, ts));
+	if (p->sets[PLAN_WAKES] && keyset_has(p->sets[PLAN_WAKES], kept))
+		return 0;
+	return step_subject(p, p->q_wake_set, subject, p->subj_wake, e);
 }
 
 int plan_subject(struct planner *p, const char *subject,

@@ -115,14 +115,17 @@ static int changed_subjects(struct planner *p, struct err *e)
  * that has none now (not planned, or planned without one). */
 static int drop_wakes(struct planner *p, struct err *e)
 {
-	char sql[128];
+	char sql[256];
 
-	snprintf(sql, sizeof sql, "DELETE FROM plan_wake WHERE NOT plan_has(%d, subject_key)",
-		 PLAN_WOKE);
-	return db_exec(p->db, p->full ? sql
-		: "DELETE FROM plan_wake WHERE (subject_key IN (SELECT s FROM temp.plan_todo)"
-		  " OR subject_key IN (SELECT s FROM temp.plan_subj))"
-		  " AND subject_key NOT IN (SELECT s FROM temp.plan_done)", e);
+	if (p->full)
+		snprintf(sql, sizeof sql, "DELETE FROM plan_wake WHERE NOT plan_has(%d, subject_key)",
+			 PLAN_WOKE);
+	else
+		snprintf(sql, sizeof sql,
+			 "DELETE FROM plan_wake WHERE (subject_key IN (SELECT s FROM temp.plan_todo)"
+			 " OR subject_key IN (SELECT s FROM temp.plan_subj))"
+			 " AND NOT plan_has(%d, subject_key)", PLAN_WOKE);
+	return db_exec(p->db, sql, e);
 }
 
 /* plan_has(SET, KEY): whether KEY is in the full pass's set (enum
@@ -163,23 +166,23 @@ static int load_wakes(struct planner *p, struct err *e)
 	return r;
 }
 
-/* A full pass keeps its sets in memory. */
+/* The sets a pass keeps in memory (enum plan_set). */
 static int open_sets(struct planner *p, struct err *e)
 {
-	if (!p->full || p->preview)
+	if (p->preview)
 		return 0;
 	for (int i = 0; i < PLAN_SETS; i++)
-		if (!(p->sets[i] = keyset_new()))
+		if ((p->full || i == PLAN_WOKE) && !(p->sets[i] = keyset_new()))
 			return err_set(e, ERR_NOMEM, "out of memory");
 	if (sqlite3_create_function(p->db, "plan_has", 2, SQLITE_UTF8, p, sql_plan_has, NULL,
 				    NULL) != SQLITE_OK)
 		return db_fail(p->db, sqlite3_errcode(p->db), "plan_has", e);
-	return load_wakes(p, e);
+	return p->full ? load_wakes(p, e) : 0;
 }
 
 static void close_sets(struct planner *p)
 {
-	if (p->sets[0])
+	if (p->sets[PLAN_WOKE])
 		sqlite3_create_function(p->db, "plan_has", 2, SQLITE_UTF8, NULL, NULL, NULL, NULL);
 	for (int i = 0; i < PLAN_SETS; i++) {
 		keyset_free(p->sets[i]);
@@ -327,11 +330,9 @@ static const char sql_temp[] =
 	"CREATE TEMP TABLE IF NOT EXISTS plan_todo(s TEXT PRIMARY KEY);"
 	"CREATE TEMP TABLE IF NOT EXISTS plan_kids(id INTEGER PRIMARY KEY);"
 	"CREATE TEMP TABLE IF NOT EXISTS plan_units(id INTEGER PRIMARY KEY);"
-	"CREATE TEMP TABLE IF NOT EXISTS plan_done(s TEXT PRIMARY KEY);"
 	"DELETE FROM temp.plan_seen; DELETE FROM temp.plan_task_seen;"
 	"DELETE FROM temp.plan_subj; DELETE FROM temp.plan_err;"
-	"DELETE FROM temp.plan_todo; DELETE FROM temp.plan_kids; DELETE FROM temp.plan_units;"
-	"DELETE FROM temp.plan_done;";
+	"DELETE FROM temp.plan_todo; DELETE FROM temp.plan_kids; DELETE FROM temp.plan_units;";
 
 /* The pass's next wake: the earliest of the subjects'. */
 static int next_wake(struct planner *p, struct err *e)
