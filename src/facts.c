@@ -618,8 +618,11 @@ static const char sql_affected[] =
 	" WHERE child_id IN (SELECT id FROM temp.plan_kids);"
 	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'followup:' || id FROM followup"
 	" WHERE responsible_id IN (SELECT id FROM temp.plan_staff);"
+	/* A placement that started before the window is no subject of any
+	 * pass (facts_starts() reads from the same day): the children's
+	 * earlier placements are not asked about. */
 	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'placement:' || id FROM placement"
-	" WHERE child_id IN (SELECT id FROM temp.plan_kids);"
+	" WHERE child_id IN (SELECT id FROM temp.plan_kids) AND start_date >= '%q';"
 	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'fklass:' || id FROM temp.plan_kids;"
 	"INSERT OR IGNORE INTO temp.plan_todo SELECT DISTINCT subject_key FROM outbox"
 	" WHERE state IN ('pending','failed') AND origin = 'rule' AND subject_key IS NOT NULL"
@@ -627,7 +630,10 @@ static const char sql_affected[] =
 
 int facts_affected(struct facts *f, int lo_day, struct err *e)
 {
-	char d[DATE_LEN], *text = sqlite3_mprintf(sql_affected, date_format(lo_day, d));
+	char d[DATE_LEN], *text;
+
+	date_format(lo_day, d);
+	text = sqlite3_mprintf(sql_affected, d, d);
 	int r;
 
 	if (!text)

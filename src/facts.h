@@ -127,7 +127,8 @@ int facts_state_set(struct facts *f, const char *key, const char *value, struct 
 /* The subjects the fact changes since the last pass (table fact_change)
  * affect, into temp.plan_todo(s) ("referral:12", "placement:7", ...), and
  * the children whose Barnkontakt may have changed into temp.plan_kids(id).
- * lo_day bounds which placements count as a child's current ones. The
+ * lo_day bounds which placements count as a child's current ones, and
+ * which are subjects at all (those starting on it or later). The
  * pass creates and empties those tables at its start (src/planner.c). */
 int facts_affected(struct facts *f, int lo_day, struct err *e);
 
