@@ -344,12 +344,16 @@ static int emit_new(struct planner *p, const struct plan_msg *m, const char *tas
 	return r;
 }
 
-/* 1 when the row of key went out or is going (sent, sending, dead, or
- * later states; history): a pass changes nothing about it. */
-static int went_out(struct planner *p, const char *key, struct err *e)
+/* What the outbox holds under a key, as far as a pass cares. */
+enum row_state { ROW_NONE, ROW_OPEN, ROW_CANCELLED, ROW_OUT };
+
+/* The state of the row of key: ROW_OUT when it went out or is going (sent,
+ * sending, dead, or later states; history): a pass changes nothing about
+ * it. Or a negative code. */
+static int row_state(struct planner *p, const char *key, struct err *e)
 {
 	sqlite3_stmt *q = p->q_outbox_get;
-	int rc, out = 0;
+	int rc, st = ROW_NONE;
 
 	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
@@ -357,14 +361,17 @@ static int went_out(struct planner *p, const char *key, struct err *e)
 		const char *state = (const char *)sqlite3_column_text(q, 1);
 		const char *origin = (const char *)sqlite3_column_text(q, 8);
 
-		out = (origin && strcmp(origin, "history") == 0) ||
-		      (strcmp(state, "pending") != 0 && strcmp(state, "failed") != 0 &&
-		       strcmp(state, "cancelled") != 0);
+		if (origin && strcmp(origin, "history") == 0)
+			st = ROW_OUT;
+		else if (strcmp(state, "pending") == 0 || strcmp(state, "failed") == 0)
+			st = ROW_OPEN;
+		else
+			st = strcmp(state, "cancelled") == 0 ? ROW_CANCELLED : ROW_OUT;
 	}
 	sqlite3_reset(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_fail(p->db, rc, "outbox", e);
-	return out;
+	return st;
 }
 
 
@@ -477,10 +484,21 @@ static int emit_to(struct planner *p, const struct plan_req *req, struct recipie
 			 req->occurrence, r->code, suffix);
 	/* Nothing about a message that went out changes: it is not rendered
 	 * again, and not marked seen either (only open rows are cancelled). */
-	ret = p->preview ? 0 : went_out(p, key, e);
-	if (ret != 0) {
-		p->st->kept += ret > 0;
-		return ret < 0 ? ret : 0;
+	ret = p->preview ? ROW_NONE : row_state(p, key, e);
+	if (ret < 0)
+		return ret;
+	if (ret == ROW_OUT) {
+		p->st->kept++;
+		return 0;
+	}
+	/* A reminder due before the window for new ones is only kept when it
+	 * is open (its text may need updating): missing, it is stale news
+	 * (emit_new()); cancelled, it stays so. Neither is rendered. */
+	if (!p->preview && !req->event && req->scheduled < p->lo_new && ret != ROW_OPEN) {
+		if (ret == ROW_NONE)
+			return 0;
+		p->st->kept++;
+		return seen(p, key, e);
 	}
 	ret = render(p, req, r, !*suffix, &subject, &body, e);
 	if (ret < 0)
