@@ -15,6 +15,17 @@ enum q {
 	Q_KNOWN_SET, Q_PSTART, Q_STATE_GET, Q_STATE_SET, Q_STATE_DEL, Q_ACKED, Q_COUNT
 };
 
+/* A unit role's holders on a day, kept for the pass: every referral of an
+ * intake unit asks for the same officers, coordinator and manager. */
+#define HOLDER_SLOTS 64
+struct holders {
+	long long unit_id; /* 0: empty */
+	int day, n;
+	char role[24];
+	long long *ids;
+	char **names;
+};
+
 /* A unit's name, read once per pass (every child placed there asks). */
 struct unit_name {
 	long long id; /* 0: empty slot */
@@ -27,6 +38,7 @@ struct facts {
 	struct unit_name *units; /* open addressing, cap a power of two */
 	size_t units_n, units_cap;
 	int acks;                /* -1: not known yet; 0: no task_ack rows; 1: some */
+	struct holders holders[HOLDER_SLOTS];
 };
 
 /* Referrals that matter for ?1..?2: undecided, decided since ?1, with an
@@ -140,6 +152,8 @@ void facts_close(struct facts *f)
 		sqlite3_finalize(f->q[i]);
 	for (size_t i = 0; i < f->units_cap; i++)
 		free(f->units[i].name);
+	for (int i = 0; i < HOLDER_SLOTS; i++)
+		facts_free_holders(f->holders[i].ids, f->holders[i].names, f->holders[i].n);
 	free(f->units);
 	free(f);
 }
@@ -437,8 +451,8 @@ void facts_free_holders(long long *ids, char **names, int n)
 	free(names);
 }
 
-int facts_holders(struct facts *f, long long unit_id, const char *role, int day,
-		  long long **ids, char ***names, int *n, struct err *e)
+static int holders_read(struct facts *f, long long unit_id, const char *role, int day,
+			long long **ids, char ***names, int *n, struct err *e)
 {
 	sqlite3_stmt *q;
 	int rc, r = stmt(f, Q_HOLDERS, &q, e), cnt = 0;
@@ -476,6 +490,65 @@ int facts_holders(struct facts *f, long long unit_id, const char *role, int day,
 		*names = NULL;
 		*n = 0;
 	}
+	return r;
+}
+
+/* Copies of n ids and names; 0 or ERR_NOMEM (nothing allocated then). */
+static int holders_copy(const long long *ids, char *const *names, int n, long long **out_ids,
+			char ***out_names, struct err *e)
+{
+	*out_ids = NULL;
+	*out_names = NULL;
+	if (!n)
+		return 0;
+	*out_ids = malloc((size_t)n * sizeof **out_ids);
+	*out_names = calloc((size_t)n, sizeof **out_names);
+	for (int i = 0; *out_ids && *out_names && i < n; i++) {
+		(*out_ids)[i] = ids[i];
+		if (!((*out_names)[i] = strdup(names[i])))
+			break;
+	}
+	if (!*out_ids || !*out_names || !(*out_names)[n - 1]) {
+		facts_free_holders(*out_ids, *out_names, n);
+		*out_ids = NULL;
+		*out_names = NULL;
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int facts_holders(struct facts *f, long long unit_id, const char *role, int day,
+		  long long **ids, char ***names, int *n, struct err *e)
+{
+	struct holders *h = &f->holders[((unsigned long long)unit_id * 31u + (unsigned)day +
+					 (unsigned char)role[0]) % HOLDER_SLOTS];
+	int r;
+
+	*ids = NULL;
+	*names = NULL;
+	*n = 0;
+	if (!(h->unit_id == unit_id && h->day == day && unit_id && strcmp(h->role, role) == 0)) {
+		long long *hi;
+		char **hn;
+		int cnt;
+
+		r = holders_read(f, unit_id, role, day, &hi, &hn, &cnt, e);
+		if (r < 0)
+			return r;
+		if (strlen(role) >= sizeof h->role) { /* not kept */
+			*ids = hi;
+			*names = hn;
+			*n = cnt;
+			return 0;
+		}
+		facts_free_holders(h->ids, h->names, h->n);
+		*h = (struct holders){ .unit_id = unit_id, .day = day, .n = cnt, .ids = hi,
+				       .names = hn };
+		snprintf(h->role, sizeof h->role, "%s", role);
+	}
+	r = holders_copy(h->ids, h->names, h->n, ids, names, e);
+	if (r == 0)
+		*n = h->n;
 	return r;
 }
 
