@@ -238,6 +238,23 @@ static int merge_digests(const struct templates *tpl, struct rows *r)
 	return 0;
 }
 
+/* A digest's cases in a table cell: the first and how many more
+ * ("B-2020-0004 +2"); NULL for a single case (or out of memory). */
+static char *short_cases(const char *refs)
+{
+	const char *comma = strstr(refs, ", ");
+	int more = 0;
+	char *s;
+
+	if (!comma)
+		return NULL;
+	for (const char *p = comma; p; p = strstr(p + 2, ", "))
+		more++;
+	if (asprintf(&s, "%.*s +%d", (int)(comma - refs), refs, more) < 0)
+		return NULL;
+	return s;
+}
+
 static void print_text(const struct rows *r)
 {
 	for (int i = 0; i < r->n; i++) {
@@ -262,12 +279,17 @@ int cmd_preview(struct ctl *c, int argc, char **argv)
 	static const char *const head[] = { N_("WHEN"), N_("TO"), N_("CHANNEL"), N_("RULE"), N_("CASE"),
 					    N_("ADDRESS") };
 	static const char *const keys[] = { "when", "to", "channel", "rule", "case", "address" };
+	/* When, who and which case are never cut: they are what the reader
+	 * looks for (a digest's cases as the first and how many more). */
+	static const int align[] = { TABLE_KEY, TABLE_KEY, TABLE_LEFT, TABLE_LEFT, TABLE_KEY,
+				     TABLE_LEFT };
 	struct templates *tpl = NULL;
 	struct rows rows = { 0 };
 	struct err e = { 0 };
 	const char *from_s = NULL;
 	int ch, days = 7, rc = CTL_FAIL, from, text = 0;
 	const char **shown;
+	char **cases = NULL;
 	time_t t0, t1;
 	char *end;
 
@@ -328,13 +350,20 @@ int cmd_preview(struct ctl *c, int argc, char **argv)
 	}
 	/* The table shows the first SHOWN columns of each row. */
 	shown = malloc((size_t)(rows.n ? rows.n : 1) * SHOWN * sizeof *shown);
-	for (int i = 0; shown && i < rows.n; i++)
+	cases = calloc((size_t)(rows.n ? rows.n : 1), sizeof *cases);
+	for (int i = 0; shown && cases && i < rows.n; i++) {
 		memcpy(shown + (size_t)i * SHOWN, rows.text + (size_t)i * COLS,
 		       SHOWN * sizeof *shown);
-	if (!shown || ctl_table(c->format, SHOWN, head, keys, shown, rows.n, NULL) < 0)
+		if (c->format == CTL_FMT_TEXT && (cases[i] = short_cases(rows.text[(size_t)i * COLS + 4])))
+			shown[(size_t)i * SHOWN + 4] = cases[i];
+	}
+	if (!shown || !cases || ctl_table(c->format, SHOWN, head, keys, shown, rows.n, align) < 0)
 		ctl_fail("preview", "out of memory");
 	else
 		rc = CTL_OK;
+	for (int i = 0; cases && i < rows.n; i++)
+		free(cases[i]);
+	free(cases);
 	free(shown);
 out:
 	for (int i = 0; i < rows.n * COLS; i++)
