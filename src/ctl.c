@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -33,6 +34,32 @@ int ctl_config(struct ctl *c)
 	return r;
 }
 
+/* Waiting for the write lock (a planning pass over a large region holds it
+ * for seconds): retried every 50 ms up to DB_CTL_BUSY_TIMEOUT_MS, and after
+ * a second the admin is told why nothing happens. */
+static int wait_busy(void *arg, int n)
+{
+	static struct timespec t0;
+	static int told;
+	struct timespec now, nap = { 0, 50 * 1000000L };
+	long ms;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (n == 0)
+		t0 = now;
+	ms = (now.tv_sec - t0.tv_sec) * 1000L + (now.tv_nsec - t0.tv_nsec) / 1000000L;
+	if (ms >= DB_CTL_BUSY_TIMEOUT_MS)
+		return 0;
+	if (ms >= 1000 && !told) {
+		told = 1;
+		fprintf(stderr, _("backactl: the database is busy (a planning pass may be running);"
+				  " waiting for it, at most %d s\n"), DB_CTL_BUSY_TIMEOUT_MS / 1000);
+	}
+	nanosleep(&nap, NULL);
+	return 1;
+}
+
 static int open_db(struct ctl *c, int flags)
 {
 	struct err e = { 0 };
@@ -47,7 +74,7 @@ static int open_db(struct ctl *c, int flags)
 	if (r < 0)
 		fprintf(stderr, "backactl: %s\n", e.msg);
 	else if (!(flags & DB_READONLY))
-		sqlite3_busy_timeout(c->db, DB_CTL_BUSY_TIMEOUT_MS);
+		sqlite3_busy_handler(c->db, wait_busy, NULL);
 	return r;
 }
 

@@ -66,6 +66,9 @@ check "$B followup add --child B-2017-0010 --responsible sara.rektor --due 2026-
 	"backactl during a 7 s lock waits for it and records the fact"
 t1=$(date +%s)
 check "[ $((t1 - t0)) -ge 4 ]" "...after the lock was released ($((t1 - t0)) s)"
+check "grep -q 'the database is busy (a planning pass may be running); waiting for it, at most 120 s' $tmp/wait.log" \
+	"backactl_waiting_for_the_lock_says_why (once, after a second)"
+check "[ \$(grep -c 'database is busy' $tmp/wait.log) -eq 1 ]" "...and says it once"
 wait "$holder"
 
 # 2. The SMTP server down for an hour, then back: backoff 300, 600, 1200, 2400, 4000 s.
