@@ -500,6 +500,16 @@ static int emit_to(struct planner *p, const struct plan_req *req, struct recipie
 		p->st->kept++;
 		return seen(p, key, e);
 	}
+	/* A new recipient of an occurrence already told to someone else (a new
+	 * deputy, a new holder) is not told again (emit_new()): not rendered. */
+	if (!p->preview && ret == ROW_NONE && req->scheduled <= p->now && req->subject) {
+		struct plan_msg told_m = { .key = key, .subject_key = req->subject };
+		int told;
+
+		ret = occurrence_told(p, &told_m, &told, e);
+		if (ret < 0 || told)
+			return ret;
+	}
 	ret = render(p, req, r, !*suffix, &subject, &body, e);
 	if (ret < 0)
 		return err_prefix(e, "%s for %s", req->rule, req->subject);
