@@ -7,20 +7,18 @@
 
 #include "date.h"
 #include "db.h"
+#include "sqldate.h"
 
 /* A pass reads one snapshot of the facts and asks about the same child
  * several times (the day before and the day of a start, each reminder's
  * send day), and about the same unit for every child placed there. So a
  * child's placements and assignments are read once, and a unit's role rows
- * once, and the day's holder is chosen here. Dates are compared as text,
- * exactly as SQL compared them: a malformed date written by another system
- * is judged the same as before. A date is kept to 11 characters, enough to
- * order it against any 'YYYY-MM-DD'. */
-#define DAY_TEXT 12
-
+ * once, and the day's holder is chosen here. Dates are compared as SQLite
+ * compares them (src/sqldate.c): a malformed date written by another system
+ * is judged as the SQL that chose before judged it. */
 struct span {
 	long long id, staff_id, unit_id;
-	char start[DAY_TEXT], end[DAY_TEXT]; /* end "" = open */
+	struct sqldate start, end;           /* end NULL: open */
 	int rank;                            /* placement: the stage */
 	int named;                           /* placement: a named, active person */
 	char kind[16];                       /* placement kind, or the unit role */
@@ -34,6 +32,7 @@ struct spans {
 /* A unit's role rows (held by active staff), found by unit id. */
 struct unit_roles {
 	long long unit_id;
+	int used;     /* 0: an empty slot (a unit may have id 0) */
 	int first, n; /* into roles.v */
 };
 
@@ -47,15 +46,15 @@ struct bk_ctx {
 };
 
 static const char sql_explicit[] =
-	"SELECT b.id, b.staff_id, b.start_date, coalesce(b.end_date, '')"
+	"SELECT b.id, b.staff_id, b.start_date, b.end_date"
 	" FROM barnkontakt b JOIN staff s ON s.id = b.staff_id"
 	" WHERE b.child_id = ?1 AND s.active = 1";
 static const char sql_placement[] =
 	"SELECT p.id, p.unit_id, p.kind, p.staff_id,"
-	" (SELECT active FROM staff WHERE id = p.staff_id), p.start_date,"
-	" coalesce(p.end_date, '') FROM placement p WHERE p.child_id = ?1";
+	" (SELECT active FROM staff WHERE id = p.staff_id), p.start_date, p.end_date"
+	" FROM placement p WHERE p.child_id = ?1";
 static const char sql_role[] =
-	"SELECT r.id, r.role, r.staff_id, r.start_date, coalesce(r.end_date, '')"
+	"SELECT r.id, r.role, r.staff_id, r.start_date, r.end_date"
 	" FROM unit_role r JOIN staff s ON s.id = r.staff_id"
 	" WHERE r.unit_id = ?1 AND s.active = 1";
 
@@ -81,6 +80,21 @@ int bk_open(sqlite3 *db, struct bk_ctx **out, struct err *e)
 	return 0;
 }
 
+/* Forget the rows of s from the first on, keeping the memory. */
+static void spans_cut(struct spans *s, int first)
+{
+	for (int i = first; i < s->n; i++) {
+		sqldate_free(&s->v[i].start);
+		sqldate_free(&s->v[i].end);
+	}
+	s->n = first;
+}
+
+static void spans_clear(struct spans *s)
+{
+	spans_cut(s, 0);
+}
+
 void bk_close(struct bk_ctx *c)
 {
 	if (!c)
@@ -88,6 +102,9 @@ void bk_close(struct bk_ctx *c)
 	sqlite3_finalize(c->explicit_q);
 	sqlite3_finalize(c->placement_q);
 	sqlite3_finalize(c->role_q);
+	spans_clear(&c->explicit);
+	spans_clear(&c->placed);
+	spans_clear(&c->roles);
 	free(c->explicit.v);
 	free(c->placed.v);
 	free(c->roles.v);
@@ -117,14 +134,22 @@ static void text_col(sqlite3_stmt *q, int i, char *buf, size_t len)
 	snprintf(buf, len, "%s", t ? t : "");
 }
 
+/* start <= d AND (end IS NULL OR end >= d), as SQL judged it. */
 static int covers(const struct span *s, const char *d)
 {
-	return strcmp(s->start, d) <= 0 && (!s->end[0] || strcmp(s->end, d) >= 0);
+	int null, c = sqldate_cmp_day(&s->start, d, &null);
+
+	if (null || c > 0)
+		return 0;
+	if (s->end.kind == SQLDATE_NULL)
+		return 1;
+	c = sqldate_cmp_day(&s->end, d, &null);
+	return c >= 0;
 }
 
 /* Read rows of q (id bound) into s with fill; 0 or a negative code. */
 static int read_spans(struct bk_ctx *c, sqlite3_stmt *q, long long id, struct spans *s,
-		      void (*fill)(sqlite3_stmt *q, struct span *sp), const char *what,
+		      int (*fill)(sqlite3_stmt *q, struct span *sp), const char *what,
 		      struct err *e)
 {
 	int rc;
@@ -134,22 +159,31 @@ static int read_spans(struct bk_ctx *c, sqlite3_stmt *q, long long id, struct sp
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct span *sp = span_add(s);
 
-		if (!sp) {
+		if (!sp || fill(q, sp) < 0) {
 			sqlite3_reset(q);
 			return err_set(e, ERR_NOMEM, "out of memory");
 		}
-		fill(q, sp);
 	}
 	sqlite3_reset(q);
 	return rc == SQLITE_DONE ? 0 : db_fail(c->db, rc, what, e);
 }
 
-static void fill_explicit(sqlite3_stmt *q, struct span *s)
+static int fill_dates(sqlite3_stmt *q, int col, struct span *s)
+{
+	if (sqldate_read(&s->start, q, col) < 0)
+		return ERR_NOMEM;
+	if (sqldate_read(&s->end, q, col + 1) < 0) {
+		sqldate_free(&s->start);
+		return ERR_NOMEM;
+	}
+	return 0;
+}
+
+static int fill_explicit(sqlite3_stmt *q, struct span *s)
 {
 	s->id = sqlite3_column_int64(q, 0);
 	s->staff_id = sqlite3_column_int64(q, 1);
-	text_col(q, 2, s->start, sizeof s->start);
-	text_col(q, 3, s->end, sizeof s->end);
+	return fill_dates(q, 2, s);
 }
 
 static int stage(const char *kind)
@@ -161,7 +195,7 @@ static int stage(const char *kind)
 	return strcmp(kind, "bvc") == 0 ? 2 : 1;
 }
 
-static void fill_placement(sqlite3_stmt *q, struct span *s)
+static int fill_placement(sqlite3_stmt *q, struct span *s)
 {
 	s->id = sqlite3_column_int64(q, 0);
 	s->unit_id = sqlite3_column_int64(q, 1);
@@ -169,17 +203,15 @@ static void fill_placement(sqlite3_stmt *q, struct span *s)
 	s->rank = stage(s->kind);
 	s->named = sqlite3_column_type(q, 3) != SQLITE_NULL && sqlite3_column_int(q, 4) == 1;
 	s->staff_id = s->named ? sqlite3_column_int64(q, 3) : 0;
-	text_col(q, 5, s->start, sizeof s->start);
-	text_col(q, 6, s->end, sizeof s->end);
+	return fill_dates(q, 5, s);
 }
 
-static void fill_role(sqlite3_stmt *q, struct span *s)
+static int fill_role(sqlite3_stmt *q, struct span *s)
 {
 	s->id = sqlite3_column_int64(q, 0);
 	text_col(q, 1, s->kind, sizeof s->kind);
 	s->staff_id = sqlite3_column_int64(q, 2);
-	text_col(q, 3, s->start, sizeof s->start);
-	text_col(q, 4, s->end, sizeof s->end);
+	return fill_dates(q, 3, s);
 }
 
 /* The child's rows, read once for all the days asked about. */
@@ -190,7 +222,8 @@ static int load_child(struct bk_ctx *c, long long child_id, struct err *e)
 	if (c->child_id == child_id && child_id)
 		return 0;
 	c->child_id = 0;
-	c->explicit.n = c->placed.n = 0;
+	spans_clear(&c->explicit);
+	spans_clear(&c->placed);
 	r = read_spans(c, c->explicit_q, child_id, &c->explicit, fill_explicit, "barnkontakt", e);
 	if (r == 0)
 		r = read_spans(c, c->placement_q, child_id, &c->placed, fill_placement, "placement",
@@ -217,9 +250,9 @@ static int units_grow(struct bk_ctx *c)
 	for (int i = 0; i < c->units_cap; i++) {
 		unsigned k;
 
-		if (!c->units[i].unit_id)
+		if (!c->units[i].used)
 			continue;
-		for (k = slot_of(c->units[i].unit_id, cap); v[k].unit_id; k = (k + 1) & (cap - 1))
+		for (k = slot_of(c->units[i].unit_id, cap); v[k].used; k = (k + 1) & (cap - 1))
 			;
 		v[k] = c->units[i];
 	}
@@ -238,7 +271,7 @@ static int load_unit(struct bk_ctx *c, long long unit_id, const struct unit_role
 	int first, r;
 
 	if (c->units_cap) {
-		for (k = slot_of(unit_id, c->units_cap); c->units[k].unit_id;
+		for (k = slot_of(unit_id, c->units_cap); c->units[k].used;
 		     k = (k + 1) & (c->units_cap - 1))
 			if (c->units[k].unit_id == unit_id) {
 				*out = &c->units[k];
@@ -250,14 +283,15 @@ static int load_unit(struct bk_ctx *c, long long unit_id, const struct unit_role
 	first = c->roles.n;
 	r = read_spans(c, c->role_q, unit_id, &c->roles, fill_role, "unit role", e);
 	if (r < 0) {
-		c->roles.n = first;
+		spans_cut(&c->roles, first);
 		return r;
 	}
-	for (k = slot_of(unit_id, c->units_cap); c->units[k].unit_id;
+	for (k = slot_of(unit_id, c->units_cap); c->units[k].used;
 	     k = (k + 1) & (c->units_cap - 1))
 		;
 	u = &c->units[k];
 	u->unit_id = unit_id;
+	u->used = 1;
 	u->first = first;
 	u->n = c->roles.n - first;
 	c->units_n++;
@@ -274,8 +308,6 @@ int bk_unit_role(struct bk_ctx *c, long long unit_id, const char *role, int day,
 	int r;
 
 	*staff_id = 0;
-	if (!unit_id)
-		return 0;
 	r = load_unit(c, unit_id, &u, e);
 	if (r < 0)
 		return r;
@@ -287,7 +319,7 @@ int bk_unit_role(struct bk_ctx *c, long long unit_id, const char *role, int day,
 
 		if (strcmp(s->kind, role) != 0 || !covers(s, d))
 			continue;
-		cmp = best ? strcmp(s->start, best->start) : 1;
+		cmp = best ? sqldate_cmp(&s->start, &best->start) : 1;
 		if (cmp > 0 || (cmp == 0 && s->id < best->id))
 			best = s;
 	}
@@ -314,7 +346,7 @@ int bk_at(struct bk_ctx *c, long long child_id, int day, struct bk *out, struct 
 
 		if (!covers(s, d))
 			continue;
-		cmp = ex ? strcmp(s->start, ex->start) : 1;
+		cmp = ex ? sqldate_cmp(&s->start, &ex->start) : 1;
 		if (cmp > 0 || (cmp == 0 && s->id > ex->id))
 			ex = s;
 	}
@@ -329,7 +361,7 @@ int bk_at(struct bk_ctx *c, long long child_id, int day, struct bk *out, struct 
 			continue;
 		cmp = pl ? s->rank - pl->rank : 1;
 		if (cmp == 0)
-			cmp = strcmp(s->start, pl->start);
+			cmp = sqldate_cmp(&s->start, &pl->start);
 		if (cmp > 0 || (cmp == 0 && s->id > pl->id))
 			pl = s;
 	}

@@ -28,7 +28,8 @@ struct holders {
 
 /* A unit's name, read once per pass (every child placed there asks). */
 struct unit_name {
-	long long id; /* 0: empty slot */
+	long long id;
+	int used;     /* 0: an empty slot (a unit may have id 0) */
 	char *name;
 };
 
@@ -383,7 +384,7 @@ static size_t unit_slot(const struct facts *f, long long id)
 {
 	size_t i = (size_t)(((unsigned long long)id * 0x9e3779b97f4a7c15ull) >> 32);
 
-	for (i &= f->units_cap - 1; f->units[i].id && f->units[i].id != id;
+	for (i &= f->units_cap - 1; f->units[i].used && f->units[i].id != id;
 	     i = (i + 1) & (f->units_cap - 1))
 		;
 	return i;
@@ -402,7 +403,7 @@ static int units_grow(struct facts *f)
 	}
 	f->units_cap = cap;
 	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].id)
+		if (old[i].used)
 			f->units[unit_slot(f, old[i].id)] = old[i];
 	free(old);
 	return 0;
@@ -414,7 +415,7 @@ int facts_unit_name(struct facts *f, long long unit_id, char *buf, size_t n, str
 	size_t i;
 	int rc, r;
 
-	if (f->units_cap && f->units[i = unit_slot(f, unit_id)].id == unit_id) {
+	if (f->units_cap && f->units[i = unit_slot(f, unit_id)].used) {
 		utf8_copy(buf, n, f->units[i].name);
 		return 0;
 	}
@@ -428,13 +429,14 @@ int facts_unit_name(struct facts *f, long long unit_id, char *buf, size_t n, str
 		return db_fail(f->db, rc, "unit", e);
 	}
 	utf8_copy(buf, n, rc == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : "");
-	if (unit_id && ((f->units_n + 1) * 2 <= f->units_cap || units_grow(f) == 0)) {
+	if ((f->units_n + 1) * 2 <= f->units_cap || units_grow(f) == 0) {
 		char *name = strdup(rc == SQLITE_ROW && sqlite3_column_text(q, 0)
 					    ? (const char *)sqlite3_column_text(q, 0) : "");
 
 		if (name) {
 			i = unit_slot(f, unit_id);
 			f->units[i].id = unit_id;
+			f->units[i].used = 1;
 			f->units[i].name = name;
 			f->units_n++;
 		}
@@ -693,9 +695,11 @@ static const char sql_affected[] =
 	" WHERE responsible_id IN (SELECT id FROM temp.plan_staff);"
 	/* A placement that started before the window is no subject of any
 	 * pass (facts_starts() reads from the same day): the children's
-	 * earlier placements are not asked about. */
+	 * earlier placements are not asked about (unless one has a wake time
+	 * left, which its planning then drops). */
 	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'placement:' || id FROM placement"
-	" WHERE child_id IN (SELECT id FROM temp.plan_kids) AND start_date >= '%q';"
+	" WHERE child_id IN (SELECT id FROM temp.plan_kids) AND (start_date >= '%q'"
+	"  OR 'placement:' || id IN (SELECT subject_key FROM plan_wake));"
 	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'fklass:' || id FROM temp.plan_kids;"
 	"INSERT OR IGNORE INTO temp.plan_todo SELECT DISTINCT subject_key FROM outbox"
 	" WHERE state IN ('pending','failed') AND origin = 'rule' AND subject_key IS NOT NULL"

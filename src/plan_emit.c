@@ -76,8 +76,7 @@ static const char sql_task_upsert[] =
 	"  OR task.unit_id IS NOT excluded.unit_id OR task.due_date IS NOT excluded.due_date"
 	"  OR task.state <> excluded.state";
 static const char sql_task_get[] =
-	"SELECT coalesce(assignee_id, 0), coalesce(unit_id, 0), due_date, state FROM task"
-	" WHERE key = ?1";
+	"SELECT assignee_id, unit_id, due_date, state FROM task WHERE key = ?1";
 static const char sql_task_seen[] =
 	"INSERT OR IGNORE INTO temp.plan_task_seen(key) VALUES (?1)";
 /* ---- alerts ---- */
@@ -665,9 +664,14 @@ static int task_same(struct planner *p, const char *key, long long assignee_id,
 		const char *d = (const char *)sqlite3_column_text(q, 2);
 		const char *s = (const char *)sqlite3_column_text(q, 3);
 
-		same = sqlite3_column_int64(q, 0) == assignee_id &&
-		       sqlite3_column_int64(q, 1) == unit_id && d && strcmp(d, due) == 0 && s &&
-		       strcmp(s, state) == 0;
+		/* none is NULL, as the upsert writes it */
+		same = (assignee_id ? sqlite3_column_type(q, 0) != SQLITE_NULL &&
+				      sqlite3_column_int64(q, 0) == assignee_id
+				    : sqlite3_column_type(q, 0) == SQLITE_NULL) &&
+		       (unit_id ? sqlite3_column_type(q, 1) != SQLITE_NULL &&
+				  sqlite3_column_int64(q, 1) == unit_id
+				: sqlite3_column_type(q, 1) == SQLITE_NULL) &&
+		       d && strcmp(d, due) == 0 && s && strcmp(s, state) == 0;
 	}
 	sqlite3_reset(q);
 	return same;

@@ -116,9 +116,13 @@ static int subject_failed(struct planner *p, const char *subject, const struct e
 int plan_mark(struct planner *p, enum plan_set set, sqlite3_stmt *ins, const char *key,
 	      struct err *e)
 {
-	if (p->sets[set])
-		return keyset_add(p->sets[set], key) < 0 ? err_set(e, ERR_NOMEM, "out of memory")
-							  : 0;
+	if (p->sets[set]) {
+		int r = keyset_add(p->sets[set], key);
+
+		if (r == ERR_INVALID)
+			return err_set(e, r, "key too long to plan: %.60s...", key);
+		return r < 0 ? err_set(e, r, "out of memory") : 0;
+	}
 	return step_subject(p, ins, key, 0, e);
 }
 
@@ -132,14 +136,14 @@ static int subject_done(struct planner *p, const char *subject, struct err *e)
 
 	if (p->preview || !p->subj_wake)
 		return 0;
-	r = plan_mark(p, PLAN_WOKE, NULL, subject, e);
-	if (r < 0)
-		return r;
 	/* In a full pass most subjects wake as they did: no write then. */
 	snprintf(kept, sizeof kept, "%s\t%s", subject, cal_iso_utc(p->subj_wake, ts));
-	if (p->sets[PLAN_WAKES] && keyset_has(p->sets[PLAN_WAKES], kept))
-		return 0;
-	return step_subject(p, p->q_wake_set, subject, p->subj_wake, e);
+	if (!p->sets[PLAN_WAKES] || !keyset_has(p->sets[PLAN_WAKES], kept)) {
+		r = step_subject(p, p->q_wake_set, subject, p->subj_wake, e);
+		if (r < 0)
+			return r;
+	}
+	return plan_mark(p, PLAN_WOKE, NULL, subject, e);
 }
 
 int plan_subject(struct planner *p, const char *subject,

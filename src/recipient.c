@@ -9,6 +9,7 @@
 
 #include "date.h"
 #include "db.h"
+#include "sqldate.h"
 
 #define DEPUTY_DEPTH 4 /* a deputy's deputy, and so on, this deep at most */
 #define CACHE_SLOTS 512 /* people resolved in one pass, kept by (id, day) */
@@ -23,14 +24,15 @@ struct rcpt_slot {
 };
 
 /* A person's absences, read once per pass and chosen from here. Dates are
- * compared as text, as SQL compared them. */
+ * compared as SQLite compares them (src/sqldate.c). */
 struct away {
 	long long id, deputy; /* deputy: an active one, else 0 */
-	char start[12], end[12];
+	struct sqldate start, end;
 };
 
 struct away_of {
-	long long staff_id; /* 0: empty slot */
+	long long staff_id;
+	int used;           /* 0: an empty slot (staff may have id 0) */
 	int first, n;       /* into aways */
 };
 
@@ -79,6 +81,10 @@ void rcpt_close(struct rcpt_ctx *c)
 		return;
 	sqlite3_finalize(c->staff_q);
 	sqlite3_finalize(c->absence_q);
+	for (int i = 0; i < c->aways_n; i++) {
+		sqldate_free(&c->aways[i].start);
+		sqldate_free(&c->aways[i].end);
+	}
 	free(c->aways);
 	free(c->people);
 	free(c);
@@ -98,7 +104,7 @@ static int person_slot(const struct rcpt_ctx *c, long long id)
 {
 	unsigned k = (unsigned)(((unsigned long long)id * 0x9e3779b97f4a7c15ull) >> 32);
 
-	for (k &= (unsigned)c->people_cap - 1; c->people[k].staff_id &&
+	for (k &= (unsigned)c->people_cap - 1; c->people[k].used &&
 	     c->people[k].staff_id != id; k = (k + 1) & ((unsigned)c->people_cap - 1))
 		;
 	return (int)k;
@@ -116,17 +122,19 @@ static int people_grow(struct rcpt_ctx *c)
 	}
 	c->people_cap = cap;
 	for (int i = 0; i < old_cap; i++)
-		if (old[i].staff_id)
+		if (old[i].used)
 			c->people[person_slot(c, old[i].staff_id)] = old[i];
 	free(old);
 	return 0;
 }
 
-static void text_copy(sqlite3_stmt *q, int col, char *buf, size_t n)
+static void forget_aways(struct rcpt_ctx *c, int first)
 {
-	const char *t = (const char *)sqlite3_column_text(q, col);
-
-	snprintf(buf, n, "%s", t ? t : "");
+	for (int i = first; i < c->aways_n; i++) {
+		sqldate_free(&c->aways[i].start);
+		sqldate_free(&c->aways[i].end);
+	}
+	c->aways_n = first;
 }
 
 /* The absences of staff_id, read once; *out NULL when there are none. */
@@ -150,7 +158,7 @@ static int aways_of(struct rcpt_ctx *c, long long staff_id, const struct away_of
 		return 0;
 	if (c->people_cap) {
 		k = person_slot(c, staff_id);
-		if (c->people[k].staff_id == staff_id) {
+		if (c->people[k].used) {
 			*out = &c->people[k];
 			return 0;
 		}
@@ -167,26 +175,33 @@ static int aways_of(struct rcpt_ctx *c, long long staff_id, const struct away_of
 			struct away *v = realloc(c->aways, (size_t)cap * sizeof *v);
 
 			if (!v) {
-				c->aways_n = first;
+				forget_aways(c, first);
 				sqlite3_reset(c->absence_q);
 				return err_set(e, ERR_NOMEM, "out of memory");
 			}
 			c->aways = v;
 			c->aways_cap = cap;
 		}
-		a = &c->aways[c->aways_n++];
+		a = &c->aways[c->aways_n];
+		memset(a, 0, sizeof *a);
 		a->id = sqlite3_column_int64(c->absence_q, 0);
 		a->deputy = sqlite3_column_int64(c->absence_q, 1);
-		text_copy(c->absence_q, 2, a->start, sizeof a->start);
-		text_copy(c->absence_q, 3, a->end, sizeof a->end);
+		if (sqldate_read(&a->start, c->absence_q, 2) < 0 ||
+		    sqldate_read(&a->end, c->absence_q, 3) < 0) {
+			sqldate_free(&a->start);
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		c->aways_n++;
 	}
 	sqlite3_reset(c->absence_q);
 	if (rc != SQLITE_DONE) {
-		c->aways_n = first;
-		return db_fail(c->db, rc, "absence", e);
+		forget_aways(c, first);
+		return rc == SQLITE_NOMEM ? err_set(e, ERR_NOMEM, "out of memory")
+					  : db_fail(c->db, rc, "absence", e);
 	}
 	k = person_slot(c, staff_id);
-	c->people[k] = (struct away_of){ staff_id, first, c->aways_n - first };
+	c->people[k] = (struct away_of){ staff_id, 1, first, c->aways_n - first };
 	c->people_n++;
 	*out = &c->people[k];
 	return 0;
@@ -212,17 +227,21 @@ static int deputy_of(struct rcpt_ctx *c, long long staff_id, const char *day,
 		const struct away *a = &c->aways[i];
 		int cmp;
 
-		if (strcmp(a->start, day) > 0 || strcmp(a->end, day) < 0)
+		int null_s, null_e, s = sqldate_cmp_day(&a->start, day, &null_s),
+				      t = sqldate_cmp_day(&a->end, day, &null_e);
+
+		/* start_date <= day AND end_date >= day, as SQL judged it */
+		if (null_s || null_e || s > 0 || t < 0)
 			continue;
 		cmp = best ? (a->deputy != 0) - (best->deputy != 0) : 1;
 		if (cmp == 0)
-			cmp = strcmp(a->start, best->start);
+			cmp = sqldate_cmp(&a->start, &best->start);
 		if (cmp > 0 || (cmp == 0 && a->id < best->id))
 			best = a;
 	}
 	if (best) {
 		*deputy = best->deputy;
-		utf8_copy(until, DATE_LEN, best->end);
+		utf8_copy(until, DATE_LEN, best->end.kind == SQLDATE_TEXT ? best->end.text : "");
 		*absent = 1;
 	}
 	return 0;

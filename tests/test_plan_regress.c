@@ -489,6 +489,45 @@ static void deleted_placement_still_announced(void **state)
 	fx_free(f);
 }
 
+/* A unit whose id is 0 (ids are the case system's): its principal is the
+ * incoming Barnkontakt like any unit's. */
+static void unit_with_id_0_lost_its_principal(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	sql(f, "INSERT INTO unit(id,code,kind,name,municipality)"
+	       " VALUES (0,'SK0','school','Skolan Noll','Ystad');"
+	       "INSERT INTO unit_role(unit_id,role,staff_id,start_date)"
+	       " VALUES (0,'principal',8,'2020-01-01');"
+	       "UPDATE placement SET unit_id=0 WHERE child_id=1 AND kind='school'");
+	run(f, "2026-08-04T10:00:00");
+	assert_int_equal(count(f, "rule='handover_incoming' AND recipient_id=8"), 1);
+	assert_int_equal(count(f, "rule='admin_alert'"), 0);
+	fx_free(f);
+}
+
+/* Rows written before the date checks existed (or by a writer that goes
+ * around them): start dates with a time of day, and a date stored as a
+ * BLOB, are judged as SQL compares them, whole, by storage class. */
+static void legacy_dates_chose_another_principal(void **state)
+{
+	struct fx *f = fx_new();
+
+	(void)state;
+	sql(f, "DROP TRIGGER date_unit_role_start_date_i;"
+	       /* the later of two starts on one day wins, as ORDER BY start DESC chose */
+	       "INSERT INTO unit_role(id,unit_id,role,staff_id,start_date) VALUES"
+	       " (20,3,'principal',8,'2026-01-01 08:00'), (21,3,'principal',7,'2026-01-01 09:00');"
+	       /* a BLOB sorts after every text: it never covers a day */
+	       "INSERT INTO unit_role(id,unit_id,role,staff_id,start_date) VALUES"
+	       " (22,3,'principal',9,X'323032362D30322D3031')");
+	run(f, "2026-08-04T10:00:00");
+	assert_int_equal(count(f, "rule='handover_incoming' AND recipient_id=7"), 1);
+	assert_int_equal(count(f, "rule='handover_incoming' AND recipient_id IN (3,8,9)"), 0);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +550,8 @@ int main(void)
 		cmocka_unit_test(delayed_reminder_kept_old_count),
 		cmocka_unit_test(digest_audited_without_children),
 		cmocka_unit_test(deleted_placement_still_announced),
+		cmocka_unit_test(unit_with_id_0_lost_its_principal),
+		cmocka_unit_test(legacy_dates_chose_another_principal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,30 @@
+/* sqldate.h - a date column read into C and compared exactly as SQLite
+ * compares it: by storage class (NULL < number < text < blob), then by value
+ * (text and blob byte by byte). Rows written by other systems may hold
+ * malformed dates; the planner's choices made in C must judge them as its
+ * SQL would. */
+#ifndef BACKAD_SQLDATE_H
+#define BACKAD_SQLDATE_H
+
+#include <sqlite3.h>
+
+enum { SQLDATE_NULL, SQLDATE_NUMBER, SQLDATE_TEXT, SQLDATE_BLOB };
+
+struct sqldate {
+	int kind;     /* SQLDATE_* */
+	double num;   /* SQLDATE_NUMBER */
+	char *text;   /* SQLDATE_TEXT, SQLDATE_BLOB: buf or allocated */
+	int len;      /* bytes of text */
+	char buf[12]; /* "YYYY-MM-DD" fits */
+};
+
+/* Read column col of q's current row into d (0, or ERR_NOMEM: d is NULL then). */
+int sqldate_read(struct sqldate *d, sqlite3_stmt *q, int col);
+void sqldate_free(struct sqldate *d);
+/* <0, 0, >0 as SQLite orders a and b (ORDER BY, BINARY collation). */
+int sqldate_cmp(const struct sqldate *a, const struct sqldate *b);
+/* As SQLite compares a with the text day ("YYYY-MM-DD"): <0, 0, >0; a NULL
+ * compares with nothing, so *null is set and the result is 0. */
+int sqldate_cmp_day(const struct sqldate *a, const char *day, int *null);
+
+#endif
