@@ -260,7 +260,7 @@ static const struct {
 static int rw_word(struct rw *w, const char *p, size_t len, const char *end,
 		   struct strbuf *out, const char **next)
 {
-	const char *q = p + len, *close;
+	const char *q = p + len, *close = NULL;
 	struct span args[MAX_ARGS];
 	size_t i;
 	int n, r;
