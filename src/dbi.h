@@ -24,6 +24,8 @@
  *     and are compared as text; flags stay INTEGER 0/1, never boolean. A
  *     comparison in a select list (SELECT a = b) is a boolean in PostgreSQL;
  *     dbi_column_int64 reads it as 1 or 0 so such code works unchanged.
+ *   - Integer columns are BIGINT in PostgreSQL's schema (its INTEGER has 32
+ *     bits). An integer overflow is an error there, not a real as in SQLite.
  *   - Integer division and CAST(real AS INTEGER) differ (PostgreSQL rounds a
  *     cast, SQLite truncates): cast only whole numbers.
  *   - A column of a row read as text is valid until the next step, reset or
@@ -87,9 +89,10 @@ enum dbi_backend dbi_backend(const struct dbi *db);
  * error and finalized by the caller otherwise. */
 int dbi_prepare(struct dbi *db, const char *sql, struct dbi_stmt **st, struct err *e);
 
-/* Bind parameter idx (1-based, ?1 is 1). Text is copied; s NULL binds NULL.
- * Bindings survive dbi_reset. 0, or ERR_INVALID for an index out of range,
- * ERR_NOMEM. */
+/* Bind parameter idx (1-based, ?1 is 1) of a statement just prepared or
+ * reset (as in SQLite, not between its steps). Text is copied; s NULL binds
+ * NULL. Bindings survive dbi_reset. 0, or ERR_INVALID for an index out of
+ * range or a statement not reset, ERR_NOMEM. */
 int dbi_bind_int64(struct dbi_stmt *st, int idx, long long v);
 int dbi_bind_text(struct dbi_stmt *st, int idx, const char *s);
 int dbi_bind_null(struct dbi_stmt *st, int idx);
