@@ -53,6 +53,7 @@ struct pg_stmt {
 	enum pg_state state;
 	PGresult *res;
 	int row, nrows, more;  /* more: the cursor may have rows left */
+	int gone;              /* the server closed the cursor before its end */
 	struct pg_stmt *next_cursor;
 };
 
@@ -157,22 +158,33 @@ static void unlink_cursor(struct pg_db *d, struct pg_stmt *st)
 	st->cursor[0] = '\0';
 }
 
+/* The server closed st's cursor with rows still to read: its next step
+ * says so rather than end the walk early. */
+static void cursor_gone(struct pg_db *d, struct pg_stmt *st)
+{
+	unlink_cursor(d, st);
+	st->gone = st->more;
+	st->more = 0;
+}
+
 /* The transaction ended: the server dropped every cursor. */
 static void forget_cursors(struct pg_db *d)
 {
 	while (d->cursors)
-		unlink_cursor(d, d->cursors);
+		cursor_gone(d, d->cursors);
 	sb_reset(&d->closes);
 }
 
-/* After a ROLLBACK TO: keep only the cursors the server still has. */
-static void sync_cursors(struct pg_db *d)
+/* After sql ran (a ROLLBACK TO, a COMMIT): keep only the cursors the
+ * server still has. */
+static void sync_cursors(struct pg_db *d, const char *sql)
 {
 	struct pg_stmt *st, *next;
 	PGresult *res;
 	int i, found;
 
-	if (!d->cursors)
+	if (!d->cursors || (pg_in_tx(d) && !strcasestr(sql, "ROLLBACK") &&
+			    !strcasestr(sql, "COMMIT") && !strcasestr(sql, "END")))
 		return;
 	if (PQtransactionStatus(d->conn) != PQTRANS_INTRANS) {
 		if (PQtransactionStatus(d->conn) == PQTRANS_IDLE)
@@ -188,10 +200,8 @@ static void sync_cursors(struct pg_db *d)
 		next = st->next_cursor;
 		for (found = 0, i = 0; i < PQntuples(res) && !found; i++)
 			found = strcmp(PQgetvalue(res, i, 0), st->cursor) == 0;
-		if (!found) {
-			unlink_cursor(d, st);
-			st->more = 0;
-		}
+		if (!found)
+			cursor_gone(d, st);
 	}
 	PQclear(res);
 }
@@ -414,7 +424,7 @@ static int start_whole(struct pg_stmt *st, struct err *e)
 	st->nrows = PQntuples(st->res);
 	st->row = 0;
 	if (st->kind == K_TXN)
-		sync_cursors(d);
+		sync_cursors(d, st->sql);
 	return 0;
 }
 
@@ -425,7 +435,7 @@ static void pg_reset(struct dbi_stmt *s)
 	close_cursor(st);
 	PQclear(st->res);
 	st->res = NULL;
-	st->row = st->nrows = st->more = 0;
+	st->row = st->nrows = st->more = st->gone = 0;
 	st->state = S_FRESH;
 }
 
@@ -450,6 +460,11 @@ static int pg_step(struct dbi_stmt *s, struct err *e)
 	}
 	if (++st->row < st->nrows)
 		return DBI_ROW;
+	if (st->gone) {
+		r = err_set(e, ERR_DB, "statement \"%s\": its rows ended with the transaction or "
+			    "savepoint it was read in", st->label);
+		goto fail;
+	}
 	if (st->cursor[0] && st->more) {
 		r = fetch(st, e);
 		if (r < 0)
@@ -567,7 +582,7 @@ static int pg_exec(struct dbi *db, const char *sql, struct err *e)
 	if (ends_transaction(pgsql))
 		forget_cursors(d);
 	r = run_pending(d, pgsql, label, e);
-	sync_cursors(d);
+	sync_cursors(d, pgsql);
 out:
 	free(pgsql);
 	return r;

@@ -415,27 +415,68 @@ static void walks_cut_short_leave_the_transaction_whole(void **state)
 	struct fx *f = *state;
 	struct err e = { 0 };
 	struct dbi_stmt *w, *w2;
+	int n;
 
 	fill(f, 2500);
 	assert_int_equal(dbi_begin(f->db, &e), 0);
 	w = prep(f->db, "SELECT v FROM src ORDER BY id");
 	assert_int_equal(step(w), DBI_ROW);
 	assert_int_equal(dbi_column_int64(w, 0), 1);
-	dbi_reset(w);
+	dbi_reset(w); /* stopped early */
+	assert_int_equal(step(w), DBI_ROW); /* and again, from the start */
+	assert_int_equal(dbi_column_int64(w, 0), 1);
 	run(f->db, "SAVEPOINT s");
 	w2 = prep(f->db, "SELECT v FROM src ORDER BY id DESC");
 	assert_int_equal(step(w2), DBI_ROW);
 	assert_int_equal(dbi_column_int64(w2, 0), 2500);
-	assert_int_equal(step(w), DBI_ROW); /* w again, from the start */
-	assert_int_equal(dbi_column_int64(w, 0), 1);
+	for (n = 0; n < 1000; n++) /* past w2's first batch */
+		assert_int_equal(step(w2), DBI_ROW);
 	run(f->db, "ROLLBACK TO s");
-	dbi_finalize(w2); /* its cursor went with the savepoint */
-	assert_int_equal(step(w), DBI_ROW); /* w's was older: it goes on */
-	assert_int_equal(dbi_column_int64(w, 0), 2);
+	if (dbi_backend(f->db) == DBI_PG) {
+		/* its cursor went with the savepoint: the rows already here,
+		 * then an error, not a short walk */
+		while ((n = dbi_step(w2, &e)) == DBI_ROW)
+			;
+		assert_int_equal(n, ERR_DB);
+		assert_non_null(strstr(e.msg, "its rows ended with the transaction or savepoint"));
+	}
+	dbi_finalize(w2);
+	for (n = 2; n <= 1500; n++) { /* w's was older: it goes on, past its batch */
+		assert_int_equal(step(w), DBI_ROW);
+		assert_int_equal(dbi_column_int64(w, 0), n);
+	}
 	dbi_finalize(w);
 	run(f->db, "INSERT INTO dst (v) VALUES (7)");
 	assert_int_equal(dbi_commit(f->db, &e), 0);
 	assert_int_equal(one_int(f->db, "SELECT count(*) FROM dst"), 1);
+}
+
+/* A walk whose transaction commits before its end: PostgreSQL's cursor is
+ * gone, and the next step says so instead of ending early; SQLite reads on. */
+static void a_walk_past_its_commit_is_not_cut_silently(void **state)
+{
+	struct fx *f = *state;
+	struct err e = { 0 };
+	struct dbi_stmt *w;
+	int n = 1;
+
+	fill(f, 1200);
+	assert_int_equal(dbi_begin(f->db, &e), 0);
+	w = prep(f->db, "SELECT v FROM src ORDER BY id");
+	assert_int_equal(step(w), DBI_ROW);
+	assert_int_equal(dbi_commit(f->db, &e), 0);
+	if (dbi_backend(f->db) == DBI_PG) {
+		while (n < 1000 && step(w) == DBI_ROW) /* the first batch is here */
+			n++;
+		assert_int_equal(n, 1000);
+		assert_int_equal(dbi_step(w, &e), ERR_DB);
+		assert_non_null(strstr(e.msg, "statement \"SELECT v FROM src ORDER BY id\": its rows ended"));
+	} else {
+		while (step(w) == DBI_ROW)
+			n++;
+		assert_int_equal(n, 1200);
+	}
+	dbi_finalize(w);
 }
 
 static void errors_name_the_statement(void **state)
@@ -632,6 +673,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(nested_walk_of_5000_rows_in_a_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(nested_walk_outside_a_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(walks_cut_short_leave_the_transaction_whole, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_walk_past_its_commit_is_not_cut_silently, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(errors_name_the_statement, setup, teardown),
 		cmocka_unit_test_setup_teardown(unique_violation_says_so_without_the_value, setup, teardown),
