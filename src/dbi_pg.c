@@ -21,6 +21,7 @@
 #include "strbuf.h"
 
 #define PG_BATCH 1000      /* rows per FETCH */
+#define PG_SMALL 100       /* a query that never returned more is read whole */
 #define PG_PENDING_MAX 32  /* CLOSE and DEALLOCATE commands kept back */
 #define PG_NAME 32
 #define BOOLOID 16         /* pg_type.oid of boolean */
@@ -54,6 +55,9 @@ struct pg_stmt {
 	PGresult *res;
 	int row, nrows, more;  /* more: the cursor may have rows left */
 	int gone;              /* the server closed the cursor before its end */
+	long run_rows;         /* rows of this run so far */
+	long max_rows;         /* the most rows of a finished run */
+	int runs;              /* runs finished */
 	struct pg_stmt *next_cursor;
 };
 
@@ -366,6 +370,7 @@ static int fetch(struct pg_stmt *st, struct err *e)
 		return pg_fail(d, st->res, st->label, e);
 	}
 	st->nrows = PQntuples(st->res);
+	st->run_rows += st->nrows;
 	st->more = st->nrows == PG_BATCH;
 	if (!st->more) {
 		/* Exhausted: the rows are here, the cursor can go. */
@@ -422,6 +427,7 @@ static int start_whole(struct pg_stmt *st, struct err *e)
 		return pg_fail(d, st->res, st->label, e);
 	note_changes(d, st->res);
 	st->nrows = PQntuples(st->res);
+	st->run_rows = st->nrows;
 	st->row = 0;
 	if (st->kind == K_TXN)
 		sync_cursors(d, st->sql);
@@ -432,11 +438,29 @@ static void pg_reset(struct dbi_stmt *s)
 {
 	struct pg_stmt *st = PG_ST(s);
 
+	if (st->state != S_FRESH) {
+		/* How large was this run? Known when all its rows came. */
+		if (st->more || st->gone)
+			st->max_rows = st->max_rows > PG_SMALL ? st->max_rows : PG_SMALL;
+		else if (st->run_rows > st->max_rows)
+			st->max_rows = st->run_rows;
+		st->runs++;
+	}
 	close_cursor(st);
 	PQclear(st->res);
 	st->res = NULL;
 	st->row = st->nrows = st->more = st->gone = 0;
 	st->state = S_FRESH;
+}
+
+/* A query inside a transaction is a cursor, so that memory stays bounded,
+ * until its runs have shown it small: a point query then takes one round
+ * trip and its prepared plan. A run cut short counts as large. */
+static int use_cursor(const struct pg_stmt *st)
+{
+	if (st->kind != K_QUERY || !pg_in_tx(PG_DB(st->base.db)))
+		return 0;
+	return st->runs == 0 || st->max_rows >= PG_SMALL;
 }
 
 static int pg_step(struct dbi_stmt *s, struct err *e)
@@ -448,7 +472,8 @@ static int pg_step(struct dbi_stmt *s, struct err *e)
 		pg_reset(s);
 	if (st->state == S_FRESH) {
 		st->state = S_RUN;
-		if (st->kind == K_QUERY && pg_in_tx(PG_DB(s->db)))
+		st->run_rows = 0;
+		if (use_cursor(st))
 			r = start_cursor(st, e);
 		else
 			r = start_whole(st, e);

@@ -479,6 +479,63 @@ static void a_walk_past_its_commit_is_not_cut_silently(void **state)
 	dbi_finalize(w);
 }
 
+/* Open cursors on the server reading statement text ending in tail. */
+static long long cursors_on(struct fx *f, const char *tail)
+{
+	struct dbi_stmt *st = prep(f->db, "SELECT count(*) FROM pg_cursors WHERE statement LIKE ?1");
+	char like[128];
+	long long n;
+
+	snprintf(like, sizeof like, "%%%s", tail);
+	dbi_bind_text(st, 1, like);
+	assert_int_equal(step(st), DBI_ROW);
+	n = dbi_column_int64(st, 0);
+	dbi_finalize(st);
+	return n;
+}
+
+/* A query that returned few rows is read whole (one round trip); when it
+ * returns many after all, every row still comes, and it is a cursor again. */
+static void a_small_query_that_grows_loses_no_row(void **state)
+{
+	struct fx *f = *state;
+	struct err e = { 0 };
+	struct dbi_stmt *q;
+	long long n, i, c0 = 0;
+	int run;
+
+	fill(f, 3000);
+	assert_int_equal(dbi_begin(f->db, &e), 0);
+	q = prep(f->db, "SELECT v FROM src WHERE id <= ?1 ORDER BY id");
+	for (run = 0; run < 4; run++) {
+		n = run < 3 ? 2 : 3000;
+		dbi_bind_int64(q, 1, n);
+		for (i = 1; i <= n; i++) {
+			assert_int_equal(step(q), DBI_ROW);
+			assert_int_equal(dbi_column_int64(q, 0), i);
+			if (i != 1 || dbi_backend(f->db) != DBI_PG)
+				continue;
+			/* first run: a cursor (closed later, with others); then
+			 * read whole: no new cursor */
+			if (run == 0)
+				c0 = cursors_on(f, "WHERE id <= $1 ORDER BY id");
+			assert_int_equal(c0, 1);
+			assert_int_equal(cursors_on(f, "WHERE id <= $1 ORDER BY id"), c0);
+		}
+		assert_int_equal(step(q), DBI_DONE);
+		dbi_reset(q);
+	}
+	dbi_bind_int64(q, 1, 1500);
+	assert_int_equal(step(q), DBI_ROW);
+	if (dbi_backend(f->db) == DBI_PG) /* it was large once: a cursor again */
+		assert_int_equal(cursors_on(f, "WHERE id <= $1 ORDER BY id"), c0 + 1);
+	for (i = 2; step(q) == DBI_ROW; i++)
+		assert_int_equal(dbi_column_int64(q, 0), i);
+	assert_int_equal(i, 1501);
+	dbi_finalize(q);
+	assert_int_equal(dbi_commit(f->db, &e), 0);
+}
+
 static void errors_name_the_statement(void **state)
 {
 	struct fx *f = *state;
@@ -676,6 +733,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(a_walk_past_its_commit_is_not_cut_silently, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(a_small_query_that_grows_loses_no_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(errors_name_the_statement, setup, teardown),
 		cmocka_unit_test_setup_teardown(unique_violation_says_so_without_the_value, setup, teardown),
 		cmocka_unit_test_setup_teardown(temp_tables_are_the_connections_own, setup, teardown),
