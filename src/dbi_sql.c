@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "strbuf.h"
 
 #define MAX_PARAM 32767
@@ -32,7 +33,7 @@ static int rw_span(struct rw *w, const char *p, const char *end, struct strbuf *
 static int rw_error(struct rw *w, const char *at, const char *what)
 {
 	return err_set(w->e, ERR_INVALID, "SQL for PostgreSQL, at byte %ld: %s",
-		       (long)(at - w->sql) + 1, what);
+		       (long)(at - w->sql) + 1, _(what));
 }
 
 static int is_word(unsigned char c)
@@ -90,7 +91,7 @@ static int split_args(struct rw *w, const char *open, const char *end, struct sp
 			depth++;
 		} else if ((*p == ',' && depth == 0) || (*p == ')' && depth == 0)) {
 			if (*nargs == MAX_ARGS)
-				return rw_error(w, p, "too many arguments");
+				return rw_error(w, p, N_("too many arguments"));
 			args[(*nargs)++] = (struct span){ start, p };
 			if (*p == ')') {
 				*close = p + 1;
@@ -104,7 +105,7 @@ static int split_args(struct rw *w, const char *open, const char *end, struct sp
 		}
 		p++;
 	}
-	return rw_error(w, open, "unbalanced parentheses");
+	return rw_error(w, open, N_("unbalanced parentheses"));
 }
 
 static struct span trim(struct span s)
@@ -157,7 +158,7 @@ static int pg_format(struct rw *w, struct span lit, struct strbuf *out)
 			for (i = 0; i < sizeof conv / sizeof conv[0] && conv[i].c != p[1]; i++)
 				;
 			if (i == sizeof conv / sizeof conv[0])
-				return rw_error(w, p, "this strftime() format is not supported");
+				return rw_error(w, p, N_("this strftime() format is not supported"));
 			if (quoted)
 				sb_putc(out, '"');
 			quoted = 0;
@@ -189,7 +190,7 @@ static int fn_julianday(struct rw *w, const char *at, struct span *a, int n, str
 	int r;
 
 	if (n != 1)
-		return rw_error(w, at, "julianday() takes one argument on PostgreSQL");
+		return rw_error(w, at, N_("julianday() takes one argument on PostgreSQL"));
 	sb_puts(out, "(EXTRACT(EPOCH FROM ");
 	r = time_arg(w, a[0], out);
 	if (r < 0)
@@ -219,10 +220,10 @@ static int fn_strftime(struct rw *w, const char *at, struct span *a, int n, stru
 	struct span f;
 
 	if (n < 1 || n > 2)
-		return rw_error(w, at, "strftime() with modifiers is not supported on PostgreSQL");
+		return rw_error(w, at, N_("strftime() with modifiers is not supported on PostgreSQL"));
 	f = trim(a[0]);
 	if (f.end - f.p < 2 || *f.p != '\'' || skip_quoted(f.p, f.end) != f.end)
-		return rw_error(w, at, "strftime() needs a literal format on PostgreSQL");
+		return rw_error(w, at, N_("strftime() needs a literal format on PostgreSQL"));
 	return to_char(w, n == 2 ? &a[1] : NULL, f, out);
 }
 
@@ -231,7 +232,7 @@ static int fn_date(struct rw *w, const char *at, struct span *a, int n, struct s
 	static const char fmt[] = "'%Y-%m-%d'";
 
 	if (n > 1)
-		return rw_error(w, at, "date() with modifiers is not supported on PostgreSQL");
+		return rw_error(w, at, N_("date() with modifiers is not supported on PostgreSQL"));
 	return to_char(w, n ? &a[0] : NULL, (struct span){ fmt, fmt + sizeof fmt - 1 }, out);
 }
 
@@ -240,7 +241,7 @@ static int fn_datetime(struct rw *w, const char *at, struct span *a, int n, stru
 	static const char fmt[] = "'%Y-%m-%d %H:%M:%S'";
 
 	if (n > 1)
-		return rw_error(w, at, "datetime() with modifiers is not supported on PostgreSQL");
+		return rw_error(w, at, N_("datetime() with modifiers is not supported on PostgreSQL"));
 	return to_char(w, n ? &a[0] : NULL, (struct span){ fmt, fmt + sizeof fmt - 1 }, out);
 }
 
@@ -296,7 +297,7 @@ static int rw_param(struct rw *w, const char *p, const char *end, struct strbuf 
 	if (q == p + 1)
 		n = w->nparams + 1;
 	if (n < 1 || n > MAX_PARAM)
-		return rw_error(w, p, "parameter number out of range");
+		return rw_error(w, p, N_("parameter number out of range"));
 	if (n > w->nparams)
 		w->nparams = (int)n;
 	*next = q;
