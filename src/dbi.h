@@ -44,10 +44,16 @@
  * Result sets on PostgreSQL: inside a transaction a query (SELECT, VALUES)
  * runs as a server-side cursor read 1000 rows at a time, so a walk over a
  * large table keeps bounded memory and other statements can run on the same
- * connection between its rows (nesting). Outside a transaction there is no
- * cursor: the whole result is read at the first step (still nestable, but
- * memory grows with the result), so large walks belong in a transaction.
- * Statements that change rows (also with RETURNING) are read whole.
+ * connection between its rows (nesting). Once a statement's runs have all
+ * been small (under 100 rows, read to the end) it is read whole in one round
+ * trip; a run that is large after all is still read whole that once, and
+ * the statement is a cursor again from then on. Outside a transaction there
+ * is no cursor: the whole result is read at the first step (still nestable,
+ * but memory grows with the result), so large walks belong in a
+ * transaction; so do WITH queries and statements that change rows (also
+ * with RETURNING), which are always read whole. A cursor ends with its
+ * transaction and with a ROLLBACK TO a savepoint taken before it: a walk
+ * that goes on past that gets its rows already fetched, then an error.
  *
  * Errors: every failure fills struct err with what failed (the statement's
  * first words) and the engine's message, never its detail (PostgreSQL's

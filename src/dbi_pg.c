@@ -2,17 +2,19 @@
  * text parameters and results, and server-side cursors for queries inside a
  * transaction so that walks nest and stay bounded in memory.
  *
- * Round trips are what PostgreSQL costs, so the layer saves them: a query in
- * a transaction is DECLARE then FETCH (an exhausted cursor is closed later,
- * its CLOSE sent in front of the next dbi_exec, or with others once 32 wait);
- * a finalized statement's DEALLOCATE waits the same way. Cursors the server
- * closed itself (at the end of the transaction, at ROLLBACK TO a savepoint
- * taken before them) are never closed again: the layer forgets its cursors
- * when the transaction ends and asks pg_cursors after a ROLLBACK TO. */
+ * Round trips are what PostgreSQL costs, so the layer saves them. A query in
+ * a transaction is DECLARE then FETCH 1000 at a time until its runs have
+ * shown it small (every run under 100 rows, none cut short); from then on it
+ * is one PQexecPrepared, read whole. An exhausted cursor is closed later: its
+ * CLOSE goes in front of the next dbi_exec (the same round trip), or with
+ * others once 32 wait; a finalized statement's DEALLOCATE waits the same
+ * way. Cursors the server closed itself (at the end of the transaction, at
+ * ROLLBACK TO a savepoint taken before them) are never closed again: the
+ * layer forgets its cursors when the transaction ends and asks pg_cursors
+ * after a ROLLBACK TO. */
 #include "dbi_backend.h"
 
 #include <libpq-fe.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -524,7 +526,6 @@ static long long pg_column_int64(struct dbi_stmt *s, int col)
 		return 0;
 	if (PQftype(PG_ST(s)->res, col) == BOOLOID)
 		return v[0] == 't';
-	errno = 0;
 	n = strtoll(v, &end, 10);
 	if (end != v && *end == '\0')
 		return n; /* out of range saturates, as in SQLite */
