@@ -307,7 +307,9 @@ static int pg_bind(struct dbi_stmt *s, int idx, const char *text)
 	struct pg_stmt *st = PG_ST(s);
 	char *copy = NULL;
 
-	if (idx < 1 || idx > st->nparams)
+	/* As in SQLite: not between steps, so code tried on one engine binds
+	 * the same way on the other. */
+	if (idx < 1 || idx > st->nparams || st->state != S_FRESH)
 		return ERR_INVALID;
 	if (text && !(copy = strdup(text)))
 		return ERR_NOMEM;

@@ -555,10 +555,15 @@ static void errors_name_the_statement(void **state)
 	dbi_finalize(st);
 	assert_int_equal(dbi_exec(f->db, "DELETE FROM nowhere", &e), ERR_DB);
 	assert_non_null(strstr(e.msg, "statement \"DELETE FROM nowhere\": "));
-	/* a parameter that does not exist */
+	/* a parameter that does not exist; a binding between steps */
 	st = prep(f->db, "SELECT v FROM t WHERE v = ?1");
 	assert_int_equal(dbi_bind_int64(st, 2, 1), ERR_INVALID);
 	assert_int_equal(dbi_bind_int64(st, 0, 1), ERR_INVALID);
+	assert_int_equal(dbi_bind_int64(st, 1, 1), 0);
+	assert_int_equal(step(st), DBI_DONE);
+	assert_int_equal(dbi_bind_int64(st, 1, 2), ERR_INVALID);
+	dbi_reset(st);
+	assert_int_equal(dbi_bind_int64(st, 1, 2), 0);
 	dbi_finalize(st);
 }
 
