@@ -13,7 +13,7 @@ DESTDIR   ?=
 
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libesmtp-1.0 libcurl sqlite3 libconfig libsystemd openssl jansson libmicrohttpd
+PKGS      := libesmtp-1.0 libcurl sqlite3 libconfig libsystemd openssl jansson libmicrohttpd libpq
 # gettext itself is in glibc (libintl.h, no pkg-config name); the gettext
 # package gives xgettext and msgfmt for the catalogues in po/.
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -120,7 +120,7 @@ valgrind: deps-test $(TEST_BIN)
 		valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		--error-exitcode=1 $$t >/dev/null; done
 
-$(BUILD)/pass_bench: bench/pass_bench.c $(BUILD)/libbackad.a
+$(BUILD)/pass_bench $(BUILD)/dbi_bench: $(BUILD)/%: bench/%.c $(BUILD)/libbackad.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS)) -o $@ $< \
 		$(BUILD)/libbackad.a $(LDFLAGS) $(call pc_libs,$(PKGS)) -lm
 
@@ -154,7 +154,7 @@ torture: deps-test all
 deps-bench:
 	@scripts/install-deps bench
 
-bench: deps-bench all $(BUILD)/pass_bench
+bench: deps-bench all $(BUILD)/pass_bench $(BUILD)/dbi_bench
 	@BUILD=$(BUILD) sh bench/run.sh
 
 demo: deps all

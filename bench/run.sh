@@ -2,8 +2,8 @@
 # run.sh - every benchmark: planning passes at 10k, 100k and 1M children
 # (bench/plan.sh for backactl's full passes, pass_bench for the daemon's own
 # passes with its cache), commit-to-spool latency, and e-mail and SMS
-# throughput, and a full SS 12000 sync of 100,000 children. BENCH_SIZES
-# overrides the planning sizes.
+# throughput, a full SS 12000 sync of 100,000 children, and the cost of the
+# database layer (dbi_bench). BENCH_SIZES overrides the planning sizes.
 set -eu
 BUILD=${BUILD:-build}
 dir=${BENCH_DIR:-/tmp/backad-bench}
@@ -26,3 +26,4 @@ done
 BUILD=$BUILD bash bench/smtp_throughput.sh 4000 2
 BUILD=$BUILD bash bench/sms_throughput.sh 1000
 BUILD=$BUILD sh bench/ss12000_sync.sh 100000
+"$BUILD/dbi_bench" 1000000
