@@ -13,7 +13,7 @@ DESTDIR   ?=
 
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libesmtp-1.0 libcurl sqlite3 libconfig libsystemd openssl jansson libmicrohttpd
+PKGS      := libesmtp-1.0 libcurl sqlite3 libconfig libsystemd openssl jansson libmicrohttpd libpq
 # gettext itself is in glibc (libintl.h, no pkg-config name); the gettext
 # package gives xgettext and msgfmt for the catalogues in po/.
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
