@@ -283,12 +283,15 @@ static const char script[] =
 	" client text NOT NULL,"
 	" UNIQUE (kind, ref_id, staff_id, action));"
 
-	/* The trigger functions. A date is 'YYYY-MM-DD' and a real day. */
-	"CREATE FUNCTION backad_is_date(s text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$"
-	" BEGIN"
-	"  RETURN s ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' AND to_char(s::date, 'YYYY-MM-DD') = s;"
-	" EXCEPTION WHEN others THEN RETURN false;"
-	" END $$;"
+	/* The trigger functions. A date is 'YYYY-MM-DD' and a real day of the
+	 * proleptic Gregorian calendar, as SQLite's date() has it. */
+	"CREATE FUNCTION backad_is_date(s text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$"
+	" SELECT CASE WHEN s ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$' THEN"
+	"  substr(s, 9, 2)::int <= CASE substr(s, 6, 2)::int"
+	"   WHEN 2 THEN CASE WHEN substr(s, 1, 4)::int % 4 = 0 AND (substr(s, 1, 4)::int % 100 <> 0"
+	"    OR substr(s, 1, 4)::int % 400 = 0) THEN 29 ELSE 28 END"
+	"   WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 ELSE 31 END"
+	"  ELSE false END $$;"
 	"CREATE FUNCTION backad_check_dates() RETURNS trigger LANGUAGE plpgsql AS $$"
 	" DECLARE col text; v text;"
 	" BEGIN"
