@@ -60,9 +60,10 @@ void pg_describe(const char *conninfo, char *buf, size_t size)
 	port = opt(o, "port");
 	user = opt(o, "user");
 	db = opt(o, "dbname");
+	/* [user@]host[:port], the way psql's users write it. */
 	snprintf(buf, size, _("PostgreSQL database %s on %s%s%s%s%s"), db ? db : user ? user : "?",
-		 host ? host : _("the local socket"), port ? _(" port ") : "", port ? port : "",
-		 user ? _(" as user ") : "", user ? user : "");
+		 user ? user : "", user ? "@" : "", host ? host : _("the local socket"),
+		 port ? ":" : "", port ? port : "");
 	PQconninfoFree(o);
 }
 
@@ -150,7 +151,7 @@ static const char *hint(PGconn *c)
 
 	if (PQconnectionNeedsPassword(c) || strstr(m, "password"))
 		return _("check the user name and its password (database_password_file, the "
-			 "credential " PG_CREDENTIAL " or ~/.pgpass)");
+			 "credential backad-db-password or ~/.pgpass)");
 	if (strstr(m, "does not exist"))
 		return _("check the database and user names");
 	return _("check that PostgreSQL runs there and accepts connections (host, port, "

@@ -5,11 +5,15 @@
  *   integer (0/1 flags, counters); TEXT stays text, and dates and instants
  *   stay the same text ('YYYY-MM-DD', 'YYYY-MM-DDTHH:MM:SSZ');
  * - GLOB checks are regular expressions (~);
- * - SQLite's trigger bodies are plpgsql functions shared by the tables:
- *   backad_fact_change (fact_change rows and the facts/holders versions, as
- *   the triggers of versions 4, 5 and 8) also sends NOTIFY backad_facts with
- *   "kind:id", and backad_check_dates refuses a date that is not one with
- *   the message of version 5;
+ * - SQLite's triggers are plpgsql functions: change_<table> writes the
+ *   fact_change rows (as versions 5 and 8) through backad_fact, which also
+ *   sends NOTIFY backad_facts with "kind:id"; date_<table> refuses a date
+ *   that is not one with the message of version 5;
+ * - the facts and holders versions (version 4) move once per statement
+ *   (facts_<table>, FOR EACH STATEMENT), not once per row: an UPDATE of one
+ *   row per inserted row makes a new row version each time, which grows
+ *   quadratically in a large transaction in PostgreSQL; they are only ever
+ *   compared for equality, so "moved" is all that counts;
  * - PostgreSQL has no user_version: the one-row table backad_schema holds it.
  * SQLite databases reach the current version by migrations 1..N; a
  * PostgreSQL database is created at the current version by one script (no
@@ -26,15 +30,33 @@
 
 #define PG_VERSION_NOW 8
 
-/* Dates (version 5): a trigger per table, its date columns as arguments. */
-#define DATES(t, ...) \
-	"CREATE TRIGGER date_" t " BEFORE INSERT OR UPDATE ON " t \
-	" FOR EACH ROW EXECUTE FUNCTION backad_check_dates(" __VA_ARGS__ ");"
-/* Changes (versions 4 and 5): which fact (kind, column with its id), and
- * whether the Barnkontakt follows from the table ('holders'). */
+/* Dates (version 5): a function and trigger per table, checking its date
+ * columns when inserted or updated (UPDATE OF, as in SQLite). */
+#define DATE_IF(t, c) \
+	" IF NEW." c " IS NOT NULL AND NOT backad_is_date(NEW." c ") THEN" \
+	"  RAISE EXCEPTION '" t "." c " is not a date (YYYY-MM-DD)'" \
+	"   USING ERRCODE = 'check_violation';" \
+	" END IF;"
+#define DATES(t, cols, body) \
+	"CREATE FUNCTION date_" t "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN" body \
+	" RETURN NEW; END $$;" \
+	"CREATE TRIGGER date_" t " BEFORE INSERT OR UPDATE OF " cols " ON " t \
+	" FOR EACH ROW EXECUTE FUNCTION date_" t "();"
+#define DATES1(t, c) DATES(t, c, DATE_IF(t, c))
+#define DATES2(t, c1, c2) DATES(t, c1 ", " c2, DATE_IF(t, c1) DATE_IF(t, c2))
+/* Changes (versions 4 and 5): per row, which fact changed (kind, and the
+ * column with its id; an update is a change of what the row is and of what
+ * it was); per statement, the facts version, and the holders version for
+ * the tables a Barnkontakt follows from (which = 'holders'). */
 #define CHANGE(t, kind, col, which) \
+	"CREATE FUNCTION change_" t "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN" \
+	" IF TG_OP <> 'DELETE' THEN PERFORM backad_fact('" kind "', NEW." col "); END IF;" \
+	" IF TG_OP <> 'INSERT' THEN PERFORM backad_fact('" kind "', OLD." col "); END IF;" \
+	" RETURN NULL; END $$;" \
 	"CREATE TRIGGER change_" t " AFTER INSERT OR UPDATE OR DELETE ON " t \
-	" FOR EACH ROW EXECUTE FUNCTION backad_fact_change('" kind "', '" col "', '" which "');"
+	" FOR EACH ROW EXECUTE FUNCTION change_" t "();" \
+	"CREATE TRIGGER facts_" t " AFTER INSERT OR UPDATE OR DELETE ON " t \
+	" FOR EACH STATEMENT EXECUTE FUNCTION backad_bump('" which "');"
 
 static const char script[] =
 	"CREATE TABLE backad_schema ("
@@ -292,47 +314,26 @@ static const char script[] =
 	"    OR substr(s, 1, 4)::int % 400 = 0) THEN 29 ELSE 28 END"
 	"   WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 ELSE 31 END"
 	"  ELSE false END $$;"
-	"CREATE FUNCTION backad_check_dates() RETURNS trigger LANGUAGE plpgsql AS $$"
-	" DECLARE col text; v text;"
+	/* One changed fact: its fact_change row and the notification. */
+	"CREATE FUNCTION backad_fact(v_kind text, v_id bigint) RETURNS void LANGUAGE plpgsql AS $$"
 	" BEGIN"
-	"  FOREACH col IN ARRAY TG_ARGV LOOP"
-	"   v := to_jsonb(NEW) ->> col;"
-	"   IF v IS NOT NULL AND NOT backad_is_date(v) THEN"
-	"    RAISE EXCEPTION '%.% is not a date (YYYY-MM-DD)', TG_TABLE_NAME, col"
-	"     USING ERRCODE = 'check_violation';"
-	"   END IF;"
-	"  END LOOP;"
-	"  RETURN NEW;"
+	"  INSERT INTO fact_change(kind, ref_id) VALUES (v_kind, v_id);"
+	"  PERFORM pg_notify('" PG_FACTS_CHANNEL "', v_kind || ':' || coalesce(v_id::text, ''));"
 	" END $$;"
-	/* A changed row is a change of what it is and of what it was. */
-	"CREATE FUNCTION backad_fact_change() RETURNS trigger LANGUAGE plpgsql AS $$"
-	" DECLARE v_kind text := TG_ARGV[0]; v_col text := TG_ARGV[1]; v_id bigint;"
+	"CREATE FUNCTION backad_bump() RETURNS trigger LANGUAGE plpgsql AS $$"
 	" BEGIN"
-	"  IF TG_OP <> 'DELETE' THEN"
-	"   v_id := (to_jsonb(NEW) ->> v_col)::bigint;"
-	"   INSERT INTO fact_change(kind, ref_id) VALUES (v_kind, v_id);"
-	"   PERFORM pg_notify('" PG_FACTS_CHANNEL "', v_kind || ':' || coalesce(v_id::text, ''));"
-	"  END IF;"
-	"  IF TG_OP <> 'INSERT' THEN"
-	"   v_id := (to_jsonb(OLD) ->> v_col)::bigint;"
-	"   INSERT INTO fact_change(kind, ref_id) VALUES (v_kind, v_id);"
-	"   PERFORM pg_notify('" PG_FACTS_CHANNEL "', v_kind || ':' || coalesce(v_id::text, ''));"
-	"  END IF;"
 	"  UPDATE state SET value = (value::bigint + 1)::text WHERE key = 'facts.version'"
-	"   OR (key = 'holders.version' AND TG_ARGV[2] = 'holders');"
+	"   OR (key = 'holders.version' AND TG_ARGV[0] = 'holders');"
 	"  RETURN NULL;"
 	" END $$;"
 	/* An acknowledgement of a placement is a change of its child. */
-	"CREATE FUNCTION backad_task_ack_change() RETURNS trigger LANGUAGE plpgsql AS $$"
-	" DECLARE v_kind text := NEW.kind; v_id bigint := NEW.ref_id;"
+	"CREATE FUNCTION change_task_ack() RETURNS trigger LANGUAGE plpgsql AS $$"
 	" BEGIN"
 	"  IF NEW.kind = 'placement' THEN"
-	"   v_kind := 'child';"
-	"   SELECT child_id INTO v_id FROM placement WHERE id = NEW.ref_id;"
+	"   PERFORM backad_fact('child', (SELECT child_id FROM placement WHERE id = NEW.ref_id));"
+	"  ELSE"
+	"   PERFORM backad_fact(NEW.kind, NEW.ref_id);"
 	"  END IF;"
-	"  INSERT INTO fact_change(kind, ref_id) VALUES (v_kind, v_id);"
-	"  PERFORM pg_notify('" PG_FACTS_CHANNEL "', v_kind || ':' || coalesce(v_id::text, ''));"
-	"  UPDATE state SET value = (value::bigint + 1)::text WHERE key = 'facts.version';"
 	"  RETURN NULL;"
 	" END $$;"
 
@@ -345,15 +346,20 @@ static const char script[] =
 	CHANGE("discovery_card", "discovery", "id", "facts")
 	CHANGE("followup", "followup", "id", "facts") CHANGE("consent", "child", "child_id", "facts")
 	"CREATE TRIGGER change_task_ack AFTER INSERT ON task_ack"
-	" FOR EACH ROW EXECUTE FUNCTION backad_task_ack_change();"
-	DATES("absence", "'start_date', 'end_date'") DATES("unit_role", "'start_date', 'end_date'")
-	DATES("child", "'birth_date'") DATES("placement", "'start_date', 'end_date'")
-	DATES("barnkontakt", "'start_date', 'end_date'")
-	DATES("referral", "'received_date', 'decision_date'")
-	DATES("discovery_card", "'created_date', 'conversation_date'")
-	DATES("followup", "'due_date', 'done_date'") DATES("consent", "'given_date', 'withdrawn_date'")
+	" FOR EACH ROW EXECUTE FUNCTION change_task_ack();"
+	"CREATE TRIGGER facts_task_ack AFTER INSERT ON task_ack"
+	" FOR EACH STATEMENT EXECUTE FUNCTION backad_bump('facts');"
+	DATES2("absence", "start_date", "end_date") DATES2("unit_role", "start_date", "end_date")
+	DATES1("child", "birth_date") DATES2("placement", "start_date", "end_date")
+	DATES2("barnkontakt", "start_date", "end_date")
+	DATES2("referral", "received_date", "decision_date")
+	DATES2("discovery_card", "created_date", "conversation_date")
+	DATES2("followup", "due_date", "done_date") DATES2("consent", "given_date", "withdrawn_date")
 	"INSERT INTO backad_schema(version) VALUES (8);";
+#undef DATE_IF
 #undef DATES
+#undef DATES1
+#undef DATES2
 #undef CHANGE
 
 int schema_pg_version(void)

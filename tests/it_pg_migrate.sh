@@ -79,7 +79,7 @@ check "[ $rc -eq 0 ] && grep -q 'holds the same' '$tmp/out'" "--verify-only find
 
 # A change in PostgreSQL afterwards is found, with its table and key.
 cid=$(sq "SELECT id FROM child WHERE ref = 'B-2026-0002'")
-psql -c "ALTER TABLE child DISABLE TRIGGER change_child; UPDATE child SET name = 'Ändrad' WHERE id = $cid"
+psql -c "ALTER TABLE child DISABLE TRIGGER USER; UPDATE child SET name = 'Ändrad' WHERE id = $cid"
 $B -c "$tmp/sq.conf" migrate-to --verify-only "$pg_url" >"$tmp/out" 2>&1 && rc=0 || rc=$?
 check "[ $rc -eq 1 ] && grep -q 'table child differs: first at key $cid ' '$tmp/out'" \
 	"--verify-only names the changed table and row ($(grep differs "$tmp/out"))"
@@ -142,7 +142,7 @@ check "[ $rc -ne 0 ] && grep -q 'pw3.conf:1: database: .*holds a password' '$tmp
 
 # An unreachable server and a bad address.
 $B -c "$tmp/sq.conf" migrate-to "postgresql:///backad?host=$tmp/nowhere&port=1" >"$tmp/out" 2>&1 && rc=0 || rc=$?
-check "[ $rc -eq 1 ] && grep -q 'backad on $tmp/nowhere port 1: cannot connect: .*; check that PostgreSQL runs there' '$tmp/out'" \
+check "[ $rc -eq 1 ] && grep -q 'backad on $tmp/nowhere:1: cannot connect: .*; check that PostgreSQL runs there' '$tmp/out'" \
 	"an unreachable server: what to check ($(cat "$tmp/out"))"
 $B -c "$tmp/sq.conf" migrate-to "postgresql://[bad" >"$tmp/out" 2>&1 && rc=0 || rc=$?
 check "[ $rc -eq 1 ] && grep -q 'does not parse' '$tmp/out'" "a bad address ($(cat "$tmp/out"))"
