@@ -1,6 +1,7 @@
-/* test_pg_conn.c - which backend a `database` value selects, and the checks
- * on the PostgreSQL password file (owner, mode, content) and on a
- * connection string that would put the password in the configuration. */
+/* test_pg_conn.c - which backend a `database` value selects, the checks on
+ * the PostgreSQL password file (owner, mode, content), and a connection
+ * string that would put the password in the configuration refused at its
+ * line. */
 #include "testutil.h"
 
 #include <sys/stat.h>
@@ -135,6 +136,31 @@ static void empty_or_missing_password_file_refused(void **state)
 	tu_rmdir(dir);
 }
 
+static void config_takes_password_file_and_refuses_password_in_database(void **state)
+{
+	char *dir = tu_mkdtemp(), *file;
+	struct config *c = NULL;
+	struct err e = { 0 };
+
+	(void)state;
+	file = tu_write(dir, "ok.conf", "database = \"host=db dbname=backad\";\n"
+			"database_password_file = \"/etc/backad/db.password\";\n");
+	assert_int_equal(config_load(file, &c, NULL, NULL, &e), 0);
+	assert_string_equal(c->database_password_file, "/etc/backad/db.password");
+	assert_int_equal(db_backend_of(c->database), DB_BACKEND_POSTGRESQL);
+	config_free(c);
+	free(file);
+	file = tu_write(dir, "bad.conf", "# a comment\n"
+			"database = \"postgresql://backad:s3cret@db/backad\";\n");
+	assert_int_equal(config_load(file, &c, NULL, NULL, &e), ERR_INVALID);
+	assert_null(c);
+	assert_non_null(strstr(e.msg, "bad.conf:2: database: "));
+	assert_non_null(strstr(e.msg, "holds a password"));
+	assert_null(strstr(e.msg, "s3cret"));
+	free(file);
+	tu_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +172,7 @@ int main(void)
 		cmocka_unit_test(password_file_mode_644_refused_naming_it),
 		cmocka_unit_test(password_file_of_another_user_refused),
 		cmocka_unit_test(empty_or_missing_password_file_refused),
+		cmocka_unit_test(config_takes_password_file_and_refuses_password_in_database),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
