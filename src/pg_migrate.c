@@ -194,27 +194,36 @@ static int copy_table(sqlite3 *src, PGconn *dst, const struct mtable *t, const c
 		r = pg_fail(res, dst, t->name, e);
 		goto out;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !buf.oom) {
 		row_text(st, ncol, &buf);
-		if (buf.len >= COPY_CHUNK) {
-			if (buf.oom || PQputCopyData(dst, buf.s, (int)buf.len) != 1)
-				break;
+		if (buf.len >= COPY_CHUNK && !buf.oom) {
+			if (PQputCopyData(dst, buf.s, (int)buf.len) != 1) {
+				r = pg_fail(NULL, dst, t->name, e);
+				goto abort;
+			}
 			sb_reset(&buf);
 		}
 	}
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		r = db_fail(src, rc, t->name, e);
-		PQputCopyEnd(dst, "the SQLite database could not be read");
-		copy_end(dst, t->name, NULL);
-		goto out;
+	if (buf.oom) {
+		r = err_set(e, ERR_NOMEM, "out of memory");
+		goto abort;
 	}
-	if (buf.oom || (buf.len && PQputCopyData(dst, buf.s, (int)buf.len) != 1) ||
+	if (rc != SQLITE_DONE) {
+		r = db_fail(src, rc, t->name, e);
+		goto abort;
+	}
+	if ((buf.len && PQputCopyData(dst, buf.s, (int)buf.len) != 1) ||
 	    PQputCopyEnd(dst, NULL) != 1) {
-		r = buf.oom ? err_set(e, ERR_NOMEM, "out of memory") : pg_fail(NULL, dst, t->name, e);
+		r = pg_fail(NULL, dst, t->name, e);
 		copy_end(dst, t->name, NULL);
 		goto out;
 	}
 	r = copy_end(dst, t->name, e);
+	goto out;
+abort:
+	/* The server ends the COPY with an error: nothing of it stays. */
+	PQputCopyEnd(dst, "the copy was stopped");
+	copy_end(dst, t->name, NULL);
 out:
 	PQclear(res);
 	sqlite3_finalize(st);
