@@ -19,6 +19,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "init", cmd_init, N_("create or migrate the case database") },
+	{ "migrate-to", cmd_migrate_to, N_("copy the SQLite case database into PostgreSQL, verified") },
 	{ "import", cmd_import, N_("import units, staff, children or placements from CSV") },
 	{ "referral", cmd_referral, N_("record a referral (orosanmälan) or its decision") },
 	{ "discovery", cmd_discovery, N_("record a discovery card (upptäckarkort)") },

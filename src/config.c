@@ -10,6 +10,7 @@
 
 #include "date.h"
 #include "i18n.h"
+#include "pg_conn.h"
 #include "validate.h"
 
 /* K_HOST: a host name for the SMTP dialogue (smtp.host, smtp.helo). Every
@@ -39,6 +40,7 @@ static const char *const ss_auth_choices[] = { "none", "oauth2", "certificate", 
 #define OFF(f) offsetof(struct config, f)
 static const struct key keys[] = {
 	{ "database", K_STR, OFF(database), 0, 0, NULL },
+	{ "database_password_file", K_STR, OFF(database_password_file), 0, 0, NULL },
 	{ "templates", K_STR, OFF(templates), 0, 0, NULL },
 	{ "admin_email", K_EMAIL, OFF(admin_email), 0, 0, NULL },
 	{ "delivery", K_STR, OFF(delivery), 0, 0, delivery_choices },
@@ -238,6 +240,7 @@ void config_clear(struct config *c)
 		return;
 	free(c->path);
 	free(c->database);
+	free(c->database_password_file);
 	free(c->templates);
 	free(c->admin_email);
 	free(c->spool_dir);
@@ -563,6 +566,7 @@ static void check_whole(struct loader *l, const config_t *cf)
 {
 	const struct config *c = l->c;
 	const config_setting_t *s = config_lookup(cf, "sms.allowed_until");
+	struct err pe = { 0 };
 
 	if (c->sms_from >= c->sms_until)
 		report(l, s ? config_setting_source_line(s) : 0,
@@ -591,6 +595,10 @@ static void check_whole(struct loader *l, const config_t *cf)
 		report(l, s ? config_setting_source_line(s) : 0,
 		       "referral.escalate_day (%d) is after the deadline (%d days)",
 		       c->referral_escalate, c->referral_deadline);
+	s = config_lookup(cf, "database");
+	if (db_backend_of(c->database) == DB_BACKEND_POSTGRESQL &&
+	    pg_conninfo_check(c->database, &pe) < 0)
+		report(l, s ? config_setting_source_line(s) : 0, "database: %s", pe.msg);
 	s = config_lookup(cf, "web.public_url");
 	if (c->web_public_url && !public_url_valid(c->web_public_url))
 		report(l, s ? config_setting_source_line(s) : 0,

@@ -31,7 +31,8 @@ enum rule_group { RG_HANDOVER, RG_ROLECHANGE, RG_REFERRAL, RG_DISCOVERY, RG_FOLL
 
 struct config {
 	char *path;          /* the file this came from */
-	char *database;      /* case database path */
+	char *database;      /* case database: a SQLite path or a PostgreSQL connection string */
+	char *database_password_file; /* PostgreSQL password (mode 600), or NULL */
 	char *templates;     /* directory with rule templates (templates/sv) */
 	char *admin_email;   /* alerts: nobody holds a role, dead messages */
 	char *spool_dir;     /* file spool channel directory */

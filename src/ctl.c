@@ -15,7 +15,9 @@
 
 #include "db.h"
 #include "i18n.h"
+#include "pg_conn.h"
 #include "schema.h"
+#include "schema_pg.h"
 
 static void print_line(void *ctx, const char *line)
 {
@@ -70,6 +72,14 @@ static int open_db(struct ctl *c, int flags)
 	r = ctl_config(c);
 	if (r < 0)
 		return r;
+	if (db_backend_of(c->cfg->database) == DB_BACKEND_POSTGRESQL) {
+		char what[400];
+
+		pg_describe(c->cfg->database, what, sizeof what);
+		fprintf(stderr, _("backactl: %s: this command is not yet supported on PostgreSQL "
+				  "(init and migrate-to are)\n"), what);
+		return ERR_INVALID;
+	}
 	r = db_open(c->cfg->database, flags, &c->db, &e);
 	if (r < 0)
 		fprintf(stderr, "backactl: %s\n", e.msg);
@@ -154,6 +164,30 @@ out:
 	return r;
 }
 
+/* init on PostgreSQL: the schema in one transaction, or nothing when it is
+ * current. */
+static int init_pg(struct ctl *c)
+{
+	struct err e = { 0 };
+	PGconn *pg = NULL;
+	char what[400];
+	int created = 0, r;
+
+	pg_describe(c->cfg->database, what, sizeof what);
+	r = pg_connect(c->cfg, c->cfg->database, &pg, &e);
+	if (r == 0)
+		r = schema_pg_init(pg, &created, &e);
+	PQfinish(pg);
+	if (r < 0)
+		return ctl_fail("init", "%s", e.msg);
+	if (created)
+		printf(_("%s: created the schema, version %d\n"), what, schema_pg_version());
+	else
+		printf(_("%s: schema version %d is current, nothing to do\n"), what,
+		       schema_pg_version());
+	return CTL_OK;
+}
+
 int cmd_init(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -174,6 +208,10 @@ int cmd_init(struct ctl *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return ctl_usage("init", "unexpected argument '%s'", argv[optind]);
+	if (ctl_config(c) < 0)
+		return CTL_FAIL;
+	if (db_backend_of(c->cfg->database) == DB_BACKEND_POSTGRESQL)
+		return init_pg(c);
 	if (open_db(c, DB_CREATE | DB_MIGRATE) < 0)
 		return CTL_FAIL;
 	if (share_with_group(c->cfg->database) < 0)

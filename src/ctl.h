@@ -56,5 +56,6 @@ ctl_cmd_fn cmd_plan;
 ctl_cmd_fn cmd_preview;
 ctl_cmd_fn cmd_sync;
 ctl_cmd_fn cmd_audit;
+ctl_cmd_fn cmd_migrate_to;
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pg_conn.h"
 #include "schema.h"
 
 int db_fail(sqlite3 *db, int rc, const char *what, struct err *e)
@@ -168,6 +169,13 @@ int db_open(const char *path, int flags, sqlite3 **out, struct err *e)
 	int rc, r;
 
 	*out = NULL;
+	if (db_backend_of(path) == DB_BACKEND_POSTGRESQL) {
+		char what[400];
+
+		pg_describe(path, what, sizeof what);
+		return err_set(e, ERR_INVALID, "%s: backad does not yet run on PostgreSQL (backactl "
+			       "init and migrate-to do)", what);
+	}
 	if (flags & DB_READONLY) {
 		oflags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
 		flags &= ~(DB_CREATE | DB_MIGRATE);

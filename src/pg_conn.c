@@ -1,0 +1,223 @@
+/* pg_conn.c - backend selection and PostgreSQL connections (libpq).
+ * The password is looked for where systemd and libpq keep secrets, never in
+ * backad.conf: database_password_file (mode 600, owned by the service user
+ * or root), then the credential backad-db-password, then libpq's own
+ * PGPASSFILE or ~/.pgpass. Messages name the server and the database only. */
+#include "pg_conn.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "i18n.h"
+#include "secret.h"
+
+enum db_backend db_backend_of(const char *database)
+{
+	const char *p = database;
+
+	if (!p)
+		return DB_BACKEND_SQLITE;
+	if (strncmp(p, "postgresql://", 13) == 0 || strncmp(p, "postgres://", 11) == 0)
+		return DB_BACKEND_POSTGRESQL;
+	/* key=value: a keyword of letters and '_', optional blanks, then '='. */
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!isalpha((unsigned char)*p))
+		return DB_BACKEND_SQLITE;
+	while (isalnum((unsigned char)*p) || *p == '_')
+		p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return *p == '=' ? DB_BACKEND_POSTGRESQL : DB_BACKEND_SQLITE;
+}
+
+static const char *opt(PQconninfoOption *o, const char *key)
+{
+	for (; o && o->keyword; o++)
+		if (strcmp(o->keyword, key) == 0)
+			return o->val && *o->val ? o->val : NULL;
+	return NULL;
+}
+
+void pg_describe(const char *conninfo, char *buf, size_t size)
+{
+	PQconninfoOption *o = PQconninfoParse(conninfo, NULL);
+	const char *host, *port, *db, *user;
+
+	if (!o) {
+		snprintf(buf, size, "%s", _("a PostgreSQL database (the connection string does not parse)"));
+		return;
+	}
+	host = opt(o, "host");
+	if (!host)
+		host = opt(o, "hostaddr");
+	port = opt(o, "port");
+	user = opt(o, "user");
+	db = opt(o, "dbname");
+	/* [user@]host[:port], the way psql's users write it. */
+	snprintf(buf, size, _("PostgreSQL database %s on %s%s%s%s%s"), db ? db : user ? user : "?",
+		 user ? user : "", user ? "@" : "", host ? host : _("the local socket"),
+		 port ? ":" : "", port ? port : "");
+	PQconninfoFree(o);
+}
+
+int pg_conninfo_check(const char *conninfo, struct err *e)
+{
+	char *msg = NULL;
+	PQconninfoOption *o = PQconninfoParse(conninfo, &msg);
+	int r = 0;
+
+	if (!o) {
+		if (msg)
+			msg[strcspn(msg, "\n")] = '\0';
+		r = err_set(e, ERR_INVALID, "the PostgreSQL connection string does not parse: %s",
+			    msg ? msg : "out of memory");
+		PQfreemem(msg);
+		return r;
+	}
+	if (opt(o, "password"))
+		r = err_set(e, ERR_INVALID, "the PostgreSQL connection string holds a password: put "
+			    "it in database_password_file (mode 600), the credential %s or "
+			    "~/.pgpass instead", PG_CREDENTIAL);
+	PQconninfoFree(o);
+	return r;
+}
+
+int pg_password_file_read(const char *path, uid_t uid, char **out, struct err *e)
+{
+	struct stat st;
+	char buf[512];
+	ssize_t n;
+	int fd, r;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_set(e, ERR_IO, "%s: cannot open the database password file: %s", path,
+			       strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = err_set(e, ERR_INVALID, "%s: the database password file is not a regular file",
+			    path);
+		goto out;
+	}
+	if (st.st_uid != uid && st.st_uid != 0) {
+		r = err_set(e, ERR_INVALID, "%s: the database password file belongs to user %u, not "
+			    "to the service user (%u) or root; fix with: chown %u %s", path,
+			    (unsigned)st.st_uid, (unsigned)uid, (unsigned)uid, path);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		r = err_set(e, ERR_INVALID, "%s: the database password file is readable by group or "
+			    "others (mode %03o); fix with: chmod 600 %s", path,
+			    (unsigned)(st.st_mode & 0777), path);
+		goto out;
+	}
+	n = read(fd, buf, sizeof buf - 1);
+	if (n < 0) {
+		r = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!buf[0]) {
+		r = err_set(e, ERR_INVALID, "%s: the database password file is empty", path);
+		goto out;
+	}
+	*out = strdup(buf);
+	r = *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+out:
+	memset(buf, 0, sizeof buf);
+	close(fd);
+	return r;
+}
+
+const char *pg_error(PGconn *c, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", c ? PQerrorMessage(c) : "out of memory");
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+/* What to look at when a connection fails, by what libpq said. */
+static const char *hint(PGconn *c)
+{
+	const char *m = PQerrorMessage(c);
+
+	if (PQconnectionNeedsPassword(c) || strstr(m, "password"))
+		return _("check the user name and its password (database_password_file, the "
+			 "credential backad-db-password or ~/.pgpass)");
+	if (strstr(m, "does not exist"))
+		return _("check the database and user names");
+	return _("check that PostgreSQL runs there and accepts connections (host, port, "
+		 "listen_addresses, pg_hba.conf, a firewall)");
+}
+
+int pg_connect(const struct config *cfg, const char *conninfo, PGconn **out, struct err *e)
+{
+	const char *kw[8], *val[8];
+	char *password = NULL, what[400], msg[400];
+	PGconn *c = NULL;
+	int n = 0, r;
+
+	*out = NULL;
+	r = pg_conninfo_check(conninfo, e);
+	if (r < 0)
+		return r;
+	if (cfg && cfg->database_password_file) {
+		r = pg_password_file_read(cfg->database_password_file, geteuid(), &password, e);
+		if (r < 0)
+			return r;
+	} else {
+		r = secret_credential(PG_CREDENTIAL, &password, e);
+		if (r < 0)
+			return r;
+	}
+	/* Defaults the connection string may override, the string itself, then
+	 * what backad relies on (text in UTF-8, instants in UTC). */
+	kw[n] = "connect_timeout", val[n++] = PG_CONNECT_TIMEOUT;
+	kw[n] = "application_name", val[n++] = "backad";
+	kw[n] = "dbname", val[n++] = conninfo;
+	kw[n] = "client_encoding", val[n++] = "UTF8";
+	kw[n] = "options", val[n++] = "-c TimeZone=UTC";
+	if (password)
+		kw[n] = "password", val[n++] = password;
+	kw[n] = NULL, val[n] = NULL;
+	c = PQconnectdbParams(kw, val, 1);
+	if (password) {
+		memset(password, 0, strlen(password));
+		free(password);
+	}
+	pg_describe(conninfo, what, sizeof what);
+	if (!c)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (PQstatus(c) != CONNECTION_OK) {
+		r = err_set(e, ERR_IO, "%s: cannot connect: %s; %s", what,
+			    pg_error(c, msg, sizeof msg), hint(c));
+		PQfinish(c);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+int pg_exec(PGconn *c, const char *sql, struct err *e)
+{
+	PGresult *res = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(res);
+	char msg[400];
+	int r = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		snprintf(msg, sizeof msg, "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(c));
+		msg[strcspn(msg, "\n")] = '\0';
+		r = err_set(e, ERR_DB, "PostgreSQL: %s", msg);
+	}
+	PQclear(res);
+	return r;
+}

@@ -1,0 +1,28 @@
+/* schema_pg.h - the case database schema in PostgreSQL: the dialect of
+ * src/schema.c's SQLite migrations, and creating it (backactl init). */
+#ifndef BACKAD_SCHEMA_PG_H
+#define BACKAD_SCHEMA_PG_H
+
+#include <libpq-fe.h>
+
+#include "err.h"
+
+/* The channel the fact triggers notify, with "kind:id" as the payload. */
+#define PG_FACTS_CHANNEL "backad_facts"
+
+/* The schema version the PostgreSQL script creates (== schema_version()). */
+int schema_pg_version(void);
+
+/* The schema version of the database (its backad_schema row): 0 when it has
+ * no backad schema, else the version, or a negative code. */
+int schema_pg_db_version(PGconn *c, struct err *e);
+
+/* Create the schema in an empty database, in one transaction; a database at
+ * the current version is left alone (*created = 0), a newer one refused
+ * (ERR_VERSION), an older one too (no PostgreSQL migrations exist yet). */
+int schema_pg_init(PGconn *c, int *created, struct err *e);
+
+/* The SQL that creates the current schema (for tests and the copy). */
+const char *schema_pg_script(void);
+
+#endif

@@ -1,0 +1,151 @@
+#!/bin/sh
+# it_pg_migrate.sh - backactl init and migrate-to on a real PostgreSQL
+# (pg_start): init creates the schema once and then says it is current, a
+# newer schema is refused; the demo database (with referrals and placements
+# added by backactl and one planning and delivery pass) is copied and
+# verified equal, with the id counters past the copied ids; a row changed
+# afterwards is found by --verify-only; a target that holds rows is refused
+# and a copy that fails leaves nothing behind; the password comes from a
+# mode 600 file, a systemd credential or PGPASSFILE, and a wrong one, a
+# mode 644 file, a password in the configuration and an unreachable
+# server each give a clear error; other commands refuse PostgreSQL plainly.
+set -eu
+. tests/lib.sh
+pg_start
+
+B="$BUILD/backactl"
+psql() { command psql "$pg_url" -X -q -v ON_ERROR_STOP=1 "$@"; }
+pgv() { psql -At -c "$1"; }
+cat >"$tmp/sq.conf" <<CONF
+database = "$tmp/case.db";
+templates = "templates/sv";
+spool_dir = "$tmp/spool";
+admin_email = "admin@ystad.example.se";
+mail_from = "backad@ystad.example.se";
+CONF
+printf 'database = "%s";\n' "$pg_url" >"$tmp/pg.conf"
+
+# init: created, then current; a newer schema refused.
+$B -c "$tmp/pg.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 0 ] && grep -q 'created the schema, version 8' '$tmp/out'" "init creates the schema ($(cat "$tmp/out"))"
+$B -c "$tmp/pg.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 0 ] && grep -q 'schema version 8 is current' '$tmp/out'" "a second init says it is current"
+check "[ \$(pgv 'SELECT version FROM backad_schema') = 8 ] && [ \$(pgv 'SELECT count(*) FROM backad_schema') = 1 ]" \
+	"the version is one row of backad_schema"
+psql -c "UPDATE backad_schema SET version = 9"
+$B -c "$tmp/pg.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 1 ] && grep -q 'version 9, newer than this program' '$tmp/out'" "a newer schema is refused ($(cat "$tmp/out"))"
+psql -c "UPDATE backad_schema SET version = 8"
+
+# Commands that cannot use PostgreSQL yet say so.
+$B -c "$tmp/pg.conf" status >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 1 ] && grep -q 'not yet supported on PostgreSQL' '$tmp/out'" "status on PostgreSQL: not yet supported ($(cat "$tmp/out"))"
+"$BUILD/backad" -c "$tmp/pg.conf" --once >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -q 'not yet run on PostgreSQL' '$tmp/out'" \
+	"the daemon on PostgreSQL: a clear error, no crash (exit $rc: $(cat "$tmp/out"))"
+
+# The source: the demo registers, referrals and a placement added by
+# backactl, and one pass planned and delivered to the spool.
+demo_db $B -c "$tmp/sq.conf"
+$B -c "$tmp/sq.conf" referral add --child B-2026-0001 --reporter karin.bvc --received 2026-08-20 >/dev/null
+$B -c "$tmp/sq.conf" referral add --child B-2026-0002 --reporter anna.bm --received 2026-08-21 >/dev/null
+printf 'child,unit,kind,start_date,end_date,staff\nB-2026-0002,BVC-CENTRUM,bvc,2026-09-01,,karin.bvc\n' >"$tmp/pl.csv"
+$B -c "$tmp/sq.conf" import placements "$tmp/pl.csv" >/dev/null
+"$BUILD/backad" -c "$tmp/sq.conf" --once --now 2026-08-24T08:00 2>/dev/null
+sq() { sqlite3 "$tmp/case.db" "$1"; }
+check "[ \$(sq 'SELECT count(*) FROM outbox') -gt 0 ] && [ \$(sq 'SELECT count(*) FROM audit') -gt 0 ]" \
+	"the source has planned and delivered messages"
+
+psql -c "DROP TABLE fact_change CASCADE" # a half-made schema is not a fresh one
+$B -c "$tmp/sq.conf" migrate-to "$pg_url" >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 1 ] && grep -q 'nothing was copied' '$tmp/out'" "a broken target is refused"
+psql -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public" 2>/dev/null
+$B -c "$tmp/sq.conf" migrate-to "$pg_url" >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 0 ] && grep -q '^copied .* rows in 22 tables .* and verified them' '$tmp/out'" \
+	"migrate-to copies an empty database's worth and verifies it ($(tail -3 "$tmp/out"))"
+for t in child placement referral outbox audit outbox_child fact_change state task; do
+	check "[ \"\$(sq 'SELECT count(*) FROM $t')\" = \"\$(pgv 'SELECT count(*) FROM $t')\" ]" "$t has as many rows in both"
+done
+check "[ \"\$(sq \"SELECT name FROM child WHERE ref = 'B-2026-0001'\")\" = \"\$(pgv \"SELECT name FROM child WHERE ref = 'B-2026-0001'\")\" ]" \
+	"UTF-8 names arrive unchanged"
+check "[ \"\$(sq 'SELECT body FROM outbox ORDER BY id LIMIT 1')\" = \"\$(pgv 'SELECT body FROM outbox ORDER BY id LIMIT 1')\" ]" \
+	"a message body with its line breaks arrives unchanged"
+max=$(sq 'SELECT max(id) FROM referral')
+next=$(printf "BEGIN;\nINSERT INTO referral(child_id, reporter_id, intake_unit_id, received_date)
+	SELECT child_id, reporter_id, intake_unit_id, '2026-09-01' FROM referral LIMIT 1 RETURNING id;\nROLLBACK;\n" | psql -At)
+check "[ '$next' = $((max + 1)) ]" "the id counter continues after the copied ids ($next after $max)"
+$B -c "$tmp/sq.conf" migrate-to --verify-only "$pg_url" >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 0 ] && grep -q 'holds the same' '$tmp/out'" "--verify-only finds the copy equal ($(tail -2 "$tmp/out"))"
+
+# A change in PostgreSQL afterwards is found, with its table and key.
+cid=$(sq "SELECT id FROM child WHERE ref = 'B-2026-0002'")
+psql -c "ALTER TABLE child DISABLE TRIGGER USER; UPDATE child SET name = 'Ändrad' WHERE id = $cid"
+$B -c "$tmp/sq.conf" migrate-to --verify-only "$pg_url" >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 1 ] && grep -q 'table child differs: first at key $cid ' '$tmp/out'" \
+	"--verify-only names the changed table and row ($(grep differs "$tmp/out"))"
+psql -c "UPDATE child SET name = $(sq "SELECT quote(name) FROM child WHERE id = $cid") WHERE id = $cid"
+psql -c "DELETE FROM outbox_child WHERE outbox_id = (SELECT min(outbox_id) FROM outbox_child)"
+$B -c "$tmp/sq.conf" migrate-to --verify-only "$pg_url" >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 1 ] && grep -q 'table outbox_child differs' '$tmp/out'" "a missing row is found too"
+
+# A target that holds rows is refused, and left as it was.
+n=$(pgv 'SELECT count(*) FROM child')
+$B -c "$tmp/sq.conf" migrate-to "$pg_url" >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 1 ] && grep -q 'already holds rows in table unit' '$tmp/out' && [ \$(pgv 'SELECT count(*) FROM child') -eq $n ]" \
+	"a target with rows is refused and kept ($(cat "$tmp/out"))"
+
+# A copy that fails half-way leaves nothing: a date SQLite kept from before
+# its date triggers, refused by PostgreSQL's.
+psql -c "CREATE DATABASE second"
+url2=$(printf '%s' "$pg_url" | sed 's|/backad?|/second?|')
+cp "$tmp/case.db" "$tmp/bad.db"
+sqlite3 "$tmp/bad.db" "DROP TRIGGER date_referral_received_date_u; UPDATE referral SET received_date = '2026-02-30' WHERE id = $max"
+sed "s|$tmp/case.db|$tmp/bad.db|" "$tmp/sq.conf" >"$tmp/bad.conf"
+$B -c "$tmp/bad.conf" migrate-to "$url2" >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 1 ] && grep -q 'referral.received_date is not a date' '$tmp/out' && grep -q 'COPY referral' '$tmp/out'" \
+	"a bad row stops the copy with its table named ($(grep 'not a date' "$tmp/out"))"
+check "[ \"\$(command psql \"$url2\" -XAtc \"SELECT to_regclass('unit') IS NULL\")\" = t ]" \
+	"and nothing of it is kept"
+
+# Passwords: a role that must give one.
+psql -c "CREATE ROLE pwuser LOGIN PASSWORD 'rätt-lösen'"
+psql -c "CREATE DATABASE pwdb OWNER pwuser"
+sed -i '1i local all pwuser scram-sha-256' "$pg_dir/data/pg_hba.conf"
+runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$pg_dir/data" reload >/dev/null
+pwurl=$(printf '%s' "$pg_url" | sed 's|/backad?|/pwdb?|; s|user=backad|user=pwuser|')
+printf 'rätt-lösen\n' >"$tmp/db.password"
+chmod 600 "$tmp/db.password"
+printf 'database = "%s";\ndatabase_password_file = "%s";\n' "$pwurl" "$tmp/db.password" >"$tmp/pw.conf"
+$B -c "$tmp/pw.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 0 ] && grep -q 'created the schema' '$tmp/out'" "the password from database_password_file (mode 600) ($(cat "$tmp/out"))"
+printf 'fel-lösen\n' >"$tmp/db.password"
+$B -c "$tmp/pw.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 1 ] && grep -q 'pwdb on .* cannot connect: .*password.* check the user name and its password' '$tmp/out' &&
+	! grep -q 'fel-lösen' '$tmp/out'" "a wrong password: a clear error without the password ($(cat "$tmp/out"))"
+chmod 644 "$tmp/db.password"
+$B -c "$tmp/pw.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 1 ] && grep -q '$tmp/db.password: the database password file is readable by group or others (mode 644); fix with: chmod 600' '$tmp/out'" \
+	"a password file of mode 644 is refused, named ($(cat "$tmp/out"))"
+printf 'database = "%s";\n' "$pwurl" >"$tmp/pw2.conf"
+mkdir "$tmp/cred"
+printf 'rätt-lösen\n' >"$tmp/cred/backad-db-password"
+CREDENTIALS_DIRECTORY="$tmp/cred" $B -c "$tmp/pw2.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 0 ] && grep -q 'is current' '$tmp/out'" "the password from the credential backad-db-password ($(cat "$tmp/out"))"
+printf '*:*:*:pwuser:rätt-lösen\n' >"$tmp/pgpass"
+chmod 600 "$tmp/pgpass"
+PGPASSFILE="$tmp/pgpass" $B -c "$tmp/pw2.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 0 ] && grep -q 'is current' '$tmp/out'" "the password from PGPASSFILE ($(cat "$tmp/out"))"
+printf 'database = "postgresql://pwuser:hemlis@localhost/pwdb";\n' >"$tmp/pw3.conf"
+$B -c "$tmp/pw3.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -ne 0 ] && grep -q 'pw3.conf:1: database: .*holds a password' '$tmp/out' && ! grep -q hemlis '$tmp/out'" \
+	"a password in the configuration is refused with file:line ($(cat "$tmp/out"))"
+
+# An unreachable server and a bad address.
+$B -c "$tmp/sq.conf" migrate-to "postgresql:///backad?host=$tmp/nowhere&port=1" >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 1 ] && grep -q 'backad on $tmp/nowhere:1: cannot connect: .*; check that PostgreSQL runs there' '$tmp/out'" \
+	"an unreachable server: what to check ($(cat "$tmp/out"))"
+$B -c "$tmp/sq.conf" migrate-to "postgresql://[bad" >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 1 ] && grep -q 'does not parse' '$tmp/out'" "a bad address ($(cat "$tmp/out"))"
+$B -c "$tmp/sq.conf" migrate-to /tmp/x.db >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 2 ] && grep -q 'not a PostgreSQL address' '$tmp/out'" "a path is not a target ($(cat "$tmp/out"))"
+finish
