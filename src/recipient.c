@@ -241,7 +241,7 @@ static int deputy_of(struct rcpt_ctx *c, long long staff_id, const char *day,
 	}
 	if (best) {
 		*deputy = best->deputy;
-		utf8_copy(until, DATE_LEN, best->end.kind == SQLDATE_TEXT ? best->end.text : "");
+		utf8_copy(until, DATE_LEN, best->end.kind == SQLDATE_TEXT ? sqldate_text(&best->end) : "");
 		*absent = 1;
 	}
 	return 0;

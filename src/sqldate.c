@@ -9,6 +9,7 @@
 int sqldate_read(struct sqldate *d, sqlite3_stmt *q, int col)
 {
 	const void *v;
+	char *text;
 
 	memset(d, 0, sizeof *d);
 	switch (sqlite3_column_type(q, col)) {
@@ -29,22 +30,21 @@ int sqldate_read(struct sqldate *d, sqlite3_stmt *q, int col)
 		break;
 	}
 	d->len = sqlite3_column_bytes(q, col);
-	d->text = (size_t)d->len < sizeof d->buf ? d->buf : malloc((size_t)d->len + 1);
-	if (!d->text) {
+	if ((size_t)d->len >= sizeof d->buf && !(d->heap = malloc((size_t)d->len + 1))) {
 		d->kind = SQLDATE_NULL;
 		return ERR_NOMEM;
 	}
+	text = d->heap ? d->heap : d->buf;
 	if (d->len)
-		memcpy(d->text, v, (size_t)d->len);
-	d->text[d->len] = '\0';
+		memcpy(text, v, (size_t)d->len);
+	text[d->len] = '\0';
 	return 0;
 }
 
 void sqldate_free(struct sqldate *d)
 {
-	if (d->text && d->text != d->buf)
-		free(d->text);
-	d->text = NULL;
+	free(d->heap);
+	d->heap = NULL;
 }
 
 static int bytes_cmp(const char *a, int alen, const char *b, int blen)
@@ -64,7 +64,7 @@ int sqldate_cmp(const struct sqldate *a, const struct sqldate *b)
 	case SQLDATE_NUMBER:
 		return (a->num > b->num) - (a->num < b->num);
 	default:
-		return bytes_cmp(a->text, a->len, b->text, b->len);
+		return bytes_cmp(sqldate_text(a), a->len, sqldate_text(b), b->len);
 	}
 }
 
@@ -73,5 +73,5 @@ int sqldate_cmp_day(const struct sqldate *a, const char *day, int *null)
 	*null = a->kind == SQLDATE_NULL;
 	if (a->kind != SQLDATE_TEXT)
 		return a->kind == SQLDATE_NUMBER ? -1 : a->kind == SQLDATE_BLOB ? 1 : 0;
-	return bytes_cmp(a->text, a->len, day, (int)strlen(day));
+	return bytes_cmp(sqldate_text(a), a->len, day, (int)strlen(day));
 }

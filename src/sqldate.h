@@ -10,13 +10,21 @@
 
 enum { SQLDATE_NULL, SQLDATE_NUMBER, SQLDATE_TEXT, SQLDATE_BLOB };
 
+/* A value may be moved (kept in arrays that grow): it holds no pointer
+ * into itself. */
 struct sqldate {
 	int kind;     /* SQLDATE_* */
 	double num;   /* SQLDATE_NUMBER */
-	char *text;   /* SQLDATE_TEXT, SQLDATE_BLOB: buf or allocated */
-	int len;      /* bytes of text */
+	char *heap;   /* the bytes when longer than buf, else NULL */
+	int len;      /* bytes of text or blob */
 	char buf[12]; /* "YYYY-MM-DD" fits */
 };
+
+/* The text or blob bytes, NUL-terminated. */
+static inline const char *sqldate_text(const struct sqldate *d)
+{
+	return d->heap ? d->heap : d->buf;
+}
 
 /* Read column col of q's current row into d (0, or ERR_NOMEM: d is NULL then). */
 int sqldate_read(struct sqldate *d, sqlite3_stmt *q, int col);

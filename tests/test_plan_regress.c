@@ -528,6 +528,39 @@ static void legacy_dates_chose_another_principal(void **state)
 	fx_free(f);
 }
 
+/* A pass that reads more role rows, placements and absences than its
+ * first arrays hold (they grow and move): every choice still right, and
+ * nothing freed twice. */
+static void many_units_moved_the_planner_rows(void **state)
+{
+	struct fx *f = fx_new();
+	char q[256];
+
+	(void)state;
+	for (int u = 10; u < 60; u++) {
+		snprintf(q, sizeof q, "INSERT INTO unit(id,code,kind,name,municipality)"
+			 " VALUES (%d,'U%d','preschool','Förskola %d','Ystad');"
+			 "INSERT INTO unit_role(unit_id,role,staff_id,start_date)"
+			 " VALUES (%d,'principal',%d,'2020-01-0%d')", u, u, u, u, u % 2 ? 7 : 8, u % 9 + 1);
+		sql(f, q);
+		snprintf(q, sizeof q, "INSERT INTO placement(child_id,unit_id,kind,start_date,end_date)"
+			 " VALUES (3,%d,'preschool','2019-0%d-01','2019-0%d-02')", u, u % 9 + 1, u % 9 + 1);
+		sql(f, q);
+	}
+	sql(f, "INSERT INTO absence(staff_id,start_date,end_date,deputy_id) VALUES"
+	       " (3,'2026-07-01','2026-07-02',8), (3,'2026-07-03','2026-07-04',8),"
+	       " (3,'2026-07-05','2026-07-06',8), (3,'2026-07-07','2026-07-08',8),"
+	       " (3,'2026-07-09','2026-07-10',8), (3,'2026-07-11','2026-07-12',8),"
+	       " (3,'2026-07-13','2026-07-14',8), (3,'2026-07-15','2026-07-16',8),"
+	       " (3,'2026-07-17','2026-07-18',8), (3,'2026-08-01','2026-08-05',8)");
+	run(f, "2026-08-04T10:00:00");
+	/* Child 1 starts school on 2026-08-18: its principal (3) is away, so
+	 * the deputy (8) is told. */
+	assert_int_equal(count(f, "rule='handover_incoming' AND recipient_id=8"), 1);
+	assert_int_equal(count(f, "rule='handover_incoming' AND recipient_id=3"), 0);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -552,6 +585,7 @@ int main(void)
 		cmocka_unit_test(deleted_placement_still_announced),
 		cmocka_unit_test(unit_with_id_0_lost_its_principal),
 		cmocka_unit_test(legacy_dates_chose_another_principal),
+		cmocka_unit_test(many_units_moved_the_planner_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

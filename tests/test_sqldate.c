@@ -74,10 +74,46 @@ static void ordered_and_compared_as_sqlite_does(void **state)
 	sqlite3_close(db);
 }
 
+/* Values kept in an array that grows (the planner's rows) are moved by
+ * realloc: each still reads, compares and frees as before. */
+static void moved_values_keep_their_bytes(void **state)
+{
+	struct sqldate *v = NULL;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT ?1", -1, &q, NULL), SQLITE_OK);
+	for (int i = 0; i < 200; i++) {
+		char t[64];
+
+		v = realloc(v, (size_t)(n + 1) * sizeof *v); /* moves as it grows */
+		assert_non_null(v);
+		snprintf(t, sizeof t, i % 2 ? "2026-08-%02d" : "2026-08-%02d and a long tail", i % 28 + 1);
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, t, -1, SQLITE_TRANSIENT);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_int_equal(sqldate_read(&v[n++], q, 0), 0);
+	}
+	for (int i = 0; i < n; i++) {
+		char t[64];
+
+		snprintf(t, sizeof t, i % 2 ? "2026-08-%02d" : "2026-08-%02d and a long tail", i % 28 + 1);
+		assert_string_equal(sqldate_text(&v[i]), t);
+		sqldate_free(&v[i]);
+	}
+	free(v);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ordered_and_compared_as_sqlite_does),
+		cmocka_unit_test(moved_values_keep_their_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
