@@ -117,7 +117,7 @@ asan: deps-test
 
 valgrind: deps-test $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== valgrind $$t"; \
-		valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		BACKAD_VALGRIND=1 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		--error-exitcode=1 $$t >/dev/null; done
 
 $(BUILD)/pass_bench $(BUILD)/dbi_bench: $(BUILD)/%: bench/%.c $(BUILD)/libbackad.a
