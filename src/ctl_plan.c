@@ -287,7 +287,7 @@ int cmd_preview(struct ctl *c, int argc, char **argv)
 	struct rows rows = { 0 };
 	struct err e = { 0 };
 	const char *from_s = NULL;
-	int ch, days = 7, rc = CTL_FAIL, from, text = 0;
+	int ch, days = 7, rc = CTL_FAIL, from, text = 0, ncols;
 	const char **shown;
 	char **cases = NULL;
 	time_t t0, t1;
@@ -348,16 +348,19 @@ int cmd_preview(struct ctl *c, int argc, char **argv)
 		rc = CTL_OK;
 		goto out;
 	}
-	/* The table shows the first SHOWN columns of each row. */
-	shown = malloc((size_t)(rows.n ? rows.n : 1) * SHOWN * sizeof *shown);
+	/* JSON and CSV have the first SHOWN columns of each row; the table for
+	 * people all but the address (the person is named), so that the rule
+	 * fits whole beside the time, the person and the case. */
+	ncols = c->format == CTL_FMT_TEXT ? SHOWN - 1 : SHOWN;
+	shown = malloc((size_t)(rows.n ? rows.n : 1) * (size_t)ncols * sizeof *shown);
 	cases = calloc((size_t)(rows.n ? rows.n : 1), sizeof *cases);
 	for (int i = 0; shown && cases && i < rows.n; i++) {
-		memcpy(shown + (size_t)i * SHOWN, rows.text + (size_t)i * COLS,
-		       SHOWN * sizeof *shown);
+		memcpy(shown + (size_t)i * (size_t)ncols, rows.text + (size_t)i * COLS,
+		       (size_t)ncols * sizeof *shown);
 		if (c->format == CTL_FMT_TEXT && (cases[i] = short_cases(rows.text[(size_t)i * COLS + 4])))
-			shown[(size_t)i * SHOWN + 4] = cases[i];
+			shown[(size_t)i * (size_t)ncols + 4] = cases[i];
 	}
-	if (!shown || !cases || ctl_table(c->format, SHOWN, head, keys, shown, rows.n, align) < 0)
+	if (!shown || !cases || ctl_table(c->format, ncols, head, keys, shown, rows.n, align) < 0)
 		ctl_fail("preview", "out of memory");
 	else
 		rc = CTL_OK;
