@@ -7,6 +7,7 @@
 
 #include "date.h"
 #include "db.h"
+#include "idmap.h"
 #include "sqldate.h"
 
 /* A pass reads one snapshot of the facts and asks about the same child
@@ -29,20 +30,12 @@ struct spans {
 	int n, cap;
 };
 
-/* A unit's role rows (held by active staff), found by unit id. */
-struct unit_roles {
-	long long unit_id;
-	int used;     /* 0: an empty slot (a unit may have id 0) */
-	int first, n; /* into roles.v */
-};
-
 struct bk_ctx {
 	sqlite3 *db;
 	sqlite3_stmt *explicit_q, *placement_q, *role_q;
 	long long child_id; /* whose rows below are, or 0 */
 	struct spans explicit, placed, roles;
-	struct unit_roles *units; /* open addressing, cap a power of two */
-	int units_n, units_cap;
+	struct idmap units; /* a unit's role rows (held by active staff) in roles */
 };
 
 static const char sql_explicit[] =
@@ -108,7 +101,7 @@ void bk_close(struct bk_ctx *c)
 	free(c->explicit.v);
 	free(c->placed.v);
 	free(c->roles.v);
-	free(c->units);
+	idmap_free(&c->units);
 	free(c);
 }
 
@@ -233,87 +226,37 @@ static int load_child(struct bk_ctx *c, long long child_id, struct err *e)
 	return r;
 }
 
-static unsigned slot_of(long long unit_id, int cap)
+/* The unit's role rows, read once: roles.v[*first] and the *n after it. */
+static int load_unit(struct bk_ctx *c, long long unit_id, int *first, int *n, struct err *e)
 {
-	unsigned long long h = (unsigned long long)unit_id * 0x9e3779b97f4a7c15ull;
+	int r;
 
-	return (unsigned)(h >> 32) & (unsigned)(cap - 1);
-}
-
-static int units_grow(struct bk_ctx *c)
-{
-	int cap = c->units_cap ? c->units_cap * 2 : 1024;
-	struct unit_roles *v = calloc((size_t)cap, sizeof *v);
-
-	if (!v)
-		return -1;
-	for (int i = 0; i < c->units_cap; i++) {
-		unsigned k;
-
-		if (!c->units[i].used)
-			continue;
-		for (k = slot_of(c->units[i].unit_id, cap); v[k].used; k = (k + 1) & (cap - 1))
-			;
-		v[k] = c->units[i];
-	}
-	free(c->units);
-	c->units = v;
-	c->units_cap = cap;
-	return 0;
-}
-
-/* The unit's role rows, read once. */
-static int load_unit(struct bk_ctx *c, long long unit_id, const struct unit_roles **out,
-		     struct err *e)
-{
-	struct unit_roles *u;
-	unsigned k;
-	int first, r;
-
-	if (c->units_cap) {
-		for (k = slot_of(unit_id, c->units_cap); c->units[k].used;
-		     k = (k + 1) & (c->units_cap - 1))
-			if (c->units[k].unit_id == unit_id) {
-				*out = &c->units[k];
-				return 0;
-			}
-	}
-	if ((c->units_n + 1) * 2 > c->units_cap && units_grow(c) < 0)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	first = c->roles.n;
+	if (idmap_get(&c->units, unit_id, first, n))
+		return 0;
+	*first = c->roles.n;
 	r = read_spans(c, c->role_q, unit_id, &c->roles, fill_role, "unit role", e);
-	if (r < 0) {
-		spans_cut(&c->roles, first);
-		return r;
-	}
-	for (k = slot_of(unit_id, c->units_cap); c->units[k].used;
-	     k = (k + 1) & (c->units_cap - 1))
-		;
-	u = &c->units[k];
-	u->unit_id = unit_id;
-	u->used = 1;
-	u->first = first;
-	u->n = c->roles.n - first;
-	c->units_n++;
-	*out = u;
-	return 0;
+	*n = c->roles.n - *first;
+	if (r == 0 && idmap_put(&c->units, unit_id, *first, *n) < 0)
+		r = err_set(e, ERR_NOMEM, "out of memory");
+	if (r < 0)
+		spans_cut(&c->roles, *first);
+	return r;
 }
 
 int bk_unit_role(struct bk_ctx *c, long long unit_id, const char *role, int day,
 		 long long *staff_id, struct err *e)
 {
-	const struct unit_roles *u = NULL;
 	const struct span *best = NULL;
 	char d[DATE_LEN];
-	int r;
+	int first, n, r;
 
 	*staff_id = 0;
-	r = load_unit(c, unit_id, &u, e);
+	r = load_unit(c, unit_id, &first, &n, e);
 	if (r < 0)
 		return r;
 	date_format(day, d);
 	/* The latest start covering the day; among equal starts the first row. */
-	for (int i = u->first; i < u->first + u->n; i++) {
+	for (int i = first; i < first + n; i++) {
 		const struct span *s = &c->roles.v[i];
 		int cmp;
 

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "db.h"
+#include "idmap.h"
+#include "strbuf.h"
 #include "utf8.h"
 
 enum q {
@@ -26,18 +28,13 @@ struct holders {
 	char **names;
 };
 
-/* A unit's name, read once per pass (every child placed there asks). */
-struct unit_name {
-	long long id;
-	int used;     /* 0: an empty slot (a unit may have id 0) */
-	char *name;
-};
-
 struct facts {
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_COUNT];
-	struct unit_name *units; /* open addressing, cap a power of two */
-	size_t units_n, units_cap;
+	/* A unit's name, read once per pass (every child placed there asks):
+	 * by unit id, where it starts in names (each ends with its NUL). */
+	struct idmap units;
+	struct strbuf names;
 	int acks;                /* -1: not known yet; 0: no task_ack rows; 1: some */
 	struct holders holders[HOLDER_SLOTS];
 };
@@ -151,11 +148,10 @@ void facts_close(struct facts *f)
 		return;
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(f->q[i]);
-	for (size_t i = 0; i < f->units_cap; i++)
-		free(f->units[i].name);
 	for (int i = 0; i < HOLDER_SLOTS; i++)
 		facts_free_holders(f->holders[i].ids, f->holders[i].names, f->holders[i].n);
-	free(f->units);
+	idmap_free(&f->units);
+	sb_free(&f->names);
 	free(f);
 }
 
@@ -380,43 +376,14 @@ static int one_text(struct facts *f, sqlite3_stmt *q, const char *what, char *bu
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(f->db, rc, what, e);
 }
 
-static size_t unit_slot(const struct facts *f, long long id)
-{
-	size_t i = (size_t)(((unsigned long long)id * 0x9e3779b97f4a7c15ull) >> 32);
-
-	for (i &= f->units_cap - 1; f->units[i].used && f->units[i].id != id;
-	     i = (i + 1) & (f->units_cap - 1))
-		;
-	return i;
-}
-
-static int units_grow(struct facts *f)
-{
-	size_t cap = f->units_cap ? f->units_cap * 2 : 1024;
-	struct unit_name *old = f->units;
-	size_t old_cap = f->units_cap;
-
-	f->units = calloc(cap, sizeof *f->units);
-	if (!f->units) {
-		f->units = old;
-		return -1;
-	}
-	f->units_cap = cap;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].used)
-			f->units[unit_slot(f, old[i].id)] = old[i];
-	free(old);
-	return 0;
-}
-
 int facts_unit_name(struct facts *f, long long unit_id, char *buf, size_t n, struct err *e)
 {
+	const char *name;
 	sqlite3_stmt *q;
-	size_t i;
-	int rc, r;
+	int at, len, rc, r;
 
-	if (f->units_cap && f->units[i = unit_slot(f, unit_id)].used) {
-		utf8_copy(buf, n, f->units[i].name);
+	if (idmap_get(&f->units, unit_id, &at, &len)) {
+		utf8_copy(buf, n, f->names.s + at);
 		return 0;
 	}
 	r = stmt(f, Q_UNIT_NAME, &q, e);
@@ -428,19 +395,15 @@ int facts_unit_name(struct facts *f, long long unit_id, char *buf, size_t n, str
 		sqlite3_reset(q);
 		return db_fail(f->db, rc, "unit", e);
 	}
-	utf8_copy(buf, n, rc == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : "");
-	if ((f->units_n + 1) * 2 <= f->units_cap || units_grow(f) == 0) {
-		char *name = strdup(rc == SQLITE_ROW && sqlite3_column_text(q, 0)
-					    ? (const char *)sqlite3_column_text(q, 0) : "");
-
-		if (name) {
-			i = unit_slot(f, unit_id);
-			f->units[i].id = unit_id;
-			f->units[i].used = 1;
-			f->units[i].name = name;
-			f->units_n++;
-		}
-	}
+	name = rc == SQLITE_ROW && sqlite3_column_text(q, 0)
+		       ? (const char *)sqlite3_column_text(q, 0) : "";
+	utf8_copy(buf, n, name);
+	/* Kept when there is room; asked again otherwise. */
+	at = (int)f->names.len;
+	len = (int)strlen(name);
+	if (sb_add(&f->names, name, (size_t)len + 1) == 0 &&
+	    idmap_put(&f->units, unit_id, at, len) < 0)
+		f->names.len = (size_t)at;
 	sqlite3_reset(q);
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "date.h"
 #include "db.h"
+#include "idmap.h"
 #include "sqldate.h"
 
 #define DEPUTY_DEPTH 4 /* a deputy's deputy, and so on, this deep at most */
@@ -30,12 +31,6 @@ struct away {
 	struct sqldate start, end;
 };
 
-struct away_of {
-	long long staff_id;
-	int used;           /* 0: an empty slot (staff may have id 0) */
-	int first, n;       /* into aways */
-};
-
 struct rcpt_ctx {
 	sqlite3 *db;
 	sqlite3_stmt *staff_q, *absence_q;
@@ -43,8 +38,7 @@ struct rcpt_ctx {
 	int any_absence;          /* -1: not known yet */
 	struct away *aways;
 	int aways_n, aways_cap;
-	struct away_of *people;   /* open addressing, cap a power of two */
-	int people_n, people_cap;
+	struct idmap people;      /* a person's absences in aways */
 };
 
 static const char sql_staff[] =
@@ -75,18 +69,24 @@ int rcpt_open(sqlite3 *db, struct rcpt_ctx **out, struct err *e)
 	return 0;
 }
 
+static void forget_aways(struct rcpt_ctx *c, int first)
+{
+	for (int i = first; i < c->aways_n; i++) {
+		sqldate_free(&c->aways[i].start);
+		sqldate_free(&c->aways[i].end);
+	}
+	c->aways_n = first;
+}
+
 void rcpt_close(struct rcpt_ctx *c)
 {
 	if (!c)
 		return;
 	sqlite3_finalize(c->staff_q);
 	sqlite3_finalize(c->absence_q);
-	for (int i = 0; i < c->aways_n; i++) {
-		sqldate_free(&c->aways[i].start);
-		sqldate_free(&c->aways[i].end);
-	}
+	forget_aways(c, 0);
 	free(c->aways);
-	free(c->people);
+	idmap_free(&c->people);
 	free(c);
 }
 
@@ -100,50 +100,15 @@ static void col_copy(sqlite3_stmt *st, int col, char *dst, size_t n)
 	utf8_copy(dst, n, (const char *)sqlite3_column_text(st, col));
 }
 
-static int person_slot(const struct rcpt_ctx *c, long long id)
-{
-	unsigned k = (unsigned)(((unsigned long long)id * 0x9e3779b97f4a7c15ull) >> 32);
 
-	for (k &= (unsigned)c->people_cap - 1; c->people[k].used &&
-	     c->people[k].staff_id != id; k = (k + 1) & ((unsigned)c->people_cap - 1))
-		;
-	return (int)k;
-}
-
-static int people_grow(struct rcpt_ctx *c)
-{
-	int cap = c->people_cap ? c->people_cap * 2 : 256, old_cap = c->people_cap;
-	struct away_of *old = c->people;
-
-	c->people = calloc((size_t)cap, sizeof *c->people);
-	if (!c->people) {
-		c->people = old;
-		return -1;
-	}
-	c->people_cap = cap;
-	for (int i = 0; i < old_cap; i++)
-		if (old[i].used)
-			c->people[person_slot(c, old[i].staff_id)] = old[i];
-	free(old);
-	return 0;
-}
-
-static void forget_aways(struct rcpt_ctx *c, int first)
-{
-	for (int i = first; i < c->aways_n; i++) {
-		sqldate_free(&c->aways[i].start);
-		sqldate_free(&c->aways[i].end);
-	}
-	c->aways_n = first;
-}
-
-/* The absences of staff_id, read once; *out NULL when there are none. */
-static int aways_of(struct rcpt_ctx *c, long long staff_id, const struct away_of **out,
+/* The absences of staff_id, read once: aways[*first] and the *n after it. */
+static int aways_of(struct rcpt_ctx *c, long long staff_id, int *first, int *n,
 		    struct err *e)
 {
-	int k, rc, first = c->aways_n;
+	int rc;
 
-	*out = NULL;
+	*first = c->aways_n;
+	*n = 0;
 	if (c->any_absence < 0) {
 		sqlite3_stmt *q = NULL;
 		int r = db_prepare(c->db, "SELECT EXISTS (SELECT 1 FROM absence)", &q, e);
@@ -156,15 +121,8 @@ static int aways_of(struct rcpt_ctx *c, long long staff_id, const struct away_of
 	}
 	if (!c->any_absence)
 		return 0;
-	if (c->people_cap) {
-		k = person_slot(c, staff_id);
-		if (c->people[k].used) {
-			*out = &c->people[k];
-			return 0;
-		}
-	}
-	if ((c->people_n + 1) * 2 > c->people_cap && people_grow(c) < 0)
-		return err_set(e, ERR_NOMEM, "out of memory");
+	if (idmap_get(&c->people, staff_id, first, n))
+		return 0;
 	sqlite3_reset(c->absence_q);
 	sqlite3_bind_int64(c->absence_q, 1, staff_id);
 	while ((rc = sqlite3_step(c->absence_q)) == SQLITE_ROW) {
@@ -175,7 +133,7 @@ static int aways_of(struct rcpt_ctx *c, long long staff_id, const struct away_of
 			struct away *v = realloc(c->aways, (size_t)cap * sizeof *v);
 
 			if (!v) {
-				forget_aways(c, first);
+				forget_aways(c, *first);
 				sqlite3_reset(c->absence_q);
 				return err_set(e, ERR_NOMEM, "out of memory");
 			}
@@ -195,15 +153,14 @@ static int aways_of(struct rcpt_ctx *c, long long staff_id, const struct away_of
 		c->aways_n++;
 	}
 	sqlite3_reset(c->absence_q);
+	if (rc == SQLITE_DONE && idmap_put(&c->people, staff_id, *first, c->aways_n - *first) < 0)
+		rc = SQLITE_NOMEM;
 	if (rc != SQLITE_DONE) {
-		forget_aways(c, first);
+		forget_aways(c, *first);
 		return rc == SQLITE_NOMEM ? err_set(e, ERR_NOMEM, "out of memory")
 					  : db_fail(c->db, rc, "absence", e);
 	}
-	k = person_slot(c, staff_id);
-	c->people[k] = (struct away_of){ staff_id, 1, first, c->aways_n - first };
-	c->people_n++;
-	*out = &c->people[k];
+	*n = c->aways_n - *first;
 	return 0;
 }
 
@@ -214,16 +171,15 @@ static int aways_of(struct rcpt_ctx *c, long long staff_id, const struct away_of
 static int deputy_of(struct rcpt_ctx *c, long long staff_id, const char *day,
 		     long long *deputy, char *until, int *absent, struct err *e)
 {
-	const struct away_of *who;
 	const struct away *best = NULL;
-	int r = aways_of(c, staff_id, &who, e);
+	int first, n, r = aways_of(c, staff_id, &first, &n, e);
 
 	*deputy = 0;
 	until[0] = '\0';
 	*absent = 0;
-	if (r < 0 || !who)
+	if (r < 0)
 		return r;
-	for (int i = who->first; i < who->first + who->n; i++) {
+	for (int i = first; i < first + n; i++) {
 		const struct away *a = &c->aways[i];
 		int cmp;
 
