@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "calendar.h"
+#include "db.h"
 #include "engine.h"
 
 static double ms_between(const struct timespec *a, const struct timespec *b)
@@ -123,7 +124,7 @@ int main(int argc, char **argv)
 	}
 	g->delivering = 1; /* as the daemon that holds the delivery lock */
 	if (getenv("PASS_TRACE")) /* from the first change on */
-		sqlite3_trace_v2(g->db, SQLITE_TRACE_PROFILE, trace, &trace_ms);
+		sqlite3_trace_v2(DB_SQ(g->db), SQLITE_TRACE_PROFILE, trace, &trace_ms);
 	if (getenv("PASS_QUICK")) { /* the database was planned today already */
 		g->plan_cache = (struct plan_cache){ .valid = 1, .version = -1,
 						     .today = cal_today(now) };

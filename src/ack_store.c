@@ -67,16 +67,16 @@ static void col(sqlite3_stmt *q, int i, char *buf, size_t n)
 }
 
 /* One row of q (bound already): 1 when there is one, 0 when none. */
-static int step_one(sqlite3 *db, sqlite3_stmt *q, const char *what, struct err *e)
+static int step_one(struct dbi *db, sqlite3_stmt *q, const char *what, struct err *e)
 {
 	int rc = sqlite3_step(q);
 
 	if (rc == SQLITE_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : db_fail(db, rc, what, e);
+	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(db), rc, what, e);
 }
 
-static int view_subject(sqlite3 *db, const struct ack_claim *c, struct ack_view *v,
+static int view_subject(struct dbi *db, const struct ack_claim *c, struct ack_view *v,
 			struct err *e)
 {
 	sqlite3_stmt *q = NULL;
@@ -84,7 +84,7 @@ static int view_subject(sqlite3 *db, const struct ack_claim *c, struct ack_view 
 
 	for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
 		if (strcmp(views[i].kind, c->kind) == 0)
-			r = db_prepare(db, views[i].sql, &q, e);
+			r = db_prepare(DB_SQ(db), views[i].sql, &q, e);
 	if (r < 0)
 		return r == ERR_NOTFOUND ? err_set(e, r, "%s: no such kind", c->kind) : r;
 	sqlite3_bind_int64(q, 1, c->ref_id);
@@ -113,11 +113,11 @@ static int kind_takes(const char *kind, char action)
 	return action == ACK_BOOKED && strcmp(kind, "placement") == 0;
 }
 
-static int view_recorded(sqlite3 *db, const struct ack_claim *c, struct ack_view *v,
+static int view_recorded(struct dbi *db, const struct ack_claim *c, struct ack_view *v,
 			 struct err *e)
 {
 	sqlite3_stmt *q;
-	int r = db_prepare(db, sql_recorded, &q, e);
+	int r = db_prepare(DB_SQ(db), sql_recorded, &q, e);
 
 	if (r < 0)
 		return r;
@@ -135,7 +135,7 @@ static int view_recorded(sqlite3 *db, const struct ack_claim *c, struct ack_view
 	return r;
 }
 
-int ack_store_view(sqlite3 *db, const struct ack_claim *c, struct ack_view *v, struct err *e)
+int ack_store_view(struct dbi *db, const struct ack_claim *c, struct ack_view *v, struct err *e)
 {
 	sqlite3_stmt *q;
 	int r;
@@ -144,7 +144,7 @@ int ack_store_view(sqlite3 *db, const struct ack_claim *c, struct ack_view *v, s
 	for (const char *a = c->actions; *a; a++)
 		if (!kind_takes(c->kind, *a))
 			return err_set(e, ERR_NOTFOUND, "a %s takes no action '%c'", c->kind, *a);
-	r = db_prepare(db, sql_active, &q, e);
+	r = db_prepare(DB_SQ(db), sql_active, &q, e);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(q, 1, c->staff_id);
@@ -160,11 +160,11 @@ int ack_store_view(sqlite3 *db, const struct ack_claim *c, struct ack_view *v, s
 	return r;
 }
 
-static int exec_bound(sqlite3 *db, const char *sql, const char *const *text, int nt,
+static int exec_bound(struct dbi *db, const char *sql, const char *const *text, int nt,
 		      const long long *ints, int ni, struct err *e)
 {
 	sqlite3_stmt *q;
-	int rc, r = db_prepare(db, sql, &q, e);
+	int rc, r = db_prepare(DB_SQ(db), sql, &q, e);
 
 	if (r < 0)
 		return r;
@@ -174,10 +174,10 @@ static int exec_bound(sqlite3 *db, const char *sql, const char *const *text, int
 		sqlite3_bind_text(q, ni + i + 1, text[i], -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : db_fail(db, rc, "acknowledgement", e);
+	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(db), rc, "acknowledgement", e);
 }
 
-static int record(sqlite3 *db, const struct ack_claim *c, char action, const char *client,
+static int record(struct dbi *db, const struct ack_claim *c, char action, const char *client,
 		  time_t now, int *recorded, struct err *e)
 {
 	const char *name = ack_action_name(action);
@@ -189,7 +189,7 @@ static int record(sqlite3 *db, const struct ack_claim *c, char action, const cha
 	if (r < 0 || v.closed)
 		return r; /* a closed task takes no answer: nothing recorded */
 	cal_iso_utc(now, at);
-	r = db_prepare(db, sql_ack_ins, &q, e);
+	r = db_prepare(DB_SQ(db), sql_ack_ins, &q, e);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(q, 1, c->kind, -1, SQLITE_STATIC);
@@ -201,12 +201,12 @@ static int record(sqlite3 *db, const struct ack_claim *c, char action, const cha
 	r = sqlite3_step(q);
 	sqlite3_finalize(q);
 	if (r != SQLITE_DONE)
-		return db_fail(db, r, "task_ack", e);
-	*recorded = sqlite3_changes(db) == 1;
+		return db_fail(DB_SQ(db), r, "task_ack", e);
+	*recorded = sqlite3_changes(DB_SQ(db)) == 1;
 	if (!*recorded)
 		return 0; /* recorded before: nothing more to do */
 	snprintf(rule, sizeof rule, "ack_%s", name);
-	r = db_prepare(db, sql_audit_ins, &q, e);
+	r = db_prepare(DB_SQ(db), sql_audit_ins, &q, e);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(q, 1, at, -1, SQLITE_STATIC);
@@ -219,7 +219,7 @@ static int record(sqlite3 *db, const struct ack_claim *c, char action, const cha
 	r = sqlite3_step(q);
 	sqlite3_finalize(q);
 	if (r != SQLITE_DONE)
-		return db_fail(db, r, "audit", e);
+		return db_fail(DB_SQ(db), r, "audit", e);
 	if (strcmp(c->kind, "followup") == 0 && action == ACK_DONE) {
 		const char *t[] = { date_format(cal_today(now), day) };
 		const long long ids[] = { c->ref_id };
@@ -229,7 +229,7 @@ static int record(sqlite3 *db, const struct ack_claim *c, char action, const cha
 	return r < 0 ? r : 0;
 }
 
-int ack_store_record(sqlite3 *db, const struct ack_claim *c, char action, const char *client,
+int ack_store_record(struct dbi *db, const struct ack_claim *c, char action, const char *client,
 		     time_t now, int *recorded, struct err *e)
 {
 	int r;
@@ -265,7 +265,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int ack_store_stats(sqlite3 *db, const char *from, const char *to, struct ack_stats *s,
+int ack_store_stats(struct dbi *db, const char *from, const char *to, struct ack_stats *s,
 		    struct err *e)
 {
 	sqlite3_stmt *q;
@@ -274,7 +274,7 @@ int ack_store_stats(sqlite3 *db, const char *from, const char *to, struct ack_st
 	int r;
 
 	memset(s, 0, sizeof *s);
-	r = db_prepare(db, sql_stats, &q, e);
+	r = db_prepare(DB_SQ(db), sql_stats, &q, e);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(q, 1, from, -1, SQLITE_STATIC);

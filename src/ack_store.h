@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <time.h>
 
+#include "dbi.h"
 #include "ack_token.h"
 #include "err.h"
 
@@ -25,7 +26,7 @@ struct ack_view {
 /* The view of the subject and recipient of c. ERR_NOTFOUND when the
  * subject is gone, the recipient is no longer active staff, or c offers an
  * action its kind does not take ("done" on a referral). */
-int ack_store_view(sqlite3 *db, const struct ack_claim *c, struct ack_view *v, struct err *e);
+int ack_store_view(struct dbi *db, const struct ack_claim *c, struct ack_view *v, struct err *e);
 
 /* The action word of a letter ("received", "done", "booked"), or NULL. */
 const char *ack_action_name(char action);
@@ -36,7 +37,7 @@ const char *ack_action_name(char action);
  * action; *recorded 0 when it was there already), its audit row, and for a
  * follow-up's "done" the follow-up's done_date (today in Sweden), as
  * `backactl followup done` writes it. ERR_NOTFOUND as ack_store_view. */
-int ack_store_record(sqlite3 *db, const struct ack_claim *c, char action, const char *client,
+int ack_store_record(struct dbi *db, const struct ack_claim *c, char action, const char *client,
 		     time_t now, int *recorded, struct err *e);
 
 /* Acknowledgements recorded in from..to (dates), and the hours from the
@@ -46,7 +47,7 @@ struct ack_stats {
 	long long timed;   /* of them, with a sent message to measure from */
 	double median_h, max_h;
 };
-int ack_store_stats(sqlite3 *db, const char *from, const char *to, struct ack_stats *s,
+int ack_store_stats(struct dbi *db, const char *from, const char *to, struct ack_stats *s,
 		    struct err *e);
 
 #endif

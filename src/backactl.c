@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "ctl_format.h"
+#include "db.h"
 #include "i18n.h"
 #include "log.h"
 
@@ -141,7 +142,7 @@ int main(int argc, char **argv)
 		argv[optind]);
 out:
 	if (c.db)
-		sqlite3_close(c.db);
+		db_close(c.db);
 	config_free(c.cfg);
 	return rc;
 }

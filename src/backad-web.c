@@ -138,7 +138,7 @@ static int serve(const struct opts *o, const struct config *cfg, struct ack_keys
 {
 	struct err e = { 0 };
 	struct web *w = NULL;
-	sqlite3 *db = NULL;
+	struct dbi *db = NULL;
 	sigset_t set;
 	int fd, sig = 0;
 
@@ -146,21 +146,21 @@ static int serve(const struct opts *o, const struct config *cfg, struct ack_keys
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* before the service's thread */
-	if (db_open(cfg->database, 0, &db, &e) < 0) {
+	if (db_open_cfg(cfg, 0, &db, &e) < 0 || db_sqlite_only(db, cfg->database, &e) < 0) {
 		log_err("%s", e.msg);
-		sqlite3_close(db);
+		db_close(db);
 		return 1;
 	}
 	/* One thread serves every request: a lock held by backad or backactl
 	 * costs a request at most this long (it gets 503 and Retry-After),
 	 * not everyone behind it. */
-	sqlite3_busy_timeout(db, WEB_BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(DB_SQ(db), WEB_BUSY_TIMEOUT_MS);
 	fd = get_socket(o, &e);
 	if (fd < 0 || web_start(fd, cfg, db, keys, o->now, &w, &e) < 0) {
 		log_err("%s", e.msg);
 		if (fd >= 0)
 			close(fd);
-		sqlite3_close(db);
+		db_close(db);
 		return 1;
 	}
 	sd_notify(0, "READY=1\nSTATUS=serving acknowledgement links");
@@ -169,7 +169,7 @@ static int serve(const struct opts *o, const struct config *cfg, struct ack_keys
 	sd_notify(0, "STOPPING=1");
 	web_stop(w);
 	close(fd);
-	sqlite3_close(db);
+	db_close(db);
 	return 0;
 }
 

@@ -31,7 +31,7 @@ struct spans {
 };
 
 struct bk_ctx {
-	sqlite3 *db;
+	struct dbi *db;
 	sqlite3_stmt *explicit_q, *placement_q, *role_q;
 	long long child_id; /* whose rows below are, or 0 */
 	struct spans explicit, placed, roles;
@@ -51,7 +51,7 @@ static const char sql_role[] =
 	" FROM unit_role r JOIN staff s ON s.id = r.staff_id"
 	" WHERE r.unit_id = ?1 AND s.active = 1";
 
-int bk_open(sqlite3 *db, struct bk_ctx **out, struct err *e)
+int bk_open(struct dbi *db, struct bk_ctx **out, struct err *e)
 {
 	struct bk_ctx *c = calloc(1, sizeof *c);
 	int r;
@@ -60,11 +60,11 @@ int bk_open(sqlite3 *db, struct bk_ctx **out, struct err *e)
 	if (!c)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	c->db = db;
-	r = db_prepare(db, sql_explicit, &c->explicit_q, e);
+	r = db_prepare(DB_SQ(db), sql_explicit, &c->explicit_q, e);
 	if (r == 0)
-		r = db_prepare(db, sql_placement, &c->placement_q, e);
+		r = db_prepare(DB_SQ(db), sql_placement, &c->placement_q, e);
 	if (r == 0)
-		r = db_prepare(db, sql_role, &c->role_q, e);
+		r = db_prepare(DB_SQ(db), sql_role, &c->role_q, e);
 	if (r < 0) {
 		bk_close(c);
 		return r;
@@ -158,7 +158,7 @@ static int read_spans(struct bk_ctx *c, sqlite3_stmt *q, long long id, struct sp
 		}
 	}
 	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : db_fail(c->db, rc, what, e);
+	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(c->db), rc, what, e);
 }
 
 static int fill_dates(sqlite3_stmt *q, int col, struct span *s)

@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "dbi.h"
 #include "err.h"
 
 enum bk_source {
@@ -30,7 +31,7 @@ struct bk {
  * facts (a transaction that does not change them meanwhile). */
 struct bk_ctx;
 
-int bk_open(sqlite3 *db, struct bk_ctx **out, struct err *e);
+int bk_open(struct dbi *db, struct bk_ctx **out, struct err *e);
 void bk_close(struct bk_ctx *c);
 
 /* The Barnkontakt of child_id on day (date.h day number). Staff who are not

@@ -80,11 +80,11 @@ static int open_db(struct ctl *c, int flags)
 				  "(init and migrate-to are)\n"), what);
 		return ERR_INVALID;
 	}
-	r = db_open(c->cfg->database, flags, &c->db, &e);
+	r = db_open_cfg(c->cfg, flags, &c->db, &e);
 	if (r < 0)
 		fprintf(stderr, "backactl: %s\n", e.msg);
 	else if (!(flags & DB_READONLY))
-		sqlite3_busy_handler(c->db, wait_busy, NULL);
+		sqlite3_busy_handler(DB_SQ(c->db), wait_busy, NULL);
 	return r;
 }
 

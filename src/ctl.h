@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include "dbi.h"
 #include "config.h"
 #include "err.h"
 
@@ -14,7 +15,7 @@ enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
 struct ctl {
 	const char *config_path; /* -c, $BACKAD_CONFIG or the default */
 	struct config *cfg;      /* loaded on demand by ctl_config() */
-	sqlite3 *db;             /* opened on demand by ctl_db() */
+	struct dbi *db;             /* opened on demand by ctl_db() */
 	int format;              /* --format: enum ctl_format (ctl_format.h) */
 };
 

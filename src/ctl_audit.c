@@ -75,7 +75,7 @@ static int list(struct ctl *c, int by_child, long long id)
 	struct err e = { 0 };
 	int rc, r = CTL_FAIL;
 
-	if (db_prepare(c->db, by_child ? sql_child : sql_staff, &st, &e) < 0)
+	if (db_prepare(DB_SQ(c->db), by_child ? sql_child : sql_staff, &st, &e) < 0)
 		return ctl_fail("audit", "%s", e.msg);
 	sqlite3_bind_int64(st, 1, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -84,7 +84,7 @@ static int list(struct ctl *c, int by_child, long long id)
 			goto out;
 		}
 	if (rc != SQLITE_DONE) {
-		db_fail(c->db, rc, "database", &e);
+		db_fail(DB_SQ(c->db), rc, "database", &e);
 		ctl_fail("audit", "%s", e.msg);
 		goto out;
 	}

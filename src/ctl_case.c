@@ -126,11 +126,11 @@ static int exec_one(struct ctl *c, const char *cmd, sqlite3_stmt *st, long long 
 
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		db_fail(c->db, rc, "database", &e);
+		db_fail(DB_SQ(c->db), rc, "database", &e);
 		return ctl_fail(cmd, "%s", e.msg);
 	}
 	if (rowid)
-		*rowid = sqlite3_last_insert_rowid(c->db);
+		*rowid = sqlite3_last_insert_rowid(DB_SQ(c->db));
 	return CTL_OK;
 }
 
@@ -139,7 +139,7 @@ static sqlite3_stmt *prep(struct ctl *c, const char *cmd, const char *sql)
 	sqlite3_stmt *st = NULL;
 	struct err e = { 0 };
 
-	if (db_prepare(c->db, sql, &st, &e) < 0) {
+	if (db_prepare(DB_SQ(c->db), sql, &st, &e) < 0) {
 		ctl_fail(cmd, "%s", e.msg);
 		return NULL;
 	}
@@ -214,7 +214,7 @@ static int require_intake_role(struct ctl *c, const char *cmd, const struct arg 
 	sqlite3_bind_text(st, 3, date_format(cal_today(time(NULL)), today), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW)
-		r = ctl_fail(cmd, "%s", sqlite3_errmsg(c->db));
+		r = ctl_fail(cmd, "%s", sqlite3_errmsg(DB_SQ(c->db)));
 	else if (sqlite3_column_int(st, 0))
 		r = CTL_OK;
 	else

@@ -39,12 +39,12 @@ struct health {
 	long long failing_email, failing_sms; /* waiting on a recently failing channel */
 };
 
-static long long one_int(sqlite3 *db, const char *sql, const char *p1, int *bad)
+static long long one_int(struct dbi *db, const char *sql, const char *p1, int *bad)
 {
 	sqlite3_stmt *st = NULL;
 	long long v = 0;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(DB_SQ(db), sql, -1, &st, NULL) != SQLITE_OK) {
 		*bad = 1;
 		return 0;
 	}
@@ -58,12 +58,12 @@ static long long one_int(sqlite3 *db, const char *sql, const char *p1, int *bad)
 	return v;
 }
 
-static void one_text(sqlite3 *db, const char *sql, char *buf, size_t n)
+static void one_text(struct dbi *db, const char *sql, char *buf, size_t n)
 {
 	sqlite3_stmt *st = NULL;
 
 	buf[0] = '\0';
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(DB_SQ(db), sql, -1, &st, NULL) != SQLITE_OK)
 		return;
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -71,7 +71,7 @@ static void one_text(sqlite3 *db, const char *sql, char *buf, size_t n)
 }
 
 /* Messages waiting for a retry on a channel whose last error is recent. */
-static long long failing(sqlite3 *db, const char *channel, time_t now, int *bad)
+static long long failing(struct dbi *db, const char *channel, time_t now, int *bad)
 {
 	char key[40], sql[160], val[300];
 	time_t t;
@@ -163,7 +163,7 @@ static int measure(struct ctl *c, time_t now, struct health *h)
 	h->dead = one_int(c->db, "SELECT count(*) FROM outbox WHERE state = 'dead'", NULL, &bad);
 	cal_iso_utc(now, iso);
 	daemon_owner(h->pid, owner, sizeof owner);
-	if (sqlite3_prepare_v2(c->db, "SELECT count(*) FROM outbox WHERE state = 'sending'"
+	if (sqlite3_prepare_v2(DB_SQ(c->db), "SELECT count(*) FROM outbox WHERE state = 'sending'"
 				      " AND claim_owner = ?1 AND lease_until > ?2",
 			       -1, &st, NULL) != SQLITE_OK) {
 		bad = 1;
@@ -247,13 +247,13 @@ int ctl_status_check(struct ctl *c)
 		       e.msg[0] ? e.msg : _("the configuration file cannot be read"));
 		return CHECK_UNKNOWN;
 	}
-	if (!c->db && db_open(c->cfg->database, DB_READONLY, &c->db, &e) < 0) {
+	if (!c->db && db_open_cfg(c->cfg, DB_READONLY, &c->db, &e) < 0) {
 		printf("BACKAD UNKNOWN - %s\n", e.msg);
 		return CHECK_UNKNOWN;
 	}
 	if (measure(c, time(NULL), &h) < 0) {
 		printf("BACKAD UNKNOWN - %s: %s\n", _("cannot read the case database"),
-		       sqlite3_errmsg(c->db));
+		       sqlite3_errmsg(DB_SQ(c->db)));
 		return CHECK_UNKNOWN;
 	}
 	rc = judge(&h, why, sizeof why);

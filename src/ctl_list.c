@@ -68,7 +68,7 @@ static int query_table(struct ctl *c, const char *cmd, const char *sql, const ch
 	struct err e = { 0 };
 	int rc;
 
-	if (db_prepare(c->db, sql, &st, &e) < 0)
+	if (db_prepare(DB_SQ(c->db), sql, &st, &e) < 0)
 		return ctl_fail(cmd, "%s", e.msg);
 	db_bind_text_or_null(st, 1, p1);
 	db_bind_text_or_null(st, 2, p2);
@@ -86,7 +86,7 @@ static int query_table(struct ctl *c, const char *cmd, const char *sql, const ch
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE || g.oom) {
 		grid_free(&g);
-		db_fail(c->db, rc, "database", &e);
+		db_fail(DB_SQ(c->db), rc, "database", &e);
 		return ctl_fail(cmd, "%s", g.oom ? "out of memory" : e.msg);
 	}
 	rc = ctl_table(c->format, ncols, head, keys, (const char *const *)g.cells, g.n, right);
@@ -110,7 +110,7 @@ static void fix_child(struct ctl *c, const char **row, char *scratch)
 		sqlite3_stmt *st = NULL;
 
 		snprintf(scratch, 256, _("(vacant: %s)"), bk_role_sv(&b));
-		if (b.staff_id && sqlite3_prepare_v2(c->db, "SELECT code FROM staff WHERE id = ?1", -1,
+		if (b.staff_id && sqlite3_prepare_v2(DB_SQ(c->db), "SELECT code FROM staff WHERE id = ?1", -1,
 						     &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_int64(st, 1, b.staff_id);
 			if (sqlite3_step(st) == SQLITE_ROW)

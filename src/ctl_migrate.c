@@ -43,7 +43,7 @@ int cmd_migrate_to(struct ctl *c, int argc, char **argv)
 	};
 	struct err e = { 0 };
 	struct tally y = { 0 };
-	sqlite3 *src = NULL;
+	struct dbi *src = NULL;
 	PGconn *dst = NULL;
 	char what[400];
 	int ch, verify_only = 0, r;
@@ -81,10 +81,10 @@ int cmd_migrate_to(struct ctl *c, int argc, char **argv)
 		r = pg_connect(c->cfg, argv[optind], &dst, &e);
 	t0 = now_s();
 	if (r == 0)
-		r = verify_only ? pg_migrate_verify(src, dst, table_done, &y, &e)
-				: pg_migrate_copy(src, dst, table_done, &y, &e);
+		r = verify_only ? pg_migrate_verify(DB_SQ(src), dst, table_done, &y, &e)
+				: pg_migrate_copy(DB_SQ(src), dst, table_done, &y, &e);
 	PQfinish(dst);
-	sqlite3_close(src);
+	db_close(src);
 	if (r < 0) {
 		if (!verify_only && dst)
 			fprintf(stderr, _("backactl migrate-to: nothing was copied into %s\n"), what);

@@ -19,13 +19,13 @@
 #include "table.h"
 
 /* One text from a query with up to two text parameters, or def. */
-static void query_text(sqlite3 *db, const char *sql, const char *p1, const char *p2,
+static void query_text(struct dbi *db, const char *sql, const char *p1, const char *p2,
 		       char *buf, size_t n, const char *def)
 {
 	sqlite3_stmt *st = NULL;
 
 	snprintf(buf, n, "%s", def);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(DB_SQ(db), sql, -1, &st, NULL) != SQLITE_OK)
 		return;
 	db_bind_text_or_null(st, 1, p1);
 	db_bind_text_or_null(st, 2, p2);
@@ -34,7 +34,7 @@ static void query_text(sqlite3 *db, const char *sql, const char *p1, const char 
 	sqlite3_finalize(st);
 }
 
-static void daemon_state(sqlite3 *db, char *buf, size_t n)
+static void daemon_state(struct dbi *db, char *buf, size_t n)
 {
 	char pid[32], beat[32], when[17];
 	time_t t = 0;
@@ -136,7 +136,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	date_format(cal_today(time(NULL)), today);
 	snprintf(sql, sizeof sql, "SELECT rule, count(*) FROM task WHERE state = 'open'"
 		 " AND due_date < ?1 GROUP BY rule ORDER BY rule");
-	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(DB_SQ(c->db), sql, -1, &st, NULL) == SQLITE_OK) {
 		int any = 0;
 
 		sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
@@ -175,7 +175,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 
 /* ---- report ---- */
 
-static long long count(sqlite3 *db, const char *sql, const char *from, const char *to)
+static long long count(struct dbi *db, const char *sql, const char *from, const char *to)
 {
 	char buf[32];
 
@@ -183,14 +183,14 @@ static long long count(sqlite3 *db, const char *sql, const char *from, const cha
 	return strtoll(buf, NULL, 10);
 }
 
-static double median_days(sqlite3 *db, const char *from, const char *to, int *n)
+static double median_days(struct dbi *db, const char *from, const char *to, int *n)
 {
 	sqlite3_stmt *st = NULL;
 	int cap = 0, *v = NULL;
 	double m = 0;
 
 	*n = 0;
-	if (sqlite3_prepare_v2(db, "SELECT CAST(julianday(decision_date) - julianday(received_date)"
+	if (sqlite3_prepare_v2(DB_SQ(db), "SELECT CAST(julianday(decision_date) - julianday(received_date)"
 				   " AS INTEGER) AS d FROM referral WHERE received_date BETWEEN ?1"
 				   " AND ?2 AND decision_date IS NOT NULL ORDER BY d", -1, &st,
 			       NULL) != SQLITE_OK)
@@ -216,12 +216,12 @@ static double median_days(sqlite3 *db, const char *from, const char *to, int *n)
 
 /* Handover messages sent before the day the child moved (the day is the
  * occurrence in the key: rule/placement:ID/START-OFFSET/recipient). */
-static void handovers(sqlite3 *db, const char *from, const char *to, int *in_time, int *late)
+static void handovers(struct dbi *db, const char *from, const char *to, int *in_time, int *late)
 {
 	sqlite3_stmt *st = NULL;
 
 	*in_time = *late = 0;
-	if (sqlite3_prepare_v2(db, "SELECT key, sent_at FROM outbox WHERE rule LIKE 'handover_%'"
+	if (sqlite3_prepare_v2(DB_SQ(db), "SELECT key, sent_at FROM outbox WHERE rule LIKE 'handover_%'"
 				   " AND state = 'sent' AND substr(due_at, 1, 10) BETWEEN ?1 AND ?2",
 			       -1, &st, NULL) != SQLITE_OK)
 		return;

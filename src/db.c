@@ -6,6 +6,7 @@
 
 #include "pg_conn.h"
 #include "schema.h"
+#include "schema_pg.h"
 
 int db_fail(sqlite3 *db, int rc, const char *what, struct err *e)
 {
@@ -19,7 +20,12 @@ int db_fail(sqlite3 *db, int rc, const char *what, struct err *e)
 		       db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
-int db_exec(sqlite3 *db, const char *sql, struct err *e)
+int db_exec(struct dbi *db, const char *sql, struct err *e)
+{
+	return dbi_exec(db, sql, e);
+}
+
+static int sq_exec(sqlite3 *db, const char *sql, struct err *e)
 {
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 
@@ -37,20 +43,19 @@ int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
 	return 0;
 }
 
-int db_begin(sqlite3 *db, struct err *e)
+int db_begin(struct dbi *db, struct err *e)
 {
-	return db_exec(db, "BEGIN IMMEDIATE", e);
+	return dbi_begin(db, e);
 }
 
-int db_commit(sqlite3 *db, struct err *e)
+int db_commit(struct dbi *db, struct err *e)
 {
-	return db_exec(db, "COMMIT", e);
+	return dbi_commit(db, e);
 }
 
-void db_rollback(sqlite3 *db)
+void db_rollback(struct dbi *db)
 {
-	if (!sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	dbi_rollback(db);
 }
 
 int db_bind_text_or_null(sqlite3_stmt *st, int idx, const char *s)
@@ -60,7 +65,7 @@ int db_bind_text_or_null(sqlite3_stmt *st, int idx, const char *s)
 	return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
 }
 
-int db_user_version(sqlite3 *db, struct err *e)
+static int sq_user_version(sqlite3 *db, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc;
@@ -77,17 +82,24 @@ int db_user_version(sqlite3 *db, struct err *e)
 	return r;
 }
 
-int db_migrate(sqlite3 *db, int target, struct err *e)
+int db_user_version(struct dbi *db, struct err *e)
+{
+	if (dbi_backend(db) == DBI_PG)
+		return schema_pg_db_version(dbi_pg(db), e);
+	return sq_user_version(DB_SQ(db), e);
+}
+
+static int sq_migrate(sqlite3 *db, int target, struct err *e)
 {
 	char pragma[64];
 	int v, r;
 
 	if (target < 1 || target > schema_version())
 		return err_set(e, ERR_INVALID, "no schema version %d", target);
-	r = db_begin(db, e);
+	r = sq_exec(db, "BEGIN IMMEDIATE", e);
 	if (r < 0)
 		return r;
-	v = db_user_version(db, e);
+	v = sq_user_version(db, e);
 	if (v < 0) {
 		r = v;
 		goto fail;
@@ -99,23 +111,32 @@ int db_migrate(sqlite3 *db, int target, struct err *e)
 		goto fail;
 	}
 	for (; v < target; v++) {
-		r = db_exec(db, schema_migration(v + 1), e);
+		r = sq_exec(db, schema_migration(v + 1), e);
 		if (r < 0) {
 			err_prefix(e, "migration to schema version %d", v + 1);
 			goto fail;
 		}
 	}
 	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v);
-	r = db_exec(db, pragma, e);
+	r = sq_exec(db, pragma, e);
 	if (r < 0)
 		goto fail;
-	return db_commit(db, e);
+	return sq_exec(db, "COMMIT", e);
 fail:
-	db_rollback(db);
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return r;
 }
 
-static int db_check_version(sqlite3 *db, struct err *e)
+int db_migrate(struct dbi *db, int target, struct err *e)
+{
+	if (dbi_backend(db) == DBI_PG)
+		return err_set(e, ERR_INVALID, "PostgreSQL has no migrations yet: "
+			       "backactl init creates the current schema");
+	return sq_migrate(DB_SQ(db), target, e);
+}
+
+static int db_check_version(struct dbi *db, struct err *e)
 {
 	int v = db_user_version(db, e);
 
@@ -142,7 +163,7 @@ static int db_pragmas(sqlite3 *db, int flags, struct err *e)
 	 * cache (a full pass over a large region would hold hundreds of MB of
 	 * them in memory); 16 MB of page cache keeps a large database's
 	 * indexes from being read again each pass. */
-	r = db_exec(db, "PRAGMA temp_store = FILE; PRAGMA cache_size = -16384;"
+	r = sq_exec(db, "PRAGMA temp_store = FILE; PRAGMA cache_size = -16384;"
 			    " PRAGMA temp.cache_size = -8192;", e);
 	if (r < 0)
 		return r;
@@ -159,23 +180,16 @@ static int db_pragmas(sqlite3 *db, int flags, struct err *e)
 	sqlite3_finalize(st);
 	if (r < 0)
 		return r;
-	return db_exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", e);
+	return sq_exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", e);
 }
 
-int db_open(const char *path, int flags, sqlite3 **out, struct err *e)
+static int open_sqlite(const char *path, int flags, struct dbi **out, struct err *e)
 {
 	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	sqlite3 *db = NULL;
+	struct dbi *d = NULL;
 	int rc, r;
 
-	*out = NULL;
-	if (db_backend_of(path) == DB_BACKEND_POSTGRESQL) {
-		char what[400];
-
-		pg_describe(path, what, sizeof what);
-		return err_set(e, ERR_INVALID, "%s: backad does not yet run on PostgreSQL (backactl "
-			       "init and migrate-to do)", what);
-	}
 	if (flags & DB_READONLY) {
 		oflags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
 		flags &= ~(DB_CREATE | DB_MIGRATE);
@@ -193,19 +207,88 @@ int db_open(const char *path, int flags, sqlite3 **out, struct err *e)
 	r = db_pragmas(db, flags, e);
 	if (r < 0)
 		goto fail_path;
+	r = dbi_from_sqlite(db, &d, e);
+	if (r < 0)
+		goto fail;
+	dbi_own(d);
+	db = NULL;
 	if (flags & DB_MIGRATE)
-		r = db_migrate(db, schema_version(), e);
+		r = db_migrate(d, schema_version(), e);
 	else
-		r = db_check_version(db, e);
+		r = db_check_version(d, e);
 	if (r < 0)
 		goto fail_path;
-	*out = db;
+	*out = d;
 	return 0;
 fail_path:
 	err_prefix(e, "%s", path);
 fail:
+	dbi_free(d);
 	sqlite3_close(db);
 	return r;
+}
+
+static int open_pg(const struct config *cfg, const char *conninfo, int flags,
+		   struct dbi **out, struct err *e)
+{
+	PGconn *pg = NULL;
+	struct dbi *d = NULL;
+	char what[400];
+	int created = 0, r;
+
+	r = pg_connect(cfg, conninfo, &pg, e);
+	if (r < 0)
+		return r;
+	r = dbi_from_pg(pg, &d, e);
+	if (r < 0) {
+		PQfinish(pg);
+		return r;
+	}
+	dbi_own(d);
+	if (flags & DB_MIGRATE)
+		r = schema_pg_init(pg, &created, e);
+	else
+		r = db_check_version(d, e);
+	if (r < 0) {
+		pg_describe(conninfo, what, sizeof what);
+		err_prefix(e, "%s", what);
+		dbi_free(d);
+		return r;
+	}
+	*out = d;
+	return 0;
+}
+
+int db_open_cfg(const struct config *cfg, int flags, struct dbi **out, struct err *e)
+{
+	*out = NULL;
+	if (db_backend_of(cfg->database) == DB_BACKEND_POSTGRESQL)
+		return open_pg(cfg, cfg->database, flags, out, e);
+	return open_sqlite(cfg->database, flags, out, e);
+}
+
+int db_open(const char *database, int flags, struct dbi **out, struct err *e)
+{
+	*out = NULL;
+	if (db_backend_of(database) == DB_BACKEND_POSTGRESQL)
+		return open_pg(NULL, database, flags, out, e);
+	return open_sqlite(database, flags, out, e);
+}
+
+int db_sqlite_only(struct dbi *db, const char *database, struct err *e)
+{
+	char what[400];
+
+	if (dbi_backend(db) == DBI_SQLITE)
+		return 0;
+	pg_describe(database, what, sizeof what);
+	return err_set(e, ERR_INVALID, "%s: backad does not yet run on PostgreSQL (backactl "
+		       "init and migrate-to do)", what);
+}
+
+void db_close(struct dbi *db)
+{
+	dbi_free(db);
 }
 
 /* "unknown ..." in words of the reader's language, not a table name. */
@@ -220,27 +303,25 @@ static int unknown(const char *table, const char *value, struct err *e)
 	return err_set(e, ERR_NOTFOUND, "unknown %s '%s'", table, value);
 }
 
-int db_lookup_id(sqlite3 *db, const char *table, const char *column,
+int db_lookup_id(struct dbi *db, const char *table, const char *column,
 		 const char *value, long long *id, struct err *e)
 {
 	char sql[160];
-	sqlite3_stmt *st = NULL;
-	int r, rc;
+	struct dbi_stmt *st = NULL;
+	int r;
 
 	snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE %s = ?1", table, column);
-	r = db_prepare(db, sql, &st, e);
+	r = dbi_prepare(db, sql, &st, e);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
+	dbi_bind_text(st, 1, value);
+	r = dbi_step(st, e);
+	if (r == DBI_ROW) {
+		*id = dbi_column_int64(st, 0);
 		r = 0;
-	} else if (rc == SQLITE_DONE) {
+	} else if (r == DBI_DONE) {
 		r = unknown(table, value, e);
-	} else {
-		r = db_fail(db, rc, "database", e);
 	}
-	sqlite3_finalize(st);
+	dbi_finalize(st);
 	return r;
 }

@@ -5,7 +5,10 @@
 
 #include <sqlite3.h>
 
+#include "dbi.h"
 #include "err.h"
+
+struct config;
 
 enum {
 	DB_CREATE = 1 << 0,  /* create the file when missing */
@@ -21,36 +24,49 @@ enum {
  * records a fact should wait for it rather than fail. */
 #define DB_CTL_BUSY_TIMEOUT_MS 120000
 
-/* Open path with WAL, foreign keys, synchronous=FULL and the busy timeout.
- * Without DB_MIGRATE the schema must be exactly current; a database newer than
- * this program is always refused (ERR_VERSION). *out is owned by the caller,
- * closed with sqlite3_close(). */
-int db_open(const char *path, int flags, sqlite3 **out, struct err *e);
+/* Open the case database named by database: a path opens SQLite with WAL,
+ * foreign keys, synchronous=FULL and the busy timeout; a postgresql:// URI or
+ * libpq conninfo connects to PostgreSQL (pg_connect: the password from
+ * cfg's database_password_file when cfg is given, a credential or
+ * PGPASSFILE). Without DB_MIGRATE the schema must be exactly current; a
+ * database newer than this program is always refused (ERR_VERSION). *out is
+ * owned by the caller, closed with db_close(). */
+int db_open(const char *database, int flags, struct dbi **out, struct err *e);
+int db_open_cfg(const struct config *cfg, int flags, struct dbi **out, struct err *e);
+void db_close(struct dbi *db);
+
+/* The SQLite handle under db (NULL on PostgreSQL): for modules still
+ * written against sqlite3_* calls, and what only SQLite has. */
+#define DB_SQ(db) dbi_sqlite(db)
+
+/* ERR_INVALID naming the database when db is on PostgreSQL, for what does
+ * not run there yet; 0 on SQLite. */
+int db_sqlite_only(struct dbi *db, const char *database, struct err *e);
 
 /* Apply migrations from the database's version up to target (1..current).
- * All in one transaction: on error nothing changes. */
-int db_migrate(sqlite3 *db, int target, struct err *e);
+ * All in one transaction: on error nothing changes. SQLite only. */
+int db_migrate(struct dbi *db, int target, struct err *e);
 
-/* The database's PRAGMA user_version, or a negative code. */
-int db_user_version(sqlite3 *db, struct err *e);
+/* The database's schema version, or a negative code. */
+int db_user_version(struct dbi *db, struct err *e);
 
 /* Run SQL without results. */
-int db_exec(sqlite3 *db, const char *sql, struct err *e);
-/* Prepare one statement; *st is finalized by the caller. */
+int db_exec(struct dbi *db, const char *sql, struct err *e);
+/* Prepare one statement on SQLite; *st is finalized by the caller. */
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e);
 /* Translate an SQLite result code into an error line naming what failed. */
 int db_fail(sqlite3 *db, int rc, const char *what, struct err *e);
 
-int db_begin(sqlite3 *db, struct err *e); /* BEGIN IMMEDIATE */
-int db_commit(sqlite3 *db, struct err *e);
-void db_rollback(sqlite3 *db);            /* safe to call when no transaction */
+int db_begin(struct dbi *db, struct err *e); /* dbi_begin */
+int db_commit(struct dbi *db, struct err *e);
+void db_rollback(struct dbi *db);            /* safe to call when no transaction */
 
 /* Bind text or NULL when s is NULL or empty. */
 int db_bind_text_or_null(sqlite3_stmt *st, int idx, const char *s);
 
 /* Look up the id of a row by its unique text column, e.g.
  * db_lookup_id(db, "staff", "code", "anna.l", &id). 0, ERR_NOTFOUND or ERR_DB. */
-int db_lookup_id(sqlite3 *db, const char *table, const char *column,
+int db_lookup_id(struct dbi *db, const char *table, const char *column,
 		 const char *value, long long *id, struct err *e);
 
 #endif

@@ -16,6 +16,21 @@ void dbi_free(struct dbi *db)
 		db->ops->free(db);
 }
 
+void dbi_own(struct dbi *db)
+{
+	db->owned = 1;
+}
+
+struct sqlite3 *dbi_sqlite(struct dbi *db)
+{
+	return db && db->ops->backend == DBI_SQLITE ? db->ops->handle(db) : NULL;
+}
+
+struct pg_conn *dbi_pg(struct dbi *db)
+{
+	return db && db->ops->backend == DBI_PG ? db->ops->handle(db) : NULL;
+}
+
 int dbi_prepare(struct dbi *db, const char *sql, struct dbi_stmt **st, struct err *e)
 {
 	*st = NULL;

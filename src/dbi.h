@@ -87,6 +87,15 @@ int dbi_from_sqlite(struct sqlite3 *db, struct dbi **out, struct err *e);
 int dbi_from_pg(struct pg_conn *conn, struct dbi **out, struct err *e);
 /* Free the layer's state; every statement must be finalized before. */
 void dbi_free(struct dbi *db);
+/* Hand the engine's handle to the layer: dbi_free then closes it too
+ * (sqlite3_close, PQfinish). db_open's connections are owned. */
+void dbi_own(struct dbi *db);
+
+/* The engine's handle under db, or NULL when db is on the other engine: for
+ * what only one engine has (SQLite's pragmas, functions and busy handler;
+ * PostgreSQL's LISTEN, COPY and connection state). */
+struct sqlite3 *dbi_sqlite(struct dbi *db);
+struct pg_conn *dbi_pg(struct dbi *db);
 
 enum dbi_backend dbi_backend(const struct dbi *db);
 

@@ -24,11 +24,13 @@ struct dbi_ops {
 	const char *begin_sql; /* the engine's dbi_begin */
 	int (*in_transaction)(struct dbi *db);
 	void (*free)(struct dbi *db);
+	void *(*handle)(struct dbi *db); /* sqlite3 * or PGconn * */
 };
 
 /* The first member of each engine's connection and statement. */
 struct dbi {
 	const struct dbi_ops *ops;
+	int owned; /* dbi_free closes the engine's handle (dbi_own) */
 };
 
 struct dbi_stmt {

@@ -629,7 +629,14 @@ static void pg_free(struct dbi *db)
 		run_pending(d, NULL, "DEALLOCATE", NULL);
 	sb_free(&d->closes);
 	sb_free(&d->deallocs);
+	if (db->owned)
+		PQfinish(d->conn);
 	free(d);
+}
+
+static void *pg_handle(struct dbi *db)
+{
+	return PG_DB(db)->conn;
 }
 
 const struct dbi_ops dbi_pg_ops = {
@@ -651,6 +658,7 @@ const struct dbi_ops dbi_pg_ops = {
 	.begin_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ",
 	.in_transaction = pg_in_transaction,
 	.free = pg_free,
+	.handle = pg_handle,
 };
 
 int dbi_from_pg(PGconn *conn, struct dbi **out, struct err *e)

@@ -139,7 +139,14 @@ static int sl_in_transaction(struct dbi *d)
 
 static void sl_free(struct dbi *d)
 {
+	if (d->owned)
+		sqlite3_close(SL_DB(d)->db);
 	free(d);
+}
+
+static void *sl_handle(struct dbi *d)
+{
+	return SL_DB(d)->db;
 }
 
 const struct dbi_ops dbi_sqlite_ops = {
@@ -161,6 +168,7 @@ const struct dbi_ops dbi_sqlite_ops = {
 	.begin_sql = "BEGIN IMMEDIATE",
 	.in_transaction = sl_in_transaction,
 	.free = sl_free,
+	.handle = sl_handle,
 };
 
 int dbi_from_sqlite(sqlite3 *db, struct dbi **out, struct err *e)
@@ -171,6 +179,7 @@ int dbi_from_sqlite(sqlite3 *db, struct dbi **out, struct err *e)
 	if (!d)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	d->base.ops = &dbi_sqlite_ops;
+	d->base.owned = 0;
 	d->db = db;
 	*out = &d->base;
 	return 0;

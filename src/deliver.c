@@ -271,7 +271,7 @@ static void wal_sync(struct delivery *d, int force)
 
 	if (!d->unsynced || (!force && mono_ms() - d->synced_at < DELIVER_SYNC_MS))
 		return;
-	if (sqlite3_file_control(d->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) == SQLITE_OK &&
+	if (sqlite3_file_control(DB_SQ(d->db), "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) == SQLITE_OK &&
 	    f && f->pMethods)
 		f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
 	d->unsynced = 0;
@@ -397,7 +397,7 @@ int delivery_sync(struct delivery *d, time_t now, struct err *e)
 
 /* Hold back what the rate limits do not allow now; the rest stays in msgs
  * (compacted, *n updated). Counts come from the audit log. */
-static int rate_limit(sqlite3 *db, const struct config *cfg, struct outbox_msg *msgs, int *n,
+static int rate_limit(struct dbi *db, const struct config *cfg, struct outbox_msg *msgs, int *n,
 		      time_t now, struct deliver_stats *st, struct err *e)
 {
 	int global = 0, k = 0, r = 0;
@@ -436,7 +436,7 @@ static int rate_limit(sqlite3 *db, const struct config *cfg, struct outbox_msg *
 	return r;
 }
 
-void delivery_init(struct delivery *d, sqlite3 *db, const struct config *cfg, const char *owner)
+void delivery_init(struct delivery *d, struct dbi *db, const struct config *cfg, const char *owner)
 {
 	memset(d, 0, sizeof *d);
 	d->db = db;
@@ -673,7 +673,7 @@ void delivery_take_stats(struct delivery *d, struct deliver_stats *st)
 	d->news = 0;
 }
 
-int deliver_pass(sqlite3 *db, const struct config *cfg, const struct channel *email,
+int deliver_pass(struct dbi *db, const struct config *cfg, const struct channel *email,
 		 const struct channel *sms, time_t now, struct deliver_stats *st,
 		 struct err *e)
 {

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 #include <time.h>
 
+#include "dbi.h"
 #include "channel.h"
 #include "config.h"
 #include "err.h"
@@ -50,7 +51,7 @@ struct pipeline {
 struct deliver_rec;
 
 struct delivery {
-	sqlite3 *db;
+	struct dbi *db;
 	const struct config *cfg;
 	const struct templates *tpl; /* digests are written with these; NULL: none */
 	char owner[96];             /* claims are made in this name */
@@ -77,7 +78,7 @@ int deliver_sms_allowed(const struct config *cfg, time_t t);
 /* The next instant at or after t when SMS may go out. */
 time_t deliver_sms_next(const struct config *cfg, time_t t);
 
-void delivery_init(struct delivery *d, sqlite3 *db, const struct config *cfg, const char *owner);
+void delivery_init(struct delivery *d, struct dbi *db, const struct config *cfg, const char *owner);
 /* Add a channel; the delivery drives t (and frees it with delivery_free). */
 void delivery_add(struct delivery *d, const char *channel, struct transport *t,
 		  int (*allowed)(const struct config *, time_t),
@@ -115,7 +116,7 @@ void delivery_take_stats(struct delivery *d, struct deliver_stats *st);
 
 /* One whole delivery pass with synchronous channels (tests, tools): claim
  * and send until nothing due is left. Only a database error stops it. */
-int deliver_pass(sqlite3 *db, const struct config *cfg, const struct channel *email,
+int deliver_pass(struct dbi *db, const struct config *cfg, const struct channel *email,
 		 const struct channel *sms, time_t now, struct deliver_stats *st,
 		 struct err *e);
 

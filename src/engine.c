@@ -95,7 +95,9 @@ int engine_load(const char *path, struct engine **out,
 		goto fail;
 	/* Templates and database are both checked, so -n reports everything. */
 	rt = templates_load(g->cfg->templates, &g->tpl, errors, ctx, &te);
-	rd = db_open(g->cfg->database, 0, &g->db, &de);
+	rd = db_open_cfg(g->cfg, 0, &g->db, &de);
+	if (rd == 0)
+		rd = db_sqlite_only(g->db, g->cfg->database, &de);
 	if (rd < 0 && errors)
 		errors(ctx, de.msg);
 	if (rt < 0 || rd < 0) {
@@ -132,7 +134,7 @@ void engine_free(struct engine *g)
 	}
 	if (g->db) {
 		outbox_close_statements(g->db);
-		sqlite3_close(g->db);
+		db_close(g->db);
 	}
 	smtp_channel_free(&g->smtp);
 	sms_channel_free(&g->sms_gw);
@@ -169,7 +171,7 @@ int engine_note(struct engine *g, time_t now, const struct deliver_stats *st, in
 	vals[3] = st->sms_error[0] ? sms : NULL;
 	r = db_begin(g->db, e);
 	if (r == 0)
-		r = db_prepare(g->db, "INSERT INTO state(key, value) VALUES (?1, ?2)"
+		r = db_prepare(DB_SQ(g->db), "INSERT INTO state(key, value) VALUES (?1, ?2)"
 				      " ON CONFLICT(key) DO UPDATE SET value = excluded.value", &q, e);
 	for (int i = 0; r == 0 && i < 4; i++) {
 		if (!vals[i])
@@ -177,7 +179,7 @@ int engine_note(struct engine *g, time_t now, const struct deliver_stats *st, in
 		sqlite3_bind_text(q, 1, keys[i], -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 2, vals[i], -1, SQLITE_STATIC);
 		if (sqlite3_step(q) != SQLITE_DONE)
-			r = db_fail(g->db, sqlite3_errcode(g->db), "state", e);
+			r = db_fail(DB_SQ(g->db), sqlite3_errcode(DB_SQ(g->db)), "state", e);
 		sqlite3_reset(q);
 	}
 	sqlite3_finalize(q);

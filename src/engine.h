@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <time.h>
 
+#include "dbi.h"
 #include "channel.h"
 #include "config.h"
 #include "deliver.h"
@@ -23,7 +24,7 @@ struct templates;
 struct engine {
 	struct config *cfg;
 	struct templates *tpl;
-	sqlite3 *db;
+	struct dbi *db;
 	struct spool spool;
 	struct smtp_channel smtp;
 	struct sms_channel sms_gw;

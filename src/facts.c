@@ -29,7 +29,7 @@ struct holders {
 };
 
 struct facts {
-	sqlite3 *db;
+	struct dbi *db;
 	sqlite3_stmt *q[Q_COUNT];
 	/* A unit's name, read once per pass (every child placed there asks):
 	 * by unit id, where it starts in names (each ends with its NUL). */
@@ -129,7 +129,7 @@ static const char *const sql[Q_COUNT] = {
 		     " AND (?4 = 0 OR staff_id = ?4)",
 };
 
-int facts_open(sqlite3 *db, struct facts **out, struct err *e)
+int facts_open(struct dbi *db, struct facts **out, struct err *e)
 {
 	struct facts *f = calloc(1, sizeof *f);
 
@@ -159,7 +159,7 @@ void facts_close(struct facts *f)
 static int stmt(struct facts *f, enum q q, sqlite3_stmt **out, struct err *e)
 {
 	if (!f->q[q]) {
-		int r = db_prepare(f->db, sql[q], &f->q[q], e);
+		int r = db_prepare(DB_SQ(f->db), sql[q], &f->q[q], e);
 
 		if (r < 0)
 			return r;
@@ -194,7 +194,7 @@ static int walk(struct facts *f, sqlite3_stmt *q, const char *what, void *fact,
 		r = fn(arg, fact, e);
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(f->db, rc, what, e);
+		r = db_fail(DB_SQ(f->db), rc, what, e);
 	sqlite3_reset(q);
 	return r;
 }
@@ -373,7 +373,7 @@ static int one_text(struct facts *f, sqlite3_stmt *q, const char *what, char *bu
 	if (rc == SQLITE_ROW)
 		col(q, 0, buf, n);
 	sqlite3_reset(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(f->db, rc, what, e);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(f->db), rc, what, e);
 }
 
 int facts_unit_name(struct facts *f, long long unit_id, char *buf, size_t n, struct err *e)
@@ -393,7 +393,7 @@ int facts_unit_name(struct facts *f, long long unit_id, char *buf, size_t n, str
 	rc = sqlite3_step(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		sqlite3_reset(q);
-		return db_fail(f->db, rc, "unit", e);
+		return db_fail(DB_SQ(f->db), rc, "unit", e);
 	}
 	name = rc == SQLITE_ROW && sqlite3_column_text(q, 0)
 		       ? (const char *)sqlite3_column_text(q, 0) : "";
@@ -446,7 +446,7 @@ static int holders_read(struct facts *f, long long unit_id, const char *role, in
 		(*ids)[cnt++] = sqlite3_column_int64(q, 0);
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(f->db, rc, "unit role", e);
+		r = db_fail(DB_SQ(f->db), rc, "unit role", e);
 	sqlite3_reset(q);
 	*n = cnt;
 	if (r < 0) {
@@ -532,7 +532,7 @@ int facts_consent(struct facts *f, long long child_id, const char *scope, int da
 	rc = sqlite3_step(q);
 	*yes = rc == SQLITE_ROW && sqlite3_column_int(q, 0) > 0;
 	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : db_fail(f->db, rc, "consent", e);
+	return rc == SQLITE_ROW ? 0 : db_fail(DB_SQ(f->db), rc, "consent", e);
 }
 
 static void fill_known(sqlite3_stmt *q, void *fact)
@@ -571,7 +571,7 @@ int facts_known_set(struct facts *f, long long child_id, long long staff_id,
 	sqlite3_bind_text(q, 4, since, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(q);
 	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : db_fail(f->db, rc, "barnkontakt_known", e);
+	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(f->db), rc, "barnkontakt_known", e);
 }
 
 int facts_placement_start(struct facts *f, long long placement_id, char *buf, size_t n,
@@ -609,7 +609,7 @@ int facts_state_set(struct facts *f, const char *key, const char *value, struct 
 		sqlite3_bind_text(q, 2, value, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(q);
 	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : db_fail(f->db, rc, "state", e);
+	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(f->db), rc, "state", e);
 }
 
 /* From the changes to the subjects they affect. A changed staff member
@@ -696,7 +696,7 @@ int facts_acked(struct facts *f, const char *kind, long long ref_id, const char 
 	if (f->acks < 0) {
 		sqlite3_stmt *any = NULL;
 
-		r = db_prepare(f->db, "SELECT EXISTS (SELECT 1 FROM task_ack)", &any, e);
+		r = db_prepare(DB_SQ(f->db), "SELECT EXISTS (SELECT 1 FROM task_ack)", &any, e);
 		if (r < 0)
 			return r;
 		rc = sqlite3_step(any);
@@ -712,5 +712,5 @@ int facts_acked(struct facts *f, const char *kind, long long ref_id, const char 
 	rc = sqlite3_step(q);
 	*yes = rc == SQLITE_ROW && sqlite3_column_int(q, 0) > 0;
 	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : db_fail(f->db, rc, "task_ack", e);
+	return rc == SQLITE_ROW ? 0 : db_fail(DB_SQ(f->db), rc, "task_ack", e);
 }

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "dbi.h"
 #include "date.h"
 #include "err.h"
 
@@ -22,7 +23,7 @@
 
 struct facts;
 
-int facts_open(sqlite3 *db, struct facts **out, struct err *e);
+int facts_open(struct dbi *db, struct facts **out, struct err *e);
 void facts_close(struct facts *f);
 
 /* Which facts a call reads: those that matter for the days lo..hi (open,

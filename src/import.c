@@ -33,7 +33,7 @@ struct kind {
 	const struct column *cols;
 	int ncols;
 	const char *find, *insert, *update; /* ?1..?n = columns, ?(n+1) = row id */
-	int (*check)(sqlite3 *db, const char **v, const long long *ids, char *why, size_t n);
+	int (*check)(struct dbi *db, const char **v, const long long *ids, char *why, size_t n);
 };
 
 static const struct column unit_cols[] = {
@@ -81,7 +81,7 @@ static const struct column absence_cols[] = {
 	{ "deputy", C_STAFF, 0, NULL, NULL },
 };
 
-static int check_child(sqlite3 *db, const char **v, const long long *ids, char *why, size_t n)
+static int check_child(struct dbi *db, const char **v, const long long *ids, char *why, size_t n)
 {
 	char born[9];
 	int day;
@@ -112,7 +112,7 @@ static int end_after_start(const char *start, const char *end, const char *col, 
 	return 0;
 }
 
-static int check_placement(sqlite3 *db, const char **v, const long long *ids, char *why,
+static int check_placement(struct dbi *db, const char **v, const long long *ids, char *why,
 			   size_t n)
 {
 	sqlite3_stmt *st = NULL;
@@ -121,7 +121,7 @@ static int check_placement(sqlite3 *db, const char **v, const long long *ids, ch
 	if (end_after_start(v[3], v[4], "end_date", why, n) < 0)
 		return -1;
 	/* The placement kind must be the unit's kind. */
-	if (sqlite3_prepare_v2(db, "SELECT kind FROM unit WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(DB_SQ(db), "SELECT kind FROM unit WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, ids[1]);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -133,14 +133,14 @@ static int check_placement(sqlite3 *db, const char **v, const long long *ids, ch
 	return ok ? 0 : -1;
 }
 
-static int check_role(sqlite3 *db, const char **v, const long long *ids, char *why, size_t n)
+static int check_role(struct dbi *db, const char **v, const long long *ids, char *why, size_t n)
 {
 	(void)db;
 	(void)ids;
 	return end_after_start(v[3], v[4], "end_date", why, n);
 }
 
-static int check_absence(sqlite3 *db, const char **v, const long long *ids, char *why,
+static int check_absence(struct dbi *db, const char **v, const long long *ids, char *why,
 			 size_t n)
 {
 	(void)db;
@@ -190,7 +190,7 @@ const char *const import_kinds[] = { "units", "staff", "children", "placements",
 				     "absences", NULL };
 
 struct job {
-	sqlite3 *db;
+	struct dbi *db;
 	const struct kind *k;
 	struct csv csv;
 	int map[CSV_MAX_FIELDS]; /* spec column -> CSV field, or -1 */
@@ -367,7 +367,7 @@ static int unique_in_file(struct job *j, const char **v, const long long *ids)
 	if (rc == SQLITE_CONSTRAINT)
 		return row_err(j, "the same %s appears twice in the file", j->k->cols[0].name);
 	if (rc != SQLITE_DONE)
-		return db_fail(j->db, rc, "import", j->e);
+		return db_fail(DB_SQ(j->db), rc, "import", j->e);
 	return 0;
 }
 
@@ -396,21 +396,21 @@ static int import_row(struct job *j)
 	if (rc == SQLITE_ROW)
 		row_id = sqlite3_column_int64(j->find, 0);
 	else if (rc != SQLITE_DONE)
-		return db_fail(j->db, rc, "import", j->e);
+		return db_fail(DB_SQ(j->db), rc, "import", j->e);
 	sqlite3_reset(j->find);
 	bind_all(row_id ? j->upd : j->ins, k, v, ids, row_id, j->map);
 	rc = sqlite3_step(row_id ? j->upd : j->ins);
 	if (rc == SQLITE_CONSTRAINT)
-		return row_err(j, "rejected by the database: %s", sqlite3_errmsg(j->db));
+		return row_err(j, "rejected by the database: %s", sqlite3_errmsg(DB_SQ(j->db)));
 	if (rc != SQLITE_DONE)
-		return db_fail(j->db, rc, "import", j->e);
+		return db_fail(DB_SQ(j->db), rc, "import", j->e);
 	/* The rows the file names, for a full import (import_full.c). */
 	sqlite3_reset(j->seen_ins);
-	sqlite3_bind_int64(j->seen_ins, 1, row_id ? row_id : sqlite3_last_insert_rowid(j->db));
+	sqlite3_bind_int64(j->seen_ins, 1, row_id ? row_id : sqlite3_last_insert_rowid(DB_SQ(j->db)));
 	sqlite3_bind_int(j->seen_ins, 2, !row_id);
 	rc = sqlite3_step(j->seen_ins);
 	if (rc != SQLITE_DONE)
-		return db_fail(j->db, rc, "import", j->e);
+		return db_fail(DB_SQ(j->db), rc, "import", j->e);
 	j->res->rows++;
 	if (row_id)
 		j->res->updated++;
@@ -432,13 +432,13 @@ static int run(struct job *j)
 	return r;
 }
 
-int import_file(sqlite3 *db, const char *kind, const char *path, struct import_result *res,
+int import_file(struct dbi *db, const char *kind, const char *path, struct import_result *res,
 		struct err *e)
 {
 	return import_file_opts(db, kind, path, NULL, res, e);
 }
 
-int import_file_opts(sqlite3 *db, const char *kind, const char *path,
+int import_file_opts(struct dbi *db, const char *kind, const char *path,
 		     const struct import_opts *o, struct import_result *res, struct err *e)
 {
 	struct job j = { .db = db, .res = res, .e = e };
@@ -462,16 +462,16 @@ int import_file_opts(sqlite3 *db, const char *kind, const char *path,
 		r = db_begin(db, e);
 	if (r < 0)
 		goto out;
-	r = db_prepare(db, j.k->find, &j.find, e);
+	r = db_prepare(DB_SQ(db), j.k->find, &j.find, e);
 	if (r == 0)
-		r = db_prepare(db, j.k->insert, &j.ins, e);
+		r = db_prepare(DB_SQ(db), j.k->insert, &j.ins, e);
 	if (r == 0)
-		r = db_prepare(db, j.k->update, &j.upd, e);
+		r = db_prepare(DB_SQ(db), j.k->update, &j.upd, e);
 	if (r == 0)
-		r = db_prepare(db, "INSERT INTO temp.import_key(k, line) VALUES (?1, ?2)",
+		r = db_prepare(DB_SQ(db), "INSERT INTO temp.import_key(k, line) VALUES (?1, ?2)",
 			       &j.key_ins, e);
 	if (r == 0)
-		r = db_prepare(db, "INSERT OR IGNORE INTO temp.import_seen(id, new) VALUES (?1, ?2)",
+		r = db_prepare(DB_SQ(db), "INSERT OR IGNORE INTO temp.import_seen(id, new) VALUES (?1, ?2)",
 			       &j.seen_ins, e);
 	if (r == 0)
 		r = run(&j);

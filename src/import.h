@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "dbi.h"
 #include "err.h"
 
 struct import_result {
@@ -32,12 +33,12 @@ struct import_opts {
 };
 
 /* kind: units, staff, children, placements, roles or absences. */
-int import_file(sqlite3 *db, const char *kind, const char *path, struct import_result *res,
+int import_file(struct dbi *db, const char *kind, const char *path, struct import_result *res,
 		struct err *e);
 
 /* The same with options (o may be NULL: a plain import). A full import
  * applies what the file leaves out in the same transaction. */
-int import_file_opts(sqlite3 *db, const char *kind, const char *path,
+int import_file_opts(struct dbi *db, const char *kind, const char *path,
 		     const struct import_opts *o, struct import_result *res, struct err *e);
 
 /* The kinds, NULL-terminated, in the order they depend on each other. */

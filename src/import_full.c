@@ -49,7 +49,7 @@ static const struct full_kind full_kinds[] = {
 #undef SEEN
 
 struct full {
-	sqlite3 *db;
+	struct dbi *db;
 	const struct full_kind *k;
 	const struct import_opts *o;
 	const char *path;
@@ -71,7 +71,7 @@ int import_full_kind(const char *kind)
 static int run_sql(struct full *f, const char *sql, int *changes)
 {
 	sqlite3_stmt *st = NULL;
-	int r = db_prepare(f->db, sql, &st, f->e), rc;
+	int r = db_prepare(DB_SQ(f->db), sql, &st, f->e), rc;
 
 	if (r < 0)
 		return r;
@@ -82,9 +82,9 @@ static int run_sql(struct full *f, const char *sql, int *changes)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
 	if (rc != SQLITE_DONE)
-		r = db_fail(f->db, rc, "full import", f->e);
+		r = db_fail(DB_SQ(f->db), rc, "full import", f->e);
 	else if (changes)
-		*changes += sqlite3_changes(f->db);
+		*changes += sqlite3_changes(DB_SQ(f->db));
 	sqlite3_finalize(st);
 	return r;
 }
@@ -92,7 +92,7 @@ static int run_sql(struct full *f, const char *sql, int *changes)
 static int count_sql(struct full *f, const char *sql, int *n)
 {
 	sqlite3_stmt *st = NULL;
-	int r = db_prepare(f->db, sql, &st, f->e), rc;
+	int r = db_prepare(DB_SQ(f->db), sql, &st, f->e), rc;
 
 	if (r < 0)
 		return r;
@@ -102,7 +102,7 @@ static int count_sql(struct full *f, const char *sql, int *n)
 	if (rc == SQLITE_ROW)
 		*n = sqlite3_column_int(st, 0);
 	else
-		r = db_fail(f->db, rc, "full import", f->e);
+		r = db_fail(DB_SQ(f->db), rc, "full import", f->e);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -127,7 +127,7 @@ static int fill_scope(struct full *f)
 			if (!valid_choice(unit_kinds, t))
 				return err_set(f->e, ERR_INVALID, "scope '%s' is not one of %s", t,
 					       unit_kinds);
-			r = db_prepare(f->db, "INSERT OR IGNORE INTO temp.import_scope VALUES (?1)",
+			r = db_prepare(DB_SQ(f->db), "INSERT OR IGNORE INTO temp.import_scope VALUES (?1)",
 				       &st, f->e);
 			if (r < 0)
 				return r;
@@ -135,13 +135,13 @@ static int fill_scope(struct full *f)
 			rc = sqlite3_step(st);
 			sqlite3_finalize(st);
 			if (rc != SQLITE_DONE)
-				return db_fail(f->db, rc, "full import", f->e);
+				return db_fail(DB_SQ(f->db), rc, "full import", f->e);
 		}
 	}
 	if (r < 0)
 		return r;
 	/* The scope's names, for the summary. */
-	r = db_prepare(f->db, "SELECT group_concat(kind, ',') FROM"
+	r = db_prepare(DB_SQ(f->db), "SELECT group_concat(kind, ',') FROM"
 			      " (SELECT kind FROM temp.import_scope ORDER BY kind)", &st, f->e);
 	if (r < 0)
 		return r;
@@ -233,7 +233,7 @@ static int queue_alert(struct full *f, const char *lines, long long first_id)
 			     "då uppföljningarna.\n\n--\nDetta meddelande skickades automatiskt av backad.\n",
 		      f->path, f->day, lines);
 	if (r == 0)
-		r = db_prepare(f->db, "INSERT OR IGNORE INTO outbox(key, rule, channel, address,"
+		r = db_prepare(DB_SQ(f->db), "INSERT OR IGNORE INTO outbox(key, rule, channel, address,"
 				      " subject, body, categories, message_id, due_at, state, created_at,"
 				      " origin) VALUES (?1, 'admin_alert', 'email', ?2, ?3, ?4, 'ärende',"
 				      " ?5, ?6, 'pending', ?6, 'alert')", &st, f->e);
@@ -247,9 +247,9 @@ static int queue_alert(struct full *f, const char *lines, long long first_id)
 	sqlite3_bind_text(st, 6, at, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
-		r = db_fail(f->db, rc, "alert", f->e);
+		r = db_fail(DB_SQ(f->db), rc, "alert", f->e);
 	else
-		f->res->alerts += sqlite3_changes(f->db);
+		f->res->alerts += sqlite3_changes(DB_SQ(f->db));
 out:
 	sqlite3_finalize(st);
 	sb_free(&body);
@@ -269,12 +269,12 @@ static int move_followups(struct full *f)
 
 	r = bk_open(f->db, &bk, f->e);
 	if (r == 0)
-		r = db_prepare(f->db, "SELECT f.id, f.child_id, c.ref, f.due_date, f.responsible_id,"
+		r = db_prepare(DB_SQ(f->db), "SELECT f.id, f.child_id, c.ref, f.due_date, f.responsible_id,"
 				      " s.code FROM followup f JOIN child c ON c.id = f.child_id"
 				      " JOIN staff s ON s.id = f.responsible_id"
 				      " WHERE f.done_date IS NULL AND s.active = 0 ORDER BY f.id", &q, f->e);
 	if (r == 0)
-		r = db_prepare(f->db, "UPDATE followup SET responsible_id = ?1 WHERE id = ?2", &upd,
+		r = db_prepare(DB_SQ(f->db), "UPDATE followup SET responsible_id = ?1 WHERE id = ?2", &upd,
 			       f->e);
 	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		r = bk_at(bk, sqlite3_column_int64(q, 1), f->o->day, &b, f->e);
@@ -289,11 +289,11 @@ static int move_followups(struct full *f)
 		sqlite3_bind_int64(upd, 1, b.staff_id);
 		sqlite3_bind_int64(upd, 2, sqlite3_column_int64(q, 0));
 		if ((rc = sqlite3_step(upd)) != SQLITE_DONE)
-			r = db_fail(f->db, rc, "followup", f->e);
+			r = db_fail(DB_SQ(f->db), rc, "followup", f->e);
 		f->res->reassigned++;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(f->db, rc, "followup", f->e);
+		r = db_fail(DB_SQ(f->db), rc, "followup", f->e);
 	if (r == 0 && first)
 		r = queue_alert(f, sb_str(&lines), first);
 	sqlite3_finalize(q);
@@ -322,7 +322,7 @@ static int staff_left(struct full *f)
 	return r;
 }
 
-int import_full_end(sqlite3 *db, const char *table, const char *where, int day, int *ended,
+int import_full_end(struct dbi *db, const char *table, const char *where, int day, int *ended,
 		    int *removed, struct err *e)
 {
 	struct full f = { .db = db, .e = e };
@@ -332,7 +332,7 @@ int import_full_end(sqlite3 *db, const char *table, const char *where, int day, 
 	return end_rows(&f, table, where, ended, removed);
 }
 
-int import_full_staff_gone(sqlite3 *db, const struct import_opts *o, struct import_result *res,
+int import_full_staff_gone(struct dbi *db, const struct import_opts *o, struct import_result *res,
 			   struct err *e)
 {
 	struct full f = { .db = db, .o = o, .path = "ss12000", .res = res, .e = e };
@@ -342,7 +342,7 @@ int import_full_staff_gone(sqlite3 *db, const struct import_opts *o, struct impo
 	return staff_left(&f);
 }
 
-int import_full_apply(sqlite3 *db, const char *kind, const char *path,
+int import_full_apply(struct dbi *db, const char *kind, const char *path,
 		      const struct import_opts *o, struct import_result *res, struct err *e)
 {
 	struct full f = { .db = db, .o = o, .path = path, .res = res, .e = e };

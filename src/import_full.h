@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "dbi.h"
 #include "err.h"
 #include "import.h"
 
@@ -18,7 +19,7 @@
  * row of path was written and recorded in temp.import_seen. Fills the full
  * fields of res. ERR_INVALID names the file and the numbers when the export
  * shrinks too much or the kind has no end state (units, children, absences). */
-int import_full_apply(sqlite3 *db, const char *kind, const char *path,
+int import_full_apply(struct dbi *db, const char *kind, const char *path,
 		      const struct import_opts *o, struct import_result *res, struct err *e);
 
 /* The same for other sources of facts (the SS 12000 sync), in the caller's
@@ -27,9 +28,9 @@ int import_full_apply(sqlite3 *db, const char *kind, const char *path,
  * SQL condition where selects. import_full_staff_gone: the staff whose ids
  * are in temp.import_gone(id) have left, with everything above; path in o is
  * not used. */
-int import_full_end(sqlite3 *db, const char *table, const char *where, int day, int *ended,
+int import_full_end(struct dbi *db, const char *table, const char *where, int day, int *ended,
 		    int *removed, struct err *e);
-int import_full_staff_gone(sqlite3 *db, const struct import_opts *o, struct import_result *res,
+int import_full_staff_gone(struct dbi *db, const struct import_opts *o, struct import_result *res,
 			   struct err *e);
 
 /* 1 when a full import of kind is possible. */

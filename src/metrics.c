@@ -13,12 +13,12 @@
 #include "db.h"
 #include "outbox.h"
 
-static int write_counts(sqlite3 *db, FILE *f, struct err *e)
+static int write_counts(struct dbi *db, FILE *f, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc;
 
-	r = db_prepare(db, "SELECT state, channel, rule, count(*) FROM outbox"
+	r = db_prepare(DB_SQ(db), "SELECT state, channel, rule, count(*) FROM outbox"
 			   " GROUP BY state, channel, rule ORDER BY state, channel, rule", &st, e);
 	if (r < 0)
 		return r;
@@ -30,11 +30,11 @@ static int write_counts(sqlite3 *db, FILE *f, struct err *e)
 			(const char *)sqlite3_column_text(st, 1),
 			(const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(db, rc, "metrics", e);
+	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(db), rc, "metrics", e);
 }
 
 /* Seconds the oldest due, undelivered message has waited; 0 when none. */
-static int oldest_pending(sqlite3 *db, time_t now, long long *age, struct err *e)
+static int oldest_pending(struct dbi *db, time_t now, long long *age, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	char iso[21];
@@ -42,7 +42,7 @@ static int oldest_pending(sqlite3 *db, time_t now, long long *age, struct err *e
 	int r, rc;
 
 	*age = 0;
-	r = db_prepare(db, "SELECT min(due_at) FROM outbox WHERE state IN ('pending','failed')"
+	r = db_prepare(DB_SQ(db), "SELECT min(due_at) FROM outbox WHERE state IN ('pending','failed')"
 			   " AND due_at <= ?1", &st, e);
 	if (r < 0)
 		return r;
@@ -52,11 +52,11 @@ static int oldest_pending(sqlite3 *db, time_t now, long long *age, struct err *e
 	    cal_parse_instant((const char *)sqlite3_column_text(st, 0), &t) == 0 && t < now)
 		*age = (long long)(now - t);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : db_fail(db, rc, "metrics", e);
+	return rc == SQLITE_ROW ? 0 : db_fail(DB_SQ(db), rc, "metrics", e);
 }
 
 /* SMS whose gateway reported on them, by what it said. */
-static int write_delivery(sqlite3 *db, FILE *f, struct err *e)
+static int write_delivery(struct dbi *db, FILE *f, struct err *e)
 {
 	long long ok, bad;
 	int r = outbox_delivery_counts(db, &ok, &bad, e);
@@ -70,7 +70,7 @@ static int write_delivery(sqlite3 *db, FILE *f, struct err *e)
 	return 0;
 }
 
-static int write_all(sqlite3 *db, FILE *f, const struct metrics_pass *p, struct err *e)
+static int write_all(struct dbi *db, FILE *f, const struct metrics_pass *p, struct err *e)
 {
 	long long age;
 	int r = write_counts(db, f, e);
@@ -97,7 +97,7 @@ static int write_all(sqlite3 *db, FILE *f, const struct metrics_pass *p, struct 
 	return 0;
 }
 
-int metrics_write(sqlite3 *db, const char *path, const struct metrics_pass *p, struct err *e)
+int metrics_write(struct dbi *db, const char *path, const struct metrics_pass *p, struct err *e)
 {
 	char *tmp = NULL;
 	FILE *f = NULL;

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <time.h>
 
+#include "dbi.h"
 #include "err.h"
 
 /* What a pass tells the metrics besides the outbox. */
@@ -19,6 +20,6 @@ struct metrics_pass {
  * over it): messages by state, channel and rule; the oldest due message's
  * age; the pass's duration and result; the last successful pass. Mode 0644:
  * the exporter runs as another user, and the file holds counts only. */
-int metrics_write(sqlite3 *db, const char *path, const struct metrics_pass *p, struct err *e);
+int metrics_write(struct dbi *db, const char *path, const struct metrics_pass *p, struct err *e);
 
 #endif

@@ -44,7 +44,7 @@ void observe_begin(struct engine *g)
 
 	clock_gettime(CLOCK_MONOTONIC, &obs.started);
 	obs.ndead = 0;
-	if (sqlite3_prepare_v2(g->db, "SELECT id FROM outbox WHERE state = 'dead' ORDER BY id", -1,
+	if (sqlite3_prepare_v2(DB_SQ(g->db), "SELECT id FROM outbox WHERE state = 'dead' ORDER BY id", -1,
 			       &st, NULL) != SQLITE_OK)
 		return;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -107,11 +107,11 @@ void observe_redact(const char *in, char *out, size_t n)
 	out[o] = '\0';
 }
 
-static void report_dead(sqlite3 *db)
+static void report_dead(struct dbi *db)
 {
 	sqlite3_stmt *st = NULL;
 
-	if (sqlite3_prepare_v2(db, "SELECT id, rule, channel, subject_key, attempts,"
+	if (sqlite3_prepare_v2(DB_SQ(db), "SELECT id, rule, channel, subject_key, attempts,"
 				   " coalesce(last_error, '') FROM outbox WHERE state = 'dead'"
 				   " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
 		return;
@@ -137,12 +137,12 @@ static void report_dead(sqlite3 *db)
 }
 
 /* Planning errors recorded in this pass (at the pass's clock or later). */
-static void report_plan_errors(sqlite3 *db, time_t now)
+static void report_plan_errors(struct dbi *db, time_t now)
 {
 	sqlite3_stmt *st = NULL;
 	char iso[21];
 
-	if (sqlite3_prepare_v2(db, "SELECT subject_key, message FROM plan_error WHERE at >= ?1"
+	if (sqlite3_prepare_v2(DB_SQ(db), "SELECT subject_key, message FROM plan_error WHERE at >= ?1"
 				   " ORDER BY subject_key", -1, &st, NULL) != SQLITE_OK)
 		return;
 	sqlite3_bind_text(st, 1, cal_iso_utc(now, iso), -1, SQLITE_TRANSIENT);

@@ -99,11 +99,11 @@ static int load_row(sqlite3_stmt *st, struct outbox_msg *m)
 
 /* The recipient's name for a digest's greeting: the staff member's, or the
  * unit's whose mailbox it is. */
-static int digest_name(sqlite3 *db, const struct outbox_msg *m, char *buf, size_t n,
+static int digest_name(struct dbi *db, const struct outbox_msg *m, char *buf, size_t n,
 		       struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int r = db_prepare(db, "SELECT coalesce((SELECT name FROM staff WHERE id = ?1),"
+	int r = db_prepare(DB_SQ(db), "SELECT coalesce((SELECT name FROM staff WHERE id = ?1),"
 			       " (SELECT name FROM unit WHERE email = ?2 ORDER BY id LIMIT 1), '')",
 			   &st, e), rc;
 
@@ -116,7 +116,7 @@ static int digest_name(sqlite3 *db, const struct outbox_msg *m, char *buf, size_
 	if (rc == SQLITE_ROW)
 		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
 	else
-		r = db_fail(db, rc, "outbox digest", e);
+		r = db_fail(DB_SQ(db), rc, "outbox digest", e);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -139,7 +139,7 @@ static int same_or_null(const char *a, const char *b)
 
 /* A digest of the key that cannot be written (why): the admin is told once
  * per key (INSERT OR IGNORE); its items go one at a time meanwhile. */
-static int alert_unwritable(sqlite3 *db, const struct outbox_msg *parts, int n,
+static int alert_unwritable(struct dbi *db, const struct outbox_msg *parts, int n,
 			    const char *why, const struct config *cfg, time_t now,
 			    struct err *e)
 {
@@ -158,7 +158,7 @@ static int alert_unwritable(sqlite3 *db, const struct outbox_msg *parts, int n,
 		 "och inställningen för SMS-längd.\n\n"
 		 "--\nDetta meddelande skickades automatiskt av backad.\n",
 		 n, parts[0].channel, parts[0].id, parts[0].rule, why, parts[0].channel);
-	r = db_prepare(db, "INSERT OR IGNORE INTO outbox(key, rule, channel, address, subject,"
+	r = db_prepare(DB_SQ(db), "INSERT OR IGNORE INTO outbox(key, rule, channel, address, subject,"
 			   " body, categories, message_id, due_at, state, created_at, origin)"
 			   " VALUES (?1, 'admin_alert', 'email', ?2, ?3, ?4, 'meddelandeid,regel',"
 			   " ?5, ?6, 'pending', ?6, 'alert')", &st, e);
@@ -172,7 +172,7 @@ static int alert_unwritable(sqlite3 *db, const struct outbox_msg *parts, int n,
 	sqlite3_bind_text(st, 6, cal_iso_utc(now, ts), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
-		r = db_fail(db, rc, "outbox digest", e);
+		r = db_fail(DB_SQ(db), rc, "outbox digest", e);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -184,7 +184,7 @@ static int alert_unwritable(sqlite3 *db, const struct outbox_msg *parts, int n,
  * Message-ID when it was never in a set), several as the digest with
  * m->parts the items. 1 when claimed; 0 when m goes on its own (the
  * caller claims it): nothing of the key is due. */
-static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite3_stmt *upd,
+static int gather(struct dbi *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite3_stmt *upd,
 		  const struct templates *tpl, const struct config *cfg, time_t now,
 		  struct err *e)
 {
@@ -220,7 +220,7 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 		}
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(db, rc, "outbox claim", e);
+		r = db_fail(DB_SQ(db), rc, "outbox claim", e);
 	sqlite3_reset(items);
 	if (r < 0 || cnt == 0)
 		goto out;
@@ -266,7 +266,7 @@ static int gather(sqlite3 *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite
 		sqlite3_reset(upd);
 		sqlite3_bind_null(upd, 4);
 		if (rc != SQLITE_DONE)
-			r = db_fail(db, rc, "outbox claim", e);
+			r = db_fail(DB_SQ(db), rc, "outbox claim", e);
 	}
 	if (r < 0)
 		goto out;
@@ -320,7 +320,7 @@ out:
 	return r;
 }
 
-int outbox_claim(sqlite3 *db, time_t now, int max, const char *channel, const char *owner,
+int outbox_claim(struct dbi *db, time_t now, int max, const char *channel, const char *owner,
 		 time_t lease_until, struct outbox_msg **msgs, int *n, struct err *e)
 {
 	return outbox_claim_digests(db, now, max, channel, owner, lease_until, NULL, NULL, msgs,
@@ -331,7 +331,7 @@ int outbox_claim(sqlite3 *db, time_t now, int max, const char *channel, const ch
 	" FROM outbox WHERE state IN ('pending','failed') AND due_at <= ?1" \
 	" AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)"
 
-int outbox_claim_digests(sqlite3 *db, time_t now, int max, const char *channel,
+int outbox_claim_digests(struct dbi *db, time_t now, int max, const char *channel,
 			 const char *owner, time_t lease_until, const struct templates *tpl,
 			 const struct config *cfg, struct outbox_msg **msgs, int *n,
 			 struct err *e)
@@ -350,15 +350,15 @@ int outbox_claim_digests(sqlite3 *db, time_t now, int max, const char *channel,
 	r = db_begin(db, e);
 	if (r < 0)
 		goto fail;
-	r = db_prepare(db, "SELECT " MSG_COLUMNS DUE_ROWS
+	r = db_prepare(DB_SQ(db), "SELECT " MSG_COLUMNS DUE_ROWS
 			   " AND (?3 IS NULL OR channel = ?3)" DISCLOSABLE("?4")
 			   " ORDER BY due_at, id LIMIT ?2", &sel, e);
 	if (r == 0 && tpl)
-		r = db_prepare(db, "SELECT " MSG_COLUMNS ", 0, digest_id, deadline" DUE_ROWS
+		r = db_prepare(DB_SQ(db), "SELECT " MSG_COLUMNS ", 0, digest_id, deadline" DUE_ROWS
 				   " AND digest_key = ?2" DISCLOSABLE("?3")
 				   " ORDER BY digest_id IS NULL, digest_id, id", &items, e);
 	if (r == 0)
-		r = db_prepare(db, "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
+		r = db_prepare(DB_SQ(db), "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
 				   " claim_owner = ?2, lease_until = ?3, data_started = 0,"
 				   " digest_id = CASE WHEN digest_key IS NOT NULL"
 				   "  THEN coalesce(digest_id, ?4, message_id) END"
@@ -385,7 +385,7 @@ int outbox_claim_digests(sqlite3 *db, time_t now, int max, const char *channel,
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		r = db_fail(db, rc, "outbox claim", e);
+		r = db_fail(DB_SQ(db), rc, "outbox claim", e);
 		goto fail;
 	}
 	sqlite3_finalize(sel);
@@ -415,7 +415,7 @@ int outbox_claim_digests(sqlite3 *db, time_t now, int max, const char *channel,
 		rc = sqlite3_step(upd);
 		sqlite3_reset(upd);
 		if (rc != SQLITE_DONE) {
-			r = db_fail(db, rc, "outbox claim", e);
+			r = db_fail(DB_SQ(db), rc, "outbox claim", e);
 			goto fail;
 		}
 	}
@@ -441,20 +441,20 @@ fail:
  * keep: the statement stays prepared on the connection for the next call
  * (the statements every delivered message runs); outbox_close_statements()
  * finalizes them before the connection closes. */
-static int exec_sql(sqlite3 *db, int keep, const char *sql, struct err *e, const char *fmt,
+static int exec_sql(struct dbi *db, int keep, const char *sql, struct err *e, const char *fmt,
 		    va_list ap)
 {
 	sqlite3_stmt *st = NULL;
 	int r = 0, rc;
 
 	if (keep)
-		while ((st = sqlite3_next_stmt(db, st)))
+		while ((st = sqlite3_next_stmt(DB_SQ(db), st)))
 			if (!sqlite3_stmt_busy(st) && strcmp(sqlite3_sql(st), sql) == 0)
 				break;
 	if (!st) {
-		rc = sqlite3_prepare_v3(db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL);
+		rc = sqlite3_prepare_v3(DB_SQ(db), sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL);
 		if (rc != SQLITE_OK)
-			return db_fail(db, rc, "outbox", e);
+			return db_fail(DB_SQ(db), rc, "outbox", e);
 	}
 	for (int i = 0; fmt[i]; i++) {
 		if (fmt[i] == 'i') {
@@ -470,7 +470,7 @@ static int exec_sql(sqlite3 *db, int keep, const char *sql, struct err *e, const
 	}
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
-		r = db_fail(db, rc, "outbox", e);
+		r = db_fail(DB_SQ(db), rc, "outbox", e);
 	if (keep) {
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
@@ -480,7 +480,7 @@ static int exec_sql(sqlite3 *db, int keep, const char *sql, struct err *e, const
 	return r;
 }
 
-static int exec_bound(sqlite3 *db, const char *sql, struct err *e, const char *fmt, ...)
+static int exec_bound(struct dbi *db, const char *sql, struct err *e, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -491,7 +491,7 @@ static int exec_bound(sqlite3 *db, const char *sql, struct err *e, const char *f
 	return r;
 }
 
-static int exec_kept(sqlite3 *db, const char *sql, struct err *e, const char *fmt, ...)
+static int exec_kept(struct dbi *db, const char *sql, struct err *e, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -502,17 +502,17 @@ static int exec_kept(sqlite3 *db, const char *sql, struct err *e, const char *fm
 	return r;
 }
 
-void outbox_close_statements(sqlite3 *db)
+void outbox_close_statements(struct dbi *db)
 {
 	sqlite3_stmt *st;
 
-	while ((st = sqlite3_next_stmt(db, NULL)))
+	while ((st = sqlite3_next_stmt(DB_SQ(db), NULL)))
 		sqlite3_finalize(st);
 }
 
 /* m went out as the message with Message-ID mid (its own, or its
  * digest's); cats: what it disclosed (NULL: m's categories). */
-static int mark_sent(sqlite3 *db, const struct outbox_msg *m, const char *provider,
+static int mark_sent(struct dbi *db, const struct outbox_msg *m, const char *provider,
 		     const char *now, int in_doubt, const char *mid, const char *cats,
 		     struct err *e)
 {
@@ -538,7 +538,7 @@ static int mark_sent(sqlite3 *db, const struct outbox_msg *m, const char *provid
 }
 
 /* One alert for m; a digest's names each of its items (one retry each). */
-static int queue_alert(sqlite3 *db, const struct outbox_msg *m, const char *why,
+static int queue_alert(struct dbi *db, const struct outbox_msg *m, const char *why,
 		       const char *now, const struct config *cfg, struct err *e)
 {
 	char key[64], mid[MSGID_SIZE], subject[160];
@@ -589,7 +589,7 @@ static int queue_alert(sqlite3 *db, const struct outbox_msg *m, const char *why,
 }
 
 /* The other channel's address of m's recipient, or "" when there is none. */
-static int other_address(sqlite3 *db, const struct outbox_msg *m, char *buf, size_t n,
+static int other_address(struct dbi *db, const struct outbox_msg *m, char *buf, size_t n,
 			 struct err *e)
 {
 	sqlite3_stmt *st = NULL;
@@ -598,7 +598,7 @@ static int other_address(sqlite3 *db, const struct outbox_msg *m, char *buf, siz
 	buf[0] = '\0';
 	if (!m->recipient_id || strstr(m->key, "/fallback"))
 		return 0;
-	r = db_prepare(db, sms ? "SELECT email FROM staff WHERE id = ?1 AND active = 1"
+	r = db_prepare(DB_SQ(db), sms ? "SELECT email FROM staff WHERE id = ?1 AND active = 1"
 			       : "SELECT mobile FROM staff WHERE id = ?1 AND active = 1", &st, e);
 	if (r < 0)
 		return r;
@@ -607,13 +607,13 @@ static int other_address(sqlite3 *db, const struct outbox_msg *m, char *buf, siz
 	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
 		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
 	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = db_fail(db, rc, "outbox fallback", e);
+		r = db_fail(DB_SQ(db), rc, "outbox fallback", e);
 	sqlite3_finalize(st);
 	return r;
 }
 
 /* Queue m again on the other channel; *done = 1 when a fallback was queued. */
-static int queue_fallback(sqlite3 *db, const struct outbox_msg *m, const char *why,
+static int queue_fallback(struct dbi *db, const struct outbox_msg *m, const char *why,
 			  const char *now, const struct config *cfg, int *done, struct err *e)
 {
 	char addr[256], key[400], fkey[32], mid[MSGID_SIZE], body[2048];
@@ -659,7 +659,7 @@ static time_t life_start(const struct outbox_msg *m)
 
 /* m is dead: its reason recorded, a fallback on the other channel or an
  * admin alert queued. */
-static int mark_dead(sqlite3 *db, const struct outbox_msg *m, const char *detail,
+static int mark_dead(struct dbi *db, const struct outbox_msg *m, const char *detail,
 		     const char *ts, int in_doubt, const struct config *cfg, struct err *e)
 {
 	int fell_back = 0, r = 0;
@@ -678,12 +678,12 @@ static int mark_dead(sqlite3 *db, const struct outbox_msg *m, const char *detail
 	return r;
 }
 
-static int dlr_fallback(sqlite3 *db, long long id, const char *ts, const struct config *cfg,
+static int dlr_fallback(struct dbi *db, long long id, const char *ts, const struct config *cfg,
 			struct err *e);
 
 /* A delivery report that came while m was still being sent (it overtook
  * the gateway's answer): 1 delivered, -1 undeliverable, 0 none. */
-static int early_report(sqlite3 *db, const struct outbox_msg *m, int *said, struct err *e)
+static int early_report(struct dbi *db, const struct outbox_msg *m, int *said, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc;
@@ -691,7 +691,7 @@ static int early_report(sqlite3 *db, const struct outbox_msg *m, int *said, stru
 	*said = 0;
 	if (strcmp(m->channel, "sms") != 0)
 		return 0;
-	r = db_prepare(db, "SELECT delivery FROM outbox WHERE id = ?1", &st, e);
+	r = db_prepare(DB_SQ(db), "SELECT delivery FROM outbox WHERE id = ?1", &st, e);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, m->id);
@@ -699,12 +699,12 @@ static int early_report(sqlite3 *db, const struct outbox_msg *m, int *said, stru
 	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
 		*said = strcmp((const char *)sqlite3_column_text(st, 0), "delivered") == 0 ? 1 : -1;
 	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = db_fail(db, rc, "outbox", e);
+		r = db_fail(DB_SQ(db), rc, "outbox", e);
 	sqlite3_finalize(st);
 	return r;
 }
 
-int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
+int outbox_done_tx(struct dbi *db, const struct outbox_msg *m, enum outbox_result res,
 		   const char *detail, long retry_after, time_t now, const struct config *cfg,
 		   enum outbox_state *state_out, struct err *e)
 {
@@ -771,7 +771,7 @@ int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result r
 	return r;
 }
 
-int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
+int outbox_done(struct dbi *db, const struct outbox_msg *m, enum outbox_result res,
 		const char *detail, long retry_after, time_t now, const struct config *cfg,
 		enum outbox_state *state_out, struct err *e)
 {
@@ -792,7 +792,7 @@ int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
 	return 0;
 }
 
-int outbox_started_tx(sqlite3 *db, const struct outbox_msg *m, struct err *e)
+int outbox_started_tx(struct dbi *db, const struct outbox_msg *m, struct err *e)
 {
 	int r = 0;
 
@@ -803,7 +803,7 @@ int outbox_started_tx(sqlite3 *db, const struct outbox_msg *m, struct err *e)
 	return r;
 }
 
-int outbox_release_tx(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e)
+int outbox_release_tx(struct dbi *db, const struct outbox_msg *m, time_t until, struct err *e)
 {
 	char ts[21];
 	int r = 0;
@@ -818,13 +818,13 @@ int outbox_release_tx(sqlite3 *db, const struct outbox_msg *m, time_t until, str
 	return r;
 }
 
-int outbox_defer(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e)
+int outbox_defer(struct dbi *db, const struct outbox_msg *m, time_t until, struct err *e)
 {
 	return outbox_release_tx(db, m, until, e);
 }
 
 /* The rows a query selects, loaded (at most max). */
-static int load_rows(sqlite3 *db, const char *sql, const char *p1, const char *p2, int max,
+static int load_rows(struct dbi *db, const char *sql, const char *p1, const char *p2, int max,
 		     struct outbox_msg **msgs, int *n, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
@@ -835,7 +835,7 @@ static int load_rows(sqlite3 *db, const char *sql, const char *p1, const char *p
 	*n = 0;
 	if (!out)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	r = db_prepare(db, sql, &st, e);
+	r = db_prepare(DB_SQ(db), sql, &st, e);
 	if (r < 0) {
 		free(out);
 		return r;
@@ -850,7 +850,7 @@ static int load_rows(sqlite3 *db, const char *sql, const char *p1, const char *p
 		}
 	}
 	if (r == 0 && cnt < max && rc != SQLITE_DONE)
-		r = db_fail(db, rc, "outbox", e);
+		r = db_fail(DB_SQ(db), rc, "outbox", e);
 	sqlite3_finalize(st);
 	if (r < 0) {
 		outbox_msgs_free(out, cnt);
@@ -888,7 +888,7 @@ static void set_view(const struct outbox_msg *m, int n, int i, const int *kind, 
 	}
 }
 
-int outbox_recover(sqlite3 *db, time_t now, const char *owner, const struct config *cfg,
+int outbox_recover(struct dbi *db, time_t now, const char *owner, const struct config *cfg,
 		   struct outbox_recovery *rec, struct err *e)
 {
 	struct outbox_msg *m = NULL, *grp = NULL;
@@ -964,7 +964,7 @@ int outbox_recover(sqlite3 *db, time_t now, const char *owner, const struct conf
 	return r;
 }
 
-int outbox_expire(sqlite3 *db, time_t now, const struct config *cfg, int *dead, struct err *e)
+int outbox_expire(struct dbi *db, time_t now, const struct config *cfg, int *dead, struct err *e)
 {
 	struct outbox_msg *m = NULL, *grp = NULL;
 	char ts[21], limit[21], *done = NULL;
@@ -993,7 +993,7 @@ int outbox_expire(sqlite3 *db, time_t now, const struct config *cfg, int *dead, 
 		if (done[i])
 			continue;
 		set_view(m, n, i, kind, done, grp, &v);
-		r = db_prepare(db, "SELECT last_error FROM outbox WHERE id = ?1", &st, e);
+		r = db_prepare(DB_SQ(db), "SELECT last_error FROM outbox WHERE id = ?1", &st, e);
 		if (r < 0)
 			break;
 		sqlite3_bind_int64(st, 1, m[i].id);
@@ -1018,13 +1018,13 @@ int outbox_expire(sqlite3 *db, time_t now, const struct config *cfg, int *dead, 
 	return r;
 }
 
-int outbox_sent_since(sqlite3 *db, const char *address, time_t t, int *n, struct err *e)
+int outbox_sent_since(struct dbi *db, const char *address, time_t t, int *n, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	char ts[21];
 	/* Messages, not audit rows: a digest (or a message naming several
 	 * children) has one audit row per child, all with one Message-ID. */
-	int r = db_prepare(db, "SELECT count(DISTINCT coalesce(message_id, '#' || outbox_id))"
+	int r = db_prepare(DB_SQ(db), "SELECT count(DISTINCT coalesce(message_id, '#' || outbox_id))"
 			       " FROM audit WHERE at > ?1 AND (?2 IS NULL OR address = ?2)",
 			   &st, e), rc;
 
@@ -1037,7 +1037,7 @@ int outbox_sent_since(sqlite3 *db, const char *address, time_t t, int *n, struct
 	if (rc == SQLITE_ROW)
 		*n = sqlite3_column_int(st, 0);
 	else
-		r = db_fail(db, rc, "audit", e);
+		r = db_fail(DB_SQ(db), rc, "audit", e);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -1058,10 +1058,10 @@ static const char *state_word(const char *state)
 	return state;
 }
 
-int outbox_retry(sqlite3 *db, long long id, struct err *e)
+int outbox_retry(struct dbi *db, long long id, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int r = db_prepare(db, "SELECT state FROM outbox WHERE id = ?1", &st, e), rc;
+	int r = db_prepare(DB_SQ(db), "SELECT state FROM outbox WHERE id = ?1", &st, e), rc;
 
 	if (r < 0)
 		return r;
@@ -1070,7 +1070,7 @@ int outbox_retry(sqlite3 *db, long long id, struct err *e)
 	if (rc == SQLITE_DONE)
 		r = err_set(e, ERR_NOTFOUND, "no message with id %lld", id);
 	else if (rc != SQLITE_ROW)
-		r = db_fail(db, rc, "outbox", e);
+		r = db_fail(DB_SQ(db), rc, "outbox", e);
 	else if (strcmp((const char *)sqlite3_column_text(st, 0), "dead") != 0)
 		r = err_set(e, ERR_INVALID, "message %lld is %s, not dead", id,
 			    state_word((const char *)sqlite3_column_text(st, 0)));
@@ -1081,12 +1081,12 @@ int outbox_retry(sqlite3 *db, long long id, struct err *e)
 			      " WHERE id = ?1 AND state = 'dead'", e, "i", id);
 }
 
-int outbox_next_due(sqlite3 *db, const char *channel, time_t now, time_t *t, int *any,
+int outbox_next_due(struct dbi *db, const char *channel, time_t now, time_t *t, int *any,
 		    struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	char day[DATE_LEN];
-	int r = db_prepare(db, "SELECT min(max(due_at, coalesce(next_attempt_at, due_at)))"
+	int r = db_prepare(DB_SQ(db), "SELECT min(max(due_at, coalesce(next_attempt_at, due_at)))"
 			       " FROM outbox WHERE state IN ('pending','failed')"
 			       " AND (?1 IS NULL OR channel = ?1)" DISCLOSABLE("?2"), &st, e), rc;
 
@@ -1099,15 +1099,15 @@ int outbox_next_due(sqlite3 *db, const char *channel, time_t now, time_t *t, int
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		*any = cal_parse_instant((const char *)sqlite3_column_text(st, 0), t) == 0;
 	else if (rc != SQLITE_ROW)
-		r = db_fail(db, rc, "outbox", e);
+		r = db_fail(DB_SQ(db), rc, "outbox", e);
 	sqlite3_finalize(st);
 	return r;
 }
 
-int outbox_counts(sqlite3 *db, int counts[OB_NSTATES], struct err *e)
+int outbox_counts(struct dbi *db, int counts[OB_NSTATES], struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int r = db_prepare(db, "SELECT state, count(*) FROM outbox GROUP BY state", &st, e), rc;
+	int r = db_prepare(DB_SQ(db), "SELECT state, count(*) FROM outbox GROUP BY state", &st, e), rc;
 
 	memset(counts, 0, OB_NSTATES * sizeof counts[0]);
 	if (r < 0)
@@ -1117,18 +1117,18 @@ int outbox_counts(sqlite3 *db, int counts[OB_NSTATES], struct err *e)
 			if (strcmp(outbox_state_names[i], (const char *)sqlite3_column_text(st, 0)) == 0)
 				counts[i] = sqlite3_column_int(st, 1);
 	if (rc != SQLITE_DONE)
-		r = db_fail(db, rc, "outbox", e);
+		r = db_fail(DB_SQ(db), rc, "outbox", e);
 	sqlite3_finalize(st);
 	return r;
 }
 
 /* Which report a row can take: OUTBOX_DLR_RECORDED when it is a sent SMS
  * without one (and the gateway's id matches). */
-static int dlr_check(sqlite3 *db, long long id, const char *provider_ref,
+static int dlr_check(struct dbi *db, long long id, const char *provider_ref,
 		     enum outbox_dlr *what, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int r = db_prepare(db, "SELECT state, channel, delivery, provider_id FROM outbox"
+	int r = db_prepare(DB_SQ(db), "SELECT state, channel, delivery, provider_id FROM outbox"
 			       " WHERE id = ?1", &st, e), rc;
 	const char *state, *prov, *sp;
 
@@ -1155,14 +1155,14 @@ static int dlr_check(sqlite3 *db, long long id, const char *provider_ref,
 		else
 			*what = OUTBOX_DLR_RECORDED;
 	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		r = db_fail(db, rc, "outbox", e);
+		r = db_fail(DB_SQ(db), rc, "outbox", e);
 	}
 	sqlite3_finalize(st);
 	return r;
 }
 
 /* An undeliverable SMS: its text by e-mail, or an admin alert. */
-static int dlr_fallback(sqlite3 *db, long long id, const char *ts, const struct config *cfg,
+static int dlr_fallback(struct dbi *db, long long id, const char *ts, const struct config *cfg,
 			struct err *e)
 {
 	static const char why[] = "operatören rapporterar att SMS:et inte nådde telefonen";
@@ -1183,7 +1183,7 @@ static int dlr_fallback(sqlite3 *db, long long id, const char *ts, const struct 
 	return r;
 }
 
-int outbox_delivery_report(sqlite3 *db, long long id, const char *provider_ref, int delivered,
+int outbox_delivery_report(struct dbi *db, long long id, const char *provider_ref, int delivered,
 			   time_t now, const struct config *cfg, enum outbox_dlr *what,
 			   struct err *e)
 {
@@ -1207,11 +1207,11 @@ int outbox_delivery_report(sqlite3 *db, long long id, const char *provider_ref, 
 	return r;
 }
 
-int outbox_delivery_counts(sqlite3 *db, long long *delivered, long long *undeliverable,
+int outbox_delivery_counts(struct dbi *db, long long *delivered, long long *undeliverable,
 			   struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int r = db_prepare(db, "SELECT count(delivery = 'delivered' OR NULL),"
+	int r = db_prepare(DB_SQ(db), "SELECT count(delivery = 'delivered' OR NULL),"
 			       " count(delivery = 'undeliverable' OR NULL) FROM outbox"
 			       " WHERE delivery IS NOT NULL", &st, e), rc;
 
@@ -1223,7 +1223,7 @@ int outbox_delivery_counts(sqlite3 *db, long long *delivered, long long *undeliv
 		*delivered = sqlite3_column_int64(st, 0);
 		*undeliverable = sqlite3_column_int64(st, 1);
 	} else {
-		r = db_fail(db, rc, "outbox", e);
+		r = db_fail(DB_SQ(db), rc, "outbox", e);
 	}
 	sqlite3_finalize(st);
 	return r;

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <time.h>
 
+#include "dbi.h"
 #include "config.h"
 #include "err.h"
 
@@ -54,19 +55,19 @@ struct outbox_recovery {
 /* Take back rows in 'sending' that owner does not hold (or whose lease ended
  * before now). Only rows whose data phase had started (data_started) are in
  * doubt; they are resent with the same message id. */
-int outbox_recover(sqlite3 *db, time_t now, const char *owner, const struct config *cfg,
+int outbox_recover(struct dbi *db, time_t now, const char *owner, const struct config *cfg,
 		   struct outbox_recovery *rec, struct err *e);
 
 /* Failed rows whose lifetime (retry.lifetime_seconds from when they were due)
  * has passed become dead, with a fallback or an admin alert: a message whose
  * attempts keep ending without a result still ends. */
-int outbox_expire(sqlite3 *db, time_t now, const struct config *cfg, int *dead, struct err *e);
+int outbox_expire(struct dbi *db, time_t now, const struct config *cfg, int *dead, struct err *e);
 
 /* Claim up to max due messages ('pending' or 'failed', due_at and
  * next_attempt_at reached; of one channel, or any when channel is NULL),
  * oldest first, and mark them 'sending', held by owner until lease_until.
  * *msgs (n of them) is freed with outbox_msgs_free(). */
-int outbox_claim(sqlite3 *db, time_t now, int max, const char *channel, const char *owner,
+int outbox_claim(struct dbi *db, time_t now, int max, const char *channel, const char *owner,
 		 time_t lease_until, struct outbox_msg **msgs, int *n, struct err *e);
 void outbox_msgs_free(struct outbox_msg *msgs, int n);
 
@@ -78,7 +79,7 @@ struct templates;
  * and no other set gets it: items claimed before go again as their set
  * (one left: its text alone, the set's Message-ID), new items wait for
  * the next claim. */
-int outbox_claim_digests(sqlite3 *db, time_t now, int max, const char *channel,
+int outbox_claim_digests(struct dbi *db, time_t now, int max, const char *channel,
 			 const char *owner, time_t lease_until, const struct templates *tpl,
 			 const struct config *cfg, struct outbox_msg **msgs, int *n,
 			 struct err *e);
@@ -96,40 +97,40 @@ void outbox_msg_clear(struct outbox_msg *m);
  * only says an e-mail could not be delivered) as a new outbox row; without
  * one, an alert to cfg->admin_email is queued. All in one transaction.
  * *state_out (may be NULL) gets the new state. */
-int outbox_done(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
+int outbox_done(struct dbi *db, const struct outbox_msg *m, enum outbox_result res,
 		const char *detail, long retry_after, time_t now, const struct config *cfg,
 		enum outbox_state *state_out, struct err *e);
 
 /* The same inside the caller's transaction. */
-int outbox_done_tx(sqlite3 *db, const struct outbox_msg *m, enum outbox_result res,
+int outbox_done_tx(struct dbi *db, const struct outbox_msg *m, enum outbox_result res,
 		   const char *detail, long retry_after, time_t now, const struct config *cfg,
 		   enum outbox_state *state_out, struct err *e);
 
 /* m's data phase begins (inside the caller's transaction): from now on a
  * crash leaves it in doubt. */
-int outbox_started_tx(sqlite3 *db, const struct outbox_msg *m, struct err *e);
+int outbox_started_tx(struct dbi *db, const struct outbox_msg *m, struct err *e);
 
 /* Put a claimed message back, untried (the attempt is not counted), to be
  * claimed again at until. _tx: inside the caller's transaction. */
-int outbox_release_tx(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e);
-int outbox_defer(sqlite3 *db, const struct outbox_msg *m, time_t until, struct err *e);
+int outbox_release_tx(struct dbi *db, const struct outbox_msg *m, time_t until, struct err *e);
+int outbox_defer(struct dbi *db, const struct outbox_msg *m, time_t until, struct err *e);
 
 /* Messages sent after t: to address (NULL: to anyone); a digest is one
  * message (distinct Message-IDs of the audit log). */
-int outbox_sent_since(sqlite3 *db, const char *address, time_t t, int *n, struct err *e);
+int outbox_sent_since(struct dbi *db, const char *address, time_t t, int *n, struct err *e);
 
 /* A dead message back to 'pending'. ERR_NOTFOUND / ERR_INVALID if not dead. */
-int outbox_retry(sqlite3 *db, long long id, struct err *e);
+int outbox_retry(struct dbi *db, long long id, struct err *e);
 
 /* The earliest time a pending or failed message of channel (NULL: any)
  * becomes due (*any = 0 when there is none); a message whose disclosure is
  * not allowed on now's day does not count (it waits for the planner). */
-int outbox_next_due(sqlite3 *db, const char *channel, time_t now, time_t *t, int *any,
+int outbox_next_due(struct dbi *db, const char *channel, time_t now, time_t *t, int *any,
 		    struct err *e);
 
 /* Finalize the statements that delivery keeps prepared on db (every
  * statement of the connection): call it right before closing db. */
-void outbox_close_statements(sqlite3 *db);
+void outbox_close_statements(struct dbi *db);
 
 /* What a delivery report did (outbox_delivery_report). */
 enum outbox_dlr {
@@ -145,14 +146,14 @@ enum outbox_dlr {
  * an SMS sent (or being sent) changes anything: delivery and delivery_at, and for an undeliverable one a
  * fallback by e-mail (origin 'fallback') or, without an address, an admin
  * alert, as for a dead message; all in one transaction. *what says which. */
-int outbox_delivery_report(sqlite3 *db, long long id, const char *provider_ref, int delivered,
+int outbox_delivery_report(struct dbi *db, long long id, const char *provider_ref, int delivered,
 			   time_t now, const struct config *cfg, enum outbox_dlr *what,
 			   struct err *e);
 /* SMS with a delivery report: delivered and undeliverable. */
-int outbox_delivery_counts(sqlite3 *db, long long *delivered, long long *undeliverable,
+int outbox_delivery_counts(struct dbi *db, long long *delivered, long long *undeliverable,
 			   struct err *e);
 
 /* Counts by state, indexed by enum outbox_state. */
-int outbox_counts(sqlite3 *db, int counts[OB_NSTATES], struct err *e);
+int outbox_counts(struct dbi *db, int counts[OB_NSTATES], struct err *e);
 
 #endif

@@ -393,7 +393,9 @@ static int target_empty(PGconn *dst, struct err *e)
 
 static int sqlite_tx(sqlite3 *src, const char *sql, struct err *e)
 {
-	return db_exec(src, sql, e);
+	int rc = sqlite3_exec(src, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_fail(src, rc, "the SQLite database", e);
 }
 
 int pg_migrate_copy(sqlite3 *src, PGconn *dst, pg_table_cb *done, void *ctx, struct err *e)

@@ -5,6 +5,7 @@
 #ifndef BACKAD_PLAN_H
 #define BACKAD_PLAN_H
 
+#include "dbi.h"
 #include "barnkontakt.h"
 #include "facts.h"
 #include "planner.h"
@@ -33,7 +34,7 @@ enum plan_set {
 };
 
 struct planner {
-	sqlite3 *db;
+	struct dbi *db;
 	const struct config *cfg;
 	const struct templates *tpl;
 	struct facts *facts;

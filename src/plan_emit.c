@@ -212,7 +212,7 @@ static int set_children(struct planner *p, const struct plan_msg *m, long long i
 		rc = sqlite3_step(p->q_oc_ins);
 		sqlite3_reset(p->q_oc_ins);
 	}
-	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "outbox_child", e);
+	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(p->db), rc, "outbox_child", e);
 }
 
 static int emit_update(struct planner *p, const struct plan_msg *m, long long id,
@@ -238,7 +238,7 @@ static int emit_update(struct planner *p, const struct plan_msg *m, long long id
 	sqlite3_clear_bindings(q);
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE)
-		return db_fail(p->db, rc, "outbox", e);
+		return db_fail(DB_SQ(p->db), rc, "outbox", e);
 	return set_children(p, m, id, e);
 }
 
@@ -273,8 +273,8 @@ static int emit_insert(struct planner *p, const struct plan_msg *m, const char *
 	sqlite3_clear_bindings(q);
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE)
-		return db_fail(p->db, rc, "outbox", e);
-	return set_children(p, m, sqlite3_last_insert_rowid(p->db), e);
+		return db_fail(DB_SQ(p->db), rc, "outbox", e);
+	return set_children(p, m, sqlite3_last_insert_rowid(DB_SQ(p->db)), e);
 }
 
 /* 1 in *told when m's occurrence (same rule, subject and occurrence) was
@@ -308,7 +308,7 @@ static int occurrence_told(struct planner *p, const struct plan_msg *m, int *tol
 		p->told_prefix[n] = '\0';
 		p->told = *told;
 	}
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "outbox", e);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(p->db), rc, "outbox", e);
 }
 
 /* A new row for m. A reminder whose time is older than the lookback is
@@ -369,7 +369,7 @@ static int row_state(struct planner *p, const char *key, struct err *e)
 	}
 	sqlite3_reset(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(p->db, rc, "outbox", e);
+		return db_fail(DB_SQ(p->db), rc, "outbox", e);
 	return st;
 }
 
@@ -396,7 +396,7 @@ static int emit(struct planner *p, const struct plan_msg *m, const char *task_ke
 	}
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(q);
-		return db_fail(p->db, rc, "outbox", e);
+		return db_fail(DB_SQ(p->db), rc, "outbox", e);
 	}
 	long long id = sqlite3_column_int64(q, 0);
 	const char *state = (const char *)sqlite3_column_text(q, 1);
@@ -704,8 +704,8 @@ int plan_task(struct planner *p, const char *key, const char *rule, long long ch
 	sqlite3_clear_bindings(q);
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE)
-		return db_fail(p->db, rc, "task", e);
-	if (sqlite3_changes(p->db) > 0) {
+		return db_fail(DB_SQ(p->db), rc, "task", e);
+	if (sqlite3_changes(DB_SQ(p->db)) > 0) {
 		if (done)
 			p->st->tasks_closed++;
 		else
@@ -760,7 +760,7 @@ int plan_emit_open(struct planner *p, struct err *e)
 	for (size_t i = 0; r == 0 && i < sizeof qs / sizeof qs[0]; i++) {
 		if (qs[i].write && p->preview)
 			continue;
-		r = db_prepare(p->db, qs[i].sql,
+		r = db_prepare(DB_SQ(p->db), qs[i].sql,
 			       (sqlite3_stmt **)(void *)((char *)p + qs[i].off), e);
 	}
 	if (r == 0)

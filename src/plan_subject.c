@@ -18,17 +18,17 @@ static const char sql_wake_set[] =
 
 int plan_subject_open(struct planner *p, struct err *e)
 {
-	int r = db_prepare(p->db, "SAVEPOINT subject", &p->q_sp_begin, e);
+	int r = db_prepare(DB_SQ(p->db), "SAVEPOINT subject", &p->q_sp_begin, e);
 
 	if (r == 0)
-		r = db_prepare(p->db, "RELEASE subject", &p->q_sp_release, e);
+		r = db_prepare(DB_SQ(p->db), "RELEASE subject", &p->q_sp_release, e);
 	if (r == 0)
-		r = db_prepare(p->db, "ROLLBACK TO subject", &p->q_sp_rollback, e);
+		r = db_prepare(DB_SQ(p->db), "ROLLBACK TO subject", &p->q_sp_rollback, e);
 	if (r < 0 || p->preview)
 		return r;
-	r = db_prepare(p->db, sql_subj_ins, &p->q_subj_ins, e);
+	r = db_prepare(DB_SQ(p->db), sql_subj_ins, &p->q_subj_ins, e);
 	if (r == 0)
-		r = db_prepare(p->db, sql_wake_set, &p->q_wake_set, e);
+		r = db_prepare(DB_SQ(p->db), sql_wake_set, &p->q_wake_set, e);
 	return r;
 }
 
@@ -49,13 +49,13 @@ static int run(struct planner *p, sqlite3_stmt *q, struct err *e)
 	int rc = sqlite3_step(q);
 
 	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "savepoint", e);
+	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(p->db), rc, "savepoint", e);
 }
 
 /* Errors of the database itself or of memory: the pass cannot go on. */
-static int fatal(sqlite3 *db, int code)
+static int fatal(struct dbi *db, int code)
 {
-	switch (sqlite3_errcode(db) & 0xff) {
+	switch (sqlite3_errcode(DB_SQ(db)) & 0xff) {
 	case SQLITE_FULL: case SQLITE_IOERR: case SQLITE_BUSY: case SQLITE_LOCKED:
 	case SQLITE_NOMEM: case SQLITE_CORRUPT: case SQLITE_READONLY: case SQLITE_CANTOPEN:
 	case SQLITE_NOTADB:
@@ -77,7 +77,7 @@ static int step_subject(struct planner *p, sqlite3_stmt *q, const char *subject,
 		sqlite3_bind_text(q, 2, cal_iso_utc(t, ts), -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : db_fail(p->db, rc, "planning", e);
+	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(p->db), rc, "planning", e);
 }
 
 /* Record that subject could not be planned: its rows are left alone, the
@@ -93,13 +93,13 @@ static int subject_failed(struct planner *p, const char *subject, const struct e
 		snprintf(p->st->error, sizeof p->st->error, "%s: %s", subject, se->msg);
 	if (p->preview)
 		return 0;
-	r = db_prepare(p->db, "INSERT OR IGNORE INTO temp.plan_err(s) VALUES (?1)", &q, e);
+	r = db_prepare(DB_SQ(p->db), "INSERT OR IGNORE INTO temp.plan_err(s) VALUES (?1)", &q, e);
 	if (r == 0)
 		r = step_subject(p, q, subject, 0, e);
 	sqlite3_finalize(q);
 	q = NULL;
 	if (r == 0)
-		r = db_prepare(p->db, "INSERT INTO plan_error(subject_key, at, message)"
+		r = db_prepare(DB_SQ(p->db), "INSERT INTO plan_error(subject_key, at, message)"
 				      " VALUES (?1, ?2, ?3) ON CONFLICT(subject_key) DO UPDATE"
 				      " SET at = excluded.at, message = excluded.message", &q, e);
 	if (r == 0) {
@@ -107,7 +107,7 @@ static int subject_failed(struct planner *p, const char *subject, const struct e
 		sqlite3_bind_text(q, 2, cal_iso_utc(p->now, now), -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 3, se->msg, -1, SQLITE_STATIC);
 		if (sqlite3_step(q) != SQLITE_DONE)
-			r = db_fail(p->db, sqlite3_errcode(p->db), "plan_error", e);
+			r = db_fail(DB_SQ(p->db), sqlite3_errcode(DB_SQ(p->db)), "plan_error", e);
 	}
 	sqlite3_finalize(q);
 	return r < 0 ? r : plan_alert_subject(p, subject, se->msg, e);

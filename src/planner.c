@@ -69,7 +69,7 @@ static int cancel_stale(struct planner *p, struct err *e)
 	r = db_exec(p->db, sql, e);
 	if (r < 0)
 		return r;
-	p->st->cancelled += sqlite3_changes(p->db);
+	p->st->cancelled += sqlite3_changes(DB_SQ(p->db));
 	if (p->full)
 		snprintf(sql, sizeof sql,
 			 "UPDATE task SET state = 'cancelled', closed_at = '%s' WHERE state = 'open'"
@@ -85,7 +85,7 @@ static int cancel_stale(struct planner *p, struct err *e)
 			 " AND key NOT IN (SELECT key FROM temp.plan_task_seen)", now);
 	r = db_exec(p->db, sql, e);
 	if (r == 0)
-		p->st->tasks_closed += sqlite3_changes(p->db);
+		p->st->tasks_closed += sqlite3_changes(DB_SQ(p->db));
 	if (r == 0)
 		r = db_exec(p->db, p->full ? "DELETE FROM plan_error"
 					     " WHERE subject_key NOT IN (SELECT s FROM temp.plan_err)"
@@ -149,7 +149,7 @@ static void sql_plan_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static int load_wakes(struct planner *p, struct err *e)
 {
 	sqlite3_stmt *q = NULL;
-	int r = db_prepare(p->db, "SELECT subject_key || char(9) || wake_at FROM plan_wake", &q, e);
+	int r = db_prepare(DB_SQ(p->db), "SELECT subject_key || char(9) || wake_at FROM plan_wake", &q, e);
 	int rc;
 
 	if (r < 0)
@@ -161,7 +161,7 @@ static int load_wakes(struct planner *p, struct err *e)
 			r = err_set(e, ERR_NOMEM, "out of memory");
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(p->db, rc, "plan_wake", e);
+		r = db_fail(DB_SQ(p->db), rc, "plan_wake", e);
 	sqlite3_finalize(q);
 	return r;
 }
@@ -174,16 +174,16 @@ static int open_sets(struct planner *p, struct err *e)
 	for (int i = 0; i < PLAN_SETS; i++)
 		if ((p->full || i == PLAN_WOKE) && !(p->sets[i] = keyset_new()))
 			return err_set(e, ERR_NOMEM, "out of memory");
-	if (sqlite3_create_function(p->db, "plan_has", 2, SQLITE_UTF8, p, sql_plan_has, NULL,
+	if (sqlite3_create_function(DB_SQ(p->db), "plan_has", 2, SQLITE_UTF8, p, sql_plan_has, NULL,
 				    NULL) != SQLITE_OK)
-		return db_fail(p->db, sqlite3_errcode(p->db), "plan_has", e);
+		return db_fail(DB_SQ(p->db), sqlite3_errcode(DB_SQ(p->db)), "plan_has", e);
 	return p->full ? load_wakes(p, e) : 0;
 }
 
 static void close_sets(struct planner *p)
 {
 	if (p->sets[PLAN_WOKE])
-		sqlite3_create_function(p->db, "plan_has", 2, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+		sqlite3_create_function(DB_SQ(p->db), "plan_has", 2, SQLITE_UTF8, NULL, NULL, NULL, NULL);
 	for (int i = 0; i < PLAN_SETS; i++) {
 		keyset_free(p->sets[i]);
 		p->sets[i] = NULL;
@@ -215,17 +215,17 @@ static int run_changed(struct planner *p, struct err *e)
 		r = db_exec(p->db, "INSERT OR IGNORE INTO temp.plan_todo(s)"
 				   " SELECT s FROM temp.plan_subj", e);
 	if (r == 0)
-		r = db_prepare(p->db, "INSERT OR IGNORE INTO temp.plan_todo(s)"
+		r = db_prepare(DB_SQ(p->db), "INSERT OR IGNORE INTO temp.plan_todo(s)"
 				      " SELECT subject_key FROM plan_wake WHERE wake_at <= ?1", &q, e);
 	if (r == 0) {
 		sqlite3_bind_text(q, 1, cal_iso_utc(p->now, now), -1, SQLITE_STATIC);
 		if (sqlite3_step(q) != SQLITE_DONE)
-			r = db_fail(p->db, sqlite3_errcode(p->db), "plan_wake", e);
+			r = db_fail(DB_SQ(p->db), sqlite3_errcode(DB_SQ(p->db)), "plan_wake", e);
 	}
 	sqlite3_finalize(q);
 	q = NULL;
 	if (r == 0)
-		r = db_prepare(p->db, "SELECT CAST(substr(s, length(?1) + 2) AS INTEGER)"
+		r = db_prepare(DB_SQ(p->db), "SELECT CAST(substr(s, length(?1) + 2) AS INTEGER)"
 				      " FROM temp.plan_todo WHERE s > ?1 || ':' AND s < ?1 || ';'"
 				      " ORDER BY 1", &q, e);
 	for (int i = 0; r == 0 && rules[i]; i++) {
@@ -237,7 +237,7 @@ static int run_changed(struct planner *p, struct err *e)
 		while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
 			r = rules[i]->plan_one(p, sqlite3_column_int64(q, 0), e);
 		if (r == 0 && rc != SQLITE_DONE)
-			r = db_fail(p->db, rc, "planning", e);
+			r = db_fail(DB_SQ(p->db), rc, "planning", e);
 		sqlite3_reset(q);
 	}
 	sqlite3_finalize(q);
@@ -304,10 +304,10 @@ static void set_window(struct planner *p, time_t from, time_t to, int lookback)
 	p->hi_day = cal_today(to) + AHEAD_DAYS;
 }
 
-static int state_int(sqlite3 *db, const char *key, long long *v, struct err *e)
+static int state_int(struct dbi *db, const char *key, long long *v, struct err *e)
 {
 	sqlite3_stmt *q = NULL;
-	int r = db_prepare(db, "SELECT value FROM state WHERE key = ?1", &q, e), rc;
+	int r = db_prepare(DB_SQ(db), "SELECT value FROM state WHERE key = ?1", &q, e), rc;
 
 	if (r < 0)
 		return r;
@@ -317,7 +317,7 @@ static int state_int(sqlite3 *db, const char *key, long long *v, struct err *e)
 	if (rc == SQLITE_ROW)
 		*v = sqlite3_column_int64(q, 0);
 	else if (rc != SQLITE_DONE)
-		r = db_fail(db, rc, "state", e);
+		r = db_fail(DB_SQ(db), rc, "state", e);
 	sqlite3_finalize(q);
 	return r;
 }
@@ -338,7 +338,7 @@ static const char sql_temp[] =
 static int next_wake(struct planner *p, struct err *e)
 {
 	sqlite3_stmt *q = NULL;
-	int r = db_prepare(p->db, "SELECT min(wake_at) FROM plan_wake", &q, e);
+	int r = db_prepare(DB_SQ(p->db), "SELECT min(wake_at) FROM plan_wake", &q, e);
 	time_t t;
 
 	if (r < 0)
@@ -389,7 +389,7 @@ static int note_full(struct planner *p, struct err *e)
 	return db_exec(p->db, sql, e);
 }
 
-int planner_run(sqlite3 *db, const struct config *cfg, const struct templates *tpl,
+int planner_run(struct dbi *db, const struct config *cfg, const struct templates *tpl,
 		time_t now, struct plan_cache *cache, struct plan_stats *st, struct err *e)
 {
 	struct planner p = { .db = db, .cfg = cfg, .tpl = tpl, .now = now, .st = st };
@@ -449,7 +449,7 @@ int planner_run(sqlite3 *db, const struct config *cfg, const struct templates *t
 	return 0;
 }
 
-int planner_preview(sqlite3 *db, const struct config *cfg, const struct templates *tpl,
+int planner_preview(struct dbi *db, const struct config *cfg, const struct templates *tpl,
 		    time_t from, time_t to,
 		    void (*cb)(void *ctx, const struct plan_msg *m), void *ctx,
 		    struct err *e)

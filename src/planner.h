@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <time.h>
 
+#include "dbi.h"
 #include "config.h"
 #include "err.h"
 #include "recipient.h"
@@ -67,7 +68,7 @@ struct plan_cache {
  * a new day, after a reload (cache zeroed) or, without a cache, when no full
  * pass ran today; else only the subjects whose facts changed (fact_change)
  * or whose wake time has come. cache may be NULL. */
-int planner_run(sqlite3 *db, const struct config *cfg, const struct templates *tpl,
+int planner_run(struct dbi *db, const struct config *cfg, const struct templates *tpl,
 		time_t now, struct plan_cache *cache, struct plan_stats *st, struct err *e);
 
 /* fn(ctx) is called every PLANNER_PROGRESS_EVERY subjects while a pass
@@ -80,7 +81,7 @@ void planner_on_progress(void (*fn)(void *ctx), void *ctx);
 /* What would be sent with scheduled time in [from, to), given the facts as
  * they are; writes nothing. cb is called in no particular order. Role-change
  * digests are not previewed (they depend on what was last announced). */
-int planner_preview(sqlite3 *db, const struct config *cfg, const struct templates *tpl,
+int planner_preview(struct dbi *db, const struct config *cfg, const struct templates *tpl,
 		    time_t from, time_t to,
 		    void (*cb)(void *ctx, const struct plan_msg *m), void *ctx,
 		    struct err *e);

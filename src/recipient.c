@@ -32,7 +32,7 @@ struct away {
 };
 
 struct rcpt_ctx {
-	sqlite3 *db;
+	struct dbi *db;
 	sqlite3_stmt *staff_q, *absence_q;
 	struct rcpt_slot cache[CACHE_SLOTS];
 	int any_absence;          /* -1: not known yet */
@@ -48,7 +48,7 @@ static const char sql_absence[] =
 	"SELECT a.id, CASE WHEN d.active = 1 THEN a.deputy_id END, a.start_date, a.end_date"
 	" FROM absence a LEFT JOIN staff d ON d.id = a.deputy_id WHERE a.staff_id = ?1";
 
-int rcpt_open(sqlite3 *db, struct rcpt_ctx **out, struct err *e)
+int rcpt_open(struct dbi *db, struct rcpt_ctx **out, struct err *e)
 {
 	struct rcpt_ctx *c = calloc(1, sizeof *c);
 	int r;
@@ -58,9 +58,9 @@ int rcpt_open(sqlite3 *db, struct rcpt_ctx **out, struct err *e)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	c->db = db;
 	c->any_absence = -1;
-	r = db_prepare(db, sql_staff, &c->staff_q, e);
+	r = db_prepare(DB_SQ(db), sql_staff, &c->staff_q, e);
 	if (r == 0)
-		r = db_prepare(db, sql_absence, &c->absence_q, e);
+		r = db_prepare(DB_SQ(db), sql_absence, &c->absence_q, e);
 	if (r < 0) {
 		rcpt_close(c);
 		return r;
@@ -111,7 +111,7 @@ static int aways_of(struct rcpt_ctx *c, long long staff_id, int *first, int *n,
 	*n = 0;
 	if (c->any_absence < 0) {
 		sqlite3_stmt *q = NULL;
-		int r = db_prepare(c->db, "SELECT EXISTS (SELECT 1 FROM absence)", &q, e);
+		int r = db_prepare(DB_SQ(c->db), "SELECT EXISTS (SELECT 1 FROM absence)", &q, e);
 
 		if (r < 0)
 			return r;
@@ -158,7 +158,7 @@ static int aways_of(struct rcpt_ctx *c, long long staff_id, int *first, int *n,
 	if (rc != SQLITE_DONE) {
 		forget_aways(c, *first);
 		return rc == SQLITE_NOMEM ? err_set(e, ERR_NOMEM, "out of memory")
-					  : db_fail(c->db, rc, "absence", e);
+					  : db_fail(DB_SQ(c->db), rc, "absence", e);
 	}
 	*n = c->aways_n - *first;
 	return 0;
@@ -218,7 +218,7 @@ static int load_staff(struct rcpt_ctx *c, long long id, struct recipient *out,
 	}
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(q);
-		return db_fail(c->db, rc, "staff", e);
+		return db_fail(DB_SQ(c->db), rc, "staff", e);
 	}
 	out->staff_id = id;
 	col_copy(q, 0, out->code, sizeof out->code);

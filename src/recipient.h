@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include "dbi.h"
 #include "err.h"
 
 enum channel_kind { CHAN_NONE = 0, CHAN_EMAIL, CHAN_SMS };
@@ -32,7 +33,7 @@ struct rcpt_ctx;
 /* A person resolved on a day is remembered while the context is open, so
  * open one for a snapshot of the facts (a transaction that does not change
  * staff or absences). */
-int rcpt_open(sqlite3 *db, struct rcpt_ctx **out, struct err *e);
+int rcpt_open(struct dbi *db, struct rcpt_ctx **out, struct err *e);
 void rcpt_close(struct rcpt_ctx *c);
 
 /* Resolve staff_id on day. ERR_NOTFOUND when the staff row does not exist;

@@ -17,7 +17,7 @@
 #define OVERLAP 60 /* seconds read twice, against clocks that differ a little */
 
 struct run {
-	sqlite3 *db;
+	struct dbi *db;
 	const struct config *cfg;
 	struct ss_http *http;
 	struct ss_stage *stage;
@@ -71,10 +71,10 @@ static int read_all(struct run *x, enum ss_entity ent, const char *since)
 	return r;
 }
 
-static int read_state(sqlite3 *db, char *since, size_t n, struct err *e)
+static int read_state(struct dbi *db, char *since, size_t n, struct err *e)
 {
 	sqlite3_stmt *q = NULL;
-	int r = db_prepare(db, "SELECT value FROM state WHERE key = '" STATE_KEY "'", &q, e);
+	int r = db_prepare(DB_SQ(db), "SELECT value FROM state WHERE key = '" STATE_KEY "'", &q, e);
 
 	since[0] = '\0';
 	if (r == 0 && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
@@ -83,7 +83,7 @@ static int read_state(sqlite3 *db, char *since, size_t n, struct err *e)
 	return r;
 }
 
-static int write_state(sqlite3 *db, time_t started, struct err *e)
+static int write_state(struct dbi *db, time_t started, struct err *e)
 {
 	char at[21], sql[160];
 
@@ -116,7 +116,7 @@ static int apply(struct run *x, const struct ss_opts *o, time_t started)
 	return r;
 }
 
-int ss12000_sync(sqlite3 *db, const struct config *cfg, const struct ss_opts *o,
+int ss12000_sync(struct dbi *db, const struct config *cfg, const struct ss_opts *o,
 		 struct ss_summary *sum, struct err *e)
 {
 	struct run x = { .db = db, .cfg = cfg, .sum = sum, .e = e };

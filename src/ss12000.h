@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <time.h>
 
+#include "dbi.h"
 #include "config.h"
 #include "err.h"
 
@@ -37,7 +38,7 @@ struct ss_opts {
 
 /* Run one sync against cfg->ss_url into db. On error nothing is written and
  * e names the request, the entity or the HTTP status and the server's answer. */
-int ss12000_sync(sqlite3 *db, const struct config *cfg, const struct ss_opts *o,
+int ss12000_sync(struct dbi *db, const struct config *cfg, const struct ss_opts *o,
 		 struct ss_summary *sum, struct err *e);
 
 /* The summary in one line: "12 placements new, 3 ended, 1 principal changed

@@ -42,7 +42,7 @@ int ss_ext_get(struct ss_apply *a, const char *kind, const char *ext, long long 
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(a->db, rc, "ext_ref", a->e);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(a->db), rc, "ext_ref", a->e);
 }
 
 static int ext_put(struct ss_apply *a, const char *kind, const char *ext, long long id)
@@ -56,7 +56,7 @@ static int ext_put(struct ss_apply *a, const char *kind, const char *ext, long l
 	sqlite3_bind_int64(q, 3, id);
 	rc = sqlite3_step(q);
 	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : db_fail(a->db, rc, "ext_ref", a->e);
+	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(a->db), rc, "ext_ref", a->e);
 }
 
 /* Run a prepared write with text (or NULL) parameters and an optional id
@@ -74,9 +74,9 @@ static int write(struct ss_apply *a, sqlite3_stmt *st, int n, const char *const 
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return db_fail(a->db, rc, "sync", a->e);
+		return db_fail(DB_SQ(a->db), rc, "sync", a->e);
 	if (changed)
-		*changed = sqlite3_changes(a->db);
+		*changed = sqlite3_changes(DB_SQ(a->db));
 	return 0;
 }
 
@@ -114,7 +114,7 @@ static int municipality(struct ss_apply *a, char *out, size_t n)
 		return 0;
 	}
 	snprintf(out, n, "okänd huvudman");
-	r = db_prepare(a->db, "SELECT name FROM temp.ss_org WHERE otype = 'Huvudman'"
+	r = db_prepare(DB_SQ(a->db), "SELECT name FROM temp.ss_org WHERE otype = 'Huvudman'"
 			      " ORDER BY ext LIMIT 1", &q, a->e);
 	if (r == 0 && sqlite3_step(q) == SQLITE_ROW && col(q, 0))
 		snprintf(out, n, "%s", col(q, 0));
@@ -131,15 +131,15 @@ static int apply_units(struct ss_apply *a)
 
 	r = municipality(a, muni, sizeof muni);
 	if (r == 0)
-		r = db_prepare(a->db, "SELECT ext, name, unit_code, types FROM temp.ss_org ORDER BY ext",
+		r = db_prepare(DB_SQ(a->db), "SELECT ext, name, unit_code, types FROM temp.ss_org ORDER BY ext",
 			       &q, a->e);
 	if (r == 0)
-		r = db_prepare(a->db, "SELECT id FROM unit WHERE code = ?1", &by_code, a->e);
+		r = db_prepare(DB_SQ(a->db), "SELECT id FROM unit WHERE code = ?1", &by_code, a->e);
 	if (r == 0)
-		r = db_prepare(a->db, "INSERT INTO unit(code, kind, name, municipality)"
+		r = db_prepare(DB_SQ(a->db), "INSERT INTO unit(code, kind, name, municipality)"
 				      " VALUES (?1, ?2, ?3, ?4)", &ins, a->e);
 	if (r == 0)
-		r = db_prepare(a->db, "UPDATE unit SET kind = ?1, name = ?2 WHERE id = ?3"
+		r = db_prepare(DB_SQ(a->db), "UPDATE unit SET kind = ?1, name = ?2 WHERE id = ?3"
 				      " AND (kind IS NOT ?1 OR name IS NOT ?2)", &upd, a->e);
 	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *ext = col(q, 0), *kind = unit_kind(col(q, 3));
@@ -171,7 +171,7 @@ static int apply_units(struct ss_apply *a)
 		}
 		r = write(a, ins, 4, (const char *const[]){ code, kind, col(q, 1), muni }, 0, NULL);
 		if (r == 0)
-			r = ext_put(a, "unit", ext, sqlite3_last_insert_rowid(a->db));
+			r = ext_put(a, "unit", ext, sqlite3_last_insert_rowid(DB_SQ(a->db)));
 		a->sum->units_new++;
 	}
 	sqlite3_finalize(q);
@@ -198,12 +198,12 @@ static int apply_staff(struct ss_apply *a)
 	struct err ve;
 	int r, rc, changed = 0;
 
-	r = db_prepare(a->db, sql_staff, &q, a->e);
+	r = db_prepare(DB_SQ(a->db), sql_staff, &q, a->e);
 	if (r == 0)
-		r = db_prepare(a->db, "INSERT INTO staff(code, name, email, mobile, unit_id)"
+		r = db_prepare(DB_SQ(a->db), "INSERT INTO staff(code, name, email, mobile, unit_id)"
 				      " VALUES (?1, ?2, ?3, ?4, ?5)", &ins, a->e);
 	if (r == 0)
-		r = db_prepare(a->db, "UPDATE staff SET name = ?1, email = ?2, mobile = ?3,"
+		r = db_prepare(DB_SQ(a->db), "UPDATE staff SET name = ?1, email = ?2, mobile = ?3,"
 				      " unit_id = coalesce(?4, unit_id), active = 1 WHERE id = ?5"
 				      " AND (name IS NOT ?1 OR email IS NOT ?2 OR mobile IS NOT ?3"
 				      " OR unit_id IS NOT coalesce(?4, unit_id) OR active = 0)", &upd, a->e);
@@ -242,21 +242,21 @@ static int apply_staff(struct ss_apply *a)
 				sqlite3_bind_int64(st, 5, sqlite3_column_int64(q, 4));
 		}
 		rc = sqlite3_step(st);
-		changed = sqlite3_changes(a->db);
+		changed = sqlite3_changes(DB_SQ(a->db));
 		sqlite3_reset(st);
 		if (rc == SQLITE_CONSTRAINT) {
-			r = fail(a, "person %s: rejected by the database: %s", ext, sqlite3_errmsg(a->db));
+			r = fail(a, "person %s: rejected by the database: %s", ext, sqlite3_errmsg(DB_SQ(a->db)));
 			break;
 		}
 		if (rc != SQLITE_DONE) {
-			r = db_fail(a->db, rc, "staff", a->e);
+			r = db_fail(DB_SQ(a->db), rc, "staff", a->e);
 			break;
 		}
 		if (id) {
 			a->sum->staff_updated += changed;
 		} else {
 			a->sum->staff_new++;
-			r = ext_put(a, "staff", ext, sqlite3_last_insert_rowid(a->db));
+			r = ext_put(a, "staff", ext, sqlite3_last_insert_rowid(DB_SQ(a->db)));
 		}
 	}
 	sqlite3_finalize(q);
@@ -297,12 +297,12 @@ static int apply_children(struct ss_apply *a)
 	int r, rc, changed = 0;
 	char ref[33];
 
-	r = db_prepare(a->db, sql_children, &q, a->e);
+	r = db_prepare(DB_SQ(a->db), sql_children, &q, a->e);
 	if (r == 0)
-		r = db_prepare(a->db, "INSERT INTO child(ref, birth_date, pnr) VALUES (?1, ?2, ?3)",
+		r = db_prepare(DB_SQ(a->db), "INSERT INTO child(ref, birth_date, pnr) VALUES (?1, ?2, ?3)",
 			       &ins, a->e);
 	if (r == 0)
-		r = db_prepare(a->db, "UPDATE child SET birth_date = ?1, pnr = ?2 WHERE id = ?3"
+		r = db_prepare(DB_SQ(a->db), "UPDATE child SET birth_date = ?1, pnr = ?2 WHERE id = ?3"
 				      " AND (birth_date IS NOT ?1 OR pnr IS NOT ?2)", &upd, a->e);
 	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *ext = col(q, 0);
@@ -321,7 +321,7 @@ static int apply_children(struct ss_apply *a)
 		}
 		r = write(a, ins, 3, (const char *const[]){ ref, col(q, 1), col(q, 2) }, 0, NULL);
 		if (r == 0)
-			r = ext_put(a, "child", ext, sqlite3_last_insert_rowid(a->db));
+			r = ext_put(a, "child", ext, sqlite3_last_insert_rowid(DB_SQ(a->db)));
 		a->sum->children_new++;
 	}
 	sqlite3_finalize(q);
@@ -362,7 +362,7 @@ static int put_placement(struct ss_apply *a, struct place_ctx *p, const char *wh
 	sqlite3_reset(p->seen);
 	sqlite3_bind_text(p->seen, 1, ext, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(p->seen) != SQLITE_DONE)
-		return db_fail(a->db, sqlite3_errcode(a->db), "sync", a->e);
+		return db_fail(DB_SQ(a->db), sqlite3_errcode(DB_SQ(a->db)), "sync", a->e);
 	sqlite3_reset(p->seen);
 	if (!id) {
 		sqlite3_reset(p->ins);
@@ -372,10 +372,10 @@ static int put_placement(struct ss_apply *a, struct place_ctx *p, const char *wh
 		sqlite3_bind_text(p->ins, 4, start, -1, SQLITE_TRANSIENT);
 		db_bind_text_or_null(p->ins, 5, end);
 		if (sqlite3_step(p->ins) != SQLITE_DONE)
-			return db_fail(a->db, sqlite3_errcode(a->db), "placement", a->e);
+			return db_fail(DB_SQ(a->db), sqlite3_errcode(DB_SQ(a->db)), "placement", a->e);
 		sqlite3_reset(p->ins);
 		a->sum->placements_new++;
-		return ext_put(a, "placement", ext, sqlite3_last_insert_rowid(a->db));
+		return ext_put(a, "placement", ext, sqlite3_last_insert_rowid(DB_SQ(a->db)));
 	}
 	/* Was it open before? Then a new end date ends it. */
 	sqlite3_reset(p->old);
@@ -389,8 +389,8 @@ static int put_placement(struct ss_apply *a, struct place_ctx *p, const char *wh
 	db_bind_text_or_null(p->upd, 3, end);
 	sqlite3_bind_int64(p->upd, 4, id);
 	if (sqlite3_step(p->upd) != SQLITE_DONE)
-		return db_fail(a->db, sqlite3_errcode(a->db), "placement", a->e);
-	changed = sqlite3_changes(a->db);
+		return db_fail(DB_SQ(a->db), sqlite3_errcode(DB_SQ(a->db)), "placement", a->e);
+	changed = sqlite3_changes(DB_SQ(a->db));
 	sqlite3_reset(p->upd);
 	if (changed && was_open && end && *end)
 		a->sum->placements_ended++;
@@ -416,19 +416,19 @@ static int apply_placements(struct ss_apply *a)
 	r = db_exec(a->db, "DROP TABLE IF EXISTS temp.ss_place_seen;"
 			   "CREATE TEMP TABLE ss_place_seen(ext TEXT PRIMARY KEY)", a->e);
 	if (r == 0)
-		r = db_prepare(a->db, "SELECT end_date FROM placement WHERE id = ?1", &p.old, a->e);
+		r = db_prepare(DB_SQ(a->db), "SELECT end_date FROM placement WHERE id = ?1", &p.old, a->e);
 	if (r == 0)
-		r = db_prepare(a->db, "INSERT INTO placement(child_id, unit_id, kind, start_date,"
+		r = db_prepare(DB_SQ(a->db), "INSERT INTO placement(child_id, unit_id, kind, start_date,"
 				      " end_date) VALUES (?1, ?2, ?3, ?4, ?5)", &p.ins, a->e);
 	if (r == 0)
-		r = db_prepare(a->db, "UPDATE placement SET unit_id = ?1, start_date = ?2,"
+		r = db_prepare(DB_SQ(a->db), "UPDATE placement SET unit_id = ?1, start_date = ?2,"
 				      " end_date = ?3 WHERE id = ?4 AND (unit_id IS NOT ?1"
 				      " OR start_date IS NOT ?2 OR end_date IS NOT ?3)", &p.upd, a->e);
 	if (r == 0)
-		r = db_prepare(a->db, "INSERT OR IGNORE INTO temp.ss_place_seen VALUES (?1)", &p.seen,
+		r = db_prepare(DB_SQ(a->db), "INSERT OR IGNORE INTO temp.ss_place_seen VALUES (?1)", &p.seen,
 			       a->e);
 	if (r == 0)
-		r = db_prepare(a->db, "SELECT ext, child, org, start, end_date, stype FROM temp.ss_place"
+		r = db_prepare(DB_SQ(a->db), "SELECT ext, child, org, start, end_date, stype FROM temp.ss_place"
 				      " ORDER BY ext", &q, a->e);
 	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		/* Placements are for förskola; fritidshem and others are not followed. */
@@ -442,7 +442,7 @@ static int apply_placements(struct ss_apply *a)
 	sqlite3_finalize(q);
 	q = NULL;
 	if (r == 0)
-		r = db_prepare(a->db, "SELECT person, org, start, end_date FROM temp.ss_enrol"
+		r = db_prepare(DB_SQ(a->db), "SELECT person, org, start, end_date FROM temp.ss_enrol"
 				      " WHERE stype IN ('FKLASS', 'GR', 'GRS') ORDER BY person, start",
 			       &q, a->e);
 	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -456,7 +456,7 @@ static int apply_placements(struct ss_apply *a)
 	sqlite3_finalize(p.upd);
 	sqlite3_finalize(p.seen);
 	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(a->db, rc, "sync", a->e);
+		r = db_fail(DB_SQ(a->db), rc, "sync", a->e);
 	/* Listed as gone for ss_apply_gone(). */
 	if (r == 0)
 		r = db_exec(a->db, "CREATE TEMP TABLE IF NOT EXISTS ss_gone(kind TEXT, id INTEGER,"
@@ -483,18 +483,18 @@ int ss_note_principal(struct ss_apply *a, long long unit_id)
 	r = db_exec(a->db, "CREATE TEMP TABLE IF NOT EXISTS ss_principal(unit_id INTEGER PRIMARY KEY)",
 		    a->e);
 	if (r == 0)
-		r = db_prepare(a->db, "INSERT OR IGNORE INTO temp.ss_principal VALUES (?1)", &q, a->e);
+		r = db_prepare(DB_SQ(a->db), "INSERT OR IGNORE INTO temp.ss_principal VALUES (?1)", &q, a->e);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(q, 1, unit_id);
 	if (sqlite3_step(q) != SQLITE_DONE)
-		r = db_fail(a->db, sqlite3_errcode(a->db), "sync", a->e);
+		r = db_fail(DB_SQ(a->db), sqlite3_errcode(DB_SQ(a->db)), "sync", a->e);
 	sqlite3_finalize(q);
-	if (r < 0 || sqlite3_changes(a->db) == 0)
+	if (r < 0 || sqlite3_changes(DB_SQ(a->db)) == 0)
 		return r;
 	s->principals_changed++;
 	q = NULL;
-	r = db_prepare(a->db, "SELECT name FROM unit WHERE id = ?1", &q, a->e);
+	r = db_prepare(DB_SQ(a->db), "SELECT name FROM unit WHERE id = ?1", &q, a->e);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(q, 1, unit_id);
@@ -537,10 +537,10 @@ static int put_duty(struct ss_apply *a, sqlite3_stmt *ins, sqlite3_stmt *upd, sq
 	if (id)
 		sqlite3_bind_int64(st, 5, id);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		return db_fail(a->db, sqlite3_errcode(a->db), "unit_role", a->e);
-	changed = sqlite3_changes(a->db);
+		return db_fail(DB_SQ(a->db), sqlite3_errcode(DB_SQ(a->db)), "unit_role", a->e);
+	changed = sqlite3_changes(DB_SQ(a->db));
 	sqlite3_reset(st);
-	if (!id && (r = ext_put(a, "role", ext, sqlite3_last_insert_rowid(a->db))) < 0)
+	if (!id && (r = ext_put(a, "role", ext, sqlite3_last_insert_rowid(DB_SQ(a->db)))) < 0)
 		return r;
 	return changed ? ss_note_principal(a, unit) : 0;
 }
@@ -550,20 +550,20 @@ static int apply_duties(struct ss_apply *a)
 	sqlite3_stmt *q = NULL, *ins = NULL, *upd = NULL;
 	int r, rc = SQLITE_DONE;
 
-	r = db_prepare(a->db, "SELECT ext, person, org, start, end_date FROM temp.ss_duty"
+	r = db_prepare(DB_SQ(a->db), "SELECT ext, person, org, start, end_date FROM temp.ss_duty"
 			      " WHERE role IN ('Rektor', 'Förskolechef') ORDER BY ext", &q, a->e);
 	if (r == 0)
-		r = db_prepare(a->db, "INSERT INTO unit_role(unit_id, role, staff_id, start_date,"
+		r = db_prepare(DB_SQ(a->db), "INSERT INTO unit_role(unit_id, role, staff_id, start_date,"
 				      " end_date) VALUES (?1, 'principal', ?2, ?3, ?4)", &ins, a->e);
 	if (r == 0)
-		r = db_prepare(a->db, "UPDATE unit_role SET unit_id = ?1, staff_id = ?2, start_date = ?3,"
+		r = db_prepare(DB_SQ(a->db), "UPDATE unit_role SET unit_id = ?1, staff_id = ?2, start_date = ?3,"
 				      " end_date = ?4 WHERE id = ?5 AND (unit_id IS NOT ?1"
 				      " OR staff_id IS NOT ?2 OR start_date IS NOT ?3 OR end_date IS NOT ?4)",
 			       &upd, a->e);
 	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
 		r = put_duty(a, ins, upd, q);
 	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(a->db, rc, "sync", a->e);
+		r = db_fail(DB_SQ(a->db), rc, "sync", a->e);
 	sqlite3_finalize(q);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(upd);
@@ -594,10 +594,10 @@ int ss_apply_open(struct ss_apply *a, struct err *e)
 	a->e = e;
 	date_format(a->day, a->today);
 	date_format(a->day - 1, a->prev);
-	r = db_prepare(a->db, "SELECT local_id FROM ext_ref WHERE source = '" SRC "' AND kind = ?1"
+	r = db_prepare(DB_SQ(a->db), "SELECT local_id FROM ext_ref WHERE source = '" SRC "' AND kind = ?1"
 			      " AND ext_id = ?2", &a->ext_get, e);
 	if (r == 0)
-		r = db_prepare(a->db, "INSERT OR REPLACE INTO ext_ref(source, kind, ext_id, local_id)"
+		r = db_prepare(DB_SQ(a->db), "INSERT OR REPLACE INTO ext_ref(source, kind, ext_id, local_id)"
 				      " VALUES ('" SRC "', ?1, ?2, ?3)", &a->ext_put, e);
 	return r;
 }

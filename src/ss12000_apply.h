@@ -6,13 +6,14 @@
 
 #include <sqlite3.h>
 
+#include "dbi.h"
 #include "config.h"
 #include "date.h"
 #include "err.h"
 #include "ss12000.h"
 
 struct ss_apply {
-	sqlite3 *db;
+	struct dbi *db;
 	const struct config *cfg;
 	int day;                             /* the sync date */
 	char today[DATE_LEN], prev[DATE_LEN]; /* it, and the day before */

@@ -31,10 +31,10 @@ static const char sql_unseen[] =
 	" UNION ALL SELECT 'role', local_id FROM (" X("role") ")"
 	"  WHERE ext_id NOT IN (SELECT ext FROM temp.ss_duty WHERE role IN ('Rektor', 'Förskolechef'))";
 
-static int count(sqlite3 *db, const char *sql, const char *day, int *n, struct err *e)
+static int count(struct dbi *db, const char *sql, const char *day, int *n, struct err *e)
 {
 	sqlite3_stmt *q = NULL;
-	int r = db_prepare(db, sql, &q, e);
+	int r = db_prepare(DB_SQ(db), sql, &q, e);
 
 	if (r < 0)
 		return r;
@@ -43,7 +43,7 @@ static int count(sqlite3 *db, const char *sql, const char *day, int *n, struct e
 	if (sqlite3_step(q) == SQLITE_ROW)
 		*n = sqlite3_column_int(q, 0);
 	else
-		r = db_fail(db, sqlite3_errcode(db), "sync", e);
+		r = db_fail(DB_SQ(db), sqlite3_errcode(DB_SQ(db)), "sync", e);
 	sqlite3_finalize(q);
 	return r;
 }
@@ -81,7 +81,7 @@ static int shrink_guard(struct ss_apply *a, int force)
 static int note_roles(struct ss_apply *a)
 {
 	sqlite3_stmt *q = NULL;
-	int r = db_prepare(a->db, "SELECT DISTINCT r.unit_id FROM temp.ss_gone g JOIN unit_role r"
+	int r = db_prepare(DB_SQ(a->db), "SELECT DISTINCT r.unit_id FROM temp.ss_gone g JOIN unit_role r"
 			   " ON r.id = g.id WHERE g.kind = 'role'"
 			   " AND (r.end_date IS NULL OR r.end_date >= ?1)", &q, a->e);
 	int rc;

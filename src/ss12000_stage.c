@@ -42,7 +42,7 @@ static const char *const sql_insert[] = {
 };
 
 struct ss_stage {
-	sqlite3 *db;
+	struct dbi *db;
 	int keep_pnr;
 	sqlite3_stmt *ins[SS_NENTITIES], *enrol, *enrol_clear, *is_staff;
 	int count[SS_NENTITIES];
@@ -125,7 +125,7 @@ static int step(struct ent *x, sqlite3_stmt *st)
 	int rc = sqlite3_step(st);
 
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(x->s->db, rc, "staging", x->e);
+	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(x->s->db), rc, "staging", x->e);
 }
 
 static int stage_org(struct ent *x, const json_t *o)
@@ -389,7 +389,7 @@ int ss_stage_count(const struct ss_stage *s, enum ss_entity ent)
 	return s->count[ent];
 }
 
-int ss_stage_open(sqlite3 *db, int keep_pnr, struct ss_stage **out, struct err *e)
+int ss_stage_open(struct dbi *db, int keep_pnr, struct ss_stage **out, struct err *e)
 {
 	struct ss_stage *s = calloc(1, sizeof *s);
 	int r;
@@ -401,14 +401,14 @@ int ss_stage_open(sqlite3 *db, int keep_pnr, struct ss_stage **out, struct err *
 	s->keep_pnr = keep_pnr;
 	r = db_exec(db, sql_tables, e);
 	for (int i = 0; r == 0 && i < SS_NENTITIES; i++)
-		r = db_prepare(db, sql_insert[i], &s->ins[i], e);
+		r = db_prepare(DB_SQ(db), sql_insert[i], &s->ins[i], e);
 	if (r == 0)
-		r = db_prepare(db, "INSERT OR REPLACE INTO temp.ss_enrol VALUES (?1, ?2, ?3, ?4, ?5)",
+		r = db_prepare(DB_SQ(db), "INSERT OR REPLACE INTO temp.ss_enrol VALUES (?1, ?2, ?3, ?4, ?5)",
 			       &s->enrol, e);
 	if (r == 0)
-		r = db_prepare(db, "DELETE FROM temp.ss_enrol WHERE person = ?1", &s->enrol_clear, e);
+		r = db_prepare(DB_SQ(db), "DELETE FROM temp.ss_enrol WHERE person = ?1", &s->enrol_clear, e);
 	if (r == 0)
-		r = db_prepare(db, "SELECT 1 FROM temp.ss_duty WHERE person = ?1 UNION ALL"
+		r = db_prepare(DB_SQ(db), "SELECT 1 FROM temp.ss_duty WHERE person = ?1 UNION ALL"
 				   " SELECT 1 FROM ext_ref WHERE source = 'ss12000' AND kind = 'staff'"
 				   " AND ext_id = ?1 LIMIT 1", &s->is_staff, e);
 	if (r < 0) {

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "dbi.h"
 #include "err.h"
 
 enum ss_entity { SS_ORGS, SS_PERSONS, SS_PLACEMENTS, SS_DUTIES, SS_DELETED, SS_NENTITIES };
@@ -21,7 +22,7 @@ extern const char *const ss_endpoints[SS_NENTITIES];
 struct ss_stage;
 
 /* (Re)create the staging tables temp.ss_*; *out is freed with ss_stage_close. */
-int ss_stage_open(sqlite3 *db, int keep_pnr, struct ss_stage **out, struct err *e);
+int ss_stage_open(struct dbi *db, int keep_pnr, struct ss_stage **out, struct err *e);
 void ss_stage_close(struct ss_stage *s);
 
 /* Stage the "data" of one page of ent (for SS_DELETED an object of id lists).

@@ -10,7 +10,7 @@
 
 #include "db.h"
 
-static int data_version(sqlite3 *db, long long *v, struct err *e)
+static int data_version(struct dbi *db, long long *v, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc;
@@ -20,19 +20,19 @@ static int data_version(sqlite3 *db, long long *v, struct err *e)
 	r = db_exec(db, "BEGIN; SELECT 1 FROM sqlite_schema LIMIT 1; COMMIT;", e);
 	if (r < 0)
 		return r;
-	r = db_prepare(db, "PRAGMA data_version", &st, e);
+	r = db_prepare(DB_SQ(db), "PRAGMA data_version", &st, e);
 	if (r < 0)
 		return r;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*v = sqlite3_column_int64(st, 0);
 	else
-		r = db_fail(db, rc, "data_version", e);
+		r = db_fail(DB_SQ(db), rc, "data_version", e);
 	sqlite3_finalize(st);
 	return r;
 }
 
-int watch_open(struct watch *w, sqlite3 *db, const char *path, struct err *e)
+int watch_open(struct watch *w, struct dbi *db, const char *path, struct err *e)
 {
 	char dir[1024], file[1024];
 

@@ -7,17 +7,18 @@
 
 #include <sqlite3.h>
 
+#include "dbi.h"
 #include "err.h"
 
 struct watch {
 	int fd;              /* inotify descriptor for poll(), or -1 */
-	sqlite3 *db;
+	struct dbi *db;
 	long long version;   /* the last PRAGMA data_version seen */
 	char base[256];      /* the database's file name */
 	int settling;        /* an event came, the commit may not have */
 };
 
-int watch_open(struct watch *w, sqlite3 *db, const char *path, struct err *e);
+int watch_open(struct watch *w, struct dbi *db, const char *path, struct err *e);
 /* Drain pending events; 1 when another connection has committed since the
  * last call, 0 when not, or a negative code. An event comes with the first
  * write of a transaction, before its commit: when one came without a

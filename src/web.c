@@ -29,8 +29,8 @@
 struct web {
 	struct MHD_Daemon *d;
 	const struct config *cfg;
-	sqlite3 *db;
-	sqlite3 *ro;              /* read only: what a GET reads */
+	struct dbi *db;
+	struct dbi *ro;              /* read only: what a GET reads */
 	const struct ack_keys *keys;
 	time_t now_fixed;
 	struct ratelimit rl;
@@ -420,7 +420,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
-int web_start(int fd, const struct config *cfg, sqlite3 *db, const struct ack_keys *keys,
+int web_start(int fd, const struct config *cfg, struct dbi *db, const struct ack_keys *keys,
 	      time_t now_fixed, struct web **out, struct err *e)
 {
 	struct web *w = calloc(1, sizeof *w);
@@ -434,12 +434,12 @@ int web_start(int fd, const struct config *cfg, sqlite3 *db, const struct ack_ke
 	w->keys = keys;
 	w->now_fixed = now_fixed;
 	/* A GET only reads: through a handle that cannot write. */
-	r = db_open(cfg->database, DB_READONLY, &w->ro, e);
+	r = db_open_cfg(cfg, DB_READONLY, &w->ro, e);
 	if (r < 0) {
 		free(w);
 		return r;
 	}
-	sqlite3_busy_timeout(w->ro, WEB_BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(DB_SQ(w->ro), WEB_BUSY_TIMEOUT_MS);
 	rl_init(&w->rl, cfg->web_rate);
 	rl_init(&w->rl_dlr, cfg->web_reports_rate);
 	/* One thread: the database connection is used by it alone. */
@@ -456,7 +456,7 @@ int web_start(int fd, const struct config *cfg, sqlite3 *db, const struct ack_ke
 				MHD_OPTION_NOTIFY_COMPLETED, completed, w,
 				MHD_OPTION_END);
 	if (!w->d) {
-		sqlite3_close(w->ro);
+		db_close(w->ro);
 		free(w);
 		return err_set(e, ERR_IO, "the HTTP service did not start on socket %d", fd);
 	}
@@ -469,6 +469,6 @@ void web_stop(struct web *w)
 	if (!w)
 		return;
 	MHD_stop_daemon(w->d);
-	sqlite3_close(w->ro);
+	db_close(w->ro);
 	free(w);
 }

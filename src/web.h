@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <time.h>
 
+#include "dbi.h"
 #include "ack_token.h"
 #include "config.h"
 #include "err.h"
@@ -24,7 +25,7 @@ struct web;
  * web_stop) with one thread, answering from db (which the service alone
  * uses from then on) with keys. now_fixed: 0, or the clock to use
  * (tests). *out is freed by web_stop. */
-int web_start(int fd, const struct config *cfg, sqlite3 *db, const struct ack_keys *keys,
+int web_start(int fd, const struct config *cfg, struct dbi *db, const struct ack_keys *keys,
 	      time_t now_fixed, struct web **out, struct err *e);
 void web_stop(struct web *w);
 

@@ -13,7 +13,7 @@
 
 struct fx {
 	char *dir;
-	sqlite3 *db;
+	struct dbi *db;
 	struct config cfg;
 	struct templates *tpl;
 };
@@ -71,7 +71,7 @@ static inline void fx_free(struct fx *f)
 {
 	templates_free(f->tpl);
 	outbox_close_statements(f->db); /* delivery keeps statements prepared */
-	sqlite3_close(f->db);
+	db_close(f->db);
 	config_clear(&f->cfg);
 	tu_rmdir(f->dir);
 	free(f);
@@ -120,7 +120,7 @@ static inline char *one(struct fx *f, const char *col, const char *where)
 	char *v;
 
 	snprintf(q, sizeof q, "SELECT %s FROM outbox WHERE %s", col, where);
-	assert_int_equal(sqlite3_prepare_v2(f->db, q, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(DB_SQ(f->db), q, -1, &st, NULL), SQLITE_OK);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		fail_msg("no outbox row where %s", where);
 	v = strdup((const char *)sqlite3_column_text(st, 0));

@@ -30,7 +30,7 @@ static void report_meanings(void **state)
 static void first_report_counts_and_undeliverable_falls_back(void **state)
 {
 	char *dir = tu_mkdtemp();
-	sqlite3 *db = tu_db(dir);
+	struct dbi *db = tu_db(dir);
 	struct config cfg;
 	struct err e = { 0 };
 	enum outbox_dlr what;
@@ -107,7 +107,7 @@ static void first_report_counts_and_undeliverable_falls_back(void **state)
 		assert_int_equal(ok, 2);
 		assert_int_equal(bad, 2);
 	}
-	sqlite3_close(db);
+	db_close(db);
 	config_clear(&cfg);
 	tu_rmdir(dir);
 }
@@ -119,7 +119,7 @@ static void first_report_counts_and_undeliverable_falls_back(void **state)
 static void report_before_send_result_waits_for_it(void **state)
 {
 	char *dir = tu_mkdtemp();
-	sqlite3 *db = tu_db(dir);
+	struct dbi *db = tu_db(dir);
 	struct config cfg;
 	struct err e = { 0 };
 	enum outbox_dlr what;
@@ -183,7 +183,7 @@ static void report_before_send_result_waits_for_it(void **state)
 				    " ('k3/fallback', 'k4/fallback', 'alert/dead/3', 'alert/dead/4')"), 0);
 	assert_int_equal(tu_int(db, "SELECT count(*) FROM audit WHERE outbox_id IN (1, 3, 4)"), 3);
 	outbox_close_statements(db);
-	sqlite3_close(db);
+	db_close(db);
 	config_clear(&cfg);
 	tu_rmdir(dir);
 }

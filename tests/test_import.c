@@ -9,7 +9,7 @@
 
 struct fx {
 	char *dir;
-	sqlite3 *db;
+	struct dbi *db;
 };
 
 static int setup(void **state)
@@ -26,7 +26,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	sqlite3_close(f->db);
+	db_close(f->db);
 	tu_rmdir(f->dir);
 	free(f);
 	return 0;
@@ -76,7 +76,7 @@ static void bad(struct fx *f, const char *kind, const char *text, const char *wh
 					 " FROM staff) + (SELECT count(*) FROM child) + (SELECT"
 					 " count(*) FROM placement) + (SELECT count(*) FROM"
 					 " unit_role) + (SELECT count(*) FROM absence)");
-	long long changes = sqlite3_total_changes(f->db);
+	long long changes = sqlite3_total_changes(DB_SQ(f->db));
 
 	assert_int_equal(imp(f, kind, text, &res, &e), ERR_INVALID);
 	if (!strstr(e.msg, where) || !strstr(e.msg, what))

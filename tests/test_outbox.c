@@ -14,7 +14,7 @@
 
 struct fx {
 	char *dir;
-	sqlite3 *db;
+	struct dbi *db;
 	struct config cfg;
 };
 
@@ -74,7 +74,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	outbox_close_statements(f->db);
-	sqlite3_close(f->db);
+	db_close(f->db);
 	config_clear(&f->cfg);
 	tu_rmdir(f->dir);
 	free(f);

@@ -32,9 +32,9 @@ static unsigned rnd(unsigned n)
 	return (unsigned)(rng % n);
 }
 
-static void exec(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void exec(struct dbi *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void exec(sqlite3 *db, const char *fmt, ...)
+static void exec(struct dbi *db, const char *fmt, ...)
 {
 	char sqlbuf[1024];
 	struct err e = { 0 };
@@ -55,7 +55,7 @@ static const char *day_str(int day, char buf[DATE_LEN])
 }
 
 /* One random change of the facts on day today. */
-static void change(sqlite3 *db, int today)
+static void change(struct dbi *db, int today)
 {
 	char d1[DATE_LEN], d2[DATE_LEN];
 	long long child = 1 + rnd(12), staff = 1 + rnd(12), unit = 1 + rnd(5);
@@ -155,7 +155,7 @@ static void change(sqlite3 *db, int today)
 }
 
 /* More people and children than the fixture has. */
-static void grow(sqlite3 *db)
+static void grow(struct dbi *db)
 {
 	exec(db, "INSERT INTO staff(id,code,name,email,mobile,unit_id,channel) VALUES"
 		 " (10,'p10','Åke Ölund','ake@ystad.example.se','+46701000010',5,'sms'),"
@@ -169,7 +169,7 @@ static void grow(sqlite3 *db)
 }
 
 /* Everything a pass decides, as one text. */
-static char *state_text(sqlite3 *db)
+static char *state_text(struct dbi *db)
 {
 	static const char *const qs[] = {
 		/* An admin alert's text tells what the first pass to find the
@@ -193,8 +193,8 @@ static char *state_text(sqlite3 *db)
 	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
 		sqlite3_stmt *q = NULL;
 
-		if (sqlite3_prepare_v2(db, qs[i], -1, &q, NULL) != SQLITE_OK)
-			fail_msg("%s: %s", qs[i], sqlite3_errmsg(db));
+		if (sqlite3_prepare_v2(DB_SQ(db), qs[i], -1, &q, NULL) != SQLITE_OK)
+			fail_msg("%s: %s", qs[i], sqlite3_errmsg(DB_SQ(db)));
 		while (sqlite3_step(q) == SQLITE_ROW) {
 			for (int c = 0; c < sqlite3_column_count(q); c++)
 				fprintf(f, "%s|", (const char *)sqlite3_column_text(q, c));
@@ -221,20 +221,24 @@ static void show_diff(const char *a, const char *b)
 	fprintf(stderr, "after changes:   %.300s\nfull replan:     %.300s\n", a, b);
 }
 
-static sqlite3 *copy_of(sqlite3 *db, const char *dir)
+static struct dbi *copy_of(struct dbi *db, const char *dir)
 {
 	char path[512];
 	sqlite3 *to = NULL;
 	sqlite3_backup *b;
+	struct dbi *copy = NULL;
+	struct err e = { 0 };
 
 	snprintf(path, sizeof path, "%s/copy.db", dir);
 	unlink(path);
 	assert_int_equal(sqlite3_open(path, &to), SQLITE_OK);
-	b = sqlite3_backup_init(to, "main", db, "main");
+	b = sqlite3_backup_init(to, "main", DB_SQ(db), "main");
 	assert_non_null(b);
 	assert_int_equal(sqlite3_backup_step(b, -1), SQLITE_DONE);
 	sqlite3_backup_finish(b);
-	return to;
+	assert_int_equal(dbi_from_sqlite(to, &copy, &e), 0);
+	dbi_own(copy);
+	return copy;
 }
 
 /* Send (or fail) what is due, as delivery would between passes. */
@@ -257,18 +261,18 @@ static void deliver(struct fx *f, time_t now)
 }
 
 /* PROP_DEBUG=SUBJECT: the changes before each pass and the subject's rows. */
-static void debug(sqlite3 *db, int batch, time_t now, const char *subject)
+static void debug(struct dbi *db, int batch, time_t now, const char *subject)
 {
 	sqlite3_stmt *q = NULL;
 	char ts[21];
 
 	fprintf(stderr, "batch %d now %s changes:", batch, cal_iso_utc(now, ts));
-	sqlite3_prepare_v2(db, "SELECT kind || ':' || ref_id FROM fact_change", -1, &q, NULL);
+	sqlite3_prepare_v2(DB_SQ(db), "SELECT kind || ':' || ref_id FROM fact_change", -1, &q, NULL);
 	while (sqlite3_step(q) == SQLITE_ROW)
 		fprintf(stderr, " %s", sqlite3_column_text(q, 0));
 	sqlite3_finalize(q);
 	fprintf(stderr, "\n");
-	sqlite3_prepare_v2(db, "SELECT 'wake ' || wake_at FROM plan_wake WHERE subject_key = ?1"
+	sqlite3_prepare_v2(DB_SQ(db), "SELECT 'wake ' || wake_at FROM plan_wake WHERE subject_key = ?1"
 			       " UNION ALL SELECT key || ' ' || state FROM outbox"
 			       " WHERE subject_key = ?1", -1, &q, NULL);
 	sqlite3_bind_text(q, 1, subject, -1, SQLITE_STATIC);
@@ -294,7 +298,7 @@ static void incremental_pass_equals_full_replan(void **state)
 		int n = 1 + (int)rnd(5);
 		struct plan_cache full = { 0 };
 		struct plan_stats fst;
-		sqlite3 *copy;
+		struct dbi *copy;
 		char *a, *b;
 
 		/* The clock: minutes to hours, now and then into the next day. */
@@ -314,7 +318,7 @@ static void incremental_pass_equals_full_replan(void **state)
 			sqlite3_stmt *q = NULL;
 
 			fprintf(stderr, "  pass full=%d skipped=%d todo:", st.full, st.skipped);
-			sqlite3_prepare_v2(f->db, "SELECT s FROM temp.plan_todo UNION ALL SELECT 'ABS ' || staff_id || '>' || coalesce(deputy_id,0) || ' ' || start_date || '..' || end_date FROM absence UNION ALL SELECT 'ROLE ' || unit_id || role || staff_id || ' ' || start_date || '..' || coalesce(end_date,'') FROM unit_role WHERE unit_id = 4 UNION ALL SELECT 'INACTIVE ' || id FROM staff WHERE active = 0", -1, &q, NULL);
+			sqlite3_prepare_v2(DB_SQ(f->db), "SELECT s FROM temp.plan_todo UNION ALL SELECT 'ABS ' || staff_id || '>' || coalesce(deputy_id,0) || ' ' || start_date || '..' || end_date FROM absence UNION ALL SELECT 'ROLE ' || unit_id || role || staff_id || ' ' || start_date || '..' || coalesce(end_date,'') FROM unit_role WHERE unit_id = 4 UNION ALL SELECT 'INACTIVE ' || id FROM staff WHERE active = 0", -1, &q, NULL);
 			while (sqlite3_step(q) == SQLITE_ROW)
 				fprintf(stderr, " %s", sqlite3_column_text(q, 0));
 			sqlite3_finalize(q);
@@ -332,7 +336,7 @@ static void incremental_pass_equals_full_replan(void **state)
 		}
 		free(a);
 		free(b);
-		sqlite3_close(copy);
+		db_close(copy);
 		batches++;
 	}
 	/* Most passes were of the changed subjects only. */

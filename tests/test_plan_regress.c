@@ -330,7 +330,7 @@ static int bad_utf8(struct fx *f)
 	struct sms_info info;
 	int bad = 0;
 
-	assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT body, coalesce(subject,'') FROM outbox",
+	assert_int_equal(sqlite3_prepare_v2(DB_SQ(f->db), "SELECT body, coalesce(subject,'') FROM outbox",
 					    -1, &q, NULL), SQLITE_OK);
 	while (sqlite3_step(q) == SQLITE_ROW)
 		for (int c = 0; c < 2; c++)

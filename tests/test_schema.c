@@ -16,7 +16,7 @@ static void empty_db_reaches_current(void **state)
 {
 	char *dir = tu_mkdtemp(), *path = db_path(dir);
 	struct err e = { 0 };
-	sqlite3 *db = NULL;
+	struct dbi *db = NULL;
 
 	(void)state;
 	assert_int_equal(db_open(path, DB_CREATE | DB_MIGRATE, &db, &e), 0);
@@ -24,7 +24,7 @@ static void empty_db_reaches_current(void **state)
 	assert_int_equal(tu_int(db, "SELECT count(*) FROM sqlite_master WHERE name='outbox'"), 1);
 	assert_int_equal(tu_int(db, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(tu_int(db, "PRAGMA synchronous"), 2);
-	sqlite3_close(db);
+	db_close(db);
 	free(path);
 	tu_rmdir(dir);
 }
@@ -33,12 +33,12 @@ static void before_digests_reaches_current(void **state)
 {
 	char *dir = tu_mkdtemp(), *path = db_path(dir);
 	struct err e = { 0 };
-	sqlite3 *db = NULL;
+	struct dbi *db = NULL;
 
 	(void)state;
 	/* Build a database of version 6 (before digests and acknowledgements:
 	 * the migrations since rebuild unit_role), with rows that must survive. */
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	db = tu_raw(path);
 	assert_int_equal(db_migrate(db, 6, &e), 0);
 	assert_int_equal(db_user_version(db, &e), 6);
 	assert_int_equal(db_exec(db, "INSERT INTO unit(code,kind,name,municipality)"
@@ -46,7 +46,7 @@ static void before_digests_reaches_current(void **state)
 				 "INSERT INTO staff(id,code,name) VALUES (7,'s7','Sara');"
 				 "INSERT INTO unit_role(id,unit_id,role,staff_id,start_date)"
 				 " VALUES (5,1,'principal',7,'2020-01-01')", &e), 0);
-	sqlite3_close(db);
+	db_close(db);
 
 	/* Opening without migration refuses the old version... */
 	assert_int_equal(db_open(path, 0, &db, &e), ERR_VERSION);
@@ -70,7 +70,7 @@ static void before_digests_reaches_current(void **state)
 				    " AND ref_id=1"), 1);
 	assert_int_not_equal(db_exec(db, "UPDATE unit_role SET end_date='2026-13-01' WHERE id=5",
 				     &e), 0);
-	sqlite3_close(db);
+	db_close(db);
 	free(path);
 	tu_rmdir(dir);
 }
@@ -79,14 +79,14 @@ static void newer_db_refused(void **state)
 {
 	char *dir = tu_mkdtemp(), *path = db_path(dir);
 	struct err e = { 0 };
-	sqlite3 *db = NULL;
+	struct dbi *db = NULL;
 	char sql[64];
 
 	(void)state;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	db = tu_raw(path);
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", schema_version() + 1);
 	assert_int_equal(db_exec(db, sql, &e), 0);
-	sqlite3_close(db);
+	db_close(db);
 	db = NULL;
 
 	assert_int_equal(db_open(path, 0, &db, &e), ERR_VERSION);
@@ -102,18 +102,18 @@ static void failed_migration_changes_nothing(void **state)
 {
 	char *dir = tu_mkdtemp(), *path = db_path(dir);
 	struct err e = { 0 };
-	sqlite3 *db = NULL;
+	struct dbi *db = NULL;
 
 	(void)state;
 	/* A table in the way of migration 2 makes it fail half-way. */
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	db = tu_raw(path);
 	assert_int_equal(db_migrate(db, 1, &e), 0);
 	assert_int_equal(db_exec(db, "CREATE TABLE audit(x)", &e), 0);
 	assert_true(db_migrate(db, schema_version(), &e) < 0);
 	assert_non_null(strstr(e.msg, "migration to schema version 2"));
 	assert_int_equal(db_user_version(db, &e), 1);
 	assert_int_equal(tu_int(db, "SELECT count(*) FROM sqlite_master WHERE name='task'"), 0);
-	sqlite3_close(db);
+	db_close(db);
 	free(path);
 	tu_rmdir(dir);
 }
@@ -122,7 +122,7 @@ static void missing_file_without_create(void **state)
 {
 	char *dir = tu_mkdtemp(), *path = db_path(dir);
 	struct err e = { 0 };
-	sqlite3 *db = NULL;
+	struct dbi *db = NULL;
 
 	(void)state;
 	assert_int_equal(db_open(path, 0, &db, &e), ERR_IO);

@@ -14,7 +14,7 @@
 
 struct fx {
 	char *dir;
-	sqlite3 *db;
+	struct dbi *db;
 	struct ss_stage *st;
 	struct config cfg;
 };
@@ -38,7 +38,7 @@ static int teardown(void **state)
 
 	ss_stage_close(f->st);
 	config_clear(&f->cfg);
-	sqlite3_close(f->db);
+	db_close(f->db);
 	tu_rmdir(f->dir);
 	free(f);
 	return 0;

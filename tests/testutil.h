@@ -50,10 +50,10 @@ static inline char *tu_write(const char *dir, const char *name, const char *text
 }
 
 /* A new case database at the current schema in dir; returns the handle. */
-static inline sqlite3 *tu_db(const char *dir)
+static inline struct dbi *tu_db(const char *dir)
 {
 	struct err e = { 0 };
-	sqlite3 *db = NULL;
+	struct dbi *db = NULL;
 	char *path = NULL;
 
 	assert_true(asprintf(&path, "%s/case.db", dir) > 0);
@@ -63,13 +63,26 @@ static inline sqlite3 *tu_db(const char *dir)
 	return db;
 }
 
+/* path opened as a bare SQLite file (no pragmas, no schema check), owned. */
+static inline struct dbi *tu_raw(const char *path)
+{
+	struct err e = { 0 };
+	struct dbi *db = NULL;
+	sqlite3 *sq = NULL;
+
+	assert_int_equal(sqlite3_open(path, &sq), SQLITE_OK);
+	assert_int_equal(dbi_from_sqlite(sq, &db, &e), 0);
+	dbi_own(db);
+	return db;
+}
+
 /* One integer from a query, e.g. a count. */
-static inline long long tu_int(sqlite3 *db, const char *sql)
+static inline long long tu_int(struct dbi *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 	long long v;
 
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(DB_SQ(db), sql, -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
