@@ -96,8 +96,10 @@ int engine_load(const char *path, struct engine **out,
 	/* Templates and database are both checked, so -n reports everything. */
 	rt = templates_load(g->cfg->templates, &g->tpl, errors, ctx, &te);
 	rd = db_open_cfg(g->cfg, 0, &g->db, &de);
-	if (rd == 0)
-		rd = db_sqlite_only(g->db, g->cfg->database, &de);
+	if (rd == 0 && (rd = db_sqlite_only(g->db, g->cfg->database, &de)) < 0) {
+		db_close(g->db);
+		g->db = NULL;
+	}
 	if (rd < 0 && errors)
 		errors(ctx, de.msg);
 	if (rt < 0 || rd < 0) {
