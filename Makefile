@@ -145,10 +145,13 @@ fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 			{ tail -40 build-fuzz/$$t.log; exit 1; }; \
 		tail -2 build-fuzz/$$t.log; done
 
-# The full torture run: kill -9 while delivering 5000 messages (e-mail and SMS),
-# 50 times, with a second `backad --once` halfway.
+# The full torture runs: kill -9 while delivering 5000 messages (e-mail and
+# SMS), 50 times, with a second `backad --once` halfway; then two daemons on
+# one PostgreSQL database, either killed 30 times, while referrals are
+# committed beside them.
 torture: deps-test all
 	BUILD=$(BUILD) bash tests/torture.sh 5000 50
+	BUILD=$(BUILD) bash tests/torture_pg.sh 5000 30
 
 # Benchmarks (not part of check): docs/PERFORMANCE.md shows the figures.
 deps-bench:

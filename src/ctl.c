@@ -180,7 +180,9 @@ static int init_pg(struct ctl *c)
 	PQfinish(pg);
 	if (r < 0)
 		return ctl_fail("init", "%s", e.msg);
-	if (created)
+	if (created == 2)
+		printf(_("%s: migrated the schema to version %d\n"), what, schema_pg_version());
+	else if (created)
 		printf(_("%s: created the schema, version %d\n"), what, schema_pg_version());
 	else
 		printf(_("%s: schema version %d is current, nothing to do\n"), what,

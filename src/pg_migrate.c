@@ -414,7 +414,7 @@ int pg_migrate_copy(sqlite3 *src, PGconn *dst, pg_table_cb *done, void *ctx, str
 		goto out;
 	}
 	if (v == 0) {
-		r = pg_exec(dst, schema_pg_script(), e);
+		r = schema_pg_create(dst, e);
 		if (r < 0)
 			goto out;
 	} else if (v != schema_version()) {

@@ -388,8 +388,23 @@ static const char migration_8[] =
 	" CHECK (delivery IN ('delivered','undeliverable'));"
 	"ALTER TABLE outbox ADD COLUMN delivery_at TEXT;";
 
-static const char *const migrations[] = { migration_1, migration_2, migration_3, migration_4,
-					     migration_5, migration_6, migration_7, migration_8 };
+/* Version 9: children by birth date (the förskoleklass rule reads one
+ * year's births each full pass instead of every child). Written once: the
+ * same SQL in both engines. */
+static const char migration_9[] =
+	"CREATE INDEX child_birth ON child(birth_date);";
+
+/* Each version in SQLite's dialect and in PostgreSQL's. PostgreSQL databases
+ * begin at SCHEMA_PG_BASE, created whole by src/schema_pg.c; every later
+ * version has both forms here, the same string where the SQL is portable. */
+static const struct {
+	const char *sqlite, *pg;
+} migrations[] = {
+	{ migration_1, NULL }, { migration_2, NULL }, { migration_3, NULL },
+	{ migration_4, NULL }, { migration_5, NULL }, { migration_6, NULL },
+	{ migration_7, NULL }, { migration_8, NULL },
+	{ migration_9, migration_9 },
+};
 
 int schema_version(void)
 {
@@ -400,5 +415,12 @@ const char *schema_migration(int to_version)
 {
 	if (to_version < 1 || to_version > schema_version())
 		return NULL;
-	return migrations[to_version - 1];
+	return migrations[to_version - 1].sqlite;
+}
+
+const char *schema_migration_pg(int to_version)
+{
+	if (to_version <= SCHEMA_PG_BASE || to_version > schema_version())
+		return NULL;
+	return migrations[to_version - 1].pg;
 }

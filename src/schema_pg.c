@@ -16,9 +16,11 @@
  *   compared for equality, so "moved" is all that counts;
  * - PostgreSQL has no user_version: the one-row table backad_schema holds it.
  * SQLite databases reach the current version by migrations 1..N; a
- * PostgreSQL database is created at the current version by one script (no
- * older PostgreSQL schema ever existed). A later version adds its step to
- * both: tests/it_pg_schema.sh compares the two schemas so they cannot drift. */
+ * PostgreSQL database is created at SCHEMA_PG_BASE by one script (no older
+ * PostgreSQL schema ever existed) and taken on from there by the same list of
+ * migrations (src/schema.c, each version's PostgreSQL form, the same SQL
+ * where it is portable): tests/it_pg_schema.sh compares the two schemas so
+ * they cannot drift. */
 #include "schema_pg.h"
 
 #include <stdio.h>
@@ -28,7 +30,6 @@
 #include "pg_conn.h"
 #include "schema.h"
 
-#define PG_VERSION_NOW 8
 
 /* Dates (version 5): a function and trigger per table, checking its date
  * columns when inserted or updated (UPDATE OF, as in SQLite). */
@@ -356,6 +357,7 @@ static const char script[] =
 	DATES2("discovery_card", "created_date", "conversation_date")
 	DATES2("followup", "due_date", "done_date") DATES2("consent", "given_date", "withdrawn_date")
 	"INSERT INTO backad_schema(version) VALUES (8);";
+_Static_assert(SCHEMA_PG_BASE == 8, "the script creates version 8");
 #undef DATE_IF
 #undef DATES
 #undef DATES1
@@ -364,7 +366,7 @@ static const char script[] =
 
 int schema_pg_version(void)
 {
-	return PG_VERSION_NOW;
+	return schema_version();
 }
 
 const char *schema_pg_script(void)
@@ -398,15 +400,42 @@ fail:
 	return err_set(e, ERR_DB, "PostgreSQL: %s", msg);
 }
 
+/* Migrations from version v to the current one, inside the caller's
+ * transaction; each names its version when it fails. */
+static int upgrade(PGconn *c, int v, struct err *e)
+{
+	char sql[80];
+	int r;
+
+	for (; v < schema_version(); v++) {
+		const char *m = schema_migration_pg(v + 1);
+
+		if (!m)
+			return err_set(e, ERR_VERSION, "no PostgreSQL form of schema version %d", v + 1);
+		snprintf(sql, sizeof sql, "UPDATE backad_schema SET version = %d", v + 1);
+		r = pg_exec(c, m, e);
+		if (r == 0)
+			r = pg_exec(c, sql, e);
+		if (r < 0) {
+			err_prefix(e, "migration to schema version %d", v + 1);
+			return r;
+		}
+	}
+	return 0;
+}
+
+int schema_pg_create(PGconn *c, struct err *e)
+{
+	int r = pg_exec(c, script, e);
+
+	return r < 0 ? r : upgrade(c, SCHEMA_PG_BASE, e);
+}
+
 int schema_pg_init(PGconn *c, int *created, struct err *e)
 {
 	int r, v;
 
 	*created = 0;
-	if (schema_version() != PG_VERSION_NOW)
-		return err_set(e, ERR_VERSION, "the PostgreSQL schema is at version %d, the SQLite "
-			       "one at %d: this program cannot use PostgreSQL", PG_VERSION_NOW,
-			       schema_version());
 	/* Two inits at once: the second waits, then finds the schema made. */
 	r = pg_exec(c, "BEGIN; SELECT pg_advisory_xact_lock(hashtext('backad_schema'))", e);
 	if (r < 0)
@@ -416,25 +445,30 @@ int schema_pg_init(PGconn *c, int *created, struct err *e)
 		r = v;
 		goto out;
 	}
-	if (v > PG_VERSION_NOW) {
+	if (v > schema_version()) {
 		r = err_set(e, ERR_VERSION, "the database is at schema version %d, newer than this "
-			    "program (%d): install the newer backad", v, PG_VERSION_NOW);
+			    "program (%d): install the newer backad", v, schema_version());
 		goto out;
 	}
-	if (v > 0 && v < PG_VERSION_NOW) {
-		r = err_set(e, ERR_VERSION, "the database is at schema version %d and no migration "
-			    "to %d exists for PostgreSQL", v, PG_VERSION_NOW);
+	if (v > 0 && v < SCHEMA_PG_BASE) {
+		r = err_set(e, ERR_VERSION, "the database is at schema version %d, older than any "
+			    "PostgreSQL schema backad made (%d)", v, SCHEMA_PG_BASE);
 		goto out;
 	}
 	if (v == 0) {
-		r = pg_exec(c, script, e);
-		if (r < 0)
-			goto out;
-		*created = 1;
+		r = schema_pg_create(c, e);
+		*created = r == 0;
+	} else {
+		r = upgrade(c, v, e);
+		*created = r == 0 && v < schema_version() ? 2 : 0;
 	}
+	if (r < 0)
+		goto out;
 	r = pg_exec(c, "COMMIT", e);
 out:
-	if (r < 0)
+	if (r < 0) {
 		PQclear(PQexec(c, "ROLLBACK"));
+		*created = 0;
+	}
 	return r;
 }

@@ -17,12 +17,17 @@ int schema_pg_version(void);
  * no backad schema, else the version, or a negative code. */
 int schema_pg_db_version(PGconn *c, struct err *e);
 
-/* Create the schema in an empty database, in one transaction; a database at
- * the current version is left alone (*created = 0), a newer one refused
- * (ERR_VERSION), an older one too (no PostgreSQL migrations exist yet). */
+/* Create the schema in an empty database (*created = 1) or migrate an older
+ * one to the current version (*created = 2), in one transaction; a database
+ * at the current version is left alone (*created = 0), a newer one refused
+ * (ERR_VERSION). */
 int schema_pg_init(PGconn *c, int *created, struct err *e);
 
-/* The SQL that creates the current schema (for tests and the copy). */
+/* Create the current schema in an empty database, inside the caller's
+ * transaction (the copy of migrate-to). */
+int schema_pg_create(PGconn *c, struct err *e);
+
+/* The SQL that creates schema version SCHEMA_PG_BASE. */
 const char *schema_pg_script(void);
 
 #endif

@@ -25,17 +25,29 @@ mail_from = "backad@ystad.example.se";
 CONF
 printf 'database = "%s";\n' "$pg_url" >"$tmp/pg.conf"
 
-# init: created, then current; a newer schema refused.
+# init: created, then current; a newer schema refused; an older one migrated.
 $B -c "$tmp/pg.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
-check "[ $rc -eq 0 ] && grep -q 'created the schema, version 8' '$tmp/out'" "init creates the schema ($(cat "$tmp/out"))"
+check "[ $rc -eq 0 ] && grep -q 'created the schema, version 9' '$tmp/out'" "init creates the schema ($(cat "$tmp/out"))"
 $B -c "$tmp/pg.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
-check "[ $rc -eq 0 ] && grep -q 'schema version 8 is current' '$tmp/out'" "a second init says it is current"
-check "[ \$(pgv 'SELECT version FROM backad_schema') = 8 ] && [ \$(pgv 'SELECT count(*) FROM backad_schema') = 1 ]" \
+check "[ $rc -eq 0 ] && grep -q 'schema version 9 is current' '$tmp/out'" "a second init says it is current"
+check "[ \$(pgv 'SELECT version FROM backad_schema') = 9 ] && [ \$(pgv 'SELECT count(*) FROM backad_schema') = 1 ]" \
 	"the version is one row of backad_schema"
-psql -c "UPDATE backad_schema SET version = 9"
+psql -c "UPDATE backad_schema SET version = 10"
 $B -c "$tmp/pg.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
-check "[ $rc -eq 1 ] && grep -q 'version 9, newer than this program' '$tmp/out'" "a newer schema is refused ($(cat "$tmp/out"))"
-psql -c "UPDATE backad_schema SET version = 8"
+check "[ $rc -eq 1 ] && grep -q 'version 10, newer than this program' '$tmp/out'" "a newer schema is refused ($(cat "$tmp/out"))"
+# A database of the first PostgreSQL schema (8) is taken to 9 by the shared
+# migration, in one transaction.
+psql -c "DROP INDEX child_birth; UPDATE backad_schema SET version = 8"
+$B -c "$tmp/pg.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 0 ] && grep -q 'migrated the schema to version 9' '$tmp/out'" "init migrates version 8 to 9 ($(cat "$tmp/out"))"
+check "[ \$(pgv 'SELECT version FROM backad_schema') = 9 ] && [ \$(pgv \"SELECT count(*) FROM pg_indexes WHERE indexname = 'child_birth'\") = 1 ]" \
+	"version 9's index made and the version recorded"
+# A migration that fails changes nothing: an index in its way.
+psql -c "DROP INDEX child_birth; CREATE INDEX child_birth ON unit(code); UPDATE backad_schema SET version = 8"
+$B -c "$tmp/pg.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 1 ] && grep -q 'migration to schema version 9' '$tmp/out' && [ \$(pgv 'SELECT version FROM backad_schema') = 8 ]" \
+	"a failed migration names its version and leaves version 8 ($(cat "$tmp/out"))"
+psql -c "DROP INDEX child_birth; CREATE INDEX child_birth ON child(birth_date); UPDATE backad_schema SET version = 9"
 
 # Commands that cannot use PostgreSQL yet say so.
 $B -c "$tmp/pg.conf" status >"$tmp/out" 2>&1 && rc=0 || rc=$?
