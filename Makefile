@@ -55,7 +55,7 @@ DEBVER    := $(shell dpkg-parsechangelog -S Version 2>/dev/null)
 DEBARCH   := $(shell dpkg --print-architecture 2>/dev/null)
 DEB       := build/deb/backad_$(DEBVER)_$(DEBARCH).deb
 
-.PHONY: pot deb deps-bench all deps deps-test check unit it asan valgrind demo install clean bench torture fuzz
+.PHONY: bench-pg pot deb deps-bench all deps deps-test check unit it asan valgrind demo install clean bench torture fuzz
 .DELETE_ON_ERROR:
 
 all: $(PROGS) $(MO)
@@ -159,6 +159,11 @@ deps-bench:
 
 bench: deps-bench all $(BUILD)/pass_bench $(BUILD)/dbi_bench
 	@BUILD=$(BUILD) sh bench/run.sh
+	@BUILD=$(BUILD) bash bench/pg.sh $(BENCH_PG_SIZES)
+
+# PostgreSQL beside SQLite only (bench/pg.sh; BENCH_PG_SIZES="100000 1000000").
+bench-pg: deps-bench deps-test all $(BUILD)/pass_bench
+	@BUILD=$(BUILD) bash bench/pg.sh $(BENCH_PG_SIZES)
 
 demo: deps all
 	@sh scripts/demo $(BUILD)

@@ -4,6 +4,8 @@
  * process commits one change of each kind (a referral, a placement moved, a
  * new principal), and a full replan. Prints milliseconds and peak RSS.
  * usage: pass_bench CONFIG [REPEAT]
+ * CONFIG's database may be SQLite or PostgreSQL; the changes are committed by
+ * a connection of their own.
  * PASS_QUICK=1: the database was planned today; the first pass is one after
  * a change, not a full one. PASS_NO_FULL=1: no full replan at the end. */
 #include <malloc.h>
@@ -87,18 +89,19 @@ static void changed(struct engine *g, time_t now, const char *what)
 	line(label, ms);
 }
 
-/* Another process commits sql to the case database. */
-static void commit(const char *path, const char *sql)
+/* Another process commits sql to the case database (SQLite or PostgreSQL,
+ * a connection of its own). */
+static void commit(const char *database, const char *sql)
 {
-	sqlite3 *db = NULL;
-	char *msg = NULL;
+	struct dbi *db = NULL;
+	struct err e = { 0 };
 
-	if (sqlite3_open(path, &db) != SQLITE_OK || sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
-	    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		fprintf(stderr, "%s: %s\n", sql, msg ? msg : sqlite3_errmsg(db));
+	if (db_open(database, 0, &db, &e) < 0 || dbi_begin(db, &e) < 0 ||
+	    dbi_exec(db, sql, &e) < 0 || dbi_commit(db, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", sql, e.msg);
 		exit(1);
 	}
-	sqlite3_close(db);
+	db_close(db);
 }
 
 int main(int argc, char **argv)
@@ -123,7 +126,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	g->delivering = 1; /* as the daemon that holds the delivery lock */
-	if (getenv("PASS_TRACE")) /* from the first change on */
+	if (getenv("PASS_TRACE") && DB_SQ(g->db)) /* from the first change on (SQLite) */
 		sqlite3_trace_v2(DB_SQ(g->db), SQLITE_TRACE_PROFILE, trace, &trace_ms);
 	if (getenv("PASS_QUICK")) { /* the database was planned today already */
 		g->plan_cache = (struct plan_cache){ .valid = 1, .version = -1,
@@ -152,9 +155,13 @@ int main(int argc, char **argv)
 	       " FROM child c, staff s WHERE c.ref = 'B-0000002' AND s.code = 's5'");
 	changed(g, now++, "after one referral");
 	/* ...moves the start of a placement that starts soon... */
-	commit(g->cfg->database, "UPDATE placement SET start_date = date(start_date, '+7 days')"
-				 " WHERE id = (SELECT id FROM placement WHERE start_date"
-				 " BETWEEN '2026-08-10' AND '2026-08-31' ORDER BY id LIMIT 1)");
+	commit(g->cfg->database, dbi_backend(g->db) == DBI_PG
+	       ? "UPDATE placement SET start_date = (start_date::date + 7)::text"
+		 " WHERE id = (SELECT id FROM placement WHERE start_date"
+		 " BETWEEN '2026-08-10' AND '2026-08-31' ORDER BY id LIMIT 1)"
+	       : "UPDATE placement SET start_date = date(start_date, '+7 days')"
+		 " WHERE id = (SELECT id FROM placement WHERE start_date"
+		 " BETWEEN '2026-08-10' AND '2026-08-31' ORDER BY id LIMIT 1)");
 	changed(g, now++, "after one placement moved");
 	/* ...and a school gets a new principal. */
 	commit(g->cfg->database,
