@@ -287,10 +287,10 @@ int ctl_status_check(struct ctl *c)
 	 * (CRITICAL), named by server and database, never the password; a
 	 * file that cannot be opened stays a problem of the check (UNKNOWN). */
 	if (!c->db && (r = db_open_cfg(c->cfg, DB_READONLY, &c->db, &e)) < 0) {
+		/* pg_connect's message names the server and database. */
 		if (r == ERR_IO && db_backend_of(c->cfg->database) == DB_BACKEND_POSTGRESQL) {
-			pg_describe(c->cfg->database, where, sizeof where);
-			printf("BACKAD CRITICAL - %s (%s): %s\n",
-			       _("cannot reach the case database"), where, e.msg);
+			printf("BACKAD CRITICAL - %s: %s\n", _("cannot reach the case database"),
+			       e.msg);
 			return CHECK_CRITICAL;
 		}
 		printf("BACKAD UNKNOWN - %s\n", e.msg);

@@ -125,6 +125,17 @@ fail:
 	return r;
 }
 
+/* Finalize what delivery keeps prepared on db (outbox.c), before db
+ * closes. Until outbox.c speaks dbi (issue 15) it finds its statements
+ * through the SQLite handle, and on PostgreSQL it keeps none: each of its
+ * statements fails there before one is kept. When it speaks dbi, it is
+ * called on both engines (the condition goes). */
+static void close_kept(struct dbi *db)
+{
+	if (dbi_sqlite(db))
+		outbox_close_statements(db);
+}
+
 void engine_free(struct engine *g)
 {
 	if (!g)
@@ -139,7 +150,7 @@ void engine_free(struct engine *g)
 		delivery_free(&g->dl);
 	}
 	if (g->db) {
-		outbox_close_statements(g->db);
+		close_kept(g->db);
 		db_close(g->db);
 	}
 	smtp_channel_free(&g->smtp);
@@ -153,7 +164,7 @@ void engine_disconnect(struct engine *g)
 {
 	if (!g->db)
 		return;
-	outbox_close_statements(g->db);
+	close_kept(g->db);
 	db_close(g->db);
 	g->db = NULL;
 	g->dl.db = NULL;
