@@ -158,9 +158,10 @@ static void boot_id(char *buf, size_t n)
 }
 
 /* The daemon's owner name for claims ("PID@BOOT-ID", as lock.c makes it):
- * as it wrote it (daemon.owner), else its pid on this boot (a heartbeat
- * written before daemon.owner was). *remote: the owner is another host's
- * (or another boot's, which the heartbeat's time tells apart). */
+ * as it wrote it (daemon.owner) with daemon.pid, else its pid on this boot
+ * (a heartbeat written before daemon.owner was). *remote: the owner is
+ * another host's (or another boot's, which the heartbeat's time tells
+ * apart). */
 static void daemon_owner(long pid, const char *noted, char *buf, size_t n, int *remote)
 {
 	char boot[64];
@@ -168,7 +169,7 @@ static void daemon_owner(long pid, const char *noted, char *buf, size_t n, int *
 
 	boot_id(boot, sizeof boot);
 	*remote = 0;
-	if (at) {
+	if (at && strtol(noted, NULL, 10) == pid) {
 		snprintf(buf, n, "%s", noted);
 		*remote = strcmp(at + 1, boot) != 0;
 		return;

@@ -6,7 +6,8 @@
 # and followed by a reconnection within the backoff, after which the
 # daemon plans again; status --check is CRITICAL while the server is down
 # (naming server and database, never the password) and OK again after;
-# the daemon stops cleanly on SIGTERM. Then test_daemon_pg (the watch, the
+# the daemon stops cleanly on SIGTERM; a daemon of another host is judged
+# by its heartbeat. Then test_daemon_pg (the watch, the
 # lock, lost connections) runs on the server with nothing skipped.
 set -eu
 . tests/lib.sh
@@ -88,6 +89,21 @@ wait "$b"
 rc=$?
 set -e
 check "[ $rc -eq 0 ]" "SIGTERM stops the daemon with 0 (rc $rc)"
+
+# A daemon on another host (its owner's boot id is not this host's) is
+# judged by its heartbeat alone: its pid means nothing here.
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+pgq() { runuser -u postgres -- psql -h "$pg_dir" -p "$pg_port" -U backad -d backad -Atq -c "$1"; }
+pgq "UPDATE state SET value = '4242' WHERE key = 'daemon.pid';
+     UPDATE state SET value = '4242@0d0e0a0d-other-host' WHERE key = 'daemon.owner';
+     UPDATE state SET value = '$(iso "$(date +%s)")' WHERE key = 'daemon.heartbeat'"
+$B status --check >"$tmp/check" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 0 ] && grep -q '^BACKAD OK - running (pid 4242' '$tmp/check'" \
+	"a daemon on another host with a fresh heartbeat is OK ($(cat "$tmp/check"))"
+pgq "UPDATE state SET value = '$(iso $(($(date +%s) - 2000)))' WHERE key = 'daemon.heartbeat'"
+$B status --check >"$tmp/check" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 2 ] && grep -q '^BACKAD CRITICAL - backad is not running' '$tmp/check'" \
+	"a daemon on another host silent for 2000 s is CRITICAL ($(cat "$tmp/check"))"
 
 check "BACKAD_TEST_PG='$pg_url' '$t' >'$tmp/out' 2>&1" "test_daemon_pg on PostgreSQL"
 [ "$fail" -eq 0 ] || cat "$tmp/out"
