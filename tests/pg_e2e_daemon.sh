@@ -37,11 +37,11 @@ referral() {
 $D 2>"$tmp/a.log" &
 a=$!
 pids="$pids $a"
-check "wait_for 10 \"grep -q 'plans from now on' '$tmp/a.log'\"" "the first daemon plans"
+check "wait_for 10 \"grep -qs 'plans from now on' '$tmp/a.log'\"" "the first daemon plans"
 $D 2>"$tmp/b.log" &
 b=$!
 pids="$pids $b"
-check "wait_for 10 \"grep -q 'another backad plans' '$tmp/b.log'\"" "the second one delivers only"
+check "wait_for 10 \"grep -qs 'another backad plans' '$tmp/b.log'\"" "the second one delivers only"
 sleep 2 # the first full pass of the day is done
 
 n0=$(receipts)
@@ -55,14 +55,14 @@ sleep 1
 check "[ \$(receipts) -eq $((n0 + 1)) ]" "exactly one receipt for the referral"
 
 kill -9 "$a"
-check "wait_for 3 \"grep -q 'plans from now on' '$tmp/b.log'\"" "the second daemon plans after the first one's kill -9"
+check "wait_for 3 \"grep -qs 'plans from now on' '$tmp/b.log'\"" "the second daemon plans after the first one's kill -9"
 n1=$(receipts)
 referral B-2014-0008 lars.larare
 check "wait_for 5 \"[ \\\$(receipts) -gt $n1 ]\"" "a referral after the take-over is delivered"
 
 pg_ctl -m fast restart -l "$pg_dir/server.log" \
 	-o "-c listen_addresses='' -c unix_socket_directories='$pg_dir' -p $pg_port -c fsync=off"
-check "wait_for 20 \"grep -q 'connected to the case database again' '$tmp/b.log'\"" "reconnected after the restart"
+check "wait_for 20 \"grep -qs 'connected to the case database again' '$tmp/b.log'\"" "reconnected after the restart"
 n2=$(receipts)
 referral B-2016-0005 lars.larare
 check "wait_for 10 \"[ \\\$(receipts) -gt $n2 ]\"" "a referral after the restart is delivered"
