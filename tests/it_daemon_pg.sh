@@ -58,6 +58,7 @@ check "wait_for 10 \"grep -qs 'another backad plans from this database' '$tmp/b.
 check "! grep -q 'plans from now on' '$tmp/b.log'" "the second daemon does not plan while the first does"
 check "wait_for 5 \"grep -qs ' STATUS=.*leader: no' '$tmp/notes'\"" "its STATUS= says it is not the leader"
 kill -9 "$a"
+{ wait "$a"; } 2>/dev/null || true
 check "wait_for 3 \"grep -qs 'plans from now on' '$tmp/b.log'\"" \
 	"the second daemon plans within 3 s of the first one's kill -9 (1 s retry)"
 check "wait_for 5 \"grep -qs ' STATUS=.*leader: yes' '$tmp/notes'\"" "its STATUS= says it is the leader now"

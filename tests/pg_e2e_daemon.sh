@@ -55,6 +55,7 @@ sleep 1
 check "[ \$(receipts) -eq $((n0 + 1)) ]" "exactly one receipt for the referral"
 
 kill -9 "$a"
+{ wait "$a"; } 2>/dev/null || true
 check "wait_for 3 \"grep -qs 'plans from now on' '$tmp/b.log'\"" "the second daemon plans after the first one's kill -9"
 n1=$(receipts)
 referral B-2014-0008 lars.larare
