@@ -1,8 +1,9 @@
 /* backad.c - the daemon: options, the event loop, and systemd readiness.
  * One poll() waits on everything: signals (signalfd), other processes'
- * commits (watch.c), the delivery pipelines' sessions and transfers, the
- * next planning pass, and the watchdog, which is pinged on time whatever
- * the channels do. */
+ * commits (watch.c: inotify on SQLite, LISTEN on PostgreSQL), the delivery
+ * pipelines' sessions and transfers, the next planning pass, the next try
+ * for the planning lock or for a lost database connection, and the
+ * watchdog, which is pinged on time whatever the channels do. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,12 +19,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "calendar.h"
 #include "engine.h"
 #include "i18n.h"
+#include "leader.h"
 #include "lock.h"
 #include "log.h"
 #include "observe.h"
+#include "pg_conn.h"
 #include "preflight.h"
 #include "watch.h"
 
@@ -146,9 +150,18 @@ struct daemon {
 	struct watch watch;
 	uint64_t watchdog_usec;  /* 0: no watchdog */
 	long long last_ping;     /* mono ms */
-	int lockfd;              /* the delivery lock, or -1 */
+	int pg;                  /* the case database is PostgreSQL */
+	int leader;              /* it plans: it holds the delivery lock (SQLite)
+				  * or the planning lock (PostgreSQL, leader.h) */
+	int lockfd;              /* the delivery lock (SQLite), or -1 */
 	long holder;             /* who held it when we last tried */
-	long long lock_retry;    /* mono ms */
+	int lead_waiting;        /* "another daemon plans" is logged */
+	long long lock_retry;    /* mono ms: the next try for the lock */
+	int offline;             /* the database connection is lost (PostgreSQL) */
+	int abandon;             /* stopping while offline: results cannot be written */
+	long long offline_since; /* mono ms */
+	long long reconnect_at;  /* mono ms: the next try to connect */
+	struct backoff backoff;
 	int stopping;
 	long long stop_at;       /* mono ms: the grace ends */
 	int plan_now;
@@ -165,12 +178,36 @@ static time_t clock_now(const struct daemon *d)
 	return d->o->now ? d->o->now + (time(NULL) - d->started) : time(NULL);
 }
 
-static void watch_start(struct daemon *d)
+static void go_offline(struct daemon *d, const char *why);
+
+/* An error from the database: on PostgreSQL, ERR_IO is a lost connection,
+ * which takes the daemon offline until it connects again (logged there,
+ * once). 1 when the daemon is offline (the caller logs nothing more). */
+static int lost(struct daemon *d, int r, const char *why)
+{
+	if (d->offline)
+		return 1;
+	if (!d->pg || r != ERR_IO)
+		return 0;
+	go_offline(d, why);
+	return 1;
+}
+
+/* 0, or (PostgreSQL) a negative code: then nothing is watched. */
+static int watch_start(struct daemon *d)
 {
 	struct err e = { 0 };
+	int r = watch_open(&d->watch, d->g->db, d->g->cfg, &e);
 
-	if (watch_open(&d->watch, d->g->db, d->g->cfg->database, &e) < 0)
-		log_warn("%s; changes by other programs are noticed within %d s", e.msg, MAX_SLEEP_S);
+	if (r == 0)
+		return 0;
+	if (d->pg) {
+		watch_close(&d->watch);
+		lost(d, ERR_IO, e.msg);
+		return r;
+	}
+	log_warn("%s; changes by other programs are noticed within %d s", e.msg, MAX_SLEEP_S);
+	return 0;
 }
 
 static void ping(struct daemon *d)
@@ -203,11 +240,21 @@ static void status(struct daemon *d)
 
 	if (d->stopping)
 		snprintf(extra, sizeof extra, "stopping: finishing the messages under way");
-	else if (d->lockfd < 0)
+	else if (d->offline)
+		snprintf(extra, sizeof extra,
+			 "database unreachable for %lld s, next try in %lld s: %s",
+			 (mono_ms() - d->offline_since) / 1000,
+			 (d->reconnect_at - mono_ms() + 999) / 1000, d->last_error);
+	else if (!d->pg && d->lockfd < 0)
 		snprintf(extra, sizeof extra, "waiting: pid %ld delivers from this database",
 			 d->holder);
+	else if (d->pg && !d->leader)
+		snprintf(extra, sizeof extra, "delivering; another daemon plans (leader: no)");
 	else if (d->last_error[0])
-		snprintf(extra, sizeof extra, "last error: %s", d->last_error);
+		snprintf(extra, sizeof extra, "%slast error: %s", d->pg ? "leader: yes; " : "",
+			 d->last_error);
+	else if (d->pg)
+		snprintf(extra, sizeof extra, "leader: yes (plans and delivers)");
 	engine_status(d->g, d->next_plan, extra, buf, sizeof buf);
 	sd_notifyf(0, "STATUS=%s", buf);
 	d->status_at = mono_ms() + 2000;
@@ -235,6 +282,7 @@ static void try_lock(struct daemon *d, time_t now)
 		return;
 	}
 	d->holder = 0;
+	d->leader = 1;
 	d->g->delivering = 1;
 	if (engine_recover(d->g, now, &st, &e) < 0) {
 		log_err("recovery: %s", e.msg);
@@ -242,6 +290,37 @@ static void try_lock(struct daemon *d, time_t now)
 	}
 	log_recovery(&st);
 	d->plan_now = 1;
+}
+
+/* PostgreSQL: take the planning lock if no other daemon holds it. */
+static void try_lead(struct daemon *d)
+{
+	struct err e = { 0 };
+	int r;
+
+	d->lock_retry = mono_ms() + LEADER_RETRY_MS;
+	r = leader_try(d->g->db, &e);
+	if (r < 0) {
+		if (!lost(d, r, e.msg) && strcmp(d->last_error, e.msg) != 0) {
+			log_err("planning lock: %s", e.msg);
+			set_error(d, e.msg);
+		}
+		return;
+	}
+	if (r == 0) {
+		if (!d->lead_waiting)
+			log_info("another backad plans from this database; this one delivers, and "
+				 "plans when that one stops (planning lock %lld, tried every %d ms)",
+				 (long long)LEADER_LOCK_KEY, LEADER_RETRY_MS);
+		d->lead_waiting = 1;
+		return;
+	}
+	d->leader = 1;
+	d->lead_waiting = 0;
+	log_info("this backad plans from now on: it holds the planning lock (%lld)",
+		 (long long)LEADER_LOCK_KEY);
+	d->plan_now = 1;
+	status(d);
 }
 
 static void reload(struct daemon *d)
@@ -255,6 +334,10 @@ static void reload(struct daemon *d)
 		/* Applied as soon as the previous engine has finished. */
 		d->reload_again = 1;
 		log_info("reload queued: the previous reload is still finishing its deliveries");
+	} else if (d->offline) {
+		d->reload_again = 1;
+		log_info("reload queued: the case database is unreachable; it is applied when "
+			 "the connection is back");
 	} else if (engine_load(d->path, &fresh, print_error, &n, &e) < 0) {
 		log_err("reload failed, keeping the running configuration: %s", e.msg);
 	} else if (strcmp(fresh->cfg->database, d->g->cfg->database) != 0) {
@@ -269,11 +352,23 @@ static void reload(struct daemon *d)
 		fresh->noted = d->g->noted;
 		delivery_drain(&d->g->dl);
 		watch_close(&d->watch);
+		if (d->pg && d->leader) {
+			/* The planning lock is the old connection's: the new
+			 * engine takes it on its own (at once, unless another
+			 * daemon is quicker). */
+			leader_release(d->g->db);
+			d->leader = 0;
+			d->lock_retry = 0;
+			log_info("planning lock given back for the reload");
+		}
 		d->old = d->g;
 		d->g = fresh;
-		watch_start(d);
-		d->plan_now = 1;
 		log_info("configuration reloaded from %s", d->path);
+		if (d->pg && leader_session(d->g->db, &e) < 0)
+			lost(d, ERR_IO, e.msg);
+		if (!d->offline)
+			watch_start(d);
+		d->plan_now = 1;
 	}
 	sd_notify(0, "READY=1");
 }
@@ -293,8 +388,12 @@ static void begin_stop(struct daemon *d, unsigned signo)
 static void flush(struct daemon *d, struct engine *g, time_t now, int force)
 {
 	struct err e = { 0 };
+	int r;
 
-	if ((force ? delivery_sync(&g->dl, now, &e) : delivery_flush(&g->dl, now, &e)) < 0) {
+	if (!g->db)
+		return; /* offline: kept until the connection is back */
+	r = force ? delivery_sync(&g->dl, now, &e) : delivery_flush(&g->dl, now, &e);
+	if (r < 0 && !lost(d, r, e.msg)) {
 		log_err("recording delivery results: %s", e.msg);
 		set_error(d, e.msg);
 	}
@@ -306,13 +405,21 @@ static void plan(struct daemon *d, time_t now)
 	struct err e = { 0 };
 	time_t midnight;
 
+	int r;
+
 	d->plan_now = 0;
-	if (d->g->delivering && engine_recover(d->g, now, &st, &e) < 0) {
+	if (d->g->delivering && (r = engine_recover(d->g, now, &st, &e)) < 0) {
+		if (lost(d, r, e.msg))
+			return;
 		log_err("recovery: %s", e.msg);
 		set_error(d, e.msg);
 	}
 	log_recovery(&st);
-	if (engine_plan(d->g, now, &st, &e) < 0) {
+	if ((r = engine_plan(d->g, now, &st, &e)) < 0) {
+		/* A lost connection ends the pass (rolled back by the server);
+		 * the next leader plans it again. */
+		if (lost(d, r, e.msg))
+			return;
 		log_err("%s", e.msg);
 		set_error(d, e.msg);
 		d->next_plan = now + 5; /* the database is busy or failing: again soon */
@@ -340,6 +447,7 @@ static void housekeeping(struct daemon *d, time_t now, int force)
 	struct deliver_stats ds;
 	struct err e = { 0 };
 	struct engine *gs[2] = { d->g, d->old };
+	int r;
 
 	for (int i = 0; i < 2; i++) {
 		if (!gs[i] || !gs[i]->dl.news)
@@ -366,11 +474,90 @@ static void housekeeping(struct daemon *d, time_t now, int force)
 		d->g->total.sent = d->g->total.failed = d->g->total.dead = 0;
 		d->log_at = mono_ms() + 60000;
 	}
-	/* The heartbeat is the delivering daemon's (a second one only waits). */
-	if (d->g->delivering && engine_note(d->g, now, &d->g->total, 0, &e) < 0)
+	/* The heartbeat is the planning daemon's (on SQLite the delivering
+	 * one; a second one only waits). */
+	if (d->leader && !d->offline && (r = engine_note(d->g, now, &d->g->total, 0, &e)) < 0 &&
+	    !lost(d, r, e.msg))
 		log_warn("heartbeat: %s", e.msg);
 	if (mono_ms() >= d->status_at + 8000)
 		status(d);
+}
+
+/* The connection to the case database is lost (PostgreSQL): log it once,
+ * drop the connections (the planning lock goes with the main one), and try
+ * again after BACKOFF_FIRST_MS, doubling up to BACKOFF_MAX_MS. Delivery
+ * keeps what its transports report until it can be written. */
+static void go_offline(struct daemon *d, const char *why)
+{
+	char where[300];
+
+	pg_describe(d->g->cfg->database, where, sizeof where);
+	log_err("lost the connection to the case database (%s): %s; trying again in %d s, "
+		"then at growing intervals up to %d s", where, why, BACKOFF_FIRST_MS / 1000,
+		BACKOFF_MAX_MS / 1000);
+	set_error(d, why);
+	if (d->leader)
+		log_warn("the planning lock went with the connection: another backad may plan now");
+	d->leader = 0;
+	d->lead_waiting = 0;
+	d->offline = 1;
+	d->offline_since = mono_ms();
+	watch_close(&d->watch);
+	engine_disconnect(d->g);
+	if (d->old)
+		engine_disconnect(d->old);
+	backoff_reset(&d->backoff);
+	d->reconnect_at = mono_ms() + backoff_next(&d->backoff);
+	d->g->dl.retry_at = d->reconnect_at;
+	if (d->old)
+		d->old->dl.retry_at = d->reconnect_at;
+	status(d);
+}
+
+/* One try to connect again; quiet when it fails (the loss is logged). */
+static void reconnect(struct daemon *d)
+{
+	struct engine *gs[2] = { d->g, d->old };
+	struct err e = { 0 };
+	int r = 0;
+
+	ping(d); /* a try may wait up to PG_CONNECT_TIMEOUT s for the server */
+	for (int i = 0; i < 2 && r == 0; i++)
+		if (gs[i])
+			r = engine_connect(gs[i], &e);
+	if (r == 0)
+		r = leader_session(d->g->db, &e);
+	if (r == 0 && (r = watch_open(&d->watch, d->g->db, d->g->cfg, &e)) < 0)
+		watch_close(&d->watch);
+	ping(d);
+	if (r < 0) {
+		for (int i = 0; i < 2; i++)
+			if (gs[i])
+				engine_disconnect(gs[i]);
+		d->reconnect_at = mono_ms() + backoff_next(&d->backoff);
+		d->g->dl.retry_at = d->reconnect_at;
+		if (d->old)
+			d->old->dl.retry_at = d->reconnect_at;
+		set_error(d, e.msg);
+		status(d);
+		return;
+	}
+	log_info("connected to the case database again after %lld s",
+		 (mono_ms() - d->offline_since) / 1000);
+	d->offline = 0;
+	d->last_error[0] = '\0';
+	backoff_reset(&d->backoff);
+	d->g->dl.retry_at = 0;
+	if (d->old)
+		d->old->dl.retry_at = 0;
+	d->lock_retry = 0;  /* the planning lock: at once */
+	d->plan_now = 1;    /* what was committed meanwhile */
+	delivery_poke(&d->g->dl);
+	if (d->reload_again && !d->old && !d->stopping) {
+		d->reload_again = 0;
+		reload(d);
+	}
+	status(d);
 }
 
 #define MAX_FDS 128
@@ -379,12 +566,20 @@ static void housekeeping(struct daemon *d, time_t now, int force)
 static void work(struct daemon *d, time_t now)
 {
 	struct err e = { 0 };
+	int r;
 
-	if (d->lockfd < 0 && !d->stopping && mono_ms() >= d->lock_retry)
-		try_lock(d, now);
-	if (!d->stopping && d->lockfd >= 0 && (d->plan_now || now >= d->next_plan))
+	if (d->offline && !d->stopping && mono_ms() >= d->reconnect_at)
+		reconnect(d);
+	if (!d->offline && !d->leader && !d->stopping && mono_ms() >= d->lock_retry) {
+		if (d->pg)
+			try_lead(d);
+		else
+			try_lock(d, now);
+	}
+	if (!d->offline && !d->stopping && d->leader && (d->plan_now || now >= d->next_plan))
 		plan(d, now);
-	if (!d->stopping && d->g->delivering && delivery_pump(&d->g->dl, now, &e) < 0) {
+	if (!d->offline && !d->stopping && d->g->delivering &&
+	    (r = delivery_pump(&d->g->dl, now, &e)) < 0 && !lost(d, r, e.msg)) {
 		log_err("%s", e.msg);
 		set_error(d, e.msg);
 	}
@@ -410,7 +605,7 @@ static void work(struct daemon *d, time_t now)
 static int wait_set(struct daemon *d, time_t now, struct pollfd *pfd, int *ng_off, int *no_off,
 		    long long *deadline)
 {
-	time_t wake = d->lockfd >= 0 && !d->stopping ? d->next_plan : now + 60, dwake;
+	time_t wake = d->leader && !d->offline && !d->stopping ? d->next_plan : now + 60, dwake;
 	long long until = mono_ms() + 60000;
 	int n = 0;
 
@@ -425,14 +620,16 @@ static int wait_set(struct daemon *d, time_t now, struct pollfd *pfd, int *ng_of
 		n += delivery_fds(&d->old->dl, pfd + n, MAX_FDS - n, &until, &dwake);
 	/* Something due to claim: only for the lock's holder, not when
 	 * stopping (then the transports' deadlines and the grace decide). */
-	if (d->g->delivering && !d->stopping && dwake < wake)
+	if (d->g->delivering && !d->offline && !d->stopping && dwake < wake)
 		wake = dwake;
 	if (wake <= now)
 		until = 0;
 	else if (mono_ms() + (long long)(wake - now) * 1000 < until)
 		until = mono_ms() + (long long)(wake - now) * 1000;
-	if (d->lockfd < 0 && !d->stopping && d->lock_retry < until)
+	if (!d->leader && !d->offline && !d->stopping && d->lock_retry < until)
 		until = d->lock_retry;
+	if (d->offline && !d->stopping && d->reconnect_at < until)
+		until = d->reconnect_at;
 	if (d->stopping && d->stop_at < until)
 		until = d->stop_at;
 	if (d->watchdog_usec && d->last_ping + (long long)(d->watchdog_usec / 2000) < until)
@@ -465,7 +662,7 @@ static int outside_events(struct daemon *d, struct pollfd *pfd)
 	}
 	if (d->g != was_current)
 		return 1;
-	if (d->watch.fd >= 0 && pfd[1].revents & POLLIN) {
+	if (d->watch.fd >= 0 && pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 		int was = d->watch.settling;
 
 		r = watch_changed(&d->watch, &e);
@@ -474,7 +671,7 @@ static int outside_events(struct daemon *d, struct pollfd *pfd)
 	} else if (d->watch.settling) {
 		r = watch_recheck(&d->watch, &e);
 	}
-	if (r < 0)
+	if (r < 0 && !lost(d, r, e.msg))
 		log_warn("%s", e.msg);
 	if (r > 0) {
 		d->plan_now = 1;
@@ -489,6 +686,13 @@ static void end_grace(struct daemon *d, time_t now)
 {
 	log_warn("the stop grace (%d s) is over: ending the sessions still under way",
 		 d->g->cfg->stop_grace);
+	if (d->offline) {
+		/* Nothing can be recorded: the claims' leases end and the
+		 * messages are recovered (in doubt where their data began). */
+		log_warn("the case database is unreachable: the results under way are not "
+			 "recorded; their messages are taken back when their leases end");
+		d->abandon = 1;
+	}
 	delivery_stop(&d->g->dl);
 	flush(d, d->g, now, 1);
 	if (d->old) {
@@ -509,7 +713,18 @@ static int loop(struct daemon *d)
 	}
 	d->lockfd = -1;
 	d->watch.fd = -1;
-	watch_start(d);
+	d->pg = dbi_backend(d->g->db) == DBI_PG;
+	if (d->pg) {
+		/* Every daemon delivers: the outbox's claims decide which
+		 * sends what. Only the planning lock's holder plans. */
+		struct err e = { 0 };
+
+		d->g->delivering = 1;
+		if (leader_session(d->g->db, &e) < 0)
+			lost(d, ERR_IO, e.msg);
+	}
+	if (!d->offline)
+		watch_start(d);
 	if (sd_watchdog_enabled(0, &d->watchdog_usec) <= 0)
 		d->watchdog_usec = 0;
 	planner_on_progress(pass_alive, d);
@@ -525,7 +740,7 @@ static int loop(struct daemon *d)
 		int n, ng, no;
 
 		work(d, now);
-		if (d->stopping && !delivery_busy(&d->g->dl) && !d->old)
+		if (d->stopping && ((!delivery_busy(&d->g->dl) && !d->old) || d->abandon))
 			break;
 		n = wait_set(d, now, pfd, &ng, &no, &deadline);
 		left = deadline - mono_ms();
@@ -556,13 +771,16 @@ static int loop(struct daemon *d)
 		if (d->stopping && mono_ms() >= d->stop_at)
 			end_grace(d, now);
 	}
-	housekeeping(d, clock_now(d), 1);
+	if (!d->offline)
+		housekeeping(d, clock_now(d), 1);
 	watch_close(&d->watch);
 	close(d->sigfd);
 	if (d->old) {
 		engine_free(d->old);
 		d->old = NULL;
 	}
+	if (d->pg && d->leader)
+		leader_release(d->g->db); /* another daemon plans at once */
 	instance_unlock(d->lockfd);
 	return rc;
 }
@@ -573,17 +791,34 @@ static int run_once(struct engine *g, time_t now)
 	struct engine_stats st = { 0 };
 	struct err e = { 0 };
 	long holder = 0;
-	int fd = -1, r;
+	int fd = -1, r, leader = 0;
 
-	r = instance_lock(g->cfg->database, &fd, &holder, &e);
-	if (r < 0) {
-		log_err("%s", e.msg);
-		return 1;
+	if (dbi_backend(g->db) == DBI_PG) {
+		/* Delivers with the running daemons (the claims decide); plans
+		 * only if none of them plans now. */
+		r = leader_try(g->db, &e);
+		if (r < 0) {
+			log_err("%s", e.msg);
+			return 1;
+		}
+		leader = r;
+		g->delivering = 1;
+		g->plan_elsewhere = !leader;
+		if (!leader)
+			log_warn("another backad plans from this database: delivered only, "
+				 "nothing planned");
+	} else {
+		r = instance_lock(g->cfg->database, &fd, &holder, &e);
+		if (r < 0) {
+			log_err("%s", e.msg);
+			return 1;
+		}
+		g->delivering = r == 1;
+		if (!g->delivering)
+			log_warn("pid %ld holds %s.lock: a running backad delivers from this "
+				 "database; planned only, nothing delivered", holder,
+				 g->cfg->database);
 	}
-	g->delivering = r == 1;
-	if (!g->delivering)
-		log_warn("pid %ld holds %s.lock: a running backad delivers from this database; "
-			 "planned only, nothing delivered", holder, g->cfg->database);
 	observe_begin(g);
 	r = engine_pass(g, now, &st, &e);
 	log_recovery(&st);
@@ -596,6 +831,8 @@ static int run_once(struct engine *g, time_t now)
 	 * ends and is recorded before the lock goes. */
 	delivery_stop(&g->dl);
 	delivery_sync(&g->dl, now, &e);
+	if (leader)
+		leader_release(g->db);
 	instance_unlock(fd);
 	return r < 0;
 }

@@ -14,6 +14,7 @@
 #include "date.h"
 #include "db.h"
 #include "i18n.h"
+#include "pg_conn.h"
 
 /* The daemon writes its heartbeat after a pass, at least every 300 s; a pass
  * may take minutes (an SMTP deadline, a large planning pass). */
@@ -30,6 +31,8 @@ enum { CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN };
 
 struct health {
 	long pid;            /* 0: never ran */
+	int remote;          /* the daemon runs on another host (PostgreSQL):
+			      * its pid cannot be looked at from here */
 	int alive;           /* the pid exists (EPERM counts: another user's)
 			      * and is a process named backad */
 	long beat_age;       /* seconds since the heartbeat, -1: none */
@@ -39,50 +42,67 @@ struct health {
 	long long failing_email, failing_sms; /* waiting on a recently failing channel */
 };
 
-static long long one_int(struct dbi *db, const char *sql, const char *p1, int *bad)
-{
-	sqlite3_stmt *st = NULL;
-	long long v = 0;
+/* The first failure of a check's reads: what the verdict reports. */
+struct reads {
+	int bad;             /* the code of the first failure, or 0 */
+	struct err e;
+};
 
-	if (sqlite3_prepare_v2(DB_SQ(db), sql, -1, &st, NULL) != SQLITE_OK) {
-		*bad = 1;
-		return 0;
+/* One integer from sql with parameters p1, p2 (text, may be NULL). */
+static long long one_int(struct dbi *db, const char *sql, const char *p1, const char *p2,
+			 struct reads *rd)
+{
+	struct dbi_stmt *st = NULL;
+	struct err e = { 0 };
+	long long v = 0;
+	int r = dbi_prepare(db, sql, &st, &e);
+
+	if (r == 0 && p1)
+		r = dbi_bind_text(st, 1, p1);
+	if (r == 0 && p2)
+		r = dbi_bind_text(st, 2, p2);
+	if (r == 0 && (r = dbi_step(st, &e)) == DBI_ROW)
+		v = dbi_column_int64(st, 0);
+	else if (r >= 0)
+		r = err_set(&e, ERR_DB, "%s: no result", sql);
+	dbi_finalize(st);
+	if (r < 0 && !rd->bad) {
+		rd->bad = r;
+		rd->e = e;
 	}
-	if (p1)
-		sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	else
-		*bad = 1;
-	sqlite3_finalize(st);
 	return v;
 }
 
-static void one_text(struct dbi *db, const char *sql, char *buf, size_t n)
+/* One text (a state value) into buf, "" when there is none. */
+static void one_text(struct dbi *db, const char *sql, char *buf, size_t n, struct reads *rd)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbi_stmt *st = NULL;
+	struct err e = { 0 };
+	int r = dbi_prepare(db, sql, &st, &e);
 
 	buf[0] = '\0';
-	if (sqlite3_prepare_v2(DB_SQ(db), sql, -1, &st, NULL) != SQLITE_OK)
-		return;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	if (r == 0 && (r = dbi_step(st, &e)) == DBI_ROW && dbi_column_text(st, 0))
+		snprintf(buf, n, "%s", dbi_column_text(st, 0));
+	dbi_finalize(st);
+	if (r < 0 && !rd->bad) {
+		rd->bad = r;
+		rd->e = e;
+	}
 }
 
 /* Messages waiting for a retry on a channel whose last error is recent. */
-static long long failing(struct dbi *db, const char *channel, time_t now, int *bad)
+static long long failing(struct dbi *db, const char *channel, time_t now, struct reads *rd)
 {
 	char key[40], sql[160], val[300];
 	time_t t;
 
 	snprintf(sql, sizeof sql, "SELECT value FROM state WHERE key = 'last_error.%s'", channel);
-	one_text(db, sql, val, sizeof val);
+	one_text(db, sql, val, sizeof val, rd);
 	snprintf(key, sizeof key, "%.20s", val);
 	if (!val[0] || cal_parse_instant(key, &t) < 0 || now - t > CHANNEL_ERROR_S)
 		return 0;
 	return one_int(db, "SELECT count(*) FROM outbox WHERE state = 'failed' AND channel = ?1",
-		       channel, bad);
+		       channel, NULL, rd);
 }
 
 /* Whether pid is a live process named backad: kill(2) alone would take a
@@ -121,67 +141,83 @@ static time_t boot_time(void)
 	return (time_t)t;
 }
 
-/* The daemon's owner name for claims ("PID@BOOT-ID", as lock.c writes it),
- * on this boot. */
-static void daemon_owner(long pid, char *buf, size_t n)
+/* This boot's id (/proc/sys/kernel/random/boot_id), "unknown" if unread. */
+static void boot_id(char *buf, size_t n)
 {
-	char boot[64] = "";
 	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
 
+	buf[0] = '\0';
 	if (f) {
-		if (!fgets(boot, sizeof boot, f))
-			boot[0] = '\0';
+		if (!fgets(buf, (int)n, f))
+			buf[0] = '\0';
 		fclose(f);
 	}
-	boot[strcspn(boot, "\n")] = '\0';
-	snprintf(buf, n, "%ld@%s", pid, boot[0] ? boot : "unknown");
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!buf[0])
+		snprintf(buf, n, "unknown");
 }
 
-static int measure(struct ctl *c, time_t now, struct health *h)
+/* The daemon's owner name for claims ("PID@BOOT-ID", as lock.c makes it):
+ * as it wrote it (daemon.owner) with daemon.pid, else its pid on this boot
+ * (a heartbeat written before daemon.owner was). *remote: the owner is
+ * another host's (or another boot's, which the heartbeat's time tells
+ * apart). */
+static void daemon_owner(long pid, const char *noted, char *buf, size_t n, int *remote)
 {
-	char buf[64], today[DATE_LEN], iso[21], owner[96];
-	sqlite3_stmt *st = NULL;
+	char boot[64];
+	const char *at = strchr(noted, '@');
+
+	boot_id(boot, sizeof boot);
+	*remote = 0;
+	if (at && strtol(noted, NULL, 10) == pid) {
+		snprintf(buf, n, "%s", noted);
+		*remote = strcmp(at + 1, boot) != 0;
+		return;
+	}
+	snprintf(buf, n, "%ld@%s", pid, boot);
+}
+
+static int measure(struct ctl *c, time_t now, struct health *h, struct reads *rd)
+{
+	char buf[64], noted[128], today[DATE_LEN], iso[21], owner[128];
 	time_t t;
-	int bad = 0;
+	int other_boot;
 
 	memset(h, 0, sizeof *h);
 	h->beat_age = -1;
-	one_text(c->db, "SELECT value FROM state WHERE key = 'daemon.pid'", buf, sizeof buf);
+	one_text(c->db, "SELECT value FROM state WHERE key = 'daemon.pid'", buf, sizeof buf, rd);
 	h->pid = strtol(buf, NULL, 10);
-	if (h->pid > 0)
-		h->alive = is_backad(h->pid);
-	one_text(c->db, "SELECT value FROM state WHERE key = 'daemon.heartbeat'", buf, sizeof buf);
-	if (buf[0] && cal_parse_instant(buf, &t) == 0) {
+	one_text(c->db, "SELECT value FROM state WHERE key = 'daemon.owner'", noted, sizeof noted,
+		 rd);
+	daemon_owner(h->pid, noted, owner, sizeof owner, &other_boot);
+	one_text(c->db, "SELECT value FROM state WHERE key = 'daemon.heartbeat'", buf, sizeof buf,
+		 rd);
+	if (buf[0] && cal_parse_instant(buf, &t) == 0)
 		h->beat_age = now - t;
-		/* A heartbeat from before this boot is another boot's daemon:
-		 * its pid now names some other process. */
-		if (t < boot_time())
-			h->alive = 0;
-	}
-	h->pending = one_int(c->db, "SELECT count(*) FROM outbox WHERE state = 'pending'", NULL, &bad);
-	h->failed = one_int(c->db, "SELECT count(*) FROM outbox WHERE state = 'failed'", NULL, &bad);
-	h->dead = one_int(c->db, "SELECT count(*) FROM outbox WHERE state = 'dead'", NULL, &bad);
+	/* A daemon of another host (a shared PostgreSQL database) is judged
+	 * by its heartbeat alone; on this host by its pid too. A heartbeat
+	 * from before this boot is another boot's daemon: its pid now names
+	 * some other process. */
+	h->remote = other_boot && h->beat_age >= 0 && now - h->beat_age >= boot_time() &&
+		    dbi_backend(c->db) == DBI_PG;
+	if (h->remote)
+		h->alive = h->beat_age <= BEAT_HUNG_S;
+	else if (h->pid > 0)
+		h->alive = is_backad(h->pid) && !(h->beat_age >= 0 && now - h->beat_age < boot_time());
+	h->pending = one_int(c->db, "SELECT count(*) FROM outbox WHERE state = 'pending'", NULL,
+			     NULL, rd);
+	h->failed = one_int(c->db, "SELECT count(*) FROM outbox WHERE state = 'failed'", NULL, NULL,
+			    rd);
+	h->dead = one_int(c->db, "SELECT count(*) FROM outbox WHERE state = 'dead'", NULL, NULL, rd);
 	cal_iso_utc(now, iso);
-	daemon_owner(h->pid, owner, sizeof owner);
-	if (sqlite3_prepare_v2(DB_SQ(c->db), "SELECT count(*) FROM outbox WHERE state = 'sending'"
-				      " AND claim_owner = ?1 AND lease_until > ?2",
-			       -1, &st, NULL) != SQLITE_OK) {
-		bad = 1;
-	} else {
-		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, iso, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			h->busy = sqlite3_column_int64(st, 0) > 0;
-		else
-			bad = 1;
-		sqlite3_finalize(st);
-	}
+	h->busy = one_int(c->db, "SELECT count(*) FROM outbox WHERE state = 'sending'"
+				 " AND claim_owner = ?1 AND lease_until > ?2", owner, iso, rd) > 0;
 	date_format(cal_today(now), today);
 	h->overdue = one_int(c->db, "SELECT count(*) FROM task WHERE state = 'open' AND due_date < ?1",
-			     today, &bad);
-	h->failing_email = failing(c->db, "email", now, &bad);
-	h->failing_sms = failing(c->db, "sms", now, &bad);
-	return bad ? -1 : 0;
+			     today, NULL, rd);
+	h->failing_email = failing(c->db, "email", now, rd);
+	h->failing_sms = failing(c->db, "sms", now, rd);
+	return rd->bad;
 }
 
 /* The worst state and the words for it, most serious first. */
@@ -237,9 +273,10 @@ int ctl_status_check(struct ctl *c)
 {
 	static const char *const word[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 	struct err e = { 0 };
+	struct reads rd = { 0 };
 	struct health h;
-	char why[300];
-	int rc;
+	char why[300], where[300];
+	int rc, r;
 
 	/* The reason goes to the monitoring line, not only to stderr. */
 	if (!c->cfg && config_load(c->config_path, &c->cfg, NULL, NULL, &e) < 0) {
@@ -247,13 +284,27 @@ int ctl_status_check(struct ctl *c)
 		       e.msg[0] ? e.msg : _("the configuration file cannot be read"));
 		return CHECK_UNKNOWN;
 	}
-	if (!c->db && db_open_cfg(c->cfg, DB_READONLY, &c->db, &e) < 0) {
+	/* A PostgreSQL server out of reach is an outage of the service
+	 * (CRITICAL), named by server and database, never the password; a
+	 * file that cannot be opened stays a problem of the check (UNKNOWN). */
+	if (!c->db && (r = db_open_cfg(c->cfg, DB_READONLY, &c->db, &e)) < 0) {
+		/* pg_connect's message names the server and database. */
+		if (r == ERR_IO && db_backend_of(c->cfg->database) == DB_BACKEND_POSTGRESQL) {
+			printf("BACKAD CRITICAL - %s: %s\n", _("cannot reach the case database"),
+			       e.msg);
+			return CHECK_CRITICAL;
+		}
 		printf("BACKAD UNKNOWN - %s\n", e.msg);
 		return CHECK_UNKNOWN;
 	}
-	if (measure(c, time(NULL), &h) < 0) {
-		printf("BACKAD UNKNOWN - %s: %s\n", _("cannot read the case database"),
-		       sqlite3_errmsg(DB_SQ(c->db)));
+	if (measure(c, time(NULL), &h, &rd) < 0) {
+		if (rd.bad == ERR_IO) {
+			pg_describe(c->cfg->database, where, sizeof where);
+			printf("BACKAD CRITICAL - %s (%s): %s\n",
+			       _("lost the connection to the case database"), where, rd.e.msg);
+			return CHECK_CRITICAL;
+		}
+		printf("BACKAD UNKNOWN - %s: %s\n", _("cannot read the case database"), rd.e.msg);
 		return CHECK_UNKNOWN;
 	}
 	rc = judge(&h, why, sizeof why);

@@ -6,7 +6,6 @@
 #ifndef BACKAD_ENGINE_H
 #define BACKAD_ENGINE_H
 
-#include <sqlite3.h>
 #include <time.h>
 
 #include "dbi.h"
@@ -31,7 +30,10 @@ struct engine {
 	struct channel spool_email, spool_sms;
 	struct transport tr[DELIVER_MAX_CHANNELS];
 	struct delivery dl;
-	int delivering;      /* it holds the delivery lock: it may claim */
+	int delivering;      /* it may claim: it holds the delivery lock (SQLite);
+			      * always on PostgreSQL, whose claims decide */
+	int plan_elsewhere;  /* PostgreSQL: another daemon holds the planning
+			      * lock (leader.h): engine_pass only delivers */
 	struct plan_cache plan_cache; /* lets a pass with nothing new skip planning */
 	time_t noted;        /* when the heartbeat was last written */
 	char noted_email[256], noted_sms[256]; /* the channels' errors as last written */
@@ -51,6 +53,13 @@ struct engine_stats {
 int engine_load(const char *path, struct engine **out,
 		void (*errors)(void *ctx, const char *line), void *ctx, struct err *e);
 void engine_free(struct engine *g);
+
+/* The case database's connection is lost (PostgreSQL): finalize what is
+ * kept prepared on it and close it; g->db is NULL until engine_connect.
+ * Delivery keeps what its transports report until it can be written. */
+void engine_disconnect(struct engine *g);
+/* Open the case database again (after engine_disconnect; 0 when open). */
+int engine_connect(struct engine *g, struct err *e);
 
 /* Take back claims whose owner is gone or whose lease ended (the caller
  * holds the delivery lock), and end failed messages past their lifetime. */

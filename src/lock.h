@@ -3,7 +3,8 @@
  * drops when the process ends however it ends; the file says who holds it.
  * Claims in the outbox carry the holder's owner name ("pid@boot-id"), so a
  * process that holds the lock knows every other owner's claims are left
- * over from a process that is gone. */
+ * over from a process that is gone. SQLite only: on PostgreSQL several
+ * daemons deliver together and one plans (leader.h). */
 #ifndef BACKAD_LOCK_H
 #define BACKAD_LOCK_H
 

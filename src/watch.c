@@ -1,4 +1,4 @@
-/* watch.c - inotify and PRAGMA data_version. */
+/* watch.c - inotify and PRAGMA data_version (SQLite), LISTEN (PostgreSQL). */
 #include "watch.h"
 
 #include <errno.h>
@@ -12,33 +12,44 @@
 
 static int data_version(struct dbi *db, long long *v, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int r, rc;
+	struct dbi_stmt *st = NULL;
+	int r;
 
 	/* In WAL mode the counter moves when a read transaction starts and
 	 * looks at the WAL index; the PRAGMA alone does not start one. */
 	r = db_exec(db, "BEGIN; SELECT 1 FROM sqlite_schema LIMIT 1; COMMIT;", e);
 	if (r < 0)
 		return r;
-	r = db_prepare(DB_SQ(db), "PRAGMA data_version", &st, e);
+	r = dbi_prepare(db, "PRAGMA data_version", &st, e);
 	if (r < 0)
 		return r;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*v = sqlite3_column_int64(st, 0);
-	else
-		r = db_fail(DB_SQ(db), rc, "data_version", e);
-	sqlite3_finalize(st);
+	r = dbi_step(st, e);
+	if (r == DBI_ROW) {
+		*v = dbi_column_int64(st, 0);
+		r = 0;
+	} else if (r == DBI_DONE) {
+		r = err_set(e, ERR_DB, "data_version: no result");
+	}
+	dbi_finalize(st);
 	return r;
 }
 
-int watch_open(struct watch *w, struct dbi *db, const char *path, struct err *e)
+int watch_open(struct watch *w, struct dbi *db, const struct config *cfg, struct err *e)
 {
+	const char *path = cfg->database;
 	char dir[1024], file[1024];
+	int r;
 
 	w->fd = -1;
 	w->db = db;
 	w->settling = 0;
+	w->listen.conn = NULL;
+	w->listen.fd = -1;
+	if (dbi_backend(db) == DBI_PG) {
+		r = pg_listen_open(&w->listen, cfg, path, e);
+		w->fd = w->listen.fd;
+		return r;
+	}
 	snprintf(dir, sizeof dir, "%s", path);
 	snprintf(file, sizeof file, "%s", path);
 	snprintf(w->base, sizeof w->base, "%s", basename(file));
@@ -60,6 +71,10 @@ int watch_changed(struct watch *w, struct err *e)
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	int ours = 0, r;
 
+	if (dbi_backend(w->db) == DBI_PG) {
+		r = pg_listen_drain(&w->listen, e);
+		return r < 0 ? r : r > 0;
+	}
 	for (;;) {
 		ssize_t n = read(w->fd, buf, sizeof buf);
 
@@ -83,8 +98,11 @@ int watch_changed(struct watch *w, struct err *e)
 int watch_recheck(struct watch *w, struct err *e)
 {
 	long long v;
-	int r = data_version(w->db, &v, e);
+	int r;
 
+	if (dbi_backend(w->db) == DBI_PG)
+		return 0;
+	r = data_version(w->db, &v, e);
 	if (r < 0)
 		return r;
 	if (v == w->version)
@@ -96,7 +114,9 @@ int watch_recheck(struct watch *w, struct err *e)
 
 void watch_close(struct watch *w)
 {
-	if (w->fd >= 0)
+	if (w->listen.conn)
+		pg_listen_close(&w->listen);
+	else if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
 }

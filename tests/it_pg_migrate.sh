@@ -52,9 +52,11 @@ psql -c "DROP INDEX child_birth; CREATE INDEX child_birth ON child(birth_date); 
 # Commands that cannot use PostgreSQL yet say so.
 $B -c "$tmp/pg.conf" status >"$tmp/out" 2>&1 && rc=0 || rc=$?
 check "[ $rc -eq 1 ] && grep -q 'not yet supported on PostgreSQL' '$tmp/out'" "status on PostgreSQL: not yet supported ($(cat "$tmp/out"))"
+# The daemon accepts PostgreSQL (tests/it_daemon_pg.sh): --once ends
+# without a crash, whatever its modules can do there yet.
 "$BUILD/backad" -c "$tmp/pg.conf" --once >"$tmp/out" 2>&1 && rc=0 || rc=$?
-check "[ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -q 'not yet run on PostgreSQL' '$tmp/out'" \
-	"the daemon on PostgreSQL: a clear error, no crash (exit $rc: $(cat "$tmp/out"))"
+check "[ $rc -lt 128 ] && ! grep -q 'not yet run on PostgreSQL' '$tmp/out'" \
+	"the daemon on PostgreSQL: accepted, no crash (exit $rc)"
 
 # The source: the demo registers, referrals and a placement added by
 # backactl, and one pass planned and delivered to the spool.
