@@ -121,6 +121,18 @@ check "'$B' -c '$tmp/sq.conf' migrate-to --verify-only '$pg_url' >'$tmp/verify.o
 	"after the writes both databases hold the same rows"
 [ "$fail" -eq 0 ] || { cat "$tmp/verify.out" "$tmp/pg.out"; }
 
+# A command that waits for a row lock (another transaction holds referral 1
+# for 2.5 s) says so once after a second, then does its work.
+psql -q "$pg_url" -c "SELECT id FROM referral WHERE id = 1 FOR UPDATE; SELECT pg_sleep(2.5)" \
+	>/dev/null &
+pids="$pids $!"
+wait_for 10 "psql -Atq '$pg_url' -c \"SELECT count(*) FROM pg_stat_activity WHERE query LIKE
+	'%FOR UPDATE; SELECT pg_sleep%' AND pid <> pg_backend_pid()\" | grep -qx 1" || true
+"$B" -c "$tmp/pg.conf" referral assign 1 --officer johanna.handl >"$tmp/busy.out" 2>&1 || true
+check "grep -c 'the database is busy' '$tmp/busy.out' | grep -qx 1 && grep -q 'assigned to johanna.handl' '$tmp/busy.out'" \
+	"a command waiting for a lock on PostgreSQL says so once, then works"
+[ "$fail" -eq 0 ] || cat "$tmp/busy.out"
+
 # backad-web on PostgreSQL: it starts and refuses a forged link.
 printf 'web: {\n  public_url = "https://backad.example.se/k";\n  key_file = "%s/ack.keys";\n};\n' \
 	"$tmp" >>"$tmp/pg.conf"
