@@ -141,8 +141,6 @@ int main(int argc, char **argv)
 	fprintf(stderr, _("backactl: unknown command '%s' (see backactl --help)\n"),
 		argv[optind]);
 out:
-	if (c.db)
-		db_close(c.db);
-	config_free(c.cfg);
+	ctl_close(&c);
 	return rc;
 }

@@ -146,15 +146,14 @@ static int serve(const struct opts *o, const struct config *cfg, struct ack_keys
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* before the service's thread */
-	if (db_open_cfg(cfg, 0, &db, &e) < 0 || db_sqlite_only(db, cfg->database, &e) < 0) {
+	/* One thread serves every request: a lock held by backad or backactl
+	 * costs a request at most WEB_BUSY_TIMEOUT_MS (it gets 503 and
+	 * Retry-After), not everyone behind it. */
+	if (db_open_cfg(cfg, 0, &db, &e) < 0 || web_db_wait(db, &e) < 0) {
 		log_err("%s", e.msg);
 		db_close(db);
 		return 1;
 	}
-	/* One thread serves every request: a lock held by backad or backactl
-	 * costs a request at most this long (it gets 503 and Retry-After),
-	 * not everyone behind it. */
-	sqlite3_busy_timeout(DB_SQ(db), WEB_BUSY_TIMEOUT_MS);
 	fd = get_socket(o, &e);
 	if (fd < 0 || web_start(fd, cfg, db, keys, o->now, &w, &e) < 0) {
 		log_err("%s", e.msg);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_busy.h"
 #include "db.h"
 #include "i18n.h"
 #include "pg_conn.h"
@@ -36,9 +37,13 @@ int ctl_config(struct ctl *c)
 	return r;
 }
 
+/* What the admin is told, once, after a second of waiting for a lock. */
+static char busy_msg[300];
+
 /* Waiting for the write lock (a planning pass over a large region holds it
  * for seconds): retried every 50 ms up to DB_CTL_BUSY_TIMEOUT_MS, and after
- * a second the admin is told why nothing happens. */
+ * a second the admin is told why nothing happens. SQLite's busy handler; on
+ * PostgreSQL see wait_pg. */
 static int wait_busy(void *arg, int n)
 {
 	static struct timespec t0;
@@ -55,11 +60,27 @@ static int wait_busy(void *arg, int n)
 		return 0;
 	if (ms >= 1000 && !told) {
 		told = 1;
-		fprintf(stderr, _("backactl: the database is busy (a planning pass may be running);"
-				  " waiting for it, at most %d s\n"), DB_CTL_BUSY_TIMEOUT_MS / 1000);
+		fputs(busy_msg, stderr);
 	}
 	nanosleep(&nap, NULL);
 	return 1;
+}
+
+/* The same on PostgreSQL, where a command waits for a row lock another
+ * transaction holds (readers never wait): the connection's lock_timeout
+ * bounds every wait to DB_CTL_BUSY_TIMEOUT_MS (then the command fails with
+ * the lock's error, nothing half-done), and a watch (ctl_busy.c) tells the
+ * admin once when the command has waited for a lock past its first second. */
+static int wait_pg(struct ctl *c, int flags, struct err *e)
+{
+	char sql[64];
+	int r;
+
+	snprintf(sql, sizeof sql, "SET lock_timeout = %d", DB_CTL_BUSY_TIMEOUT_MS);
+	r = dbi_exec(c->db, sql, e);
+	if (r == 0 && !(flags & DB_READONLY))
+		r = ctl_busy_start(c->cfg, c->cfg->database, c->db, busy_msg, &c->busy, e);
+	return r;
 }
 
 static int open_db(struct ctl *c, int flags)
@@ -72,20 +93,26 @@ static int open_db(struct ctl *c, int flags)
 	r = ctl_config(c);
 	if (r < 0)
 		return r;
-	if (db_backend_of(c->cfg->database) == DB_BACKEND_POSTGRESQL) {
-		char what[400];
-
-		pg_describe(c->cfg->database, what, sizeof what);
-		fprintf(stderr, _("backactl: %s: this command is not yet supported on PostgreSQL "
-				  "(init and migrate-to are)\n"), what);
-		return ERR_INVALID;
-	}
+	snprintf(busy_msg, sizeof busy_msg, _("backactl: the database is busy (a planning pass may"
+		 " be running); waiting for it, at most %d s\n"), DB_CTL_BUSY_TIMEOUT_MS / 1000);
 	r = db_open_cfg(c->cfg, flags, &c->db, &e);
+	if (r == 0 && dbi_backend(c->db) == DBI_PG)
+		r = wait_pg(c, flags, &e);
+	else if (r == 0 && !(flags & DB_READONLY))
+		sqlite3_busy_handler(dbi_sqlite(c->db), wait_busy, NULL);
 	if (r < 0)
 		fprintf(stderr, "backactl: %s\n", e.msg);
-	else if (!(flags & DB_READONLY))
-		sqlite3_busy_handler(DB_SQ(c->db), wait_busy, NULL);
 	return r;
+}
+
+void ctl_close(struct ctl *c)
+{
+	ctl_busy_stop(c->busy);
+	c->busy = NULL;
+	db_close(c->db);
+	c->db = NULL;
+	config_free(c->cfg);
+	c->cfg = NULL;
 }
 
 int ctl_db(struct ctl *c)

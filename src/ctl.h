@@ -3,8 +3,6 @@
 #ifndef BACKAD_CTL_H
 #define BACKAD_CTL_H
 
-#include <sqlite3.h>
-
 #include "dbi.h"
 #include "config.h"
 #include "err.h"
@@ -15,7 +13,8 @@ enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
 struct ctl {
 	const char *config_path; /* -c, $BACKAD_CONFIG or the default */
 	struct config *cfg;      /* loaded on demand by ctl_config() */
-	struct dbi *db;             /* opened on demand by ctl_db() */
+	struct dbi *db;          /* opened on demand by ctl_db() */
+	struct ctl_busy *busy;   /* PostgreSQL: the lock-wait watch (ctl_busy.h) */
 	int format;              /* --format: enum ctl_format (ctl_format.h) */
 };
 
@@ -26,6 +25,9 @@ int ctl_db(struct ctl *c);
 /* The same, read-only: for commands that only read, so that members of group
  * backad who may not write the file can run them. */
 int ctl_db_read(struct ctl *c);
+
+/* Close the database and free the configuration (each may be unopened). */
+void ctl_close(struct ctl *c);
 
 /* Print "backactl CMD: message" to stderr; returns CTL_FAIL. */
 int ctl_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -25,18 +25,55 @@ static const char sql_child[] =
 	"  (SELECT outbox_id FROM outbox_child WHERE child_id = ?1)"
 	" ORDER BY a.at, a.id";
 static const char sql_staff[] =
-	"SELECT a.at, s.code, a.channel, a.rule, a.categories, a.outbox_id,"
-	" coalesce(c.ref, (SELECT group_concat(c2.ref, ' ') FROM outbox_child oc"
-	"  JOIN child c2 ON c2.id = oc.child_id WHERE oc.outbox_id = a.outbox_id))"
+	"SELECT a.at, s.code, a.channel, a.rule, a.categories, a.outbox_id, c.ref"
 	" FROM audit a JOIN staff s ON s.id = a.recipient_id"
 	" LEFT JOIN child c ON c.id = a.child_id WHERE a.recipient_id = ?1 ORDER BY a.at, a.id";
+/* The children of a message that names no one child (a digest), joined by
+ * spaces in C: SQLite's group_concat and PostgreSQL's string_agg differ. */
+static const char sql_digest[] =
+	"SELECT c.ref FROM outbox_child oc JOIN child c ON c.id = oc.child_id"
+	" WHERE oc.outbox_id = ?1 ORDER BY oc.child_id";
 
 struct rows {
 	int n, cap;
 	char **cell; /* 7 per row */
 };
 
-static int add_row(struct rows *r, sqlite3_stmt *st)
+/* The references of the message's children, "B1 B2", malloc'd; NULL for
+ * none or on error (then e says why). */
+static char *digest_refs(struct dbi_stmt *dg, long long outbox_id, struct err *e)
+{
+	char *list = NULL;
+	size_t len = 0;
+	int rc;
+
+	dbi_reset(dg);
+	dbi_bind_int64(dg, 1, outbox_id);
+	while ((rc = dbi_step(dg, e)) == DBI_ROW) {
+		const char *ref = dbi_column_text(dg, 0);
+		size_t n = strlen(ref ? ref : "");
+		char *l = realloc(list, len + n + 2);
+
+		if (!l) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			break;
+		}
+		list = l;
+		if (len)
+			list[len++] = ' ';
+		memcpy(list + len, ref ? ref : "", n + 1);
+		len += n;
+	}
+	dbi_reset(dg);
+	if (rc != DBI_DONE) {
+		free(list);
+		return NULL;
+	}
+	return list;
+}
+
+/* One row; dg (staff mode) fills the child column of a digest's row. */
+static int add_row(struct rows *r, struct dbi_stmt *st, struct dbi_stmt *dg, struct err *e)
 {
 	char when[17];
 	time_t t;
@@ -51,13 +88,18 @@ static int add_row(struct rows *r, sqlite3_stmt *st)
 		r->cap = cap;
 	}
 	for (int i = 0; i < 7; i++) {
-		const char *s = (const char *)sqlite3_column_text(st, i);
+		const char *s = dbi_column_text(st, i);
 
 		if (i == 0 && s && cal_parse_instant(s, &t) == 0)
 			s = cal_local_str(t, when);
 		r->cell[r->n * 7 + i] = s ? strdup(s) : NULL;
 	}
 	r->n++;
+	if (dg && dbi_column_is_null(st, 6) && !dbi_column_is_null(st, 5)) {
+		r->cell[r->n * 7 - 1] = digest_refs(dg, dbi_column_int64(st, 5), e);
+		if (e->code)
+			return -1;
+	}
 	return 0;
 }
 
@@ -71,20 +113,22 @@ static int list(struct ctl *c, int by_child, long long id)
 	static const int right[] = { TABLE_LEFT,  TABLE_LEFT,  TABLE_LEFT, TABLE_LEFT,
 				     TABLE_LEFT,  TABLE_RIGHT, TABLE_KEY };
 	struct rows rows = { 0 };
-	sqlite3_stmt *st = NULL;
+	struct dbi_stmt *st = NULL, *dg = NULL;
 	struct err e = { 0 };
 	int rc, r = CTL_FAIL;
 
-	if (db_prepare(DB_SQ(c->db), by_child ? sql_child : sql_staff, &st, &e) < 0)
-		return ctl_fail("audit", "%s", e.msg);
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (add_row(&rows, st) < 0) {
-			ctl_fail("audit", "out of memory");
+	if ((!by_child && dbi_prepare(c->db, sql_digest, &dg, &e) < 0) ||
+	    dbi_prepare(c->db, by_child ? sql_child : sql_staff, &st, &e) < 0) {
+		ctl_fail("audit", "%s", e.msg);
+		goto out;
+	}
+	dbi_bind_int64(st, 1, id);
+	while ((rc = dbi_step(st, &e)) == DBI_ROW)
+		if (add_row(&rows, st, dg, &e) < 0) {
+			ctl_fail("audit", "%s", e.code ? e.msg : "out of memory");
 			goto out;
 		}
-	if (rc != SQLITE_DONE) {
-		db_fail(DB_SQ(c->db), rc, "database", &e);
+	if (rc != DBI_DONE) {
 		ctl_fail("audit", "%s", e.msg);
 		goto out;
 	}
@@ -93,7 +137,8 @@ static int list(struct ctl *c, int by_child, long long id)
 	else
 		r = CTL_OK;
 out:
-	sqlite3_finalize(st);
+	dbi_finalize(st);
+	dbi_finalize(dg);
 	for (int i = 0; i < rows.n * 7; i++)
 		free(rows.cell[i]);
 	free(rows.cell);

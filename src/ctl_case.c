@@ -118,28 +118,29 @@ static int parse(struct ctl *c, struct sub *s, int argc, char **argv)
 	return CTL_OK;
 }
 
-/* Run one statement in its own transaction; binds are set by the caller. */
-static int exec_one(struct ctl *c, const char *cmd, sqlite3_stmt *st, long long *rowid)
+/* Run one statement in its own transaction; binds are set by the caller. An
+ * INSERT ends in RETURNING id, read into *id. */
+static int exec_one(const char *cmd, struct dbi_stmt *st, long long *id)
 {
 	struct err e = { 0 };
-	int rc = sqlite3_step(st);
+	int rc = dbi_step(st, &e);
 
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		db_fail(DB_SQ(c->db), rc, "database", &e);
-		return ctl_fail(cmd, "%s", e.msg);
+	if (rc == DBI_ROW && id) {
+		*id = dbi_column_int64(st, 0);
+		rc = dbi_step(st, &e);
 	}
-	if (rowid)
-		*rowid = sqlite3_last_insert_rowid(DB_SQ(c->db));
+	dbi_finalize(st);
+	if (rc != DBI_DONE)
+		return ctl_fail(cmd, "%s", e.msg);
 	return CTL_OK;
 }
 
-static sqlite3_stmt *prep(struct ctl *c, const char *cmd, const char *sql)
+static struct dbi_stmt *prep(struct ctl *c, const char *cmd, const char *sql)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbi_stmt *st = NULL;
 	struct err e = { 0 };
 
-	if (db_prepare(DB_SQ(c->db), sql, &st, &e) < 0) {
+	if (dbi_prepare(c->db, sql, &st, &e) < 0) {
 		ctl_fail(cmd, "%s", e.msg);
 		return NULL;
 	}
@@ -150,33 +151,38 @@ static sqlite3_stmt *prep(struct ctl *c, const char *cmd, const char *sql)
 static char *row_text(struct ctl *c, const char *cmd, const char *what, const char *sql,
 		      long long id, int *missing)
 {
-	sqlite3_stmt *st = prep(c, cmd, sql);
+	struct dbi_stmt *st = prep(c, cmd, sql);
+	struct err e = { 0 };
 	char *v = NULL;
+	int rc;
 
 	*missing = 1;
 	if (!st)
 		return NULL;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const unsigned char *t = sqlite3_column_text(st, 0);
+	dbi_bind_int64(st, 1, id);
+	rc = dbi_step(st, &e);
+	if (rc == DBI_ROW) {
+		const char *t = dbi_column_text(st, 0);
 
 		*missing = 0;
-		v = strdup(t ? (const char *)t : "");
-	} else {
+		v = strdup(t ? t : "");
+	} else if (rc == DBI_DONE) {
 		ctl_fail(cmd, "no %s with id %lld", what, id);
+	} else {
+		ctl_fail(cmd, "%s", e.msg);
 	}
-	sqlite3_finalize(st);
+	dbi_finalize(st);
 	return v;
 }
 
-static void bind_opt(sqlite3_stmt *st, int idx, const struct arg *a)
+static void bind_opt(struct dbi_stmt *st, int idx, const struct arg *a)
 {
 	if (!a->value)
-		sqlite3_bind_null(st, idx);
+		dbi_bind_null(st, idx);
 	else if (a->type == A_DATE || a->type == A_CHOICE)
-		sqlite3_bind_text(st, idx, a->value, -1, SQLITE_STATIC);
+		dbi_bind_text(st, idx, a->value);
 	else
-		sqlite3_bind_int64(st, idx, a->id);
+		dbi_bind_int64(st, idx, a->id);
 }
 
 /* CTL_OK when the staff member named by the option is active. */
@@ -200,7 +206,8 @@ static int require_intake_role(struct ctl *c, const char *cmd, const struct arg 
 			       long long unit_id)
 {
 	char today[DATE_LEN];
-	sqlite3_stmt *st = prep(c, cmd, "SELECT EXISTS (SELECT 1 FROM unit_role WHERE"
+	struct err e = { 0 };
+	struct dbi_stmt *st = prep(c, cmd, "SELECT EXISTS (SELECT 1 FROM unit_role WHERE"
 				       " staff_id = ?1 AND unit_id = ?2 AND role IN"
 				       " ('intake_officer','coordinator') AND start_date <= ?3"
 				       " AND (end_date IS NULL OR end_date >= ?3)),"
@@ -209,20 +216,19 @@ static int require_intake_role(struct ctl *c, const char *cmd, const struct arg 
 
 	if (!st)
 		return CTL_FAIL;
-	sqlite3_bind_int64(st, 1, a->id);
-	sqlite3_bind_int64(st, 2, unit_id);
-	sqlite3_bind_text(st, 3, date_format(cal_today(time(NULL)), today), -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW)
-		r = ctl_fail(cmd, "%s", sqlite3_errmsg(DB_SQ(c->db)));
-	else if (sqlite3_column_int(st, 0))
+	dbi_bind_int64(st, 1, a->id);
+	dbi_bind_int64(st, 2, unit_id);
+	dbi_bind_text(st, 3, date_format(cal_today(time(NULL)), today));
+	rc = dbi_step(st, &e);
+	if (rc != DBI_ROW)
+		r = ctl_fail(cmd, "%s", e.msg);
+	else if (dbi_column_int(st, 0))
 		r = CTL_OK;
 	else
 		r = ctl_fail(cmd, "--%s: '%s' is not an intake officer or coordinator of the"
 			     " intake unit %s on %s", a->name, a->value,
-			     sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1)
-							: "?", today);
-	sqlite3_finalize(st);
+			     dbi_column_text(st, 1) ? dbi_column_text(st, 1) : "?", today);
+	dbi_finalize(st);
 	return r;
 }
 
@@ -230,7 +236,7 @@ static int require_intake_role(struct ctl *c, const char *cmd, const struct arg 
 static int insert_args(struct ctl *c, const char *cmd, const char *sql, const struct arg *a,
 		       int n, const char *what)
 {
-	sqlite3_stmt *st = prep(c, cmd, sql);
+	struct dbi_stmt *st = prep(c, cmd, sql);
 	long long id;
 	int r;
 
@@ -238,7 +244,7 @@ static int insert_args(struct ctl *c, const char *cmd, const char *sql, const st
 		return CTL_FAIL;
 	for (int i = 0; i < n; i++)
 		bind_opt(st, i + 1, &a[i]);
-	r = exec_one(c, cmd, st, &id);
+	r = exec_one(cmd, st, &id);
 	if (r == CTL_OK)
 		printf(_("%s %lld recorded\n"), _(what), id);
 	return r;
@@ -248,19 +254,22 @@ static int insert_args(struct ctl *c, const char *cmd, const char *sql, const st
 
 static int intake_unit(struct ctl *c, struct arg *intake)
 {
-	sqlite3_stmt *st;
-	int n = 0;
+	struct dbi_stmt *st;
+	struct err e = { 0 };
+	int n = 0, rc;
 
 	if (intake->value)
 		return CTL_OK;
 	st = prep(c, "referral", "SELECT id FROM unit WHERE kind = 'intake'");
 	if (!st)
 		return CTL_FAIL;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		intake->id = sqlite3_column_int64(st, 0);
+	while ((rc = dbi_step(st, &e)) == DBI_ROW) {
+		intake->id = dbi_column_int64(st, 0);
 		n++;
 	}
-	sqlite3_finalize(st);
+	dbi_finalize(st);
+	if (rc != DBI_DONE)
+		return ctl_fail("referral", "%s", e.msg);
 	if (n == 1)
 		return CTL_OK;
 	return ctl_fail("referral", n ? "several intake units: choose one with --intake UNIT"
@@ -285,7 +294,7 @@ static int referral_add(struct ctl *c, int argc, char **argv)
 			 "reporting unit defaults to the reporter's unit; the intake unit to the\n"
 			 "only unit of kind 'intake'. --officer assigns the handläggare who gets\n"
 			 "its reminders.", a, 6, 0, 0 };
-	sqlite3_stmt *st;
+	struct dbi_stmt *st;
 	long long id;
 	int r = parse(c, &s, argc, argv);
 
@@ -302,17 +311,18 @@ static int referral_add(struct ctl *c, int argc, char **argv)
 		return r;
 	st = prep(c, "referral",
 		  "INSERT INTO referral(child_id, reporter_id, reporting_unit_id, intake_unit_id,"
-		  " received_date, officer) VALUES (?1, ?2, coalesce(?3, (SELECT unit_id FROM staff"
-		  " WHERE id = ?2)), ?4, ?5, (SELECT code FROM staff WHERE id = ?6))");
+		  " received_date, officer) VALUES (?1, ?2, coalesce(CAST(?3 AS BIGINT), (SELECT unit_id"
+		  " FROM staff WHERE id = ?2)), ?4, ?5, (SELECT code FROM staff WHERE id = ?6))"
+		  " RETURNING id");
 	if (!st)
 		return CTL_FAIL;
 	bind_opt(st, 1, &a[0]);
 	bind_opt(st, 2, &a[1]);
 	bind_opt(st, 3, &a[2]);
-	sqlite3_bind_int64(st, 4, a[3].id);
+	dbi_bind_int64(st, 4, a[3].id);
 	bind_opt(st, 5, &a[4]);
 	bind_opt(st, 6, &a[5]);
-	r = exec_one(c, "referral", st, &id);
+	r = exec_one("referral", st, &id);
 	if (r == CTL_OK)
 		printf(_("referral %lld recorded\n"), id);
 	return r;
@@ -329,7 +339,7 @@ static int referral_decide(struct ctl *c, int argc, char **argv)
 			 "investigation opened, not opened, or already open. The reporter is told\n"
 			 "the outcome only; reminders not yet sent are cancelled.", a, 2, 1, 0 };
 	char outcome[16], *received, *decided;
-	sqlite3_stmt *st;
+	struct dbi_stmt *st;
 	int r = parse(c, &s, argc, argv), missing;
 
 	if (r)
@@ -358,10 +368,10 @@ static int referral_decide(struct ctl *c, int argc, char **argv)
 		  "UPDATE referral SET outcome = ?2, decision_date = ?3 WHERE id = ?1");
 	if (!st)
 		return CTL_FAIL;
-	sqlite3_bind_int64(st, 1, s.id);
-	sqlite3_bind_text(st, 2, outcome, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, a[1].value, -1, SQLITE_STATIC);
-	r = exec_one(c, "referral", st, NULL);
+	dbi_bind_int64(st, 1, s.id);
+	dbi_bind_text(st, 2, outcome);
+	dbi_bind_text(st, 3, a[1].value);
+	r = exec_one("referral", st, NULL);
 	if (r == CTL_OK)
 		printf(_("referral %lld decided: %s\n"), s.id, a[0].value);
 	return r;
@@ -377,7 +387,7 @@ static int referral_assign(struct ctl *c, int argc, char **argv)
 			 "notices go to that person (or their deputy while they are away) instead\n"
 			 "of the intake unit's mailbox, its coordinator or every intake officer.",
 			 a, 1, 1, 0 };
-	sqlite3_stmt *st;
+	struct dbi_stmt *st;
 	char *unit;
 	long long unit_id;
 	int r = parse(c, &s, argc, argv), missing;
@@ -399,9 +409,9 @@ static int referral_assign(struct ctl *c, int argc, char **argv)
 				 " WHERE id = ?2) WHERE id = ?1");
 	if (!st)
 		return CTL_FAIL;
-	sqlite3_bind_int64(st, 1, s.id);
+	dbi_bind_int64(st, 1, s.id);
 	bind_opt(st, 2, &a[0]);
-	r = exec_one(c, "referral", st, NULL);
+	r = exec_one("referral", st, NULL);
 	if (r == CTL_OK)
 		printf("referral %lld assigned to %s\n", s.id, a[0].value);
 	return r;
@@ -448,7 +458,7 @@ static int discovery_add(struct ctl *c, int argc, char **argv)
 	if (r)
 		return r < 0 ? CTL_OK : r;
 	return insert_args(c, "discovery", "INSERT INTO discovery_card(child_id, discoverer_id,"
-			   " created_date) VALUES (?1, ?2, ?3)", a, 3, N_("discovery card"));
+			   " created_date) VALUES (?1, ?2, ?3) RETURNING id", a, 3, N_("discovery card"));
 }
 
 /* Set a date column of row ID, refusing a date before another column. */
@@ -456,7 +466,7 @@ static int set_date(struct ctl *c, const char *cmd, const char *table, long long
 		    const char *col, const char *date, const char *not_before_col)
 {
 	char sql[200], *floor;
-	sqlite3_stmt *st;
+	struct dbi_stmt *st;
 	int missing, r;
 
 	snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE id = ?1", not_before_col, table);
@@ -472,9 +482,9 @@ static int set_date(struct ctl *c, const char *cmd, const char *table, long long
 	st = prep(c, cmd, sql);
 	if (!st)
 		return CTL_FAIL;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
-	r = exec_one(c, cmd, st, NULL);
+	dbi_bind_int64(st, 1, id);
+	dbi_bind_text(st, 2, date);
+	r = exec_one(cmd, st, NULL);
 	if (r == CTL_OK)
 		printf("%s %lld: %s = %s\n", table, id, col, date);
 	return r;
@@ -519,7 +529,7 @@ static int followup_add(struct ctl *c, int argc, char **argv)
 	if (r)
 		return r < 0 ? CTL_OK : r;
 	return insert_args(c, "followup", "INSERT INTO followup(child_id, responsible_id, due_date)"
-			   " VALUES (?1, ?2, ?3)", a, 3, N_("followup"));
+			   " VALUES (?1, ?2, ?3) RETURNING id", a, 3, N_("followup"));
 }
 
 static int followup_move(struct ctl *c, int argc, char **argv)
@@ -575,7 +585,7 @@ static int consent_add(struct ctl *c, int argc, char **argv)
 	if (r)
 		return r < 0 ? CTL_OK : r;
 	return insert_args(c, "consent", "INSERT INTO consent(child_id, scope, given_by, given_date)"
-			   " VALUES (?1, ?2, ?3, ?4)", a, 4, N_("consent"));
+			   " VALUES (?1, ?2, ?3, ?4) RETURNING id", a, 4, N_("consent"));
 }
 
 static int consent_withdraw(struct ctl *c, int argc, char **argv)
@@ -621,7 +631,7 @@ static int barnkontakt_set(struct ctl *c, int argc, char **argv)
 	if (r != CTL_OK)
 		return r;
 	return insert_args(c, "barnkontakt", "INSERT INTO barnkontakt(child_id, staff_id,"
-			   " start_date, end_date) VALUES (?1, ?2, ?3, ?4)", a, 4,
+			   " start_date, end_date) VALUES (?1, ?2, ?3, ?4) RETURNING id", a, 4,
 			   N_("barnkontakt assignment"));
 }
 

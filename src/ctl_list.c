@@ -57,36 +57,38 @@ static int opt_choice(const char *cmd, const char *v, const char *const *choices
 	return ctl_usage(cmd, "'%s' is not a valid value", v);
 }
 
-/* Run sql (binding up to two optional texts) and print its columns. */
-static int query_table(struct ctl *c, const char *cmd, const char *sql, const char *p1,
+/* Run sql (binding its np parameters, up to two optional texts) and print
+ * its columns. */
+static int query_table(struct ctl *c, const char *cmd, const char *sql, int np, const char *p1,
 		       const char *p2, int ncols, const char *const *head, const char *const *keys,
 		       const int *right,
 		       void (*fix)(struct ctl *, const char **row, char *scratch))
 {
 	struct grid g = { .ncols = ncols };
-	sqlite3_stmt *st = NULL;
+	struct dbi_stmt *st = NULL;
 	struct err e = { 0 };
 	int rc;
 
-	if (db_prepare(DB_SQ(c->db), sql, &st, &e) < 0)
+	if (dbi_prepare(c->db, sql, &st, &e) < 0)
 		return ctl_fail(cmd, "%s", e.msg);
-	db_bind_text_or_null(st, 1, p1);
-	db_bind_text_or_null(st, 2, p2);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (np >= 1)
+		dbi_bind_text(st, 1, p1 && *p1 ? p1 : NULL);
+	if (np >= 2)
+		dbi_bind_text(st, 2, p2 && *p2 ? p2 : NULL);
+	while ((rc = dbi_step(st, &e)) == DBI_ROW) {
 		const char *row[12];
 		char scratch[256];
 
 		/* Columns past ncols are extra inputs for fix(). */
-		for (int i = 0; i < sqlite3_column_count(st) && i < 12; i++)
-			row[i] = (const char *)sqlite3_column_text(st, i);
+		for (int i = 0; i < dbi_column_count(st) && i < 12; i++)
+			row[i] = dbi_column_text(st, i);
 		if (fix)
 			fix(c, row, scratch);
 		grid_add(&g, row);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE || g.oom) {
+	dbi_finalize(st);
+	if (rc != DBI_DONE || g.oom) {
 		grid_free(&g);
-		db_fail(DB_SQ(c->db), rc, "database", &e);
 		return ctl_fail(cmd, "%s", g.oom ? "out of memory" : e.msg);
 	}
 	rc = ctl_table(c->format, ncols, head, keys, (const char *const *)g.cells, g.n, right);
@@ -96,6 +98,7 @@ static int query_table(struct ctl *c, const char *cmd, const char *sql, const ch
 
 /* children: the Barnkontakt column comes from barnkontakt.c. */
 static struct bk_ctx *list_bk;
+static struct dbi_stmt *list_staff; /* a staff member's code by id */
 static int list_day;
 
 static void fix_child(struct ctl *c, const char **row, char *scratch)
@@ -107,16 +110,14 @@ static void fix_child(struct ctl *c, const char **row, char *scratch)
 	row[6] = "-";
 	if (bk_at(list_bk, strtoll(row[7], NULL, 10), list_day, &b, &e) == 0 &&
 	    b.source != BK_NONE) {
-		sqlite3_stmt *st = NULL;
-
 		snprintf(scratch, 256, _("(vacant: %s)"), bk_role_sv(&b));
-		if (b.staff_id && sqlite3_prepare_v2(DB_SQ(c->db), "SELECT code FROM staff WHERE id = ?1", -1,
-						     &st, NULL) == SQLITE_OK) {
-			sqlite3_bind_int64(st, 1, b.staff_id);
-			if (sqlite3_step(st) == SQLITE_ROW)
-				snprintf(scratch, 256, "%s (%s)", sqlite3_column_text(st, 0),
+		if (b.staff_id) {
+			dbi_reset(list_staff);
+			dbi_bind_int64(list_staff, 1, b.staff_id);
+			if (dbi_step(list_staff, &e) == DBI_ROW)
+				snprintf(scratch, 256, "%s (%s)", dbi_column_text(list_staff, 0),
 					 bk_role_sv(&b));
-			sqlite3_finalize(st);
+			dbi_reset(list_staff);
 		}
 		row[6] = scratch;
 	}
@@ -166,8 +167,12 @@ int cmd_children(struct ctl *c, int argc, char **argv)
 		return CTL_FAIL;
 	if (unit && db_lookup_id(c->db, "unit", "code", unit, &(long long){ 0 }, &e) < 0)
 		return ctl_fail("children", "--unit: %s", e.msg);
-	if (bk_open(c->db, &list_bk, &e) < 0)
+	if (dbi_prepare(c->db, "SELECT code FROM staff WHERE id = ?1", &list_staff, &e) < 0)
 		return ctl_fail("children", "%s", e.msg);
+	if (bk_open(c->db, &list_bk, &e) < 0) {
+		dbi_finalize(list_staff);
+		return ctl_fail("children", "%s", e.msg);
+	}
 	r = query_table(c, "children",
 			"SELECT c.ref, c.birth_date, CASE c.protected_identity WHEN 1 THEN 'ja'"
 			" ELSE '' END, u.name, p.kind, p.start_date, NULL, c.id"
@@ -177,9 +182,10 @@ int cmd_children(struct ctl *c, int argc, char **argv)
 			"  WHEN 'preschool' THEN 3 WHEN 'bvc' THEN 2 ELSE 1 END DESC,"
 			"  p2.start_date DESC LIMIT 1)"
 			" LEFT JOIN unit u ON u.id = p.unit_id"
-			" WHERE ?2 IS NULL OR u.code = ?2 ORDER BY c.ref",
-			date, unit, 7, head, keys, NULL, fix_child);
+			" WHERE CAST(?2 AS TEXT) IS NULL OR u.code = ?2 ORDER BY c.ref",
+			2, date, unit, 7, head, keys, NULL, fix_child);
 	bk_close(list_bk);
+	dbi_finalize(list_staff);
 	return r;
 }
 
@@ -225,9 +231,10 @@ int cmd_tasks(struct ctl *c, int argc, char **argv)
 			   "SELECT t.id, t.rule, c.ref, s.code, u.name, t.due_date, t.state"
 			   " FROM task t LEFT JOIN child c ON c.id = t.child_id"
 			   " LEFT JOIN staff s ON s.id = t.assignee_id LEFT JOIN unit u ON u.id = t.unit_id"
-			   " WHERE (?1 = 'all' OR t.state = ?1) AND (?2 IS NULL OR t.rule = ?2)"
+			   " WHERE (?1 = 'all' OR t.state = ?1) AND (CAST(?2 AS TEXT) IS NULL OR t.rule = ?2)"
 			   " ORDER BY t.due_date, t.id",
-			   strcmp(state, "all") == 0 ? "all" : state, rule, 7, head, keys, right, NULL);
+			   2, strcmp(state, "all") == 0 ? "all" : state, rule, 7, head, keys, right,
+			   NULL);
 }
 
 static void fix_outbox(struct ctl *c, const char **row, char *scratch)
@@ -293,7 +300,7 @@ int cmd_outbox(struct ctl *c, int argc, char **argv)
 			   " coalesce(delivery, state), attempts, coalesce(last_error, ''), in_doubt"
 			   " FROM outbox WHERE (?1 = 'all' OR state = ?1 OR delivery = ?1)"
 			   " ORDER BY due_at, id",
-			   state, NULL, 8, head, keys, right, fix_outbox);
+			   1, state, NULL, 8, head, keys, right, fix_outbox);
 }
 
 int cmd_retry(struct ctl *c, int argc, char **argv)

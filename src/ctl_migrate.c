@@ -81,8 +81,8 @@ int cmd_migrate_to(struct ctl *c, int argc, char **argv)
 		r = pg_connect(c->cfg, argv[optind], &dst, &e);
 	t0 = now_s();
 	if (r == 0)
-		r = verify_only ? pg_migrate_verify(DB_SQ(src), dst, table_done, &y, &e)
-				: pg_migrate_copy(DB_SQ(src), dst, table_done, &y, &e);
+		r = verify_only ? pg_migrate_verify(dbi_sqlite(src), dst, table_done, &y, &e)
+				: pg_migrate_copy(dbi_sqlite(src), dst, table_done, &y, &e);
 	PQfinish(dst);
 	db_close(src);
 	if (r < 0) {

@@ -18,20 +18,45 @@
 #include "outbox.h"
 #include "table.h"
 
-/* One text from a query with up to two text parameters, or def. */
+/* One text from a query with up to two text parameters (given only when
+ * the query has them), or def. */
 static void query_text(struct dbi *db, const char *sql, const char *p1, const char *p2,
 		       char *buf, size_t n, const char *def)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbi_stmt *st = NULL;
+	struct err e = { 0 };
 
 	snprintf(buf, n, "%s", def);
-	if (sqlite3_prepare_v2(DB_SQ(db), sql, -1, &st, NULL) != SQLITE_OK)
+	if (dbi_prepare(db, sql, &st, &e) < 0)
 		return;
-	db_bind_text_or_null(st, 1, p1);
-	db_bind_text_or_null(st, 2, p2);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	if (p1)
+		dbi_bind_text(st, 1, p1);
+	if (p2)
+		dbi_bind_text(st, 2, p2);
+	if (dbi_step(st, &e) == DBI_ROW && dbi_column_text(st, 0))
+		snprintf(buf, n, "%s", dbi_column_text(st, 0));
+	dbi_finalize(st);
+}
+
+/* The first ten dead messages' ids, "1, 2, 3", or def: the list is built
+ * here, as SQLite's group_concat and PostgreSQL's string_agg differ. */
+static void dead_ids(struct dbi *db, char *buf, size_t n, const char *def)
+{
+	struct dbi_stmt *st = NULL;
+	struct err e = { 0 };
+	size_t len = 0;
+
+	snprintf(buf, n, "%s", def);
+	if (dbi_prepare(db, "SELECT id FROM outbox WHERE state = 'dead' ORDER BY id LIMIT 10",
+			&st, &e) < 0)
+		return;
+	while (dbi_step(st, &e) == DBI_ROW && len < n) {
+		int w = snprintf(buf + len, n - len, "%s%lld", len ? ", " : "",
+				 dbi_column_int64(st, 0));
+
+		len += w > 0 ? (size_t)w : 0;
+	}
+	dbi_finalize(st);
 }
 
 static void daemon_state(struct dbi *db, char *buf, size_t n)
@@ -70,7 +95,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	char vals[40][300], labels[40][64], today[DATE_LEN], sql[300];
 	int counts[OB_NSTATES], ch, n = 0, check = 0, mach;
 	struct err e = { 0 };
-	sqlite3_stmt *st = NULL;
+	struct dbi_stmt *st = NULL;
 
 	cal_init();
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -127,34 +152,32 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	cells[n][0] = LABEL(N_("oldest waiting"));
 	cells[n][1] = vals[n];
 	n++;
-	query_text(c->db, "SELECT group_concat(id, ', ') FROM (SELECT id FROM outbox"
-			  " WHERE state = 'dead' ORDER BY id LIMIT 10)", NULL, NULL, vals[n],
-		   sizeof vals[n], mach ? "none" : _("none"));
+	dead_ids(c->db, vals[n], sizeof vals[n], mach ? "none" : _("none"));
 	cells[n][0] = LABEL(N_("dead messages"));
 	cells[n][1] = vals[n];
 	n++;
 	date_format(cal_today(time(NULL)), today);
 	snprintf(sql, sizeof sql, "SELECT rule, count(*) FROM task WHERE state = 'open'"
 		 " AND due_date < ?1 GROUP BY rule ORDER BY rule");
-	if (sqlite3_prepare_v2(DB_SQ(c->db), sql, -1, &st, NULL) == SQLITE_OK) {
+	if (dbi_prepare(c->db, sql, &st, &e) == 0) {
 		int any = 0;
 
-		sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW && n < 36) {
-			const char *rule = (const char *)sqlite3_column_text(st, 0);
+		dbi_bind_text(st, 1, today);
+		while (dbi_step(st, &e) == DBI_ROW && n < 36) {
+			const char *rule = dbi_column_text(st, 0);
 
 			if (mach) {
 				snprintf(labels[n], sizeof labels[n], "overdue tasks %s", rule);
-				ROW(labels[n], "%d", sqlite3_column_int(st, 1));
+				ROW(labels[n], "%d", dbi_column_int(st, 1));
 			} else {
 				ROW(any ? "" : N_("overdue tasks"), "%-10s %d", rule,
-				    sqlite3_column_int(st, 1));
+				    dbi_column_int(st, 1));
 			}
 			any = 1;
 		}
 		if (!any)
 			ROW(N_("overdue tasks"), "%s", mach ? "none" : _("none"));
-		sqlite3_finalize(st);
+		dbi_finalize(st);
 	}
 	query_text(c->db, "SELECT value FROM state WHERE key = 'last_error.email'", NULL, NULL,
 		   vals[n], sizeof vals[n], mach ? "none" : _("no error"));
@@ -185,19 +208,19 @@ static long long count(struct dbi *db, const char *sql, const char *from, const 
 
 static double median_days(struct dbi *db, const char *from, const char *to, int *n)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbi_stmt *st = NULL;
+	struct err e = { 0 };
 	int cap = 0, *v = NULL;
 	double m = 0;
 
 	*n = 0;
-	if (sqlite3_prepare_v2(DB_SQ(db), "SELECT CAST(julianday(decision_date) - julianday(received_date)"
-				   " AS INTEGER) AS d FROM referral WHERE received_date BETWEEN ?1"
-				   " AND ?2 AND decision_date IS NOT NULL ORDER BY d", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (dbi_prepare(db, "SELECT CAST(julianday(decision_date) - julianday(received_date)"
+			" AS INTEGER) AS d FROM referral WHERE received_date BETWEEN ?1"
+			" AND ?2 AND decision_date IS NOT NULL ORDER BY d", &st, &e) < 0)
 		return 0;
-	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	dbi_bind_text(st, 1, from);
+	dbi_bind_text(st, 2, to);
+	while (dbi_step(st, &e) == DBI_ROW) {
 		if (*n == cap) {
 			int *nv = realloc(v, (size_t)(cap = cap ? cap * 2 : 64) * sizeof *v);
 
@@ -205,9 +228,9 @@ static double median_days(struct dbi *db, const char *from, const char *to, int 
 				break;
 			v = nv;
 		}
-		v[(*n)++] = sqlite3_column_int(st, 0);
+		v[(*n)++] = dbi_column_int(st, 0);
 	}
-	sqlite3_finalize(st);
+	dbi_finalize(st);
 	if (*n)
 		m = *n % 2 ? v[*n / 2] : (v[*n / 2 - 1] + v[*n / 2]) / 2.0;
 	free(v);
@@ -218,18 +241,19 @@ static double median_days(struct dbi *db, const char *from, const char *to, int 
  * occurrence in the key: rule/placement:ID/START-OFFSET/recipient). */
 static void handovers(struct dbi *db, const char *from, const char *to, int *in_time, int *late)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbi_stmt *st = NULL;
+	struct err e = { 0 };
 
 	*in_time = *late = 0;
-	if (sqlite3_prepare_v2(DB_SQ(db), "SELECT key, sent_at FROM outbox WHERE rule LIKE 'handover_%'"
-				   " AND state = 'sent' AND substr(due_at, 1, 10) BETWEEN ?1 AND ?2",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (dbi_prepare(db, "SELECT key, sent_at FROM outbox WHERE rule LIKE 'handover_%'"
+			" AND state = 'sent' AND substr(due_at, 1, 10) BETWEEN ?1 AND ?2", &st,
+			&e) < 0)
 		return;
-	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *key = (const char *)sqlite3_column_text(st, 0);
-		const char *sent = (const char *)sqlite3_column_text(st, 1);
+	dbi_bind_text(st, 1, from);
+	dbi_bind_text(st, 2, to);
+	while (dbi_step(st, &e) == DBI_ROW) {
+		const char *key = dbi_column_text(st, 0);
+		const char *sent = dbi_column_text(st, 1);
 		const char *occ = key ? strchr(key, '/') : NULL;
 		time_t t;
 		int start, day;
@@ -248,7 +272,7 @@ static void handovers(struct dbi *db, const char *from, const char *to, int *in_
 		else
 			(*late)++;
 	}
-	sqlite3_finalize(st);
+	dbi_finalize(st);
 }
 
 int cmd_report(struct ctl *c, int argc, char **argv)

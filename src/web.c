@@ -420,6 +420,36 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+int web_db_wait(struct dbi *db, struct err *e)
+{
+	char sql[64];
+
+	if (dbi_backend(db) == DBI_SQLITE) {
+		sqlite3_busy_timeout(dbi_sqlite(db), WEB_BUSY_TIMEOUT_MS);
+		return 0;
+	}
+	snprintf(sql, sizeof sql, "SET lock_timeout = %d", WEB_BUSY_TIMEOUT_MS);
+	return dbi_exec(db, sql, e);
+}
+
+/* The handle a GET reads through: SQLite opened read-only; on PostgreSQL a
+ * second connection whose transactions are all read-only, so that no write
+ * can come from a GET on either engine. */
+static int open_ro(const struct config *cfg, struct dbi **ro, struct err *e)
+{
+	int r = db_open_cfg(cfg, DB_READONLY, ro, e);
+
+	if (r == 0 && dbi_backend(*ro) == DBI_PG)
+		r = dbi_exec(*ro, "SET default_transaction_read_only = on", e);
+	if (r == 0)
+		r = web_db_wait(*ro, e);
+	if (r < 0) {
+		db_close(*ro);
+		*ro = NULL;
+	}
+	return r;
+}
+
 int web_start(int fd, const struct config *cfg, struct dbi *db, const struct ack_keys *keys,
 	      time_t now_fixed, struct web **out, struct err *e)
 {
@@ -434,12 +464,11 @@ int web_start(int fd, const struct config *cfg, struct dbi *db, const struct ack
 	w->keys = keys;
 	w->now_fixed = now_fixed;
 	/* A GET only reads: through a handle that cannot write. */
-	r = db_open_cfg(cfg, DB_READONLY, &w->ro, e);
+	r = open_ro(cfg, &w->ro, e);
 	if (r < 0) {
 		free(w);
 		return r;
 	}
-	sqlite3_busy_timeout(DB_SQ(w->ro), WEB_BUSY_TIMEOUT_MS);
 	rl_init(&w->rl, cfg->web_rate);
 	rl_init(&w->rl_dlr, cfg->web_reports_rate);
 	/* One thread: the database connection is used by it alone. */

@@ -5,7 +5,6 @@
 #ifndef BACKAD_WEB_H
 #define BACKAD_WEB_H
 
-#include <sqlite3.h>
 #include <time.h>
 
 #include "dbi.h"
@@ -20,6 +19,11 @@
 #define WEB_BUSY_TIMEOUT_MS 300
 
 struct web;
+
+/* Make a request on db wait at most WEB_BUSY_TIMEOUT_MS for a lock: SQLite's
+ * busy timeout, PostgreSQL's lock_timeout (readers never wait there; a
+ * write waits for a row another transaction holds). 0 or a negative code. */
+int web_db_wait(struct dbi *db, struct err *e);
 
 /* Serve on the listening socket fd (the caller keeps it open until
  * web_stop) with one thread, answering from db (which the service alone
