@@ -5,8 +5,6 @@
 #ifndef BACKAD_IMPORT_H
 #define BACKAD_IMPORT_H
 
-#include <sqlite3.h>
-
 #include "dbi.h"
 #include "err.h"
 

@@ -73,24 +73,33 @@ static int read_all(struct run *x, enum ss_entity ent, const char *since)
 
 static int read_state(struct dbi *db, char *since, size_t n, struct err *e)
 {
-	sqlite3_stmt *q = NULL;
-	int r = db_prepare(DB_SQ(db), "SELECT value FROM state WHERE key = '" STATE_KEY "'", &q, e);
+	struct dbi_stmt *q = NULL;
+	int r = dbi_prepare(db, "SELECT value FROM state WHERE key = '" STATE_KEY "'", &q, e);
 
 	since[0] = '\0';
-	if (r == 0 && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-		snprintf(since, n, "%s", (const char *)sqlite3_column_text(q, 0));
-	sqlite3_finalize(q);
-	return r;
+	if (r == 0)
+		r = dbi_step(q, e);
+	if (r == DBI_ROW && dbi_column_text(q, 0))
+		snprintf(since, n, "%s", dbi_column_text(q, 0));
+	dbi_finalize(q);
+	return r < 0 ? r : 0;
 }
 
 static int write_state(struct dbi *db, time_t started, struct err *e)
 {
-	char at[21], sql[160];
+	struct dbi_stmt *st = NULL;
+	char at[21];
+	int r;
 
 	cal_iso_utc(started - OVERLAP, at);
-	snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO state(key, value) VALUES ('" STATE_KEY
-		 "', '%s')", at);
-	return db_exec(db, sql, e);
+	r = dbi_prepare(db, "INSERT INTO state(key, value) VALUES ('" STATE_KEY "', ?1)"
+			" ON CONFLICT (key) DO UPDATE SET value = excluded.value", &st, e);
+	if (r == 0)
+		r = dbi_bind_text(st, 1, at);
+	if (r == 0)
+		r = dbi_step(st, e);
+	dbi_finalize(st);
+	return r == DBI_DONE ? 0 : r;
 }
 
 /* Everything read: now the one transaction. */

@@ -4,6 +4,7 @@
  * a person's enrolment list is the whole truth for their school placements;
  * a full resync that would end most of what was known is refused. */
 #include "testutil.h"
+#include "fact_state.h"
 
 #include <jansson.h>
 
@@ -35,7 +36,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
+	static int seq;
+	char name[64];
 
+	/* Each test's final facts, for it_import_pg.sh to compare across engines. */
+	snprintf(name, sizeof name, "test_ss12000.%02d", ++seq);
+	fact_state_write(f->db, name);
 	ss_stage_close(f->st);
 	config_clear(&f->cfg);
 	db_close(f->db);
