@@ -205,8 +205,10 @@ static const struct kind kinds[] = {
 	  " RETURNING id",
 	  "UPDATE child SET birth_date = ?2, name = ?3, pnr = ?4, protected_identity = ?5"
 	  " WHERE id = ?6 AND ref = ?1", check_child },
+	/* +unit_id: found by the child's index; without statistics SQLite would
+	 * take the unit's, and walk all of a unit's placements for each row. */
 	{ "placements", placement_cols, N(placement_cols),
-	  "SELECT id FROM placement WHERE child_id = ?1 AND unit_id = ?2 AND kind = ?3"
+	  "SELECT id FROM placement WHERE child_id = ?1 AND +unit_id = ?2 AND kind = ?3"
 	  " AND start_date = ?4",
 	  "INSERT INTO placement(child_id,unit_id,kind,start_date,end_date,staff_id)"
 	  " VALUES (?1,?2,?3,?4,?5,?6) RETURNING id",
