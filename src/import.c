@@ -229,6 +229,9 @@ static const struct kind kinds[] = {
 	  " AND start_date = ?2", check_absence },
 };
 
+/* Attempts of one file on PostgreSQL when other writers collide with it. */
+#define IMPORT_ATTEMPTS 5
+
 const char *const import_kinds[] = { "units", "staff", "children", "placements", "roles",
 				     "absences", NULL };
 
@@ -525,19 +528,14 @@ int import_file(struct dbi *db, const char *kind, const char *path, struct impor
 	return import_file_opts(db, kind, path, NULL, res, e);
 }
 
-int import_file_opts(struct dbi *db, const char *kind, const char *path,
-		     const struct import_opts *o, struct import_result *res, struct err *e)
+/* One attempt: the file read and written in one transaction. */
+static int import_once(struct dbi *db, const struct kind *k, const char *path,
+		       const struct import_opts *o, struct import_result *res, struct err *e)
 {
-	struct job j = { .db = db, .res = res, .e = e };
+	struct job j = { .db = db, .k = k, .res = res, .e = e };
 	int r;
 
 	memset(res, 0, sizeof *res);
-	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-		if (strcmp(kinds[i].name, kind) == 0)
-			j.k = &kinds[i];
-	if (!j.k)
-		return err_set(e, ERR_INVALID, "unknown import kind '%s' (units, staff, children, "
-			       "placements, roles, absences)", kind);
 	r = csv_open(&j.csv, path, e);
 	if (r < 0)
 		return r;
@@ -549,14 +547,14 @@ int import_file_opts(struct dbi *db, const char *kind, const char *path,
 		r = db_begin(db, e);
 	if (r < 0)
 		goto out;
-	j.nfind = nparams(j.k->find);
-	j.nins = nparams(j.k->insert);
-	j.nupd = nparams(j.k->update);
-	r = dbi_prepare(db, j.k->find, &j.find, e);
+	j.nfind = nparams(k->find);
+	j.nins = nparams(k->insert);
+	j.nupd = nparams(k->update);
+	r = dbi_prepare(db, k->find, &j.find, e);
 	if (r == 0)
-		r = dbi_prepare(db, j.k->insert, &j.ins, e);
+		r = dbi_prepare(db, k->insert, &j.ins, e);
 	if (r == 0)
-		r = dbi_prepare(db, j.k->update, &j.upd, e);
+		r = dbi_prepare(db, k->update, &j.upd, e);
 	if (r == 0)
 		r = dbi_prepare(db, "INSERT INTO temp.import_key(k, line) VALUES (?1, ?2)"
 				" ON CONFLICT DO NOTHING", &j.key_ins, e);
@@ -566,7 +564,7 @@ int import_file_opts(struct dbi *db, const char *kind, const char *path,
 	if (r == 0)
 		r = run(&j);
 	if (r == 0 && o && o->full)
-		r = import_full_apply(db, kind, path, o, res, e);
+		r = import_full_apply(db, k->name, path, o, res, e);
 	dbi_finalize(j.seen_ins);
 	dbi_finalize(j.find);
 	dbi_finalize(j.ins);
@@ -584,4 +582,27 @@ int import_file_opts(struct dbi *db, const char *kind, const char *path,
 out:
 	csv_close(&j.csv);
 	return r;
+}
+
+int import_file_opts(struct dbi *db, const char *kind, const char *path,
+		     const struct import_opts *o, struct import_result *res, struct err *e)
+{
+	const struct kind *k = NULL;
+	int r;
+
+	memset(res, 0, sizeof *res);
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (strcmp(kinds[i].name, kind) == 0)
+			k = &kinds[i];
+	if (!k)
+		return err_set(e, ERR_INVALID, "unknown import kind '%s' (units, staff, children, "
+			       "placements, roles, absences)", kind);
+	/* On PostgreSQL a write that collides with another transaction's commit
+	 * (every fact write moves the facts version) fails: the whole file is
+	 * read and written again. SQLite waited for the lock instead. */
+	for (int attempt = 1;; attempt++) {
+		r = import_once(db, k, path, o, res, e);
+		if (r != ERR_BUSY || dbi_backend(db) != DBI_PG || attempt == IMPORT_ATTEMPTS)
+			return r;
+	}
 }

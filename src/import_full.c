@@ -22,31 +22,32 @@ struct full_kind {
 };
 
 #define SCOPE "(SELECT kind FROM temp.import_scope)"
-#define SEEN "(SELECT id FROM temp.import_seen)"
+/* Not in the file (NOT EXISTS: an anti-join in both engines, however many rows). */
+#define UNSEEN(t) "NOT EXISTS (SELECT 1 FROM temp.import_seen x WHERE x.id = " t ".id)"
 #define OPEN(t) "(" t ".end_date IS NULL OR " t ".end_date >= ?1)"
 static const struct full_kind full_kinds[] = {
 	{ "staff", "staff",
 	  "SELECT DISTINCT u.kind FROM temp.import_seen x JOIN staff s ON s.id = x.id"
 	  " JOIN unit u ON u.id = s.unit_id",
 	  "SELECT s.id FROM staff s JOIN unit u ON u.id = s.unit_id WHERE s.active = 1"
-	  " AND u.kind IN " SCOPE " AND s.id NOT IN " SEEN,
+	  " AND u.kind IN " SCOPE " AND " UNSEEN("s"),
 	  "SELECT count(*) FROM temp.import_seen x JOIN staff s ON s.id = x.id"
 	  " JOIN unit u ON u.id = s.unit_id WHERE x.new = 0 AND u.kind IN " SCOPE },
 	{ "placements", "placement",
 	  "SELECT DISTINCT p.kind FROM temp.import_seen x JOIN placement p ON p.id = x.id",
 	  "SELECT p.id FROM placement p WHERE p.kind IN " SCOPE " AND " OPEN("p")
-	  " AND p.id NOT IN " SEEN,
+	  " AND " UNSEEN("p"),
 	  "SELECT count(*) FROM temp.import_seen x JOIN placement p ON p.id = x.id"
 	  " WHERE x.new = 0 AND p.kind IN " SCOPE },
 	{ "roles", "unit_role",
 	  "SELECT DISTINCT u.kind FROM temp.import_seen x JOIN unit_role r ON r.id = x.id"
 	  " JOIN unit u ON u.id = r.unit_id",
 	  "SELECT r.id FROM unit_role r JOIN unit u ON u.id = r.unit_id WHERE u.kind IN " SCOPE
-	  " AND " OPEN("r") " AND r.id NOT IN " SEEN,
+	  " AND " OPEN("r") " AND " UNSEEN("r"),
 	  "SELECT count(*) FROM temp.import_seen x JOIN unit_role r ON r.id = x.id"
 	  " JOIN unit u ON u.id = r.unit_id WHERE x.new = 0 AND u.kind IN " SCOPE },
 };
-#undef SEEN
+#undef UNSEEN
 
 struct full {
 	struct dbi *db;

@@ -102,8 +102,11 @@ static int write_state(struct dbi *db, time_t started, struct err *e)
 	return r == DBI_DONE ? 0 : r;
 }
 
+/* Attempts of the writing on PostgreSQL when other writers collide with it. */
+#define APPLY_ATTEMPTS 5
+
 /* Everything read: now the one transaction. */
-static int apply(struct run *x, const struct ss_opts *o, time_t started)
+static int apply_once(struct run *x, const struct ss_opts *o, time_t started)
 {
 	struct ss_apply a = { .db = x->db, .cfg = x->cfg, .day = cal_today(o->now), .sum = x->sum };
 	int r = db_begin(x->db, x->e);
@@ -123,6 +126,22 @@ static int apply(struct run *x, const struct ss_opts *o, time_t started)
 	if (r < 0)
 		db_rollback(x->db);
 	return r;
+}
+
+/* On PostgreSQL a write that collides with another transaction's commit
+ * (every fact write moves the facts version) fails: the staged rows are
+ * still there, so the writing starts again with the summary as read. */
+static int apply(struct run *x, const struct ss_opts *o, time_t started)
+{
+	struct ss_summary read = *x->sum;
+	int r;
+
+	for (int attempt = 1;; attempt++) {
+		*x->sum = read;
+		r = apply_once(x, o, started);
+		if (r != ERR_BUSY || dbi_backend(x->db) != DBI_PG || attempt == APPLY_ATTEMPTS)
+			return r;
+	}
 }
 
 int ss12000_sync(struct dbi *db, const struct config *cfg, const struct ss_opts *o,
