@@ -316,9 +316,12 @@ static void import_with_a_concurrent_writer_gets_every_row(void **state)
 	if (pid == 0) {
 		struct dbi *db2 = NULL;
 		struct err e2 = { 0 };
+		int r;
 
 		close(fds[0]);
-		if (db_open(where, 0, &db2, &e2) < 0)
+		r = db_open(where, 0, &db2, &e2);
+		free(where);
+		if (r < 0)
 			_exit(1);
 		if (dbi_begin(db2, &e2) < 0 ||
 		    dbi_exec(db2, "INSERT INTO unit(code, kind, name, municipality)"
