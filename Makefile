@@ -120,7 +120,7 @@ valgrind: deps-test $(TEST_BIN)
 		BACKAD_VALGRIND=1 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		--error-exitcode=1 $$t >/dev/null; done
 
-$(BUILD)/pass_bench $(BUILD)/dbi_bench: $(BUILD)/%: bench/%.c $(BUILD)/libbackad.a
+$(BUILD)/pass_bench $(BUILD)/dbi_bench $(BUILD)/import_bench: $(BUILD)/%: bench/%.c $(BUILD)/libbackad.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS)) -o $@ $< \
 		$(BUILD)/libbackad.a $(LDFLAGS) $(call pc_libs,$(PKGS)) -lm
 
@@ -157,7 +157,7 @@ torture: deps-test all
 deps-bench:
 	@scripts/install-deps bench
 
-bench: deps-bench all $(BUILD)/pass_bench $(BUILD)/dbi_bench
+bench: deps-bench all $(BUILD)/pass_bench $(BUILD)/dbi_bench $(BUILD)/import_bench
 	@BUILD=$(BUILD) sh bench/run.sh
 	@BUILD=$(BUILD) bash bench/pg.sh $(BENCH_PG_SIZES)
 

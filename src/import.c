@@ -28,12 +28,15 @@ struct column {
 	const char *dflt;    /* value when absent or empty, or NULL */
 };
 
+struct job;
+
 struct kind {
 	const char *name;
 	const struct column *cols;
 	int ncols;
 	const char *find, *insert, *update; /* ?1..?n = columns, ?(n+1) = row id */
-	int (*check)(struct dbi *db, const char **v, const long long *ids, char *why, size_t n);
+	/* 1 with why filled for a bad row, 0, or a negative code (e in j). */
+	int (*check)(struct job *j, const char **v, const long long *ids, char *why, size_t n);
 };
 
 static const struct column unit_cols[] = {
@@ -81,12 +84,44 @@ static const struct column absence_cols[] = {
 	{ "deputy", C_STAFF, 0, NULL, NULL },
 };
 
-static int check_child(struct dbi *db, const char **v, const long long *ids, char *why, size_t n)
+/* One file being imported. The statements are prepared once per file. */
+struct job {
+	struct dbi *db;
+	const struct kind *k;
+	struct csv csv;
+	int map[CSV_MAX_FIELDS]; /* spec column -> CSV field, or -1 */
+	int nfind, nins, nupd;   /* parameters of find, ins and upd */
+	struct dbi_stmt *find, *ins, *upd, *key_ins, *seen_ins;
+	struct dbi_stmt *ref[C_CHILD + 1]; /* C_UNIT, C_STAFF, C_CHILD: id by code or ref */
+	struct dbi_stmt *unit_kind;
+	struct import_result *res;
+	struct err *e;
+};
+
+/* The kind of unit id into buf ("?" when there is no such unit). */
+static int unit_kind(struct job *j, long long id, char *buf, size_t n)
+{
+	int r = 0;
+
+	if (!j->unit_kind)
+		r = dbi_prepare(j->db, "SELECT kind FROM unit WHERE id = ?1", &j->unit_kind, j->e);
+	if (r == 0)
+		r = dbi_bind_int64(j->unit_kind, 1, id);
+	if (r == 0)
+		r = dbi_step(j->unit_kind, j->e);
+	if (r == DBI_ROW)
+		snprintf(buf, n, "%s", dbi_column_text(j->unit_kind, 0));
+	if (j->unit_kind)
+		dbi_reset(j->unit_kind);
+	return r < 0 ? r : 0;
+}
+
+static int check_child(struct job *j, const char **v, const long long *ids, char *why, size_t n)
 {
 	char born[9];
 	int day;
 
-	(void)db;
+	(void)j;
 	(void)ids;
 	if (!v[3])
 		return 0;
@@ -98,7 +133,7 @@ static int check_child(struct dbi *db, const char **v, const long long *ids, cha
 	    strncmp(born + 6, v[1] + 8, 2) == 0)
 		return 0;
 	snprintf(why, n, _("column 'pnr': does not match birth_date %s"), v[1]);
-	return -1;
+	return 1;
 }
 
 static int end_after_start(const char *start, const char *end, const char *col, char *why,
@@ -107,48 +142,46 @@ static int end_after_start(const char *start, const char *end, const char *col, 
 	if (end && strcmp(end, start) < 0) {
 		snprintf(why, n, _("column '%s': %s is before the start date %s"), col, end,
 			 start);
-		return -1;
+		return 1;
 	}
 	return 0;
 }
 
-static int check_placement(struct dbi *db, const char **v, const long long *ids, char *why,
+static int check_placement(struct job *j, const char **v, const long long *ids, char *why,
 			   size_t n)
 {
-	sqlite3_stmt *st = NULL;
-	int ok = 0;
+	char kind[32] = "?";
+	int r;
 
-	if (end_after_start(v[3], v[4], "end_date", why, n) < 0)
-		return -1;
+	if (end_after_start(v[3], v[4], "end_date", why, n))
+		return 1;
 	/* The placement kind must be the unit's kind. */
-	if (sqlite3_prepare_v2(DB_SQ(db), "SELECT kind FROM unit WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, ids[1]);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		ok = strcmp((const char *)sqlite3_column_text(st, 0), v[2]) == 0;
-	if (!ok)
-		snprintf(why, n, _("column 'kind': '%s' does not match unit '%s' (kind %s)"), v[2],
-			 v[1], sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "?");
-	sqlite3_finalize(st);
-	return ok ? 0 : -1;
+	r = unit_kind(j, ids[1], kind, sizeof kind);
+	if (r < 0)
+		return r;
+	if (strcmp(kind, v[2]) == 0)
+		return 0;
+	snprintf(why, n, _("column 'kind': '%s' does not match unit '%s' (kind %s)"), v[2], v[1],
+		 kind);
+	return 1;
 }
 
-static int check_role(struct dbi *db, const char **v, const long long *ids, char *why, size_t n)
+static int check_role(struct job *j, const char **v, const long long *ids, char *why, size_t n)
 {
-	(void)db;
+	(void)j;
 	(void)ids;
 	return end_after_start(v[3], v[4], "end_date", why, n);
 }
 
-static int check_absence(struct dbi *db, const char **v, const long long *ids, char *why,
+static int check_absence(struct job *j, const char **v, const long long *ids, char *why,
 			 size_t n)
 {
-	(void)db;
-	if (end_after_start(v[1], v[2], "end_date", why, n) < 0)
-		return -1;
+	(void)j;
+	if (end_after_start(v[1], v[2], "end_date", why, n))
+		return 1;
 	if (v[3] && ids[3] == ids[0]) {
 		snprintf(why, n, "%s", _("column 'deputy': a person cannot be their own deputy"));
-		return -1;
+		return 1;
 	}
 	return 0;
 }
@@ -156,48 +189,51 @@ static int check_absence(struct dbi *db, const char **v, const long long *ids, c
 #define N(a) ((int)(sizeof a / sizeof a[0]))
 static const struct kind kinds[] = {
 	{ "units", unit_cols, N(unit_cols), "SELECT id FROM unit WHERE code = ?1",
-	  "INSERT INTO unit(code,kind,name,municipality,email) VALUES (?1,?2,?3,?4,?5)",
+	  "INSERT INTO unit(code,kind,name,municipality,email) VALUES (?1,?2,?3,?4,?5)"
+	  " RETURNING id",
 	  "UPDATE unit SET kind = ?2, name = ?3, municipality = ?4,"
-	  " email = CASE WHEN substr(?7, 5, 1) = '1' THEN ?5 ELSE email END WHERE id = ?6",
+	  " email = CASE WHEN substr(CAST(?7 AS TEXT), 5, 1) = '1' THEN ?5 ELSE email END"
+	  " WHERE id = ?6 AND code = ?1",
 	  NULL },
 	{ "staff", staff_cols, N(staff_cols), "SELECT id FROM staff WHERE code = ?1",
 	  "INSERT INTO staff(code,name,email,mobile,unit_id,active,channel)"
-	  " VALUES (?1,?2,?3,?4,?5,?6,?7)",
+	  " VALUES (?1,?2,?3,?4,?5,?6,?7) RETURNING id",
 	  "UPDATE staff SET name = ?2, email = ?3, mobile = ?4, unit_id = ?5, active = ?6,"
-	  " channel = ?7 WHERE id = ?8", NULL },
+	  " channel = ?7 WHERE id = ?8 AND code = ?1", NULL },
 	{ "children", child_cols, N(child_cols), "SELECT id FROM child WHERE ref = ?1",
-	  "INSERT INTO child(ref,birth_date,name,pnr,protected_identity) VALUES (?1,?2,?3,?4,?5)",
+	  "INSERT INTO child(ref,birth_date,name,pnr,protected_identity) VALUES (?1,?2,?3,?4,?5)"
+	  " RETURNING id",
 	  "UPDATE child SET birth_date = ?2, name = ?3, pnr = ?4, protected_identity = ?5"
-	  " WHERE id = ?6", check_child },
+	  " WHERE id = ?6 AND ref = ?1", check_child },
+	/* +unit_id: found by the child's index; without statistics SQLite would
+	 * take the unit's, and walk all of a unit's placements for each row. */
 	{ "placements", placement_cols, N(placement_cols),
-	  "SELECT id FROM placement WHERE child_id = ?1 AND unit_id = ?2 AND kind = ?3"
+	  "SELECT id FROM placement WHERE child_id = ?1 AND +unit_id = ?2 AND kind = ?3"
 	  " AND start_date = ?4",
 	  "INSERT INTO placement(child_id,unit_id,kind,start_date,end_date,staff_id)"
-	  " VALUES (?1,?2,?3,?4,?5,?6)",
-	  "UPDATE placement SET end_date = ?5, staff_id = ?6 WHERE id = ?7", check_placement },
+	  " VALUES (?1,?2,?3,?4,?5,?6) RETURNING id",
+	  "UPDATE placement SET end_date = ?5, staff_id = ?6 WHERE id = ?7 AND child_id = ?1"
+	  " AND unit_id = ?2 AND kind = ?3 AND start_date = ?4", check_placement },
 	{ "roles", role_cols, N(role_cols),
 	  "SELECT id FROM unit_role WHERE unit_id = ?1 AND role = ?2 AND staff_id = ?3"
 	  " AND start_date = ?4",
-	  "INSERT INTO unit_role(unit_id,role,staff_id,start_date,end_date) VALUES (?1,?2,?3,?4,?5)",
-	  "UPDATE unit_role SET end_date = ?5 WHERE id = ?6", check_role },
+	  "INSERT INTO unit_role(unit_id,role,staff_id,start_date,end_date) VALUES (?1,?2,?3,?4,?5)"
+	  " RETURNING id",
+	  "UPDATE unit_role SET end_date = ?5 WHERE id = ?6 AND unit_id = ?1 AND role = ?2"
+	  " AND staff_id = ?3 AND start_date = ?4", check_role },
 	{ "absences", absence_cols, N(absence_cols),
 	  "SELECT id FROM absence WHERE staff_id = ?1 AND start_date = ?2",
-	  "INSERT INTO absence(staff_id,start_date,end_date,deputy_id) VALUES (?1,?2,?3,?4)",
-	  "UPDATE absence SET end_date = ?3, deputy_id = ?4 WHERE id = ?5", check_absence },
+	  "INSERT INTO absence(staff_id,start_date,end_date,deputy_id) VALUES (?1,?2,?3,?4)"
+	  " RETURNING id",
+	  "UPDATE absence SET end_date = ?3, deputy_id = ?4 WHERE id = ?5 AND staff_id = ?1"
+	  " AND start_date = ?2", check_absence },
 };
+
+/* Attempts of one file on PostgreSQL when other writers collide with it. */
+#define IMPORT_ATTEMPTS 5
 
 const char *const import_kinds[] = { "units", "staff", "children", "placements", "roles",
 				     "absences", NULL };
-
-struct job {
-	struct dbi *db;
-	const struct kind *k;
-	struct csv csv;
-	int map[CSV_MAX_FIELDS]; /* spec column -> CSV field, or -1 */
-	sqlite3_stmt *find, *ins, *upd, *key_ins, *seen_ins;
-	struct import_result *res;
-	struct err *e;
-};
 
 static int row_err(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -256,17 +292,33 @@ static int parse_bool(const char *v, const char **out)
 
 static int resolve(struct job *j, const struct column *col, const char *v, long long *id)
 {
-	static const char *const table[] = { [C_UNIT] = "unit", [C_STAFF] = "staff",
-					     [C_CHILD] = "child" };
-	const char *key = col->type == C_CHILD ? "ref" : "code";
+	static const char *const sql[] = { [C_UNIT] = "SELECT id FROM unit WHERE code = ?1",
+					   [C_STAFF] = "SELECT id FROM staff WHERE code = ?1",
+					   [C_CHILD] = "SELECT id FROM child WHERE ref = ?1" };
+	struct dbi_stmt **st = &j->ref[col->type];
 	struct err le;
-	int r = db_lookup_id(j->db, table[col->type], key, v, id, &le);
+	int r = 0;
 
-	if (r == ERR_NOTFOUND)
+	if (!*st)
+		r = dbi_prepare(j->db, sql[col->type], st, j->e);
+	if (r == 0)
+		r = dbi_bind_text(*st, 1, v);
+	if (r == 0)
+		r = dbi_step(*st, j->e);
+	if (r == DBI_ROW)
+		*id = dbi_column_int64(*st, 0);
+	if (*st)
+		dbi_reset(*st);
+	if (r == DBI_DONE) {
+		if (col->type == C_UNIT)
+			err_set(&le, ERR_NOTFOUND, "unknown unit '%s'", v);
+		else if (col->type == C_STAFF)
+			err_set(&le, ERR_NOTFOUND, "unknown staff '%s'", v);
+		else
+			err_set(&le, ERR_NOTFOUND, "unknown child '%s'", v);
 		return row_err(j, "column '%s': %s", col->name, le.msg);
-	if (r < 0)
-		return err_set(j->e, r, "%s", le.msg);
-	return 0;
+	}
+	return r < 0 ? r : 0;
 }
 
 /* Validate one value; sets *out (possibly normalised) or NULL for empty. */
@@ -310,47 +362,59 @@ static int check_value(struct job *j, const struct column *col, const char *v,
 	return 0;
 }
 
-/* ?1..?ncols the values, ?ncols+1 the row id; ?ncols+2 (when the statement
- * has it) which columns the file has, '1' or '0' each: an update keeps a
- * stored value of an optional column the file lacks (an empty cell clears). */
-static void bind_all(sqlite3_stmt *st, const struct kind *k, const char **v,
-		     const long long *ids, long long row_id, const int *map)
+/* ?1..?ncols the values (of the first nparams), ?ncols+1 the row id;
+ * ?ncols+2 (when the statement has it) which columns the file has, '1' or
+ * '0' each: an update keeps a stored value of an optional column the file
+ * lacks (an empty cell clears). */
+static int bind_all(struct dbi_stmt *st, int nparams, const struct kind *k, const char **v,
+		    const long long *ids, long long row_id, const int *map)
 {
-	int max = sqlite3_bind_parameter_count(st);
 	char present[CSV_MAX_FIELDS + 1];
+	int r = 0;
 
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	for (int i = 0; i < k->ncols && i < max; i++) {
+	dbi_reset(st);
+	for (int i = 0; r == 0 && i < k->ncols && i < nparams; i++) {
 		enum col_type t = k->cols[i].type;
 
 		if (!v[i])
-			sqlite3_bind_null(st, i + 1);
+			r = dbi_bind_null(st, i + 1);
 		else if (t == C_UNIT || t == C_STAFF || t == C_CHILD)
-			sqlite3_bind_int64(st, i + 1, ids[i]);
+			r = dbi_bind_int64(st, i + 1, ids[i]);
 		else if (t == C_BOOL)
-			sqlite3_bind_int(st, i + 1, v[i][0] == '1');
+			r = dbi_bind_int64(st, i + 1, v[i][0] == '1');
 		else
-			sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT);
+			r = dbi_bind_text(st, i + 1, v[i]);
 	}
-	if (k->ncols + 1 <= max)
-		sqlite3_bind_int64(st, k->ncols + 1, row_id);
-	if (k->ncols + 2 <= max) {
+	if (r == 0 && k->ncols + 1 <= nparams)
+		r = dbi_bind_int64(st, k->ncols + 1, row_id);
+	if (r == 0 && k->ncols + 2 <= nparams) {
 		for (int i = 0; i < k->ncols; i++)
 			present[i] = map[i] >= 0 ? '1' : '0';
 		present[k->ncols] = '\0';
-		sqlite3_bind_text(st, k->ncols + 2, present, -1, SQLITE_TRANSIENT);
+		r = dbi_bind_text(st, k->ncols + 2, present);
 	}
+	return r;
+}
+
+/* The highest ?N of a statement of the table above (no '?' in strings). */
+static int nparams(const char *sql)
+{
+	int n = 0;
+
+	for (const char *p = strchr(sql, '?'); p; p = strchr(p + 1, '?'))
+		if (atoi(p + 1) > n)
+			n = atoi(p + 1);
+	return n;
 }
 
 /* The natural key must not repeat within one file. */
 static int unique_in_file(struct job *j, const char **v, const long long *ids)
 {
 	char key[512];
-	int n = 0, rc;
+	int n = 0, r;
 
 	/* The find statement's parameters are the key columns. */
-	for (int i = 0; i < sqlite3_bind_parameter_count(j->find) && i < j->k->ncols; i++) {
+	for (int i = 0; i < j->nfind && i < j->k->ncols; i++) {
 		enum col_type t = j->k->cols[i].type;
 
 		if (t == C_UNIT || t == C_STAFF || t == C_CHILD)
@@ -360,24 +424,47 @@ static int unique_in_file(struct job *j, const char **v, const long long *ids)
 		if (n >= (int)sizeof key)
 			break;
 	}
-	sqlite3_reset(j->key_ins);
-	sqlite3_bind_text(j->key_ins, 1, key, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(j->key_ins, 2, j->csv.rec_line);
-	rc = sqlite3_step(j->key_ins);
-	if (rc == SQLITE_CONSTRAINT)
+	dbi_reset(j->key_ins);
+	r = dbi_bind_text(j->key_ins, 1, key);
+	if (r == 0)
+		r = dbi_bind_int64(j->key_ins, 2, j->csv.rec_line);
+	if (r == 0)
+		r = dbi_step(j->key_ins, j->e);
+	if (r < 0)
+		return r;
+	if (dbi_changes(j->db) == 0)
 		return row_err(j, "the same %s appears twice in the file", j->k->cols[0].name);
-	if (rc != SQLITE_DONE)
-		return db_fail(DB_SQ(j->db), rc, "import", j->e);
 	return 0;
+}
+
+/* Insert (the new id into *id) or update the row. A row the database
+ * refuses (a constraint) is an error of this line. */
+static int write_row(struct job *j, const char **v, const long long *ids, long long *id)
+{
+	struct dbi_stmt *st = *id ? j->upd : j->ins;
+	int r = bind_all(st, *id ? j->nupd : j->nins, j->k, v, ids, *id, j->map);
+
+	if (r == 0)
+		r = dbi_step(st, j->e);
+	if (r == DBI_ROW && !*id)
+		*id = dbi_column_int64(st, 0);
+	dbi_reset(st);
+	if (r == ERR_DB) {
+		char why[sizeof j->e->msg];
+
+		snprintf(why, sizeof why, "%s", j->e->msg);
+		return row_err(j, "rejected by the database: %s", why);
+	}
+	return r < 0 ? r : 0;
 }
 
 static int import_row(struct job *j)
 {
 	const struct kind *k = j->k;
 	const char *v[CSV_MAX_FIELDS] = { 0 };
-	long long ids[CSV_MAX_FIELDS] = { 0 }, row_id = 0;
+	long long ids[CSV_MAX_FIELDS] = { 0 }, row_id = 0, id;
 	char why[300];
-	int r, rc;
+	int r;
 
 	for (int i = 0; i < k->ncols; i++) {
 		const char *raw = j->map[i] >= 0 ? j->csv.field[j->map[i]] : NULL;
@@ -386,31 +473,34 @@ static int import_row(struct job *j)
 		if (r < 0)
 			return r;
 	}
-	if (k->check && k->check(j->db, v, ids, why, sizeof why) < 0)
+	r = k->check ? k->check(j, v, ids, why, sizeof why) : 0;
+	if (r > 0)
 		return row_err(j, "%s", why);
-	r = unique_in_file(j, v, ids);
 	if (r < 0)
 		return r;
-	bind_all(j->find, k, v, ids, 0, j->map);
-	rc = sqlite3_step(j->find);
-	if (rc == SQLITE_ROW)
-		row_id = sqlite3_column_int64(j->find, 0);
-	else if (rc != SQLITE_DONE)
-		return db_fail(DB_SQ(j->db), rc, "import", j->e);
-	sqlite3_reset(j->find);
-	bind_all(row_id ? j->upd : j->ins, k, v, ids, row_id, j->map);
-	rc = sqlite3_step(row_id ? j->upd : j->ins);
-	if (rc == SQLITE_CONSTRAINT)
-		return row_err(j, "rejected by the database: %s", sqlite3_errmsg(DB_SQ(j->db)));
-	if (rc != SQLITE_DONE)
-		return db_fail(DB_SQ(j->db), rc, "import", j->e);
+	r = unique_in_file(j, v, ids);
+	if (r == 0)
+		r = bind_all(j->find, j->nfind, k, v, ids, 0, j->map);
+	if (r == 0)
+		r = dbi_step(j->find, j->e);
+	if (r == DBI_ROW)
+		row_id = dbi_column_int64(j->find, 0);
+	dbi_reset(j->find);
+	if (r < 0)
+		return r;
+	id = row_id;
+	r = write_row(j, v, ids, &id);
 	/* The rows the file names, for a full import (import_full.c). */
-	sqlite3_reset(j->seen_ins);
-	sqlite3_bind_int64(j->seen_ins, 1, row_id ? row_id : sqlite3_last_insert_rowid(DB_SQ(j->db)));
-	sqlite3_bind_int(j->seen_ins, 2, !row_id);
-	rc = sqlite3_step(j->seen_ins);
-	if (rc != SQLITE_DONE)
-		return db_fail(DB_SQ(j->db), rc, "import", j->e);
+	if (r == 0) {
+		dbi_reset(j->seen_ins);
+		r = dbi_bind_int64(j->seen_ins, 1, id);
+	}
+	if (r == 0)
+		r = dbi_bind_int64(j->seen_ins, 2, !row_id);
+	if (r == 0)
+		r = dbi_step(j->seen_ins, j->e);
+	if (r < 0)
+		return r;
 	j->res->rows++;
 	if (row_id)
 		j->res->updated++;
@@ -438,50 +528,51 @@ int import_file(struct dbi *db, const char *kind, const char *path, struct impor
 	return import_file_opts(db, kind, path, NULL, res, e);
 }
 
-int import_file_opts(struct dbi *db, const char *kind, const char *path,
-		     const struct import_opts *o, struct import_result *res, struct err *e)
+/* One attempt: the file read and written in one transaction. */
+static int import_once(struct dbi *db, const struct kind *k, const char *path,
+		       const struct import_opts *o, struct import_result *res, struct err *e)
 {
-	struct job j = { .db = db, .res = res, .e = e };
+	struct job j = { .db = db, .k = k, .res = res, .e = e };
 	int r;
 
 	memset(res, 0, sizeof *res);
-	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-		if (strcmp(kinds[i].name, kind) == 0)
-			j.k = &kinds[i];
-	if (!j.k)
-		return err_set(e, ERR_INVALID, "unknown import kind '%s' (units, staff, children, "
-			       "placements, roles, absences)", kind);
 	r = csv_open(&j.csv, path, e);
 	if (r < 0)
 		return r;
 	r = db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS import_key(k TEXT PRIMARY KEY, line INT);"
 			"DELETE FROM temp.import_key;"
-			"CREATE TEMP TABLE IF NOT EXISTS import_seen(id INTEGER PRIMARY KEY, new INT);"
+			"CREATE TEMP TABLE IF NOT EXISTS import_seen(id BIGINT PRIMARY KEY, new INT);"
 			"DELETE FROM temp.import_seen;", e);
 	if (r == 0)
 		r = db_begin(db, e);
 	if (r < 0)
 		goto out;
-	r = db_prepare(DB_SQ(db), j.k->find, &j.find, e);
+	j.nfind = nparams(k->find);
+	j.nins = nparams(k->insert);
+	j.nupd = nparams(k->update);
+	r = dbi_prepare(db, k->find, &j.find, e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(db), j.k->insert, &j.ins, e);
+		r = dbi_prepare(db, k->insert, &j.ins, e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(db), j.k->update, &j.upd, e);
+		r = dbi_prepare(db, k->update, &j.upd, e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(db), "INSERT INTO temp.import_key(k, line) VALUES (?1, ?2)",
-			       &j.key_ins, e);
+		r = dbi_prepare(db, "INSERT INTO temp.import_key(k, line) VALUES (?1, ?2)"
+				" ON CONFLICT DO NOTHING", &j.key_ins, e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(db), "INSERT OR IGNORE INTO temp.import_seen(id, new) VALUES (?1, ?2)",
-			       &j.seen_ins, e);
+		r = dbi_prepare(db, "INSERT INTO temp.import_seen(id, new) VALUES (?1, ?2)"
+				" ON CONFLICT DO NOTHING", &j.seen_ins, e);
 	if (r == 0)
 		r = run(&j);
 	if (r == 0 && o && o->full)
-		r = import_full_apply(db, kind, path, o, res, e);
-	sqlite3_finalize(j.seen_ins);
-	sqlite3_finalize(j.find);
-	sqlite3_finalize(j.ins);
-	sqlite3_finalize(j.upd);
-	sqlite3_finalize(j.key_ins);
+		r = import_full_apply(db, k->name, path, o, res, e);
+	dbi_finalize(j.seen_ins);
+	dbi_finalize(j.find);
+	dbi_finalize(j.ins);
+	dbi_finalize(j.upd);
+	dbi_finalize(j.key_ins);
+	dbi_finalize(j.unit_kind);
+	for (size_t i = 0; i < sizeof j.ref / sizeof j.ref[0]; i++)
+		dbi_finalize(j.ref[i]);
 	if (r == 0)
 		r = db_commit(db, e);
 	if (r < 0) {
@@ -491,4 +582,27 @@ int import_file_opts(struct dbi *db, const char *kind, const char *path,
 out:
 	csv_close(&j.csv);
 	return r;
+}
+
+int import_file_opts(struct dbi *db, const char *kind, const char *path,
+		     const struct import_opts *o, struct import_result *res, struct err *e)
+{
+	const struct kind *k = NULL;
+	int r;
+
+	memset(res, 0, sizeof *res);
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (strcmp(kinds[i].name, kind) == 0)
+			k = &kinds[i];
+	if (!k)
+		return err_set(e, ERR_INVALID, "unknown import kind '%s' (units, staff, children, "
+			       "placements, roles, absences)", kind);
+	/* On PostgreSQL a write that collides with another transaction's commit
+	 * (every fact write moves the facts version) fails: the whole file is
+	 * read and written again. SQLite waited for the lock instead. */
+	for (int attempt = 1;; attempt++) {
+		r = import_once(db, k, path, o, res, e);
+		if (r != ERR_BUSY || dbi_backend(db) != DBI_PG || attempt == IMPORT_ATTEMPTS)
+			return r;
+	}
 }

@@ -1,11 +1,11 @@
 /* import.h - importing units, staff, children, placements, roles and absences
  * from CSV files (columns in docs/import.md). A file is one transaction: one
  * bad row rejects it whole with "FILE:LINE: reason" and nothing is written.
- * Rows whose natural key exists are updated, so a re-import is idempotent. */
+ * Rows whose natural key exists are updated, so a re-import is idempotent.
+ * On PostgreSQL a file whose writes collide with another writer's commit is
+ * read and written again (a few times), as SQLite waits for its lock. */
 #ifndef BACKAD_IMPORT_H
 #define BACKAD_IMPORT_H
-
-#include <sqlite3.h>
 
 #include "dbi.h"
 #include "err.h"

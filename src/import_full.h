@@ -9,8 +9,6 @@
 #ifndef BACKAD_IMPORT_FULL_H
 #define BACKAD_IMPORT_FULL_H
 
-#include <sqlite3.h>
-
 #include "dbi.h"
 #include "err.h"
 #include "import.h"

@@ -73,28 +73,40 @@ static int read_all(struct run *x, enum ss_entity ent, const char *since)
 
 static int read_state(struct dbi *db, char *since, size_t n, struct err *e)
 {
-	sqlite3_stmt *q = NULL;
-	int r = db_prepare(DB_SQ(db), "SELECT value FROM state WHERE key = '" STATE_KEY "'", &q, e);
+	struct dbi_stmt *q = NULL;
+	int r = dbi_prepare(db, "SELECT value FROM state WHERE key = '" STATE_KEY "'", &q, e);
 
 	since[0] = '\0';
-	if (r == 0 && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-		snprintf(since, n, "%s", (const char *)sqlite3_column_text(q, 0));
-	sqlite3_finalize(q);
-	return r;
+	if (r == 0)
+		r = dbi_step(q, e);
+	if (r == DBI_ROW && dbi_column_text(q, 0))
+		snprintf(since, n, "%s", dbi_column_text(q, 0));
+	dbi_finalize(q);
+	return r < 0 ? r : 0;
 }
 
 static int write_state(struct dbi *db, time_t started, struct err *e)
 {
-	char at[21], sql[160];
+	struct dbi_stmt *st = NULL;
+	char at[21];
+	int r;
 
 	cal_iso_utc(started - OVERLAP, at);
-	snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO state(key, value) VALUES ('" STATE_KEY
-		 "', '%s')", at);
-	return db_exec(db, sql, e);
+	r = dbi_prepare(db, "INSERT INTO state(key, value) VALUES ('" STATE_KEY "', ?1)"
+			" ON CONFLICT (key) DO UPDATE SET value = excluded.value", &st, e);
+	if (r == 0)
+		r = dbi_bind_text(st, 1, at);
+	if (r == 0)
+		r = dbi_step(st, e);
+	dbi_finalize(st);
+	return r == DBI_DONE ? 0 : r;
 }
 
+/* Attempts of the writing on PostgreSQL when other writers collide with it. */
+#define APPLY_ATTEMPTS 5
+
 /* Everything read: now the one transaction. */
-static int apply(struct run *x, const struct ss_opts *o, time_t started)
+static int apply_once(struct run *x, const struct ss_opts *o, time_t started)
 {
 	struct ss_apply a = { .db = x->db, .cfg = x->cfg, .day = cal_today(o->now), .sum = x->sum };
 	int r = db_begin(x->db, x->e);
@@ -114,6 +126,22 @@ static int apply(struct run *x, const struct ss_opts *o, time_t started)
 	if (r < 0)
 		db_rollback(x->db);
 	return r;
+}
+
+/* On PostgreSQL a write that collides with another transaction's commit
+ * (every fact write moves the facts version) fails: the staged rows are
+ * still there, so the writing starts again with the summary as read. */
+static int apply(struct run *x, const struct ss_opts *o, time_t started)
+{
+	struct ss_summary read = *x->sum;
+	int r;
+
+	for (int attempt = 1;; attempt++) {
+		*x->sum = read;
+		r = apply_once(x, o, started);
+		if (r != ERR_BUSY || dbi_backend(x->db) != DBI_PG || attempt == APPLY_ATTEMPTS)
+			return r;
+	}
 }
 
 int ss12000_sync(struct dbi *db, const struct config *cfg, const struct ss_opts *o,

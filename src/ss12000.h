@@ -7,7 +7,6 @@
 #ifndef BACKAD_SS12000_H
 #define BACKAD_SS12000_H
 
-#include <sqlite3.h>
 #include <time.h>
 
 #include "dbi.h"

@@ -11,9 +11,9 @@
 
 #define SRC "ss12000"
 
-static const char *col(sqlite3_stmt *q, int i)
+static const char *col(struct dbi_stmt *q, int i)
 {
-	return (const char *)sqlite3_column_text(q, i);
+	return dbi_column_text(q, i);
 }
 
 static int fail(struct ss_apply *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -31,53 +31,82 @@ static int fail(struct ss_apply *a, const char *fmt, ...)
 
 int ss_ext_get(struct ss_apply *a, const char *kind, const char *ext, long long *id)
 {
-	sqlite3_stmt *q = a->ext_get;
-	int rc;
+	struct dbi_stmt *q = a->ext_get;
+	int r;
 
 	*id = 0;
-	sqlite3_reset(q);
-	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, ext, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(a->db), rc, "ext_ref", a->e);
+	dbi_reset(q);
+	r = dbi_bind_text(q, 1, kind);
+	if (r == 0)
+		r = dbi_bind_text(q, 2, ext);
+	if (r == 0)
+		r = dbi_step(q, a->e);
+	if (r == DBI_ROW)
+		*id = dbi_column_int64(q, 0);
+	dbi_reset(q);
+	return r < 0 ? r : 0;
 }
 
 static int ext_put(struct ss_apply *a, const char *kind, const char *ext, long long id)
 {
-	sqlite3_stmt *q = a->ext_put;
-	int rc;
+	struct dbi_stmt *q = a->ext_put;
+	int r;
 
-	sqlite3_reset(q);
-	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, ext, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(q, 3, id);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(a->db), rc, "ext_ref", a->e);
+	dbi_reset(q);
+	r = dbi_bind_text(q, 1, kind);
+	if (r == 0)
+		r = dbi_bind_text(q, 2, ext);
+	if (r == 0)
+		r = dbi_bind_int64(q, 3, id);
+	if (r == 0)
+		r = dbi_step(q, a->e);
+	dbi_reset(q);
+	return r == DBI_DONE ? 0 : r;
 }
 
-/* Run a prepared write with text (or NULL) parameters and an optional id
- * last; *changed = rows it changed. */
-static int write(struct ss_apply *a, sqlite3_stmt *st, int n, const char *const *v,
-		 long long id, int *changed)
+/* Bind texts (NULL or empty: NULL) to ?first.. of a statement reset. */
+static int bind_texts(struct dbi_stmt *st, int first, int n, const char *const *v)
 {
-	int rc;
+	int r = 0;
 
-	sqlite3_reset(st);
-	for (int i = 0; i < n; i++)
-		db_bind_text_or_null(st, i + 1, v[i]);
-	if (id)
-		sqlite3_bind_int64(st, n + 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return db_fail(DB_SQ(a->db), rc, "sync", a->e);
-	if (changed)
-		*changed = sqlite3_changes(DB_SQ(a->db));
-	return 0;
+	for (int i = 0; r == 0 && i < n; i++)
+		r = dbi_bind_text(st, first + i, v[i] && *v[i] ? v[i] : NULL);
+	return r;
+}
+
+/* Run a bound write and reset it: *changed (may be NULL) the rows it
+ * changed, *new_id (may be NULL) the id a statement RETURNING one gave. A
+ * row the database refuses (a constraint) is an error naming what and ext. */
+static int run_write(struct ss_apply *a, struct dbi_stmt *st, int *changed, long long *new_id,
+		     const char *what, const char *ext)
+{
+	int r = dbi_step(st, a->e);
+
+	if (r == DBI_ROW && new_id)
+		*new_id = dbi_column_int64(st, 0);
+	if (r == DBI_DONE && changed)
+		*changed = (int)dbi_changes(a->db);
+	dbi_reset(st);
+	if (r == ERR_DB && what) {
+		char why[sizeof a->e->msg];
+
+		snprintf(why, sizeof why, "%s", a->e->msg);
+		return fail(a, "%s %s: rejected by the database: %s", what, ext, why);
+	}
+	return r < 0 ? r : 0;
+}
+
+/* A write with text parameters ?1..?n and, when id is not 0, the id ?n+1. */
+static int write(struct ss_apply *a, struct dbi_stmt *st, int n, const char *const *v,
+		 long long id, int *changed, long long *new_id, const char *what, const char *ext)
+{
+	int r;
+
+	dbi_reset(st);
+	r = bind_texts(st, 1, n, v);
+	if (r == 0 && id)
+		r = dbi_bind_int64(st, n + 1, id);
+	return r < 0 ? r : run_write(a, st, changed, new_id, what, ext);
 }
 
 /* ---- units ---- */
@@ -106,7 +135,7 @@ static const char *unit_kind(const char *types)
 
 static int municipality(struct ss_apply *a, char *out, size_t n)
 {
-	sqlite3_stmt *q = NULL;
+	struct dbi_stmt *q = NULL;
 	int r;
 
 	if (a->cfg->ss_municipality) {
@@ -114,38 +143,41 @@ static int municipality(struct ss_apply *a, char *out, size_t n)
 		return 0;
 	}
 	snprintf(out, n, "okänd huvudman");
-	r = db_prepare(DB_SQ(a->db), "SELECT name FROM temp.ss_org WHERE otype = 'Huvudman'"
-			      " ORDER BY ext LIMIT 1", &q, a->e);
-	if (r == 0 && sqlite3_step(q) == SQLITE_ROW && col(q, 0))
+	r = dbi_prepare(a->db, "SELECT name FROM temp.ss_org WHERE otype = 'Huvudman'"
+			" ORDER BY ext LIMIT 1", &q, a->e);
+	if (r == 0)
+		r = dbi_step(q, a->e);
+	if (r == DBI_ROW && col(q, 0))
 		snprintf(out, n, "%s", col(q, 0));
-	sqlite3_finalize(q);
-	return r;
+	dbi_finalize(q);
+	return r < 0 ? r : 0;
 }
 
 static int apply_units(struct ss_apply *a)
 {
-	sqlite3_stmt *q = NULL, *by_code = NULL, *ins = NULL, *upd = NULL;
+	struct dbi_stmt *q = NULL, *by_code = NULL, *ins = NULL, *upd = NULL;
 	char muni[200];
 	struct err ve;
-	int r, rc, changed = 0;
+	int r, changed = 0;
 
 	r = municipality(a, muni, sizeof muni);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "SELECT ext, name, unit_code, types FROM temp.ss_org ORDER BY ext",
-			       &q, a->e);
+		r = dbi_prepare(a->db, "SELECT ext, name, unit_code, types FROM temp.ss_org ORDER BY ext",
+				&q, a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "SELECT id FROM unit WHERE code = ?1", &by_code, a->e);
+		r = dbi_prepare(a->db, "SELECT id FROM unit WHERE code = ?1", &by_code, a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "INSERT INTO unit(code, kind, name, municipality)"
-				      " VALUES (?1, ?2, ?3, ?4)", &ins, a->e);
+		r = dbi_prepare(a->db, "INSERT INTO unit(code, kind, name, municipality)"
+				" VALUES (?1, ?2, ?3, ?4) RETURNING id", &ins, a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "UPDATE unit SET kind = ?1, name = ?2 WHERE id = ?3"
-				      " AND (kind IS NOT ?1 OR name IS NOT ?2)", &upd, a->e);
-	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		r = dbi_prepare(a->db, "UPDATE unit SET kind = ?1, name = ?2 WHERE id = ?3"
+				" AND (kind IS DISTINCT FROM ?1 OR name IS DISTINCT FROM ?2)", &upd, a->e);
+	while (r == 0 && (r = dbi_step(q, a->e)) == DBI_ROW) {
 		const char *ext = col(q, 0), *kind = unit_kind(col(q, 3));
 		const char *code = col(q, 2) && valid_code(col(q, 2), NULL) == 0 ? col(q, 2) : ext;
 		long long id;
 
+		r = 0;
 		if (!kind)
 			continue;
 		if (valid_code(code, &ve) < 0) {
@@ -156,29 +188,34 @@ static int apply_units(struct ss_apply *a)
 		if ((r = ss_ext_get(a, "unit", ext, &id)) < 0)
 			break;
 		if (!id) {
-			sqlite3_reset(by_code);
-			sqlite3_bind_text(by_code, 1, code, -1, SQLITE_STATIC);
-			if (sqlite3_step(by_code) == SQLITE_ROW)
-				id = sqlite3_column_int64(by_code, 0);
-			sqlite3_reset(by_code);
-			if (id && (r = ext_put(a, "unit", ext, id)) < 0)
+			dbi_reset(by_code);
+			r = dbi_bind_text(by_code, 1, code);
+			if (r == 0)
+				r = dbi_step(by_code, a->e);
+			if (r == DBI_ROW)
+				id = dbi_column_int64(by_code, 0);
+			dbi_reset(by_code);
+			if (r < 0 || (id && (r = ext_put(a, "unit", ext, id)) < 0))
 				break;
+			r = 0;
 		}
 		if (id) {
-			r = write(a, upd, 2, (const char *const[]){ kind, col(q, 1) }, id, &changed);
+			r = write(a, upd, 2, (const char *const[]){ kind, col(q, 1) }, id, &changed,
+				  NULL, "organisation", ext);
 			a->sum->units_updated += changed;
 			continue;
 		}
-		r = write(a, ins, 4, (const char *const[]){ code, kind, col(q, 1), muni }, 0, NULL);
+		r = write(a, ins, 4, (const char *const[]){ code, kind, col(q, 1), muni }, 0, NULL, &id,
+			  "organisation", ext);
 		if (r == 0)
-			r = ext_put(a, "unit", ext, sqlite3_last_insert_rowid(DB_SQ(a->db)));
+			r = ext_put(a, "unit", ext, id);
 		a->sum->units_new++;
 	}
-	sqlite3_finalize(q);
-	sqlite3_finalize(by_code);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(upd);
-	return r;
+	dbi_finalize(q);
+	dbi_finalize(by_code);
+	dbi_finalize(ins);
+	dbi_finalize(upd);
+	return r == DBI_DONE ? 0 : r;
 }
 
 /* ---- staff and children ---- */
@@ -194,23 +231,26 @@ static const char sql_staff[] =
 
 static int apply_staff(struct ss_apply *a)
 {
-	sqlite3_stmt *q = NULL, *ins = NULL, *upd = NULL;
+	struct dbi_stmt *q = NULL, *ins = NULL, *upd = NULL;
 	struct err ve;
-	int r, rc, changed = 0;
+	int r, changed = 0;
 
-	r = db_prepare(DB_SQ(a->db), sql_staff, &q, a->e);
+	r = dbi_prepare(a->db, sql_staff, &q, a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "INSERT INTO staff(code, name, email, mobile, unit_id)"
-				      " VALUES (?1, ?2, ?3, ?4, ?5)", &ins, a->e);
+		r = dbi_prepare(a->db, "INSERT INTO staff(code, name, email, mobile, unit_id)"
+				" VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id", &ins, a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "UPDATE staff SET name = ?1, email = ?2, mobile = ?3,"
-				      " unit_id = coalesce(?4, unit_id), active = 1 WHERE id = ?5"
-				      " AND (name IS NOT ?1 OR email IS NOT ?2 OR mobile IS NOT ?3"
-				      " OR unit_id IS NOT coalesce(?4, unit_id) OR active = 0)", &upd, a->e);
-	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		r = dbi_prepare(a->db, "UPDATE staff SET name = ?1, email = ?2, mobile = ?3,"
+				" unit_id = coalesce(?4, unit_id), active = 1 WHERE id = ?5"
+				" AND (name IS DISTINCT FROM ?1 OR email IS DISTINCT FROM ?2"
+				" OR mobile IS DISTINCT FROM ?3"
+				" OR unit_id IS DISTINCT FROM coalesce(?4, unit_id) OR active = 0)",
+				&upd, a->e);
+	while (r == 0 && (r = dbi_step(q, a->e)) == DBI_ROW) {
 		const char *ext = col(q, 0), *name = col(q, 1);
-		long long id;
+		long long id, new_id = 0;
 
+		r = 0;
 		if (!name || !*name) {
 			r = fail(a, "person %s: a staff member (with a duty) needs givenName or "
 				    "familyName", ext);
@@ -222,47 +262,46 @@ static int apply_staff(struct ss_apply *a)
 		}
 		if ((r = ss_ext_get(a, "staff", ext, &id)) < 0)
 			break;
-		sqlite3_stmt *st = id ? upd : ins;
+		struct dbi_stmt *st = id ? upd : ins;
+		const char *v[] = { id ? name : ext, id ? col(q, 2) : name,
+				    id ? col(q, 3) : col(q, 2), id ? NULL : col(q, 3) };
 
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-		if (id) {
-			db_bind_text_or_null(st, 1, name);
-			db_bind_text_or_null(st, 2, col(q, 2));
-			db_bind_text_or_null(st, 3, col(q, 3));
-			if (sqlite3_column_type(q, 4) != SQLITE_NULL)
-				sqlite3_bind_int64(st, 4, sqlite3_column_int64(q, 4));
-			sqlite3_bind_int64(st, 5, id);
-		} else {
-			db_bind_text_or_null(st, 1, ext);
-			db_bind_text_or_null(st, 2, name);
-			db_bind_text_or_null(st, 3, col(q, 2));
-			db_bind_text_or_null(st, 4, col(q, 3));
-			if (sqlite3_column_type(q, 4) != SQLITE_NULL)
-				sqlite3_bind_int64(st, 5, sqlite3_column_int64(q, 4));
+		/* The unit (of the newest duty) or NULL, after the texts. */
+		dbi_reset(st);
+		for (int i = 0; r == 0 && i < (id ? 3 : 4); i++)
+			r = dbi_bind_text(st, i + 1, v[i] && *v[i] ? v[i] : NULL);
+		if (r == 0)
+			r = dbi_column_is_null(q, 4) ? dbi_bind_null(st, id ? 4 : 5)
+						     : dbi_bind_int64(st, id ? 4 : 5,
+								      dbi_column_int64(q, 4));
+		if (r == 0 && id)
+			r = dbi_bind_int64(st, 5, id);
+		if (r == 0)
+			r = dbi_step(st, a->e);
+		if (r == DBI_ROW)
+			new_id = dbi_column_int64(st, 0);
+		changed = r == DBI_DONE ? (int)dbi_changes(a->db) : 0;
+		dbi_reset(st);
+		if (r == ERR_DB) {
+			char why[sizeof a->e->msg];
+
+			snprintf(why, sizeof why, "%s", a->e->msg);
+			r = fail(a, "person %s: rejected by the database: %s", ext, why);
 		}
-		rc = sqlite3_step(st);
-		changed = sqlite3_changes(DB_SQ(a->db));
-		sqlite3_reset(st);
-		if (rc == SQLITE_CONSTRAINT) {
-			r = fail(a, "person %s: rejected by the database: %s", ext, sqlite3_errmsg(DB_SQ(a->db)));
+		if (r < 0)
 			break;
-		}
-		if (rc != SQLITE_DONE) {
-			r = db_fail(DB_SQ(a->db), rc, "staff", a->e);
-			break;
-		}
+		r = 0;
 		if (id) {
 			a->sum->staff_updated += changed;
 		} else {
 			a->sum->staff_new++;
-			r = ext_put(a, "staff", ext, sqlite3_last_insert_rowid(DB_SQ(a->db)));
+			r = ext_put(a, "staff", ext, new_id);
 		}
 	}
-	sqlite3_finalize(q);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(upd);
-	return r;
+	dbi_finalize(q);
+	dbi_finalize(ins);
+	dbi_finalize(upd);
+	return r == DBI_DONE ? 0 : r;
 }
 
 static const char sql_children[] =
@@ -293,21 +332,23 @@ static int child_ref(struct ss_apply *a, const char *ext, char out[33])
 
 static int apply_children(struct ss_apply *a)
 {
-	sqlite3_stmt *q = NULL, *ins = NULL, *upd = NULL;
-	int r, rc, changed = 0;
+	struct dbi_stmt *q = NULL, *ins = NULL, *upd = NULL;
+	int r, changed = 0;
 	char ref[33];
 
-	r = db_prepare(DB_SQ(a->db), sql_children, &q, a->e);
+	r = dbi_prepare(a->db, sql_children, &q, a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "INSERT INTO child(ref, birth_date, pnr) VALUES (?1, ?2, ?3)",
-			       &ins, a->e);
+		r = dbi_prepare(a->db, "INSERT INTO child(ref, birth_date, pnr) VALUES (?1, ?2, ?3)"
+				" RETURNING id", &ins, a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "UPDATE child SET birth_date = ?1, pnr = ?2 WHERE id = ?3"
-				      " AND (birth_date IS NOT ?1 OR pnr IS NOT ?2)", &upd, a->e);
-	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		r = dbi_prepare(a->db, "UPDATE child SET birth_date = ?1, pnr = ?2 WHERE id = ?3"
+				" AND (birth_date IS DISTINCT FROM ?1 OR pnr IS DISTINCT FROM ?2)",
+				&upd, a->e);
+	while (r == 0 && (r = dbi_step(q, a->e)) == DBI_ROW) {
 		const char *ext = col(q, 0);
 		long long id;
 
+		r = 0;
 		if (!col(q, 1)) {
 			r = fail(a, "person %s: a child needs birthDate (or civicNo)", ext);
 			break;
@@ -315,25 +356,27 @@ static int apply_children(struct ss_apply *a)
 		if ((r = child_ref(a, ext, ref)) < 0 || (r = ss_ext_get(a, "child", ext, &id)) < 0)
 			break;
 		if (id) {
-			r = write(a, upd, 2, (const char *const[]){ col(q, 1), col(q, 2) }, id, &changed);
+			r = write(a, upd, 2, (const char *const[]){ col(q, 1), col(q, 2) }, id, &changed,
+				  NULL, "person", ext);
 			a->sum->children_updated += changed;
 			continue;
 		}
-		r = write(a, ins, 3, (const char *const[]){ ref, col(q, 1), col(q, 2) }, 0, NULL);
+		r = write(a, ins, 3, (const char *const[]){ ref, col(q, 1), col(q, 2) }, 0, NULL, &id,
+			  "person", ext);
 		if (r == 0)
-			r = ext_put(a, "child", ext, sqlite3_last_insert_rowid(DB_SQ(a->db)));
+			r = ext_put(a, "child", ext, id);
 		a->sum->children_new++;
 	}
-	sqlite3_finalize(q);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(upd);
-	return r;
+	dbi_finalize(q);
+	dbi_finalize(ins);
+	dbi_finalize(upd);
+	return r == DBI_DONE ? 0 : r;
 }
 
 /* ---- placements and enrolments ---- */
 
 struct place_ctx {
-	sqlite3_stmt *old, *ins, *upd, *seen;
+	struct dbi_stmt *old, *ins, *upd, *seen;
 };
 
 /* Upsert one placement known by ext. */
@@ -342,7 +385,7 @@ static int put_placement(struct ss_apply *a, struct place_ctx *p, const char *wh
 			 const char *start, const char *end)
 {
 	long long child, unit, id;
-	int r, changed = 0;
+	int r, changed = 0, was_open = 0;
 
 	if ((r = ss_ext_get(a, "unit", org, &unit)) < 0)
 		return r;
@@ -359,115 +402,140 @@ static int put_placement(struct ss_apply *a, struct place_ctx *p, const char *wh
 		return fail(a, "%s %s: endDate %s is before startDate %s", what, ext, end, start);
 	if ((r = ss_ext_get(a, "placement", ext, &id)) < 0)
 		return r;
-	sqlite3_reset(p->seen);
-	sqlite3_bind_text(p->seen, 1, ext, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(p->seen) != SQLITE_DONE)
-		return db_fail(DB_SQ(a->db), sqlite3_errcode(DB_SQ(a->db)), "sync", a->e);
-	sqlite3_reset(p->seen);
+	if ((r = write(a, p->seen, 1, (const char *const[]){ ext }, 0, NULL, NULL, NULL, NULL)) < 0)
+		return r;
 	if (!id) {
-		sqlite3_reset(p->ins);
-		sqlite3_bind_int64(p->ins, 1, child);
-		sqlite3_bind_int64(p->ins, 2, unit);
-		sqlite3_bind_text(p->ins, 3, kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(p->ins, 4, start, -1, SQLITE_TRANSIENT);
-		db_bind_text_or_null(p->ins, 5, end);
-		if (sqlite3_step(p->ins) != SQLITE_DONE)
-			return db_fail(DB_SQ(a->db), sqlite3_errcode(DB_SQ(a->db)), "placement", a->e);
-		sqlite3_reset(p->ins);
+		dbi_reset(p->ins);
+		r = dbi_bind_int64(p->ins, 1, child);
+		if (r == 0)
+			r = dbi_bind_int64(p->ins, 2, unit);
+		if (r == 0)
+			r = bind_texts(p->ins, 3, 3, (const char *const[]){ kind, start, end });
+		if (r == 0)
+			r = run_write(a, p->ins, NULL, &id, what, ext);
+		if (r < 0)
+			return r;
 		a->sum->placements_new++;
-		return ext_put(a, "placement", ext, sqlite3_last_insert_rowid(DB_SQ(a->db)));
+		return ext_put(a, "placement", ext, id);
 	}
 	/* Was it open before? Then a new end date ends it. */
-	sqlite3_reset(p->old);
-	sqlite3_bind_int64(p->old, 1, id);
-	int was_open = sqlite3_step(p->old) == SQLITE_ROW && sqlite3_column_type(p->old, 0) == SQLITE_NULL;
-
-	sqlite3_reset(p->old);
-	sqlite3_reset(p->upd);
-	sqlite3_bind_int64(p->upd, 1, unit);
-	sqlite3_bind_text(p->upd, 2, start, -1, SQLITE_TRANSIENT);
-	db_bind_text_or_null(p->upd, 3, end);
-	sqlite3_bind_int64(p->upd, 4, id);
-	if (sqlite3_step(p->upd) != SQLITE_DONE)
-		return db_fail(DB_SQ(a->db), sqlite3_errcode(DB_SQ(a->db)), "placement", a->e);
-	changed = sqlite3_changes(DB_SQ(a->db));
-	sqlite3_reset(p->upd);
+	dbi_reset(p->old);
+	r = dbi_bind_int64(p->old, 1, id);
+	if (r == 0)
+		r = dbi_step(p->old, a->e);
+	if (r == DBI_ROW)
+		was_open = dbi_column_is_null(p->old, 0);
+	dbi_reset(p->old);
+	if (r < 0)
+		return r;
+	dbi_reset(p->upd);
+	r = dbi_bind_int64(p->upd, 1, unit);
+	if (r == 0)
+		r = bind_texts(p->upd, 2, 2, (const char *const[]){ start, end });
+	if (r == 0)
+		r = dbi_bind_int64(p->upd, 4, id);
+	if (r == 0)
+		r = run_write(a, p->upd, &changed, NULL, what, ext);
+	if (r < 0)
+		return r;
 	if (changed && was_open && end && *end)
 		a->sum->placements_ended++;
 	else
 		a->sum->placements_updated += changed;
 	return 0;
 }
+/* Enrolment-made placements (ext_id "person/org/start") of the persons read
+ * now that their enrolments no longer list: the person's list is the whole
+ * truth for them. SQLite finds a person's by the range of ext_id after
+ * "person/" in the key's byte order; PostgreSQL's text order is the
+ * database's collation, where '/' may not sort as a byte, so there the
+ * person part is cut off and joined. */
+static const char *enrol_gone_sql(struct dbi *db)
+{
+	static const char sqlite[] =
+		"INSERT INTO temp.ss_gone SELECT 'placement', x.local_id FROM temp.ss_person p"
+		" JOIN ext_ref x ON x.source = '" SRC "' AND x.kind = 'placement'"
+		" AND x.ext_id >= p.ext || '/' AND x.ext_id < p.ext || '0'"
+		" WHERE NOT EXISTS (SELECT 1 FROM temp.ss_place_seen s WHERE s.ext = x.ext_id)"
+		" ON CONFLICT DO NOTHING";
+	static const char pg[] =
+		"INSERT INTO temp.ss_gone SELECT 'placement', x.local_id FROM ext_ref x"
+		" JOIN temp.ss_person p ON p.ext = substr(x.ext_id, 1, strpos(x.ext_id, '/') - 1)"
+		" WHERE x.source = '" SRC "' AND x.kind = 'placement' AND strpos(x.ext_id, '/') > 0"
+		" AND NOT EXISTS (SELECT 1 FROM temp.ss_place_seen s WHERE s.ext = x.ext_id)"
+		" ON CONFLICT DO NOTHING";
 
-/* Enrolment-made placements of the persons read now that their enrolments no
- * longer list: the person's list is the whole truth for them. */
-static const char sql_enrol_gone[] =
-	"SELECT x.local_id FROM temp.ss_person p JOIN ext_ref x ON x.source = '" SRC "'"
-	" AND x.kind = 'placement' AND x.ext_id >= p.ext || '/' AND x.ext_id < p.ext || '0'"
-	" WHERE x.ext_id NOT IN (SELECT ext FROM temp.ss_place_seen)";
+	return dbi_backend(db) == DBI_PG ? pg : sqlite;
+}
+
+/* Walk q (a statement of the staged placements or enrolments) into put_placement. */
+static int place_walk(struct ss_apply *a, struct place_ctx *p, struct dbi_stmt *q, int enrol)
+{
+	char ext[400];
+	int r;
+
+	while ((r = dbi_step(q, a->e)) == DBI_ROW) {
+		if (enrol) {
+			snprintf(ext, sizeof ext, "%s/%s/%s", col(q, 0), col(q, 1), col(q, 2));
+			r = put_placement(a, p, "enrolment", ext, col(q, 0), col(q, 1), "school",
+					  col(q, 2), col(q, 3));
+		} else if (col(q, 5) && strcmp(col(q, 5), "FS") != 0) {
+			/* Placements are for förskola; fritidshem and others are not followed. */
+			a->sum->skipped++;
+		} else {
+			r = put_placement(a, p, "placement", col(q, 0), col(q, 1), col(q, 2),
+					  "preschool", col(q, 3), col(q, 4));
+		}
+		if (r < 0)
+			return r;
+	}
+	return r == DBI_DONE ? 0 : r;
+}
 
 static int apply_placements(struct ss_apply *a)
 {
 	struct place_ctx p = { 0 };
-	sqlite3_stmt *q = NULL;
-	char ext[400];
-	int r, rc = SQLITE_DONE;
+	struct dbi_stmt *q = NULL, *qe = NULL;
+	int r;
 
 	r = db_exec(a->db, "DROP TABLE IF EXISTS temp.ss_place_seen;"
 			   "CREATE TEMP TABLE ss_place_seen(ext TEXT PRIMARY KEY)", a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "SELECT end_date FROM placement WHERE id = ?1", &p.old, a->e);
+		r = dbi_prepare(a->db, "SELECT end_date FROM placement WHERE id = ?1", &p.old, a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "INSERT INTO placement(child_id, unit_id, kind, start_date,"
-				      " end_date) VALUES (?1, ?2, ?3, ?4, ?5)", &p.ins, a->e);
+		r = dbi_prepare(a->db, "INSERT INTO placement(child_id, unit_id, kind, start_date,"
+				" end_date) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id", &p.ins, a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "UPDATE placement SET unit_id = ?1, start_date = ?2,"
-				      " end_date = ?3 WHERE id = ?4 AND (unit_id IS NOT ?1"
-				      " OR start_date IS NOT ?2 OR end_date IS NOT ?3)", &p.upd, a->e);
+		r = dbi_prepare(a->db, "UPDATE placement SET unit_id = ?1, start_date = ?2,"
+				" end_date = ?3 WHERE id = ?4 AND (unit_id IS DISTINCT FROM ?1"
+				" OR start_date IS DISTINCT FROM ?2 OR end_date IS DISTINCT FROM ?3)",
+				&p.upd, a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "INSERT OR IGNORE INTO temp.ss_place_seen VALUES (?1)", &p.seen,
-			       a->e);
+		r = dbi_prepare(a->db, "INSERT INTO temp.ss_place_seen VALUES (?1) ON CONFLICT DO NOTHING",
+				&p.seen, a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "SELECT ext, child, org, start, end_date, stype FROM temp.ss_place"
-				      " ORDER BY ext", &q, a->e);
-	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		/* Placements are for förskola; fritidshem and others are not followed. */
-		if (col(q, 5) && strcmp(col(q, 5), "FS") != 0) {
-			a->sum->skipped++;
-			continue;
-		}
-		r = put_placement(a, &p, "placement", col(q, 0), col(q, 1), col(q, 2), "preschool",
-				  col(q, 3), col(q, 4));
-	}
-	sqlite3_finalize(q);
-	q = NULL;
+		r = dbi_prepare(a->db, "SELECT ext, child, org, start, end_date, stype FROM temp.ss_place"
+				" ORDER BY ext", &q, a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "SELECT person, org, start, end_date FROM temp.ss_enrol"
-				      " WHERE stype IN ('FKLASS', 'GR', 'GRS') ORDER BY person, start",
-			       &q, a->e);
-	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		snprintf(ext, sizeof ext, "%s/%s/%s", col(q, 0), col(q, 1), col(q, 2));
-		r = put_placement(a, &p, "enrolment", ext, col(q, 0), col(q, 1), "school",
-				  col(q, 2), col(q, 3));
-	}
-	sqlite3_finalize(q);
-	sqlite3_finalize(p.old);
-	sqlite3_finalize(p.ins);
-	sqlite3_finalize(p.upd);
-	sqlite3_finalize(p.seen);
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(DB_SQ(a->db), rc, "sync", a->e);
+		r = place_walk(a, &p, q, 0);
+	if (r == 0)
+		r = dbi_prepare(a->db, "SELECT person, org, start, end_date FROM temp.ss_enrol"
+				" WHERE stype IN ('FKLASS', 'GR', 'GRS') ORDER BY person, start",
+				&qe, a->e);
+	if (r == 0)
+		r = place_walk(a, &p, qe, 1);
+	dbi_finalize(q);
+	dbi_finalize(qe);
+	dbi_finalize(p.old);
+	dbi_finalize(p.ins);
+	dbi_finalize(p.upd);
+	dbi_finalize(p.seen);
 	/* Listed as gone for ss_apply_gone(). */
 	if (r == 0)
-		r = db_exec(a->db, "CREATE TEMP TABLE IF NOT EXISTS ss_gone(kind TEXT, id INTEGER,"
+		r = db_exec(a->db, "CREATE TEMP TABLE IF NOT EXISTS ss_gone(kind TEXT, id BIGINT,"
 				   " PRIMARY KEY (kind, id)); DELETE FROM temp.ss_gone", a->e);
-	if (r == 0) {
-		char sql[600];
-
-		snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO temp.ss_gone SELECT 'placement', local_id"
-			 " FROM (%s)", sql_enrol_gone);
-		r = db_exec(a->db, sql, a->e);
-	}
+	if (r == 0)
+		r = db_exec(a->db, enrol_gone_sql(a->db), a->e);
 	return r;
 }
 
@@ -476,43 +544,44 @@ static int apply_placements(struct ss_apply *a)
 int ss_note_principal(struct ss_apply *a, long long unit_id)
 {
 	struct ss_summary *s = a->sum;
-	sqlite3_stmt *q = NULL;
+	struct dbi_stmt *q = NULL;
 	size_t n = strlen(s->principal_units);
-	int r;
+	int r, changed = 0;
 
-	r = db_exec(a->db, "CREATE TEMP TABLE IF NOT EXISTS ss_principal(unit_id INTEGER PRIMARY KEY)",
+	r = db_exec(a->db, "CREATE TEMP TABLE IF NOT EXISTS ss_principal(unit_id BIGINT PRIMARY KEY)",
 		    a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "INSERT OR IGNORE INTO temp.ss_principal VALUES (?1)", &q, a->e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(q, 1, unit_id);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		r = db_fail(DB_SQ(a->db), sqlite3_errcode(DB_SQ(a->db)), "sync", a->e);
-	sqlite3_finalize(q);
-	if (r < 0 || sqlite3_changes(DB_SQ(a->db)) == 0)
+		r = dbi_prepare(a->db, "INSERT INTO temp.ss_principal VALUES (?1) ON CONFLICT DO NOTHING",
+				&q, a->e);
+	if (r == 0)
+		r = dbi_bind_int64(q, 1, unit_id);
+	if (r == 0)
+		r = run_write(a, q, &changed, NULL, NULL, NULL);
+	dbi_finalize(q);
+	if (r < 0 || changed == 0)
 		return r;
 	s->principals_changed++;
 	q = NULL;
-	r = db_prepare(DB_SQ(a->db), "SELECT name FROM unit WHERE id = ?1", &q, a->e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(q, 1, unit_id);
-	if (sqlite3_step(q) == SQLITE_ROW && col(q, 0) &&
-	    n + strlen(col(q, 0)) + 3 < sizeof s->principal_units) {
+	r = dbi_prepare(a->db, "SELECT name FROM unit WHERE id = ?1", &q, a->e);
+	if (r == 0)
+		r = dbi_bind_int64(q, 1, unit_id);
+	if (r == 0)
+		r = dbi_step(q, a->e);
+	if (r == DBI_ROW && col(q, 0) && n + strlen(col(q, 0)) + 3 < sizeof s->principal_units) {
 		snprintf(s->principal_units + n, sizeof s->principal_units - n, "%s%s", n ? ", " : "",
 			 col(q, 0));
 		s->principal_listed++;
 	}
-	sqlite3_finalize(q);
-	return 0;
+	dbi_finalize(q);
+	return r < 0 ? r : 0;
 }
 
-static int put_duty(struct ss_apply *a, sqlite3_stmt *ins, sqlite3_stmt *upd, sqlite3_stmt *q)
+static int put_duty(struct ss_apply *a, struct dbi_stmt *ins, struct dbi_stmt *upd,
+		    struct dbi_stmt *q)
 {
 	const char *ext = col(q, 0), *start = col(q, 3), *end = col(q, 4);
-	long long unit, staff, id;
-	int r, changed;
+	long long unit, staff, id, new_id = 0;
+	int r, changed = 1;
 
 	if ((r = ss_ext_get(a, "unit", col(q, 2), &unit)) < 0)
 		return r;
@@ -527,47 +596,48 @@ static int put_duty(struct ss_apply *a, sqlite3_stmt *ins, sqlite3_stmt *upd, sq
 			    col(q, 1));
 	if ((r = ss_ext_get(a, "role", ext, &id)) < 0)
 		return r;
-	sqlite3_stmt *st = id ? upd : ins;
+	struct dbi_stmt *st = id ? upd : ins;
 
-	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, unit);
-	sqlite3_bind_int64(st, 2, staff);
-	sqlite3_bind_text(st, 3, start, -1, SQLITE_TRANSIENT);
-	db_bind_text_or_null(st, 4, end);
-	if (id)
-		sqlite3_bind_int64(st, 5, id);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return db_fail(DB_SQ(a->db), sqlite3_errcode(DB_SQ(a->db)), "unit_role", a->e);
-	changed = sqlite3_changes(DB_SQ(a->db));
-	sqlite3_reset(st);
-	if (!id && (r = ext_put(a, "role", ext, sqlite3_last_insert_rowid(DB_SQ(a->db)))) < 0)
+	dbi_reset(st);
+	r = dbi_bind_int64(st, 1, unit);
+	if (r == 0)
+		r = dbi_bind_int64(st, 2, staff);
+	if (r == 0)
+		r = bind_texts(st, 3, 2, (const char *const[]){ start, end });
+	if (r == 0 && id)
+		r = dbi_bind_int64(st, 5, id);
+	/* An insert changes its row; an update only when something differs. */
+	if (r == 0)
+		r = run_write(a, st, id ? &changed : NULL, &new_id, "duty", ext);
+	if (r == 0 && !id)
+		r = ext_put(a, "role", ext, new_id);
+	if (r < 0)
 		return r;
 	return changed ? ss_note_principal(a, unit) : 0;
 }
 
 static int apply_duties(struct ss_apply *a)
 {
-	sqlite3_stmt *q = NULL, *ins = NULL, *upd = NULL;
-	int r, rc = SQLITE_DONE;
+	struct dbi_stmt *q = NULL, *ins = NULL, *upd = NULL;
+	int r;
 
-	r = db_prepare(DB_SQ(a->db), "SELECT ext, person, org, start, end_date FROM temp.ss_duty"
-			      " WHERE role IN ('Rektor', 'Förskolechef') ORDER BY ext", &q, a->e);
+	r = dbi_prepare(a->db, "SELECT ext, person, org, start, end_date FROM temp.ss_duty"
+			" WHERE role IN ('Rektor', 'Förskolechef') ORDER BY ext", &q, a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "INSERT INTO unit_role(unit_id, role, staff_id, start_date,"
-				      " end_date) VALUES (?1, 'principal', ?2, ?3, ?4)", &ins, a->e);
+		r = dbi_prepare(a->db, "INSERT INTO unit_role(unit_id, role, staff_id, start_date,"
+				" end_date) VALUES (?1, 'principal', ?2, ?3, ?4) RETURNING id", &ins, a->e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "UPDATE unit_role SET unit_id = ?1, staff_id = ?2, start_date = ?3,"
-				      " end_date = ?4 WHERE id = ?5 AND (unit_id IS NOT ?1"
-				      " OR staff_id IS NOT ?2 OR start_date IS NOT ?3 OR end_date IS NOT ?4)",
-			       &upd, a->e);
-	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		r = dbi_prepare(a->db, "UPDATE unit_role SET unit_id = ?1, staff_id = ?2,"
+				" start_date = ?3, end_date = ?4 WHERE id = ?5"
+				" AND (unit_id IS DISTINCT FROM ?1 OR staff_id IS DISTINCT FROM ?2"
+				" OR start_date IS DISTINCT FROM ?3 OR end_date IS DISTINCT FROM ?4)",
+				&upd, a->e);
+	while (r == 0 && (r = dbi_step(q, a->e)) == DBI_ROW)
 		r = put_duty(a, ins, upd, q);
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(DB_SQ(a->db), rc, "sync", a->e);
-	sqlite3_finalize(q);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(upd);
-	return r;
+	dbi_finalize(q);
+	dbi_finalize(ins);
+	dbi_finalize(upd);
+	return r == DBI_DONE ? 0 : r;
 }
 
 int ss_apply_facts(struct ss_apply *a)
@@ -594,17 +664,18 @@ int ss_apply_open(struct ss_apply *a, struct err *e)
 	a->e = e;
 	date_format(a->day, a->today);
 	date_format(a->day - 1, a->prev);
-	r = db_prepare(DB_SQ(a->db), "SELECT local_id FROM ext_ref WHERE source = '" SRC "' AND kind = ?1"
-			      " AND ext_id = ?2", &a->ext_get, e);
+	r = dbi_prepare(a->db, "SELECT local_id FROM ext_ref WHERE source = '" SRC "' AND kind = ?1"
+			" AND ext_id = ?2", &a->ext_get, e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(a->db), "INSERT OR REPLACE INTO ext_ref(source, kind, ext_id, local_id)"
-				      " VALUES ('" SRC "', ?1, ?2, ?3)", &a->ext_put, e);
+		r = dbi_prepare(a->db, "INSERT INTO ext_ref(source, kind, ext_id, local_id)"
+				" VALUES ('" SRC "', ?1, ?2, ?3) ON CONFLICT (source, kind, ext_id)"
+				" DO UPDATE SET local_id = excluded.local_id", &a->ext_put, e);
 	return r;
 }
 
 void ss_apply_close(struct ss_apply *a)
 {
-	sqlite3_finalize(a->ext_get);
-	sqlite3_finalize(a->ext_put);
+	dbi_finalize(a->ext_get);
+	dbi_finalize(a->ext_put);
 	a->ext_get = a->ext_put = NULL;
 }

@@ -4,8 +4,6 @@
 #ifndef BACKAD_SS12000_APPLY_H
 #define BACKAD_SS12000_APPLY_H
 
-#include <sqlite3.h>
-
 #include "dbi.h"
 #include "config.h"
 #include "date.h"
@@ -17,7 +15,7 @@ struct ss_apply {
 	const struct config *cfg;
 	int day;                             /* the sync date */
 	char today[DATE_LEN], prev[DATE_LEN]; /* it, and the day before */
-	sqlite3_stmt *ext_get, *ext_put;
+	struct dbi_stmt *ext_get, *ext_put;
 	struct ss_summary *sum;
 	struct err *e;
 };

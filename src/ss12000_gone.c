@@ -12,40 +12,41 @@
 
 /* temp.ss_gone(kind, id): from deletedEntities. */
 static const char sql_deleted[] =
-	"INSERT OR IGNORE INTO temp.ss_gone SELECT x.kind, x.local_id FROM temp.ss_deleted d"
+	"INSERT INTO temp.ss_gone SELECT x.kind, x.local_id FROM temp.ss_deleted d"
 	" JOIN ext_ref x ON x.source = '" SRC "' AND x.ext_id = d.ext AND x.kind ="
 	" CASE d.kind WHEN 'organisations' THEN 'unit' WHEN 'placements' THEN 'placement'"
 	" WHEN 'duties' THEN 'role' ELSE x.kind END"
-	" WHERE d.kind <> 'persons' OR x.kind IN ('staff', 'child')";
+	" WHERE d.kind <> 'persons' OR x.kind IN ('staff', 'child') ON CONFLICT DO NOTHING";
 
-/* ...and, in a full resync, every row of an earlier sync this one did not read. */
+/* ...and, in a full resync, every row of an earlier sync this one did not
+ * read (NOT EXISTS: an anti-join in both engines, however many rows). */
 static const char sql_unseen[] =
-	"INSERT OR IGNORE INTO temp.ss_gone"
-	" SELECT 'unit', local_id FROM (" X("unit") ") WHERE ext_id NOT IN (SELECT ext FROM temp.ss_org)"
-	" UNION ALL SELECT 'staff', local_id FROM (" X("staff") ")"
-	"  WHERE ext_id NOT IN (SELECT ext FROM temp.ss_person)"
-	" UNION ALL SELECT 'child', local_id FROM (" X("child") ")"
-	"  WHERE ext_id NOT IN (SELECT ext FROM temp.ss_person)"
-	" UNION ALL SELECT 'placement', local_id FROM (" X("placement") ")"
-	"  WHERE ext_id NOT IN (SELECT ext FROM temp.ss_place_seen)"
-	" UNION ALL SELECT 'role', local_id FROM (" X("role") ")"
-	"  WHERE ext_id NOT IN (SELECT ext FROM temp.ss_duty WHERE role IN ('Rektor', 'Förskolechef'))";
+	"INSERT INTO temp.ss_gone SELECT kind, id FROM ("
+	" SELECT 'unit' AS kind, local_id AS id FROM (" X("unit") ") x"
+	"  WHERE NOT EXISTS (SELECT 1 FROM temp.ss_org s WHERE s.ext = x.ext_id)"
+	" UNION ALL SELECT 'staff', local_id FROM (" X("staff") ") x"
+	"  WHERE NOT EXISTS (SELECT 1 FROM temp.ss_person s WHERE s.ext = x.ext_id)"
+	" UNION ALL SELECT 'child', local_id FROM (" X("child") ") x"
+	"  WHERE NOT EXISTS (SELECT 1 FROM temp.ss_person s WHERE s.ext = x.ext_id)"
+	" UNION ALL SELECT 'placement', local_id FROM (" X("placement") ") x"
+	"  WHERE NOT EXISTS (SELECT 1 FROM temp.ss_place_seen s WHERE s.ext = x.ext_id)"
+	" UNION ALL SELECT 'role', local_id FROM (" X("role") ") x"
+	"  WHERE NOT EXISTS (SELECT 1 FROM temp.ss_duty s WHERE s.ext = x.ext_id"
+	"   AND s.role IN ('Rektor', 'Förskolechef'))) u WHERE true ON CONFLICT DO NOTHING";
 
 static int count(struct dbi *db, const char *sql, const char *day, int *n, struct err *e)
 {
-	sqlite3_stmt *q = NULL;
-	int r = db_prepare(DB_SQ(db), sql, &q, e);
+	struct dbi_stmt *q = NULL;
+	int r = dbi_prepare(db, sql, &q, e);
 
-	if (r < 0)
-		return r;
-	if (day)
-		sqlite3_bind_text(q, 1, day, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		*n = sqlite3_column_int(q, 0);
-	else
-		r = db_fail(DB_SQ(db), sqlite3_errcode(DB_SQ(db)), "sync", e);
-	sqlite3_finalize(q);
-	return r;
+	if (r == 0 && day)
+		r = dbi_bind_text(q, 1, day);
+	if (r == 0)
+		r = dbi_step(q, e);
+	if (r == DBI_ROW)
+		*n = dbi_column_int(q, 0);
+	dbi_finalize(q);
+	return r < 0 ? r : 0; /* a count always has its row */
 }
 
 /* A full resync must not end more than import.max_shrink_percent of the
@@ -80,19 +81,17 @@ static int shrink_guard(struct ss_apply *a, int force)
 /* Principal changes: every unit whose open role ends now. */
 static int note_roles(struct ss_apply *a)
 {
-	sqlite3_stmt *q = NULL;
-	int r = db_prepare(DB_SQ(a->db), "SELECT DISTINCT r.unit_id FROM temp.ss_gone g JOIN unit_role r"
-			   " ON r.id = g.id WHERE g.kind = 'role'"
-			   " AND (r.end_date IS NULL OR r.end_date >= ?1)", &q, a->e);
-	int rc;
+	struct dbi_stmt *q = NULL;
+	int r = dbi_prepare(a->db, "SELECT DISTINCT r.unit_id FROM temp.ss_gone g JOIN unit_role r"
+			    " ON r.id = g.id WHERE g.kind = 'role'"
+			    " AND (r.end_date IS NULL OR r.end_date >= ?1)", &q, a->e);
 
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(q, 1, a->today, -1, SQLITE_STATIC);
-	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
-		r = ss_note_principal(a, sqlite3_column_int64(q, 0));
-	sqlite3_finalize(q);
-	return r;
+	if (r == 0)
+		r = dbi_bind_text(q, 1, a->today);
+	while (r == 0 && (r = dbi_step(q, a->e)) == DBI_ROW)
+		r = ss_note_principal(a, dbi_column_int64(q, 0));
+	dbi_finalize(q);
+	return r == DBI_DONE ? 0 : r;
 }
 
 static int staff_gone(struct ss_apply *a)
@@ -100,7 +99,7 @@ static int staff_gone(struct ss_apply *a)
 	struct import_opts o = { .day = a->day, .admin_email = a->cfg->admin_email,
 				 .mail_from = a->cfg->mail_from };
 	struct import_result res = { 0 };
-	int r = db_exec(a->db, "CREATE TEMP TABLE IF NOT EXISTS import_gone(id INTEGER PRIMARY KEY);"
+	int r = db_exec(a->db, "CREATE TEMP TABLE IF NOT EXISTS import_gone(id BIGINT PRIMARY KEY);"
 			       "DELETE FROM temp.import_gone;"
 			       "INSERT INTO temp.import_gone SELECT g.id FROM temp.ss_gone g"
 			       " JOIN staff s ON s.id = g.id WHERE g.kind = 'staff' AND s.active = 1",

@@ -30,21 +30,31 @@ static const char sql_tables[] =
 	"CREATE TEMP TABLE ss_duty(ext TEXT PRIMARY KEY, person TEXT, org TEXT, role TEXT,"
 	" start TEXT, end_date TEXT);"
 	"CREATE TEMP TABLE ss_deleted(kind TEXT, ext TEXT, PRIMARY KEY (kind, ext));"
-	"CREATE INDEX temp.ss_place_child ON ss_place(child);"
-	"CREATE INDEX temp.ss_duty_person ON ss_duty(person);";
+	/* Unqualified: an index goes where its table is (both engines). */
+	"CREATE INDEX ss_place_child ON ss_place(child);"
+	"CREATE INDEX ss_duty_person ON ss_duty(person);";
 
 static const char *const sql_insert[] = {
-	"INSERT OR REPLACE INTO temp.ss_org VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	"INSERT OR REPLACE INTO temp.ss_person VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	"INSERT OR REPLACE INTO temp.ss_place VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	"INSERT OR REPLACE INTO temp.ss_duty VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	"INSERT OR IGNORE INTO temp.ss_deleted VALUES (?1, ?2)",
+	/* An entity read twice (on two pages) is kept as read last. */
+	"INSERT INTO temp.ss_org VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (ext) DO UPDATE"
+	" SET name = excluded.name, otype = excluded.otype, unit_code = excluded.unit_code,"
+	" types = excluded.types, parent = excluded.parent, end_date = excluded.end_date",
+	"INSERT INTO temp.ss_person VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (ext) DO UPDATE"
+	" SET name = excluded.name, birth = excluded.birth, pnr = excluded.pnr,"
+	" email = excluded.email, mobile = excluded.mobile",
+	"INSERT INTO temp.ss_place VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (ext) DO UPDATE"
+	" SET child = excluded.child, org = excluded.org, stype = excluded.stype,"
+	" start = excluded.start, end_date = excluded.end_date",
+	"INSERT INTO temp.ss_duty VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (ext) DO UPDATE"
+	" SET person = excluded.person, org = excluded.org, role = excluded.role,"
+	" start = excluded.start, end_date = excluded.end_date",
+	"INSERT INTO temp.ss_deleted VALUES (?1, ?2) ON CONFLICT DO NOTHING",
 };
 
 struct ss_stage {
 	struct dbi *db;
 	int keep_pnr;
-	sqlite3_stmt *ins[SS_NENTITIES], *enrol, *enrol_clear, *is_staff;
+	struct dbi_stmt *ins[SS_NENTITIES], *enrol, *enrol_clear, *is_staff;
 	int count[SS_NENTITIES];
 };
 
@@ -113,19 +123,18 @@ static int check_id(struct ent *x, const json_t *o)
 	return 0;
 }
 
-static void bind_texts(sqlite3_stmt *st, int n, const char *const *v)
+/* Bind texts (NULL or empty: NULL) to ?1..?n, run, and reset. */
+static int put(struct ent *x, struct dbi_stmt *st, int n, const char *const *v)
 {
-	sqlite3_reset(st);
-	for (int i = 0; i < n; i++)
-		db_bind_text_or_null(st, i + 1, v[i]);
-}
+	int r = 0;
 
-static int step(struct ent *x, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(x->s->db), rc, "staging", x->e);
+	dbi_reset(st);
+	for (int i = 0; r == 0 && i < n; i++)
+		r = dbi_bind_text(st, i + 1, v[i] && *v[i] ? v[i] : NULL);
+	if (r == 0)
+		r = dbi_step(st, x->e);
+	dbi_reset(st);
+	return r == DBI_DONE ? 0 : r;
 }
 
 static int stage_org(struct ent *x, const json_t *o)
@@ -146,10 +155,9 @@ static int stage_org(struct ent *x, const json_t *o)
 		n += (size_t)snprintf(types + n, n < sizeof types ? sizeof types - n : 0, " %s",
 				      json_string_value(v));
 	}
-	bind_texts(x->s->ins[SS_ORGS], 7, (const char *const[]){
+	return put(x, x->s->ins[SS_ORGS], 7, (const char *const[]){
 		x->id, str(o, "displayName"), str(o, "organisationType"), str(o, "schoolUnitCode"),
 		types, ref(o, "parentOrganisation"), end });
-	return step(x, x->s->ins[SS_ORGS]);
 }
 
 /* A work address: "Skola personal" first, then "Arbete övrigt"; never
@@ -232,8 +240,7 @@ static int stage_enrolments(struct ent *x, const json_t *o)
 	json_t *en;
 	int r;
 
-	bind_texts(x->s->enrol_clear, 1, (const char *const[]){ x->id });
-	if ((r = step(x, x->s->enrol_clear)) < 0)
+	if ((r = put(x, x->s->enrol_clear, 1, (const char *const[]){ x->id })) < 0)
 		return r;
 	json_array_foreach(list, i, en) {
 		snprintf(what, sizeof what, "%s enrolments[%zu]", x->id, i);
@@ -247,9 +254,8 @@ static int stage_enrolments(struct ent *x, const json_t *o)
 		if ((r = date_field(&sub, en, "startDate", 1, start)) < 0 ||
 		    (r = date_field(&sub, en, "endDate", 0, end)) < 0)
 			return r;
-		bind_texts(x->s->enrol, 5, (const char *const[]){ x->id, ref(en, "enroledAt"),
-			   str(en, "schoolType"), start, end });
-		if ((r = step(x, x->s->enrol)) < 0)
+		if ((r = put(x, x->s->enrol, 5, (const char *const[]){ x->id, ref(en, "enroledAt"),
+			      str(en, "schoolType"), start, end })) < 0)
 			return r;
 	}
 	return 0;
@@ -270,18 +276,21 @@ static int stage_person(struct ent *x, const json_t *o)
 	/* The name only of staff (a duty read in this run, or staff of an earlier
 	 * one): a child's name is not kept even here. */
 	name[0] = '\0';
-	sqlite3_reset(x->s->is_staff);
-	sqlite3_bind_text(x->s->is_staff, 1, x->id, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(x->s->is_staff) == SQLITE_ROW)
+	dbi_reset(x->s->is_staff);
+	r = dbi_bind_text(x->s->is_staff, 1, x->id);
+	if (r == 0)
+		r = dbi_step(x->s->is_staff, x->e);
+	dbi_reset(x->s->is_staff);
+	if (r < 0)
+		return r;
+	if (r == DBI_ROW)
 		snprintf(name, sizeof name, "%s %s", str(o, "givenName") ? str(o, "givenName") : "",
 			 str(o, "familyName") ? str(o, "familyName") : "");
-	sqlite3_reset(x->s->is_staff);
 	if (valid_text(name, &ve) < 0)
 		return bad(x, "givenName/familyName: %s", ve.msg);
-	bind_texts(x->s->ins[SS_PERSONS], 6, (const char *const[]){
+	if ((r = put(x, x->s->ins[SS_PERSONS], 6, (const char *const[]){
 		x->id, name[0] ? name : NULL, born[0] ? born : NULL, x->s->keep_pnr ? pnr : NULL,
-		email, mobile[0] ? mobile : NULL });
-	if ((r = step(x, x->s->ins[SS_PERSONS])) < 0)
+		email, mobile[0] ? mobile : NULL })) < 0)
 		return r;
 	return stage_enrolments(x, o);
 }
@@ -300,9 +309,8 @@ static int stage_placement(struct ent *x, const json_t *o)
 		return bad(x, "placedAt is missing");
 	if (end[0] && strcmp(end, start) < 0)
 		return bad(x, "endDate %s is before startDate %s", end, start);
-	bind_texts(x->s->ins[SS_PLACEMENTS], 6, (const char *const[]){
+	return put(x, x->s->ins[SS_PLACEMENTS], 6, (const char *const[]){
 		x->id, ref(o, "child"), ref(o, "placedAt"), str(o, "schoolType"), start, end });
-	return step(x, x->s->ins[SS_PLACEMENTS]);
 }
 
 static int stage_duty(struct ent *x, const json_t *o)
@@ -321,9 +329,8 @@ static int stage_duty(struct ent *x, const json_t *o)
 		return bad(x, "dutyRole is missing");
 	if (end[0] && strcmp(end, start) < 0)
 		return bad(x, "endDate %s is before startDate %s", end, start);
-	bind_texts(x->s->ins[SS_DUTIES], 6, (const char *const[]){
+	return put(x, x->s->ins[SS_DUTIES], 6, (const char *const[]){
 		x->id, ref(o, "person"), ref(o, "dutyAt"), str(o, "dutyRole"), start, end });
-	return step(x, x->s->ins[SS_DUTIES]);
 }
 
 static int stage_deleted(struct ent *x, const json_t *data)
@@ -337,9 +344,8 @@ static int stage_deleted(struct ent *x, const json_t *data)
 		json_array_foreach(json_object_get(data, kinds[k]), i, v) {
 			if (!json_is_string(v))
 				return bad(x, "%s[%zu] is not an id", kinds[k], i);
-			bind_texts(x->s->ins[SS_DELETED], 2,
-				   (const char *const[]){ kinds[k], json_string_value(v) });
-			if ((r = step(x, x->s->ins[SS_DELETED])) < 0)
+			if ((r = put(x, x->s->ins[SS_DELETED], 2,
+				     (const char *const[]){ kinds[k], json_string_value(v) })) < 0)
 				return r;
 			x->s->count[SS_DELETED]++;
 		}
@@ -354,12 +360,15 @@ int ss_stage_page(struct ss_stage *s, enum ss_entity ent, json_t *page, struct e
 	json_t *data = json_object_get(page, "data"), *o;
 	struct ent x = { .s = s, .what = entity_names[ent], .e = e };
 	size_t i;
-	int r;
+	int r, own;
 
 	if (ent == SS_DELETED ? !json_is_object(data) : !json_is_array(data))
 		return err_set(e, ERR_INVALID, "GET %s: the answer has no \"data\" %s",
 			       ss_endpoints[ent], ent == SS_DELETED ? "object" : "list");
-	r = db_exec(s->db, "SAVEPOINT ss_page", e);
+	/* A page is all or nothing: a transaction of its own, or a savepoint
+	 * in the caller's (PostgreSQL has no savepoint outside a transaction). */
+	own = !dbi_in_transaction(s->db);
+	r = db_exec(s->db, own ? "BEGIN" : "SAVEPOINT ss_page", e);
 	if (r < 0)
 		return r;
 	if (ent == SS_DELETED) {
@@ -378,9 +387,9 @@ int ss_stage_page(struct ss_stage *s, enum ss_entity ent, json_t *page, struct e
 		}
 	}
 	if (r < 0)
-		db_exec(s->db, "ROLLBACK TO ss_page; RELEASE ss_page", NULL);
+		db_exec(s->db, own ? "ROLLBACK" : "ROLLBACK TO ss_page; RELEASE ss_page", NULL);
 	else
-		r = db_exec(s->db, "RELEASE ss_page", e);
+		r = db_exec(s->db, own ? "COMMIT" : "RELEASE ss_page", e);
 	return r;
 }
 
@@ -401,16 +410,17 @@ int ss_stage_open(struct dbi *db, int keep_pnr, struct ss_stage **out, struct er
 	s->keep_pnr = keep_pnr;
 	r = db_exec(db, sql_tables, e);
 	for (int i = 0; r == 0 && i < SS_NENTITIES; i++)
-		r = db_prepare(DB_SQ(db), sql_insert[i], &s->ins[i], e);
+		r = dbi_prepare(db, sql_insert[i], &s->ins[i], e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(db), "INSERT OR REPLACE INTO temp.ss_enrol VALUES (?1, ?2, ?3, ?4, ?5)",
-			       &s->enrol, e);
+		r = dbi_prepare(db, "INSERT INTO temp.ss_enrol VALUES (?1, ?2, ?3, ?4, ?5)"
+				" ON CONFLICT (person, org, start) DO UPDATE SET stype = excluded.stype,"
+				" end_date = excluded.end_date", &s->enrol, e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(db), "DELETE FROM temp.ss_enrol WHERE person = ?1", &s->enrol_clear, e);
+		r = dbi_prepare(db, "DELETE FROM temp.ss_enrol WHERE person = ?1", &s->enrol_clear, e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(db), "SELECT 1 FROM temp.ss_duty WHERE person = ?1 UNION ALL"
-				   " SELECT 1 FROM ext_ref WHERE source = 'ss12000' AND kind = 'staff'"
-				   " AND ext_id = ?1 LIMIT 1", &s->is_staff, e);
+		r = dbi_prepare(db, "SELECT 1 FROM temp.ss_duty WHERE person = ?1 UNION ALL"
+				" SELECT 1 FROM ext_ref WHERE source = 'ss12000' AND kind = 'staff'"
+				" AND ext_id = ?1 LIMIT 1", &s->is_staff, e);
 	if (r < 0) {
 		ss_stage_close(s);
 		return r;
@@ -424,9 +434,9 @@ void ss_stage_close(struct ss_stage *s)
 	if (!s)
 		return;
 	for (int i = 0; i < SS_NENTITIES; i++)
-		sqlite3_finalize(s->ins[i]);
-	sqlite3_finalize(s->enrol);
-	sqlite3_finalize(s->enrol_clear);
-	sqlite3_finalize(s->is_staff);
+		dbi_finalize(s->ins[i]);
+	dbi_finalize(s->enrol);
+	dbi_finalize(s->enrol_clear);
+	dbi_finalize(s->is_staff);
 	free(s);
 }

@@ -9,7 +9,6 @@
 #define BACKAD_SS12000_STAGE_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "dbi.h"
 #include "err.h"

@@ -2,8 +2,11 @@
  * check names the entity and id and keeps nothing of a bad page; private
  * addresses, children's names and personal identity numbers are never kept;
  * a person's enrolment list is the whole truth for their school placements;
- * a full resync that would end most of what was known is refused. */
+ * a full resync that would end most of what was known is refused; a row the
+ * database refuses names its entity and keeps nothing; a bad page inside a
+ * transaction is undone to its savepoint. */
 #include "testutil.h"
+#include "fact_state.h"
 
 #include <jansson.h>
 
@@ -35,7 +38,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
+	static int seq;
+	char name[64];
 
+	/* Each test's final facts, for it_import_pg.sh to compare across engines. */
+	snprintf(name, sizeof name, "test_ss12000.%02d", ++seq);
+	fact_state_write(f->db, name);
 	ss_stage_close(f->st);
 	config_clear(&f->cfg);
 	db_close(f->db);
@@ -212,6 +220,47 @@ static void full_resync_that_ends_most_is_refused(void **state)
 	assert_int_equal(sum.placements_ended, 2);
 }
 
+/* A staff code already taken by a CSV import: the database refuses the new
+ * staff row, the error names the person, and nothing of the sync is kept
+ * (on PostgreSQL the failed statement aborts the transaction: rolled back). */
+static void staff_row_refused_by_the_database_names_the_person(void **state)
+{
+	struct fx *f = *state;
+	struct ss_summary sum;
+	struct err e = { 0 };
+
+	tu_exec(f->db, "INSERT INTO staff(code, name) VALUES ('s1', 'Annan Person')");
+	ok(f, SS_ORGS, orgs);
+	ok(f, SS_DUTIES, "{\"data\": [{\"id\": \"d1\", \"person\": {\"id\": \"s1\"},"
+	   " \"dutyAt\": {\"id\": \"o-fs\"}, \"dutyRole\": \"Rektor\", \"startDate\": \"2019-08-01\"}]}");
+	ok(f, SS_PERSONS, "{\"data\": [{\"id\": \"s1\", \"givenName\": \"Olof\", \"familyName\": \"Lind\"}]}");
+	assert_int_equal(apply(f, 0, 0, &sum, &e), ERR_INVALID);
+	if (!strstr(e.msg, "person s1: rejected by the database: "))
+		fail_msg("%s", e.msg);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM unit"), 0);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM ext_ref"), 0);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM staff"), 1);
+}
+
+/* Staged inside the caller's transaction, a bad page is undone to its
+ * savepoint and the pages before it stay (both engines). */
+static void bad_page_inside_a_transaction_keeps_the_pages_before(void **state)
+{
+	struct fx *f = *state;
+	struct err e = { 0 };
+
+	assert_int_equal(db_begin(f->db, &e), 0);
+	ok(f, SS_ORGS, orgs);
+	assert_int_equal(page(f, SS_PERSONS, "{\"data\": [{\"id\": \"p1\", \"birthDate\": \"2020-01-01\"},"
+			      " {\"birthDate\": \"2020-01-01\"}]}", &e), ERR_INVALID);
+	assert_string_equal(e.msg, "person (without id): the id is missing");
+	ok(f, SS_PERSONS, "{\"data\": [{\"id\": \"p2\", \"birthDate\": \"2020-02-02\"}]}");
+	assert_int_equal(db_commit(f->db, &e), 0);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM temp.ss_org"), 3);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM temp.ss_person"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM temp.ss_person WHERE ext = 'p2'"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +272,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_child_of_a_placement_is_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(full_resync_that_ends_most_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(staff_row_refused_by_the_database_names_the_person,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(bad_page_inside_a_transaction_keeps_the_pages_before,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
