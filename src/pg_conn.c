@@ -160,7 +160,7 @@ static const char *hint(PGconn *c)
 
 int pg_connect(const struct config *cfg, const char *conninfo, PGconn **out, struct err *e)
 {
-	const char *kw[8], *val[8];
+	const char *kw[16], *val[16];
 	char *password = NULL, what[400], msg[400];
 	PGconn *c = NULL;
 	int n = 0, r;
@@ -182,9 +182,19 @@ int pg_connect(const struct config *cfg, const char *conninfo, PGconn **out, str
 	 * what backad relies on (text in UTF-8, instants in UTC). */
 	kw[n] = "connect_timeout", val[n++] = PG_CONNECT_TIMEOUT;
 	kw[n] = "application_name", val[n++] = "backad";
+	/* A server host that vanishes without a reset is noticed within some
+	 * 25 s (keepalives, unacknowledged data), not after the kernel's hours:
+	 * no call waits longer than the daemon's watchdog allows. */
+	kw[n] = "keepalives", val[n++] = "1";
+	kw[n] = "keepalives_idle", val[n++] = "10";
+	kw[n] = "keepalives_interval", val[n++] = "5";
+	kw[n] = "keepalives_count", val[n++] = "3";
+	kw[n] = "tcp_user_timeout", val[n++] = "25000";
 	kw[n] = "dbname", val[n++] = conninfo;
 	kw[n] = "client_encoding", val[n++] = "UTF8";
-	kw[n] = "options", val[n++] = "-c TimeZone=UTC";
+	/* Instants in UTC; the server's notices (a temporary table that
+	 * already exists) are not the daemon's to print. */
+	kw[n] = "options", val[n++] = "-c TimeZone=UTC -c client_min_messages=warning";
 	if (password)
 		kw[n] = "password", val[n++] = password;
 	kw[n] = NULL, val[n] = NULL;
