@@ -130,27 +130,40 @@ static int bind_all(struct dbi_stmt *st, struct err *e, const char *fmt, ...)
 	return r;
 }
 
-/* The statements every delivered message runs stay prepared, per
- * connection, until outbox_close_statements(): sql is a literal, found by
- * its address. A connection is used by one thread at a time; the table is
- * shared, so it has a lock. */
+/* On SQLite the statements every delivered message runs stay prepared,
+ * per connection, until outbox_close_statements(): sql is a literal, found
+ * by its address, on the connection (the dbi handle and the SQLite handle
+ * under it: an entry left by a connection closed without
+ * outbox_close_statements() is never used for another that happens to get
+ * its address; SQLite keeps a handle with statements open alive). On
+ * PostgreSQL each run prepares its own: a round trip more for a few
+ * statements per message, and nothing prepared outlives its use. A
+ * connection is used by one thread at a time; the table is shared, so it
+ * has a lock. */
 #define KEPT_MAX 16
 static struct {
 	struct dbi *db;
+	struct sqlite3 *handle;
 	const char *sql;
 	struct dbi_stmt *st;
 } kept[KEPT_MAX];
 static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The kept statement of sql on db, prepared at its first use; NULL in *st
- * with 0 when the table is full (the caller prepares its own). */
+ * with 0 when there is none to keep (PostgreSQL, or the table is full):
+ * the caller prepares its own. */
 static int kept_get(struct dbi *db, const char *sql, struct dbi_stmt **st, struct err *e)
 {
+	struct sqlite3 *h = dbi_sqlite(db);
 	int r = 0, slot = -1;
 
 	*st = NULL;
+	if (!h)
+		return 0;
 	pthread_mutex_lock(&kept_lock);
 	for (int i = 0; i < KEPT_MAX && !*st; i++) {
+		if (kept[i].db == db && kept[i].handle != h)
+			memset(&kept[i], 0, sizeof kept[i]); /* a closed connection's */
 		if (kept[i].db == db && kept[i].sql == sql)
 			*st = kept[i].st;
 		else if (!kept[i].db && slot < 0)
@@ -159,7 +172,8 @@ static int kept_get(struct dbi *db, const char *sql, struct dbi_stmt **st, struc
 	if (!*st && slot >= 0) {
 		r = dbi_prepare(db, sql, st, e);
 		if (r == 0)
-			kept[slot].db = db, kept[slot].sql = sql, kept[slot].st = *st;
+			kept[slot].db = db, kept[slot].handle = h, kept[slot].sql = sql,
+			kept[slot].st = *st;
 	}
 	pthread_mutex_unlock(&kept_lock);
 	return r;
@@ -229,7 +243,8 @@ void outbox_close_statements(struct dbi *db)
 	pthread_mutex_lock(&kept_lock);
 	for (int i = 0; i < KEPT_MAX; i++)
 		if (kept[i].db == db) {
-			dbi_finalize(kept[i].st);
+			if (kept[i].handle == dbi_sqlite(db))
+				dbi_finalize(kept[i].st);
 			memset(&kept[i], 0, sizeof kept[i]);
 		}
 	pthread_mutex_unlock(&kept_lock);

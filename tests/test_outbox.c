@@ -624,7 +624,7 @@ static void concurrent_claims_never_take_the_same_row(void **state)
 {
 	struct fx *f = *state;
 
-	add_due_rows(f, 100, 600, NULL);
+	add_due_rows(f, 100, 400, NULL);
 	claim_concurrently(f, NULL);
 }
 
@@ -639,7 +639,7 @@ static void concurrent_digest_claims_never_take_the_same_item(void **state)
 
 	if (templates_load("templates/sv", &tpl, NULL, NULL, &e) < 0)
 		fail_msg("templates: %s", e.msg);
-	for (int k = 0; k < 60; k++) {
+	for (int k = 0; k < 40; k++) {
 		snprintf(key, sizeof key, "digest/k%d", k);
 		add_due_rows(f, 100 + k * 5, 5, key);
 	}
