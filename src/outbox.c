@@ -571,7 +571,7 @@ int outbox_claim_digests(struct dbi *db, time_t now, int max, const char *channe
 		goto fail;
 	cal_iso_utc(now, ts);
 	date_format(cal_today(now), day);
-	r = bind_all(sel, e, "sis", ts, (long long)max, channel);
+	r = bind_all(sel, e, "sis", ts, (long long)max, channel && *channel ? channel : NULL);
 	if (r == 0)
 		r = bind_all(upd, e, "iss", 0LL, owner, cal_iso_utc(lease_until, lease));
 	if (r == 0 && items)
