@@ -179,7 +179,7 @@ static int exec_bound(struct dbi *db, const char *sql, struct err *e, const char
 				  : dbi_bind_text(q, i + 1, va_arg(ap, const char *));
 	va_end(ap);
 	if (r < 0)
-		r = err_set(e, r, "acknowledgement: cannot bind a parameter");
+		r = err_set(e, r, "%s: cannot bind a parameter", "acknowledgement");
 	if (r == 0)
 		r = dbi_step(q, e);
 	dbi_finalize(q);

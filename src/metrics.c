@@ -46,7 +46,7 @@ static int oldest_pending(struct dbi *db, time_t now, long long *age, struct err
 	if (r < 0)
 		return r;
 	r = dbi_bind_text(st, 1, cal_iso_utc(now, iso));
-	r = r < 0 ? err_set(e, r, "metrics: out of memory") : dbi_step(st, e);
+	r = r < 0 ? err_set(e, r, "out of memory") : dbi_step(st, e);
 	if (r == DBI_ROW && dbi_column_text(st, 0) &&
 	    cal_parse_instant(dbi_column_text(st, 0), &t) == 0 && t < now)
 		*age = (long long)(now - t);

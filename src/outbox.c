@@ -116,7 +116,7 @@ static int bind_va(struct dbi_stmt *st, struct err *e, const char *fmt, va_list 
 	for (int i = 0; r == 0 && fmt[i]; i++)
 		r = fmt[i] == 'i' ? dbi_bind_int64(st, i + 1, va_arg(ap, long long))
 				  : dbi_bind_text(st, i + 1, va_arg(ap, const char *));
-	return r < 0 ? err_set(e, r, "outbox: cannot bind a parameter") : 0;
+	return r < 0 ? err_set(e, r, "%s: cannot bind a parameter", "outbox") : 0;
 }
 
 static int bind_all(struct dbi_stmt *st, struct err *e, const char *fmt, ...)
@@ -319,7 +319,7 @@ static int claim_row(struct dbi_stmt *upd, long long id, const char *mid, struct
 	if (r == 0)
 		r = dbi_bind_text(upd, 4, mid);
 	if (r < 0)
-		return err_set(e, r, "outbox claim: cannot bind row %lld", id);
+		return err_set(e, r, "%s: cannot bind a parameter", "outbox claim");
 	r = dbi_step(upd, e);
 	dbi_reset(upd);
 	return r < 0 ? r : 0;
@@ -335,7 +335,7 @@ static int held_elsewhere(struct dbi_stmt *count, const char *key, const char *d
 	if (r == 0)
 		r = dbi_bind_text(count, 4, did);
 	if (r < 0)
-		return err_set(e, r, "outbox claim: cannot bind the digest %s", did);
+		return err_set(e, r, "%s: cannot bind a parameter", "outbox claim");
 	r = dbi_step(count, e);
 	if (r == DBI_ROW)
 		r = dbi_column_int64(count, 0) > cnt;
