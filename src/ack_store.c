@@ -3,6 +3,7 @@
  * transaction, and the report's figures. */
 #include "ack_store.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +42,8 @@ static const char sql_recorded[] =
 	"SELECT action FROM task_ack WHERE kind = ?1 AND ref_id = ?2 AND staff_id = ?3";
 static const char sql_active[] = "SELECT 1 FROM staff WHERE id = ?1 AND active = 1";
 static const char sql_ack_ins[] =
-	"INSERT OR IGNORE INTO task_ack(kind, ref_id, staff_id, action, at, client)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	"INSERT INTO task_ack(kind, ref_id, staff_id, action, at, client)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING";
 static const char sql_audit_ins[] =
 	"INSERT INTO audit(at, outbox_id, recipient_id, address, child_id, rule, channel,"
 	" provider_id, categories) VALUES (?1, NULL, ?2, ?3, ?4, ?5, 'web', NULL, ?6)";
@@ -59,46 +60,47 @@ const char *ack_action_name(char action)
 	}
 }
 
-static void col(sqlite3_stmt *q, int i, char *buf, size_t n)
+static void col(struct dbi_stmt *q, int i, char *buf, size_t n)
 {
-	const unsigned char *s = sqlite3_column_text(q, i);
+	const char *s = dbi_column_text(q, i);
 
-	snprintf(buf, n, "%s", s ? (const char *)s : "");
+	snprintf(buf, n, "%s", s ? s : "");
 }
 
 /* One row of q (bound already): 1 when there is one, 0 when none. */
-static int step_one(struct dbi *db, sqlite3_stmt *q, const char *what, struct err *e)
+static int step_one(struct dbi_stmt *q, struct err *e)
 {
-	int rc = sqlite3_step(q);
+	int rc = dbi_step(q, e);
 
-	if (rc == SQLITE_ROW)
+	if (rc == DBI_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(db), rc, what, e);
+	return rc == DBI_DONE ? 0 : rc;
 }
 
 static int view_subject(struct dbi *db, const struct ack_claim *c, struct ack_view *v,
 			struct err *e)
 {
-	sqlite3_stmt *q = NULL;
+	struct dbi_stmt *q = NULL;
 	int r = ERR_NOTFOUND;
 
 	for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
 		if (strcmp(views[i].kind, c->kind) == 0)
-			r = db_prepare(DB_SQ(db), views[i].sql, &q, e);
+			r = dbi_prepare(db, views[i].sql, &q, e);
 	if (r < 0)
 		return r == ERR_NOTFOUND ? err_set(e, r, "%s: no such kind", c->kind) : r;
-	sqlite3_bind_int64(q, 1, c->ref_id);
-	r = step_one(db, q, c->kind, e);
+	r = dbi_bind_int64(q, 1, c->ref_id);
+	if (r == 0)
+		r = step_one(q, e);
 	if (r == 1) {
 		col(q, 0, v->ref, sizeof v->ref);
 		col(q, 1, v->date, sizeof v->date);
-		v->child_id = sqlite3_column_int64(q, 2);
-		v->closed = sqlite3_column_int(q, 3);
+		v->child_id = dbi_column_int64(q, 2);
+		v->closed = dbi_column_int(q, 3);
 		r = 0;
 	} else if (r == 0) {
 		r = err_set(e, ERR_NOTFOUND, "%s %lld: gone", c->kind, c->ref_id);
 	}
-	sqlite3_finalize(q);
+	dbi_finalize(q);
 	return r;
 }
 
@@ -116,40 +118,42 @@ static int kind_takes(const char *kind, char action)
 static int view_recorded(struct dbi *db, const struct ack_claim *c, struct ack_view *v,
 			 struct err *e)
 {
-	sqlite3_stmt *q;
-	int r = db_prepare(DB_SQ(db), sql_recorded, &q, e);
+	struct dbi_stmt *q;
+	int r = dbi_prepare(db, sql_recorded, &q, e);
 
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q, 1, c->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, c->ref_id);
-	sqlite3_bind_int64(q, 3, c->staff_id);
-	while ((r = step_one(db, q, "task_ack", e)) == 1) {
-		const char *a = (const char *)sqlite3_column_text(q, 0);
+	if (dbi_bind_text(q, 1, c->kind) < 0 || dbi_bind_int64(q, 2, c->ref_id) < 0 ||
+	    dbi_bind_int64(q, 3, c->staff_id) < 0)
+		r = err_set(e, ERR_NOMEM, "out of memory");
+	while (r == 0 && (r = step_one(q, e)) == 1) {
+		const char *a = dbi_column_text(q, 0);
 
 		v->received |= a && strcmp(a, "received") == 0;
 		v->done |= a && strcmp(a, "done") == 0;
 		v->booked |= a && strcmp(a, "booked") == 0;
+		r = 0;
 	}
-	sqlite3_finalize(q);
+	dbi_finalize(q);
 	return r;
 }
 
 int ack_store_view(struct dbi *db, const struct ack_claim *c, struct ack_view *v, struct err *e)
 {
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	int r;
 
 	memset(v, 0, sizeof *v);
 	for (const char *a = c->actions; *a; a++)
 		if (!kind_takes(c->kind, *a))
 			return err_set(e, ERR_NOTFOUND, "a %s takes no action '%c'", c->kind, *a);
-	r = db_prepare(DB_SQ(db), sql_active, &q, e);
+	r = dbi_prepare(db, sql_active, &q, e);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(q, 1, c->staff_id);
-	r = step_one(db, q, "staff", e);
-	sqlite3_finalize(q);
+	r = dbi_bind_int64(q, 1, c->staff_id);
+	if (r == 0)
+		r = step_one(q, e);
+	dbi_finalize(q);
 	if (r == 0)
 		return err_set(e, ERR_NOTFOUND, "staff %lld: not active", c->staff_id);
 	if (r < 0)
@@ -160,21 +164,26 @@ int ack_store_view(struct dbi *db, const struct ack_claim *c, struct ack_view *v
 	return r;
 }
 
-static int exec_bound(struct dbi *db, const char *sql, const char *const *text, int nt,
-		      const long long *ints, int ni, struct err *e)
+/* Run sql with parameters by fmt: 'i' long long, 's' text. */
+static int exec_bound(struct dbi *db, const char *sql, struct err *e, const char *fmt, ...)
 {
-	sqlite3_stmt *q;
-	int rc, r = db_prepare(DB_SQ(db), sql, &q, e);
+	struct dbi_stmt *q;
+	va_list ap;
+	int r = dbi_prepare(db, sql, &q, e);
 
 	if (r < 0)
 		return r;
-	for (int i = 0; i < ni; i++)
-		sqlite3_bind_int64(q, i + 1, ints[i]);
-	for (int i = 0; i < nt; i++)
-		sqlite3_bind_text(q, ni + i + 1, text[i], -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(db), rc, "acknowledgement", e);
+	va_start(ap, fmt);
+	for (int i = 0; r == 0 && fmt[i]; i++)
+		r = fmt[i] == 'i' ? dbi_bind_int64(q, i + 1, va_arg(ap, long long))
+				  : dbi_bind_text(q, i + 1, va_arg(ap, const char *));
+	va_end(ap);
+	if (r < 0)
+		r = err_set(e, r, "%s: cannot bind a parameter", "acknowledgement");
+	if (r == 0)
+		r = dbi_step(q, e);
+	dbi_finalize(q);
+	return r < 0 ? r : 0;
 }
 
 static int record(struct dbi *db, const struct ack_claim *c, char action, const char *client,
@@ -183,48 +192,27 @@ static int record(struct dbi *db, const struct ack_claim *c, char action, const 
 	const char *name = ack_action_name(action);
 	char at[21], rule[32], day[DATE_LEN];
 	struct ack_view v;
-	sqlite3_stmt *q;
 	int r = ack_store_view(db, c, &v, e);
 
 	if (r < 0 || v.closed)
 		return r; /* a closed task takes no answer: nothing recorded */
 	cal_iso_utc(now, at);
-	r = db_prepare(DB_SQ(db), sql_ack_ins, &q, e);
+	r = exec_bound(db, sql_ack_ins, e, "siisss", c->kind, c->ref_id, c->staff_id, name, at,
+		       client);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q, 1, c->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, c->ref_id);
-	sqlite3_bind_int64(q, 3, c->staff_id);
-	sqlite3_bind_text(q, 4, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 5, at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 6, client, -1, SQLITE_STATIC);
-	r = sqlite3_step(q);
-	sqlite3_finalize(q);
-	if (r != SQLITE_DONE)
-		return db_fail(DB_SQ(db), r, "task_ack", e);
-	*recorded = sqlite3_changes(DB_SQ(db)) == 1;
+	*recorded = dbi_changes(db) == 1;
 	if (!*recorded)
 		return 0; /* recorded before: nothing more to do */
 	snprintf(rule, sizeof rule, "ack_%s", name);
-	r = db_prepare(DB_SQ(db), sql_audit_ins, &q, e);
+	/* The page showed the reference and the date to the link's holder. */
+	r = exec_bound(db, sql_audit_ins, e, "sisiss", at, c->staff_id, client, v.child_id, rule,
+		       "ärendereferens,datum");
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q, 1, at, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, c->staff_id);
-	sqlite3_bind_text(q, 3, client, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 4, v.child_id);
-	sqlite3_bind_text(q, 5, rule, -1, SQLITE_STATIC);
-	/* The page showed the reference and the date to the link's holder. */
-	sqlite3_bind_text(q, 6, "ärendereferens,datum", -1, SQLITE_STATIC);
-	r = sqlite3_step(q);
-	sqlite3_finalize(q);
-	if (r != SQLITE_DONE)
-		return db_fail(DB_SQ(db), r, "audit", e);
 	if (strcmp(c->kind, "followup") == 0 && action == ACK_DONE) {
-		const char *t[] = { date_format(cal_today(now), day) };
-		const long long ids[] = { c->ref_id };
-
-		r = exec_bound(db, sql_followup_done, t, 1, ids, 1, e);
+		r = exec_bound(db, sql_followup_done, e, "is", c->ref_id,
+			       date_format(cal_today(now), day));
 	}
 	return r < 0 ? r : 0;
 }
@@ -250,13 +238,14 @@ int ack_store_record(struct dbi *db, const struct ack_claim *c, char action, con
 	return r;
 }
 
-/* Per acknowledgement in the period: hours since the first message of its
- * subject sent to that person (NULL when none was sent). */
+/* Per acknowledgement in the period: when it was recorded, and when the
+ * first message of its subject was sent to that person (NULL when none
+ * was); the hours between are counted in C (both engines alike). */
 static const char sql_stats[] =
-	"SELECT (SELECT (julianday(a.at) - julianday(min(o.sent_at))) * 24 FROM outbox o"
+	"SELECT a.at, (SELECT min(o.sent_at) FROM outbox o"
 	"  WHERE o.subject_key = a.kind || ':' || a.ref_id AND o.recipient_id = a.staff_id"
 	"  AND o.sent_at IS NOT NULL AND o.sent_at <= a.at)"
-	" FROM task_ack a WHERE substr(a.at, 1, 10) BETWEEN ?1 AND ?2 ORDER BY 1";
+	" FROM task_ack a WHERE substr(a.at, 1, 10) BETWEEN ?1 AND ?2";
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -268,20 +257,23 @@ static int cmp_double(const void *a, const void *b)
 int ack_store_stats(struct dbi *db, const char *from, const char *to, struct ack_stats *s,
 		    struct err *e)
 {
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	double *h = NULL;
 	size_t cap = 0;
+	time_t at, sent;
 	int r;
 
 	memset(s, 0, sizeof *s);
-	r = db_prepare(DB_SQ(db), sql_stats, &q, e);
+	r = dbi_prepare(db, sql_stats, &q, e);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q, 1, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, to, -1, SQLITE_STATIC);
-	while ((r = step_one(db, q, "task_ack", e)) == 1) {
+	if (dbi_bind_text(q, 1, from) < 0 || dbi_bind_text(q, 2, to) < 0)
+		r = err_set(e, ERR_NOMEM, "out of memory");
+	while (r == 0 && (r = step_one(q, e)) == 1) {
+		r = 0;
 		s->count++;
-		if (sqlite3_column_type(q, 0) == SQLITE_NULL)
+		if (dbi_column_is_null(q, 1) || cal_parse_instant(dbi_column_text(q, 0), &at) < 0 ||
+		    cal_parse_instant(dbi_column_text(q, 1), &sent) < 0)
 			continue;
 		if ((size_t)s->timed == cap) {
 			double *n = realloc(h, (cap = cap ? cap * 2 : 64) * sizeof *h);
@@ -292,9 +284,9 @@ int ack_store_stats(struct dbi *db, const char *from, const char *to, struct ack
 			}
 			h = n;
 		}
-		h[s->timed++] = sqlite3_column_double(q, 0);
+		h[s->timed++] = (double)(at - sent) / 3600.0;
 	}
-	sqlite3_finalize(q);
+	dbi_finalize(q);
 	if (r == 0 && s->timed) {
 		qsort(h, (size_t)s->timed, sizeof *h, cmp_double);
 		s->max_h = h[s->timed - 1];

@@ -5,7 +5,6 @@
 #ifndef BACKAD_ACK_STORE_H
 #define BACKAD_ACK_STORE_H
 
-#include <sqlite3.h>
 #include <time.h>
 
 #include "dbi.h"

@@ -264,15 +264,17 @@ static void recount(struct delivery *d)
 
 /* Make what was committed durable against a power loss too: fsync the
  * write-ahead log. (A commit is in the kernel at once, which is what a
- * killed process needs; the connection runs with synchronous = NORMAL.) */
+ * killed process needs; the connection runs with synchronous = NORMAL.)
+ * SQLite only: PostgreSQL's commit is durable when it returns. */
 static void wal_sync(struct delivery *d, int force)
 {
 	sqlite3_file *f = NULL;
 
 	if (!d->unsynced || (!force && mono_ms() - d->synced_at < DELIVER_SYNC_MS))
 		return;
-	if (sqlite3_file_control(DB_SQ(d->db), "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) == SQLITE_OK &&
-	    f && f->pMethods)
+	if (dbi_sqlite(d->db) &&
+	    sqlite3_file_control(dbi_sqlite(d->db), "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) ==
+		    SQLITE_OK && f && f->pMethods)
 		f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
 	d->unsynced = 0;
 	d->synced_at = mono_ms();

@@ -11,7 +11,6 @@
 #define BACKAD_DELIVER_H
 
 #include <poll.h>
-#include <sqlite3.h>
 #include <time.h>
 
 #include "dbi.h"

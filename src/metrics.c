@@ -15,44 +15,43 @@
 
 static int write_counts(struct dbi *db, FILE *f, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int r, rc;
+	struct dbi_stmt *st = NULL;
+	int r;
 
-	r = db_prepare(DB_SQ(db), "SELECT state, channel, rule, count(*) FROM outbox"
-			   " GROUP BY state, channel, rule ORDER BY state, channel, rule", &st, e);
+	r = dbi_prepare(db, "SELECT state, channel, rule, count(*) FROM outbox"
+			" GROUP BY state, channel, rule ORDER BY state, channel, rule", &st, e);
 	if (r < 0)
 		return r;
 	fprintf(f, "# HELP backad_messages Messages in the outbox by state, channel and rule.\n"
 		   "# TYPE backad_messages gauge\n");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((r = dbi_step(st, e)) == DBI_ROW)
 		fprintf(f, "backad_messages{state=\"%s\",channel=\"%s\",rule=\"%s\"} %lld\n",
-			(const char *)sqlite3_column_text(st, 0),
-			(const char *)sqlite3_column_text(st, 1),
-			(const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(db), rc, "metrics", e);
+			dbi_column_text(st, 0), dbi_column_text(st, 1), dbi_column_text(st, 2),
+			dbi_column_int64(st, 3));
+	dbi_finalize(st);
+	return r < 0 ? r : 0;
 }
 
 /* Seconds the oldest due, undelivered message has waited; 0 when none. */
 static int oldest_pending(struct dbi *db, time_t now, long long *age, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbi_stmt *st = NULL;
 	char iso[21];
 	time_t t;
-	int r, rc;
+	int r;
 
 	*age = 0;
-	r = db_prepare(DB_SQ(db), "SELECT min(due_at) FROM outbox WHERE state IN ('pending','failed')"
-			   " AND due_at <= ?1", &st, e);
+	r = dbi_prepare(db, "SELECT min(due_at) FROM outbox WHERE state IN ('pending','failed')"
+			" AND due_at <= ?1", &st, e);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(st, 1, cal_iso_utc(now, iso), -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) &&
-	    cal_parse_instant((const char *)sqlite3_column_text(st, 0), &t) == 0 && t < now)
+	r = dbi_bind_text(st, 1, cal_iso_utc(now, iso));
+	r = r < 0 ? err_set(e, r, "out of memory") : dbi_step(st, e);
+	if (r == DBI_ROW && dbi_column_text(st, 0) &&
+	    cal_parse_instant(dbi_column_text(st, 0), &t) == 0 && t < now)
 		*age = (long long)(now - t);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : db_fail(DB_SQ(db), rc, "metrics", e);
+	dbi_finalize(st);
+	return r < 0 ? r : 0;
 }
 
 /* SMS whose gateway reported on them, by what it said. */

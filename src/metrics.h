@@ -2,7 +2,6 @@
 #ifndef BACKAD_METRICS_H
 #define BACKAD_METRICS_H
 
-#include <sqlite3.h>
 #include <time.h>
 
 #include "dbi.h"

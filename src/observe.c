@@ -39,15 +39,15 @@ static int known_dead(long long id)
 
 void observe_begin(struct engine *g)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbi_stmt *st = NULL;
+	struct err e = { 0 };
 	int cap = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &obs.started);
 	obs.ndead = 0;
-	if (sqlite3_prepare_v2(DB_SQ(g->db), "SELECT id FROM outbox WHERE state = 'dead' ORDER BY id", -1,
-			       &st, NULL) != SQLITE_OK)
+	if (dbi_prepare(g->db, "SELECT id FROM outbox WHERE state = 'dead' ORDER BY id", &st, &e) < 0)
 		return;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (dbi_step(st, &e) == DBI_ROW) {
 		if (obs.ndead == cap) {
 			long long *nd = realloc(obs.dead, (size_t)(cap = cap ? cap * 2 : 64) *
 							  sizeof *nd);
@@ -56,9 +56,9 @@ void observe_begin(struct engine *g)
 				break;
 			obs.dead = nd;
 		}
-		obs.dead[obs.ndead++] = sqlite3_column_int64(st, 0);
+		obs.dead[obs.ndead++] = dbi_column_int64(st, 0);
 	}
-	sqlite3_finalize(st);
+	dbi_finalize(st);
 }
 
 static int is_digits(const char *s, size_t n)
@@ -109,51 +109,56 @@ void observe_redact(const char *in, char *out, size_t n)
 
 static void report_dead(struct dbi *db)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbi_stmt *st = NULL;
+	struct err e = { 0 };
 
-	if (sqlite3_prepare_v2(DB_SQ(db), "SELECT id, rule, channel, subject_key, attempts,"
-				   " coalesce(last_error, '') FROM outbox WHERE state = 'dead'"
-				   " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+	if (dbi_prepare(db, "SELECT id, rule, channel, subject_key, attempts,"
+			    " coalesce(last_error, '') FROM outbox WHERE state = 'dead'"
+			    " ORDER BY id", &st, &e) < 0)
 		return;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (dbi_step(st, &e) == DBI_ROW) {
 		struct journal_fields f = {
-			.outbox_id = sqlite3_column_int64(st, 0),
-			.rule = (const char *)sqlite3_column_text(st, 1),
-			.channel = (const char *)sqlite3_column_text(st, 2),
-			.subject = (const char *)sqlite3_column_text(st, 3),
+			.outbox_id = dbi_column_int64(st, 0),
+			.rule = dbi_column_text(st, 1),
+			.channel = dbi_column_text(st, 2),
+			.subject = dbi_column_text(st, 3),
 		};
 		char why[300];
 
 		if (known_dead(f.outbox_id))
 			continue;
-		observe_redact((const char *)sqlite3_column_text(st, 5), why, sizeof why);
+		observe_redact(dbi_column_text(st, 5), why, sizeof why);
 		journal_event(JOURNAL_DEAD, LOG_WARNING, &f,
 			      ngettext("message %lld (%s, %s) given up after %d attempt: %s",
 				       "message %lld (%s, %s) given up after %d attempts: %s",
-				       (unsigned long)sqlite3_column_int(st, 4)),
-			      f.outbox_id, f.rule, f.channel, sqlite3_column_int(st, 4), why);
+				       (unsigned long)dbi_column_int(st, 4)),
+			      f.outbox_id, f.rule, f.channel, dbi_column_int(st, 4), why);
 	}
-	sqlite3_finalize(st);
+	dbi_finalize(st);
 }
 
 /* Planning errors recorded in this pass (at the pass's clock or later). */
 static void report_plan_errors(struct dbi *db, time_t now)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbi_stmt *st = NULL;
+	struct err e = { 0 };
 	char iso[21];
 
-	if (sqlite3_prepare_v2(DB_SQ(db), "SELECT subject_key, message FROM plan_error WHERE at >= ?1"
-				   " ORDER BY subject_key", -1, &st, NULL) != SQLITE_OK)
+	if (dbi_prepare(db, "SELECT subject_key, message FROM plan_error WHERE at >= ?1"
+			    " ORDER BY subject_key", &st, &e) < 0)
 		return;
-	sqlite3_bind_text(st, 1, cal_iso_utc(now, iso), -1, SQLITE_TRANSIENT);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct journal_fields f = { .subject = (const char *)sqlite3_column_text(st, 0) };
+	if (dbi_bind_text(st, 1, cal_iso_utc(now, iso)) < 0) {
+		dbi_finalize(st);
+		return;
+	}
+	while (dbi_step(st, &e) == DBI_ROW) {
+		struct journal_fields f = { .subject = dbi_column_text(st, 0) };
 		char why[300];
 
-		observe_redact((const char *)sqlite3_column_text(st, 1), why, sizeof why);
+		observe_redact(dbi_column_text(st, 1), why, sizeof why);
 		journal_event(JOURNAL_PLAN_ERROR, LOG_ERR, &f, "cannot plan %s: %s", f.subject, why);
 	}
-	sqlite3_finalize(st);
+	dbi_finalize(st);
 }
 
 static double seconds_since(const struct timespec *t)

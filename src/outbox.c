@@ -1,6 +1,7 @@
 /* outbox.c - the outbox's state machine in the case database. */
 #include "outbox.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +30,11 @@ const char *const outbox_state_names[OB_NSTATES] = {
 	"pending", "sending", "sent", "failed", "dead", "cancelled",
 };
 
-static char *col_dup(sqlite3_stmt *st, int i)
+static char *col_dup(struct dbi_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
+	const char *t = dbi_column_text(st, i);
 
-	return t ? strdup((const char *)t) : NULL;
+	return t ? strdup(t) : NULL;
 }
 
 void outbox_msg_clear(struct outbox_msg *m)
@@ -60,35 +61,35 @@ void outbox_msgs_free(struct outbox_msg *msgs, int n)
 	free(msgs);
 }
 
-static int load_row(sqlite3_stmt *st, struct outbox_msg *m)
+static int load_row(struct dbi_stmt *st, struct outbox_msg *m)
 {
 	time_t t = 0;
 
 	memset(m, 0, sizeof *m);
-	m->id = sqlite3_column_int64(st, 0);
+	m->id = dbi_column_int64(st, 0);
 	m->key = col_dup(st, 1);
 	m->rule = col_dup(st, 2);
-	m->child_id = sqlite3_column_int64(st, 3);
-	m->recipient_id = sqlite3_column_int64(st, 4);
+	m->child_id = dbi_column_int64(st, 3);
+	m->recipient_id = dbi_column_int64(st, 4);
 	m->channel = col_dup(st, 5);
 	m->address = col_dup(st, 6);
 	m->subject = col_dup(st, 7);
 	m->body = col_dup(st, 8);
 	m->categories = col_dup(st, 9);
 	m->message_id = col_dup(st, 10);
-	m->attempts = sqlite3_column_int(st, 11) + 1;
-	m->in_doubt = sqlite3_column_int(st, 12);
-	if (sqlite3_column_text(st, 13))
-		cal_parse_instant((const char *)sqlite3_column_text(st, 13), &t);
+	m->attempts = dbi_column_int(st, 11) + 1;
+	m->in_doubt = dbi_column_int(st, 12);
+	if (dbi_column_text(st, 13))
+		cal_parse_instant(dbi_column_text(st, 13), &t);
 	m->created = t;
 	t = 0;
-	if (sqlite3_column_text(st, 14))
-		cal_parse_instant((const char *)sqlite3_column_text(st, 14), &t);
+	if (dbi_column_text(st, 14))
+		cal_parse_instant(dbi_column_text(st, 14), &t);
 	m->due = t;
 	m->digest_key = col_dup(st, 15);
-	if (sqlite3_column_count(st) > 16)
-		m->data_started = sqlite3_column_int(st, 16);
-	if (sqlite3_column_count(st) > 17 && sqlite3_column_text(st, 17))
+	if (dbi_column_count(st) > 16)
+		m->data_started = dbi_column_int(st, 16);
+	if (dbi_column_count(st) > 17 && dbi_column_text(st, 17))
 		m->digest_id = col_dup(st, 17);
 	return m->key && m->rule && m->channel && m->address && m->body && m->message_id ? 0
 											 : ERR_NOMEM;
@@ -97,28 +98,177 @@ static int load_row(sqlite3_stmt *st, struct outbox_msg *m)
 #define MSG_COLUMNS "id, key, rule, child_id, recipient_id, channel, address, subject, body," \
 		    " categories, message_id, attempts, in_doubt, created_at, due_at, digest_key"
 
+/* A 0/1 flag column or'd with an integer parameter (portable: PostgreSQL
+ * has no OR of integers). */
+#define OR_FLAG(col, param) "CASE WHEN CAST(" param " AS BIGINT) <> 0 THEN 1 ELSE " col " END"
+
+/* An admin alert (INSERT ... ON CONFLICT DO NOTHING: one per key). */
+#define SQL_ALERT_INSERT \
+	"INSERT INTO outbox(key, rule, channel, address, subject, body, categories, message_id," \
+	" due_at, state, created_at, origin) VALUES (?1, 'admin_alert', 'email', ?2, ?3, ?4," \
+	" 'meddelandeid,regel', ?5, ?6, 'pending', ?6, 'alert') ON CONFLICT DO NOTHING"
+
+/* Bind st's parameters 1.. by fmt: 'i' long long, 's' text (NULL = NULL). */
+static int bind_va(struct dbi_stmt *st, struct err *e, const char *fmt, va_list ap)
+{
+	int r = 0;
+
+	for (int i = 0; r == 0 && fmt[i]; i++)
+		r = fmt[i] == 'i' ? dbi_bind_int64(st, i + 1, va_arg(ap, long long))
+				  : dbi_bind_text(st, i + 1, va_arg(ap, const char *));
+	return r < 0 ? err_set(e, r, "%s: cannot bind a parameter", "outbox") : 0;
+}
+
+static int bind_all(struct dbi_stmt *st, struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = bind_va(st, e, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* On SQLite the statements every delivered message runs stay prepared,
+ * per connection, until outbox_close_statements(): sql is a literal, found
+ * by its address, on the connection (the dbi handle and the SQLite handle
+ * under it: an entry left by a connection closed without
+ * outbox_close_statements() is never used for another that happens to get
+ * its address; SQLite keeps a handle with statements open alive). On
+ * PostgreSQL each run prepares its own: a round trip more for a few
+ * statements per message, and nothing prepared outlives its use. A
+ * connection is used by one thread at a time; the table is shared, so it
+ * has a lock. */
+#define KEPT_MAX 16
+static struct {
+	struct dbi *db;
+	struct sqlite3 *handle;
+	const char *sql;
+	struct dbi_stmt *st;
+} kept[KEPT_MAX];
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The kept statement of sql on db, prepared at its first use; NULL in *st
+ * with 0 when there is none to keep (PostgreSQL, or the table is full):
+ * the caller prepares its own. */
+static int kept_get(struct dbi *db, const char *sql, struct dbi_stmt **st, struct err *e)
+{
+	struct sqlite3 *h = dbi_sqlite(db);
+	int r = 0, slot = -1;
+
+	*st = NULL;
+	if (!h)
+		return 0;
+	pthread_mutex_lock(&kept_lock);
+	for (int i = 0; i < KEPT_MAX && !*st; i++) {
+		if (kept[i].db == db && kept[i].handle != h)
+			memset(&kept[i], 0, sizeof kept[i]); /* a closed connection's */
+		if (kept[i].db == db && kept[i].sql == sql)
+			*st = kept[i].st;
+		else if (!kept[i].db && slot < 0)
+			slot = i;
+	}
+	if (!*st && slot >= 0) {
+		r = dbi_prepare(db, sql, st, e);
+		if (r == 0)
+			kept[slot].db = db, kept[slot].handle = h, kept[slot].sql = sql,
+			kept[slot].st = *st;
+	}
+	pthread_mutex_unlock(&kept_lock);
+	return r;
+}
+
+/* Run sql with arguments by fmt (bind_va). keep: the statement stays
+ * prepared on the connection for the next call. */
+static int exec_sql(struct dbi *db, int keep, const char *sql, struct err *e, const char *fmt,
+		    va_list ap)
+{
+	struct dbi_stmt *st = NULL;
+	int r = keep ? kept_get(db, sql, &st, e) : 0, own = !st;
+
+	if (r == 0 && own)
+		r = dbi_prepare(db, sql, &st, e);
+	if (r == 0)
+		r = bind_va(st, e, fmt, ap);
+	if (r == 0)
+		r = dbi_step(st, e);
+	if (own)
+		dbi_finalize(st);
+	else
+		dbi_reset(st);
+	return r < 0 ? r : 0;
+}
+
+static int exec_bound(struct dbi *db, const char *sql, struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = exec_sql(db, 0, sql, e, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int exec_kept(struct dbi *db, const char *sql, struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = exec_sql(db, 1, sql, e, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* Prepare sql, bind by fmt and step once: DBI_ROW (its columns in *st),
+ * DBI_DONE or a negative code. The caller finalizes *st in every case. */
+static int query_row(struct dbi *db, struct dbi_stmt **st, struct err *e, const char *sql,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	int r = dbi_prepare(db, sql, st, e);
+
+	if (r < 0)
+		return r;
+	va_start(ap, fmt);
+	r = bind_va(*st, e, fmt, ap);
+	va_end(ap);
+	return r < 0 ? r : dbi_step(*st, e);
+}
+
+void outbox_close_statements(struct dbi *db)
+{
+	pthread_mutex_lock(&kept_lock);
+	for (int i = 0; i < KEPT_MAX; i++)
+		if (kept[i].db == db) {
+			if (kept[i].handle == dbi_sqlite(db))
+				dbi_finalize(kept[i].st);
+			memset(&kept[i], 0, sizeof kept[i]);
+		}
+	pthread_mutex_unlock(&kept_lock);
+}
+
 /* The recipient's name for a digest's greeting: the staff member's, or the
  * unit's whose mailbox it is. */
 static int digest_name(struct dbi *db, const struct outbox_msg *m, char *buf, size_t n,
 		       struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int r = db_prepare(DB_SQ(db), "SELECT coalesce((SELECT name FROM staff WHERE id = ?1),"
-			       " (SELECT name FROM unit WHERE email = ?2 ORDER BY id LIMIT 1), '')",
-			   &st, e), rc;
+	struct dbi_stmt *st = NULL;
+	int r = dbi_prepare(db, "SELECT coalesce((SELECT name FROM staff WHERE id = ?1),"
+				" (SELECT name FROM unit WHERE email = ?2 ORDER BY id LIMIT 1), '')",
+			    &st, e);
 
 	buf[0] = '\0';
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, m->recipient_id);
-	sqlite3_bind_text(st, 2, m->address, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
-	else
-		r = db_fail(DB_SQ(db), rc, "outbox digest", e);
-	sqlite3_finalize(st);
-	return r;
+	if (r == 0)
+		r = bind_all(st, e, "is", m->recipient_id, m->address);
+	if (r == 0)
+		r = dbi_step(st, e);
+	if (r == DBI_ROW)
+		snprintf(buf, n, "%s", dbi_column_text(st, 0));
+	dbi_finalize(st);
+	return r < 0 ? r : 0;
 }
 
 /* The Message-ID of a new set of a digest key's items (the first its
@@ -138,14 +288,12 @@ static int same_or_null(const char *a, const char *b)
 }
 
 /* A digest of the key that cannot be written (why): the admin is told once
- * per key (INSERT OR IGNORE); its items go one at a time meanwhile. */
+ * per key (ON CONFLICT DO NOTHING); its items go one at a time meanwhile. */
 static int alert_unwritable(struct dbi *db, const struct outbox_msg *parts, int n,
 			    const char *why, const struct config *cfg, time_t now,
 			    struct err *e)
 {
 	char key[400], mid[MSGID_SIZE], ts[21], subject[160], body[1024];
-	sqlite3_stmt *st = NULL;
-	int r, rc;
 
 	snprintf(key, sizeof key, "alert/digest/%s", parts[0].digest_key);
 	msgid_make(key, cfg->mail_from, mid);
@@ -158,22 +306,40 @@ static int alert_unwritable(struct dbi *db, const struct outbox_msg *parts, int 
 		 "och inställningen för SMS-längd.\n\n"
 		 "--\nDetta meddelande skickades automatiskt av backad.\n",
 		 n, parts[0].channel, parts[0].id, parts[0].rule, why, parts[0].channel);
-	r = db_prepare(DB_SQ(db), "INSERT OR IGNORE INTO outbox(key, rule, channel, address, subject,"
-			   " body, categories, message_id, due_at, state, created_at, origin)"
-			   " VALUES (?1, 'admin_alert', 'email', ?2, ?3, ?4, 'meddelandeid,regel',"
-			   " ?5, ?6, 'pending', ?6, 'alert')", &st, e);
+	return exec_bound(db, SQL_ALERT_INSERT, e, "ssssss", key, cfg->admin_email, subject, body,
+			  mid, cal_iso_utc(now, ts));
+}
+
+/* Mark row id claimed (upd bound with owner and lease); mid: the
+ * Message-ID of the set it goes in, NULL for its own. */
+static int claim_row(struct dbi_stmt *upd, long long id, const char *mid, struct err *e)
+{
+	int r = dbi_bind_int64(upd, 1, id);
+
+	if (r == 0)
+		r = dbi_bind_text(upd, 4, mid);
 	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cfg->admin_email, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, mid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, cal_iso_utc(now, ts), -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		r = db_fail(DB_SQ(db), rc, "outbox digest", e);
-	sqlite3_finalize(st);
+		return err_set(e, r, "%s: cannot bind a parameter", "outbox claim");
+	r = dbi_step(upd, e);
+	dbi_reset(upd);
+	return r < 0 ? r : 0;
+}
+
+/* Whether another claimer holds items of the set did of key (count: the
+ * due items of the set; cnt of them were locked here): 1 yes, 0 no. */
+static int held_elsewhere(struct dbi_stmt *count, const char *key, const char *did, int cnt,
+			  struct err *e)
+{
+	int r = dbi_bind_text(count, 2, key);
+
+	if (r == 0)
+		r = dbi_bind_text(count, 4, did);
+	if (r < 0)
+		return err_set(e, r, "%s: cannot bind a parameter", "outbox claim");
+	r = dbi_step(count, e);
+	if (r == DBI_ROW)
+		r = dbi_column_int64(count, 0) > cnt;
+	dbi_reset(count);
 	return r;
 }
 
@@ -183,8 +349,10 @@ static int alert_unwritable(struct dbi *db, const struct outbox_msg *parts, int 
  * and stores, its Message-ID; one item goes with its own text (and its own
  * Message-ID when it was never in a set), several as the digest with
  * m->parts the items. 1 when claimed; 0 when m goes on its own (the
- * caller claims it): nothing of the key is due. */
-static int gather(struct dbi *db, struct outbox_msg *m, sqlite3_stmt *items, sqlite3_stmt *upd,
+ * caller claims it): nothing of the key is due; 2 when m is left alone:
+ * another claimer holds items of its set (PostgreSQL), they go later. */
+static int gather(struct dbi *db, struct outbox_msg *m, struct dbi_stmt *items,
+		  struct dbi_stmt *count, struct dbi_stmt *upd,
 		  const struct templates *tpl, const struct config *cfg, time_t now,
 		  struct err *e)
 {
@@ -193,13 +361,13 @@ static int gather(struct dbi *db, struct outbox_msg *m, sqlite3_stmt *items, sql
 	char name[256], mid[MSGID_SIZE], *subject = NULL, *body = NULL;
 	int cnt = 0, cap = 0, rc, r = 0, one = 0;
 
-	sqlite3_bind_text(items, 2, m->digest_key, -1, SQLITE_STATIC);
+	rc = dbi_bind_text(items, 2, m->digest_key) < 0 ? ERR_NOMEM : DBI_ROW;
 	/* Sets claimed before first, each together (by digest_id). */
-	while ((rc = sqlite3_step(items)) == SQLITE_ROW) {
-		const char *d = (const char *)sqlite3_column_text(items, 17);
+	while (rc == DBI_ROW && (rc = dbi_step(items, e)) == DBI_ROW) {
+		const char *d = dbi_column_text(items, 17);
 
 		if (cnt > 0 && !same_or_null(d, parts[0].digest_id)) {
-			rc = SQLITE_DONE;
+			rc = DBI_DONE;
 			break;
 		}
 		if (cnt == cap) {
@@ -213,17 +381,26 @@ static int gather(struct dbi *db, struct outbox_msg *m, sqlite3_stmt *items, sql
 			cap = cap ? cap * 2 : 8;
 		}
 		if (load_row(items, &parts[cnt++]) < 0 || (d && !parts[cnt - 1].digest_id) ||
-		    (sqlite3_column_text(items, 18) &&
+		    (dbi_column_text(items, 18) &&
 		     !(parts[cnt - 1].deadline = col_dup(items, 18)))) {
 			r = err_set(e, ERR_NOMEM, "out of memory");
 			break;
 		}
 	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(DB_SQ(db), rc, "outbox claim", e);
-	sqlite3_reset(items);
+	if (r == 0 && rc < 0)
+		r = rc == ERR_NOMEM ? err_set(e, rc, "out of memory") : rc;
+	dbi_reset(items);
+	/* A set claimed before goes whole or not at all: when another claimer
+	 * holds some of its items (PostgreSQL's SKIP LOCKED left them out),
+	 * the key waits for the next claim. */
+	if (r == 0 && cnt > 0 && count && parts[0].digest_id)
+		r = held_elsewhere(count, m->digest_key, parts[0].digest_id, cnt, e);
 	if (r < 0 || cnt == 0)
 		goto out;
+	if (r == 1) {
+		r = 2;
+		goto out;
+	}
 	if (parts[0].digest_id)
 		snprintf(mid, sizeof mid, "%s", parts[0].digest_id);
 	else if (cnt == 1)
@@ -260,13 +437,7 @@ static int gather(struct dbi *db, struct outbox_msg *m, sqlite3_stmt *items, sql
 		}
 	}
 	for (int i = 0; r == 0 && i < (one ? 1 : cnt); i++) {
-		sqlite3_bind_int64(upd, 1, parts[i].id);
-		sqlite3_bind_text(upd, 4, mid, -1, SQLITE_STATIC);
-		rc = sqlite3_step(upd);
-		sqlite3_reset(upd);
-		sqlite3_bind_null(upd, 4);
-		if (rc != SQLITE_DONE)
-			r = db_fail(DB_SQ(db), rc, "outbox claim", e);
+		r = claim_row(upd, parts[i].id, mid, e);
 	}
 	if (r < 0)
 		goto out;
@@ -331,13 +502,56 @@ int outbox_claim(struct dbi *db, time_t now, int max, const char *channel, const
 	" FROM outbox WHERE state IN ('pending','failed') AND due_at <= ?1" \
 	" AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)"
 
+/* The claim's statements. On PostgreSQL the due rows are locked as they
+ * are read and rows another claimer holds are skipped (FOR UPDATE SKIP
+ * LOCKED): two daemons claiming at once get different rows and neither
+ * waits. SQLite has one writer at a time (BEGIN IMMEDIATE): no lock clause. */
+#define SKIP_LOCKED " FOR UPDATE SKIP LOCKED"
+#define SQL_DUE \
+	"SELECT " MSG_COLUMNS DUE_ROWS " AND (CAST(?3 AS TEXT) IS NULL OR channel = ?3)" \
+	DISCLOSABLE("?4") " ORDER BY due_at, id LIMIT ?2"
+#define SQL_ITEMS \
+	"SELECT " MSG_COLUMNS ", 0, digest_id, deadline" DUE_ROWS " AND digest_key = ?2" \
+	DISCLOSABLE("?3") " ORDER BY digest_id IS NULL, digest_id, id"
+
+static int claim_prepare(struct dbi *db, int digests, struct dbi_stmt **sel,
+			 struct dbi_stmt **items, struct dbi_stmt **count, struct dbi_stmt **upd,
+			 struct err *e)
+{
+	int pg = dbi_backend(db) == DBI_PG, r;
+
+	r = dbi_prepare(db, pg ? SQL_DUE SKIP_LOCKED : SQL_DUE, sel, e);
+	if (r == 0 && digests)
+		r = dbi_prepare(db, pg ? SQL_ITEMS SKIP_LOCKED : SQL_ITEMS, items, e);
+	if (r == 0 && digests && pg)
+		r = dbi_prepare(db, "SELECT count(*)" DUE_ROWS " AND digest_key = ?2"
+				" AND digest_id = ?4" DISCLOSABLE("?3"), count, e);
+	if (r == 0)
+		r = dbi_prepare(db, "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
+				" claim_owner = ?2, lease_until = ?3, data_started = 0,"
+				" digest_id = CASE WHEN digest_key IS NOT NULL"
+				"  THEN coalesce(digest_id, CAST(?4 AS TEXT), message_id) END"
+				" WHERE id = ?1", upd, e);
+	return r;
+}
+
+/* A claim's transaction. On PostgreSQL it reads committed rows: a row
+ * claimed by a transaction that committed after this one began is seen
+ * as it is now (sending) and skipped, where a snapshot (REPEATABLE READ)
+ * would fail the lock with a serialization error. */
+static int claim_begin(struct dbi *db, struct err *e)
+{
+	if (dbi_backend(db) == DBI_PG)
+		return dbi_exec(db, "BEGIN ISOLATION LEVEL READ COMMITTED", e);
+	return db_begin(db, e);
+}
+
 int outbox_claim_digests(struct dbi *db, time_t now, int max, const char *channel,
 			 const char *owner, time_t lease_until, const struct templates *tpl,
 			 const struct config *cfg, struct outbox_msg **msgs, int *n,
 			 struct err *e)
 {
-	sqlite3_stmt *items = NULL;
-	sqlite3_stmt *sel = NULL, *upd = NULL;
+	struct dbi_stmt *sel = NULL, *upd = NULL, *items = NULL, *count = NULL;
 	struct outbox_msg *out = NULL;
 	char ts[21], lease[21], day[DATE_LEN];
 	int r, rc, cnt = 0;
@@ -347,48 +561,43 @@ int outbox_claim_digests(struct dbi *db, time_t now, int max, const char *channe
 	out = calloc((size_t)max, sizeof *out);
 	if (!out)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	r = db_begin(db, e);
-	if (r < 0)
-		goto fail;
-	r = db_prepare(DB_SQ(db), "SELECT " MSG_COLUMNS DUE_ROWS
-			   " AND (?3 IS NULL OR channel = ?3)" DISCLOSABLE("?4")
-			   " ORDER BY due_at, id LIMIT ?2", &sel, e);
-	if (r == 0 && tpl)
-		r = db_prepare(DB_SQ(db), "SELECT " MSG_COLUMNS ", 0, digest_id, deadline" DUE_ROWS
-				   " AND digest_key = ?2" DISCLOSABLE("?3")
-				   " ORDER BY digest_id IS NULL, digest_id, id", &items, e);
-	if (r == 0)
-		r = db_prepare(DB_SQ(db), "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
-				   " claim_owner = ?2, lease_until = ?3, data_started = 0,"
-				   " digest_id = CASE WHEN digest_key IS NOT NULL"
-				   "  THEN coalesce(digest_id, ?4, message_id) END"
-				   " WHERE id = ?1", &upd, e);
-	if (r < 0)
-		goto fail;
-	sqlite3_bind_text(sel, 1, cal_iso_utc(now, ts), -1, SQLITE_STATIC);
-	sqlite3_bind_int(sel, 2, max);
-	db_bind_text_or_null(sel, 3, channel);
-	sqlite3_bind_text(sel, 4, date_format(cal_today(now), day), -1, SQLITE_STATIC);
-	sqlite3_bind_text(upd, 2, owner, -1, SQLITE_STATIC);
-	sqlite3_bind_text(upd, 3, cal_iso_utc(lease_until, lease), -1, SQLITE_STATIC);
-	if (items) {
-		sqlite3_bind_text(items, 1, ts, -1, SQLITE_STATIC);
-		sqlite3_bind_text(items, 3, day, -1, SQLITE_STATIC);
+	r = claim_begin(db, e);
+	if (r < 0) {
+		free(out);
+		return r;
 	}
+	r = claim_prepare(db, tpl != NULL, &sel, &items, &count, &upd, e);
+	if (r < 0)
+		goto fail;
+	cal_iso_utc(now, ts);
+	date_format(cal_today(now), day);
+	r = bind_all(sel, e, "sis", ts, (long long)max, channel && *channel ? channel : NULL);
+	if (r == 0)
+		r = bind_all(upd, e, "iss", 0LL, owner, cal_iso_utc(lease_until, lease));
+	if (r == 0 && items)
+		r = bind_all(items, e, "s", ts);
+	if (r == 0 && items && dbi_bind_text(items, 3, day) < 0)
+		r = err_set(e, ERR_NOMEM, "out of memory");
+	if (r == 0 && count && (dbi_bind_text(count, 1, ts) < 0 || dbi_bind_text(count, 3, day) < 0))
+		r = err_set(e, ERR_NOMEM, "out of memory");
+	if (r == 0 && dbi_bind_text(sel, 4, day) < 0)
+		r = err_set(e, ERR_NOMEM, "out of memory");
+	if (r < 0)
+		goto fail;
 	/* The due rows first, then their claims: a digest claims the other
 	 * items of its key too, and a later row of a key already gathered is
 	 * in it. */
-	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+	while ((rc = dbi_step(sel, e)) == DBI_ROW) {
 		if (load_row(sel, &out[cnt++]) < 0) {
 			r = err_set(e, ERR_NOMEM, "out of memory");
 			goto fail;
 		}
 	}
-	if (rc != SQLITE_DONE) {
-		r = db_fail(DB_SQ(db), rc, "outbox claim", e);
+	if (rc < 0) {
+		r = rc;
 		goto fail;
 	}
-	sqlite3_finalize(sel);
+	dbi_finalize(sel);
 	sel = NULL;
 	for (int i = 0, k = 0, all = cnt; i < all; i++) {
 		int dup = 0;
@@ -404,24 +613,27 @@ int outbox_claim_digests(struct dbi *db, time_t now, int max, const char *channe
 			out[k] = out[i];
 			memset(&out[i], 0, sizeof out[i]);
 		}
-		r = items && out[k].digest_key ? gather(db, &out[k], items, upd, tpl, cfg, now, e)
-					       : 0;
+		r = items && out[k].digest_key
+			? gather(db, &out[k], items, count, upd, tpl, cfg, now, e) : 0;
 		if (r < 0)
 			goto fail;
+		if (r == 2) {
+			/* Its key is another claimer's now: not this claim's. */
+			outbox_msg_clear(&out[k]);
+			cnt--;
+			continue;
+		}
 		k++;
 		if (r == 1)
 			continue;
-		sqlite3_bind_int64(upd, 1, out[k - 1].id);
-		rc = sqlite3_step(upd);
-		sqlite3_reset(upd);
-		if (rc != SQLITE_DONE) {
-			r = db_fail(DB_SQ(db), rc, "outbox claim", e);
+		r = claim_row(upd, out[k - 1].id, NULL, e);
+		if (r < 0)
 			goto fail;
-		}
 	}
-	sqlite3_finalize(upd);
-	sqlite3_finalize(items);
-	sel = upd = items = NULL;
+	dbi_finalize(upd);
+	dbi_finalize(items);
+	dbi_finalize(count);
+	sel = upd = items = count = NULL;
 	r = db_commit(db, e);
 	if (r < 0)
 		goto fail;
@@ -429,85 +641,13 @@ int outbox_claim_digests(struct dbi *db, time_t now, int max, const char *channe
 	*n = cnt;
 	return 0;
 fail:
-	sqlite3_finalize(sel);
-	sqlite3_finalize(upd);
-	sqlite3_finalize(items);
+	dbi_finalize(sel);
+	dbi_finalize(upd);
+	dbi_finalize(items);
+	dbi_finalize(count);
 	db_rollback(db);
 	outbox_msgs_free(out, max);
 	return r;
-}
-
-/* Run sql with arguments by fmt: 'i' long long, 's' text (NULL = NULL).
- * keep: the statement stays prepared on the connection for the next call
- * (the statements every delivered message runs); outbox_close_statements()
- * finalizes them before the connection closes. */
-static int exec_sql(struct dbi *db, int keep, const char *sql, struct err *e, const char *fmt,
-		    va_list ap)
-{
-	sqlite3_stmt *st = NULL;
-	int r = 0, rc;
-
-	if (keep)
-		while ((st = sqlite3_next_stmt(DB_SQ(db), st)))
-			if (!sqlite3_stmt_busy(st) && strcmp(sqlite3_sql(st), sql) == 0)
-				break;
-	if (!st) {
-		rc = sqlite3_prepare_v3(DB_SQ(db), sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL);
-		if (rc != SQLITE_OK)
-			return db_fail(DB_SQ(db), rc, "outbox", e);
-	}
-	for (int i = 0; fmt[i]; i++) {
-		if (fmt[i] == 'i') {
-			sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
-		} else {
-			const char *s = va_arg(ap, const char *);
-
-			if (s)
-				sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT);
-			else
-				sqlite3_bind_null(st, i + 1);
-		}
-	}
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		r = db_fail(DB_SQ(db), rc, "outbox", e);
-	if (keep) {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-	} else {
-		sqlite3_finalize(st);
-	}
-	return r;
-}
-
-static int exec_bound(struct dbi *db, const char *sql, struct err *e, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = exec_sql(db, 0, sql, e, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static int exec_kept(struct dbi *db, const char *sql, struct err *e, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = exec_sql(db, 1, sql, e, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-void outbox_close_statements(struct dbi *db)
-{
-	sqlite3_stmt *st;
-
-	while ((st = sqlite3_next_stmt(DB_SQ(db), NULL)))
-		sqlite3_finalize(st);
 }
 
 /* m went out as the message with Message-ID mid (its own, or its
@@ -519,22 +659,39 @@ static int mark_sent(struct dbi *db, const struct outbox_msg *m, const char *pro
 	int r = exec_kept(db, "UPDATE outbox SET state = 'sent', sent_at = ?2, provider_id = ?3,"
 			       " last_error = NULL, next_attempt_at = NULL, data_started = 0,"
 			       " claim_owner = NULL, lease_until = NULL,"
-			       " in_doubt = in_doubt OR ?4 WHERE id = ?1",
+			       " in_doubt = " OR_FLAG("in_doubt", "?4") " WHERE id = ?1",
 			   e, "issi", m->id, now, provider, (long long)in_doubt);
 
 	/* One audit row per child the message names (a digest names several),
 	 * or one without a child. */
 	if (r == 0)
 		r = exec_kept(db, "INSERT INTO audit(at, outbox_id, recipient_id, address, child_id,"
-				   " rule, channel, provider_id, categories, message_id) SELECT ?1, ?2,"
-				   " nullif(?3, 0), ?4, c, ?6, ?7, ?8, ?9, ?10 FROM"
+				   " rule, channel, provider_id, categories, message_id)"
+				   " SELECT CAST(?1 AS TEXT), CAST(?2 AS BIGINT),"
+				   " nullif(CAST(?3 AS BIGINT), 0), CAST(?4 AS TEXT), c, CAST(?6 AS TEXT),"
+				   " CAST(?7 AS TEXT), CAST(?8 AS TEXT), CAST(?9 AS TEXT),"
+				   " CAST(?10 AS TEXT) FROM"
 				   " (SELECT child_id AS c FROM outbox_child WHERE outbox_id = ?2"
-				   "  UNION ALL SELECT nullif(?5, 0) WHERE NOT EXISTS"
-				   "  (SELECT 1 FROM outbox_child WHERE outbox_id = ?2))",
+				   "  UNION ALL SELECT nullif(CAST(?5 AS BIGINT), 0) WHERE NOT EXISTS"
+				   "  (SELECT 1 FROM outbox_child WHERE outbox_id = ?2)) AS x",
 			       e, "siisisssss", now, m->id, m->recipient_id, m->address,
 			       m->child_id, m->rule, m->channel, provider,
 			       cats ? cats : m->categories ? m->categories : "", mid);
 	return r;
+}
+
+/* A formatted string, malloc'd; NULL when out of memory. */
+static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *str_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return r < 0 ? NULL : s;
 }
 
 /* One alert for m; a digest's names each of its items (one retry each). */
@@ -542,15 +699,15 @@ static int queue_alert(struct dbi *db, const struct outbox_msg *m, const char *w
 		       const char *now, const struct config *cfg, struct err *e)
 {
 	char key[64], mid[MSGID_SIZE], subject[160];
-	char *body, *ids = sqlite3_mprintf("%lld", m->id), *retry = sqlite3_mprintf("%lld", m->id);
+	char *body, *ids = str_printf("%lld", m->id), *retry = str_printf("%lld", m->id);
 	int r;
 
 	for (int i = 1; ids && retry && m->parts && i < m->n_parts; i++) {
-		char *a = sqlite3_mprintf("%s, %lld", ids, m->parts[i].id);
-		char *b = sqlite3_mprintf("%s\n  backactl retry %lld", retry, m->parts[i].id);
+		char *a = str_printf("%s, %lld", ids, m->parts[i].id);
+		char *b = str_printf("%s\n  backactl retry %lld", retry, m->parts[i].id);
 
-		sqlite3_free(ids);
-		sqlite3_free(retry);
+		free(ids);
+		free(retry);
 		ids = a;
 		retry = b;
 	}
@@ -563,28 +720,25 @@ static int queue_alert(struct dbi *db, const struct outbox_msg *m, const char *w
 		snprintf(subject, sizeof subject, "backad: meddelande %lld kunde inte levereras",
 			 m->id);
 	body = !ids || !retry ? NULL : m->parts
-		? sqlite3_mprintf("Till administratören för Backa barnet,\n\n"
+		? str_printf("Till administratören för Backa barnet,\n\n"
 				  "En sammanställning (regel %s, kanal %s, Message-ID %s) med\n"
 				  "meddelandena %s kunde inte levereras efter %d försök och har gett upp.\n\n"
 				  "Senaste fel: %s\n\n"
 				  "Kontrollera mottagarens adress eller förbindelsen och köa om dem med:\n"
 				  "  backactl retry %s\n\n--\nDetta meddelande skickades automatiskt av backad.\n",
 				  m->rule, m->channel, m->message_id, ids, m->attempts, why, retry)
-		: sqlite3_mprintf("Till administratören för Backa barnet,\n\n"
+		: str_printf("Till administratören för Backa barnet,\n\n"
 				  "Meddelande %lld (regel %s, kanal %s) kunde inte levereras efter %d försök\n"
 				  "och har gett upp.\n\nSenaste fel: %s\n\n"
 				  "Kontrollera mottagarens adress eller förbindelsen och köa om det med:\n"
 				  "  backactl retry %lld\n\n--\nDetta meddelande skickades automatiskt av backad.\n",
 				  m->id, m->rule, m->channel, m->attempts, why, m->id);
-	r = body ? exec_bound(db, "INSERT OR IGNORE INTO outbox(key, rule, channel, address, subject,"
-			      " body, categories, message_id, due_at, state, created_at, origin)"
-			      " VALUES (?1, 'admin_alert', 'email', ?2, ?3, ?4, 'meddelandeid,regel',"
-			      " ?5, ?6, 'pending', ?6, 'alert')",
-			  e, "ssssss", key, cfg->admin_email, subject, body, mid, now)
+	r = body ? exec_bound(db, SQL_ALERT_INSERT, e, "ssssss", key, cfg->admin_email, subject,
+			      body, mid, now)
 		 : err_set(e, ERR_NOMEM, "out of memory");
-	sqlite3_free(ids);
-	sqlite3_free(retry);
-	sqlite3_free(body);
+	free(ids);
+	free(retry);
+	free(body);
 	return r;
 }
 
@@ -592,24 +746,19 @@ static int queue_alert(struct dbi *db, const struct outbox_msg *m, const char *w
 static int other_address(struct dbi *db, const struct outbox_msg *m, char *buf, size_t n,
 			 struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int sms = strcmp(m->channel, "sms") == 0, r, rc;
+	struct dbi_stmt *st = NULL;
+	int sms = strcmp(m->channel, "sms") == 0, r;
 
 	buf[0] = '\0';
 	if (!m->recipient_id || strstr(m->key, "/fallback"))
 		return 0;
-	r = db_prepare(DB_SQ(db), sms ? "SELECT email FROM staff WHERE id = ?1 AND active = 1"
-			       : "SELECT mobile FROM staff WHERE id = ?1 AND active = 1", &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, m->recipient_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
-	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = db_fail(DB_SQ(db), rc, "outbox fallback", e);
-	sqlite3_finalize(st);
-	return r;
+	r = query_row(db, &st, e, sms ? "SELECT email FROM staff WHERE id = ?1 AND active = 1"
+				  : "SELECT mobile FROM staff WHERE id = ?1 AND active = 1",
+		      "i", m->recipient_id);
+	if (r == DBI_ROW && dbi_column_text(st, 0))
+		snprintf(buf, n, "%s", dbi_column_text(st, 0));
+	dbi_finalize(st);
+	return r < 0 ? r : 0;
 }
 
 /* Queue m again on the other channel; *done = 1 when a fallback was queued. */
@@ -632,11 +781,12 @@ static int queue_fallback(struct dbi *db, const struct outbox_msg *m, const char
 	else
 		snprintf(body, sizeof body, "Backa barnet: ett e-postmeddelande till dig kunde inte "
 			 "levereras. Kontrollera din e-postadress hos administratören.");
-	r = exec_bound(db, "INSERT OR IGNORE INTO outbox(key, rule, child_id, recipient_id,"
+	r = exec_bound(db, "INSERT INTO outbox(key, rule, child_id, recipient_id,"
 			   " channel, address, subject, body, categories, message_id, due_at,"
-			   " state, created_at, origin, subject_key) VALUES (?1, ?2, nullif(?3, 0),"
-			   " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', ?11, 'fallback',"
-			   " (SELECT subject_key FROM outbox WHERE id = ?12))",
+			   " state, created_at, origin, subject_key) VALUES (?1, ?2,"
+			   " nullif(CAST(?3 AS BIGINT), 0), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending',"
+			   " ?11, 'fallback', (SELECT subject_key FROM outbox WHERE id = ?12))"
+			   " ON CONFLICT DO NOTHING",
 		       e, "ssiisssssssi", key, m->rule, m->child_id, m->recipient_id,
 		       sms ? "email" : "sms", addr,
 		       sms ? "Backa barnet: meddelande som inte kunde skickas som SMS" : NULL,
@@ -644,9 +794,10 @@ static int queue_fallback(struct dbi *db, const struct outbox_msg *m, const char
 	/* The SMS's text goes by e-mail: it names the same children (an SMS
 	 * digest names none: it told counts). */
 	if (r == 0 && sms && !m->parts)
-		r = exec_bound(db, "INSERT OR IGNORE INTO outbox_child(outbox_id, child_id)"
+		r = exec_bound(db, "INSERT INTO outbox_child(outbox_id, child_id)"
 				   " SELECT (SELECT id FROM outbox WHERE key = ?1), child_id"
-				   " FROM outbox_child WHERE outbox_id = ?2", e, "si", key, m->id);
+				   " FROM outbox_child WHERE outbox_id = ?2 ON CONFLICT DO NOTHING",
+			       e, "si", key, m->id);
 	*done = r == 0;
 	return r;
 }
@@ -667,7 +818,7 @@ static int mark_dead(struct dbi *db, const struct outbox_msg *m, const char *det
 	/* A digest: every item dead, one fallback or alert for the message. */
 	for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++)
 		r = exec_bound(db, "UPDATE outbox SET state = 'dead', last_error = ?2,"
-				   " next_attempt_at = NULL, in_doubt = in_doubt OR ?3,"
+				   " next_attempt_at = NULL, in_doubt = " OR_FLAG("in_doubt", "?3") ","
 				   " data_started = 0, claim_owner = NULL, lease_until = NULL"
 				   " WHERE id = ?1", e, "isi", m->parts ? m->parts[i].id : m->id,
 			       detail, (long long)in_doubt);
@@ -685,23 +836,17 @@ static int dlr_fallback(struct dbi *db, long long id, const char *ts, const stru
  * the gateway's answer): 1 delivered, -1 undeliverable, 0 none. */
 static int early_report(struct dbi *db, const struct outbox_msg *m, int *said, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int r, rc;
+	struct dbi_stmt *st = NULL;
+	int r;
 
 	*said = 0;
 	if (strcmp(m->channel, "sms") != 0)
 		return 0;
-	r = db_prepare(DB_SQ(db), "SELECT delivery FROM outbox WHERE id = ?1", &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, m->id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
-		*said = strcmp((const char *)sqlite3_column_text(st, 0), "delivered") == 0 ? 1 : -1;
-	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = db_fail(DB_SQ(db), rc, "outbox", e);
-	sqlite3_finalize(st);
-	return r;
+	r = query_row(db, &st, e, "SELECT delivery FROM outbox WHERE id = ?1", "i", m->id);
+	if (r == DBI_ROW && dbi_column_text(st, 0))
+		*said = strcmp(dbi_column_text(st, 0), "delivered") == 0 ? 1 : -1;
+	dbi_finalize(st);
+	return r < 0 ? r : 0;
 }
 
 int outbox_done_tx(struct dbi *db, const struct outbox_msg *m, enum outbox_result res,
@@ -754,7 +899,8 @@ int outbox_done_tx(struct dbi *db, const struct outbox_msg *m, enum outbox_resul
 			const struct outbox_msg *x = m->parts ? &m->parts[i] : m;
 
 			r = exec_kept(db, "UPDATE outbox SET state = 'failed', last_error = ?2,"
-					   " next_attempt_at = ?3, in_doubt = in_doubt OR ?4,"
+					   " next_attempt_at = ?3,"
+					   " in_doubt = " OR_FLAG("in_doubt", "?4") ","
 					   " data_started = 0, claim_owner = NULL,"
 					   " lease_until = NULL WHERE id = ?1",
 				      e, "issi", x->id, detail, next,
@@ -824,34 +970,33 @@ int outbox_defer(struct dbi *db, const struct outbox_msg *m, time_t until, struc
 }
 
 /* The rows a query selects, loaded (at most max). */
-static int load_rows(struct dbi *db, const char *sql, const char *p1, const char *p2, int max,
-		     struct outbox_msg **msgs, int *n, struct err *e)
+static int load_rows(struct dbi *db, const char *sql, int max, struct outbox_msg **msgs, int *n,
+		     struct err *e, const char *fmt, ...)
 {
-	sqlite3_stmt *st = NULL;
+	va_list ap;
+	struct dbi_stmt *st = NULL;
 	struct outbox_msg *out = calloc((size_t)max, sizeof *out);
-	int r, rc, cnt = 0;
+	int r, rc = DBI_DONE, cnt = 0;
 
 	*msgs = NULL;
 	*n = 0;
 	if (!out)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	r = db_prepare(DB_SQ(db), sql, &st, e);
-	if (r < 0) {
-		free(out);
-		return r;
+	r = dbi_prepare(db, sql, &st, e);
+	if (r == 0) {
+		va_start(ap, fmt);
+		r = bind_va(st, e, fmt, ap);
+		va_end(ap);
 	}
-	db_bind_text_or_null(st, 1, p1);
-	db_bind_text_or_null(st, 2, p2);
-	sqlite3_bind_int(st, 3, max);
-	while (cnt < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (r == 0 && cnt < max && (rc = dbi_step(st, e)) == DBI_ROW) {
 		if (load_row(st, &out[cnt++]) < 0) {
 			r = err_set(e, ERR_NOMEM, "out of memory");
 			break;
 		}
 	}
-	if (r == 0 && cnt < max && rc != SQLITE_DONE)
-		r = db_fail(DB_SQ(db), rc, "outbox", e);
-	sqlite3_finalize(st);
+	if (r == 0 && rc < 0)
+		r = rc;
+	dbi_finalize(st);
 	if (r < 0) {
 		outbox_msgs_free(out, cnt);
 		return r;
@@ -862,6 +1007,14 @@ static int load_rows(struct dbi *db, const char *sql, const char *p1, const char
 }
 
 #define RECOVER_MAX 500
+#define SQL_RECOVER \
+	"SELECT " MSG_COLUMNS ", data_started, digest_id FROM outbox WHERE state = 'sending'" \
+	" AND (claim_owner IS NULL OR claim_owner <> ?1 OR lease_until IS NULL" \
+	" OR lease_until < ?2) ORDER BY id LIMIT ?3"
+#define SQL_RECOVER_PG \
+	"SELECT " MSG_COLUMNS ", data_started, digest_id FROM outbox WHERE state = 'sending'" \
+	" AND (claim_owner IS NULL OR lease_until IS NULL OR lease_until < ?1)" \
+	" ORDER BY id LIMIT ?2" SKIP_LOCKED
 
 /* In *v, m[i] and the later rows of m[0..n) of its digest set (the same
  * digest_id and kind[]), those marked done: one message with them as its
@@ -893,27 +1046,33 @@ int outbox_recover(struct dbi *db, time_t now, const char *owner, const struct c
 {
 	struct outbox_msg *m = NULL, *grp = NULL;
 	char ts[21], *done = NULL;
-	int n = 0, r, *kind = NULL;
+	int n = 0, r, *kind = NULL, pg = dbi_backend(db) == DBI_PG;
 
 	memset(rec, 0, sizeof *rec);
 	cal_iso_utc(now, ts);
 	do {
-		/* Claims of another owner (gone: we hold the database's lock), or
-		 * whose lease ran out (nothing in flight holds them any more). */
-		r = load_rows(db, "SELECT " MSG_COLUMNS ", data_started, digest_id FROM outbox"
-				  " WHERE state = 'sending' AND (claim_owner IS NULL"
-				  " OR claim_owner <> ?1 OR lease_until IS NULL OR lease_until < ?2)"
-				  " ORDER BY id LIMIT ?3", owner, ts, RECOVER_MAX, &m, &n, e);
+		r = pg ? claim_begin(db, e) : 0;
 		if (r < 0)
 			return r;
-		if (n == 0) {
+		/* SQLite: claims of another owner (gone: we hold the
+		 * database's lock), or whose lease ran out (nothing in flight
+		 * holds them any more). PostgreSQL, where several daemons
+		 * share the database: claims whose lease ran out, whoever's
+		 * they were, locked so that one daemon takes each. */
+		r = pg ? load_rows(db, SQL_RECOVER_PG, RECOVER_MAX, &m, &n, e, "si", ts,
+				   (long long)RECOVER_MAX)
+		       : load_rows(db, SQL_RECOVER, RECOVER_MAX, &m, &n, e, "ssi", owner, ts,
+				   (long long)RECOVER_MAX);
+		if (r < 0 || n == 0) {
+			db_rollback(db);
 			free(m);
-			break;
+			return r;
 		}
 		kind = calloc((size_t)n, sizeof *kind);
 		done = calloc((size_t)n, 1);
 		grp = calloc((size_t)n, sizeof *grp);
-		r = kind && done && grp ? db_begin(db, e) : err_set(e, ERR_NOMEM, "out of memory");
+		r = !kind || !done || !grp ? err_set(e, ERR_NOMEM, "out of memory")
+		    : pg ? 0 : db_begin(db, e);
 		/* In doubt, dead or released; a digest's items of one fate together. */
 		for (int i = 0; i < n && kind; i++)
 			kind[i] = m[i].data_started ? -1
@@ -964,44 +1123,53 @@ int outbox_recover(struct dbi *db, time_t now, const char *owner, const struct c
 	return r;
 }
 
+#define SQL_EXPIRE \
+	"SELECT " MSG_COLUMNS ", data_started, digest_id FROM outbox WHERE state = 'failed'" \
+	" AND due_at < ?1 AND created_at < ?1 ORDER BY id LIMIT ?2"
+
 int outbox_expire(struct dbi *db, time_t now, const struct config *cfg, int *dead, struct err *e)
 {
 	struct outbox_msg *m = NULL, *grp = NULL;
 	char ts[21], limit[21], *done = NULL;
-	int n = 0, r, *kind = NULL;
+	int n = 0, r, *kind = NULL, pg = dbi_backend(db) == DBI_PG;
 
 	*dead = 0;
 	cal_iso_utc(now, ts);
 	cal_iso_utc(now - cfg->retry_lifetime, limit);
-	r = load_rows(db, "SELECT " MSG_COLUMNS ", data_started, digest_id FROM outbox"
-			  " WHERE state = 'failed' AND due_at < ?1 AND created_at < ?1"
-			  " AND ?2 IS NOT NULL ORDER BY id LIMIT ?3", limit, ts, RECOVER_MAX, &m, &n, e);
+	/* PostgreSQL: inside the transaction, the rows locked (a claim of
+	 * another daemon may hold some: they are its now). */
+	r = pg ? claim_begin(db, e) : 0;
+	if (r == 0)
+		r = load_rows(db, pg ? SQL_EXPIRE SKIP_LOCKED : SQL_EXPIRE, RECOVER_MAX, &m, &n, e,
+			      "si", limit, (long long)RECOVER_MAX);
 	if (r < 0 || n == 0) {
+		db_rollback(db);
 		outbox_msgs_free(m, n);
 		return r;
 	}
 	kind = calloc((size_t)n, sizeof *kind); /* all alike: dead */
 	done = calloc((size_t)n, 1);
 	grp = calloc((size_t)n, sizeof *grp);
-	r = kind && done && grp ? db_begin(db, e) : err_set(e, ERR_NOMEM, "out of memory");
+	r = !kind || !done || !grp ? err_set(e, ERR_NOMEM, "out of memory")
+	    : pg ? 0 : db_begin(db, e);
 	for (int i = 0; r == 0 && i < n; i++) {
 		char why[300];
-		sqlite3_stmt *st = NULL;
+		struct dbi_stmt *st = NULL;
 		const char *last = NULL;
 		struct outbox_msg v;
 
 		if (done[i])
 			continue;
 		set_view(m, n, i, kind, done, grp, &v);
-		r = db_prepare(DB_SQ(db), "SELECT last_error FROM outbox WHERE id = ?1", &st, e);
-		if (r < 0)
-			break;
-		sqlite3_bind_int64(st, 1, m[i].id);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			last = (const char *)sqlite3_column_text(st, 0);
+		r = query_row(db, &st, e, "SELECT last_error FROM outbox WHERE id = ?1", "i",
+			      m[i].id);
+		if (r == DBI_ROW)
+			last = dbi_column_text(st, 0);
 		snprintf(why, sizeof why, "livslängden har passerat; senaste fel: %s",
 			 last ? last : "-");
-		sqlite3_finalize(st);
+		dbi_finalize(st);
+		if (r < 0)
+			break;
 		r = mark_dead(db, &v, why, ts, 0, cfg, e);
 		*dead += r == 0 ? (v.parts ? v.n_parts : 1) : 0;
 	}
@@ -1020,26 +1188,18 @@ int outbox_expire(struct dbi *db, time_t now, const struct config *cfg, int *dea
 
 int outbox_sent_since(struct dbi *db, const char *address, time_t t, int *n, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbi_stmt *st = NULL;
 	char ts[21];
 	/* Messages, not audit rows: a digest (or a message naming several
 	 * children) has one audit row per child, all with one Message-ID. */
-	int r = db_prepare(DB_SQ(db), "SELECT count(DISTINCT coalesce(message_id, '#' || outbox_id))"
-			       " FROM audit WHERE at > ?1 AND (?2 IS NULL OR address = ?2)",
-			   &st, e), rc;
+	int r = query_row(db, &st, e, "SELECT count(DISTINCT coalesce(message_id, '#' || outbox_id))"
+				      " FROM audit WHERE at > ?1"
+				      " AND (CAST(?2 AS TEXT) IS NULL OR address = ?2)",
+			  "ss", cal_iso_utc(t, ts), address && *address ? address : NULL);
 
-	*n = 0;
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, cal_iso_utc(t, ts), -1, SQLITE_TRANSIENT);
-	db_bind_text_or_null(st, 2, address);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int(st, 0);
-	else
-		r = db_fail(DB_SQ(db), rc, "audit", e);
-	sqlite3_finalize(st);
-	return r;
+	*n = r == DBI_ROW ? dbi_column_int(st, 0) : 0;
+	dbi_finalize(st);
+	return r < 0 ? r : 0;
 }
 
 /* A message's state as a word in a sentence, in the reader's language (the
@@ -1060,21 +1220,15 @@ static const char *state_word(const char *state)
 
 int outbox_retry(struct dbi *db, long long id, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int r = db_prepare(DB_SQ(db), "SELECT state FROM outbox WHERE id = ?1", &st, e), rc;
+	struct dbi_stmt *st = NULL;
+	int r = query_row(db, &st, e, "SELECT state FROM outbox WHERE id = ?1", "i", id);
 
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
+	if (r == DBI_DONE)
 		r = err_set(e, ERR_NOTFOUND, "no message with id %lld", id);
-	else if (rc != SQLITE_ROW)
-		r = db_fail(DB_SQ(db), rc, "outbox", e);
-	else if (strcmp((const char *)sqlite3_column_text(st, 0), "dead") != 0)
+	else if (r == DBI_ROW && strcmp(dbi_column_text(st, 0), "dead") != 0)
 		r = err_set(e, ERR_INVALID, "message %lld is %s, not dead", id,
-			    state_word((const char *)sqlite3_column_text(st, 0)));
-	sqlite3_finalize(st);
+			    state_word(dbi_column_text(st, 0)));
+	dbi_finalize(st);
 	if (r < 0)
 		return r;
 	return exec_bound(db, "UPDATE outbox SET state = 'pending', next_attempt_at = NULL"
@@ -1084,42 +1238,34 @@ int outbox_retry(struct dbi *db, long long id, struct err *e)
 int outbox_next_due(struct dbi *db, const char *channel, time_t now, time_t *t, int *any,
 		    struct err *e)
 {
-	sqlite3_stmt *st = NULL;
+	struct dbi_stmt *st = NULL;
 	char day[DATE_LEN];
-	int r = db_prepare(DB_SQ(db), "SELECT min(max(due_at, coalesce(next_attempt_at, due_at)))"
-			       " FROM outbox WHERE state IN ('pending','failed')"
-			       " AND (?1 IS NULL OR channel = ?1)" DISCLOSABLE("?2"), &st, e), rc;
+	int r = query_row(db, &st, e,
+			  "SELECT min(CASE WHEN next_attempt_at > due_at THEN next_attempt_at"
+			  " ELSE due_at END) FROM outbox WHERE state IN ('pending','failed')"
+			  " AND (CAST(?1 AS TEXT) IS NULL OR channel = ?1)" DISCLOSABLE("?2"),
+			  "ss", channel && *channel ? channel : NULL,
+			  date_format(cal_today(now), day));
 
 	*any = 0;
-	if (r < 0)
-		return r;
-	db_bind_text_or_null(st, 1, channel);
-	sqlite3_bind_text(st, 2, date_format(cal_today(now), day), -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		*any = cal_parse_instant((const char *)sqlite3_column_text(st, 0), t) == 0;
-	else if (rc != SQLITE_ROW)
-		r = db_fail(DB_SQ(db), rc, "outbox", e);
-	sqlite3_finalize(st);
-	return r;
+	if (r == DBI_ROW && !dbi_column_is_null(st, 0))
+		*any = cal_parse_instant(dbi_column_text(st, 0), t) == 0;
+	dbi_finalize(st);
+	return r < 0 ? r : 0;
 }
 
 int outbox_counts(struct dbi *db, int counts[OB_NSTATES], struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int r = db_prepare(DB_SQ(db), "SELECT state, count(*) FROM outbox GROUP BY state", &st, e), rc;
+	struct dbi_stmt *st = NULL;
+	int r = query_row(db, &st, e, "SELECT state, count(*) FROM outbox GROUP BY state", "");
 
 	memset(counts, 0, OB_NSTATES * sizeof counts[0]);
-	if (r < 0)
-		return r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	for (; r == DBI_ROW; r = dbi_step(st, e))
 		for (int i = 0; i < OB_NSTATES; i++)
-			if (strcmp(outbox_state_names[i], (const char *)sqlite3_column_text(st, 0)) == 0)
-				counts[i] = sqlite3_column_int(st, 1);
-	if (rc != SQLITE_DONE)
-		r = db_fail(DB_SQ(db), rc, "outbox", e);
-	sqlite3_finalize(st);
-	return r;
+			if (strcmp(outbox_state_names[i], dbi_column_text(st, 0)) == 0)
+				counts[i] = dbi_column_int(st, 1);
+	dbi_finalize(st);
+	return r < 0 ? r : 0;
 }
 
 /* Which report a row can take: OUTBOX_DLR_RECORDED when it is a sent SMS
@@ -1127,19 +1273,15 @@ int outbox_counts(struct dbi *db, int counts[OB_NSTATES], struct err *e)
 static int dlr_check(struct dbi *db, long long id, const char *provider_ref,
 		     enum outbox_dlr *what, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int r = db_prepare(DB_SQ(db), "SELECT state, channel, delivery, provider_id FROM outbox"
-			       " WHERE id = ?1", &st, e), rc;
+	struct dbi_stmt *st = NULL;
+	int r = query_row(db, &st, e, "SELECT state, channel, delivery, provider_id FROM outbox"
+				      " WHERE id = ?1", "i", id);
 	const char *state, *prov, *sp;
 
 	*what = OUTBOX_DLR_UNKNOWN;
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 1), "sms") == 0) {
-		state = (const char *)sqlite3_column_text(st, 0);
-		prov = (const char *)sqlite3_column_text(st, 3);
+	if (r == DBI_ROW && strcmp(dbi_column_text(st, 1), "sms") == 0) {
+		state = dbi_column_text(st, 0);
+		prov = dbi_column_text(st, 3);
 		/* provider_id is "STATUS ID" as the gateway answered; a report
 		 * may overtake the answer (a fast SMS centre), so a message
 		 * still in sending, without one yet, takes it too. */
@@ -1148,17 +1290,15 @@ static int dlr_check(struct dbi *db, long long id, const char *provider_ref,
 			*what = OUTBOX_DLR_UNKNOWN;
 		else if (provider_ref && !prov && strcmp(state, "sending") != 0)
 			*what = OUTBOX_DLR_UNKNOWN;
-		else if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+		else if (!dbi_column_is_null(st, 2))
 			*what = OUTBOX_DLR_REPEATED;
 		else if (strcmp(state, "sent") != 0 && strcmp(state, "sending") != 0)
 			*what = OUTBOX_DLR_NOT_SENT;
 		else
 			*what = OUTBOX_DLR_RECORDED;
-	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		r = db_fail(DB_SQ(db), rc, "outbox", e);
 	}
-	sqlite3_finalize(st);
-	return r;
+	dbi_finalize(st);
+	return r < 0 ? r : 0;
 }
 
 /* An undeliverable SMS: its text by e-mail, or an admin alert. */
@@ -1167,14 +1307,12 @@ static int dlr_fallback(struct dbi *db, long long id, const char *ts, const stru
 {
 	static const char why[] = "operatören rapporterar att SMS:et inte nådde telefonen";
 	struct outbox_msg *m = NULL;
-	char num[24];
 	int n = 0, fell_back = 0, r;
 
-	snprintf(num, sizeof num, "%lld", id);
 	/* Only a sent one: a report on a row still being sent is recorded and
 	 * acted on when the send's result comes (outbox_done_tx). */
-	r = load_rows(db, "SELECT " MSG_COLUMNS " FROM outbox WHERE id = CAST(?1 AS INTEGER)"
-			  " AND state = 'sent' AND ?2 IS NULL LIMIT ?3", num, NULL, 1, &m, &n, e);
+	r = load_rows(db, "SELECT " MSG_COLUMNS " FROM outbox WHERE id = ?1 AND state = 'sent'"
+			  " LIMIT ?2", 1, &m, &n, e, "ii", id, 1LL);
 	if (r == 0 && n == 1)
 		r = queue_fallback(db, &m[0], why, ts, cfg, &fell_back, e);
 	if (r == 0 && n == 1 && !fell_back)
@@ -1210,22 +1348,17 @@ int outbox_delivery_report(struct dbi *db, long long id, const char *provider_re
 int outbox_delivery_counts(struct dbi *db, long long *delivered, long long *undeliverable,
 			   struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int r = db_prepare(DB_SQ(db), "SELECT count(delivery = 'delivered' OR NULL),"
-			       " count(delivery = 'undeliverable' OR NULL) FROM outbox"
-			       " WHERE delivery IS NOT NULL", &st, e), rc;
+	struct dbi_stmt *st = NULL;
+	int r = query_row(db, &st, e, "SELECT count(CASE WHEN delivery = 'delivered' THEN 1 END),"
+				      " count(CASE WHEN delivery = 'undeliverable' THEN 1 END)"
+				      " FROM outbox WHERE delivery IS NOT NULL", "");
 
 	*delivered = *undeliverable = 0;
-	if (r < 0)
-		return r;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*delivered = sqlite3_column_int64(st, 0);
-		*undeliverable = sqlite3_column_int64(st, 1);
-	} else {
-		r = db_fail(DB_SQ(db), rc, "outbox", e);
+	if (r == DBI_ROW) {
+		*delivered = dbi_column_int64(st, 0);
+		*undeliverable = dbi_column_int64(st, 1);
 	}
-	sqlite3_finalize(st);
-	return r;
+	dbi_finalize(st);
+	return r < 0 ? r : 0;
 }
 

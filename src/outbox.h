@@ -1,11 +1,10 @@
 /* outbox.h - the durable outbox: claiming due messages, recording results
  * (sent with an audit row, failed with backoff, dead with an admin alert),
  * recovering what a crash left in 'sending', and re-queueing dead ones.
- * Every change is its own short BEGIN IMMEDIATE transaction. */
+ * Every change is its own short transaction (dbi_begin). */
 #ifndef BACKAD_OUTBOX_H
 #define BACKAD_OUTBOX_H
 
-#include <sqlite3.h>
 #include <time.h>
 
 #include "dbi.h"

@@ -40,7 +40,7 @@ static void first_report_counts_and_undeliverable_falls_back(void **state)
 	cal_init();
 	assert_int_equal(config_defaults(&cfg, &e), 0);
 	assert_int_equal(cal_parse_instant("2026-08-03T08:05", &now), 0);
-	assert_int_equal(db_exec(db,
+	tu_exec(db,
 		"INSERT INTO child(id,ref,birth_date) VALUES (1,'B-1','2020-01-01');"
 		"INSERT INTO staff(id,code,name,email,mobile) VALUES"
 		" (1,'a','Åsa','asa@ystad.example.se','+46701234567'),"
@@ -59,7 +59,7 @@ static void first_report_counts_and_undeliverable_falls_back(void **state)
 		"  '<k5@x>','2026-08-03T06:00:00Z','2026-08-03T05:00:00Z','sent',NULL),"
 		" (6,'k6','followup_reminder',1,1,'sms','+46701234567','Backa barnet: 6','ärendereferens',"
 		"  '<k6@x>','2026-08-03T06:00:00Z','2026-08-03T05:00:00Z','sending',NULL);"
-		"INSERT INTO outbox_child VALUES (2, 1);", &e), 0);
+		"INSERT INTO outbox_child VALUES (2, 1);");
 
 	assert_int_equal(outbox_delivery_report(db, 1, "s0001", 1, now, &cfg, &what, &e), 0);
 	assert_int_equal(what, OUTBOX_DLR_RECORDED);
@@ -137,7 +137,7 @@ static void report_before_send_result_waits_for_it(void **state)
 	assert_int_equal(config_defaults(&cfg, &e), 0);
 	assert_int_equal(cal_parse_instant("2026-08-03T08:05", &now), 0);
 	m.created = m.due = now - 60;
-	assert_int_equal(db_exec(db,
+	tu_exec(db,
 		"INSERT INTO child(id,ref,birth_date) VALUES (1,'B-1','2020-01-01');"
 		"INSERT INTO staff(id,code,name,email,mobile) VALUES"
 		" (1,'a','Åsa','asa@ystad.example.se','+46701234567');"
@@ -145,7 +145,7 @@ static void report_before_send_result_waits_for_it(void **state)
 		"categories,message_id,due_at,created_at,state) SELECT n, 'k' || n,"
 		" 'followup_reminder',1,1,'sms','+46701234567','Backa barnet','ärendereferens',"
 		" '<k' || n || '@x>','2026-08-03T06:00:00Z','2026-08-03T05:00:00Z','sending'"
-		" FROM (SELECT 1 AS n UNION SELECT 2 UNION SELECT 3 UNION SELECT 4);", &e), 0);
+		" FROM (SELECT 1 AS n UNION SELECT 2 UNION SELECT 3 UNION SELECT 4) AS s;");
 	m.key = key;
 
 	/* 1: failed reported, then the gateway's answer "sent": the fallback now. */

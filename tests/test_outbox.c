@@ -1,9 +1,11 @@
 /* test_outbox.c - the outbox state machine and a delivery pass: claiming,
  * crash recovery with the same identity, backoff and its cap, dead letters
  * with exactly one admin alert, permanent failures, retry, the audit row of a
- * sent message, SMS quiet hours, and the file spool. */
+ * sent message, SMS quiet hours, and the file spool; claims of several
+ * daemons on one database (connections of their own, at the same time). */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "calendar.h"
@@ -11,6 +13,7 @@
 #include "deliver.h"
 #include "outbox.h"
 #include "spool.h"
+#include "templates.h"
 
 struct fx {
 	char *dir;
@@ -33,6 +36,15 @@ static int claim(struct fx *f, time_t now, int max, const char *channel, struct 
 	return outbox_claim(f->db, now, max, channel, "test", now + 600, m, n, e);
 }
 
+/* When a restarted process takes back the claims of a dead one: at once
+ * on SQLite (one daemon, which holds the database's lock: another owner is
+ * gone), once the claim's lease of lease_end ended on PostgreSQL (several
+ * daemons share the database: another owner may be alive). */
+static time_t restart_at(time_t sqlite_at, time_t lease_end)
+{
+	return tu_pg() ? lease_end + 1 : sqlite_at;
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
@@ -48,7 +60,7 @@ static int setup(void **state)
 	free(f->cfg.admin_email);
 	f->cfg.admin_email = strdup("admin@ystad.example.se");
 	/* Two messages due on Monday 08:00, one e-mail a week later, one SMS. */
-	assert_int_equal(db_exec(f->db,
+	tu_exec(f->db,
 		"INSERT INTO child(id,ref,birth_date) VALUES (1,'B-1','2020-01-01');"
 		"INSERT INTO staff(id,code,name,email,mobile) VALUES"
 		" (1,'a','Åsa','asa@ystad.example.se','+46701234567');"
@@ -64,7 +76,7 @@ static int setup(void **state)
 		"  '<k3@ystad.example.se>','2026-08-10T06:00:00Z','2026-08-03T05:00:00Z'),"
 		" (4,'k4','followup_reminder',1,1,'sms','+46701234567',NULL,'Backa barnet: hej',"
 		"  'ärendereferens','<k4@ystad.example.se>','2026-08-03T04:00:00Z',"
-		"  '2026-08-03T04:00:00Z');", &e), 0);
+		"  '2026-08-03T04:00:00Z');");
 	*state = f;
 	return 0;
 }
@@ -117,11 +129,13 @@ static void crash_recovery_same_identity(void **state)
 	/* The process dies here. On restart: */
 	/* Its data phase had begun (a session said so): in doubt after the crash. */
 	assert_int_equal(db_exec(f->db, "UPDATE outbox SET data_started = 1 WHERE id = 1", &e), 0);
-	assert_int_equal(outbox_recover(f->db, at("2026-08-03T08:05"), "restarted", &f->cfg, &rec,
-					&e), 0);
+	assert_int_equal(outbox_recover(f->db, restart_at(at("2026-08-03T08:05"),
+							  at("2026-08-03T08:10")),
+					"restarted", &f->cfg, &rec, &e), 0);
 	assert_int_equal(rec.in_doubt, 1);
 	assert_int_equal(rec.released, 0);
-	assert_int_equal(claim(f, at("2026-08-03T08:05"), 1, "email", &m, &n, &e), 0);
+	assert_int_equal(claim(f, restart_at(at("2026-08-03T08:05"), at("2026-08-03T08:10")), 1,
+			       "email", &m, &n, &e), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(m[0].message_id, "<k1@ystad.example.se>");
 	assert_int_equal(m[0].in_doubt, 1);
@@ -159,12 +173,15 @@ static void recovery_by_owner_and_lease(void **state)
 	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id=2 AND state='failed'"
 				       " AND in_doubt=0 AND attempts=1 AND data_started=0"
 				       " AND next_attempt_at='2026-08-03T06:10:01Z'"), 1);
-	/* Claimed by B, which is gone when C holds the lock. */
+	/* Claimed by B, which is gone when C holds the lock (SQLite); on
+	 * PostgreSQL B may be a daemon alive beside C: its claims are taken
+	 * over only once their lease ended (live_lease_of_another_owner_...). */
 	assert_int_equal(outbox_claim(f->db, now + 601, 2, "email", "B", now + 1200, &m, &n, &e),
 			 0);
 	assert_int_equal(n, 2);
 	outbox_msgs_free(m, n);
-	assert_int_equal(outbox_recover(f->db, now + 700, "C", &f->cfg, &rec, &e), 0);
+	assert_int_equal(outbox_recover(f->db, restart_at(now + 700, now + 1200), "C", &f->cfg,
+					&rec, &e), 0);
 	assert_int_equal(rec.in_doubt, 0);
 	assert_int_equal(rec.released, 2);
 	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE state='sending'"), 0);
@@ -192,7 +209,8 @@ static void lifetime_ends_stuck_messages(void **state)
 		if (n == 0)
 			break;
 		outbox_msgs_free(m, n);
-		assert_int_equal(outbox_recover(f->db, t + 60, "new", &f->cfg, &rec, &e), 0);
+		assert_int_equal(outbox_recover(f->db, restart_at(t + 60, t + 600), "new", &f->cfg,
+						&rec, &e), 0);
 		assert_int_equal(rec.released + rec.dead, 1);
 	}
 	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id=1 AND state='dead'"
@@ -466,6 +484,307 @@ static void unwritable_spool_is_temporary(void **state)
 				       " AND last_error LIKE '%/proc/backad-no-such-dir%'"), 3);
 }
 
+/* ---- several daemons on one database ---- */
+
+/* Another connection to f's database, as a second daemon opens it. */
+static struct dbi *open_again(struct fx *f)
+{
+	struct err e = { 0 };
+	struct dbi *db = NULL;
+	char *where = NULL;
+	PGconn *c = dbi_pg(f->db);
+
+	if (c)
+		assert_true(asprintf(&where, "host=%s port=%s user=%s dbname=%s", PQhost(c),
+				     PQport(c), PQuser(c), PQdb(c)) > 0);
+	else
+		assert_true(asprintf(&where, "%s/case.db", f->dir) > 0);
+	if (db_open(where, 0, &db, &e) < 0)
+		fail_msg("db_open: %s", e.msg);
+	free(where);
+	return db;
+}
+
+/* n more e-mails due Monday 08:00, ids from first; digest_key: NULL, or
+ * the key each row is an item of. */
+static void add_due_rows(struct fx *f, int first, int n, const char *digest_key)
+{
+	size_t cap = (size_t)n * 400 + 400, len = 0;
+	char *q = malloc(cap);
+
+	assert_non_null(q);
+	len += (size_t)snprintf(q + len, cap - len,
+				"INSERT INTO outbox(id,key,rule,child_id,recipient_id,channel,address,"
+				"subject,body,categories,message_id,due_at,created_at,digest_key)"
+				" VALUES");
+	for (int i = 0; i < n; i++) {
+		int id = first + i;
+
+		len += (size_t)snprintf(q + len, cap - len,
+					"%s (%d,'m%d','referral_reminder',1,1,'email',"
+					"'asa@ystad.example.se','Påminnelse','Hej %d\n',"
+					"'ärendereferens','<m%d@ystad.example.se>',"
+					"'2026-08-03T06:00:00Z','2026-08-03T05:00:00Z',%s%s%s)",
+					i ? "," : "", id, id, id, id, digest_key ? "'" : "",
+					digest_key ? digest_key : "NULL", digest_key ? "'" : "");
+	}
+	tu_exec(f->db, q);
+	free(q);
+}
+
+/* One daemon's claims in a thread of its own: batches of 7 until none is
+ * left; the ids it got, and its first error. */
+struct claimer {
+	struct dbi *db;
+	const char *owner;
+	const struct templates *tpl;
+	struct config *cfg;
+	pthread_barrier_t *start;
+	long long ids[2000];
+	int n, r;
+	struct err e;
+};
+
+static void *claim_all(void *arg)
+{
+	struct claimer *c = arg;
+	time_t now;
+
+	cal_parse_instant("2026-08-03T08:00", &now);
+	pthread_barrier_wait(c->start);
+	for (;;) {
+		struct outbox_msg *m = NULL;
+		int n = 0;
+
+		c->r = outbox_claim_digests(c->db, now, 7, NULL, c->owner, now + 600, c->tpl,
+					    c->cfg, &m, &n, &c->e);
+		if (c->r < 0 || n == 0) {
+			outbox_msgs_free(m, n);
+			break;
+		}
+		for (int i = 0; i < n; i++)
+			for (int k = 0; k < (m[i].parts ? m[i].n_parts : 1); k++)
+				if (c->n < 2000)
+					c->ids[c->n++] = m[i].parts ? m[i].parts[k].id : m[i].id;
+		outbox_msgs_free(m, n);
+	}
+	return NULL;
+}
+
+/* Two claimers start at once, each on its own connection; every due row
+ * (due before) is claimed once, by one of them. */
+static void claim_concurrently(struct fx *f, const struct templates *tpl)
+{
+	struct claimer *c = calloc(2, sizeof *c);
+	pthread_barrier_t start;
+	pthread_t th[2];
+	int due, all = 0;
+	char *seen;
+
+	assert_non_null(c);
+	due = tu_int(f->db, "SELECT count(*) FROM outbox WHERE state IN ('pending','failed')"
+			    " AND due_at <= '2026-08-03T06:00:00Z'");
+	seen = calloc(4096, 1);
+	assert_non_null(seen);
+	assert_int_equal(pthread_barrier_init(&start, NULL, 2), 0);
+	for (int i = 0; i < 2; i++) {
+		c[i].db = open_again(f);
+		c[i].owner = i ? "daemon-b" : "daemon-a";
+		c[i].tpl = tpl;
+		c[i].cfg = &f->cfg;
+		c[i].start = &start;
+	}
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, claim_all, &c[i]), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	pthread_barrier_destroy(&start);
+	for (int i = 0; i < 2; i++) {
+		if (c[i].r < 0)
+			fail_msg("%s: %s", c[i].owner, c[i].e.msg);
+		for (int k = 0; k < c[i].n; k++) {
+			assert_true(c[i].ids[k] > 0 && c[i].ids[k] < 4096);
+			/* never the same row twice, in one claimer or both */
+			assert_int_equal(seen[c[i].ids[k]], 0);
+			seen[c[i].ids[k]] = 1;
+		}
+		all += c[i].n;
+		outbox_close_statements(c[i].db);
+		db_close(c[i].db);
+	}
+	assert_int_equal(all, due);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE state = 'sending'"
+				       " AND claim_owner IN ('daemon-a','daemon-b')"
+				       " AND lease_until = '2026-08-03T06:10:00Z'"), due);
+	free(seen);
+	free(c);
+}
+
+static void concurrent_claims_never_take_the_same_row(void **state)
+{
+	struct fx *f = *state;
+
+	add_due_rows(f, 100, 400, NULL);
+	claim_concurrently(f, NULL);
+}
+
+/* The same for digests: many keys of a few items, claimed by two daemons
+ * at once; a set goes whole to one of them, under one Message-ID. */
+static void concurrent_digest_claims_never_take_the_same_item(void **state)
+{
+	struct fx *f = *state;
+	struct templates *tpl = NULL;
+	struct err e = { 0 };
+	char key[32];
+
+	if (templates_load("templates/sv", &tpl, NULL, NULL, &e) < 0)
+		fail_msg("templates: %s", e.msg);
+	for (int k = 0; k < 40; k++) {
+		snprintf(key, sizeof key, "digest/k%d", k);
+		add_due_rows(f, 100 + k * 5, 5, key);
+	}
+	claim_concurrently(f, tpl);
+	/* One Message-ID per set, none shared by two sets. */
+	assert_int_equal(tu_int(f->db, "SELECT count(DISTINCT digest_id) FROM outbox"
+				       " WHERE digest_key IS NOT NULL"),
+			 tu_int(f->db, "SELECT count(*) FROM (SELECT digest_id FROM outbox"
+				       " WHERE digest_key IS NOT NULL GROUP BY digest_id"
+				       " HAVING count(DISTINCT claim_owner) = 1) AS s"));
+	templates_free(tpl);
+}
+
+/* PostgreSQL: rows another daemon's claim holds locked are skipped at once,
+ * not waited for (the claim would fail after lock_timeout if it waited). */
+static void claim_skips_rows_another_claim_holds_without_waiting(void **state)
+{
+	struct fx *f = *state;
+	struct outbox_msg *m = NULL;
+	struct dbi *other;
+	struct err e = { 0 };
+	int n;
+
+	if (!tu_pg())
+		skip(); /* SQLite has one writer at a time: no row locks to skip */
+	other = open_again(f);
+	assert_int_equal(dbi_exec(f->db, "SET lock_timeout = '2s'", &e), 0);
+	assert_int_equal(dbi_exec(other, "BEGIN; SELECT id FROM outbox WHERE id IN (1, 4)"
+					 " FOR UPDATE", &e), 0);
+	assert_int_equal(claim(f, at("2026-08-03T08:00"), 10, NULL, &m, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(m[0].id, 2);
+	outbox_msgs_free(m, n);
+	dbi_rollback(other);
+	assert_int_equal(claim(f, at("2026-08-03T08:00"), 10, NULL, &m, &n, &e), 0);
+	assert_int_equal(n, 2);
+	outbox_msgs_free(m, n);
+	db_close(other);
+}
+
+/* PostgreSQL: a digest set claimed before (one Message-ID) of which
+ * another daemon's claim holds an item goes whole later, never split into
+ * two messages under one Message-ID. */
+static void digest_set_partly_held_elsewhere_waits_to_go_whole(void **state)
+{
+	struct fx *f = *state;
+	struct outbox_msg *m = NULL;
+	struct templates *tpl = NULL;
+	struct dbi *other;
+	struct err e = { 0 };
+	time_t now = at("2026-08-03T08:00");
+	int n;
+
+	if (!tu_pg())
+		skip(); /* SQLite has one writer at a time: no row locks to skip */
+	if (templates_load("templates/sv", &tpl, NULL, NULL, &e) < 0)
+		fail_msg("templates: %s", e.msg);
+	add_due_rows(f, 100, 3, "digest/set");
+	tu_exec(f->db, "UPDATE outbox SET state = 'failed', attempts = 1,"
+		       " digest_id = '<set@ystad.example.se>' WHERE id >= 100");
+	other = open_again(f);
+	assert_int_equal(dbi_exec(other, "BEGIN; SELECT id FROM outbox WHERE id = 101 FOR UPDATE",
+				  &e), 0);
+	assert_int_equal(outbox_claim_digests(f->db, now, 10, "email", "daemon-a", now + 600, tpl,
+					      &f->cfg, &m, &n, &e), 0);
+	assert_int_equal(n, 2); /* rows 1 and 2; the set waits */
+	for (int i = 0; i < n; i++)
+		assert_true(m[i].id < 100 && !m[i].parts);
+	outbox_msgs_free(m, n);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id >= 100"
+				       " AND state = 'failed'"), 3);
+	dbi_rollback(other);
+	assert_int_equal(outbox_claim_digests(f->db, now, 10, "email", "daemon-a", now + 600, tpl,
+					      &f->cfg, &m, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(m[0].n_parts, 3);
+	assert_string_equal(m[0].message_id, "<set@ystad.example.se>");
+	outbox_msgs_free(m, n);
+	db_close(other);
+	templates_free(tpl);
+}
+
+/* A daemon died holding claims (kill -9, its host gone): once their lease
+ * ended, another daemon takes them over, and they go with the Message-IDs
+ * they had. */
+static void expired_lease_of_another_owner_is_taken_over_with_its_message_id(void **state)
+{
+	struct fx *f = *state;
+	struct outbox_msg *m = NULL;
+	struct outbox_recovery rec;
+	struct err e = { 0 };
+	time_t now = at("2026-08-03T08:00");
+	int n;
+
+	assert_int_equal(outbox_claim(f->db, now, 2, "email", "daemon-a", now + 600, &m, &n, &e),
+			 0);
+	assert_int_equal(n, 2);
+	outbox_msgs_free(m, n);
+	tu_exec(f->db, "UPDATE outbox SET data_started = 1 WHERE id = 1");
+	assert_int_equal(outbox_recover(f->db, now + 601, "daemon-b", &f->cfg, &rec, &e), 0);
+	assert_int_equal(rec.in_doubt, 1);
+	assert_int_equal(rec.released, 1);
+	assert_int_equal(outbox_claim(f->db, now + 601, 2, "email", "daemon-b", now + 1200, &m, &n,
+				      &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(m[0].id, 1);
+	assert_string_equal(m[0].message_id, "<k1@ystad.example.se>");
+	assert_int_equal(m[0].in_doubt, 1);
+	assert_string_equal(m[1].message_id, "<k2@ystad.example.se>");
+	assert_int_equal(m[1].in_doubt, 0);
+	outbox_msgs_free(m, n);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id IN (1, 2)"
+				       " AND state = 'sending' AND claim_owner = 'daemon-b'"
+				       " AND message_id = '<k' || id || '@ystad.example.se>'"), 2);
+}
+
+/* PostgreSQL: a claim whose lease runs is its daemon's, alive beside this
+ * one: recovery leaves it alone. */
+static void live_lease_of_another_owner_is_not_taken_over(void **state)
+{
+	struct fx *f = *state;
+	struct outbox_msg *m = NULL;
+	struct outbox_recovery rec;
+	struct err e = { 0 };
+	time_t now = at("2026-08-03T08:00");
+	int n;
+
+	if (!tu_pg())
+		skip(); /* SQLite: one daemon holds the lock, another owner is gone */
+	assert_int_equal(outbox_claim(f->db, now, 2, "email", "daemon-a", now + 600, &m, &n, &e),
+			 0);
+	assert_int_equal(n, 2);
+	outbox_msgs_free(m, n);
+	tu_exec(f->db, "UPDATE outbox SET data_started = 1 WHERE id = 1");
+	assert_int_equal(outbox_recover(f->db, now + 599, "daemon-b", &f->cfg, &rec, &e), 0);
+	assert_int_equal(rec.in_doubt + rec.released + rec.dead, 0);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE state = 'sending'"
+				       " AND claim_owner = 'daemon-a'"
+				       " AND lease_until = '2026-08-03T06:10:00Z'"), 2);
+	assert_int_equal(outbox_claim(f->db, now + 599, 10, "email", "daemon-b", now + 1200, &m,
+				      &n, &e), 0);
+	assert_int_equal(n, 0);
+	outbox_msgs_free(m, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +799,19 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pass_with_failing_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(rate_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(unwritable_spool_is_temporary, setup, teardown),
+		cmocka_unit_test_setup_teardown(concurrent_claims_never_take_the_same_row, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(concurrent_digest_claims_never_take_the_same_item,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(claim_skips_rows_another_claim_holds_without_waiting,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(digest_set_partly_held_elsewhere_waits_to_go_whole,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			expired_lease_of_another_owner_is_taken_over_with_its_message_id, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(live_lease_of_another_owner_is_not_taken_over, setup,
+						teardown),
 	};
 
 	cal_init();
