@@ -126,14 +126,10 @@ fail:
 }
 
 /* Finalize what delivery keeps prepared on db (outbox.c), before db
- * closes. Until outbox.c speaks dbi (issue 15) it finds its statements
- * through the SQLite handle, and on PostgreSQL it keeps none: each of its
- * statements fails there before one is kept. When it speaks dbi, it is
- * called on both engines (the condition goes). */
+ * closes. */
 static void close_kept(struct dbi *db)
 {
-	if (dbi_sqlite(db))
-		outbox_close_statements(db);
+	outbox_close_statements(db);
 }
 
 void engine_free(struct engine *g)
