@@ -104,7 +104,7 @@ static const char *const sql[Q_COUNT] = {
 	[Q_CARDS] = CARD_COLS " WHERE" CARD_WHEN " ORDER BY d.id",
 	[Q_CARD] = CARD_COLS " WHERE d.id = ?3 AND" CARD_WHEN,
 	[Q_FOLLOWUPS] = FOLLOWUP_COLS " WHERE" FOLLOWUP_WHEN " ORDER BY f.id",
-	[Q_FOLLOWUP] = FOLLOWUP_COLS " WHERE f.id = ?3 AND" FOLLOWUP_WHEN,
+	[Q_FOLLOWUP] = FOLLOWUP_COLS " WHERE f.id = ?1 AND" FOLLOWUP_WHEN,
 	[Q_UNIT_NAME] = "SELECT name FROM unit WHERE id = ?1",
 	[Q_HOLDERS] =
 		"SELECT r.staff_id, s.name FROM unit_role r JOIN staff s ON s.id = r.staff_id"
@@ -359,7 +359,7 @@ int facts_followups(struct facts *f, const struct fact_sel *s, fact_fn *fn, void
 	if (r < 0)
 		return r;
 	if (s->id > 0)
-		dbi_bind_int64(q, 3, s->id);
+		dbi_bind_int64(q, 1, s->id);
 	return walk(q, &fact, fill_followup, fn, arg, e);
 }
 
@@ -616,8 +616,8 @@ int facts_state_set(struct facts *f, const char *key, const char *value, struct 
  * the children they follow as nurse or assigned Barnkontakt, and what they
  * report, answer for or receive; a changed unit the children placed there from lo_day on and the
  * referrals it takes in; a changed child all its subjects. */
+#define SQL_STAFF "CREATE TEMP TABLE IF NOT EXISTS plan_staff(id %s PRIMARY KEY)"
 #define SQL_AFFECTED \
-	"CREATE TEMP TABLE IF NOT EXISTS plan_staff(id %s PRIMARY KEY);" \
 	"DELETE FROM temp.plan_staff;" \
 	"INSERT INTO temp.plan_staff WITH RECURSIVE s(id) AS (" \
 	" SELECT ref_id FROM fact_change WHERE kind = 'staff' AND ref_id IS NOT NULL" \
@@ -679,8 +679,11 @@ int facts_affected(struct facts *f, int lo_day, struct err *e)
 	if (!text)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	date_format(lo_day, d);
-	snprintf(text, n, SQL_AFFECTED, plan_sets_id_type(f->db), d, d);
-	r = db_exec(f->db, text, e);
+	snprintf(text, n, SQL_STAFF, plan_sets_id_type(f->db));
+	r = plan_temp_create(f->db, "plan_staff", text, e);
+	snprintf(text, n, SQL_AFFECTED, d, d);
+	if (r == 0)
+		r = db_exec(f->db, text, e);
 	free(text);
 	return r;
 }

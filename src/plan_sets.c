@@ -25,6 +25,24 @@ const char *plan_sets_id_type(struct dbi *db)
 	return dbi_backend(db) == DBI_PG ? "BIGINT" : "INTEGER";
 }
 
+int plan_temp_create(struct dbi *db, const char *probe, const char *create, struct err *e)
+{
+	struct dbi_stmt *q = NULL;
+	char sql[128];
+	int r;
+
+	if (dbi_backend(db) != DBI_PG)
+		return dbi_exec(db, create, e);
+	snprintf(sql, sizeof sql, "SELECT to_regclass('pg_temp.%s') IS NOT NULL", probe);
+	r = dbi_prepare(db, sql, &q, e);
+	if (r == 0 && (r = dbi_step(q, e)) == DBI_ROW)
+		r = dbi_column_int(q, 0);
+	dbi_finalize(q);
+	if (r < 0)
+		return r;
+	return r == 1 ? 0 : dbi_exec(db, create, e);
+}
+
 /* plan_has(SET, KEY): whether KEY is in the pass's set SET. */
 static void sql_plan_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -55,9 +73,12 @@ int plan_sets_open(struct planner *p, struct err *e)
 	for (int i = 0; r == 0 && i < PLAN_SETS; i++) {
 		if (!table[i])
 			continue;
-		snprintf(sql, sizeof sql, "CREATE TEMP TABLE IF NOT EXISTS %s(k TEXT PRIMARY KEY);"
-			 "DELETE FROM temp.%s", table[i], table[i]);
-		r = dbi_exec(p->db, sql, e);
+		snprintf(sql, sizeof sql, "CREATE TEMP TABLE IF NOT EXISTS %s(k TEXT PRIMARY KEY)",
+			 table[i]);
+		r = plan_temp_create(p->db, table[i], sql, e);
+		snprintf(sql, sizeof sql, "DELETE FROM temp.%s", table[i]);
+		if (r == 0)
+			r = dbi_exec(p->db, sql, e);
 	}
 	return r;
 }

@@ -20,6 +20,11 @@ struct planner;
  * bits). */
 const char *plan_sets_id_type(struct dbi *db);
 
+/* Run create (CREATE TEMP TABLE IF NOT EXISTS statements) unless the
+ * temporary table named probe exists already: PostgreSQL tells of each
+ * table it skips with a notice, which would reach the log at every pass. */
+int plan_temp_create(struct dbi *db, const char *probe, const char *create, struct err *e);
+
 /* Ready the sets' SQL side for a pass that keeps sets: register plan_has()
  * on SQLite, create or empty the temporary tables on PostgreSQL. */
 int plan_sets_open(struct planner *p, struct err *e);

@@ -15,7 +15,7 @@ static const char sql_subj_ins[] =
 static const char sql_wake_set[] =
 	"INSERT INTO plan_wake(subject_key, wake_at) VALUES (?1, ?2)"
 	" ON CONFLICT(subject_key) DO UPDATE SET wake_at = excluded.wake_at"
-	" WHERE wake_at <> excluded.wake_at";
+	" WHERE plan_wake.wake_at <> excluded.wake_at";
 
 int plan_subject_open(struct planner *p, struct err *e)
 {

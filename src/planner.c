@@ -322,10 +322,7 @@ static int state_int(struct dbi *db, const char *key, long long *v, struct err *
 	"CREATE TEMP TABLE IF NOT EXISTS plan_err(s TEXT PRIMARY KEY);" \
 	"CREATE TEMP TABLE IF NOT EXISTS plan_todo(s TEXT PRIMARY KEY);" \
 	"CREATE TEMP TABLE IF NOT EXISTS plan_kids(id %s PRIMARY KEY);" \
-	"CREATE TEMP TABLE IF NOT EXISTS plan_units(id %s PRIMARY KEY);" \
-	"DELETE FROM temp.plan_seen; DELETE FROM temp.plan_task_seen;" \
-	"DELETE FROM temp.plan_subj; DELETE FROM temp.plan_err;" \
-	"DELETE FROM temp.plan_todo; DELETE FROM temp.plan_kids; DELETE FROM temp.plan_units;"
+	"CREATE TEMP TABLE IF NOT EXISTS plan_units(id %s PRIMARY KEY);"
 
 /* The pass's temporary tables, created on the connection's first pass and
  * emptied for each. */
@@ -333,9 +330,14 @@ static int temp_tables(struct dbi *db, struct err *e)
 {
 	char sql[sizeof SQL_TEMP + 16];
 	const char *id = plan_sets_id_type(db);
+	int r;
 
 	snprintf(sql, sizeof sql, SQL_TEMP, id, id);
-	return db_exec(db, sql, e);
+	r = plan_temp_create(db, "plan_units", sql, e);
+	return r < 0 ? r : db_exec(db, "DELETE FROM temp.plan_seen; DELETE FROM temp.plan_task_seen;"
+			   "DELETE FROM temp.plan_subj; DELETE FROM temp.plan_err;"
+			   "DELETE FROM temp.plan_todo; DELETE FROM temp.plan_kids;"
+			   "DELETE FROM temp.plan_units", e);
 }
 
 /* The pass's next wake: the earliest of the subjects'. */
