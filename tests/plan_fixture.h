@@ -86,11 +86,17 @@ static inline int fx_pg(void)
 	return pg && *pg;
 }
 
-/* Skip a test that delivers through outbox.c's claim and done, which run
- * on SQLite only (they reach the SQLite handle under the connection). */
+/* Whether outbox.c's claim and done run on the tests' engine: on SQLite
+ * only (they reach the SQLite handle under the connection). */
+static inline int fx_outbox_runs(void)
+{
+	return !fx_pg();
+}
+
+/* Skip a test that delivers through the outbox where it does not run. */
 static inline void fx_outbox_or_skip(void)
 {
-	if (fx_pg())
+	if (!fx_outbox_runs())
 		skip();
 }
 
