@@ -73,8 +73,8 @@ int plan_sets_open(struct planner *p, struct err *e)
 	for (int i = 0; r == 0 && i < PLAN_SETS; i++) {
 		if (!table[i])
 			continue;
-		snprintf(sql, sizeof sql, "CREATE TEMP TABLE IF NOT EXISTS %s(k TEXT PRIMARY KEY)",
-			 table[i]);
+		snprintf(sql, sizeof sql,
+			 "CREATE TEMP TABLE IF NOT EXISTS %s(plan_key TEXT PRIMARY KEY)", table[i]);
 		r = plan_temp_create(p->db, table[i], sql, e);
 		snprintf(sql, sizeof sql, "DELETE FROM temp.%s", table[i]);
 		if (r == 0)
@@ -109,7 +109,7 @@ static int prepare_insert(struct fill *f, int n, struct dbi_stmt **st)
 	char row[24];
 	int r;
 
-	r = sb_printf(&sb, "INSERT INTO temp.%s(k) VALUES ", f->table);
+	r = sb_printf(&sb, "INSERT INTO temp.%s(plan_key) VALUES ", f->table);
 	for (int i = 1; r == 0 && i <= n; i++) {
 		snprintf(row, sizeof row, "%s(?%d)", i > 1 ? "," : "", i);
 		r = sb_add(&sb, row, strlen(row));
@@ -188,7 +188,8 @@ int plan_sets_publish(struct planner *p, struct err *e)
 void plan_sets_has(const struct planner *p, int set, const char *expr, char *buf, size_t n)
 {
 	if (dbi_backend(p->db) == DBI_PG)
-		snprintf(buf, n, "EXISTS (SELECT 1 FROM temp.%s WHERE k = %s)", table[set], expr);
+		snprintf(buf, n, "EXISTS (SELECT 1 FROM temp.%s WHERE plan_key = %s)", table[set],
+			 expr);
 	else
 		snprintf(buf, n, "plan_has(%d, %s)", set, expr);
 }

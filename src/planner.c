@@ -470,8 +470,10 @@ int planner_preview(struct dbi *db, const struct config *cfg, const struct templ
 	memset(&st, 0, sizeof st);
 	p.today = cal_today(from);
 	set_window(&p, from, to - 1, -1);
-	/* A read transaction: one consistent view of the facts. */
-	r = db_exec(db, "BEGIN", e);
+	/* A read transaction: one consistent view of the facts (SQLite's
+	 * deferred BEGIN reads one snapshot; PostgreSQL's needs asking). */
+	r = db_exec(db, dbi_backend(db) == DBI_PG ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+						   : "BEGIN", e);
 	if (r < 0)
 		return r;
 	r = open_all(&p, e);

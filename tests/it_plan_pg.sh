@@ -1,6 +1,6 @@
 #!/bin/sh
 # it_plan_pg.sh - the planner's unit tests (test_planner, test_plan_regress,
-# test_plan_property with 100 changes) run again on a PostgreSQL 15 of the
+# test_plan_sets, test_plan_property with 100 changes) run again on a PostgreSQL 15 of the
 # test's own: every test passes, and none is skipped but those that deliver
 # through outbox.c's claim and done, which run on SQLite only (named here).
 set -eu
@@ -10,11 +10,11 @@ set -eu
 outbox_only="late_referral_left_reporter_without_answer reporter_left_without_answer
 planner_cancelled_fallback_it_did_not_make retry_disclosed_name_after_consent_withdrawn
 protected_identity_set_after_planning_disclosed digest_audited_without_children"
-for t in test_planner test_plan_regress test_plan_property; do
+for t in test_planner test_plan_regress test_plan_sets test_plan_property; do
 	[ -x "$BUILD/tests/$t" ] || make -s BUILD="$BUILD" "$BUILD/tests/$t" >/dev/null
 done
 pg_start
-for t in test_planner test_plan_regress test_plan_property; do
+for t in test_planner test_plan_regress test_plan_sets test_plan_property; do
 	check "BACKAD_TEST_PG='$pg_url' PROP_CHANGES=100 '$BUILD/tests/$t' >'$tmp/$t' 2>&1" \
 		"$t on PostgreSQL"
 	n=$(grep -c '^		cmocka_unit_test(' "tests/$t.c")
