@@ -335,8 +335,7 @@ static struct dbi *copy_of_pg(struct fx *f)
 		snprintf(sql, sizeof sql, "DROP DATABASE %s_copy", name);
 		pg_admin(sql);
 	}
-	snprintf(sql, sizeof sql, "CREATE DATABASE %s_copy TEMPLATE %s STRATEGY FILE_COPY", name,
-		 name);
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s_copy TEMPLATE %s", name, name);
 	pg_admin(sql);
 	f->db = open_pg(name);
 	snprintf(sql, sizeof sql, "%s_copy", name);
