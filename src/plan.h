@@ -21,7 +21,7 @@ struct digest;
 struct keyset;
 
 /* What a pass remembers in memory rather than in temporary tables
- * (plan_mark(); read by SQL through plan_has(SET, key)): a full pass all of
+ * (plan_mark(); read by SQL through plan_sets_has(), src/plan_sets.c): a full pass all of
  * them, a pass after a change only PLAN_WOKE (its few subjects are looked
  * up through the temporary tables' indexes). */
 enum plan_set {
