@@ -113,7 +113,10 @@ static int subject_failed(struct planner *p, const char *subject, const struct e
 		dbi_bind_text(q, 2, cal_iso_utc(p->now, now));
 		dbi_bind_text(q, 3, se->msg);
 		r = dbi_step(q, e);
-		r = r == DBI_DONE ? 0 : r < 0 ? r : err_set(e, ERR_DB, "plan_error: unexpected row");
+		if (r == DBI_ROW)
+			r = err_set(e, ERR_DB, "%s: a row where none was expected", "plan_error");
+		else if (r == DBI_DONE)
+			r = 0;
 	}
 	dbi_finalize(q);
 	return r < 0 ? r : plan_alert_subject(p, subject, se->msg, e);

@@ -213,7 +213,10 @@ static int run_changed(struct planner *p, struct err *e)
 	if (r == 0) {
 		dbi_bind_text(q, 1, cal_iso_utc(p->now, now));
 		r = dbi_step(q, e);
-		r = r == DBI_DONE ? 0 : r < 0 ? r : err_set(e, ERR_DB, "plan_wake: unexpected row");
+		if (r == DBI_ROW)
+			r = err_set(e, ERR_DB, "%s: a row where none was expected", "plan_wake");
+		else if (r == DBI_DONE)
+			r = 0;
 	}
 	dbi_finalize(q);
 	q = NULL;
