@@ -32,24 +32,40 @@ struct spans {
 
 struct bk_ctx {
 	struct dbi *db;
-	sqlite3_stmt *explicit_q, *placement_q, *role_q;
+	struct dbi_stmt *explicit_q, *placement_q, *role_q;
 	long long child_id; /* whose rows below are, or 0 */
 	struct spans explicit, placed, roles;
 	struct idmap units; /* a unit's role rows (held by active staff) in roles */
 };
 
-static const char sql_explicit[] =
-	"SELECT b.id, b.staff_id, b.start_date, b.end_date"
+/* Each with its dates last (start and end, each with its storage class:
+ * sqldate_cols()), the rest of the statement after them. */
+static const char *const sql_explicit[] = {
+	"SELECT b.id, b.staff_id, ", "b",
 	" FROM barnkontakt b JOIN staff s ON s.id = b.staff_id"
-	" WHERE b.child_id = ?1 AND s.active = 1";
-static const char sql_placement[] =
+	" WHERE b.child_id = ?1 AND s.active = 1" };
+static const char *const sql_placement[] = {
 	"SELECT p.id, p.unit_id, p.kind, p.staff_id,"
-	" (SELECT active FROM staff WHERE id = p.staff_id), p.start_date, p.end_date"
-	" FROM placement p WHERE p.child_id = ?1";
-static const char sql_role[] =
-	"SELECT r.id, r.role, r.staff_id, r.start_date, r.end_date"
+	" (SELECT active FROM staff WHERE id = p.staff_id), ", "p",
+	" FROM placement p WHERE p.child_id = ?1" };
+static const char *const sql_role[] = {
+	"SELECT r.id, r.role, r.staff_id, ", "r",
 	" FROM unit_role r JOIN staff s ON s.id = r.staff_id"
-	" WHERE r.unit_id = ?1 AND s.active = 1";
+	" WHERE r.unit_id = ?1 AND s.active = 1" };
+
+/* Prepare sql: its head, the date columns of its table alias, its tail. */
+static int prepare_dated(struct dbi *db, const char *const sql[3], struct dbi_stmt **q,
+			 struct err *e)
+{
+	char start[80], end[80], expr[32], text[512];
+
+	snprintf(expr, sizeof expr, "%s.start_date", sql[1]);
+	sqldate_cols(db, expr, start, sizeof start);
+	snprintf(expr, sizeof expr, "%s.end_date", sql[1]);
+	sqldate_cols(db, expr, end, sizeof end);
+	snprintf(text, sizeof text, "%s%s, %s%s", sql[0], start, end, sql[2]);
+	return dbi_prepare(db, text, q, e);
+}
 
 int bk_open(struct dbi *db, struct bk_ctx **out, struct err *e)
 {
@@ -60,11 +76,11 @@ int bk_open(struct dbi *db, struct bk_ctx **out, struct err *e)
 	if (!c)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	c->db = db;
-	r = db_prepare(DB_SQ(db), sql_explicit, &c->explicit_q, e);
+	r = prepare_dated(db, sql_explicit, &c->explicit_q, e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(db), sql_placement, &c->placement_q, e);
+		r = prepare_dated(db, sql_placement, &c->placement_q, e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(db), sql_role, &c->role_q, e);
+		r = prepare_dated(db, sql_role, &c->role_q, e);
 	if (r < 0) {
 		bk_close(c);
 		return r;
@@ -92,9 +108,9 @@ void bk_close(struct bk_ctx *c)
 {
 	if (!c)
 		return;
-	sqlite3_finalize(c->explicit_q);
-	sqlite3_finalize(c->placement_q);
-	sqlite3_finalize(c->role_q);
+	dbi_finalize(c->explicit_q);
+	dbi_finalize(c->placement_q);
+	dbi_finalize(c->role_q);
 	spans_clear(&c->explicit);
 	spans_clear(&c->placed);
 	spans_clear(&c->roles);
@@ -120,9 +136,9 @@ static struct span *span_add(struct spans *s)
 	return &s->v[s->n++];
 }
 
-static void text_col(sqlite3_stmt *q, int i, char *buf, size_t len)
+static void text_col(struct dbi_stmt *q, int i, char *buf, size_t len)
 {
-	const char *t = (const char *)sqlite3_column_text(q, i);
+	const char *t = dbi_column_text(q, i);
 
 	snprintf(buf, len, "%s", t ? t : "");
 }
@@ -141,41 +157,40 @@ static int covers(const struct span *s, const char *d)
 }
 
 /* Read rows of q (id bound) into s with fill; 0 or a negative code. */
-static int read_spans(struct bk_ctx *c, sqlite3_stmt *q, long long id, struct spans *s,
-		      int (*fill)(sqlite3_stmt *q, struct span *sp), const char *what,
-		      struct err *e)
+static int read_spans(struct dbi_stmt *q, long long id, struct spans *s,
+		      int (*fill)(struct dbi_stmt *q, struct span *sp), struct err *e)
 {
 	int rc;
 
-	sqlite3_reset(q);
-	sqlite3_bind_int64(q, 1, id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	dbi_reset(q);
+	dbi_bind_int64(q, 1, id);
+	while ((rc = dbi_step(q, e)) == DBI_ROW) {
 		struct span *sp = span_add(s);
 
 		if (!sp || fill(q, sp) < 0) {
-			sqlite3_reset(q);
+			dbi_reset(q);
 			return err_set(e, ERR_NOMEM, "out of memory");
 		}
 	}
-	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(c->db), rc, what, e);
+	dbi_reset(q);
+	return rc == DBI_DONE ? 0 : rc;
 }
 
-static int fill_dates(sqlite3_stmt *q, int col, struct span *s)
+static int fill_dates(struct dbi_stmt *q, int col, struct span *s)
 {
 	if (sqldate_read(&s->start, q, col) < 0)
 		return ERR_NOMEM;
-	if (sqldate_read(&s->end, q, col + 1) < 0) {
+	if (sqldate_read(&s->end, q, col + 2) < 0) {
 		sqldate_free(&s->start);
 		return ERR_NOMEM;
 	}
 	return 0;
 }
 
-static int fill_explicit(sqlite3_stmt *q, struct span *s)
+static int fill_explicit(struct dbi_stmt *q, struct span *s)
 {
-	s->id = sqlite3_column_int64(q, 0);
-	s->staff_id = sqlite3_column_int64(q, 1);
+	s->id = dbi_column_int64(q, 0);
+	s->staff_id = dbi_column_int64(q, 1);
 	return fill_dates(q, 2, s);
 }
 
@@ -188,22 +203,22 @@ static int stage(const char *kind)
 	return strcmp(kind, "bvc") == 0 ? 2 : 1;
 }
 
-static int fill_placement(sqlite3_stmt *q, struct span *s)
+static int fill_placement(struct dbi_stmt *q, struct span *s)
 {
-	s->id = sqlite3_column_int64(q, 0);
-	s->unit_id = sqlite3_column_int64(q, 1);
+	s->id = dbi_column_int64(q, 0);
+	s->unit_id = dbi_column_int64(q, 1);
 	text_col(q, 2, s->kind, sizeof s->kind);
 	s->rank = stage(s->kind);
-	s->named = sqlite3_column_type(q, 3) != SQLITE_NULL && sqlite3_column_int(q, 4) == 1;
-	s->staff_id = s->named ? sqlite3_column_int64(q, 3) : 0;
+	s->named = !dbi_column_is_null(q, 3) && dbi_column_int(q, 4) == 1;
+	s->staff_id = s->named ? dbi_column_int64(q, 3) : 0;
 	return fill_dates(q, 5, s);
 }
 
-static int fill_role(sqlite3_stmt *q, struct span *s)
+static int fill_role(struct dbi_stmt *q, struct span *s)
 {
-	s->id = sqlite3_column_int64(q, 0);
+	s->id = dbi_column_int64(q, 0);
 	text_col(q, 1, s->kind, sizeof s->kind);
-	s->staff_id = sqlite3_column_int64(q, 2);
+	s->staff_id = dbi_column_int64(q, 2);
 	return fill_dates(q, 3, s);
 }
 
@@ -217,10 +232,9 @@ static int load_child(struct bk_ctx *c, long long child_id, struct err *e)
 	c->child_id = 0;
 	spans_clear(&c->explicit);
 	spans_clear(&c->placed);
-	r = read_spans(c, c->explicit_q, child_id, &c->explicit, fill_explicit, "barnkontakt", e);
+	r = read_spans(c->explicit_q, child_id, &c->explicit, fill_explicit, e);
 	if (r == 0)
-		r = read_spans(c, c->placement_q, child_id, &c->placed, fill_placement, "placement",
-			       e);
+		r = read_spans(c->placement_q, child_id, &c->placed, fill_placement, e);
 	if (r == 0)
 		c->child_id = child_id;
 	return r;
@@ -234,7 +248,7 @@ static int load_unit(struct bk_ctx *c, long long unit_id, int *first, int *n, st
 	if (idmap_get(&c->units, unit_id, first, n))
 		return 0;
 	*first = c->roles.n;
-	r = read_spans(c, c->role_q, unit_id, &c->roles, fill_role, "unit role", e);
+	r = read_spans(c->role_q, unit_id, &c->roles, fill_role, e);
 	*n = c->roles.n - *first;
 	if (r == 0 && idmap_put(&c->units, unit_id, *first, *n) < 0)
 		r = err_set(e, ERR_NOMEM, "out of memory");

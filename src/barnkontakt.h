@@ -5,8 +5,6 @@
 #ifndef BACKAD_BARNKONTAKT_H
 #define BACKAD_BARNKONTAKT_H
 
-#include <sqlite3.h>
-
 #include "dbi.h"
 #include "err.h"
 

@@ -35,8 +35,8 @@ int db_open(const char *database, int flags, struct dbi **out, struct err *e);
 int db_open_cfg(const struct config *cfg, int flags, struct dbi **out, struct err *e);
 void db_close(struct dbi *db);
 
-/* The SQLite handle under db (NULL on PostgreSQL): for modules still
- * written against sqlite3_* calls, and what only SQLite has. */
+/* The SQLite handle under db (NULL on PostgreSQL): for what only SQLite
+ * has (pragmas, the busy handler, a trace). */
 #define DB_SQ(db) dbi_sqlite(db)
 
 /* ERR_INVALID naming the database when db is on PostgreSQL, for what does
@@ -52,7 +52,8 @@ int db_user_version(struct dbi *db, struct err *e);
 
 /* Run SQL without results. */
 int db_exec(struct dbi *db, const char *sql, struct err *e);
-/* Prepare one statement on SQLite; *st is finalized by the caller. */
+/* Prepare one statement on a bare SQLite handle (the source of migrate-to);
+ * *st is finalized by the caller. */
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e);
 /* Translate an SQLite result code into an error line naming what failed. */
 int db_fail(sqlite3 *db, int rc, const char *what, struct err *e);

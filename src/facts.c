@@ -1,5 +1,5 @@
-/* facts.c - the planning rules' reads of the case database (SQLite). Every
- * statement is prepared once per pass, on first use. */
+/* facts.c - the planning rules' reads of the case database (SQLite or
+ * PostgreSQL). Every statement is prepared once per pass, on first use. */
 #include "facts.h"
 
 #include <stdio.h>
@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "idmap.h"
+#include "plan_sets.h"
 #include "strbuf.h"
 #include "utf8.h"
 
@@ -30,7 +31,7 @@ struct holders {
 
 struct facts {
 	struct dbi *db;
-	sqlite3_stmt *q[Q_COUNT];
+	struct dbi_stmt *q[Q_COUNT];
 	/* A unit's name, read once per pass (every child placed there asks):
 	 * by unit id, where it starts in names (each ends with its NUL). */
 	struct idmap units;
@@ -62,7 +63,7 @@ struct facts {
 	" r.id IN (SELECT id FROM referral WHERE decision_date IS NULL AND received_date <= ?2" \
 	" UNION ALL SELECT id FROM referral WHERE decision_date >= ?1 AND received_date <= ?2" \
 	" UNION ALL SELECT CAST(substr(key, 10) AS INTEGER) FROM task" \
-	"  WHERE key >= 'referral/' AND key < 'referral0' AND +state = 'open'" \
+	"  WHERE key >= 'referral/' AND key < 'referral0' AND state || '' = 'open'" \
 	" UNION ALL SELECT ref_id FROM fact_change WHERE kind = 'referral') AND"
 #define START_COLS \
 	"SELECT p.id, p.child_id, c.ref, coalesce(c.name,''), c.birth_date," \
@@ -71,7 +72,7 @@ struct facts {
 	" WHERE p.kind IN ('bvc','preschool','school') AND p.start_date BETWEEN ?1 AND ?2"
 #define FKLASS_SQL \
 	"SELECT c.id, c.ref, c.birth_date FROM child c" \
-	" WHERE c.birth_date BETWEEN ?1 || '-01-01' AND ?1 || '-12-31'" \
+	" WHERE c.birth_date BETWEEN CAST(?1 AS TEXT) || '-01-01' AND CAST(?1 AS TEXT) || '-12-31'" \
 	" AND NOT EXISTS (SELECT 1 FROM placement p WHERE p.child_id = c.id" \
 	"  AND p.kind = 'school' AND p.start_date <= ?3" \
 	"  AND (p.end_date IS NULL OR p.end_date >= ?2))"
@@ -103,7 +104,7 @@ static const char *const sql[Q_COUNT] = {
 	[Q_CARDS] = CARD_COLS " WHERE" CARD_WHEN " ORDER BY d.id",
 	[Q_CARD] = CARD_COLS " WHERE d.id = ?3 AND" CARD_WHEN,
 	[Q_FOLLOWUPS] = FOLLOWUP_COLS " WHERE" FOLLOWUP_WHEN " ORDER BY f.id",
-	[Q_FOLLOWUP] = FOLLOWUP_COLS " WHERE f.id = ?3 AND" FOLLOWUP_WHEN,
+	[Q_FOLLOWUP] = FOLLOWUP_COLS " WHERE f.id = ?1 AND" FOLLOWUP_WHEN,
 	[Q_UNIT_NAME] = "SELECT name FROM unit WHERE id = ?1",
 	[Q_HOLDERS] =
 		"SELECT r.staff_id, s.name FROM unit_role r JOIN staff s ON s.id = r.staff_id"
@@ -147,7 +148,7 @@ void facts_close(struct facts *f)
 	if (!f)
 		return;
 	for (int i = 0; i < Q_COUNT; i++)
-		sqlite3_finalize(f->q[i]);
+		dbi_finalize(f->q[i]);
 	for (int i = 0; i < HOLDER_SLOTS; i++)
 		facts_free_holders(f->holders[i].ids, f->holders[i].names, f->holders[i].n);
 	idmap_free(&f->units);
@@ -156,51 +157,50 @@ void facts_close(struct facts *f)
 }
 
 /* The statement q, prepared on first use and reset for a new use. */
-static int stmt(struct facts *f, enum q q, sqlite3_stmt **out, struct err *e)
+static int stmt(struct facts *f, enum q q, struct dbi_stmt **out, struct err *e)
 {
 	if (!f->q[q]) {
-		int r = db_prepare(DB_SQ(f->db), sql[q], &f->q[q], e);
+		int r = dbi_prepare(f->db, sql[q], &f->q[q], e);
 
 		if (r < 0)
 			return r;
 	} else {
-		sqlite3_reset(f->q[q]);
-		sqlite3_clear_bindings(f->q[q]);
+		dbi_reset(f->q[q]); /* every use binds every parameter */
 	}
 	*out = f->q[q];
 	return 0;
 }
 
-static void col(sqlite3_stmt *q, int c, char *buf, size_t n)
+static void col(struct dbi_stmt *q, int c, char *buf, size_t n)
 {
-	utf8_copy(buf, n, (const char *)sqlite3_column_text(q, c));
+	utf8_copy(buf, n, dbi_column_text(q, c));
 }
 
-static void bind_day(sqlite3_stmt *q, int i, int day)
+static void bind_day(struct dbi_stmt *q, int i, int day)
 {
 	char d[DATE_LEN];
 
-	sqlite3_bind_text(q, i, date_format(day, d), -1, SQLITE_TRANSIENT);
+	dbi_bind_text(q, i, date_format(day, d));
 }
 
 /* Step q to the end, filling a fact with fill() and handing it to fn. */
-static int walk(struct facts *f, sqlite3_stmt *q, const char *what, void *fact,
-		void (*fill)(sqlite3_stmt *, void *), fact_fn *fn, void *arg, struct err *e)
+static int walk(struct dbi_stmt *q, void *fact, void (*fill)(struct dbi_stmt *, void *),
+		fact_fn *fn, void *arg, struct err *e)
 {
 	int rc, r = 0;
 
-	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while (r == 0 && (rc = dbi_step(q, e)) == DBI_ROW) {
 		fill(q, fact);
 		r = fn(arg, fact, e);
 	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(DB_SQ(f->db), rc, what, e);
-	sqlite3_reset(q);
+	if (r == 0 && rc != DBI_DONE)
+		r = rc;
+	dbi_reset(q);
 	return r;
 }
 
 static int select_window(struct facts *f, enum q all, enum q one, const struct fact_sel *s,
-			 sqlite3_stmt **q, struct err *e)
+			 struct dbi_stmt **q, struct err *e)
 {
 	int r = stmt(f, s->id > 0 ? one : all, q, e);
 
@@ -209,31 +209,31 @@ static int select_window(struct facts *f, enum q all, enum q one, const struct f
 	bind_day(*q, 1, s->lo_day);
 	bind_day(*q, 2, s->hi_day);
 	if (s->id > 0)
-		sqlite3_bind_int64(*q, 3, s->id);
+		dbi_bind_int64(*q, 3, s->id);
 	return 0;
 }
 
-static void fill_referral(sqlite3_stmt *q, void *fact)
+static void fill_referral(struct dbi_stmt *q, void *fact)
 {
 	struct fact_referral *r = fact;
 
 	memset(r, 0, sizeof *r);
-	r->id = sqlite3_column_int64(q, 0);
-	r->child_id = sqlite3_column_int64(q, 1);
+	r->id = dbi_column_int64(q, 0);
+	r->child_id = dbi_column_int64(q, 1);
 	col(q, 2, r->child_ref, sizeof r->child_ref);
-	r->reporter_id = sqlite3_column_int64(q, 3);
-	r->intake_unit_id = sqlite3_column_int64(q, 4);
+	r->reporter_id = dbi_column_int64(q, 3);
+	r->intake_unit_id = dbi_column_int64(q, 4);
 	col(q, 5, r->received, sizeof r->received);
-	if (sqlite3_column_type(q, 6) != SQLITE_NULL) {
+	if (!dbi_column_is_null(q, 6)) {
 		col(q, 6, r->decided, sizeof r->decided);
 		if (!r->decided[0])
 			snprintf(r->decided, sizeof r->decided, "?");
 		col(q, 7, r->outcome, sizeof r->outcome);
 	}
 	col(q, 8, r->intake_name, sizeof r->intake_name);
-	r->reporting_unit_id = sqlite3_column_int64(q, 9);
-	r->reporter_active = sqlite3_column_int(q, 10);
-	r->officer_id = sqlite3_column_int64(q, 11);
+	r->reporting_unit_id = dbi_column_int64(q, 9);
+	r->reporter_active = dbi_column_int(q, 10);
+	r->officer_id = dbi_column_int64(q, 11);
 	col(q, 12, r->intake_email, sizeof r->intake_email);
 	col(q, 13, r->officer_name, sizeof r->officer_name);
 	col(q, 14, r->officer_code, sizeof r->officer_code);
@@ -243,24 +243,24 @@ int facts_referrals(struct facts *f, const struct fact_sel *s, fact_fn *fn, void
 		    struct err *e)
 {
 	struct fact_referral fact;
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	int r = select_window(f, Q_REFERRALS, Q_REFERRAL, s, &q, e);
 
-	return r < 0 ? r : walk(f, q, "referral", &fact, fill_referral, fn, arg, e);
+	return r < 0 ? r : walk(q, &fact, fill_referral, fn, arg, e);
 }
 
-static void fill_start(sqlite3_stmt *q, void *fact)
+static void fill_start(struct dbi_stmt *q, void *fact)
 {
 	struct fact_start *s = fact;
 
 	memset(s, 0, sizeof *s);
-	s->placement_id = sqlite3_column_int64(q, 0);
-	s->child_id = sqlite3_column_int64(q, 1);
+	s->placement_id = dbi_column_int64(q, 0);
+	s->child_id = dbi_column_int64(q, 1);
 	col(q, 2, s->child_ref, sizeof s->child_ref);
 	col(q, 3, s->child_name, sizeof s->child_name);
 	col(q, 4, s->birth, sizeof s->birth);
-	s->protected_identity = sqlite3_column_int(q, 5);
-	s->unit_id = sqlite3_column_int64(q, 6);
+	s->protected_identity = dbi_column_int(q, 5);
+	s->unit_id = dbi_column_int64(q, 6);
 	col(q, 7, s->unit_name, sizeof s->unit_name);
 	col(q, 8, s->start, sizeof s->start);
 	if (!s->start[0])
@@ -271,18 +271,18 @@ int facts_starts(struct facts *f, const struct fact_sel *s, fact_fn *fn, void *a
 		 struct err *e)
 {
 	struct fact_start fact;
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	int r = select_window(f, Q_STARTS, Q_START, s, &q, e);
 
-	return r < 0 ? r : walk(f, q, "placement", &fact, fill_start, fn, arg, e);
+	return r < 0 ? r : walk(q, &fact, fill_start, fn, arg, e);
 }
 
-static void fill_child(sqlite3_stmt *q, void *fact)
+static void fill_child(struct dbi_stmt *q, void *fact)
 {
 	struct fact_child *c = fact;
 
 	memset(c, 0, sizeof *c);
-	c->id = sqlite3_column_int64(q, 0);
+	c->id = dbi_column_int64(q, 0);
 	col(q, 1, c->ref, sizeof c->ref);
 	col(q, 2, c->birth, sizeof c->birth);
 }
@@ -291,31 +291,31 @@ int facts_fklass(struct facts *f, int year, int start, long long id, fact_fn *fn
 		 struct err *e)
 {
 	struct fact_child fact;
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	char y[8];
 	int r = stmt(f, id > 0 ? Q_FKLASS_ONE : Q_FKLASS, &q, e);
 
 	if (r < 0)
 		return r;
 	snprintf(y, sizeof y, "%04d", year);
-	sqlite3_bind_text(q, 1, y, -1, SQLITE_TRANSIENT);
+	dbi_bind_text(q, 1, y);
 	bind_day(q, 2, start - 60);
 	bind_day(q, 3, start + 60);
 	if (id > 0)
-		sqlite3_bind_int64(q, 4, id);
-	return walk(f, q, "child", &fact, fill_child, fn, arg, e);
+		dbi_bind_int64(q, 4, id);
+	return walk(q, &fact, fill_child, fn, arg, e);
 }
 
-static void fill_card(sqlite3_stmt *q, void *fact)
+static void fill_card(struct dbi_stmt *q, void *fact)
 {
 	struct fact_card *k = fact;
 
 	memset(k, 0, sizeof *k);
-	k->id = sqlite3_column_int64(q, 0);
-	k->child_id = sqlite3_column_int64(q, 1);
+	k->id = dbi_column_int64(q, 0);
+	k->child_id = dbi_column_int64(q, 1);
 	col(q, 2, k->child_ref, sizeof k->child_ref);
 	col(q, 3, k->created, sizeof k->created);
-	if (sqlite3_column_type(q, 4) != SQLITE_NULL) {
+	if (!dbi_column_is_null(q, 4)) {
 		col(q, 4, k->done, sizeof k->done);
 		if (!k->done[0])
 			snprintf(k->done, sizeof k->done, "?");
@@ -326,23 +326,23 @@ int facts_cards(struct facts *f, const struct fact_sel *s, fact_fn *fn, void *ar
 		struct err *e)
 {
 	struct fact_card fact;
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	int r = select_window(f, Q_CARDS, Q_CARD, s, &q, e);
 
-	return r < 0 ? r : walk(f, q, "discovery_card", &fact, fill_card, fn, arg, e);
+	return r < 0 ? r : walk(q, &fact, fill_card, fn, arg, e);
 }
 
-static void fill_followup(sqlite3_stmt *q, void *fact)
+static void fill_followup(struct dbi_stmt *q, void *fact)
 {
 	struct fact_followup *u = fact;
 
 	memset(u, 0, sizeof *u);
-	u->id = sqlite3_column_int64(q, 0);
-	u->child_id = sqlite3_column_int64(q, 1);
+	u->id = dbi_column_int64(q, 0);
+	u->child_id = dbi_column_int64(q, 1);
 	col(q, 2, u->child_ref, sizeof u->child_ref);
-	u->responsible_id = sqlite3_column_int64(q, 3);
+	u->responsible_id = dbi_column_int64(q, 3);
 	col(q, 4, u->due, sizeof u->due);
-	if (sqlite3_column_type(q, 5) != SQLITE_NULL) {
+	if (!dbi_column_is_null(q, 5)) {
 		col(q, 5, u->done, sizeof u->done);
 		if (!u->done[0])
 			snprintf(u->done, sizeof u->done, "?");
@@ -353,33 +353,32 @@ int facts_followups(struct facts *f, const struct fact_sel *s, fact_fn *fn, void
 		    struct err *e)
 {
 	struct fact_followup fact;
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	int r = stmt(f, s->id > 0 ? Q_FOLLOWUP : Q_FOLLOWUPS, &q, e);
 
 	if (r < 0)
 		return r;
 	if (s->id > 0)
-		sqlite3_bind_int64(q, 3, s->id);
-	return walk(f, q, "followup", &fact, fill_followup, fn, arg, e);
+		dbi_bind_int64(q, 1, s->id);
+	return walk(q, &fact, fill_followup, fn, arg, e);
 }
 
 /* One text value of the single-row statement q into buf ("" for none). */
-static int one_text(struct facts *f, sqlite3_stmt *q, const char *what, char *buf, size_t n,
-		    struct err *e)
+static int one_text(struct dbi_stmt *q, char *buf, size_t n, struct err *e)
 {
-	int rc = sqlite3_step(q);
+	int rc = dbi_step(q, e);
 
 	buf[0] = '\0';
-	if (rc == SQLITE_ROW)
+	if (rc == DBI_ROW)
 		col(q, 0, buf, n);
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(f->db), rc, what, e);
+	dbi_reset(q);
+	return rc == DBI_ROW || rc == DBI_DONE ? 0 : rc;
 }
 
 int facts_unit_name(struct facts *f, long long unit_id, char *buf, size_t n, struct err *e)
 {
 	const char *name;
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	int at, len, rc, r;
 
 	if (idmap_get(&f->units, unit_id, &at, &len)) {
@@ -389,14 +388,14 @@ int facts_unit_name(struct facts *f, long long unit_id, char *buf, size_t n, str
 	r = stmt(f, Q_UNIT_NAME, &q, e);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(q, 1, unit_id);
-	rc = sqlite3_step(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		sqlite3_reset(q);
-		return db_fail(DB_SQ(f->db), rc, "unit", e);
+	dbi_bind_int64(q, 1, unit_id);
+	rc = dbi_step(q, e);
+	if (rc != DBI_ROW && rc != DBI_DONE) {
+		dbi_reset(q);
+		return rc;
 	}
-	name = rc == SQLITE_ROW && sqlite3_column_text(q, 0)
-		       ? (const char *)sqlite3_column_text(q, 0) : "";
+	name = rc == DBI_ROW && dbi_column_text(q, 0)
+		       ? dbi_column_text(q, 0) : "";
 	utf8_copy(buf, n, name);
 	/* Kept when there is room; asked again otherwise. */
 	at = (int)f->names.len;
@@ -404,7 +403,7 @@ int facts_unit_name(struct facts *f, long long unit_id, char *buf, size_t n, str
 	if (sb_add(&f->names, name, (size_t)len + 1) == 0 &&
 	    idmap_put(&f->units, unit_id, at, len) < 0)
 		f->names.len = (size_t)at;
-	sqlite3_reset(q);
+	dbi_reset(q);
 	return 0;
 }
 
@@ -419,7 +418,7 @@ void facts_free_holders(long long *ids, char **names, int n)
 static int holders_read(struct facts *f, long long unit_id, const char *role, int day,
 			long long **ids, char ***names, int *n, struct err *e)
 {
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	int rc, r = stmt(f, Q_HOLDERS, &q, e), cnt = 0;
 
 	*ids = NULL;
@@ -427,13 +426,13 @@ static int holders_read(struct facts *f, long long unit_id, const char *role, in
 	*n = 0;
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(q, 1, unit_id);
-	sqlite3_bind_text(q, 2, role, -1, SQLITE_TRANSIENT);
+	dbi_bind_int64(q, 1, unit_id);
+	dbi_bind_text(q, 2, role);
 	bind_day(q, 3, day);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = dbi_step(q, e)) == DBI_ROW) {
 		long long *ni = realloc(*ids, (size_t)(cnt + 1) * sizeof **ids);
 		char **nn = ni ? realloc(*names, (size_t)(cnt + 1) * sizeof **names) : NULL;
-		const char *s = (const char *)sqlite3_column_text(q, 1);
+		const char *s = dbi_column_text(q, 1);
 
 		if (ni)
 			*ids = ni;
@@ -443,11 +442,11 @@ static int holders_read(struct facts *f, long long unit_id, const char *role, in
 			r = err_set(e, ERR_NOMEM, "out of memory");
 			break;
 		}
-		(*ids)[cnt++] = sqlite3_column_int64(q, 0);
+		(*ids)[cnt++] = dbi_column_int64(q, 0);
 	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(DB_SQ(f->db), rc, "unit role", e);
-	sqlite3_reset(q);
+	if (r == 0 && rc != DBI_DONE)
+		r = rc;
+	dbi_reset(q);
 	*n = cnt;
 	if (r < 0) {
 		facts_free_holders(*ids, *names, cnt);
@@ -520,96 +519,96 @@ int facts_holders(struct facts *f, long long unit_id, const char *role, int day,
 int facts_consent(struct facts *f, long long child_id, const char *scope, int day, int *yes,
 		  struct err *e)
 {
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	int rc, r = stmt(f, Q_CONSENT, &q, e);
 
 	*yes = 0;
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(q, 1, child_id);
-	sqlite3_bind_text(q, 2, scope, -1, SQLITE_TRANSIENT);
+	dbi_bind_int64(q, 1, child_id);
+	dbi_bind_text(q, 2, scope);
 	bind_day(q, 3, day);
-	rc = sqlite3_step(q);
-	*yes = rc == SQLITE_ROW && sqlite3_column_int(q, 0) > 0;
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : db_fail(DB_SQ(f->db), rc, "consent", e);
+	rc = dbi_step(q, e);
+	*yes = rc == DBI_ROW && dbi_column_int(q, 0) > 0;
+	dbi_reset(q);
+	return rc == DBI_ROW ? 0 : rc;
 }
 
-static void fill_known(sqlite3_stmt *q, void *fact)
+static void fill_known(struct dbi_stmt *q, void *fact)
 {
 	struct fact_known *k = fact;
 
 	memset(k, 0, sizeof *k);
-	k->child_id = sqlite3_column_int64(q, 0);
+	k->child_id = dbi_column_int64(q, 0);
 	col(q, 1, k->ref, sizeof k->ref);
-	k->known = sqlite3_column_int(q, 2);
-	k->staff_id = sqlite3_column_int64(q, 3);
+	k->known = dbi_column_int(q, 2);
+	k->staff_id = dbi_column_int64(q, 3);
 	col(q, 4, k->since, sizeof k->since);
-	k->unit_id = sqlite3_column_int64(q, 5);
+	k->unit_id = dbi_column_int64(q, 5);
 }
 
 int facts_known(struct facts *f, int changed, fact_fn *fn, void *arg, struct err *e)
 {
 	struct fact_known fact;
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	int r = stmt(f, changed ? Q_KNOWN_KIDS : Q_KNOWN_ALL, &q, e);
 
-	return r < 0 ? r : walk(f, q, "child", &fact, fill_known, fn, arg, e);
+	return r < 0 ? r : walk(q, &fact, fill_known, fn, arg, e);
 }
 
 int facts_known_set(struct facts *f, long long child_id, long long staff_id,
 		    long long unit_id, const char *since, struct err *e)
 {
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	int rc, r = stmt(f, Q_KNOWN_SET, &q, e);
 
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(q, 1, child_id);
-	sqlite3_bind_int64(q, 2, staff_id);
-	sqlite3_bind_int64(q, 3, unit_id);
-	sqlite3_bind_text(q, 4, since, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(f->db), rc, "barnkontakt_known", e);
+	dbi_bind_int64(q, 1, child_id);
+	dbi_bind_int64(q, 2, staff_id);
+	dbi_bind_int64(q, 3, unit_id);
+	dbi_bind_text(q, 4, since);
+	rc = dbi_step(q, e);
+	dbi_reset(q);
+	return rc == DBI_DONE ? 0 : rc;
 }
 
 int facts_placement_start(struct facts *f, long long placement_id, char *buf, size_t n,
 			  struct err *e)
 {
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	int r = stmt(f, Q_PSTART, &q, e);
 
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(q, 1, placement_id);
-	return one_text(f, q, "placement", buf, n, e);
+	dbi_bind_int64(q, 1, placement_id);
+	return one_text(q, buf, n, e);
 }
 
 int facts_state_get(struct facts *f, const char *key, char *buf, size_t n, struct err *e)
 {
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	int r = stmt(f, Q_STATE_GET, &q, e);
 
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
-	return one_text(f, q, "state", buf, n, e);
+	dbi_bind_text(q, 1, key);
+	return one_text(q, buf, n, e);
 }
 
 int facts_state_set(struct facts *f, const char *key, const char *value, struct err *e)
 {
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	int rc, r = stmt(f, value ? Q_STATE_SET : Q_STATE_DEL, &q, e);
 
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+	dbi_bind_text(q, 1, key);
 	if (value)
-		sqlite3_bind_text(q, 2, value, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(f->db), rc, "state", e);
+		dbi_bind_text(q, 2, value);
+	rc = dbi_step(q, e);
+	dbi_reset(q);
+	return rc == DBI_DONE ? 0 : rc;
 }
 
 /* From the changes to the subjects they affect. A changed staff member
@@ -617,76 +616,82 @@ int facts_state_set(struct facts *f, const char *key, const char *value, struct 
  * the children they follow as nurse or assigned Barnkontakt, and what they
  * report, answer for or receive; a changed unit the children placed there from lo_day on and the
  * referrals it takes in; a changed child all its subjects. */
-static const char sql_affected[] =
-	"CREATE TEMP TABLE IF NOT EXISTS plan_staff(id INTEGER PRIMARY KEY);"
-	"DELETE FROM temp.plan_staff;"
-	"INSERT OR IGNORE INTO temp.plan_staff WITH RECURSIVE s(id) AS ("
-	" SELECT ref_id FROM fact_change WHERE kind = 'staff' AND ref_id IS NOT NULL"
-	" UNION SELECT a.staff_id FROM absence a JOIN s ON a.deputy_id = s.id)"
-	" SELECT id FROM s;"
-	"INSERT OR IGNORE INTO temp.plan_units SELECT ref_id FROM fact_change"
-	" WHERE kind = 'unit' AND ref_id IS NOT NULL;"
-	"INSERT OR IGNORE INTO temp.plan_units SELECT unit_id FROM unit_role"
-	" WHERE staff_id IN (SELECT id FROM temp.plan_staff);"
-	"INSERT OR IGNORE INTO temp.plan_kids SELECT ref_id FROM fact_change"
-	" WHERE kind = 'child' AND ref_id IS NOT NULL;"
-	"INSERT OR IGNORE INTO temp.plan_kids SELECT child_id FROM placement"
-	" WHERE staff_id IN (SELECT id FROM temp.plan_staff);"
-	"INSERT OR IGNORE INTO temp.plan_kids SELECT child_id FROM barnkontakt"
-	" WHERE staff_id IN (SELECT id FROM temp.plan_staff);"
-	"INSERT OR IGNORE INTO temp.plan_kids SELECT child_id FROM placement"
-	" WHERE unit_id IN (SELECT id FROM temp.plan_units)"
-	" AND (end_date IS NULL OR end_date >= '%q');"
-	"INSERT OR IGNORE INTO temp.plan_todo SELECT kind || ':' || ref_id FROM fact_change"
-	" WHERE kind IN ('referral','discovery','followup') AND ref_id IS NOT NULL;"
-	/* One statement per indexed column, so each is an index look-up. */
-	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'referral:' || id FROM referral"
-	" WHERE child_id IN (SELECT id FROM temp.plan_kids);"
-	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'referral:' || id FROM referral"
-	" WHERE reporter_id IN (SELECT id FROM temp.plan_staff);"
-	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'referral:' || id FROM referral"
-	" WHERE intake_unit_id IN (SELECT id FROM temp.plan_units);"
-	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'referral:' || id FROM referral"
-	" WHERE officer IN (SELECT code FROM staff WHERE id IN (SELECT id FROM temp.plan_staff));"
-	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'referral:' || id FROM referral"
-	" WHERE reporting_unit_id IN (SELECT id FROM temp.plan_units);"
-	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'discovery:' || id FROM discovery_card"
-	" WHERE child_id IN (SELECT id FROM temp.plan_kids);"
-	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'followup:' || id FROM followup"
-	" WHERE child_id IN (SELECT id FROM temp.plan_kids);"
-	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'followup:' || id FROM followup"
-	" WHERE responsible_id IN (SELECT id FROM temp.plan_staff);"
-	/* A placement that started before the window is no subject of any
-	 * pass (facts_starts() reads from the same day): the children's
-	 * earlier placements are not asked about (unless one has a wake time
-	 * left, which its planning then drops). */
-	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'placement:' || id FROM placement"
-	" WHERE child_id IN (SELECT id FROM temp.plan_kids) AND (start_date >= '%q'"
-	"  OR 'placement:' || id IN (SELECT subject_key FROM plan_wake));"
-	"INSERT OR IGNORE INTO temp.plan_todo SELECT 'fklass:' || id FROM temp.plan_kids;"
-	"INSERT OR IGNORE INTO temp.plan_todo SELECT DISTINCT subject_key FROM outbox"
-	" WHERE state IN ('pending','failed') AND origin = 'rule' AND subject_key IS NOT NULL"
-	" AND recipient_id IN (SELECT id FROM temp.plan_staff);";
+#define SQL_STAFF "CREATE TEMP TABLE IF NOT EXISTS plan_staff(id %s PRIMARY KEY)"
+#define SQL_AFFECTED \
+	"DELETE FROM temp.plan_staff;" \
+	"INSERT INTO temp.plan_staff WITH RECURSIVE s(id) AS (" \
+	" SELECT ref_id FROM fact_change WHERE kind = 'staff' AND ref_id IS NOT NULL" \
+	" UNION SELECT a.staff_id FROM absence a JOIN s ON a.deputy_id = s.id)" \
+	" SELECT id FROM s WHERE true ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_units SELECT ref_id FROM fact_change" \
+	" WHERE kind = 'unit' AND ref_id IS NOT NULL ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_units SELECT unit_id FROM unit_role" \
+	" WHERE staff_id IN (SELECT id FROM temp.plan_staff) ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_kids SELECT ref_id FROM fact_change" \
+	" WHERE kind = 'child' AND ref_id IS NOT NULL ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_kids SELECT child_id FROM placement" \
+	" WHERE staff_id IN (SELECT id FROM temp.plan_staff) ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_kids SELECT child_id FROM barnkontakt" \
+	" WHERE staff_id IN (SELECT id FROM temp.plan_staff) ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_kids SELECT child_id FROM placement" \
+	" WHERE unit_id IN (SELECT id FROM temp.plan_units)" \
+	" AND (end_date IS NULL OR end_date >= '%s') ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_todo SELECT kind || ':' || ref_id FROM fact_change" \
+	" WHERE kind IN ('referral','discovery','followup') AND ref_id IS NOT NULL" \
+	" ON CONFLICT DO NOTHING;" \
+	/* One statement per indexed column, so each is an index look-up. */ \
+	"INSERT INTO temp.plan_todo SELECT 'referral:' || id FROM referral" \
+	" WHERE child_id IN (SELECT id FROM temp.plan_kids) ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_todo SELECT 'referral:' || id FROM referral" \
+	" WHERE reporter_id IN (SELECT id FROM temp.plan_staff) ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_todo SELECT 'referral:' || id FROM referral" \
+	" WHERE intake_unit_id IN (SELECT id FROM temp.plan_units) ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_todo SELECT 'referral:' || id FROM referral" \
+	" WHERE officer IN (SELECT code FROM staff WHERE id IN (SELECT id FROM temp.plan_staff))" \
+	" ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_todo SELECT 'referral:' || id FROM referral" \
+	" WHERE reporting_unit_id IN (SELECT id FROM temp.plan_units) ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_todo SELECT 'discovery:' || id FROM discovery_card" \
+	" WHERE child_id IN (SELECT id FROM temp.plan_kids) ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_todo SELECT 'followup:' || id FROM followup" \
+	" WHERE child_id IN (SELECT id FROM temp.plan_kids) ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_todo SELECT 'followup:' || id FROM followup" \
+	" WHERE responsible_id IN (SELECT id FROM temp.plan_staff) ON CONFLICT DO NOTHING;" \
+	/* A placement that started before the window is no subject of any \
+	 * pass (facts_starts() reads from the same day): the children's \
+	 * earlier placements are not asked about (unless one has a wake time \
+	 * left, which its planning then drops). */ \
+	"INSERT INTO temp.plan_todo SELECT 'placement:' || id FROM placement" \
+	" WHERE child_id IN (SELECT id FROM temp.plan_kids) AND (start_date >= '%s'" \
+	"  OR 'placement:' || id IN (SELECT subject_key FROM plan_wake)) ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_todo SELECT 'fklass:' || id FROM temp.plan_kids" \
+	" WHERE true ON CONFLICT DO NOTHING;" \
+	"INSERT INTO temp.plan_todo SELECT DISTINCT subject_key FROM outbox" \
+	" WHERE state IN ('pending','failed') AND origin = 'rule' AND subject_key IS NOT NULL" \
+	" AND recipient_id IN (SELECT id FROM temp.plan_staff) ON CONFLICT DO NOTHING;"
 
 int facts_affected(struct facts *f, int lo_day, struct err *e)
 {
-	char d[DATE_LEN], *text;
-
-	date_format(lo_day, d);
-	text = sqlite3_mprintf(sql_affected, d, d);
+	size_t n = sizeof SQL_AFFECTED + 64;
+	char d[DATE_LEN], *text = malloc(n);
 	int r;
 
 	if (!text)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	r = db_exec(f->db, text, e);
-	sqlite3_free(text);
+	date_format(lo_day, d);
+	snprintf(text, n, SQL_STAFF, plan_sets_id_type(f->db));
+	r = plan_temp_create(f->db, "plan_staff", text, e);
+	snprintf(text, n, SQL_AFFECTED, d, d);
+	if (r == 0)
+		r = db_exec(f->db, text, e);
+	free(text);
 	return r;
 }
 
 int facts_acked(struct facts *f, const char *kind, long long ref_id, const char *action,
 		long long staff_id, int *yes, struct err *e)
 {
-	sqlite3_stmt *q;
+	struct dbi_stmt *q;
 	int rc, r = stmt(f, Q_ACKED, &q, e);
 
 	*yes = 0;
@@ -694,23 +699,23 @@ int facts_acked(struct facts *f, const char *kind, long long ref_id, const char 
 		return r;
 	/* Most databases hold no acknowledgements: asked once per pass. */
 	if (f->acks < 0) {
-		sqlite3_stmt *any = NULL;
+		struct dbi_stmt *any = NULL;
 
-		r = db_prepare(DB_SQ(f->db), "SELECT EXISTS (SELECT 1 FROM task_ack)", &any, e);
+		r = dbi_prepare(f->db, "SELECT EXISTS (SELECT 1 FROM task_ack)", &any, e);
 		if (r < 0)
 			return r;
-		rc = sqlite3_step(any);
-		f->acks = rc == SQLITE_ROW ? sqlite3_column_int(any, 0) != 0 : 1;
-		sqlite3_finalize(any);
+		rc = dbi_step(any, e);
+		f->acks = rc == DBI_ROW ? dbi_column_int(any, 0) != 0 : 1;
+		dbi_finalize(any);
 	}
 	if (!f->acks)
 		return 0;
-	sqlite3_bind_text(q, 1, kind, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(q, 2, ref_id);
-	sqlite3_bind_text(q, 3, action, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(q, 4, staff_id);
-	rc = sqlite3_step(q);
-	*yes = rc == SQLITE_ROW && sqlite3_column_int(q, 0) > 0;
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW ? 0 : db_fail(DB_SQ(f->db), rc, "task_ack", e);
+	dbi_bind_text(q, 1, kind);
+	dbi_bind_int64(q, 2, ref_id);
+	dbi_bind_text(q, 3, action);
+	dbi_bind_int64(q, 4, staff_id);
+	rc = dbi_step(q, e);
+	*yes = rc == DBI_ROW && dbi_column_int(q, 0) > 0;
+	dbi_reset(q);
+	return rc == DBI_ROW ? 0 : rc;
 }

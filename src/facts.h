@@ -7,8 +7,6 @@
 #ifndef BACKAD_FACTS_H
 #define BACKAD_FACTS_H
 
-#include <sqlite3.h>
-
 #include "dbi.h"
 #include "date.h"
 #include "err.h"

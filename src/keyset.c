@@ -157,3 +157,14 @@ size_t keyset_count(const struct keyset *s)
 {
 	return s ? s->n : 0;
 }
+
+int keyset_each(const struct keyset *s, int (*fn)(void *ctx, const char *key), void *ctx)
+{
+	for (size_t i = 0; s && i < s->cap; i++) {
+		int r;
+
+		if (s->v[i].at && (r = fn(ctx, key_at(s, s->v[i].at))) != 0)
+			return r;
+	}
+	return 0;
+}

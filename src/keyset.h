@@ -14,6 +14,9 @@ void keyset_free(struct keyset *s);
 int keyset_add(struct keyset *s, const char *key);
 int keyset_has(const struct keyset *s, const char *key);
 size_t keyset_count(const struct keyset *s);
+/* Call fn with each member, in no particular order, until it returns
+ * non-zero; that value, or 0 when every member was visited. */
+int keyset_each(const struct keyset *s, int (*fn)(void *ctx, const char *key), void *ctx);
 /* Forget every member, keeping the memory for reuse. */
 void keyset_clear(struct keyset *s);
 

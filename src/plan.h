@@ -21,7 +21,7 @@ struct digest;
 struct keyset;
 
 /* What a pass remembers in memory rather than in temporary tables
- * (plan_mark(); read by SQL through plan_has(SET, key)): a full pass all of
+ * (plan_mark(); read by SQL through plan_sets_has(), src/plan_sets.c): a full pass all of
  * them, a pass after a change only PLAN_WOKE (its few subjects are looked
  * up through the temporary tables' indexes). */
 enum plan_set {
@@ -52,10 +52,10 @@ struct planner {
 	void (*cb)(void *ctx, const struct plan_msg *m);
 	void *cb_ctx;
 	struct plan_stats *st;
-	sqlite3_stmt *q_outbox_get, *q_outbox_ins, *q_outbox_upd, *q_seen_ins;
-	sqlite3_stmt *q_task_get, *q_task_upsert, *q_task_seen, *q_oc_del, *q_oc_ins, *q_event_any;
-	sqlite3_stmt *q_subj_ins, *q_wake_set;
-	sqlite3_stmt *q_sp_begin, *q_sp_release, *q_sp_rollback;
+	struct dbi_stmt *q_outbox_get, *q_outbox_ins, *q_outbox_upd, *q_seen_ins;
+	struct dbi_stmt *q_task_get, *q_task_upsert, *q_task_seen, *q_oc_del, *q_oc_ins, *q_event_any;
+	struct dbi_stmt *q_subj_ins, *q_wake_set;
+	struct dbi_stmt *q_sp_begin, *q_sp_release, *q_sp_rollback;
 	struct alert *alerts; /* vacant roles, unreachable people, subjects that
 			       * could not be planned: sent at the end */
 	struct digest *digests; /* role-change digests collected (rule_rolechange) */
@@ -94,7 +94,7 @@ struct plan_req {
 /* Remember key in set: in memory in a full pass, where a temporary table
  * would cost a B-tree insert per subject, else through ins (the temporary
  * table's INSERT). 0 or a negative code. */
-int plan_mark(struct planner *p, enum plan_set set, sqlite3_stmt *ins, const char *key,
+int plan_mark(struct planner *p, enum plan_set set, struct dbi_stmt *ins, const char *key,
 	      struct err *e);
 
 /* Called by plan_subject() for each subject: the hook of

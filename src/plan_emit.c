@@ -39,7 +39,8 @@ static const char sql_outbox_ins[] =
 	" VALUES (?1, ?2, ?3, (SELECT id FROM task WHERE key = ?4), ?5, ?6, ?7, ?8, ?9,"
 	" ?10, ?11, ?12, CASE ?15 WHEN 'history' THEN 'cancelled' ELSE 'pending' END, ?13, ?14,"
 	" ?15, CASE ?15 WHEN 'history' THEN 'fanns före backads första planering' END, ?16,"
-	" CASE WHEN ?17 THEN ?6 || ' ' || ?7 || ' ' || ?12 END)";
+	" CASE WHEN ?17 <> 0 THEN CAST(?6 AS TEXT) || ' ' || CAST(?7 AS TEXT) || ' ' ||"
+	"  CAST(?12 AS TEXT) END) RETURNING id";
 /* A pending or cancelled row takes the new text and time; a failed one the
  * new text only (it keeps its backoff): what it discloses is what is allowed
  * when it is next tried. A cancelled row that comes back leaves the digest
@@ -48,22 +49,23 @@ static const char sql_outbox_upd[] =
 	"UPDATE outbox SET channel = ?2, address = ?3, subject = ?4, body = ?5,"
 	" digest_id = CASE WHEN state = 'cancelled' THEN NULL ELSE digest_id END,"
 	" categories = ?6, recipient_id = ?8, deadline = ?9,"
-	" digest_key = CASE WHEN ?10 THEN ?2 || ' ' || ?3 || ' ' ||"
-	"  CASE WHEN state = 'failed' THEN due_at ELSE ?7 END END,"
+	" digest_key = CASE WHEN ?10 <> 0 THEN CAST(?2 AS TEXT) || ' ' || CAST(?3 AS TEXT) || ' ' ||"
+	"  CASE WHEN state = 'failed' THEN due_at ELSE CAST(?7 AS TEXT) END END,"
 	" due_at = CASE WHEN state = 'failed' THEN due_at ELSE ?7 END,"
 	" last_error = CASE WHEN state = 'failed' THEN last_error END,"
 	" state = CASE WHEN state = 'failed' THEN 'failed' ELSE 'pending' END"
 	" WHERE id = ?1";
 static const char sql_oc_del[] = "DELETE FROM outbox_child WHERE outbox_id = ?1";
 static const char sql_oc_ins[] =
-	"INSERT OR IGNORE INTO outbox_child(outbox_id, child_id) VALUES (?1, ?2)";
+	"INSERT INTO outbox_child(outbox_id, child_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
 /* A row of the same occurrence (rule, subject, occurrence) that was told to
  * someone: it went out, is going, was given up (and reported), or is
  * history from before backad's first pass. */
 static const char sql_event_any[] =
 	"SELECT 1 FROM outbox WHERE subject_key = ?1 AND substr(key, 1, ?3) = ?2"
 	" AND (state IN ('sent','sending','dead') OR origin = 'history') LIMIT 1";
-static const char sql_seen_ins[] = "INSERT OR IGNORE INTO temp.plan_seen(key) VALUES (?1)";
+static const char sql_seen_ins[] =
+	"INSERT INTO temp.plan_seen(key) VALUES (?1) ON CONFLICT DO NOTHING";
 static const char sql_task_upsert[] =
 	"INSERT INTO task (key, rule, child_id, assignee_id, unit_id, due_date, state,"
 	" created_at, closed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
@@ -72,13 +74,14 @@ static const char sql_task_upsert[] =
 	" unit_id = excluded.unit_id, due_date = excluded.due_date, state = excluded.state,"
 	" closed_at = CASE WHEN excluded.state = 'open' THEN NULL"
 	"  ELSE coalesce(task.closed_at, excluded.closed_at) END"
-	" WHERE task.assignee_id IS NOT excluded.assignee_id"
-	"  OR task.unit_id IS NOT excluded.unit_id OR task.due_date IS NOT excluded.due_date"
+	" WHERE task.assignee_id IS DISTINCT FROM excluded.assignee_id"
+	"  OR task.unit_id IS DISTINCT FROM excluded.unit_id"
+	"  OR task.due_date IS DISTINCT FROM excluded.due_date"
 	"  OR task.state <> excluded.state";
 static const char sql_task_get[] =
 	"SELECT assignee_id, unit_id, due_date, state FROM task WHERE key = ?1";
 static const char sql_task_seen[] =
-	"INSERT OR IGNORE INTO temp.plan_task_seen(key) VALUES (?1)";
+	"INSERT INTO temp.plan_task_seen(key) VALUES (?1) ON CONFLICT DO NOTHING";
 /* ---- alerts ---- */
 
 static struct alert *alert_get(struct planner *p, long long unit_id, long long staff_id,
@@ -186,9 +189,9 @@ static int seen(struct planner *p, const char *key, struct err *e)
 	return plan_mark(p, PLAN_SEEN, p->q_seen_ins, key, e);
 }
 
-static int same_text(sqlite3_stmt *q, int col, const char *s)
+static int same_text(struct dbi_stmt *q, int col, const char *s)
 {
-	const char *v = (const char *)sqlite3_column_text(q, col);
+	const char *v = dbi_column_text(q, col);
 
 	return strcmp(v ? v : "", s ? s : "") == 0;
 }
@@ -199,82 +202,86 @@ static int set_children(struct planner *p, const struct plan_msg *m, long long i
 {
 	int rc;
 
-	sqlite3_bind_int64(p->q_oc_del, 1, id);
-	rc = sqlite3_step(p->q_oc_del);
-	sqlite3_reset(p->q_oc_del);
-	for (int i = -1; rc == SQLITE_DONE && i < m->n_children; i++) {
+	dbi_bind_int64(p->q_oc_del, 1, id);
+	rc = dbi_step(p->q_oc_del, e);
+	dbi_reset(p->q_oc_del);
+	for (int i = -1; rc == DBI_DONE && i < m->n_children; i++) {
 		long long c = i < 0 ? m->child_id : m->children[i];
 
 		if (!c)
 			continue;
-		sqlite3_bind_int64(p->q_oc_ins, 1, id);
-		sqlite3_bind_int64(p->q_oc_ins, 2, c);
-		rc = sqlite3_step(p->q_oc_ins);
-		sqlite3_reset(p->q_oc_ins);
+		dbi_bind_int64(p->q_oc_ins, 1, id);
+		dbi_bind_int64(p->q_oc_ins, 2, c);
+		rc = dbi_step(p->q_oc_ins, e);
+		dbi_reset(p->q_oc_ins);
 	}
-	return rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(p->db), rc, "outbox_child", e);
+	return rc == DBI_DONE ? 0 : rc;
 }
 
 static int emit_update(struct planner *p, const struct plan_msg *m, long long id,
 		       const char *due, struct err *e)
 {
-	sqlite3_stmt *q = p->q_outbox_upd;
+	struct dbi_stmt *q = p->q_outbox_upd;
 	int rc;
 
-	sqlite3_bind_int64(q, 1, id);
-	sqlite3_bind_text(q, 2, channel_name(m->channel), -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, m->address, -1, SQLITE_STATIC);
-	db_bind_text_or_null(q, 4, m->subject);
-	sqlite3_bind_text(q, 5, m->body, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 6, m->categories, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 7, due, -1, SQLITE_STATIC);
+	dbi_bind_int64(q, 1, id);
+	dbi_bind_text(q, 2, channel_name(m->channel));
+	dbi_bind_text(q, 3, m->address);
+	dbi_bind_text(q, 4, m->subject && *m->subject ? m->subject : NULL);
+	dbi_bind_text(q, 5, m->body);
+	dbi_bind_text(q, 6, m->categories);
+	dbi_bind_text(q, 7, due);
 	if (m->recipient_id)
-		sqlite3_bind_int64(q, 8, m->recipient_id);
+		dbi_bind_int64(q, 8, m->recipient_id);
 	else
-		sqlite3_bind_null(q, 8);
-	db_bind_text_or_null(q, 9, m->deadline);
-	sqlite3_bind_int(q, 10, m->digest);
-	rc = sqlite3_step(q);
-	sqlite3_clear_bindings(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return db_fail(DB_SQ(p->db), rc, "outbox", e);
+		dbi_bind_null(q, 8);
+	dbi_bind_text(q, 9, m->deadline && *m->deadline ? m->deadline : NULL);
+	dbi_bind_int64(q, 10, m->digest);
+	rc = dbi_step(q, e);
+	dbi_reset(q);
+	if (rc != DBI_DONE)
+		return rc;
 	return set_children(p, m, id, e);
 }
 
 static int emit_insert(struct planner *p, const struct plan_msg *m, const char *task_key,
 		       const char *due, const char *origin, struct err *e)
 {
-	sqlite3_stmt *q = p->q_outbox_ins;
+	struct dbi_stmt *q = p->q_outbox_ins;
 	char mid[MSGID_SIZE], now[21];
+	long long id;
 	int rc;
 
 	msgid_make(m->key, p->cfg->mail_from, mid);
-	sqlite3_bind_text(q, 1, m->key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, m->rule, -1, SQLITE_STATIC);
+	dbi_bind_text(q, 1, m->key);
+	dbi_bind_text(q, 2, m->rule);
 	if (m->child_id)
-		sqlite3_bind_int64(q, 3, m->child_id);
-	db_bind_text_or_null(q, 4, task_key);
+		dbi_bind_int64(q, 3, m->child_id);
+	else
+		dbi_bind_null(q, 3);
+	dbi_bind_text(q, 4, task_key && *task_key ? task_key : NULL);
 	if (m->recipient_id)
-		sqlite3_bind_int64(q, 5, m->recipient_id);
-	sqlite3_bind_text(q, 6, channel_name(m->channel), -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 7, m->address, -1, SQLITE_STATIC);
-	db_bind_text_or_null(q, 8, m->subject);
-	sqlite3_bind_text(q, 9, m->body, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 10, m->categories, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 11, mid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 12, due, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 13, cal_iso_utc(p->now, now), -1, SQLITE_STATIC);
-	db_bind_text_or_null(q, 14, m->subject_key);
-	sqlite3_bind_text(q, 15, origin, -1, SQLITE_STATIC);
-	db_bind_text_or_null(q, 16, m->deadline);
-	sqlite3_bind_int(q, 17, m->digest);
-	rc = sqlite3_step(q);
-	sqlite3_clear_bindings(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return db_fail(DB_SQ(p->db), rc, "outbox", e);
-	return set_children(p, m, sqlite3_last_insert_rowid(DB_SQ(p->db)), e);
+		dbi_bind_int64(q, 5, m->recipient_id);
+	else
+		dbi_bind_null(q, 5);
+	dbi_bind_text(q, 6, channel_name(m->channel));
+	dbi_bind_text(q, 7, m->address);
+	dbi_bind_text(q, 8, m->subject && *m->subject ? m->subject : NULL);
+	dbi_bind_text(q, 9, m->body);
+	dbi_bind_text(q, 10, m->categories);
+	dbi_bind_text(q, 11, mid);
+	dbi_bind_text(q, 12, due);
+	dbi_bind_text(q, 13, cal_iso_utc(p->now, now));
+	dbi_bind_text(q, 14, m->subject_key && *m->subject_key ? m->subject_key : NULL);
+	dbi_bind_text(q, 15, origin);
+	dbi_bind_text(q, 16, m->deadline && *m->deadline ? m->deadline : NULL);
+	dbi_bind_int64(q, 17, m->digest);
+	rc = dbi_step(q, e);
+	id = rc == DBI_ROW ? dbi_column_int64(q, 0) : 0;
+	dbi_reset(q);
+	if (rc != DBI_ROW)
+		return rc < 0 ? rc : err_set(e, ERR_DB, "outbox: no id returned");
+	return set_children(p, m, id, e);
 }
 
 /* 1 in *told when m's occurrence (same rule, subject and occurrence) was
@@ -282,7 +289,7 @@ static int emit_insert(struct planner *p, const struct plan_msg *m, const char *
 static int occurrence_told(struct planner *p, const struct plan_msg *m, int *told,
 			   struct err *e)
 {
-	sqlite3_stmt *q = p->q_event_any;
+	struct dbi_stmt *q = p->q_event_any;
 	const char *end = strrchr(m->key, '/');
 	int rc;
 
@@ -297,18 +304,23 @@ static int occurrence_told(struct planner *p, const struct plan_msg *m, int *tol
 		*told = p->told;
 		return 0;
 	}
-	sqlite3_bind_text(q, 1, m->subject_key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, m->key, (int)(end - m->key + 1), SQLITE_STATIC);
-	sqlite3_bind_int(q, 3, (int)(end - m->key + 1));
-	rc = sqlite3_step(q);
-	*told = rc == SQLITE_ROW;
-	sqlite3_reset(q);
-	if (n < sizeof p->told_prefix && (rc == SQLITE_ROW || rc == SQLITE_DONE)) {
+	char *prefix = strndup(m->key, n);
+
+	if (!prefix)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	dbi_bind_text(q, 1, m->subject_key);
+	dbi_bind_text(q, 2, prefix);
+	dbi_bind_int64(q, 3, (long long)n);
+	free(prefix);
+	rc = dbi_step(q, e);
+	*told = rc == DBI_ROW;
+	dbi_reset(q);
+	if (n < sizeof p->told_prefix && (rc == DBI_ROW || rc == DBI_DONE)) {
 		memcpy(p->told_prefix, m->key, n);
 		p->told_prefix[n] = '\0';
 		p->told = *told;
 	}
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(DB_SQ(p->db), rc, "outbox", e);
+	return rc == DBI_ROW || rc == DBI_DONE ? 0 : rc;
 }
 
 /* A new row for m. A reminder whose time is older than the lookback is
@@ -351,14 +363,14 @@ enum row_state { ROW_NONE, ROW_OPEN, ROW_CANCELLED, ROW_OUT };
  * it. Or a negative code. */
 static int row_state(struct planner *p, const char *key, struct err *e)
 {
-	sqlite3_stmt *q = p->q_outbox_get;
+	struct dbi_stmt *q = p->q_outbox_get;
 	int rc, st = ROW_NONE;
 
-	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		const char *state = (const char *)sqlite3_column_text(q, 1);
-		const char *origin = (const char *)sqlite3_column_text(q, 8);
+	dbi_bind_text(q, 1, key);
+	rc = dbi_step(q, e);
+	if (rc == DBI_ROW) {
+		const char *state = dbi_column_text(q, 1);
+		const char *origin = dbi_column_text(q, 8);
 
 		if (origin && strcmp(origin, "history") == 0)
 			st = ROW_OUT;
@@ -367,9 +379,9 @@ static int row_state(struct planner *p, const char *key, struct err *e)
 		else
 			st = strcmp(state, "cancelled") == 0 ? ROW_CANCELLED : ROW_OUT;
 	}
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(DB_SQ(p->db), rc, "outbox", e);
+	dbi_reset(q);
+	if (rc != DBI_ROW && rc != DBI_DONE)
+		return rc;
 	return st;
 }
 
@@ -378,7 +390,7 @@ static int row_state(struct planner *p, const char *key, struct err *e)
 static int emit(struct planner *p, const struct plan_msg *m, const char *task_key,
 		const char *origin, struct err *e)
 {
-	sqlite3_stmt *q = p->q_outbox_get;
+	struct dbi_stmt *q = p->q_outbox_get;
 	char due[21];
 	int rc, r;
 
@@ -388,36 +400,36 @@ static int emit(struct planner *p, const struct plan_msg *m, const char *task_ke
 		return 0;
 	}
 	cal_iso_utc(m->scheduled, due);
-	sqlite3_bind_text(q, 1, m->key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(q);
+	dbi_bind_text(q, 1, m->key);
+	rc = dbi_step(q, e);
+	if (rc == DBI_DONE) {
+		dbi_reset(q);
 		return emit_new(p, m, task_key, origin, due, e);
 	}
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(q);
-		return db_fail(DB_SQ(p->db), rc, "outbox", e);
+	if (rc != DBI_ROW) {
+		dbi_reset(q);
+		return rc;
 	}
-	long long id = sqlite3_column_int64(q, 0);
-	const char *state = (const char *)sqlite3_column_text(q, 1);
+	long long id = dbi_column_int64(q, 0);
+	const char *state = dbi_column_text(q, 1);
 	/* An admin alert is written once a day, by the first pass that finds
 	 * the problem, and then left as it is; so is history (an event from
 	 * before backad's first pass, never sent). */
-	const char *was = (const char *)sqlite3_column_text(q, 8);
+	const char *was = dbi_column_text(q, 8);
 	int alert = strcmp(origin, "alert") == 0 || (was && strcmp(was, "history") == 0);
 	int open = !alert && (strcmp(state, "pending") == 0 || strcmp(state, "failed") == 0);
 	int revive = !alert && strcmp(state, "cancelled") == 0 &&
 		     (m->event || m->scheduled >= p->lo_new);
 
 	if (m->event) /* an event keeps the time it was first planned for */
-		utf8_copy(due, sizeof due, (const char *)sqlite3_column_text(q, 6));
+		utf8_copy(due, sizeof due, dbi_column_text(q, 6));
 	int changed = !same_text(q, 2, channel_name(m->channel)) ||
 		      !same_text(q, 3, m->address) || !same_text(q, 4, m->subject) ||
 		      !same_text(q, 5, m->body) || !same_text(q, 6, due) ||
 		      !same_text(q, 7, m->categories) ||
-		      sqlite3_column_int(q, 9) != m->digest || !same_text(q, 10, m->deadline);
+		      dbi_column_int(q, 9) != m->digest || !same_text(q, 10, m->deadline);
 
-	sqlite3_reset(q);
+	dbi_reset(q);
 	r = seen(p, m->key, e);
 	if (r < 0)
 		return r;
@@ -652,60 +664,66 @@ out:
 }
 
 /* Whether the task row is already as planned (the upsert, a write, is then
- * skipped: a full pass finds nearly every task unchanged). */
+ * skipped: a full pass finds nearly every task unchanged): 1, 0 or a
+ * negative code. */
 static int task_same(struct planner *p, const char *key, long long assignee_id,
-		     long long unit_id, const char *due, const char *state)
+		     long long unit_id, const char *due, const char *state, struct err *e)
 {
-	sqlite3_stmt *q = p->q_task_get;
-	int same = 0;
+	struct dbi_stmt *q = p->q_task_get;
+	int same = 0, rc;
 
-	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		const char *d = (const char *)sqlite3_column_text(q, 2);
-		const char *s = (const char *)sqlite3_column_text(q, 3);
+	dbi_bind_text(q, 1, key);
+	rc = dbi_step(q, e);
+	if (rc == DBI_ROW) {
+		const char *d = dbi_column_text(q, 2);
+		const char *s = dbi_column_text(q, 3);
 
 		/* none is NULL, as the upsert writes it */
-		same = (assignee_id ? sqlite3_column_type(q, 0) != SQLITE_NULL &&
-				      sqlite3_column_int64(q, 0) == assignee_id
-				    : sqlite3_column_type(q, 0) == SQLITE_NULL) &&
-		       (unit_id ? sqlite3_column_type(q, 1) != SQLITE_NULL &&
-				  sqlite3_column_int64(q, 1) == unit_id
-				: sqlite3_column_type(q, 1) == SQLITE_NULL) &&
+		same = (assignee_id ? !dbi_column_is_null(q, 0) &&
+				      dbi_column_int64(q, 0) == assignee_id
+				    : dbi_column_is_null(q, 0)) &&
+		       (unit_id ? !dbi_column_is_null(q, 1) &&
+				  dbi_column_int64(q, 1) == unit_id
+				: dbi_column_is_null(q, 1)) &&
 		       d && strcmp(d, due) == 0 && s && strcmp(s, state) == 0;
 	}
-	sqlite3_reset(q);
-	return same;
+	dbi_reset(q);
+	return rc < 0 ? rc : same;
 }
 
 int plan_task(struct planner *p, const char *key, const char *rule, long long child_id,
 	      long long assignee_id, long long unit_id, int due_day, int done, struct err *e)
 {
-	sqlite3_stmt *q = p->q_task_upsert;
+	struct dbi_stmt *q = p->q_task_upsert;
 	char due[DATE_LEN], now[21];
 	int rc;
 
 	if (p->preview)
 		return 0;
 	date_format(due_day, due);
-	if (task_same(p, key, assignee_id, unit_id, due, done ? "done" : "open"))
+	rc = task_same(p, key, assignee_id, unit_id, due, done ? "done" : "open", e);
+	if (rc < 0)
+		return rc;
+	if (rc)
 		return plan_mark(p, PLAN_TASK_SEEN, p->q_task_seen, key, e);
-	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, rule, -1, SQLITE_STATIC);
-	if (child_id)
-		sqlite3_bind_int64(q, 3, child_id);
-	if (assignee_id)
-		sqlite3_bind_int64(q, 4, assignee_id);
-	if (unit_id)
-		sqlite3_bind_int64(q, 5, unit_id);
-	sqlite3_bind_text(q, 6, due, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 7, done ? "done" : "open", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 8, cal_iso_utc(p->now, now), -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	sqlite3_clear_bindings(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return db_fail(DB_SQ(p->db), rc, "task", e);
-	if (sqlite3_changes(DB_SQ(p->db)) > 0) {
+	dbi_bind_text(q, 1, key);
+	dbi_bind_text(q, 2, rule);
+	for (int i = 0; i < 3; i++) {
+		long long v = i == 0 ? child_id : i == 1 ? assignee_id : unit_id;
+
+		if (v)
+			dbi_bind_int64(q, 3 + i, v);
+		else
+			dbi_bind_null(q, 3 + i);
+	}
+	dbi_bind_text(q, 6, due);
+	dbi_bind_text(q, 7, done ? "done" : "open");
+	dbi_bind_text(q, 8, cal_iso_utc(p->now, now));
+	rc = dbi_step(q, e);
+	dbi_reset(q);
+	if (rc != DBI_DONE)
+		return rc;
+	if (dbi_changes(p->db) > 0) {
 		if (done)
 			p->st->tasks_closed++;
 		else
@@ -760,8 +778,8 @@ int plan_emit_open(struct planner *p, struct err *e)
 	for (size_t i = 0; r == 0 && i < sizeof qs / sizeof qs[0]; i++) {
 		if (qs[i].write && p->preview)
 			continue;
-		r = db_prepare(DB_SQ(p->db), qs[i].sql,
-			       (sqlite3_stmt **)(void *)((char *)p + qs[i].off), e);
+		r = dbi_prepare(p->db, qs[i].sql,
+			       (struct dbi_stmt **)(void *)((char *)p + qs[i].off), e);
 	}
 	if (r == 0)
 		plan_ack_open(p);
@@ -770,12 +788,12 @@ int plan_emit_open(struct planner *p, struct err *e)
 
 void plan_emit_close(struct planner *p)
 {
-	sqlite3_stmt *qs[] = { p->q_outbox_get, p->q_outbox_ins, p->q_outbox_upd,
+	struct dbi_stmt *qs[] = { p->q_outbox_get, p->q_outbox_ins, p->q_outbox_upd,
 			       p->q_seen_ins, p->q_task_get, p->q_task_upsert, p->q_task_seen, p->q_oc_del,
 			       p->q_oc_ins, p->q_event_any };
 
 	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
-		sqlite3_finalize(qs[i]);
+		dbi_finalize(qs[i]);
 	plan_ack_close(p);
 	while (p->alerts) {
 		struct alert *a = p->alerts;

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "keyset.h"
 #include "plan.h"
+#include "plan_sets.h"
 #include "rules.h"
 
 #define AHEAD_DAYS 2 /* look this far past the window for wake times */
@@ -39,53 +40,59 @@ void plan_progress(struct planner *p)
  * never touched. */
 static int cancel_stale(struct planner *p, struct err *e)
 {
-	char lo[21], now[21], sql[1024];
+	char lo[21], now[21], sql[1536], in_subj[160], in_seen[160];
 	int r;
 
 	cal_iso_utc(p->lo_keep, lo);
 	cal_iso_utc(p->now, now);
 	/* A full pass looks at every open row (by state), its subjects and
-	 * keys in memory (plan_has()); one after a change only at its
-	 * subjects' rows (by subject: the unary + keeps SQLite from scanning
-	 * every open row of the state index instead). */
-	if (p->full)
+	 * keys in the pass's sets (plan_sets_has()); one after a change only
+	 * at its subjects' rows (by subject: the "|| ''" keeps SQLite from
+	 * scanning every open row of the state index instead). */
+	if (p->full) {
+		plan_sets_has(p, PLAN_SUBJ, "subject_key", in_subj, sizeof in_subj);
+		plan_sets_has(p, PLAN_SEEN, "key", in_seen, sizeof in_seen);
 		snprintf(sql, sizeof sql,
 			 "UPDATE outbox SET state = 'cancelled', last_error = 'skälet gäller inte längre'"
-			 " || CASE WHEN in_doubt THEN '; kan redan ha levererats (meddelande '"
+			 " || CASE WHEN in_doubt <> 0 THEN '; kan redan ha levererats (meddelande '"
 			 "  || coalesce(digest_id, message_id) || ')' ELSE '' END"
 			 " WHERE state IN ('pending','failed') AND origin = 'rule'"
-			 " AND (plan_has(%d, subject_key) OR subject_key IN (SELECT s FROM temp.plan_subj))"
+			 " AND (%s OR subject_key IN (SELECT s FROM temp.plan_subj))"
 			 " AND subject_key NOT IN (SELECT s FROM temp.plan_err)"
-			 " AND due_at >= '%s' AND NOT plan_has(%d, key)", PLAN_SUBJ, lo, PLAN_SEEN);
-	else
+			 " AND due_at >= '%s' AND NOT %s", in_subj, lo, in_seen);
+	} else {
 		snprintf(sql, sizeof sql,
 			 "UPDATE outbox SET state = 'cancelled', last_error = 'skälet gäller inte längre'"
-			 " || CASE WHEN in_doubt THEN '; kan redan ha levererats (meddelande '"
+			 " || CASE WHEN in_doubt <> 0 THEN '; kan redan ha levererats (meddelande '"
 			 "  || coalesce(digest_id, message_id) || ')' ELSE '' END"
-			 " WHERE +state IN ('pending','failed') AND origin = 'rule'"
+			 " WHERE state || '' IN ('pending','failed') AND origin = 'rule'"
 			 " AND subject_key IN (SELECT s FROM temp.plan_subj)"
 			 " AND subject_key NOT IN (SELECT s FROM temp.plan_err)"
-			 " AND +due_at >= '%s' AND key NOT IN (SELECT key FROM temp.plan_seen)", lo);
+			 " AND due_at || '' >= '%s' AND key NOT IN (SELECT key FROM temp.plan_seen)",
+			 lo);
+	}
 	r = db_exec(p->db, sql, e);
 	if (r < 0)
 		return r;
-	p->st->cancelled += sqlite3_changes(DB_SQ(p->db));
-	if (p->full)
+	p->st->cancelled += dbi_changes(p->db);
+	if (p->full) {
+		plan_sets_has(p, PLAN_SUBJ, "replace(key, '/', ':')", in_subj, sizeof in_subj);
+		plan_sets_has(p, PLAN_TASK_SEEN, "key", in_seen, sizeof in_seen);
 		snprintf(sql, sizeof sql,
 			 "UPDATE task SET state = 'cancelled', closed_at = '%s' WHERE state = 'open'"
-			 " AND (plan_has(%d, replace(key, '/', ':'))"
-			 "  OR key IN (SELECT replace(s, ':', '/') FROM temp.plan_subj))"
+			 " AND (%s OR key IN (SELECT replace(s, ':', '/') FROM temp.plan_subj))"
 			 " AND replace(key, '/', ':') NOT IN (SELECT s FROM temp.plan_err)"
-			 " AND NOT plan_has(%d, key)", now, PLAN_SUBJ, PLAN_TASK_SEEN);
-	else
+			 " AND NOT %s", now, in_subj, in_seen);
+	} else {
 		snprintf(sql, sizeof sql,
-			 "UPDATE task SET state = 'cancelled', closed_at = '%s' WHERE +state = 'open'"
+			 "UPDATE task SET state = 'cancelled', closed_at = '%s' WHERE state || '' = 'open'"
 			 " AND key IN (SELECT replace(s, ':', '/') FROM temp.plan_subj"
 			 "  WHERE s NOT IN (SELECT s FROM temp.plan_err))"
 			 " AND key NOT IN (SELECT key FROM temp.plan_task_seen)", now);
+	}
 	r = db_exec(p->db, sql, e);
 	if (r == 0)
-		p->st->tasks_closed += sqlite3_changes(DB_SQ(p->db));
+		p->st->tasks_closed += dbi_changes(p->db);
 	if (r == 0)
 		r = db_exec(p->db, p->full ? "DELETE FROM plan_error"
 					     " WHERE subject_key NOT IN (SELECT s FROM temp.plan_err)"
@@ -101,13 +108,14 @@ static int cancel_stale(struct planner *p, struct err *e)
 static int changed_subjects(struct planner *p, struct err *e)
 {
 	return db_exec(p->db,
-		"INSERT OR IGNORE INTO temp.plan_subj(s) SELECT kind || ':' || ref_id"
+		"INSERT INTO temp.plan_subj(s) SELECT kind || ':' || ref_id"
 		" FROM fact_change WHERE kind IN ('referral','discovery','followup')"
-		" AND ref_id IS NOT NULL;"
-		"INSERT OR IGNORE INTO temp.plan_subj(s) SELECT DISTINCT subject_key FROM outbox"
+		" AND ref_id IS NOT NULL ON CONFLICT DO NOTHING;"
+		"INSERT INTO temp.plan_subj(s) SELECT DISTINCT subject_key FROM outbox"
 		" WHERE state IN ('pending','failed') AND origin = 'rule'"
 		" AND subject_key IS NOT NULL"
-		" AND child_id IN (SELECT ref_id FROM fact_change WHERE kind = 'child')", e);
+		" AND child_id IN (SELECT ref_id FROM fact_change WHERE kind = 'child')"
+		" ON CONFLICT DO NOTHING", e);
 }
 
 /* Wake times of subjects that were due or changed but are not planned any
@@ -115,75 +123,59 @@ static int changed_subjects(struct planner *p, struct err *e)
  * that has none now (not planned, or planned without one). */
 static int drop_wakes(struct planner *p, struct err *e)
 {
-	char sql[256];
+	char sql[512], woke[160];
 
+	plan_sets_has(p, PLAN_WOKE, "subject_key", woke, sizeof woke);
 	if (p->full)
-		snprintf(sql, sizeof sql, "DELETE FROM plan_wake WHERE NOT plan_has(%d, subject_key)",
-			 PLAN_WOKE);
+		snprintf(sql, sizeof sql, "DELETE FROM plan_wake WHERE NOT %s", woke);
 	else
 		snprintf(sql, sizeof sql,
 			 "DELETE FROM plan_wake WHERE (subject_key IN (SELECT s FROM temp.plan_todo)"
 			 " OR subject_key IN (SELECT s FROM temp.plan_subj))"
-			 " AND NOT plan_has(%d, subject_key)", PLAN_WOKE);
+			 " AND NOT %s", woke);
 	return db_exec(p->db, sql, e);
-}
-
-/* plan_has(SET, KEY): whether KEY is in the full pass's set (enum
- * plan_set), for the statements that reconcile at its end. */
-static void sql_plan_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	const struct planner *p = sqlite3_user_data(ctx);
-	int set = sqlite3_value_int(argv[0]);
-	const char *key = (const char *)sqlite3_value_text(argv[1]);
-
-	(void)argc;
-	if (set < 0 || set >= PLAN_SETS) {
-		sqlite3_result_error(ctx, "plan_has: no such set", -1);
-		return;
-	}
-	sqlite3_result_int(ctx, key && keyset_has(p->sets[set], key));
 }
 
 /* The wake times as the pass begins, so that a subject waking as before
  * costs no write. */
 static int load_wakes(struct planner *p, struct err *e)
 {
-	sqlite3_stmt *q = NULL;
-	int r = db_prepare(DB_SQ(p->db), "SELECT subject_key || char(9) || wake_at FROM plan_wake", &q, e);
+	struct dbi_stmt *q = NULL;
+	int r = dbi_prepare(p->db, "SELECT subject_key || '\t' || wake_at FROM plan_wake", &q, e);
 	int rc;
 
 	if (r < 0)
 		return r;
-	while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *k = (const char *)sqlite3_column_text(q, 0);
+	while (r == 0 && (rc = dbi_step(q, e)) == DBI_ROW) {
+		const char *k = dbi_column_text(q, 0);
 
 		if (k && keyset_add(p->sets[PLAN_WAKES], k) == ERR_NOMEM)
 			r = err_set(e, ERR_NOMEM, "out of memory");
 	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(DB_SQ(p->db), rc, "plan_wake", e);
-	sqlite3_finalize(q);
+	if (r == 0 && rc != DBI_DONE)
+		r = rc;
+	dbi_finalize(q);
 	return r;
 }
 
 /* The sets a pass keeps in memory (enum plan_set). */
 static int open_sets(struct planner *p, struct err *e)
 {
+	int r;
+
 	if (p->preview)
 		return 0;
 	for (int i = 0; i < PLAN_SETS; i++)
 		if ((p->full || i == PLAN_WOKE) && !(p->sets[i] = keyset_new()))
 			return err_set(e, ERR_NOMEM, "out of memory");
-	if (sqlite3_create_function(DB_SQ(p->db), "plan_has", 2, SQLITE_UTF8, p, sql_plan_has, NULL,
-				    NULL) != SQLITE_OK)
-		return db_fail(DB_SQ(p->db), sqlite3_errcode(DB_SQ(p->db)), "plan_has", e);
-	return p->full ? load_wakes(p, e) : 0;
+	r = plan_sets_open(p, e);
+	return r == 0 && p->full ? load_wakes(p, e) : r;
 }
 
 static void close_sets(struct planner *p)
 {
 	if (p->sets[PLAN_WOKE])
-		sqlite3_create_function(DB_SQ(p->db), "plan_has", 2, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+		plan_sets_close(p);
 	for (int i = 0; i < PLAN_SETS; i++) {
 		keyset_free(p->sets[i]);
 		p->sets[i] = NULL;
@@ -205,42 +197,46 @@ static int run_full(struct planner *p, struct err *e)
  * by rule in the registry's order, each by id. */
 static int run_changed(struct planner *p, struct err *e)
 {
-	sqlite3_stmt *q = NULL;
+	struct dbi_stmt *q = NULL;
 	char now[21];
 	int r = facts_affected(p->facts, p->lo_day, e);
 
 	/* The subjects whose rows the changes touch are planned too, wherever
 	 * their facts are now (a placement moved to another child). */
 	if (r == 0)
-		r = db_exec(p->db, "INSERT OR IGNORE INTO temp.plan_todo(s)"
-				   " SELECT s FROM temp.plan_subj", e);
+		r = db_exec(p->db, "INSERT INTO temp.plan_todo(s)"
+				   " SELECT s FROM temp.plan_subj WHERE true ON CONFLICT DO NOTHING", e);
 	if (r == 0)
-		r = db_prepare(DB_SQ(p->db), "INSERT OR IGNORE INTO temp.plan_todo(s)"
-				      " SELECT subject_key FROM plan_wake WHERE wake_at <= ?1", &q, e);
+		r = dbi_prepare(p->db, "INSERT INTO temp.plan_todo(s)"
+				       " SELECT subject_key FROM plan_wake WHERE wake_at <= ?1"
+				       " ON CONFLICT DO NOTHING", &q, e);
 	if (r == 0) {
-		sqlite3_bind_text(q, 1, cal_iso_utc(p->now, now), -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			r = db_fail(DB_SQ(p->db), sqlite3_errcode(DB_SQ(p->db)), "plan_wake", e);
+		dbi_bind_text(q, 1, cal_iso_utc(p->now, now));
+		r = dbi_step(q, e);
+		if (r == DBI_ROW)
+			r = err_set(e, ERR_DB, "%s: a row where none was expected", "plan_wake");
+		else if (r == DBI_DONE)
+			r = 0;
 	}
-	sqlite3_finalize(q);
+	dbi_finalize(q);
 	q = NULL;
 	if (r == 0)
-		r = db_prepare(DB_SQ(p->db), "SELECT CAST(substr(s, length(?1) + 2) AS INTEGER)"
-				      " FROM temp.plan_todo WHERE s > ?1 || ':' AND s < ?1 || ';'"
-				      " ORDER BY 1", &q, e);
+		r = dbi_prepare(p->db, "SELECT CAST(substr(s, length(CAST(?1 AS TEXT)) + 2) AS INTEGER)"
+				       " FROM temp.plan_todo WHERE s > CAST(?1 AS TEXT) || ':'"
+				       " AND s < CAST(?1 AS TEXT) || ';' ORDER BY 1", &q, e);
 	for (int i = 0; r == 0 && rules[i]; i++) {
 		int rc;
 
 		if (!rules[i]->plan_one)
 			continue;
-		sqlite3_bind_text(q, 1, rules[i]->subject, -1, SQLITE_STATIC);
-		while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
-			r = rules[i]->plan_one(p, sqlite3_column_int64(q, 0), e);
-		if (r == 0 && rc != SQLITE_DONE)
-			r = db_fail(DB_SQ(p->db), rc, "planning", e);
-		sqlite3_reset(q);
+		dbi_bind_text(q, 1, rules[i]->subject);
+		while (r == 0 && (rc = dbi_step(q, e)) == DBI_ROW)
+			r = rules[i]->plan_one(p, dbi_column_int64(q, 0), e);
+		if (r == 0 && rc != DBI_DONE)
+			r = rc;
+		dbi_reset(q);
 	}
-	sqlite3_finalize(q);
+	dbi_finalize(q);
 	return r;
 }
 
@@ -306,49 +302,62 @@ static void set_window(struct planner *p, time_t from, time_t to, int lookback)
 
 static int state_int(struct dbi *db, const char *key, long long *v, struct err *e)
 {
-	sqlite3_stmt *q = NULL;
-	int r = db_prepare(DB_SQ(db), "SELECT value FROM state WHERE key = ?1", &q, e), rc;
+	struct dbi_stmt *q = NULL;
+	int r = dbi_prepare(db, "SELECT value FROM state WHERE key = ?1", &q, e), rc;
 
 	if (r < 0)
 		return r;
 	*v = -1;
-	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		*v = sqlite3_column_int64(q, 0);
-	else if (rc != SQLITE_DONE)
-		r = db_fail(DB_SQ(db), rc, "state", e);
-	sqlite3_finalize(q);
+	dbi_bind_text(q, 1, key);
+	rc = dbi_step(q, e);
+	if (rc == DBI_ROW)
+		*v = dbi_column_int64(q, 0);
+	else if (rc != DBI_DONE)
+		r = rc;
+	dbi_finalize(q);
 	return r;
 }
 
-static const char sql_temp[] =
-	"CREATE TEMP TABLE IF NOT EXISTS plan_seen(key TEXT PRIMARY KEY);"
-	"CREATE TEMP TABLE IF NOT EXISTS plan_task_seen(key TEXT PRIMARY KEY);"
-	"CREATE TEMP TABLE IF NOT EXISTS plan_subj(s TEXT PRIMARY KEY);"
-	"CREATE TEMP TABLE IF NOT EXISTS plan_err(s TEXT PRIMARY KEY);"
-	"CREATE TEMP TABLE IF NOT EXISTS plan_todo(s TEXT PRIMARY KEY);"
-	"CREATE TEMP TABLE IF NOT EXISTS plan_kids(id INTEGER PRIMARY KEY);"
-	"CREATE TEMP TABLE IF NOT EXISTS plan_units(id INTEGER PRIMARY KEY);"
-	"DELETE FROM temp.plan_seen; DELETE FROM temp.plan_task_seen;"
-	"DELETE FROM temp.plan_subj; DELETE FROM temp.plan_err;"
-	"DELETE FROM temp.plan_todo; DELETE FROM temp.plan_kids; DELETE FROM temp.plan_units;";
+#define SQL_TEMP \
+	"CREATE TEMP TABLE IF NOT EXISTS plan_seen(key TEXT PRIMARY KEY);" \
+	"CREATE TEMP TABLE IF NOT EXISTS plan_task_seen(key TEXT PRIMARY KEY);" \
+	"CREATE TEMP TABLE IF NOT EXISTS plan_subj(s TEXT PRIMARY KEY);" \
+	"CREATE TEMP TABLE IF NOT EXISTS plan_err(s TEXT PRIMARY KEY);" \
+	"CREATE TEMP TABLE IF NOT EXISTS plan_todo(s TEXT PRIMARY KEY);" \
+	"CREATE TEMP TABLE IF NOT EXISTS plan_kids(id %s PRIMARY KEY);" \
+	"CREATE TEMP TABLE IF NOT EXISTS plan_units(id %s PRIMARY KEY);"
+
+/* The pass's temporary tables, created on the connection's first pass and
+ * emptied for each. */
+static int temp_tables(struct dbi *db, struct err *e)
+{
+	char sql[sizeof SQL_TEMP + 16];
+	const char *id = plan_sets_id_type(db);
+	int r;
+
+	snprintf(sql, sizeof sql, SQL_TEMP, id, id);
+	r = plan_temp_create(db, "plan_units", sql, e);
+	return r < 0 ? r : db_exec(db, "DELETE FROM temp.plan_seen; DELETE FROM temp.plan_task_seen;"
+			   "DELETE FROM temp.plan_subj; DELETE FROM temp.plan_err;"
+			   "DELETE FROM temp.plan_todo; DELETE FROM temp.plan_kids;"
+			   "DELETE FROM temp.plan_units", e);
+}
 
 /* The pass's next wake: the earliest of the subjects'. */
 static int next_wake(struct planner *p, struct err *e)
 {
-	sqlite3_stmt *q = NULL;
-	int r = db_prepare(DB_SQ(p->db), "SELECT min(wake_at) FROM plan_wake", &q, e);
+	struct dbi_stmt *q = NULL;
+	int r = dbi_prepare(p->db, "SELECT min(wake_at) FROM plan_wake", &q, e);
 	time_t t;
 
 	if (r < 0)
 		return r;
-	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL &&
-	    cal_parse_instant((const char *)sqlite3_column_text(q, 0), &t) == 0)
+	if (dbi_step(q, e) == DBI_ROW && !dbi_column_is_null(q, 0) &&
+	    cal_parse_instant(dbi_column_text(q, 0), &t) == 0)
 		p->st->next_at = t;
 	else
 		p->st->next_at = 0;
-	sqlite3_finalize(q);
+	dbi_finalize(q);
 	return 0;
 }
 
@@ -384,7 +393,7 @@ static int note_full(struct planner *p, struct err *e)
 {
 	char sql[128];
 
-	snprintf(sql, sizeof sql, "INSERT INTO state(key, value) VALUES ('plan.full', %d)"
+	snprintf(sql, sizeof sql, "INSERT INTO state(key, value) VALUES ('plan.full', '%d')"
 		 " ON CONFLICT(key) DO UPDATE SET value = excluded.value", p->today);
 	return db_exec(p->db, sql, e);
 }
@@ -399,7 +408,7 @@ int planner_run(struct dbi *db, const struct config *cfg, const struct templates
 	memset(st, 0, sizeof *st);
 	p.today = cal_today(now);
 	set_window(&p, now, now, cfg->lookback_days);
-	r = db_exec(db, sql_temp, e);
+	r = temp_tables(db, e);
 	if (r < 0)
 		return r;
 	r = db_begin(db, e);
@@ -426,6 +435,8 @@ int planner_run(struct dbi *db, const struct config *cfg, const struct templates
 		r = changed_subjects(&p, e);
 	if (r == 0)
 		r = run_rules(&p, e);
+	if (r == 0)
+		r = plan_sets_publish(&p, e);
 	if (r == 0)
 		r = cancel_stale(&p, e);
 	if (r == 0)
@@ -462,8 +473,10 @@ int planner_preview(struct dbi *db, const struct config *cfg, const struct templ
 	memset(&st, 0, sizeof st);
 	p.today = cal_today(from);
 	set_window(&p, from, to - 1, -1);
-	/* A read transaction: one consistent view of the facts. */
-	r = db_exec(db, "BEGIN", e);
+	/* A read transaction: one consistent view of the facts (SQLite's
+	 * deferred BEGIN reads one snapshot; PostgreSQL's needs asking). */
+	r = db_exec(db, dbi_backend(db) == DBI_PG ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+						   : "BEGIN", e);
 	if (r < 0)
 		return r;
 	r = open_all(&p, e);

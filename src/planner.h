@@ -4,7 +4,6 @@
 #ifndef BACKAD_PLANNER_H
 #define BACKAD_PLANNER_H
 
-#include <sqlite3.h>
 #include <time.h>
 
 #include "dbi.h"

@@ -33,7 +33,7 @@ struct away {
 
 struct rcpt_ctx {
 	struct dbi *db;
-	sqlite3_stmt *staff_q, *absence_q;
+	struct dbi_stmt *staff_q, *absence_q;
 	struct rcpt_slot cache[CACHE_SLOTS];
 	int any_absence;          /* -1: not known yet */
 	struct away *aways;
@@ -44,9 +44,9 @@ struct rcpt_ctx {
 static const char sql_staff[] =
 	"SELECT code, name, email, mobile, channel, active FROM staff WHERE id = ?1";
 /* A person's absences, each with its deputy when that deputy is active. */
-static const char sql_absence[] =
-	"SELECT a.id, CASE WHEN d.active = 1 THEN a.deputy_id END, a.start_date, a.end_date"
-	" FROM absence a LEFT JOIN staff d ON d.id = a.deputy_id WHERE a.staff_id = ?1";
+#define SQL_ABSENCE(start, end) \
+	"SELECT a.id, CASE WHEN d.active = 1 THEN a.deputy_id END, " start ", " end \
+	" FROM absence a LEFT JOIN staff d ON d.id = a.deputy_id WHERE a.staff_id = ?1"
 
 int rcpt_open(struct dbi *db, struct rcpt_ctx **out, struct err *e)
 {
@@ -58,9 +58,15 @@ int rcpt_open(struct dbi *db, struct rcpt_ctx **out, struct err *e)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	c->db = db;
 	c->any_absence = -1;
-	r = db_prepare(DB_SQ(db), sql_staff, &c->staff_q, e);
-	if (r == 0)
-		r = db_prepare(DB_SQ(db), sql_absence, &c->absence_q, e);
+	r = dbi_prepare(db, sql_staff, &c->staff_q, e);
+	if (r == 0) { /* the dates with their storage class (sqldate_cols()) */
+		char start[80], end[80], sql[512];
+
+		sqldate_cols(db, "a.start_date", start, sizeof start);
+		sqldate_cols(db, "a.end_date", end, sizeof end);
+		snprintf(sql, sizeof sql, SQL_ABSENCE("%s", "%s"), start, end);
+		r = dbi_prepare(db, sql, &c->absence_q, e);
+	}
 	if (r < 0) {
 		rcpt_close(c);
 		return r;
@@ -82,8 +88,8 @@ void rcpt_close(struct rcpt_ctx *c)
 {
 	if (!c)
 		return;
-	sqlite3_finalize(c->staff_q);
-	sqlite3_finalize(c->absence_q);
+	dbi_finalize(c->staff_q);
+	dbi_finalize(c->absence_q);
 	forget_aways(c, 0);
 	free(c->aways);
 	idmap_free(&c->people);
@@ -95,9 +101,9 @@ const char *channel_name(enum channel_kind k)
 	return k == CHAN_EMAIL ? "email" : k == CHAN_SMS ? "sms" : "none";
 }
 
-static void col_copy(sqlite3_stmt *st, int col, char *dst, size_t n)
+static void col_copy(struct dbi_stmt *st, int col, char *dst, size_t n)
 {
-	utf8_copy(dst, n, (const char *)sqlite3_column_text(st, col));
+	utf8_copy(dst, n, dbi_column_text(st, col));
 }
 
 
@@ -110,22 +116,22 @@ static int aways_of(struct rcpt_ctx *c, long long staff_id, int *first, int *n,
 	*first = c->aways_n;
 	*n = 0;
 	if (c->any_absence < 0) {
-		sqlite3_stmt *q = NULL;
-		int r = db_prepare(DB_SQ(c->db), "SELECT EXISTS (SELECT 1 FROM absence)", &q, e);
+		struct dbi_stmt *q = NULL;
+		int r = dbi_prepare(c->db, "SELECT EXISTS (SELECT 1 FROM absence)", &q, e);
 
 		if (r < 0)
 			return r;
-		rc = sqlite3_step(q);
-		c->any_absence = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) != 0 : 1;
-		sqlite3_finalize(q);
+		rc = dbi_step(q, e);
+		c->any_absence = rc == DBI_ROW ? dbi_column_int(q, 0) != 0 : 1;
+		dbi_finalize(q);
 	}
 	if (!c->any_absence)
 		return 0;
 	if (idmap_get(&c->people, staff_id, first, n))
 		return 0;
-	sqlite3_reset(c->absence_q);
-	sqlite3_bind_int64(c->absence_q, 1, staff_id);
-	while ((rc = sqlite3_step(c->absence_q)) == SQLITE_ROW) {
+	dbi_reset(c->absence_q);
+	dbi_bind_int64(c->absence_q, 1, staff_id);
+	while ((rc = dbi_step(c->absence_q, e)) == DBI_ROW) {
 		struct away *a;
 
 		if (c->aways_n == c->aways_cap) {
@@ -134,7 +140,7 @@ static int aways_of(struct rcpt_ctx *c, long long staff_id, int *first, int *n,
 
 			if (!v) {
 				forget_aways(c, *first);
-				sqlite3_reset(c->absence_q);
+				dbi_reset(c->absence_q);
 				return err_set(e, ERR_NOMEM, "out of memory");
 			}
 			c->aways = v;
@@ -142,23 +148,22 @@ static int aways_of(struct rcpt_ctx *c, long long staff_id, int *first, int *n,
 		}
 		a = &c->aways[c->aways_n];
 		memset(a, 0, sizeof *a);
-		a->id = sqlite3_column_int64(c->absence_q, 0);
-		a->deputy = sqlite3_column_int64(c->absence_q, 1);
+		a->id = dbi_column_int64(c->absence_q, 0);
+		a->deputy = dbi_column_int64(c->absence_q, 1);
 		if (sqldate_read(&a->start, c->absence_q, 2) < 0 ||
-		    sqldate_read(&a->end, c->absence_q, 3) < 0) {
+		    sqldate_read(&a->end, c->absence_q, 4) < 0) {
 			sqldate_free(&a->start);
-			rc = SQLITE_NOMEM;
+			rc = ERR_NOMEM;
 			break;
 		}
 		c->aways_n++;
 	}
-	sqlite3_reset(c->absence_q);
-	if (rc == SQLITE_DONE && idmap_put(&c->people, staff_id, *first, c->aways_n - *first) < 0)
-		rc = SQLITE_NOMEM;
-	if (rc != SQLITE_DONE) {
+	dbi_reset(c->absence_q);
+	if (rc == DBI_DONE && idmap_put(&c->people, staff_id, *first, c->aways_n - *first) < 0)
+		rc = ERR_NOMEM;
+	if (rc != DBI_DONE) {
 		forget_aways(c, *first);
-		return rc == SQLITE_NOMEM ? err_set(e, ERR_NOMEM, "out of memory")
-					  : db_fail(DB_SQ(c->db), rc, "absence", e);
+		return rc == ERR_NOMEM ? err_set(e, ERR_NOMEM, "out of memory") : rc;
 	}
 	*n = c->aways_n - *first;
 	return 0;
@@ -206,19 +211,19 @@ static int deputy_of(struct rcpt_ctx *c, long long staff_id, const char *day,
 static int load_staff(struct rcpt_ctx *c, long long id, struct recipient *out,
 		      char pref[8], struct err *e)
 {
-	sqlite3_stmt *q = c->staff_q;
+	struct dbi_stmt *q = c->staff_q;
 	int rc;
 
-	sqlite3_reset(q);
-	sqlite3_bind_int64(q, 1, id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(q);
+	dbi_reset(q);
+	dbi_bind_int64(q, 1, id);
+	rc = dbi_step(q, e);
+	if (rc == DBI_DONE) {
+		dbi_reset(q);
 		return err_set(e, ERR_NOTFOUND, "staff id %lld does not exist", id);
 	}
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(q);
-		return db_fail(DB_SQ(c->db), rc, "staff", e);
+	if (rc != DBI_ROW) {
+		dbi_reset(q);
+		return rc;
 	}
 	out->staff_id = id;
 	col_copy(q, 0, out->code, sizeof out->code);
@@ -227,10 +232,10 @@ static int load_staff(struct rcpt_ctx *c, long long id, struct recipient *out,
 	col_copy(q, 3, out->mobile, sizeof out->mobile);
 	col_copy(q, 4, pref, 8);
 	/* Someone who has left (active = 0) is not written to at any address. */
-	out->inactive = sqlite3_column_int(q, 5) == 0;
+	out->inactive = dbi_column_int(q, 5) == 0;
 	if (out->inactive)
 		out->email[0] = out->mobile[0] = '\0';
-	sqlite3_reset(q);
+	dbi_reset(q);
 	return 0;
 }
 

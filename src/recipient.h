@@ -4,8 +4,6 @@
 #ifndef BACKAD_RECIPIENT_H
 #define BACKAD_RECIPIENT_H
 
-#include <sqlite3.h>
-
 #include "dbi.h"
 #include "err.h"
 

@@ -1,35 +1,36 @@
 /* sqldate.c - date columns compared as SQLite compares them. */
 #include "sqldate.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
 
-int sqldate_read(struct sqldate *d, sqlite3_stmt *q, int col)
+void sqldate_cols(struct dbi *db, const char *expr, char *buf, size_t n)
 {
-	const void *v;
+	if (dbi_backend(db) == DBI_PG)
+		snprintf(buf, n, "%s, CAST(NULL AS TEXT)", expr);
+	else
+		snprintf(buf, n, "%s, typeof(%s)", expr, expr);
+}
+
+int sqldate_read(struct sqldate *d, struct dbi_stmt *q, int col)
+{
+	const char *class = dbi_column_text(q, col + 1), *v;
 	char *text;
 
 	memset(d, 0, sizeof *d);
-	switch (sqlite3_column_type(q, col)) {
-	case SQLITE_NULL:
+	if (dbi_column_is_null(q, col))
 		return 0;
-	case SQLITE_INTEGER:
-	case SQLITE_FLOAT:
+	if (class && (strcmp(class, "integer") == 0 || strcmp(class, "real") == 0)) {
 		d->kind = SQLDATE_NUMBER;
-		d->num = sqlite3_column_double(q, col);
+		d->num = dbi_column_double(q, col);
 		return 0;
-	case SQLITE_BLOB:
-		d->kind = SQLDATE_BLOB;
-		v = sqlite3_column_blob(q, col);
-		break;
-	default:
-		d->kind = SQLDATE_TEXT;
-		v = sqlite3_column_text(q, col);
-		break;
 	}
-	d->len = sqlite3_column_bytes(q, col);
+	d->kind = class && strcmp(class, "blob") == 0 ? SQLDATE_BLOB : SQLDATE_TEXT;
+	v = dbi_column_text(q, col);
+	d->len = v ? (int)strlen(v) : 0;
 	if ((size_t)d->len >= sizeof d->buf && !(d->heap = malloc((size_t)d->len + 1))) {
 		d->kind = SQLDATE_NULL;
 		return ERR_NOMEM;
@@ -40,7 +41,6 @@ int sqldate_read(struct sqldate *d, sqlite3_stmt *q, int col)
 	text[d->len] = '\0';
 	return 0;
 }
-
 void sqldate_free(struct sqldate *d)
 {
 	free(d->heap);

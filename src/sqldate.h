@@ -2,11 +2,14 @@
  * compares it: by storage class (NULL < number < text < blob), then by value
  * (text and blob byte by byte). Rows written by other systems may hold
  * malformed dates; the planner's choices made in C must judge them as its
- * SQL would. */
+ * SQL would. PostgreSQL's date columns are text, so there a value is NULL
+ * or text and compares byte by byte (the C collation) as well. */
 #ifndef BACKAD_SQLDATE_H
 #define BACKAD_SQLDATE_H
 
-#include <sqlite3.h>
+#include <stddef.h>
+
+#include "dbi.h"
 
 enum { SQLDATE_NULL, SQLDATE_NUMBER, SQLDATE_TEXT, SQLDATE_BLOB };
 
@@ -26,8 +29,14 @@ static inline const char *sqldate_text(const struct sqldate *d)
 	return d->heap ? d->heap : d->buf;
 }
 
-/* Read column col of q's current row into d (0, or ERR_NOMEM: d is NULL then). */
-int sqldate_read(struct sqldate *d, sqlite3_stmt *q, int col);
+/* The two select-list columns sqldate_read() reads for the date column
+ * expr, into buf: the value and its storage class (SQLite's typeof(); on
+ * PostgreSQL a NULL: the value is text or NULL). */
+void sqldate_cols(struct dbi *db, const char *expr, char *buf, size_t n);
+/* Read the value at col and its class at col + 1 (sqldate_cols()) of q's
+ * current row into d (0, or ERR_NOMEM: d is NULL then). A blob is read up
+ * to its first NUL byte. */
+int sqldate_read(struct sqldate *d, struct dbi_stmt *q, int col);
 void sqldate_free(struct sqldate *d);
 /* <0, 0, >0 as SQLite orders a and b (ORDER BY, BINARY collation). */
 int sqldate_cmp(const struct sqldate *a, const struct sqldate *b);

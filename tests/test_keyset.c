@@ -1,7 +1,8 @@
 /* test_keyset.c - the in-memory key set of a full planning pass: members
  * found, non-members not (also after growth past many chunks), keys that
  * differ only at the end or share a hash prefix kept apart, the empty key,
- * a key over the limit refused, clear forgetting everything. */
+ * a key over the limit refused, clear forgetting everything, every member
+ * visited once by keyset_each and its walk stopped by the callback. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -68,11 +69,55 @@ static void near_keys_empty_key_and_limit(void **state)
 	keyset_free(NULL);
 }
 
+struct visit {
+	int n, sum, stop_at;
+};
+
+static int visit(void *ctx, const char *key)
+{
+	struct visit *v = ctx;
+	int i;
+
+	assert_int_equal(sscanf(key, "referral:%d", &i), 1);
+	v->n++;
+	v->sum += i;
+	return v->n == v->stop_at ? -7 : 0;
+}
+
+static void each_visits_every_member_once_and_stops_when_told(void **state)
+{
+	struct keyset *s = keyset_new();
+	struct visit v = { 0 };
+	char k[32];
+
+	(void)state;
+	assert_int_equal(keyset_each(s, visit, &v), 0);
+	assert_int_equal(v.n, 0);
+	for (int i = 1; i <= 5000; i++) {
+		snprintf(k, sizeof k, "referral:%d", i);
+		assert_int_equal(keyset_add(s, k), 0);
+		assert_int_equal(keyset_add(s, k), 0);
+	}
+	assert_int_equal(keyset_each(s, visit, &v), 0);
+	assert_int_equal(v.n, 5000);
+	assert_int_equal(v.sum, 5000 * 5001 / 2);
+	v = (struct visit){ .stop_at = 10 };
+	assert_int_equal(keyset_each(s, visit, &v), -7);
+	assert_int_equal(v.n, 10);
+	keyset_clear(s);
+	v = (struct visit){ 0 };
+	assert_int_equal(keyset_each(s, visit, &v), 0);
+	assert_int_equal(v.n, 0);
+	keyset_free(s);
+	assert_int_equal(keyset_each(NULL, visit, &v), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(members_are_found_after_growth_and_others_are_not),
 		cmocka_unit_test(near_keys_empty_key_and_limit),
+		cmocka_unit_test(each_visits_every_member_once_and_stops_when_told),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,11 +10,16 @@
  * last announced exactly as a full replan of a copy of the same state.
  * Under valgrind (make valgrind sets BACKAD_VALGRIND) the first 150 changes
  * are run: that run looks for memory errors, the plain and ASan runs for
- * differences over all 600. */
+ * differences over all 600; PROP_CHANGES=N runs N (tests/it_plan_pg.sh: 100
+ * on PostgreSQL, where each full replan copies the database). On PostgreSQL
+ * the copy is CREATE DATABASE ... TEMPLATE (the original's connection
+ * closed for it, then opened again). */
 #include "plan_fixture.h"
 
 #include "date.h"
 #include "outbox.h"
+
+#include <libpq-fe.h>
 
 #define CHANGES 600
 
@@ -47,6 +52,30 @@ static void exec(struct dbi *db, const char *fmt, ...)
 	 * as the writing system would have been refused. */
 	if (db_exec(db, sqlbuf, &e) < 0 && !strstr(e.msg, "constraint"))
 		fail_msg("%s: %s", sqlbuf, e.msg);
+}
+
+/* The first column of a query's first row: as an integer (0 when there is
+ * none) and, when text is given, as text ("" when none). */
+static long long value(struct dbi *db, const char *sql, char *text, size_t n)
+{
+	struct dbi_stmt *q = NULL;
+	struct err e = { 0 };
+	long long v = 0;
+	int rc;
+
+	if (text)
+		text[0] = '\0';
+	if (dbi_prepare(db, sql, &q, &e) < 0)
+		fail_msg("%s: %s", sql, e.msg);
+	rc = dbi_step(q, &e);
+	if (rc == DBI_ROW) {
+		v = dbi_column_int64(q, 0);
+		if (text && dbi_column_text(q, 0))
+			snprintf(text, n, "%s", dbi_column_text(q, 0));
+	} else if (rc != DBI_DONE)
+		fail_msg("%s: %s", sql, e.msg);
+	dbi_finalize(q);
+	return v;
 }
 
 static const char *day_str(int day, char buf[DATE_LEN])
@@ -87,12 +116,22 @@ static void change(struct dbi *db, int today)
 			 "received_date) VALUES (%lld,%lld,%s,4,'%s')", child, staff,
 		     rnd(2) ? "3" : "NULL", day_str(today - (int)rnd(20), d1));
 		break;
-	case 2:
-		exec(db, "UPDATE referral SET decision_date = date(received_date, '+%u days'),"
-			 " outcome = '%s' WHERE id = (SELECT id FROM referral WHERE"
-			 " decision_date IS NULL ORDER BY id LIMIT 1 OFFSET %u)",
-		     rnd(16), outcomes[rnd(3)], rnd(3));
+	case 2: { /* an open referral decided some days after it came */
+		int after = (int)rnd(16), received;
+		const char *outcome = outcomes[rnd(3)];
+		char q[160], text[DATE_LEN];
+		long long id;
+
+		snprintf(q, sizeof q, "SELECT id FROM referral WHERE decision_date IS NULL"
+			 " ORDER BY id LIMIT 1 OFFSET %u", rnd(3));
+		id = value(db, q, NULL, 0);
+		snprintf(q, sizeof q, "SELECT received_date FROM referral WHERE id = %lld", id);
+		if (!id || (value(db, q, text, sizeof text), date_parse(text, &received) < 0))
+			break;
+		exec(db, "UPDATE referral SET decision_date = '%s', outcome = '%s' WHERE id = %lld",
+		     day_str(received + after, d1), outcome, id);
 		break;
+	}
 	case 3: {
 		int school = (int)rnd(2);
 
@@ -175,7 +214,7 @@ static char *state_text(struct dbi *db)
 		/* An admin alert's text tells what the first pass to find the
 		 * problem saw: only its key and state are compared. */
 		"SELECT key, state, CASE origin WHEN 'alert' THEN '' ELSE coalesce(subject,'') ||"
-		" replace(body, char(10), '~') || due_at END, channel, address,"
+		" replace(body, '\n', '~') || due_at END, channel, address,"
 		" categories, coalesce(recipient_id,0), origin, coalesce(subject_key,''),"
 		" coalesce(digest_key,''), coalesce(deadline,'')"
 		" FROM outbox ORDER BY key",
@@ -191,16 +230,20 @@ static char *state_text(struct dbi *db)
 	FILE *f = open_memstream(&out, &len);
 
 	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
-		sqlite3_stmt *q = NULL;
+		struct dbi_stmt *q = NULL;
+		struct err e = { 0 };
+		int rc;
 
-		if (sqlite3_prepare_v2(DB_SQ(db), qs[i], -1, &q, NULL) != SQLITE_OK)
-			fail_msg("%s: %s", qs[i], sqlite3_errmsg(DB_SQ(db)));
-		while (sqlite3_step(q) == SQLITE_ROW) {
-			for (int c = 0; c < sqlite3_column_count(q); c++)
-				fprintf(f, "%s|", (const char *)sqlite3_column_text(q, c));
+		if (dbi_prepare(db, qs[i], &q, &e) < 0)
+			fail_msg("%s: %s", qs[i], e.msg);
+		while ((rc = dbi_step(q, &e)) == DBI_ROW) {
+			for (int c = 0; c < dbi_column_count(q); c++)
+				fprintf(f, "%s|", dbi_column_is_null(q, c) ? "(null)" : dbi_column_text(q, c));
 			fputc('\n', f);
 		}
-		sqlite3_finalize(q);
+		if (rc != DBI_DONE)
+			fail_msg("%s: %s", qs[i], e.msg);
+		dbi_finalize(q);
 		fputs("--\n", f);
 	}
 	fclose(f);
@@ -221,7 +264,84 @@ static void show_diff(const char *a, const char *b)
 	fprintf(stderr, "after changes:   %.300s\nfull replan:     %.300s\n", a, b);
 }
 
-static struct dbi *copy_of(struct dbi *db, const char *dir)
+/* A libpq conninfo for database name on the test server (malloc'd). */
+static char *pg_conninfo(const char *name)
+{
+	PQconninfoOption *opts = PQconninfoParse(tu_pg(), NULL), *o;
+	const char *host = "", *port = "", *user = "";
+	char *conninfo = NULL;
+
+	assert_non_null(opts);
+	for (o = opts; o->keyword; o++) {
+		if (!o->val)
+			continue;
+		if (!strcmp(o->keyword, "host"))
+			host = o->val;
+		else if (!strcmp(o->keyword, "port"))
+			port = o->val;
+		else if (!strcmp(o->keyword, "user"))
+			user = o->val;
+	}
+	assert_true(asprintf(&conninfo, "host=%s port=%s user=%s dbname=%s", host, port, user,
+			     name) > 0);
+	PQconninfoFree(opts);
+	return conninfo;
+}
+
+/* Run sql on the test server's maintenance database. */
+static void pg_admin(const char *sql)
+{
+	PGconn *c = PQconnectdb(tu_pg());
+	PGresult *res;
+
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("PostgreSQL: %s", PQerrorMessage(c));
+	res = PQexec(c, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(res);
+	PQfinish(c);
+}
+
+static struct dbi *open_pg(const char *name)
+{
+	char *conninfo = pg_conninfo(name);
+	struct dbi *db = NULL;
+	struct err e = { 0 };
+
+	if (db_open(conninfo, 0, &db, &e) < 0)
+		fail_msg("db_open %s: %s", name, e.msg);
+	free(conninfo);
+	return db;
+}
+
+/* A copy of PostgreSQL database f->db: a template must have no
+ * connections, so f->db is closed for the copy and opened again (its
+ * temporary tables go; every pass makes them anew). */
+static struct dbi *copy_of_pg(struct fx *f)
+{
+	static int copies;
+	char name[64], sql[200];
+	struct dbi_stmt *q = NULL;
+	struct err e = { 0 };
+
+	assert_int_equal(dbi_prepare(f->db, "SELECT current_database()", &q, &e), 0);
+	assert_int_equal(dbi_step(q, &e), DBI_ROW);
+	snprintf(name, sizeof name, "%s", dbi_column_text(q, 0));
+	dbi_finalize(q);
+	db_close(f->db);
+	if (copies++) { /* the previous batch's copy, closed by now */
+		snprintf(sql, sizeof sql, "DROP DATABASE %s_copy", name);
+		pg_admin(sql);
+	}
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s_copy TEMPLATE %s", name, name);
+	pg_admin(sql);
+	f->db = open_pg(name);
+	snprintf(sql, sizeof sql, "%s_copy", name);
+	return open_pg(sql);
+}
+
+static struct dbi *copy_of(struct fx *f)
 {
 	char path[512];
 	sqlite3 *to = NULL;
@@ -229,10 +349,12 @@ static struct dbi *copy_of(struct dbi *db, const char *dir)
 	struct dbi *copy = NULL;
 	struct err e = { 0 };
 
-	snprintf(path, sizeof path, "%s/copy.db", dir);
+	if (dbi_backend(f->db) == DBI_PG)
+		return copy_of_pg(f);
+	snprintf(path, sizeof path, "%s/copy.db", f->dir);
 	unlink(path);
 	assert_int_equal(sqlite3_open(path, &to), SQLITE_OK);
-	b = sqlite3_backup_init(to, "main", DB_SQ(db), "main");
+	b = sqlite3_backup_init(to, "main", dbi_sqlite(f->db), "main");
 	assert_non_null(b);
 	assert_int_equal(sqlite3_backup_step(b, -1), SQLITE_DONE);
 	sqlite3_backup_finish(b);
@@ -260,25 +382,34 @@ static void deliver(struct fx *f, time_t now)
 	outbox_msgs_free(msgs, n);
 }
 
+/* Each row of sql (?1 bound to arg when given) to stderr, after prefix. */
+static void dump(struct dbi *db, const char *sql, const char *arg, const char *prefix)
+{
+	struct dbi_stmt *q = NULL;
+	struct err e = { 0 };
+
+	if (dbi_prepare(db, sql, &q, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", sql, e.msg);
+		return;
+	}
+	if (arg)
+		dbi_bind_text(q, 1, arg);
+	while (dbi_step(q, &e) == DBI_ROW)
+		fprintf(stderr, "%s%s", prefix, dbi_column_text(q, 0));
+	dbi_finalize(q);
+}
+
 /* PROP_DEBUG=SUBJECT: the changes before each pass and the subject's rows. */
 static void debug(struct dbi *db, int batch, time_t now, const char *subject)
 {
-	sqlite3_stmt *q = NULL;
 	char ts[21];
 
 	fprintf(stderr, "batch %d now %s changes:", batch, cal_iso_utc(now, ts));
-	sqlite3_prepare_v2(DB_SQ(db), "SELECT kind || ':' || ref_id FROM fact_change", -1, &q, NULL);
-	while (sqlite3_step(q) == SQLITE_ROW)
-		fprintf(stderr, " %s", sqlite3_column_text(q, 0));
-	sqlite3_finalize(q);
+	dump(db, "SELECT kind || ':' || ref_id FROM fact_change", NULL, " ");
 	fprintf(stderr, "\n");
-	sqlite3_prepare_v2(DB_SQ(db), "SELECT 'wake ' || wake_at FROM plan_wake WHERE subject_key = ?1"
-			       " UNION ALL SELECT key || ' ' || state FROM outbox"
-			       " WHERE subject_key = ?1", -1, &q, NULL);
-	sqlite3_bind_text(q, 1, subject, -1, SQLITE_STATIC);
-	while (sqlite3_step(q) == SQLITE_ROW)
-		fprintf(stderr, "   %s\n", sqlite3_column_text(q, 0));
-	sqlite3_finalize(q);
+	dump(db, "SELECT 'wake ' || wake_at || '\n' FROM plan_wake WHERE subject_key = ?1"
+		 " UNION ALL SELECT key || ' ' || state || '\n' FROM outbox"
+		 " WHERE subject_key = ?1", subject, "   ");
 }
 
 static void incremental_pass_equals_full_replan(void **state)
@@ -288,13 +419,17 @@ static void incremental_pass_equals_full_replan(void **state)
 	struct plan_stats st;
 	struct err e = { 0 };
 	time_t now;
-	int changes = 0, batches = 0, incremental = 0;
+	int changes = 0, batches = 0, incremental = 0, want = CHANGES;
 
 	(void)state;
+	if (getenv("PROP_CHANGES"))
+		want = atoi(getenv("PROP_CHANGES"));
+	else if (getenv("BACKAD_VALGRIND"))
+		want = CHANGES / 4;
 	grow(f->db);
 	now = at("2026-08-03T07:30");
 	assert_int_equal(planner_run(f->db, &f->cfg, f->tpl, now, &cache, &st, &e), 0);
-	while (changes < (getenv("BACKAD_VALGRIND") ? CHANGES / 4 : CHANGES)) {
+	while (changes < want) {
 		int n = 1 + (int)rnd(5);
 		struct plan_cache full = { 0 };
 		struct plan_stats fst;
@@ -308,20 +443,20 @@ static void incremental_pass_equals_full_replan(void **state)
 		changes += n;
 		if (rnd(3) == 0)
 			deliver(f, now);
-		copy = copy_of(f->db, f->dir);
+		copy = copy_of(f);
 		if (getenv("PROP_DEBUG"))
 			debug(f->db, batches, now, getenv("PROP_DEBUG"));
 		if (planner_run(f->db, &f->cfg, f->tpl, now, &cache, &st, &e) < 0)
 			fail_msg("pass: %s", e.msg);
 		incremental += !st.full && !st.skipped;
 		if (getenv("PROP_DEBUG")) {
-			sqlite3_stmt *q = NULL;
-
 			fprintf(stderr, "  pass full=%d skipped=%d todo:", st.full, st.skipped);
-			sqlite3_prepare_v2(DB_SQ(f->db), "SELECT s FROM temp.plan_todo UNION ALL SELECT 'ABS ' || staff_id || '>' || coalesce(deputy_id,0) || ' ' || start_date || '..' || end_date FROM absence UNION ALL SELECT 'ROLE ' || unit_id || role || staff_id || ' ' || start_date || '..' || coalesce(end_date,'') FROM unit_role WHERE unit_id = 4 UNION ALL SELECT 'INACTIVE ' || id FROM staff WHERE active = 0", -1, &q, NULL);
-			while (sqlite3_step(q) == SQLITE_ROW)
-				fprintf(stderr, " %s", sqlite3_column_text(q, 0));
-			sqlite3_finalize(q);
+			dump(f->db, "SELECT s FROM temp.plan_todo UNION ALL SELECT 'ABS ' || staff_id"
+				    " || '>' || coalesce(deputy_id,0) || ' ' || start_date || '..' ||"
+				    " end_date FROM absence UNION ALL SELECT 'ROLE ' || unit_id || role ||"
+				    " staff_id || ' ' || start_date || '..' || coalesce(end_date,'')"
+				    " FROM unit_role WHERE unit_id = 4 UNION ALL SELECT 'INACTIVE ' || id"
+				    " FROM staff WHERE active = 0", NULL, " ");
 			fprintf(stderr, "\n");
 		}
 		if (planner_run(copy, &f->cfg, f->tpl, now, &full, &fst, &e) < 0)

@@ -1,7 +1,8 @@
 /* test_sqldate.c - date columns compared in C exactly as SQLite compares
  * them: every pair of a mixed set of values (NULL, numbers, dates with and
  * without a time of day, long text, empty text, BLOBs) ordered by C as by
- * SQLite's ORDER BY, and each compared with a day as SQLite's <= and >=. */
+ * SQLite's ORDER BY, and each compared with a day as SQLite's <= and >=;
+ * each read through dbi with its storage class (sqldate_cols()). */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -20,19 +21,23 @@ static const char *const values[] = {
 static void ordered_and_compared_as_sqlite_does(void **state)
 {
 	struct sqldate d[N];
+	struct dbi *dbi;
+	struct err e = { 0 };
 	sqlite3 *db;
-	char sql[640];
+	char sql[640], cols[64];
 
 	(void)state;
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(dbi_from_sqlite(db, &dbi, &e), 0);
+	sqldate_cols(dbi, "v", cols, sizeof cols);
 	for (int i = 0; i < N; i++) {
-		sqlite3_stmt *q;
+		struct dbi_stmt *q;
 
-		snprintf(sql, sizeof sql, "SELECT %s", values[i]);
-		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
-		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		snprintf(sql, sizeof sql, "SELECT %s FROM (SELECT %s AS v)", cols, values[i]);
+		assert_int_equal(dbi_prepare(dbi, sql, &q, &e), 0);
+		assert_int_equal(dbi_step(q, &e), DBI_ROW);
 		assert_int_equal(sqldate_read(&d[i], q, 0), 0);
-		sqlite3_finalize(q);
+		dbi_finalize(q);
 	}
 	for (int i = 0; i < N; i++) {
 		for (int j = 0; j < N; j++) {
@@ -71,6 +76,7 @@ static void ordered_and_compared_as_sqlite_does(void **state)
 	}
 	for (int i = 0; i < N; i++)
 		sqldate_free(&d[i]);
+	dbi_free(dbi);
 	sqlite3_close(db);
 }
 
@@ -79,22 +85,28 @@ static void ordered_and_compared_as_sqlite_does(void **state)
 static void moved_values_keep_their_bytes(void **state)
 {
 	struct sqldate *v = NULL;
+	struct dbi *dbi;
+	struct dbi_stmt *q;
+	struct err e = { 0 };
 	sqlite3 *db;
-	sqlite3_stmt *q;
+	char sql[128], cols[64];
 	int n = 0;
 
 	(void)state;
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT ?1", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(dbi_from_sqlite(db, &dbi, &e), 0);
+	sqldate_cols(dbi, "v", cols, sizeof cols);
+	snprintf(sql, sizeof sql, "SELECT %s FROM (SELECT CAST(?1 AS TEXT) AS v)", cols);
+	assert_int_equal(dbi_prepare(dbi, sql, &q, &e), 0);
 	for (int i = 0; i < 200; i++) {
 		char t[64];
 
 		v = realloc(v, (size_t)(n + 1) * sizeof *v); /* moves as it grows */
 		assert_non_null(v);
 		snprintf(t, sizeof t, i % 2 ? "2026-08-%02d" : "2026-08-%02d and a long tail", i % 28 + 1);
-		sqlite3_reset(q);
-		sqlite3_bind_text(q, 1, t, -1, SQLITE_TRANSIENT);
-		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		dbi_reset(q);
+		assert_int_equal(dbi_bind_text(q, 1, t), 0);
+		assert_int_equal(dbi_step(q, &e), DBI_ROW);
 		assert_int_equal(sqldate_read(&v[n++], q, 0), 0);
 	}
 	for (int i = 0; i < n; i++) {
@@ -105,7 +117,8 @@ static void moved_values_keep_their_bytes(void **state)
 		sqldate_free(&v[i]);
 	}
 	free(v);
-	sqlite3_finalize(q);
+	dbi_finalize(q);
+	dbi_free(dbi);
 	sqlite3_close(db);
 }
 
