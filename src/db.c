@@ -275,17 +275,6 @@ int db_open(const char *database, int flags, struct dbi **out, struct err *e)
 	return open_sqlite(database, flags, out, e);
 }
 
-int db_sqlite_only(struct dbi *db, const char *database, struct err *e)
-{
-	char what[400];
-
-	if (dbi_backend(db) == DBI_SQLITE)
-		return 0;
-	pg_describe(database, what, sizeof what);
-	return err_set(e, ERR_INVALID, "%s: backad does not yet run on PostgreSQL (backactl "
-		       "init and migrate-to do)", what);
-}
-
 void db_close(struct dbi *db)
 {
 	dbi_free(db);

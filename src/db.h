@@ -39,10 +39,6 @@ void db_close(struct dbi *db);
  * has (pragmas, the busy handler, a trace). */
 #define DB_SQ(db) dbi_sqlite(db)
 
-/* ERR_INVALID naming the database when db is on PostgreSQL, for what does
- * not run there yet; 0 on SQLite. */
-int db_sqlite_only(struct dbi *db, const char *database, struct err *e);
-
 /* Apply migrations from the database's version up to target (1..current).
  * All in one transaction: on error nothing changes. SQLite only. */
 int db_migrate(struct dbi *db, int target, struct err *e);
