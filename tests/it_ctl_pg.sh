@@ -97,11 +97,22 @@ run_all() {
 	run --format json audit --staff "$staff4"
 	run audit --child B-0
 	run calendar workday 2026-06-19
+	run children --date 2026-08-03
+	run children --unit FSK-SOLROSEN --date 2026-08-20
+	run retry 1
+	run retry 2
+	run report --from 2026-07-01 --to 2026-08-31
+	run import absences etc/demo/absences.csv
+	run import staff "$tmp/bad-staff.csv"
+	run plan --now 2026-08-03T09:00
+	run preview --from 2026-08-03 --days 30
+	run --format csv preview --from 2026-08-17 --days 14
+	run plan --full --now 2026-08-04T07:00
+	run tasks --state all
+	run outbox
 }
-# What runs on PostgreSQL only when the modules under it are converted (the
-# planner's barnkontakt.c, the outbox's outbox.c and ack_store.c, the
-# imports): children with its Barnkontakt column, retry, status, report,
-# import, plan, preview, sync. Not compared here yet.
+printf 'code,name,email,mobile,unit,active,channel\nny.person,Ny Person,ny@ystad.example.se,+46701,NOPE,1,\n' \
+	>"$tmp/bad-staff.csv"
 run_all "$tmp/sq.conf" | sed "s|$tmp/case.db|DATABASE|g" >"$tmp/sq.out"
 run_all "$tmp/pg.conf" | sed "s|PostgreSQL database backad on backad@$pg_dir:$pg_port|DATABASE|g" \
 	>"$tmp/pg.out"

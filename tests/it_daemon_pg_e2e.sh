@@ -1,13 +1,11 @@
 #!/bin/sh
-# pg_e2e_daemon.sh - backad end to end on PostgreSQL (pg_start), two daemons
+# it_daemon_pg_e2e.sh - backad end to end on PostgreSQL (pg_start), two daemons
 # on one database: a referral committed by psql on another connection
 # reaches the spool within 1000 ms (the fact trigger's NOTIFY wakes the
 # planning daemon, which plans it; a daemon delivers it), exactly once;
 # after the planning daemon is killed (kill -9) the other plans the next
 # referral; after a restart of the server the survivor reconnects and a
-# referral committed then is delivered too. It needs the planner, the
-# outbox, delivery and the imports on PostgreSQL: not in the it target
-# (named so) until those run there; run it by hand: sh tests/pg_e2e_daemon.sh
+# referral committed then is delivered too.
 set -eu
 . tests/lib.sh
 pg_start
@@ -30,7 +28,7 @@ today=$(TZ=Europe/Stockholm date +%F)
 # referral CHILD REPORTER: committed by psql, as another system would.
 referral() {
 	pgq "INSERT INTO referral(child_id, reporter_id, intake_unit_id, received_date)
-	     SELECT (SELECT id FROM child WHERE code = '$1'), (SELECT id FROM staff WHERE code = '$2'),
+	     SELECT (SELECT id FROM child WHERE ref = '$1'), (SELECT id FROM staff WHERE code = '$2'),
 	            (SELECT id FROM unit WHERE code = 'SOC-MOTTAGNING'), '$today'"
 }
 
