@@ -32,6 +32,11 @@
 #include "watch.h"
 
 #define MAX_SLEEP_S 300 /* re-plan at least this often (the clock moves on) */
+/* PostgreSQL: every daemon looks this often for claims whose lease has
+ * ended (a daemon died) or whose owner on this host is gone, and takes them
+ * back, so a dead daemon's messages wait at most their lease and this long,
+ * whoever plans and whenever. */
+#define RECOVER_EVERY_MS 15000
 
 struct opts {
 	const char *config;
@@ -157,6 +162,7 @@ struct daemon {
 	long holder;             /* who held it when we last tried */
 	int lead_waiting;        /* "another daemon plans" is logged */
 	long long lock_retry;    /* mono ms: the next try for the lock */
+	long long recover_at;    /* mono ms: PostgreSQL, the next look for ended leases */
 	int offline;             /* the database connection is lost (PostgreSQL) */
 	int abandon;             /* stopping while offline: results cannot be written */
 	long long offline_since; /* mono ms */
@@ -441,6 +447,25 @@ static void plan(struct daemon *d, time_t now)
 	status(d);
 }
 
+/* PostgreSQL: take back the claims of daemons that died (outbox_recover:
+ * locked rows skipped, so every daemon may look at once). */
+static void recover(struct daemon *d, time_t now)
+{
+	struct engine_stats st = { 0 };
+	struct err e = { 0 };
+	int r;
+
+	d->recover_at = mono_ms() + RECOVER_EVERY_MS;
+	r = engine_recover(d->g, now, &st, &e);
+	if (r < 0) {
+		if (lost(d, r, e.msg))
+			return;
+		log_err("recovery: %s", e.msg);
+		set_error(d, e.msg);
+	}
+	log_recovery(&st);
+}
+
 /* The delivery summary and the heartbeat, now and then. */
 static void housekeeping(struct daemon *d, time_t now, int force)
 {
@@ -578,6 +603,8 @@ static void work(struct daemon *d, time_t now)
 	}
 	if (!d->offline && !d->stopping && d->leader && (d->plan_now || now >= d->next_plan))
 		plan(d, now);
+	if (d->pg && !d->offline && !d->stopping && d->g->delivering && mono_ms() >= d->recover_at)
+		recover(d, now);
 	if (!d->offline && !d->stopping && d->g->delivering &&
 	    (r = delivery_pump(&d->g->dl, now, &e)) < 0 && !lost(d, r, e.msg)) {
 		log_err("%s", e.msg);
@@ -628,6 +655,8 @@ static int wait_set(struct daemon *d, time_t now, struct pollfd *pfd, int *ng_of
 		until = mono_ms() + (long long)(wake - now) * 1000;
 	if (!d->leader && !d->offline && !d->stopping && d->lock_retry < until)
 		until = d->lock_retry;
+	if (d->pg && d->g->delivering && !d->offline && !d->stopping && d->recover_at < until)
+		until = d->recover_at;
 	if (d->offline && !d->stopping && d->reconnect_at < until)
 		until = d->reconnect_at;
 	if (d->stopping && d->stop_at < until)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,23 @@ void instance_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);
+}
+
+int instance_gone(const char *owner)
+{
+	const char *me = instance_owner(), *at = owner ? strchr(owner, '@') : NULL;
+	const char *my_at = strchr(me, '@');
+	char *end;
+	long pid;
+
+	if (!at || !my_at || strcmp(at, my_at) != 0 || strcmp(at + 1, "unknown") == 0 ||
+	    strcmp(owner, me) == 0)
+		return 0;
+	errno = 0;
+	pid = strtol(owner, &end, 10);
+	if (end != at || pid <= 0 || errno)
+		return 0;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
 const char *instance_owner(void)

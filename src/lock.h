@@ -21,4 +21,11 @@ void instance_unlock(int fd);
 /* This process's owner name for claims: "PID@BOOT-ID". */
 const char *instance_owner(void);
 
+/* 1 when owner names a process of this host's current boot that no longer
+ * runs (so its claims are left over), else 0: another host's or another
+ * boot's process, a running one, this process, or a name not of that form.
+ * A pid taken again by a new process reads as running: its claims then wait
+ * for their lease, the safe way to be wrong. */
+int instance_gone(const char *owner);
+
 #endif

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "digest.h"
 #include "i18n.h"
+#include "lock.h"
 #include "msgid.h"
 
 /* A row may go out only when what it discloses is allowed now (?today is
@@ -1041,6 +1042,46 @@ static void set_view(const struct outbox_msg *m, int n, int i, const int *kind, 
 	}
 }
 
+/* PostgreSQL: the claims of a daemon of this host that has died (kill -9,
+ * a crash) end now rather than when their lease would: a daemon restarted
+ * on the same host takes them back at once, as on SQLite. Another host's
+ * claims wait for their lease (lock.h instance_gone). */
+static int end_leases_of_the_gone(struct dbi *db, time_t now, struct err *e)
+{
+	struct dbi_stmt *q = NULL;
+	char ts[21], past[21], *gone[16];
+	int n = 0, r;
+
+	cal_iso_utc(now, ts);
+	cal_iso_utc(now - 1, past);
+	r = dbi_prepare(db, "SELECT DISTINCT claim_owner FROM outbox WHERE state = 'sending'"
+			    " AND claim_owner IS NOT NULL AND lease_until >= ?1", &q, e);
+	if (r < 0)
+		return r;
+	dbi_bind_text(q, 1, ts);
+	while ((r = dbi_step(q, e)) == DBI_ROW) {
+		const char *o = dbi_column_text(q, 0);
+
+		if (n == (int)(sizeof gone / sizeof gone[0]) || !instance_gone(o))
+			continue; /* more wait for the next recovery, or their lease */
+		gone[n] = strdup(o);
+		if (!gone[n]) {
+			r = err_set(e, ERR_NOMEM, "out of memory");
+			break;
+		}
+		n++;
+	}
+	dbi_finalize(q);
+	r = r == DBI_DONE ? 0 : r;
+	for (int i = 0; i < n; i++) {
+		if (r == 0)
+			r = exec_bound(db, "UPDATE outbox SET lease_until = ?2 WHERE state = 'sending'"
+					   " AND claim_owner = ?1", e, "ss", gone[i], past);
+		free(gone[i]);
+	}
+	return r;
+}
+
 int outbox_recover(struct dbi *db, time_t now, const char *owner, const struct config *cfg,
 		   struct outbox_recovery *rec, struct err *e)
 {
@@ -1050,6 +1091,11 @@ int outbox_recover(struct dbi *db, time_t now, const char *owner, const struct c
 
 	memset(rec, 0, sizeof *rec);
 	cal_iso_utc(now, ts);
+	if (pg) {
+		r = end_leases_of_the_gone(db, now, e);
+		if (r < 0)
+			return r;
+	}
 	do {
 		r = pg ? claim_begin(db, e) : 0;
 		if (r < 0)

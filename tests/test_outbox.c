@@ -7,10 +7,12 @@
 
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "calendar.h"
 #include "config.h"
 #include "deliver.h"
+#include "lock.h"
 #include "outbox.h"
 #include "spool.h"
 #include "templates.h"
@@ -785,6 +787,49 @@ static void live_lease_of_another_owner_is_not_taken_over(void **state)
 	outbox_msgs_free(m, n);
 }
 
+/* A daemon of this host killed with kill -9 and started again (a new pid,
+ * so a new owner) got its old claims back only when their lease ended:
+ * minutes of delay for each kill. A claim of a process of this boot that no
+ * longer runs is taken back at once; one of a running process (this
+ * process's parent stands for another live daemon) still waits. */
+static void restarted_daemon_waited_for_its_dead_predecessors_leases(void **state)
+{
+	struct fx *f = *state;
+	struct outbox_msg *m = NULL;
+	struct outbox_recovery rec;
+	struct err e = { 0 };
+	time_t now = at("2026-08-03T08:00");
+	char dead[128], alive[128], sql[400];
+	const char *boot = strchr(instance_owner(), '@');
+	pid_t child;
+	int n;
+
+	if (!tu_pg())
+		skip(); /* SQLite: the one delivering daemon takes every other owner's claims */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	snprintf(dead, sizeof dead, "%ld%s", (long)child, boot);
+	snprintf(alive, sizeof alive, "%ld%s", (long)getppid(), boot);
+	assert_int_equal(instance_gone(dead), 1);
+	assert_int_equal(instance_gone(alive), 0);
+	assert_int_equal(instance_gone(instance_owner()), 0);
+	assert_int_equal(instance_gone("1@another-boot"), 0);
+	assert_int_equal(outbox_claim(f->db, now, 2, "email", dead, now + 600, &m, &n, &e), 0);
+	assert_int_equal(n, 2);
+	outbox_msgs_free(m, n);
+	snprintf(sql, sizeof sql, "UPDATE outbox SET claim_owner = '%s' WHERE id = 2", alive);
+	tu_exec(f->db, sql);
+	assert_int_equal(outbox_recover(f->db, now + 1, instance_owner(), &f->cfg, &rec, &e), 0);
+	assert_int_equal(rec.released, 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id = 1 AND state = 'failed'"
+				       " AND claim_owner IS NULL"), 1);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id = 2"
+				       " AND state = 'sending'"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -812,6 +857,8 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(live_lease_of_another_owner_is_not_taken_over, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(restarted_daemon_waited_for_its_dead_predecessors_leases,
+						setup, teardown),
 	};
 
 	cal_init();

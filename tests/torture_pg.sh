@@ -87,7 +87,7 @@ done
 wait "$wpid" || true
 # Let both daemons finish: until nothing is left to send (bounded).
 i=0
-while [ $i -lt 240 ] && [ "$(q "SELECT count(*) FROM outbox WHERE state NOT IN ('sent','cancelled','dead')")" -gt 0 ]; do
+while [ $i -lt 900 ] && [ "$(q "SELECT count(*) FROM outbox WHERE state NOT IN ('sent','cancelled','dead')")" -gt 0 ]; do
 	sleep 0.5
 	q "UPDATE outbox SET next_attempt_at = NULL WHERE state = 'failed'" >/dev/null
 	i=$((i + 1))
