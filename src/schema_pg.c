@@ -9,11 +9,13 @@
  *   fact_change rows (as versions 5 and 8) through backad_fact, which also
  *   sends NOTIFY backad_facts with "kind:id"; date_<table> refuses a date
  *   that is not one with the message of version 5;
- * - the facts and holders versions (version 4) move once per statement
- *   (facts_<table>, FOR EACH STATEMENT), not once per row: an UPDATE of one
- *   row per inserted row makes a new row version each time, which grows
- *   quadratically in a large transaction in PostgreSQL; they are only ever
- *   compared for equality, so "moved" is all that counts;
+ * - the facts and holders versions (version 4) move at most once per
+ *   statement (facts_<table>, FOR EACH STATEMENT), not once per row, and
+ *   from version 10 once per writing transaction (src/schema.c): an UPDATE
+ *   of the one state row per row or per statement makes a new row version
+ *   each time, which grows quadratically in a large transaction in
+ *   PostgreSQL; they are only ever compared for equality, so "moved" is all
+ *   that counts;
  * - PostgreSQL has no user_version: the one-row table backad_schema holds it.
  * SQLite databases reach the current version by migrations 1..N; a
  * PostgreSQL database is created at SCHEMA_PG_BASE by one script (no older

@@ -27,27 +27,41 @@ printf 'database = "%s";\n' "$pg_url" >"$tmp/pg.conf"
 
 # init: created, then current; a newer schema refused; an older one migrated.
 $B -c "$tmp/pg.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
-check "[ $rc -eq 0 ] && grep -q 'created the schema, version 9' '$tmp/out'" "init creates the schema ($(cat "$tmp/out"))"
+check "[ $rc -eq 0 ] && grep -q 'created the schema, version 10' '$tmp/out'" "init creates the schema ($(cat "$tmp/out"))"
 $B -c "$tmp/pg.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
-check "[ $rc -eq 0 ] && grep -q 'schema version 9 is current' '$tmp/out'" "a second init says it is current"
-check "[ \$(pgv 'SELECT version FROM backad_schema') = 9 ] && [ \$(pgv 'SELECT count(*) FROM backad_schema') = 1 ]" \
+check "[ $rc -eq 0 ] && grep -q 'schema version 10 is current' '$tmp/out'" "a second init says it is current"
+check "[ \$(pgv 'SELECT version FROM backad_schema') = 10 ] && [ \$(pgv 'SELECT count(*) FROM backad_schema') = 1 ]" \
 	"the version is one row of backad_schema"
-psql -c "UPDATE backad_schema SET version = 10"
+psql -c "UPDATE backad_schema SET version = 11"
 $B -c "$tmp/pg.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
-check "[ $rc -eq 1 ] && grep -q 'version 10, newer than this program' '$tmp/out'" "a newer schema is refused ($(cat "$tmp/out"))"
-# A database of the first PostgreSQL schema (8) is taken to 9 by the shared
-# migration, in one transaction.
+check "[ $rc -eq 1 ] && grep -q 'version 11, newer than this program' '$tmp/out'" "a newer schema is refused ($(cat "$tmp/out"))"
+# A database of the first PostgreSQL schema (8) is taken to the current one
+# by the shared migrations, in one transaction.
 psql -c "DROP INDEX child_birth; UPDATE backad_schema SET version = 8"
 $B -c "$tmp/pg.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
-check "[ $rc -eq 0 ] && grep -q 'migrated the schema to version 9' '$tmp/out'" "init migrates version 8 to 9 ($(cat "$tmp/out"))"
-check "[ \$(pgv 'SELECT version FROM backad_schema') = 9 ] && [ \$(pgv \"SELECT count(*) FROM pg_indexes WHERE indexname = 'child_birth'\") = 1 ]" \
+check "[ $rc -eq 0 ] && grep -q 'migrated the schema to version 10' '$tmp/out'" "init migrates version 8 to 10 ($(cat "$tmp/out"))"
+check "[ \$(pgv 'SELECT version FROM backad_schema') = 10 ] && [ \$(pgv \"SELECT count(*) FROM pg_indexes WHERE indexname = 'child_birth'\") = 1 ]" \
 	"version 9's index made and the version recorded"
 # A migration that fails changes nothing: an index in its way.
 psql -c "DROP INDEX child_birth; CREATE INDEX child_birth ON unit(code); UPDATE backad_schema SET version = 8"
 $B -c "$tmp/pg.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
 check "[ $rc -eq 1 ] && grep -q 'migration to schema version 9' '$tmp/out' && [ \$(pgv 'SELECT version FROM backad_schema') = 8 ]" \
 	"a failed migration names its version and leaves version 8 ($(cat "$tmp/out"))"
-psql -c "DROP INDEX child_birth; CREATE INDEX child_birth ON child(birth_date); UPDATE backad_schema SET version = 9"
+psql -c "DROP INDEX child_birth; CREATE INDEX child_birth ON child(birth_date); UPDATE backad_schema SET version = 10"
+# Version 10: the facts version moves once per writing transaction, however
+# many statements it has; a transaction that writes nothing moves nothing.
+v0=$(pgv "SELECT value FROM state WHERE key = 'facts.version'")
+psql -c "BEGIN; INSERT INTO unit(code, kind, name, municipality) VALUES ('V1', 'school', 'A', 'Ystad');
+INSERT INTO unit(code, kind, name, municipality) VALUES ('V2', 'school', 'B', 'Ystad');
+UPDATE unit SET name = 'C' WHERE code = 'V1'; COMMIT;"
+v1=$(pgv "SELECT value FROM state WHERE key = 'facts.version'")
+psql -c "INSERT INTO unit(code, kind, name, municipality) VALUES ('V3', 'school', 'D', 'Ystad')"
+v2=$(pgv "SELECT value FROM state WHERE key = 'facts.version'")
+psql -c "BEGIN; INSERT INTO unit(code, kind, name, municipality) VALUES ('V4', 'school', 'E', 'Ystad'); ROLLBACK;"
+v3=$(pgv "SELECT value FROM state WHERE key = 'facts.version'")
+check "[ \$((v1 - v0)) -eq 1 ] && [ \$((v2 - v1)) -eq 1 ] && [ $v3 = $v2 ]" \
+	"facts.version: one move per writing transaction ($v0 $v1 $v2 $v3)"
+psql -c "DELETE FROM unit WHERE code IN ('V1', 'V2', 'V3'); DELETE FROM fact_change"
 
 # backactl's commands run on PostgreSQL (tests/it_ctl_pg.sh compares them
 # with SQLite).

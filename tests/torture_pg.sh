@@ -111,11 +111,13 @@ total=$(wc -l <"$tmp/ids")
 distinct=$(wc -l <"$tmp/got")
 dups=$((total - distinct))
 uniq -d "$tmp/ids" >"$tmp/dupids"
+sms_dups=$(grep -c '^<torture\.[0-9]*[02468]@' "$tmp/dupids" || true)
 committed=$(q "SELECT count(*) FROM referral")
 receipts=$(q "SELECT count(*) FROM outbox WHERE rule = 'referral_receipt'")
 receipt_subjects=$(q "SELECT count(DISTINCT subject_key) FROM outbox WHERE rule = 'referral_receipt'")
 echo "messages $N, referrals committed $committed (receipt rows $receipts), kills $kills," \
-     "outbox rows to deliver $(wc -l <"$tmp/want"), delivered $total, distinct $distinct, duplicates $dups, lost $lost"
+     "outbox rows to deliver $(wc -l <"$tmp/want"), delivered $total, distinct $distinct, duplicates $dups" \
+     "($sms_dups of them SMS), lost $lost, in doubt $(q "SELECT count(*) FROM outbox WHERE in_doubt = 1")"
 check "[ $lost -eq 0 ]" "nothing lost: every outbox row's message delivered ($lost missing: $(comm -23 "$tmp/want" "$tmp/got" | head -3 | tr '\n' ' '))"
 check "[ $committed -eq $R ]" "the writer committed all $R referrals ($committed)"
 check "[ $receipts -eq $committed ] && [ $receipt_subjects -eq $committed ]" \
