@@ -7,8 +7,12 @@
 # and started again. Then both finish. Checked:
 #   - nothing lost: every message, and every receipt and intake notice of
 #     every committed referral, delivered at least once;
-#   - duplicates no more than the kills, each with its original's
-#     Message-ID (e-mail) or reference (SMS) and its row marked in doubt;
+#   - duplicates within the bound, each with its original's Message-ID
+#     (e-mail) or reference (SMS) and its row marked in doubt. A kill can
+#     duplicate what a server had accepted and the killed daemon had not yet
+#     recorded: one per SMTP session and SMS connection in flight, so the
+#     bound is kills x (sessions + connections) = 2 a kill here; the run
+#     also says whether the duplicates stayed within the kills;
 #   - no subject planned twice: one receipt row per referral, and the
 #     daemons' logs show no two passes planning at once (the leader lock).
 # `make torture` runs 5000 x 30 after the SQLite torture.
@@ -122,7 +126,12 @@ check "[ $lost -eq 0 ]" "nothing lost: every outbox row's message delivered ($lo
 check "[ $committed -eq $R ]" "the writer committed all $R referrals ($committed)"
 check "[ $receipts -eq $committed ] && [ $receipt_subjects -eq $committed ]" \
 	"one receipt per referral, none planned twice ($receipts rows, $receipt_subjects referrals, $committed committed)"
-check "[ $dups -le $kills ]" "duplicates ($dups) no more than the kills ($kills)"
+check "[ $dups -le $((kills * 2)) ]" "duplicates ($dups) within the bound: kills x (sessions + connections) = $((kills * 2))"
+if [ "$dups" -le "$kills" ]; then
+	echo "duplicates within the kills: $dups <= $kills"
+else
+	echo "duplicates above the kills: $dups > $kills ($(awk -v d="$dups" -v k="$kills" 'BEGIN { printf "%.2f", d / k }') a kill)"
+fi
 check "! grep -v '^<[^>]*@ystad.example.se>\$' $tmp/dupids" "each duplicate carries its original's Message-ID"
 notdoubt=0
 while read -r id; do
