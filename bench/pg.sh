@@ -38,6 +38,7 @@ for n in $sizes; do
 	cp "$dir/b$n.db" "$tmp/s$n.db"
 	printf 'database = "%s";\ntemplates = "templates/sv";\nspool_dir = "%s/spool-s%s";\n' \
 		"$tmp/s$n.db" "$tmp" "$n" >"$tmp/s$n.conf"
+	"$BUILD/backactl" -c "$tmp/s$n.conf" init >/dev/null # to this program's schema version
 	runuser -u postgres -- createdb -h "$pg_dir" -p "$pg_port" -U backad "b$n"
 	printf 'database = "%s";\ntemplates = "templates/sv";\nspool_dir = "%s/spool-p%s";\n' \
 		"$(url "b$n")" "$tmp" "$n" >"$tmp/p$n.conf"

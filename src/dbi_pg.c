@@ -11,7 +11,13 @@
  * way. Cursors the server closed itself (at the end of the transaction, at
  * ROLLBACK TO a savepoint taken before them) are never closed again: the
  * layer forgets its cursors when the transaction ends and asks pg_cursors
- * after a ROLLBACK TO. */
+ * after a ROLLBACK TO.
+ *
+ * A finalized statement stays prepared on the server for the next prepare
+ * of the same SQL on the connection (up to PG_CACHE of them, the least
+ * recently used deallocated first): the planner and delivery prepare the
+ * same few hundred statements each pass and each message, and a prepare is
+ * a round trip of its own. */
 #include "dbi_backend.h"
 
 #include <libpq-fe.h>
@@ -26,12 +32,22 @@
 #define PG_SMALL 100       /* a query that never returned more is read whole */
 #define PG_PENDING_MAX 32  /* CLOSE and DEALLOCATE commands kept back */
 #define PG_NAME 32
+#define PG_CACHE 512       /* finalized statements kept prepared */
 #define BOOLOID 16         /* pg_type.oid of boolean */
 
 enum pg_kind { K_QUERY, K_TXN, K_OTHER };
 enum pg_state { S_FRESH, S_RUN, S_DONE };
 
 struct pg_stmt;
+
+/* A statement prepared on the server under name, for sql (PostgreSQL's
+ * spelling); in_use while a pg_stmt holds it. */
+struct pg_cached {
+	char *sql;
+	unsigned long hash, used;
+	char name[PG_NAME];
+	int in_use;
+};
 
 struct pg_db {
 	struct dbi base;
@@ -42,6 +58,8 @@ struct pg_db {
 	struct strbuf closes;    /* "CLOSE c;" of exhausted cursors */
 	struct strbuf deallocs;  /* "DEALLOCATE s;" of finalized statements */
 	int npending;
+	struct pg_cached *cache; /* PG_CACHE slots, sql NULL when free */
+	unsigned long tick;      /* for least recently used */
 };
 
 struct pg_stmt {
@@ -50,6 +68,7 @@ struct pg_stmt {
 	char cursor[PG_NAME];  /* the open cursor's, "" when none */
 	char label[80];        /* the SQL's first words, for errors */
 	char *sql;             /* PostgreSQL's spelling */
+	int cached;            /* its slot in the connection's cache, or -1 */
 	int nparams;
 	char **params;         /* text or NULL, nparams of them */
 	enum pg_kind kind;
@@ -265,6 +284,73 @@ static int run_pending(struct pg_db *d, const char *sql, const char *label, stru
 	return r;
 }
 
+static unsigned long sql_hash(const char *s)
+{
+	unsigned long h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+static void deallocate(struct pg_db *d, const char *name)
+{
+	sb_printf(&d->deallocs, "DEALLOCATE %s;", name);
+	if (++d->npending >= PG_PENDING_MAX)
+		run_pending(d, NULL, "DEALLOCATE", NULL);
+}
+
+/* An idle statement prepared for sql: its slot (in use now) with its name
+ * copied to name, or -1. */
+static int cache_take(struct pg_db *d, const char *sql, char *name)
+{
+	unsigned long h = sql_hash(sql);
+
+	for (int i = 0; d->cache && i < PG_CACHE; i++) {
+		struct pg_cached *c = &d->cache[i];
+
+		if (c->sql && !c->in_use && c->hash == h && strcmp(c->sql, sql) == 0) {
+			c->in_use = 1;
+			c->used = ++d->tick;
+			memcpy(name, c->name, PG_NAME);
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* Keep a statement just prepared: a free slot, else the least recently
+ * used idle one (deallocated). Its slot, or -1 when every slot is in use or
+ * memory is short (the statement is then deallocated at finalize). */
+static int cache_put(struct pg_db *d, const char *sql, const char *name)
+{
+	int best = -1;
+	char *copy;
+
+	if (!d->cache && !(d->cache = calloc(PG_CACHE, sizeof *d->cache)))
+		return -1;
+	for (int i = 0; i < PG_CACHE; i++) {
+		struct pg_cached *c = &d->cache[i];
+
+		if (!c->sql) {
+			best = i;
+			break;
+		}
+		if (!c->in_use && (best < 0 || c->used < d->cache[best].used))
+			best = i;
+	}
+	if (best < 0 || !(copy = strdup(sql)))
+		return -1;
+	if (d->cache[best].sql) {
+		deallocate(d, d->cache[best].name);
+		free(d->cache[best].sql);
+	}
+	d->cache[best] = (struct pg_cached){ .sql = copy, .hash = sql_hash(sql),
+					     .used = ++d->tick, .in_use = 1 };
+	memcpy(d->cache[best].name, name, PG_NAME);
+	return best;
+}
+
 static int pg_prepare(struct dbi *db, const char *sql, struct dbi_stmt **out, struct err *e)
 {
 	struct pg_db *d = PG_DB(db);
@@ -286,6 +372,11 @@ static int pg_prepare(struct dbi *db, const char *sql, struct dbi_stmt **out, st
 		r = err_set(e, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
+	st->cached = cache_take(d, st->sql, st->name);
+	if (st->cached >= 0) {
+		*out = &st->base;
+		return 0;
+	}
 	snprintf(st->name, sizeof st->name, "dbi_s%lu", ++d->seq);
 	res = PQprepare(d->conn, st->name, st->sql, st->nparams, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -293,6 +384,7 @@ static int pg_prepare(struct dbi *db, const char *sql, struct dbi_stmt **out, st
 	PQclear(res);
 	if (r < 0)
 		goto fail;
+	st->cached = cache_put(d, st->sql, st->name);
 	*out = &st->base;
 	return 0;
 fail:
@@ -577,9 +669,10 @@ static void pg_finalize(struct dbi_stmt *s)
 	int i;
 
 	pg_reset(s);
-	sb_printf(&d->deallocs, "DEALLOCATE %s;", st->name);
-	if (++d->npending >= PG_PENDING_MAX)
-		run_pending(d, NULL, "DEALLOCATE", NULL);
+	if (st->cached >= 0)
+		d->cache[st->cached].in_use = 0; /* kept for the next prepare of its SQL */
+	else
+		deallocate(d, st->name);
 	for (i = 0; i < st->nparams; i++)
 		free(st->params[i]);
 	free(st->params);
@@ -629,6 +722,9 @@ static void pg_free(struct dbi *db)
 		run_pending(d, NULL, "DEALLOCATE", NULL);
 	sb_free(&d->closes);
 	sb_free(&d->deallocs);
+	for (int i = 0; d->cache && i < PG_CACHE; i++)
+		free(d->cache[i].sql);
+	free(d->cache);
 	if (db->owned)
 		PQfinish(d->conn);
 	free(d);
