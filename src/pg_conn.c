@@ -74,10 +74,12 @@ int pg_conninfo_check(const char *conninfo, struct err *e)
 	int r = 0;
 
 	if (!o) {
-		if (msg)
-			msg[strcspn(msg, "\n")] = '\0';
-		r = err_set(e, ERR_INVALID, "the PostgreSQL connection string does not parse: %s",
-			    msg ? msg : "out of memory");
+		/* libpq's reason quotes the string, which may hold a password:
+		 * never shown. */
+		r = msg ? err_set(e, ERR_INVALID, "the PostgreSQL connection string does not parse; "
+				  "check its syntax (libpq's reason is not shown: it may quote a "
+				  "password)")
+			: err_set(e, ERR_NOMEM, "out of memory");
 		PQfreemem(msg);
 		return r;
 	}

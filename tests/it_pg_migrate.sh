@@ -175,6 +175,12 @@ check "[ $rc -eq 1 ] && grep -q 'backad on $tmp/nowhere:1: cannot connect: .*; c
 	"an unreachable server: what to check ($(cat "$tmp/out"))"
 $B -c "$tmp/sq.conf" migrate-to "postgresql://[bad" >"$tmp/out" 2>&1 && rc=0 || rc=$?
 check "[ $rc -eq 1 ] && grep -q 'does not parse' '$tmp/out'" "a bad address ($(cat "$tmp/out"))"
+# A string libpq cannot parse is never echoed: it may hold a password.
+printf 'database = "postgresql://backad:S3cretPw-XYZZY@[db.example.se/backad";\n' >"$tmp/leak.conf"
+$B -c "$tmp/leak.conf" status --check >"$tmp/out" 2>&1 || true
+"$BUILD/backad" -c "$tmp/leak.conf" -n >>"$tmp/out" 2>&1 || true
+check "grep -q 'does not parse' '$tmp/out' && ! grep -q XYZZY '$tmp/out'" \
+	"an unparsable connection string's password is not echoed ($(head -c 300 "$tmp/out"))"
 $B -c "$tmp/sq.conf" migrate-to /tmp/x.db >"$tmp/out" 2>&1 && rc=0 || rc=$?
 check "[ $rc -eq 2 ] && grep -q 'not a PostgreSQL address' '$tmp/out'" "a path is not a target ($(cat "$tmp/out"))"
 finish
