@@ -264,48 +264,9 @@ static void show_diff(const char *a, const char *b)
 	fprintf(stderr, "after changes:   %.300s\nfull replan:     %.300s\n", a, b);
 }
 
-/* A libpq conninfo for database name on the test server (malloc'd). */
-static char *pg_conninfo(const char *name)
-{
-	PQconninfoOption *opts = PQconninfoParse(tu_pg(), NULL), *o;
-	const char *host = "", *port = "", *user = "";
-	char *conninfo = NULL;
-
-	assert_non_null(opts);
-	for (o = opts; o->keyword; o++) {
-		if (!o->val)
-			continue;
-		if (!strcmp(o->keyword, "host"))
-			host = o->val;
-		else if (!strcmp(o->keyword, "port"))
-			port = o->val;
-		else if (!strcmp(o->keyword, "user"))
-			user = o->val;
-	}
-	assert_true(asprintf(&conninfo, "host=%s port=%s user=%s dbname=%s", host, port, user,
-			     name) > 0);
-	PQconninfoFree(opts);
-	return conninfo;
-}
-
-/* Run sql on the test server's maintenance database. */
-static void pg_admin(const char *sql)
-{
-	PGconn *c = PQconnectdb(tu_pg());
-	PGresult *res;
-
-	if (PQstatus(c) != CONNECTION_OK)
-		fail_msg("PostgreSQL: %s", PQerrorMessage(c));
-	res = PQexec(c, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(c));
-	PQclear(res);
-	PQfinish(c);
-}
-
 static struct dbi *open_pg(const char *name)
 {
-	char *conninfo = pg_conninfo(name);
+	char *conninfo = tu_pg_conninfo(name);
 	struct dbi *db = NULL;
 	struct err e = { 0 };
 
@@ -332,10 +293,10 @@ static struct dbi *copy_of_pg(struct fx *f)
 	db_close(f->db);
 	if (copies++) { /* the previous batch's copy, closed by now */
 		snprintf(sql, sizeof sql, "DROP DATABASE %s_copy", name);
-		pg_admin(sql);
+		tu_pg_admin(sql);
 	}
 	snprintf(sql, sizeof sql, "CREATE DATABASE %s_copy TEMPLATE %s", name, name);
-	pg_admin(sql);
+	tu_pg_admin(sql);
 	f->db = open_pg(name);
 	snprintf(sql, sizeof sql, "%s_copy", name);
 	return open_pg(sql);

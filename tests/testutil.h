@@ -61,28 +61,28 @@ static inline const char *tu_pg(void)
 	return u && *u ? u : NULL;
 }
 
-/* On PostgreSQL: a new empty database on the test server, as a libpq
- * conninfo string (malloc'd). Each test gets its own. */
-static inline char *tu_pg_new_database(void)
+/* Run sql on the test server's maintenance database (tu_pg). */
+static inline void tu_pg_admin(const char *sql)
 {
-	static int seq;
-	PQconninfoOption *opts, *o;
-	char *conninfo = NULL, name[64], sql[128];
-	const char *host = "", *port = "", *user = "";
-	PGconn *c;
+	PGconn *c = PQconnectdb(tu_pg());
 	PGresult *res;
 
-	snprintf(name, sizeof name, "t_%ld_%d", (long)getpid(), ++seq);
-	c = PQconnectdb(tu_pg());
 	if (PQstatus(c) != CONNECTION_OK)
 		fail_msg("PostgreSQL: %s", PQerrorMessage(c));
-	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
 	res = PQexec(c, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		fail_msg("%s: %s", sql, PQerrorMessage(c));
 	PQclear(res);
 	PQfinish(c);
-	opts = PQconninfoParse(tu_pg(), NULL);
+}
+
+/* A libpq conninfo for database name on the test server (malloc'd). */
+static inline char *tu_pg_conninfo(const char *name)
+{
+	PQconninfoOption *opts = PQconninfoParse(tu_pg(), NULL), *o;
+	const char *host = "", *port = "", *user = "";
+	char *conninfo = NULL;
+
 	assert_non_null(opts);
 	for (o = opts; o->keyword; o++) {
 		if (!o->val)
@@ -98,6 +98,19 @@ static inline char *tu_pg_new_database(void)
 			     name) > 0);
 	PQconninfoFree(opts);
 	return conninfo;
+}
+
+/* On PostgreSQL: a new empty database on the test server, as a libpq
+ * conninfo string (malloc'd). Each test gets its own. */
+static inline char *tu_pg_new_database(void)
+{
+	static int seq;
+	char name[64], sql[128];
+
+	snprintf(name, sizeof name, "t_%ld_%d", (long)getpid(), ++seq);
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+	tu_pg_admin(sql);
+	return tu_pg_conninfo(name);
 }
 
 /* A new case database at the current schema: dir/case.db on SQLite, a
