@@ -126,8 +126,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	g->delivering = 1; /* as the daemon that holds the delivery lock */
-	if (getenv("PASS_TRACE") && DB_SQ(g->db)) /* from the first change on (SQLite) */
-		sqlite3_trace_v2(DB_SQ(g->db), SQLITE_TRACE_PROFILE, trace, &trace_ms);
+	if (getenv("PASS_TRACE") && dbi_sqlite(g->db)) /* from the first change on (SQLite) */
+		sqlite3_trace_v2(dbi_sqlite(g->db), SQLITE_TRACE_PROFILE, trace, &trace_ms);
 	if (getenv("PASS_QUICK")) { /* the database was planned today already */
 		g->plan_cache = (struct plan_cache){ .valid = 1, .version = -1,
 						     .today = cal_today(now) };

@@ -86,7 +86,7 @@ int db_user_version(struct dbi *db, struct err *e)
 {
 	if (dbi_backend(db) == DBI_PG)
 		return schema_pg_db_version(dbi_pg(db), e);
-	return sq_user_version(DB_SQ(db), e);
+	return sq_user_version(dbi_sqlite(db), e);
 }
 
 static int sq_migrate(sqlite3 *db, int target, struct err *e)
@@ -130,10 +130,14 @@ fail:
 
 int db_migrate(struct dbi *db, int target, struct err *e)
 {
-	if (dbi_backend(db) == DBI_PG)
-		return err_set(e, ERR_INVALID, "PostgreSQL has no migrations yet: "
-			       "backactl init creates the current schema");
-	return sq_migrate(DB_SQ(db), target, e);
+	int created;
+
+	if (dbi_backend(db) == DBI_SQLITE)
+		return sq_migrate(dbi_sqlite(db), target, e);
+	if (target != schema_version())
+		return err_set(e, ERR_INVALID, "a PostgreSQL database is migrated to the current "
+			       "schema version only (%d)", schema_version());
+	return schema_pg_init(dbi_pg(db), &created, e);
 }
 
 static int db_check_version(struct dbi *db, struct err *e)
@@ -234,7 +238,7 @@ static int open_pg(const struct config *cfg, const char *conninfo, int flags,
 	PGconn *pg = NULL;
 	struct dbi *d = NULL;
 	char what[400];
-	int created = 0, r;
+	int r;
 
 	r = pg_connect(cfg, conninfo, &pg, e);
 	if (r < 0)
@@ -246,7 +250,7 @@ static int open_pg(const struct config *cfg, const char *conninfo, int flags,
 	}
 	dbi_own(d);
 	if (flags & DB_MIGRATE)
-		r = schema_pg_init(pg, &created, e);
+		r = db_migrate(d, schema_version(), e);
 	else
 		r = db_check_version(d, e);
 	if (r < 0) {

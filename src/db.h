@@ -35,12 +35,9 @@ int db_open(const char *database, int flags, struct dbi **out, struct err *e);
 int db_open_cfg(const struct config *cfg, int flags, struct dbi **out, struct err *e);
 void db_close(struct dbi *db);
 
-/* The SQLite handle under db (NULL on PostgreSQL): for what only SQLite
- * has (pragmas, the busy handler, a trace). */
-#define DB_SQ(db) dbi_sqlite(db)
-
-/* Apply migrations from the database's version up to target (1..current).
- * All in one transaction: on error nothing changes. SQLite only. */
+/* Apply migrations from the database's version up to target (1..current;
+ * on PostgreSQL only the current one: schema_pg_init). All in one
+ * transaction: on error nothing changes. */
 int db_migrate(struct dbi *db, int target, struct err *e);
 
 /* The database's schema version, or a negative code. */
