@@ -14,6 +14,7 @@
 #include "date.h"
 #include "db.h"
 #include "i18n.h"
+#include "lock.h"
 #include "pg_conn.h"
 
 /* The daemon writes its heartbeat after a pass, at least every 300 s; a pass
@@ -141,40 +142,23 @@ static time_t boot_time(void)
 	return (time_t)t;
 }
 
-/* This boot's id (/proc/sys/kernel/random/boot_id), "unknown" if unread. */
-static void boot_id(char *buf, size_t n)
-{
-	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-
-	buf[0] = '\0';
-	if (f) {
-		if (!fgets(buf, (int)n, f))
-			buf[0] = '\0';
-		fclose(f);
-	}
-	buf[strcspn(buf, "\n")] = '\0';
-	if (!buf[0])
-		snprintf(buf, n, "unknown");
-}
-
-/* The daemon's owner name for claims ("PID@BOOT-ID", as lock.c makes it):
- * as it wrote it (daemon.owner) with daemon.pid, else its pid on this boot
- * (a heartbeat written before daemon.owner was). *remote: the owner is
- * another host's (or another boot's, which the heartbeat's time tells
- * apart). */
+/* The daemon's owner name for claims ("PID@BOOT-ID/PID-NAMESPACE", as
+ * lock.c makes it): as it wrote it (daemon.owner) with daemon.pid, else its
+ * pid here (a heartbeat written before daemon.owner was). *remote: the
+ * owner is another host's, another boot's (which the heartbeat's time tells
+ * apart) or another PID namespace's (a container), whose pid cannot be
+ * looked up here. */
 static void daemon_owner(long pid, const char *noted, char *buf, size_t n, int *remote)
 {
-	char boot[64];
-	const char *at = strchr(noted, '@');
+	const char *at = strchr(noted, '@'), *mine = strchr(instance_owner(), '@');
 
-	boot_id(boot, sizeof boot);
 	*remote = 0;
 	if (at && strtol(noted, NULL, 10) == pid) {
 		snprintf(buf, n, "%s", noted);
-		*remote = strcmp(at + 1, boot) != 0;
+		*remote = strcmp(at, mine) != 0;
 		return;
 	}
-	snprintf(buf, n, "%ld@%s", pid, boot);
+	snprintf(buf, n, "%ld%s", pid, mine);
 }
 
 static int measure(struct ctl *c, time_t now, struct health *h, struct reads *rd)

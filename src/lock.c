@@ -89,6 +89,7 @@ int instance_gone(const char *owner)
 	char *end;
 	long pid;
 
+	/* Same boot and PID namespace, or nothing can be said of the pid. */
 	if (!at || !my_at || strcmp(at, my_at) != 0 || strcmp(at + 1, "unknown") == 0 ||
 	    strcmp(owner, me) == 0)
 		return 0;
@@ -99,11 +100,29 @@ int instance_gone(const char *owner)
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
+/* This process's PID namespace ("4026531836"), "" when unread: pids are
+ * only comparable inside one (a container on the same host and boot has
+ * pids of its own). */
+static void pid_namespace(char *buf, size_t n)
+{
+	char link[64];
+	ssize_t k = readlink("/proc/self/ns/pid", link, sizeof link - 1);
+	const char *open_br;
+
+	buf[0] = '\0';
+	if (k <= 0)
+		return;
+	link[k] = '\0';
+	open_br = strchr(link, '[');
+	if (open_br)
+		snprintf(buf, n, "%.*s", (int)strcspn(open_br + 1, "]"), open_br + 1);
+}
+
 const char *instance_owner(void)
 {
-	static char owner[96];
+	static char owner[128];
 	static long pid;
-	char boot[64] = "";
+	char boot[64] = "", ns[32];
 	FILE *f;
 
 	if (pid == (long)getpid())
@@ -116,6 +135,10 @@ const char *instance_owner(void)
 		fclose(f);
 	}
 	boot[strcspn(boot, "\n")] = '\0';
-	snprintf(owner, sizeof owner, "%ld@%s", pid, boot[0] ? boot : "unknown");
+	pid_namespace(ns, sizeof ns);
+	if (boot[0] && ns[0])
+		snprintf(owner, sizeof owner, "%ld@%s/%s", pid, boot, ns);
+	else
+		snprintf(owner, sizeof owner, "%ld@unknown", pid);
 	return owner;
 }

@@ -18,12 +18,14 @@ int instance_lock(const char *db_path, int *fd, long *holder, struct err *e);
 /* Give it back. */
 void instance_unlock(int fd);
 
-/* This process's owner name for claims: "PID@BOOT-ID". */
+/* This process's owner name for claims: "PID@BOOT-ID/PID-NAMESPACE"
+ * ("PID@unknown" when either cannot be read). */
 const char *instance_owner(void);
 
 /* 1 when owner names a process of this host's current boot that no longer
- * runs (so its claims are left over), else 0: another host's or another
- * boot's process, a running one, this process, or a name not of that form.
+ * runs (so its claims are left over), else 0: another host's, another
+ * boot's or another PID namespace's process (a container: its pids are not
+ * ours to look up), a running one, this process, or a name not of that form.
  * A pid taken again by a new process reads as running: its claims then wait
  * for their lease, the safe way to be wrong. */
 int instance_gone(const char *owner);

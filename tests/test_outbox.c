@@ -830,9 +830,37 @@ static void restarted_daemon_waited_for_its_dead_predecessors_leases(void **stat
 				       " AND state = 'sending'"), 1);
 }
 
+/* A daemon in a container on the same host and boot (another PID
+ * namespace) has pids of its own: one of them that does not run here was
+ * taken for dead, and its live claims were taken and sent again. Only a
+ * process of this boot and this PID namespace is looked up. */
+static void daemon_in_another_pid_namespace_kept_its_claims(void **state)
+{
+	const char *me = instance_owner(), *at = strchr(me, '@'), *slash = strrchr(me, '/');
+	char other_ns[160], same_ns[160];
+	pid_t child;
+
+	(void)state;
+	assert_non_null(at);
+	assert_non_null(slash); /* PID@BOOT-ID/PID-NAMESPACE */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	snprintf(same_ns, sizeof same_ns, "%ld%s", (long)child, at);
+	snprintf(other_ns, sizeof other_ns, "%ld%.*s/4026539999", (long)child, (int)(slash - at),
+		 at);
+	assert_int_equal(instance_gone(same_ns), 1);
+	assert_int_equal(instance_gone(other_ns), 0);
+	snprintf(other_ns, sizeof other_ns, "%ld%.*s", (long)child, (int)(slash - at), at);
+	assert_int_equal(instance_gone(other_ns), 0); /* an owner name without a namespace */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(daemon_in_another_pid_namespace_kept_its_claims),
 		cmocka_unit_test_setup_teardown(claim_respects_time_and_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(crash_recovery_same_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(recovery_by_owner_and_lease, setup, teardown),
