@@ -146,29 +146,84 @@ static void row_text(sqlite3_stmt *st, int ncol, struct strbuf *sb)
 	sb_putc(sb, '\n');
 }
 
-/* The message of a failed PostgreSQL result, with where it happened (a
- * COPY says its table, line and column). */
-static int pg_fail(PGresult *res, PGconn *c, const char *table, struct err *e)
+/* Where a COPY failed, from PostgreSQL's context ("COPY child, line 5,
+ * column birth_date: \"...\""): the line (0 if none) and the column, never
+ * the quoted row or value after them, which hold a child's name and
+ * personal identity number. */
+static long copy_where(const char *ctx, char *col, size_t n)
+{
+	const char *p = ctx, *c;
+	long line;
+
+	col[0] = '\0';
+	while (p && strncmp(p, "COPY ", 5) != 0) { /* a trigger's lines come first */
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	p = p ? strstr(p, ", line ") : NULL;
+	if (!p)
+		return 0;
+	line = strtol(p + 7, NULL, 10);
+	c = strstr(p, ", column ");
+	if (c) {
+		c += 9;
+		snprintf(col, n, "%.*s", (int)strcspn(c, ":\n"), c);
+	}
+	return line;
+}
+
+/* The message of a failed PostgreSQL result, without a value it quotes
+ * (invalid input syntax for type date: "..."); with where a COPY failed:
+ * the row's key in src (the rows go in key order, so line N is the Nth)
+ * and the column. Nothing of PostgreSQL's CONTEXT or DETAIL, which quote
+ * whole rows. */
+static int pg_fail_at(PGresult *res, PGconn *c, sqlite3 *src, const struct mtable *t,
+		      const char *table, struct err *e)
 {
 	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *ctx = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
-	char line[300];
+	char line[300], col[80], key[80] = "", where[200] = "";
+	const char *q;
+	long at;
+	int len;
 
 	if (!msg)
 		msg = pg_error(c, line, sizeof line);
-	return err_set(e, ERR_DB, "%s: PostgreSQL: %s%s%s", table, msg, ctx ? " - " : "",
-		       ctx ? ctx : "");
+	q = strstr(msg, ": \"");
+	len = q ? (int)(q - msg) : (int)strlen(msg);
+	at = copy_where(ctx, col, sizeof col);
+	if (at > 0 && src && t) {
+		char sql[200];
+		sqlite3_stmt *st = NULL;
+
+		snprintf(sql, sizeof sql, "SELECT %s FROM \"%s\" ORDER BY %s LIMIT 1 OFFSET %ld",
+			 t->key, t->name, t->key, at - 1);
+		if (sqlite3_prepare_v2(src, sql, -1, &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+			snprintf(key, sizeof key, "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	if (at > 0)
+		snprintf(where, sizeof where, " %s %s%s(COPY line %ld)%s%s", key[0] ? t->key : "",
+			 key, key[0] ? " " : "", at, col[0] ? ", column " : "", col);
+	return err_set(e, ERR_DB, "%s%s: PostgreSQL: %.*s", table, where, len, msg);
 }
 
-/* The result of a COPY, and every other result until none is left. */
-static int copy_end(PGconn *c, const char *table, struct err *e)
+static int pg_fail(PGresult *res, PGconn *c, const char *table, struct err *e)
+{
+	return pg_fail_at(res, c, NULL, NULL, table, e);
+}
+
+/* The result of a COPY of t's rows from src, and every other result
+ * until none is left. */
+static int copy_end(PGconn *c, sqlite3 *src, const struct mtable *t, struct err *e)
 {
 	PGresult *res;
 	int r = 0;
 
 	while ((res = PQgetResult(c)) != NULL) {
 		if (r == 0 && PQresultStatus(res) != PGRES_COMMAND_OK)
-			r = pg_fail(res, c, table, e);
+			r = pg_fail_at(res, c, src, t, t->name, e);
 		PQclear(res);
 	}
 	return r;
@@ -215,15 +270,15 @@ static int copy_table(sqlite3 *src, PGconn *dst, const struct mtable *t, const c
 	if ((buf.len && PQputCopyData(dst, buf.s, (int)buf.len) != 1) ||
 	    PQputCopyEnd(dst, NULL) != 1) {
 		r = pg_fail(NULL, dst, t->name, e);
-		copy_end(dst, t->name, NULL);
+		copy_end(dst, src, t, NULL);
 		goto out;
 	}
-	r = copy_end(dst, t->name, e);
+	r = copy_end(dst, src, t, e);
 	goto out;
 abort:
 	/* The server ends the COPY with an error: nothing of it stays. */
 	PQputCopyEnd(dst, "the copy was stopped");
-	copy_end(dst, t->name, NULL);
+	copy_end(dst, src, t, NULL);
 out:
 	PQclear(res);
 	sqlite3_finalize(st);
@@ -312,7 +367,7 @@ static int verify_table(sqlite3 *src, PGconn *dst, const struct mtable *t, const
 		}
 		PQfreemem(line);
 	}
-	r = copy_end(dst, t->name, e);
+	r = copy_end(dst, src, t, e);
 	if (r < 0)
 		goto out;
 	if (rc != SQLITE_DONE) {

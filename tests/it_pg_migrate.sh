@@ -131,10 +131,23 @@ cp "$tmp/case.db" "$tmp/bad.db"
 sqlite3 "$tmp/bad.db" "DROP TRIGGER date_referral_received_date_u; UPDATE referral SET received_date = '2026-02-30' WHERE id = $max"
 sed "s|$tmp/case.db|$tmp/bad.db|" "$tmp/sq.conf" >"$tmp/bad.conf"
 $B -c "$tmp/bad.conf" migrate-to "$url2" >"$tmp/out" 2>&1 && rc=0 || rc=$?
-check "[ $rc -eq 1 ] && grep -q 'referral.received_date is not a date' '$tmp/out' && grep -q 'COPY referral' '$tmp/out'" \
-	"a bad row stops the copy with its table named ($(grep 'not a date' "$tmp/out"))"
+check "[ $rc -eq 1 ] && grep -q 'referral id $max (COPY line [0-9]*): PostgreSQL: referral.received_date is not a date' '$tmp/out'" \
+	"a bad row stops the copy with its table and id named ($(grep 'not a date' "$tmp/out"))"
 check "[ \"\$(command psql \"$url2\" -XAtc \"SELECT to_regclass('unit') IS NULL\")\" = t ]" \
 	"and nothing of it is kept"
+# migrate_to_error_quoted_a_childs_row: PostgreSQL's context of a failed
+# COPY quotes the whole row (name, personal identity number); the error
+# names the row by its id and column only.
+psql -c "DROP DATABASE second" -c "CREATE DATABASE second"
+cp "$tmp/case.db" "$tmp/bad.db"
+cid=$(sq "SELECT min(id) FROM child WHERE pnr IS NOT NULL")
+cname=$(sq "SELECT name FROM child WHERE id = $cid")
+cpnr=$(sq "SELECT pnr FROM child WHERE id = $cid")
+sqlite3 "$tmp/bad.db" "DROP TRIGGER date_child_birth_date_u; UPDATE child SET birth_date = 'x' || pnr WHERE id = $cid"
+$B -c "$tmp/bad.conf" migrate-to "$url2" >"$tmp/out" 2>&1 && rc=0 || rc=$?
+check "[ $rc -eq 1 ] && grep -q 'child id $cid (COPY line [0-9]*): PostgreSQL: child.birth_date is not a date' '$tmp/out' &&
+       ! grep -q '$cname' '$tmp/out' && ! grep -q '$cpnr' '$tmp/out'" \
+	"a failed copy names the child's row by id and column, not its name or personal identity number ($(cat "$tmp/out"))"
 
 # Passwords: a role that must give one.
 psql -c "CREATE ROLE pwuser LOGIN PASSWORD 'rätt-lösen'"
