@@ -19,8 +19,8 @@
 
 /* Every table, parents before children (foreign keys), with the key that
  * orders it on each side; identity: its id column has a counter to set;
- * changes: it has change_<table> and facts_<table> triggers, off while its
- * rows are copied
+ * changes: it has change_<table>, facts_<table> and id_<table> triggers,
+ * off while its rows are copied (the counters are set after each table)
  * (the copied fact_change and state rows already say what they would). */
 struct mtable {
 	const char *name, *key, *pg_key;
@@ -494,7 +494,8 @@ int pg_migrate_copy(sqlite3 *src, PGconn *dst, pg_table_cb *done, void *ctx, str
 		r = columns(src, t->name, &cols, e);
 		if (r == 0 && t->changes) {
 			sb_printf(&sql, "ALTER TABLE \"%s\" DISABLE TRIGGER change_%s; ALTER TABLE \"%s\" "
-				  "DISABLE TRIGGER facts_%s", t->name, t->name, t->name, t->name);
+				  "DISABLE TRIGGER facts_%s; ALTER TABLE \"%s\" DISABLE TRIGGER id_%s",
+				  t->name, t->name, t->name, t->name, t->name, t->name);
 			r = pg_exec(dst, sb_str(&sql), e);
 		}
 		if (r == 0)
@@ -502,7 +503,8 @@ int pg_migrate_copy(sqlite3 *src, PGconn *dst, pg_table_cb *done, void *ctx, str
 		if (r == 0 && t->changes) {
 			sb_reset(&sql);
 			sb_printf(&sql, "ALTER TABLE \"%s\" ENABLE TRIGGER change_%s; ALTER TABLE \"%s\" "
-				  "ENABLE TRIGGER facts_%s", t->name, t->name, t->name, t->name);
+				  "ENABLE TRIGGER facts_%s; ALTER TABLE \"%s\" ENABLE TRIGGER id_%s",
+				  t->name, t->name, t->name, t->name, t->name, t->name);
 			r = pg_exec(dst, sb_str(&sql), e);
 		}
 		if (r == 0 && t->identity) {

@@ -414,6 +414,32 @@ static const char migration_10_pg[] =
 	"  RETURN NULL;"
 	" END $$;";
 
+/* Version 11: PostgreSQL only. A fact row another system inserts with an
+ * id of its own (explicit id) leaves the table's identity counter behind,
+ * and backad's next insert into that table drew that id again and failed
+ * on the key. After each insert into a fact table the counter is moved
+ * past an id above it. It runs as the schema's owner (security definer), so
+ * the writing system needs no right on the counter. SQLite's rowid is
+ * always past the highest id: nothing to do there. */
+#define FOLLOW(t) \
+	"CREATE OR REPLACE TRIGGER id_" t " AFTER INSERT ON " t \
+	" FOR EACH ROW EXECUTE FUNCTION backad_follow_id();"
+static const char migration_11_pg[] =
+	"CREATE OR REPLACE FUNCTION backad_follow_id() RETURNS trigger LANGUAGE plpgsql"
+	" SECURITY DEFINER SET search_path = pg_catalog AS $$"
+	" DECLARE s regclass := pg_get_serial_sequence("
+	"   quote_ident(TG_TABLE_SCHEMA) || '.' || quote_ident(TG_TABLE_NAME), 'id')::regclass;"
+	" BEGIN"
+	"  IF NEW.id > coalesce(pg_sequence_last_value(s), 0) THEN"
+	"   PERFORM setval(s, NEW.id);"
+	"  END IF;"
+	"  RETURN NULL;"
+	" END $$;"
+	FOLLOW("unit") FOLLOW("staff") FOLLOW("absence") FOLLOW("unit_role") FOLLOW("child")
+	FOLLOW("placement") FOLLOW("barnkontakt") FOLLOW("referral") FOLLOW("discovery_card")
+	FOLLOW("followup") FOLLOW("consent") FOLLOW("task_ack");
+#undef FOLLOW
+
 /* Each version in SQLite's dialect and in PostgreSQL's. PostgreSQL databases
  * begin at SCHEMA_PG_BASE, created whole by src/schema_pg.c; every later
  * version has both forms here, the same string where the SQL is portable. */
@@ -425,6 +451,7 @@ static const struct {
 	{ migration_7, NULL }, { migration_8, NULL },
 	{ migration_9, migration_9 },
 	{ "", migration_10_pg },
+	{ "", migration_11_pg },
 };
 
 int schema_version(void)

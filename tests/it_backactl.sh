@@ -31,7 +31,7 @@ is() {
 no 1 "cannot open the case database" "$B" children
 ok "$B" init
 ok "$B" init
-is "$(sql 'PRAGMA user_version')" 10 "schema version"
+is "$(sql 'PRAGMA user_version')" 11 "schema version"
 is "$(sql 'PRAGMA journal_mode')" wal "WAL"
 for k in units staff children placements roles absences; do ok "$B" import "$k" "etc/demo/$k.csv"; done
 printf 'code,kind,name,municipality\nX1,school,Ny skola,Ystad\nX2,skola,Fel,Ystad\n' >"$tmp/bad.csv"
