@@ -261,7 +261,7 @@ static void status(struct daemon *d)
 			 d->last_error);
 	else if (d->pg)
 		snprintf(extra, sizeof extra, "leader: yes (plans and delivers)");
-	engine_status(d->g, d->next_plan, extra, buf, sizeof buf);
+	engine_status(d->g, d->pg && !d->leader ? 0 : d->next_plan, extra, buf, sizeof buf);
 	sd_notifyf(0, "STATUS=%s", buf);
 	d->status_at = mono_ms() + 2000;
 }

@@ -331,7 +331,10 @@ void engine_status(struct engine *g, time_t next, const char *extra, char *buf, 
 
 	if (g->db)
 		outbox_counts(g->db, c, &e);
-	snprintf(buf, n, "%d pending, %d sending, %d failed, %d dead; next pass %s%s%s",
-		 c[OB_PENDING], c[OB_SENDING], c[OB_FAILED], c[OB_DEAD], cal_local_str(next, when),
-		 extra && extra[0] ? "; " : "", extra ? extra : "");
+	/* No time before the first pass, nor in a daemon that does not plan
+	 * (it said "next pass 1970-01-01 01:00"). */
+	snprintf(buf, n, "%d pending, %d sending, %d failed, %d dead%s%s%s%s", c[OB_PENDING],
+		 c[OB_SENDING], c[OB_FAILED], c[OB_DEAD], next > 0 ? "; next pass " : "",
+		 next > 0 ? cal_local_str(next, when) : "", extra && extra[0] ? "; " : "",
+		 extra ? extra : "");
 }

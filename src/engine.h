@@ -78,7 +78,8 @@ int engine_pass(struct engine *g, time_t now, struct engine_stats *st, struct er
 int engine_note(struct engine *g, time_t now, const struct deliver_stats *st, int force,
 		struct err *e);
 
-/* A one-line state for systemd's STATUS=. */
+/* A one-line state for systemd's STATUS=; next: the next pass, 0 when none is
+ * planned here (before the first, or in a daemon that does not plan). */
 void engine_status(struct engine *g, time_t next, const char *extra, char *buf, size_t n);
 
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "log.h"
 #include "secret.h"
 
 enum db_backend db_backend_of(const char *database)
@@ -160,6 +161,25 @@ static const char *hint(PGconn *c)
 		 "listen_addresses, pg_hba.conf, a firewall)");
 }
 
+/* What the server says outside of a call's result. libpq printed it on
+ * stderr bare ("FATAL:  terminating connection due to administrator
+ * command"), beside the daemon's own lines and without its prefix. A
+ * connection's end is reported by the call that finds it (logged once, at
+ * the edge), so here only at debug level; a warning is logged as one. */
+static void server_says(void *arg, const PGresult *res)
+{
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	(void)arg;
+	if (!msg)
+		return;
+	if (sev && strcmp(sev, "WARNING") == 0)
+		log_warn("PostgreSQL: %s", msg);
+	else
+		log_debug("PostgreSQL %s: %s", sev ? sev : "notice", msg);
+}
+
 int pg_connect(const struct config *cfg, const char *conninfo, PGconn **out, struct err *e)
 {
 	const char *kw[16], *val[16];
@@ -214,6 +234,7 @@ int pg_connect(const struct config *cfg, const char *conninfo, PGconn **out, str
 		PQfinish(c);
 		return r;
 	}
+	PQsetNoticeReceiver(c, server_says, NULL);
 	*out = c;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "i18n.h"
 #include "pg_conn.h"
 #include "schema.h"
 #include "schema_pg.h"
@@ -203,9 +204,15 @@ static int pg_fail_at(PGresult *res, PGconn *c, sqlite3 *src, const struct mtabl
 			snprintf(key, sizeof key, "%s", (const char *)sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
 	}
-	if (at > 0)
-		snprintf(where, sizeof where, " %s %s%s(COPY line %ld)%s%s", key[0] ? t->key : "",
-			 key, key[0] ? " " : "", at, col[0] ? ", column " : "", col);
+	if (at > 0 && key[0])
+		snprintf(where, sizeof where, _(" %s %s (COPY line %ld)"), t->key, key, at);
+	else if (at > 0)
+		snprintf(where, sizeof where, _(" (COPY line %ld)"), at);
+	if (at > 0 && col[0]) {
+		size_t k = strlen(where);
+
+		snprintf(where + k, sizeof where - k, _(", column %s"), col);
+	}
 	return err_set(e, ERR_DB, "%s%s: PostgreSQL: %.*s", table, where, len, msg);
 }
 

@@ -57,6 +57,9 @@ check "wait_for 10 \"grep -qs 'another backad plans from this database' '$tmp/b.
 	"a second daemon on the database waits for the planning lock"
 check "! grep -q 'plans from now on' '$tmp/b.log'" "the second daemon does not plan while the first does"
 check "wait_for 5 \"grep -qs ' STATUS=.*leader: no' '$tmp/notes'\"" "its STATUS= says it is not the leader"
+# first_status_said_next_pass_1970: a daemon that does not plan (or has not
+# yet) has no next pass to tell.
+check "! grep -q '1970' '$tmp/notes'" "no STATUS= names 1970 as the next pass"
 kill -9 "$a"
 { wait "$a"; } 2>/dev/null || true
 check "wait_for 3 \"grep -qs 'plans from now on' '$tmp/b.log'\"" \
@@ -90,6 +93,10 @@ pg_up
 check "wait_for 20 \"[ \\\$(count 'connected to the case database again' '$tmp/b.log') -eq 2 ]\"" \
 	"the daemon reconnects after the server's restart, within the backoff"
 check "[ \$(count 'lost the connection' '$tmp/b.log') -eq 2 ]" "each outage is logged once"
+# libpq_fatal_lines_went_bare_to_stderr: the server's "FATAL: terminating
+# connection" went to stderr by libpq's default, beside the daemon's lines
+# and without its prefix; the loss is the daemon's one line.
+check "! grep -q '^FATAL' '$tmp/b.log'" "no bare line of libpq in the log ($(grep '^FATAL' "$tmp/b.log" | head -1))"
 check "wait_for 3 \"[ \\\$(count 'plans from now on' '$tmp/b.log') -eq 3 ]\"" \
 	"the planning lock is taken again after the restart"
 check "wait_for 5 \"$B status --check >'$tmp/check' 2>&1\"" "status --check is OK again ($(cat "$tmp/check"))"
