@@ -55,7 +55,7 @@ DEBVER    := $(shell dpkg-parsechangelog -S Version 2>/dev/null)
 DEBARCH   := $(shell dpkg --print-architecture 2>/dev/null)
 DEB       := build/deb/backad_$(DEBVER)_$(DEBARCH).deb
 
-.PHONY: bench-pg pot deb deps-bench all deps deps-test check unit it asan valgrind demo install clean bench torture fuzz
+.PHONY: tests bench-pg pot deb deps-bench all deps deps-test check unit it asan valgrind demo install clean bench torture fuzz
 .DELETE_ON_ERROR:
 
 all: $(PROGS) $(MO)
@@ -96,29 +96,38 @@ $(BUILD)/obj $(BUILD)/tests:
 
 # Unit tests (cmocka), then integration tests (tests/it_*.sh) against the
 # programs. Each test binary runs from the top of the tree.
+# The unit tests run JOBS at a time (tests/run_units.sh), the longest first.
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+UNIT_LONG := test_planner test_digest test_plan_regress test_plan_property test_outbox \
+	     test_daemon_pg test_import test_ss12000
+UNIT_ORDER := $(addprefix $(BUILD)/tests/,$(UNIT_LONG)) \
+	      $(filter-out $(addprefix $(BUILD)/tests/,$(UNIT_LONG)),$(TEST_BIN))
+tests: $(TEST_BIN)
 unit: $(TEST_BIN)
-	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t; done
+	@sh tests/run_units.sh $(JOBS) plain $(UNIT_ORDER)
 
 it: $(PROGS)
 	@set -e; for t in tests/it_*.sh; do [ -e "$$t" ] || continue; \
 		echo "== $$t"; BUILD=$(BUILD) bash $$t; done
 
 # The whole suite: plain build, then ASan+UBSan build, then valgrind.
+# Builds use every core; the integration tests run one at a time (some
+# measure time: a watchdog's gaps, a latency).
 check: deps-test
-	$(MAKE) all unit it
+	$(MAKE) -j$(JOBS) all tests
+	$(MAKE) unit it
 	$(MAKE) asan
 	$(MAKE) valgrind
 	@echo "check: all test suites passed"
 
+ASAN_FLAGS := BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all"
 asan: deps-test
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
-		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" \
-		all unit it
+	$(MAKE) $(ASAN_FLAGS) -j$(JOBS) all tests
+	$(MAKE) $(ASAN_FLAGS) unit it
 
 valgrind: deps-test $(TEST_BIN)
-	@set -e; for t in $(TEST_BIN); do echo "== valgrind $$t"; \
-		BACKAD_VALGRIND=1 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
-		--error-exitcode=1 $$t >/dev/null; done
+	@sh tests/run_units.sh $(JOBS) valgrind $(UNIT_ORDER)
 
 $(BUILD)/pass_bench $(BUILD)/dbi_bench $(BUILD)/import_bench: $(BUILD)/%: bench/%.c $(BUILD)/libbackad.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,$(PKGS)) -o $@ $< \
