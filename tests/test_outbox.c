@@ -787,6 +787,18 @@ static void live_lease_of_another_owner_is_not_taken_over(void **state)
 	outbox_msgs_free(m, n);
 }
 
+/* The pid of a process of this boot that has ended. */
+static pid_t dead_pid(void)
+{
+	pid_t child = fork();
+
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	return child;
+}
+
 /* A daemon of this host killed with kill -9 and started again (a new pid,
  * so a new owner) got its old claims back only when their lease ended:
  * minutes of delay for each kill. A claim of a process of this boot that no
@@ -806,11 +818,7 @@ static void restarted_daemon_waited_for_its_dead_predecessors_leases(void **stat
 
 	if (!tu_pg())
 		skip(); /* SQLite: the one delivering daemon takes every other owner's claims */
-	child = fork();
-	assert_true(child >= 0);
-	if (child == 0)
-		_exit(0);
-	assert_int_equal(waitpid(child, NULL, 0), child);
+	child = dead_pid();
 	snprintf(dead, sizeof dead, "%ld%s", (long)child, boot);
 	snprintf(alive, sizeof alive, "%ld%s", (long)getppid(), boot);
 	assert_int_equal(instance_gone(dead), 1);
@@ -843,11 +851,7 @@ static void daemon_in_another_pid_namespace_kept_its_claims(void **state)
 	(void)state;
 	assert_non_null(at);
 	assert_non_null(slash); /* PID@BOOT-ID/PID-NAMESPACE */
-	child = fork();
-	assert_true(child >= 0);
-	if (child == 0)
-		_exit(0);
-	assert_int_equal(waitpid(child, NULL, 0), child);
+	child = dead_pid();
 	snprintf(same_ns, sizeof same_ns, "%ld%s", (long)child, at);
 	snprintf(other_ns, sizeof other_ns, "%ld%.*s/4026539999", (long)child, (int)(slash - at),
 		 at);
