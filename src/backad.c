@@ -266,10 +266,33 @@ static void status(struct daemon *d)
 	d->status_at = mono_ms() + 2000;
 }
 
+/* Take back the claims left over (outbox_recover; on PostgreSQL those of
+ * daemons that died, locked rows skipped, so every daemon may look at
+ * once), counted into *st (or not kept: NULL). -1 when the connection was
+ * lost meanwhile. */
+static int recover(struct daemon *d, time_t now, struct engine_stats *st)
+{
+	struct engine_stats mine = { 0 };
+	struct err e = { 0 };
+	int r;
+
+	if (!st)
+		st = &mine;
+	d->recover_at = mono_ms() + RECOVER_EVERY_MS;
+	r = engine_recover(d->g, now, st, &e);
+	if (r < 0) {
+		if (lost(d, r, e.msg))
+			return -1;
+		log_err("recovery: %s", e.msg);
+		set_error(d, e.msg);
+	}
+	log_recovery(st);
+	return 0;
+}
+
 /* Take the delivery lock if we can; recover what a gone process left. */
 static void try_lock(struct daemon *d, time_t now)
 {
-	struct engine_stats st = { 0 };
 	struct err e = { 0 };
 	long was = d->holder;
 	int r;
@@ -290,11 +313,7 @@ static void try_lock(struct daemon *d, time_t now)
 	d->holder = 0;
 	d->leader = 1;
 	d->g->delivering = 1;
-	if (engine_recover(d->g, now, &st, &e) < 0) {
-		log_err("recovery: %s", e.msg);
-		set_error(d, e.msg);
-	}
-	log_recovery(&st);
+	recover(d, now, NULL);
 	d->plan_now = 1;
 }
 
@@ -414,13 +433,8 @@ static void plan(struct daemon *d, time_t now)
 	int r;
 
 	d->plan_now = 0;
-	if (d->g->delivering && (r = engine_recover(d->g, now, &st, &e)) < 0) {
-		if (lost(d, r, e.msg))
-			return;
-		log_err("recovery: %s", e.msg);
-		set_error(d, e.msg);
-	}
-	log_recovery(&st);
+	if (d->g->delivering && recover(d, now, &st) < 0)
+		return;
 	if ((r = engine_plan(d->g, now, &st, &e)) < 0) {
 		/* A lost connection ends the pass (rolled back by the server);
 		 * the next leader plans it again. */
@@ -445,25 +459,6 @@ static void plan(struct daemon *d, time_t now)
 	observe_end(d->g, now, &st, d->next_plan != now + 5);
 	observe_begin(d->g);
 	status(d);
-}
-
-/* PostgreSQL: take back the claims of daemons that died (outbox_recover:
- * locked rows skipped, so every daemon may look at once). */
-static void recover(struct daemon *d, time_t now)
-{
-	struct engine_stats st = { 0 };
-	struct err e = { 0 };
-	int r;
-
-	d->recover_at = mono_ms() + RECOVER_EVERY_MS;
-	r = engine_recover(d->g, now, &st, &e);
-	if (r < 0) {
-		if (lost(d, r, e.msg))
-			return;
-		log_err("recovery: %s", e.msg);
-		set_error(d, e.msg);
-	}
-	log_recovery(&st);
 }
 
 /* The delivery summary and the heartbeat, now and then. */
@@ -604,7 +599,7 @@ static void work(struct daemon *d, time_t now)
 	if (!d->offline && !d->stopping && d->leader && (d->plan_now || now >= d->next_plan))
 		plan(d, now);
 	if (d->pg && !d->offline && !d->stopping && d->g->delivering && mono_ms() >= d->recover_at)
-		recover(d, now);
+		recover(d, now, NULL);
 	if (!d->offline && !d->stopping && d->g->delivering &&
 	    (r = delivery_pump(&d->g->dl, now, &e)) < 0 && !lost(d, r, e.msg)) {
 		log_err("%s", e.msg);
