@@ -43,7 +43,7 @@ cp "$(command -v sleep)" "$tmp/backad"
 "$tmp/backad" 120 &
 stand_in=$!
 pids="$pids $stand_in"
-owner="$stand_in@$(cat /proc/sys/kernel/random/boot_id)"
+owner="$stand_in@$(cat /proc/sys/kernel/random/boot_id)/$(readlink /proc/self/ns/pid | tr -dc 0-9)" # as lock.c names it
 now=$(date +%s)
 sql "UPDATE state SET value = '$stand_in' WHERE key = 'daemon.pid';
      UPDATE state SET value = '$(iso "$now")' WHERE key = 'daemon.heartbeat';
