@@ -92,54 +92,6 @@ int pg_conninfo_check(const char *conninfo, struct err *e)
 	return r;
 }
 
-int pg_password_file_read(const char *path, uid_t uid, char **out, struct err *e)
-{
-	struct stat st;
-	char buf[512];
-	ssize_t n;
-	int fd, r;
-
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return err_set(e, ERR_IO, "%s: cannot open the database password file: %s", path,
-			       strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = err_set(e, ERR_INVALID, "%s: the database password file is not a regular file",
-			    path);
-		goto out;
-	}
-	if (st.st_uid != uid && st.st_uid != 0) {
-		r = err_set(e, ERR_INVALID, "%s: the database password file belongs to user %u, not "
-			    "to the service user (%u) or root; fix with: chown %u %s", path,
-			    (unsigned)st.st_uid, (unsigned)uid, (unsigned)uid, path);
-		goto out;
-	}
-	if (st.st_mode & 077) {
-		r = err_set(e, ERR_INVALID, "%s: the database password file is readable by group or "
-			    "others (mode %03o); fix with: chmod 600 %s", path,
-			    (unsigned)(st.st_mode & 0777), path);
-		goto out;
-	}
-	n = read(fd, buf, sizeof buf - 1);
-	if (n < 0) {
-		r = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (!buf[0]) {
-		r = err_set(e, ERR_INVALID, "%s: the database password file is empty", path);
-		goto out;
-	}
-	*out = strdup(buf);
-	r = *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
-out:
-	memset(buf, 0, sizeof buf);
-	close(fd);
-	return r;
-}
-
 const char *pg_error(PGconn *c, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s", c ? PQerrorMessage(c) : "out of memory");
@@ -192,7 +144,7 @@ int pg_connect(const struct config *cfg, const char *conninfo, PGconn **out, str
 	if (r < 0)
 		return r;
 	if (cfg && cfg->database_password_file) {
-		r = pg_password_file_read(cfg->database_password_file, geteuid(), &password, e);
+		r = secret_file_read(cfg->database_password_file, geteuid(), &password, e);
 		if (r < 0)
 			return r;
 	} else {

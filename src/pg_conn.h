@@ -30,11 +30,6 @@ void pg_describe(const char *conninfo, char *buf, size_t size);
  * ERR_INVALID with the reason. */
 int pg_conninfo_check(const char *conninfo, struct err *e);
 
-/* Read a password file: it must be a regular file owned by uid or root,
- * readable and writable by its owner only (mode 600 or stricter), with the
- * password on its first line. *out is freed by the caller. */
-int pg_password_file_read(const char *path, uid_t uid, char **out, struct err *e);
-
 /* Connect to conninfo: the password from cfg->database_password_file (cfg
  * may be NULL), else the credential PG_CREDENTIAL, else libpq's PGPASSFILE
  * or ~/.pgpass; application_name backad, UTF-8, TimeZone UTC and a connect

@@ -1,7 +1,9 @@
-/* secret.c - reading a password from systemd's credentials directory.
- * systemd makes the directory and its files readable by the service alone
- * (an ACL for the service user, so the group bits show the ACL mask): the
- * mode check that a plain password file gets does not apply here. */
+/* secret.c - reading a password: from systemd's credentials directory, or
+ * from a password file of the service user's, mode 600. systemd makes the
+ * credentials directory and its files readable by the service alone (an
+ * ACL for the service user, so the group bits show the ACL mask): the mode
+ * check that a plain password file gets does not apply there. One reader
+ * for the SMTP, SMS and database passwords. */
 #include "secret.h"
 
 #include <errno.h>
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int secret_credential(const char *path, char **out, struct err *e)
@@ -47,4 +50,60 @@ int secret_credential(const char *path, char **out, struct err *e)
 out:
 	memset(buf, 0, sizeof buf);
 	return r;
+}
+
+int secret_file_read(const char *path, uid_t uid, char **out, struct err *e)
+{
+	struct stat st;
+	char buf[512];
+	ssize_t n;
+	int fd, r;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_set(e, ERR_IO, "%s: cannot open the password file: %s", path,
+			       strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = err_set(e, ERR_INVALID, "%s: the password file is not a regular file", path);
+		goto out;
+	}
+	if (st.st_uid != uid && st.st_uid != 0) {
+		r = err_set(e, ERR_INVALID, "%s: the password file belongs to user %u, not to the "
+			    "service user (%u) or root; fix with: chown %u %s", path,
+			    (unsigned)st.st_uid, (unsigned)uid, (unsigned)uid, path);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		r = err_set(e, ERR_INVALID, "%s: the password file is readable by group or others "
+			    "(mode %03o); fix with: chmod 600 %s", path,
+			    (unsigned)(st.st_mode & 0777), path);
+		goto out;
+	}
+	n = read(fd, buf, sizeof buf - 1);
+	if (n < 0) {
+		r = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!buf[0]) {
+		r = err_set(e, ERR_INVALID, "%s: the password file is empty", path);
+		goto out;
+	}
+	*out = strdup(buf);
+	r = *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+out:
+	memset(buf, 0, sizeof buf);
+	close(fd);
+	return r;
+}
+
+int secret_read(const char *path, char **out, struct err *e)
+{
+	int r = secret_credential(path, out, e);
+
+	if (r != 0)
+		return r < 0 ? r : 0;
+	return secret_file_read(path, geteuid(), out, e);
 }

@@ -1,6 +1,9 @@
-/* secret.h - passwords handed over by systemd credentials (LoadCredential=). */
+/* secret.h - passwords: systemd credentials (LoadCredential=) and password
+ * files of mode 600. */
 #ifndef BACKAD_SECRET_H
 #define BACKAD_SECRET_H
+
+#include <sys/types.h>
 
 #include "err.h"
 
@@ -11,5 +14,15 @@
  * the caller). Returns 1 when read, 0 when there is no such credential (the
  * caller reads path itself, mode 600 required), or a negative code. */
 int secret_credential(const char *path, char **out, struct err *e);
+
+/* Read a password file: it must be a regular file owned by uid or root,
+ * readable and writable by its owner only (mode 600 or stricter), with the
+ * password on its first line. *out is freed by the caller. */
+int secret_file_read(const char *path, uid_t uid, char **out, struct err *e);
+
+/* A secret for path: the credential named as its last component under
+ * systemd, else the file itself (secret_file_read, owned by this process's
+ * user or root). */
+int secret_read(const char *path, char **out, struct err *e);
 
 #endif

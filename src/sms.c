@@ -12,10 +12,10 @@
 #include "ack_token.h"
 #include "deliver.h"
 #include "retry_after.h"
+#include "secret.h"
 #include "sendcheck.h"
 #include "sms_resend.h"
 #include "smstext.h"
-#include "smtp.h"
 #include "strbuf.h"
 #include "validate.h"
 

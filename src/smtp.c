@@ -58,43 +58,6 @@ struct session {
 	int progress;            /* some message got its result */
 };
 
-/* ---- secrets ---- */
-
-int secret_read(const char *path, char **out, struct err *e)
-{
-	struct stat st;
-	char buf[512];
-	FILE *f;
-	int fd = secret_credential(path, out, e);
-
-	if (fd != 0)
-		return fd < 0 ? fd : 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return err_set(e, ERR_IO, "%s: cannot open the password file: %s", path,
-			       strerror(errno));
-	if (fstat(fd, &st) < 0 || (st.st_mode & 077)) {
-		close(fd);
-		return err_set(e, ERR_INVALID,
-			       "%s: the password file is readable by group or others; "
-			       "fix with: chmod 600 %s", path, path);
-	}
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-	}
-	if (!fgets(buf, sizeof buf, f))
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (!buf[0])
-		return err_set(e, ERR_INVALID, "%s: the password file is empty", path);
-	*out = strdup(buf);
-	memset(buf, 0, sizeof buf);
-	return *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
-}
-
 int smtp_channel_init(struct smtp_channel *s, const struct config *cfg, struct err *e)
 {
 	memset(s, 0, sizeof *s);

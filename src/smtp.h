@@ -43,10 +43,4 @@ void smtp_channel_free(struct smtp_channel *s);
 /* Fill t to drive s. */
 void smtp_transport(struct smtp_channel *s, struct transport *t);
 
-/* Read a secret from path: the first line, without its newline. The file
- * must belong to the caller's user and not be readable by group or others.
- * Under systemd a credential named as path's last component comes first
- * (secret.h). */
-int secret_read(const char *path, char **out, struct err *e);
-
 #endif

@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "smtp.h" /* secret_read() */
+#include "secret.h"
 #include "strbuf.h"
 
 #define MAX_BODY (256u << 20) /* a page larger than this is refused */

@@ -176,7 +176,7 @@ check "[ $rc -eq 1 ] && grep -q 'pwdb on .* cannot connect: .*password.* check t
 	! grep -q 'fel-lösen' '$tmp/out'" "a wrong password: a clear error without the password ($(cat "$tmp/out"))"
 chmod 644 "$tmp/db.password"
 $B -c "$tmp/pw.conf" init >"$tmp/out" 2>&1 && rc=0 || rc=$?
-check "[ $rc -eq 1 ] && grep -q '$tmp/db.password: the database password file is readable by group or others (mode 644); fix with: chmod 600' '$tmp/out'" \
+check "[ $rc -eq 1 ] && grep -q '$tmp/db.password: the password file is readable by group or others (mode 644); fix with: chmod 600' '$tmp/out'" \
 	"a password file of mode 644 is refused, named ($(cat "$tmp/out"))"
 printf 'database = "%s";\n' "$pwurl" >"$tmp/pw2.conf"
 mkdir "$tmp/cred"

@@ -95,7 +95,7 @@ fresh
 printf 'hemligt\n' >"$tmp/pw"
 chmod 644 "$tmp/pw"
 sed -i 's/timeout_seconds = 10; };/timeout_seconds = 10; user = "backad"; password_file = "'"$(echo "$tmp" | sed 's/[\/&]/\\&/g')"'\/pw"; };/' "$tmp/backad.conf"
-check "! $D -n >$tmp/out 2>&1 && grep -q 'readable by group or others; fix with: chmod 600' $tmp/out" "a readable password file is refused"
+check "! $D -n >$tmp/out 2>&1 && grep -q 'readable by group or others (mode 644); fix with: chmod 600' $tmp/out" "a readable password file is refused"
 chmod 600 "$tmp/pw"
 $D --once --now 2026-08-03T08:00 2>"$tmp/log"
 check "[ \$(q \"SELECT count(*) FROM outbox WHERE state='sent'\") -eq $n ]" "delivered with AUTH configured"

@@ -59,83 +59,6 @@ static void describe_names_host_and_database_not_password(void **state)
 	assert_null(strstr(buf, "s3cret"));
 }
 
-static void password_file_mode_600_read(void **state)
-{
-	char *dir = tu_mkdtemp(), *file, *pw = NULL;
-	struct err e = { 0 };
-
-	(void)state;
-	file = tu_write(dir, "db.password", "hemligt\nrest\n");
-	assert_int_equal(chmod(file, 0600), 0);
-	assert_int_equal(pg_password_file_read(file, geteuid(), &pw, &e), 0);
-	assert_string_equal(pw, "hemligt");
-	free(pw);
-	assert_int_equal(chmod(file, 0400), 0);
-	assert_int_equal(pg_password_file_read(file, geteuid(), &pw, &e), 0);
-	free(pw);
-	free(file);
-	tu_rmdir(dir);
-}
-
-static void password_file_mode_644_refused_naming_it(void **state)
-{
-	char *dir = tu_mkdtemp(), *file, *pw = NULL;
-	struct err e = { 0 };
-
-	(void)state;
-	file = tu_write(dir, "db.password", "hemligt\n");
-	assert_int_equal(chmod(file, 0644), 0);
-	assert_int_equal(pg_password_file_read(file, geteuid(), &pw, &e), ERR_INVALID);
-	assert_null(pw);
-	assert_non_null(strstr(e.msg, file));
-	assert_non_null(strstr(e.msg, "chmod 600"));
-	assert_null(strstr(e.msg, "hemligt"));
-	assert_int_equal(chmod(file, 0640), 0);
-	assert_int_equal(pg_password_file_read(file, geteuid(), &pw, &e), ERR_INVALID);
-	free(file);
-	tu_rmdir(dir);
-}
-
-static void password_file_of_another_user_refused(void **state)
-{
-	char *dir = tu_mkdtemp(), *file, *pw = NULL;
-	struct err e = { 0 };
-	struct stat st;
-
-	(void)state;
-	file = tu_write(dir, "db.password", "hemligt\n");
-	assert_int_equal(chmod(file, 0600), 0);
-	assert_int_equal(stat(file, &st), 0);
-	/* The file is ours: to another service user it belongs to someone else
-	 * (unless it is root's, which is allowed). */
-	if (st.st_uid != 0) {
-		assert_int_equal(pg_password_file_read(file, st.st_uid + 1, &pw, &e), ERR_INVALID);
-		assert_non_null(strstr(e.msg, "chown"));
-	} else {
-		assert_int_equal(pg_password_file_read(file, 4242, &pw, &e), 0);
-		free(pw);
-	}
-	free(file);
-	tu_rmdir(dir);
-}
-
-static void empty_or_missing_password_file_refused(void **state)
-{
-	char *dir = tu_mkdtemp(), *file, *pw = NULL;
-	struct err e = { 0 };
-
-	(void)state;
-	file = tu_write(dir, "db.password", "\n");
-	assert_int_equal(chmod(file, 0600), 0);
-	assert_int_equal(pg_password_file_read(file, geteuid(), &pw, &e), ERR_INVALID);
-	assert_non_null(strstr(e.msg, "empty"));
-	assert_int_equal(pg_password_file_read("/nonexistent/db.password", geteuid(), &pw, &e),
-			 ERR_IO);
-	assert_non_null(strstr(e.msg, "/nonexistent/db.password"));
-	free(file);
-	tu_rmdir(dir);
-}
-
 static void config_takes_password_file_and_refuses_password_in_database(void **state)
 {
 	char *dir = tu_mkdtemp(), *file;
@@ -168,10 +91,6 @@ int main(void)
 		cmocka_unit_test(paths_select_sqlite),
 		cmocka_unit_test(password_in_conninfo_refused),
 		cmocka_unit_test(describe_names_host_and_database_not_password),
-		cmocka_unit_test(password_file_mode_600_read),
-		cmocka_unit_test(password_file_mode_644_refused_naming_it),
-		cmocka_unit_test(password_file_of_another_user_refused),
-		cmocka_unit_test(empty_or_missing_password_file_refused),
 		cmocka_unit_test(config_takes_password_file_and_refuses_password_in_database),
 	};
 

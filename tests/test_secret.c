@@ -1,12 +1,12 @@
 /* test_secret.c - passwords: a systemd credential named as the password
  * file comes first and needs no mode 600 (systemd's ACL shows in the group
- * bits); outside systemd the file itself must be mode 600. */
+ * bits); outside systemd the file itself must be a regular file of the
+ * service user's (or root's), mode 600, not empty. */
 #include "testutil.h"
 
 #include <sys/stat.h>
 
 #include "secret.h"
-#include "smtp.h"
 
 static void credential_read_without_mode_check(void **state)
 {
@@ -80,6 +80,83 @@ static void empty_credential_is_an_error(void **state)
 	tu_rmdir(dir);
 }
 
+static void password_file_mode_600_read(void **state)
+{
+	char *dir = tu_mkdtemp(), *file, *pw = NULL;
+	struct err e = { 0 };
+
+	(void)state;
+	file = tu_write(dir, "db.password", "hemligt\nrest\n");
+	assert_int_equal(chmod(file, 0600), 0);
+	assert_int_equal(secret_file_read(file, geteuid(), &pw, &e), 0);
+	assert_string_equal(pw, "hemligt");
+	free(pw);
+	assert_int_equal(chmod(file, 0400), 0);
+	assert_int_equal(secret_file_read(file, geteuid(), &pw, &e), 0);
+	free(pw);
+	free(file);
+	tu_rmdir(dir);
+}
+
+static void password_file_mode_644_refused_naming_it(void **state)
+{
+	char *dir = tu_mkdtemp(), *file, *pw = NULL;
+	struct err e = { 0 };
+
+	(void)state;
+	file = tu_write(dir, "db.password", "hemligt\n");
+	assert_int_equal(chmod(file, 0644), 0);
+	assert_int_equal(secret_file_read(file, geteuid(), &pw, &e), ERR_INVALID);
+	assert_null(pw);
+	assert_non_null(strstr(e.msg, file));
+	assert_non_null(strstr(e.msg, "chmod 600"));
+	assert_null(strstr(e.msg, "hemligt"));
+	assert_int_equal(chmod(file, 0640), 0);
+	assert_int_equal(secret_file_read(file, geteuid(), &pw, &e), ERR_INVALID);
+	free(file);
+	tu_rmdir(dir);
+}
+
+static void password_file_of_another_user_refused(void **state)
+{
+	char *dir = tu_mkdtemp(), *file, *pw = NULL;
+	struct err e = { 0 };
+	struct stat st;
+
+	(void)state;
+	file = tu_write(dir, "db.password", "hemligt\n");
+	assert_int_equal(chmod(file, 0600), 0);
+	assert_int_equal(stat(file, &st), 0);
+	/* The file is ours: to another service user it belongs to someone else
+	 * (unless it is root's, which is allowed). */
+	if (st.st_uid != 0) {
+		assert_int_equal(secret_file_read(file, st.st_uid + 1, &pw, &e), ERR_INVALID);
+		assert_non_null(strstr(e.msg, "chown"));
+	} else {
+		assert_int_equal(secret_file_read(file, 4242, &pw, &e), 0);
+		free(pw);
+	}
+	free(file);
+	tu_rmdir(dir);
+}
+
+static void empty_or_missing_password_file_refused(void **state)
+{
+	char *dir = tu_mkdtemp(), *file, *pw = NULL;
+	struct err e = { 0 };
+
+	(void)state;
+	file = tu_write(dir, "db.password", "\n");
+	assert_int_equal(chmod(file, 0600), 0);
+	assert_int_equal(secret_file_read(file, geteuid(), &pw, &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "empty"));
+	assert_int_equal(secret_file_read("/nonexistent/db.password", geteuid(), &pw, &e),
+			 ERR_IO);
+	assert_non_null(strstr(e.msg, "/nonexistent/db.password"));
+	free(file);
+	tu_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -87,6 +164,10 @@ int main(void)
 		cmocka_unit_test(missing_credential_falls_back_to_the_file),
 		cmocka_unit_test(group_readable_file_refused_outside_systemd),
 		cmocka_unit_test(empty_credential_is_an_error),
+		cmocka_unit_test(password_file_mode_600_read),
+		cmocka_unit_test(password_file_mode_644_refused_naming_it),
+		cmocka_unit_test(password_file_of_another_user_refused),
+		cmocka_unit_test(empty_or_missing_password_file_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
