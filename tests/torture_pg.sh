@@ -16,6 +16,11 @@
 #   - no subject planned twice: one receipt row per referral, and the
 #     daemons' logs show no two passes planning at once (the leader lock).
 # `make torture` runs 5000 x 30 after the SQLite torture.
+# TORTURE_TRACE=1: PostgreSQL logs every statement, each daemon start has an
+# application_name of its own, and each duplicate is put down to its kill:
+# what the killed daemon was doing then (tests/torture_pg_phase.py). The
+# logging slows the daemons: a run for the cause, not for the figures.
+# TORTURE_KEEP=DIR keeps the logs it read there.
 set -eu
 . tests/lib.sh
 N=${1:-5000}
@@ -35,6 +40,11 @@ wait_port "$port"
 wait_port "$gw"
 pg_start
 q() { psql -X -q -t -A -v ON_ERROR_STOP=1 -d "$pg_url" -c "$1"; }
+TRACE=${TORTURE_TRACE:-0}
+if [ "$TRACE" = 1 ]; then
+	q "ALTER SYSTEM SET log_statement = 'all'" && q "ALTER SYSTEM SET log_line_prefix = '%m [%p] %a: '" &&
+		q "SELECT pg_reload_conf()" >/dev/null
+fi
 cat >"$tmp/backad.conf" <<CONF
 database = "$pg_url";
 templates = "templates/sv";
@@ -71,8 +81,17 @@ writer 2>"$tmp/writer.err" &
 wpid=$!
 pids="$pids $wpid"
 
+starts=0
 start() { # start A|B
-	"$BUILD/backad" -c "$tmp/backad.conf" --foreground --now $NOW 2>>"$tmp/log.$1" &
+	conf=$tmp/backad.conf
+	if [ "$TRACE" = 1 ]; then # this start's statements carry its name
+		starts=$((starts + 1))
+		conf=$tmp/backad.$1$starts.conf
+		sed "s|^database = \"\(.*\)\";|database = \"\1\&application_name=$1$starts\";|" \
+			"$tmp/backad.conf" >"$conf"
+		eval "app$1=$1$starts"
+	fi
+	"$BUILD/backad" -c "$conf" --foreground --now $NOW 2>>"$tmp/log.$1" &
 	eval "d$1=\$!"
 }
 start A
@@ -84,6 +103,7 @@ while [ $kills -lt "$K" ]; do
 	eval "p=\$d$w"
 	kill -9 "$p" 2>/dev/null || true
 	wait "$p" 2>/dev/null || true
+	[ "$TRACE" = 1 ] && eval "echo \$app$w" >>"$tmp/killed"
 	echo "--- kill -9 ($kills)" >>"$tmp/log.$w"
 	start "$w"
 	kills=$((kills + 1))
@@ -131,6 +151,13 @@ if [ "$dups" -le "$kills" ]; then
 	echo "duplicates within the kills: $dups <= $kills"
 else
 	echo "duplicates above the kills: $dups > $kills ($(awk -v d="$dups" -v k="$kills" 'BEGIN { printf "%.2f", d / k }') a kill)"
+fi
+if [ "$TRACE" = 1 ]; then
+	q "SELECT id, channel, message_id FROM outbox WHERE message_id IS NOT NULL" >"$tmp/ids.map"
+	/usr/bin/python3 tests/torture_pg_phase.py "$pg_dir/server.log" "$tmp/killed" "$tmp/dupids" \
+		"$tmp/ids.map"
+	[ -z "${TORTURE_KEEP:-}" ] || cp "$pg_dir/server.log" "$tmp/killed" "$tmp/dupids" "$tmp/ids.map" \
+		"$tmp"/log.? "$TORTURE_KEEP/"
 fi
 check "! grep -v '^<[^>]*@ystad.example.se>\$' $tmp/dupids" "each duplicate carries its original's Message-ID"
 notdoubt=0
