@@ -171,6 +171,8 @@ struct daemon {
 	int stopping;
 	long long stop_at;       /* mono ms: the grace ends */
 	int plan_now;
+	int waiting;             /* other database work waits for results under way */
+	long long hold_since;    /* mono ms: since then, or 0 */
 	time_t next_plan;
 	long long settle_start;
 	long long status_at;     /* mono ms: STATUS= next refreshed */
@@ -582,6 +584,37 @@ static void reconnect(struct daemon *d)
 
 #define MAX_FDS 128
 
+/* Is database work other than recording due: the lock, a planning pass,
+ * recovery, a claim? */
+static int other_work_due(struct daemon *d, time_t now)
+{
+	if (d->offline || d->stopping)
+		return 0;
+	if (!d->leader && mono_ms() >= d->lock_retry)
+		return 1;
+	if (d->leader && (d->plan_now || now >= d->next_plan))
+		return 1;
+	if (d->pg && d->g->delivering && mono_ms() >= d->recover_at)
+		return 1;
+	return d->g->delivering && delivery_due(&d->g->dl, now);
+}
+
+/* Other database work waits for the results of the data under way, at most
+ * DELIVER_HOLD_MS: a message a server accepts while the daemon is busy
+ * elsewhere waits that long to be recorded, and a crash meanwhile sends it
+ * again. Meanwhile no further data begins (delivery_hold). 1: wait. */
+static int wait_for_results(struct daemon *d, time_t now)
+{
+	struct delivery *dl = &d->g->dl;
+
+	if (!other_work_due(d, now))
+		return 0;
+	delivery_hold(dl, 1);
+	if (!d->hold_since)
+		d->hold_since = mono_ms();
+	return !delivery_quiet(dl) && mono_ms() - d->hold_since < DELIVER_HOLD_MS;
+}
+
 /* The work due before waiting: the lock, a planning pass, claims, records. */
 static void work(struct daemon *d, time_t now)
 {
@@ -590,6 +623,11 @@ static void work(struct daemon *d, time_t now)
 
 	if (d->offline && !d->stopping && mono_ms() >= d->reconnect_at)
 		reconnect(d);
+	d->waiting = wait_for_results(d, now);
+	if (d->waiting) {
+		flush(d, d->g, now, 0);
+		return;
+	}
 	if (!d->offline && !d->leader && !d->stopping && mono_ms() >= d->lock_retry) {
 		if (d->pg)
 			try_lead(d);
@@ -619,6 +657,9 @@ static void work(struct daemon *d, time_t now)
 		}
 	}
 	housekeeping(d, now, 0);
+	/* What began meanwhile goes now. */
+	delivery_hold(&d->g->dl, 0);
+	d->hold_since = 0;
 }
 
 /* What to wait for (into pfd: the signals, the watch, then the current
@@ -640,6 +681,14 @@ static int wait_set(struct daemon *d, time_t now, struct pollfd *pfd, int *ng_of
 	*no_off = n;
 	if (d->old)
 		n += delivery_fds(&d->old->dl, pfd + n, MAX_FDS - n, &until, &dwake);
+	if (d->waiting) {
+		/* Until a result comes (the transports' descriptors) or the
+		 * wait is over; what is due waits for either. */
+		if (d->hold_since + DELIVER_HOLD_MS < until)
+			until = d->hold_since + DELIVER_HOLD_MS;
+		*deadline = until;
+		return n;
+	}
 	/* Something due to claim: only for the lock's holder, not when
 	 * stopping (then the transports' deadlines and the grace decide). */
 	if (d->g->delivering && !d->offline && !d->stopping && dwake < wake)

@@ -49,6 +49,7 @@ struct batch {
 	int refs;          /* records not yet written that name this batch */
 	int finished;      /* the transport is through with it */
 	int nstarted;      /* messages whose data phase was recorded */
+	unsigned char *went; /* per message: told to go, its result not yet in */
 };
 
 struct transport;

@@ -129,10 +129,16 @@ struct deliver_rec {
 	int tries;
 };
 
+struct deliver_go {
+	struct batch *b;
+	int i;
+};
+
 static void batch_free(struct delivery *d, struct batch *b)
 {
 	outbox_msgs_free(b->msgs, b->n);
 	free(b->res);
+	free(b->went);
 	free(b);
 	d->batches--;
 }
@@ -177,6 +183,10 @@ static void ev_done(struct transport *t, struct batch *b, int i)
 {
 	struct pipeline *p = t->arg;
 
+	if (b->went && b->went[i]) {
+		b->went[i] = 0;
+		p->d->in_flight--;
+	}
 	push(p->d, b, i, 'D');
 }
 
@@ -215,6 +225,58 @@ static int write_rec(struct delivery *d, const struct deliver_rec *x, time_t now
 			      state, e);
 }
 
+/* Let message i of b send its data (its start is recorded). */
+static void let_go(struct delivery *d, struct batch *b, int i)
+{
+	struct pipeline *p = b->pipe;
+
+	if (!b->priv)
+		return; /* the transport is through with it */
+	if (b->went && !b->went[i]) {
+		b->went[i] = 1;
+		d->in_flight++;
+	}
+	p->t->go(p->t, b, i);
+}
+
+/* Keep message i of b from going until delivery_hold(d, 0); 0, or -1 when
+ * out of memory (it goes now). */
+static int hold_go(struct delivery *d, struct batch *b, int i)
+{
+	if (d->nheld == d->capheld) {
+		int cap = d->capheld ? d->capheld * 2 : 16;
+		struct deliver_go *n = realloc(d->held, (size_t)cap * sizeof *n);
+
+		if (!n)
+			return -1;
+		d->held = n;
+		d->capheld = cap;
+	}
+	d->held[d->nheld++] = (struct deliver_go){ b, i };
+	b->refs++;
+	return 0;
+}
+
+void delivery_hold(struct delivery *d, int on)
+{
+	d->holding = on;
+	if (on)
+		return;
+	for (int k = 0; k < d->nheld; k++) {
+		struct batch *b = d->held[k].b;
+
+		let_go(d, b, d->held[k].i);
+		b->refs--;
+		batch_release(d, b);
+	}
+	d->nheld = 0;
+}
+
+int delivery_quiet(const struct delivery *d)
+{
+	return d->in_flight == 0 && d->nrec == 0;
+}
+
 /* What follows a record once it is written. */
 static void after_rec(struct delivery *d, const struct deliver_rec *x, enum outbox_state state)
 {
@@ -225,8 +287,8 @@ static void after_rec(struct delivery *d, const struct deliver_rec *x, enum outb
 
 	if (x->kind == 'S') {
 		b->nstarted++;
-		if (b->priv)
-			p->t->go(p->t, b, x->i);
+		if (b->priv && (!d->holding || hold_go(d, b, x->i) < 0))
+			let_go(d, b, x->i);
 	} else if (res->untried) {
 		st->untried++;
 		p->look = 1;
@@ -292,7 +354,7 @@ static int one_by_one(struct delivery *d, struct deliver_rec *recs, int n,
 
 	for (int i = 0; i < n; i++) {
 		struct err e1 = { 0 };
-		int r1 = db_begin(d->db, &e1);
+		int r1 = dbi_begin_batch(d->db, &e1);
 
 		if (r1 == 0)
 			r1 = write_rec(d, &recs[i], now, &states[i], &e1);
@@ -341,7 +403,9 @@ static int flush(struct delivery *d, time_t now, int force, struct err *e)
 	d->done_since = 0;
 	if (!d->unsynced)
 		d->synced_at = mono_ms();
-	r = db_begin(d->db, e);
+	/* One round trip on PostgreSQL: the server may have a message whose
+	 * result is not yet recorded, and a crash until the commit resends it. */
+	r = dbi_begin_batch(d->db, e);
 	for (int i = 0; r == 0 && i < n; i++)
 		r = write_rec(d, &recs[i], now, &states[i], e);
 	if (r == 0)
@@ -481,6 +545,13 @@ void delivery_free(struct delivery *d)
 	free(d->recs);
 	d->recs = NULL;
 	d->nrec = d->caprec = 0;
+	for (int k = 0; k < d->nheld; k++) {
+		d->held[k].b->refs--;
+		batch_release(d, d->held[k].b);
+	}
+	free(d->held);
+	d->held = NULL;
+	d->nheld = d->capheld = 0;
 }
 
 void delivery_poke(struct delivery *d)
@@ -499,12 +570,14 @@ static void start_batches(struct delivery *d, struct pipeline *p, struct outbox_
 		struct batch *b = calloc(1, sizeof *b);
 		struct outbox_msg *mine = calloc((size_t)k, sizeof *mine);
 		struct send_result *res = calloc((size_t)k, sizeof *res);
+		unsigned char *went = calloc((size_t)k, 1);
 
-		if (!b || !mine || !res) {
+		if (!b || !mine || !res || !went) {
 			/* Left claimed: the lease ends and recovery takes them back. */
 			free(b);
 			free(mine);
 			free(res);
+			free(went);
 			for (int i = off; i < off + k; i++)
 				outbox_msg_clear(&msgs[i]);
 			continue;
@@ -513,6 +586,7 @@ static void start_batches(struct delivery *d, struct pipeline *p, struct outbox_
 		b->msgs = mine;
 		b->n = k;
 		b->res = res;
+		b->went = went;
 		b->pipe = p;
 		d->batches++;
 		p->t->start(p->t, b);
@@ -657,6 +731,7 @@ int delivery_busy(const struct delivery *d)
 void delivery_drain(struct delivery *d)
 {
 	d->claiming = 0;
+	delivery_hold(d, 0); /* the transports stop what has not begun */
 	for (int k = 0; k < d->np; k++)
 		d->p[k].t->drain(d->p[k].t);
 }
@@ -664,6 +739,7 @@ void delivery_drain(struct delivery *d)
 void delivery_stop(struct delivery *d)
 {
 	d->claiming = 0;
+	delivery_hold(d, 0);
 	for (int k = 0; k < d->np; k++)
 		d->p[k].t->stop(d->p[k].t);
 }

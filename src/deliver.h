@@ -23,6 +23,8 @@
 #define DELIVER_DEFER_MS 0       /* a result may wait this long to share a commit */
 #define DELIVER_SYNC_MS 20       /* commits are fsync'd at most this late */
 #define DELIVER_RETRY_MS 2000    /* after a database error, the next try */
+#define DELIVER_HOLD_MS 2000     /* other database work waits at most this long
+				  * for the results of data under way */
 
 struct deliver_stats {
 	int sent, failed, dead;
@@ -48,6 +50,7 @@ struct pipeline {
 };
 
 struct deliver_rec;
+struct deliver_go;
 
 struct delivery {
 	struct dbi *db;
@@ -65,6 +68,10 @@ struct delivery {
 	int unsynced;               /* committed, not yet fsync'd */
 	long long synced_at;        /* mono ms: the last fsync (or the first commit since) */
 	int batches;                /* alive */
+	int in_flight;              /* messages told to go whose result is not in */
+	int holding;                /* starts recorded now wait to go (delivery_hold) */
+	struct deliver_go *held;    /* those waiting */
+	int nheld, capheld;
 	long long retry_at;         /* a failed write is tried again then (mono ms) */
 	long long pump_retry;       /* a failed claim is tried again then (mono ms) */
 	struct deliver_stats st;    /* since the last delivery_take_stats() */
@@ -102,6 +109,15 @@ void delivery_run(struct delivery *d, struct pollfd *p);
  * everything now. */
 int delivery_flush(struct delivery *d, time_t now, struct err *e);
 int delivery_sync(struct delivery *d, time_t now, struct err *e);
+/* Between a server's acceptance of a message and the commit recording it,
+ * a crash makes a duplicate: the daemon does no other database work (a
+ * planning pass, a claim, recovery) while a result may come in. Before such
+ * work it holds the data of messages whose start is recorded from now on
+ * (delivery_hold(d, 1)), waits for delivery_quiet, and lets them go after
+ * (delivery_hold(d, 0)). */
+void delivery_hold(struct delivery *d, int on);
+/* 1 when no message's data is under way and every result is recorded. */
+int delivery_quiet(const struct delivery *d);
 /* 1 while a batch is in flight or a record is not yet written. */
 int delivery_busy(const struct delivery *d);
 /* 1 when some channel has something due now (and a free slot). */
