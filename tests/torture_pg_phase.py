@@ -59,6 +59,8 @@ def open_tx(stmts):
 
 def kind_of(tx):
     text = ' '.join(s for s, _ in tx)
+    if 'READ COMMITTED' in tx[0][0]:
+        return 'claiming'  # outbox_claim's transaction
     if len(tx) == 1:
         return 'just after BEGIN (nothing else sent yet)'
     if 'SELECT delivery FROM outbox' in text:
