@@ -113,6 +113,13 @@ int dbi_begin(struct dbi *db, struct err *e)
 	return db->ops->exec(db, db->ops->begin_sql, e);
 }
 
+int dbi_begin_batch(struct dbi *db, struct err *e)
+{
+	if (db->ops->begin_batch)
+		return db->ops->begin_batch(db, e);
+	return dbi_begin(db, e);
+}
+
 int dbi_commit(struct dbi *db, struct err *e)
 {
 	return db->ops->exec(db, "COMMIT", e);

@@ -136,6 +136,15 @@ long long dbi_changes(struct dbi *db);
 int dbi_exec(struct dbi *db, const char *sql, struct err *e);
 
 int dbi_begin(struct dbi *db, struct err *e); /* see "Transactions" above */
+/* A transaction whose writes travel together, for one that must be short
+ * (a delivery result, recorded while the server has the message): on
+ * PostgreSQL its BEGIN and the statements that change rows and return none
+ * (INSERT, UPDATE, DELETE without RETURNING) are kept and sent in one round
+ * trip with the next statement that returns rows (read whole, never a
+ * cursor) or with the COMMIT. They run in order as ever; a failure of one
+ * is returned by that statement or by dbi_commit (then dbi_rollback as
+ * usual), and dbi_changes is not known before. SQLite: dbi_begin. */
+int dbi_begin_batch(struct dbi *db, struct err *e);
 int dbi_commit(struct dbi *db, struct err *e);
 void dbi_rollback(struct dbi *db);            /* safe when no transaction is open */
 int dbi_in_transaction(struct dbi *db);

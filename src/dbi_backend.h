@@ -22,6 +22,7 @@ struct dbi_ops {
 	long long (*changes)(struct dbi *db);
 	int (*exec)(struct dbi *db, const char *sql, struct err *e);
 	const char *begin_sql; /* the engine's dbi_begin */
+	int (*begin_batch)(struct dbi *db, struct err *e); /* NULL: dbi_begin */
 	int (*in_transaction)(struct dbi *db);
 	void (*free)(struct dbi *db);
 	void *(*handle)(struct dbi *db); /* sqlite3 * or PGconn * */

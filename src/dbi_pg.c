@@ -17,7 +17,14 @@
  * of the same SQL on the connection (up to PG_CACHE of them, the least
  * recently used deallocated first): the planner and delivery prepare the
  * same few hundred statements each pass and each message, and a prepare is
- * a round trip of its own. */
+ * a round trip of its own.
+ *
+ * A batch transaction (dbi_begin_batch) keeps its BEGIN and its writes that
+ * return nothing and sends them in libpq's pipeline mode with the next
+ * statement that returns rows, or with the COMMIT: a delivery result and
+ * the next message's start are one round trip. The CLOSE and DEALLOCATE
+ * commands kept back wait until the batch is over (a statement it queued
+ * may be one of them). */
 #include "dbi_backend.h"
 
 #include <libpq-fe.h>
@@ -40,6 +47,15 @@ enum pg_state { S_FRESH, S_RUN, S_DONE };
 
 struct pg_stmt;
 
+/* A write of a batch transaction, not yet sent: its prepared statement and
+ * a copy of its parameters. */
+struct pg_queued {
+	char name[PG_NAME];
+	char label[80];
+	int nparams;
+	char **params;
+};
+
 /* A statement prepared on the server under name, for sql (PostgreSQL's
  * spelling); in_use while a pg_stmt holds it. */
 struct pg_cached {
@@ -60,6 +76,10 @@ struct pg_db {
 	int npending;
 	struct pg_cached *cache; /* PG_CACHE slots, sql NULL when free */
 	unsigned long tick;      /* for least recently used */
+	int batch;               /* in a batch transaction (dbi_begin_batch) */
+	int begin_due;           /* its BEGIN not yet sent */
+	struct pg_queued *queue; /* its writes not yet sent */
+	int nqueue, capqueue;
 };
 
 struct pg_stmt {
@@ -296,7 +316,7 @@ static unsigned long sql_hash(const char *s)
 static void deallocate(struct pg_db *d, const char *name)
 {
 	sb_printf(&d->deallocs, "DEALLOCATE %s;", name);
-	if (++d->npending >= PG_PENDING_MAX)
+	if (++d->npending >= PG_PENDING_MAX && !d->batch)
 		run_pending(d, NULL, "DEALLOCATE", NULL);
 }
 
@@ -447,7 +467,7 @@ static void close_cursor(struct pg_stmt *st)
 		return;
 	}
 	sb_puts(&d->closes, sql);
-	if (++d->npending >= PG_PENDING_MAX)
+	if (++d->npending >= PG_PENDING_MAX && !d->batch)
 		run_pending(d, NULL, "CLOSE", NULL);
 }
 
@@ -472,7 +492,7 @@ static int fetch(struct pg_stmt *st, struct err *e)
 		/* Exhausted: the rows are here, the cursor can go. */
 		sb_printf(&d->closes, "CLOSE %s;", st->cursor);
 		unlink_cursor(d, st);
-		if (++d->npending >= PG_PENDING_MAX)
+		if (++d->npending >= PG_PENDING_MAX && !d->batch)
 			run_pending(d, NULL, "CLOSE", NULL);
 	}
 	return 0;
@@ -530,6 +550,236 @@ static int start_whole(struct pg_stmt *st, struct err *e)
 	return 0;
 }
 
+/* ---- batch transactions ---- */
+
+static void queue_clear(struct pg_db *d)
+{
+	for (int i = 0; i < d->nqueue; i++) {
+		for (int k = 0; k < d->queue[i].nparams; k++)
+			free(d->queue[i].params[k]);
+		free(d->queue[i].params);
+	}
+	d->nqueue = 0;
+}
+
+/* The batch is over (committed, rolled back, or failed: then it is an
+ * ordinary transaction in error until its rollback). */
+static void batch_end(struct pg_db *d)
+{
+	queue_clear(d);
+	d->batch = 0;
+	d->begin_due = 0;
+}
+
+/* May st wait in the batch's queue: a write that returns no rows? */
+static int queueable(const struct pg_stmt *st)
+{
+	char w[16];
+
+	if (st->kind != K_OTHER || strcasestr(st->sql, "RETURNING"))
+		return 0;
+	first_word(st->sql, w, sizeof w);
+	return !strcmp(w, "INSERT") || !strcmp(w, "UPDATE") || !strcmp(w, "DELETE");
+}
+
+static int queue_add(struct pg_db *d, const struct pg_stmt *st, struct err *e)
+{
+	struct pg_queued *q;
+
+	if (d->nqueue == d->capqueue) {
+		int cap = d->capqueue ? d->capqueue * 2 : 16;
+
+		q = realloc(d->queue, (size_t)cap * sizeof *q);
+		if (!q)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		d->queue = q;
+		d->capqueue = cap;
+	}
+	q = &d->queue[d->nqueue];
+	memset(q, 0, sizeof *q);
+	memcpy(q->name, st->name, PG_NAME);
+	memcpy(q->label, st->label, sizeof q->label);
+	if (st->nparams && !(q->params = calloc((size_t)st->nparams, sizeof *q->params)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	q->nparams = st->nparams;
+	for (int k = 0; k < st->nparams; k++) {
+		if (st->params[k] && !(q->params[k] = strdup(st->params[k]))) {
+			for (int j = 0; j < k; j++)
+				free(q->params[j]);
+			free(q->params);
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+	}
+	d->nqueue++;
+	return 0;
+}
+
+/* Read the results of n commands sent in pipeline mode, and the sync. The
+ * first failure goes into e (label of its command); the result of command
+ * keep (-1: none) is returned in *kept, the last write's counts noted. */
+static int pipe_read(struct pg_db *d, int n, const char *const *labels, int keep,
+		     PGresult **kept, struct err *e)
+{
+	int r = 0;
+
+	for (int i = 0; i < n; i++) {
+		PGresult *res = PQgetResult(d->conn);
+		ExecStatusType st;
+
+		if (!res) {
+			if (r == 0)
+				r = pg_fail(d, NULL, labels[i], e);
+			return r; /* the connection failed: nothing more comes */
+		}
+		st = PQresultStatus(res);
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			if (r == 0)
+				r = st == PGRES_PIPELINE_ABORTED
+					? err_set(e, ERR_DB, "statement \"%s\": not run after a failure",
+						  labels[i])
+					: pg_fail(d, res, labels[i], e);
+			PQclear(res);
+		} else if (i == keep) {
+			*kept = res;
+		} else {
+			note_changes(d, res);
+			PQclear(res);
+		}
+		/* Each command's results end with a NULL. */
+		while ((res = PQgetResult(d->conn)) != NULL)
+			PQclear(res);
+	}
+	for (;;) {
+		PGresult *res = PQgetResult(d->conn);
+
+		if (!res)
+			break;
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		PQclear(res);
+	}
+	return r;
+}
+
+/* Send what the batch kept (its BEGIN, its writes), then st (a statement
+ * with rows; its result into st->res) or the transaction command tail
+ * (COMMIT), in one round trip. */
+static int pipe_flush(struct pg_db *d, struct pg_stmt *st, const char *tail, struct err *e)
+{
+	const char **labels = calloc((size_t)d->nqueue + 3, sizeof *labels);
+	PGresult *kept = NULL;
+	int n = 0, ok = 1, keep = -1, r;
+
+	if (!labels)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (!PQenterPipelineMode(d->conn)) {
+		free(labels);
+		return pg_fail(d, NULL, st ? st->label : "BEGIN", e);
+	}
+	if (d->begin_due) {
+		labels[n++] = "BEGIN";
+		ok = PQsendQueryParams(d->conn, dbi_pg_ops.begin_sql, 0, NULL, NULL, NULL, NULL, 0);
+	}
+	for (int i = 0; ok && i < d->nqueue; i++) {
+		labels[n++] = d->queue[i].label;
+		ok = PQsendQueryPrepared(d->conn, d->queue[i].name, d->queue[i].nparams,
+					 (const char *const *)d->queue[i].params, NULL, NULL, 0);
+	}
+	if (ok && st) {
+		keep = n;
+		labels[n++] = st->label;
+		ok = PQsendQueryPrepared(d->conn, st->name, st->nparams,
+					 (const char *const *)st->params, NULL, NULL, 0);
+	}
+	if (ok && tail) {
+		labels[n++] = tail;
+		ok = PQsendQueryParams(d->conn, tail, 0, NULL, NULL, NULL, NULL, 0);
+	}
+	if (ok)
+		ok = PQpipelineSync(d->conn);
+	r = ok ? pipe_read(d, n, labels, keep, &kept, e) : pg_fail(d, NULL, labels[n - 1], e);
+	PQexitPipelineMode(d->conn);
+	free(labels);
+	queue_clear(d);
+	d->begin_due = 0;
+	if (r < 0) {
+		PQclear(kept);
+		batch_end(d);
+		return r;
+	}
+	if (st) {
+		st->res = kept;
+		note_changes(d, kept);
+	}
+	return 0;
+}
+
+static int pg_begin_batch(struct dbi *db, struct err *e)
+{
+	struct pg_db *d = PG_DB(db);
+
+	if (d->batch || PQtransactionStatus(d->conn) != PQTRANS_IDLE)
+		return err_set(e, ERR_INVALID, "a batch transaction inside a transaction");
+	d->batch = 1;
+	d->begin_due = 1;
+	return 0;
+}
+
+/* A statement of a batch transaction: a write waits in the queue; anything
+ * else goes with the queue, read whole. */
+static int batch_step(struct pg_stmt *st, struct err *e)
+{
+	struct pg_db *d = PG_DB(st->base.db);
+	int r;
+
+	if (queueable(st)) {
+		st->nrows = st->run_rows = 0;
+		return queue_add(d, st, e);
+	}
+	r = pipe_flush(d, st, NULL, e);
+	if (r < 0)
+		return r;
+	st->nrows = PQntuples(st->res);
+	st->run_rows = st->nrows;
+	st->row = 0;
+	return 0;
+}
+
+/* dbi_exec in a batch transaction: its end, or a command run after what
+ * the batch kept. 1 when sql was handled here. */
+static int batch_exec(struct pg_db *d, const char *sql, struct err *e, int *handled)
+{
+	char w[16];
+	int r;
+
+	*handled = 0;
+	if (!d->batch)
+		return 0;
+	first_word(sql, w, sizeof w);
+	if (ends_transaction(sql) && strcmp(w, "ROLLBACK") && strcmp(w, "ABORT")) {
+		*handled = 1;
+		/* Nothing sent and nothing kept: nothing to commit. */
+		r = d->begin_due && !d->nqueue ? 0 : pipe_flush(d, NULL, "COMMIT", e);
+		batch_end(d);
+		return r;
+	}
+	if (ends_transaction(sql) && d->begin_due) {
+		*handled = 1; /* nothing reached the server */
+		batch_end(d);
+		return 0;
+	}
+	if (ends_transaction(sql)) {
+		batch_end(d);
+		return 0; /* the ROLLBACK itself runs as ever */
+	}
+	r = pipe_flush(d, NULL, NULL, e);
+	if (r < 0)
+		*handled = 1;
+	return r;
+}
+
 static void pg_reset(struct dbi_stmt *s)
 {
 	struct pg_stmt *st = PG_ST(s);
@@ -569,7 +819,9 @@ static int pg_step(struct dbi_stmt *s, struct err *e)
 	if (st->state == S_FRESH) {
 		st->state = S_RUN;
 		st->run_rows = 0;
-		if (use_cursor(st))
+		if (PG_DB(s->db)->batch)
+			r = batch_step(st, e);
+		else if (use_cursor(st))
 			r = start_cursor(st, e);
 		else
 			r = start_whole(st, e);
@@ -690,7 +942,7 @@ static int pg_exec(struct dbi *db, const char *sql, struct err *e)
 	struct pg_db *d = PG_DB(db);
 	char label[80];
 	char *pgsql = NULL;
-	int n, r;
+	int n, r, handled = 0;
 
 	dbi_stmt_name(sql, label, sizeof label);
 	r = dbi_sql_rewrite(sql, &pgsql, &n, e);
@@ -700,6 +952,9 @@ static int pg_exec(struct dbi *db, const char *sql, struct err *e)
 		err_prefix(e, "statement \"%s\"", label);
 		goto out;
 	}
+	r = batch_exec(d, pgsql, e, &handled);
+	if (r < 0 || handled)
+		goto out;
 	if (ends_transaction(pgsql))
 		forget_cursors(d);
 	r = run_pending(d, pgsql, label, e);
@@ -711,7 +966,7 @@ out:
 
 static int pg_in_transaction(struct dbi *db)
 {
-	return PQtransactionStatus(PG_DB(db)->conn) != PQTRANS_IDLE;
+	return PG_DB(db)->batch || PQtransactionStatus(PG_DB(db)->conn) != PQTRANS_IDLE;
 }
 
 static void pg_free(struct dbi *db)
@@ -722,6 +977,8 @@ static void pg_free(struct dbi *db)
 		run_pending(d, NULL, "DEALLOCATE", NULL);
 	sb_free(&d->closes);
 	sb_free(&d->deallocs);
+	queue_clear(d);
+	free(d->queue);
 	for (int i = 0; d->cache && i < PG_CACHE; i++)
 		free(d->cache[i].sql);
 	free(d->cache);
@@ -752,6 +1009,7 @@ const struct dbi_ops dbi_pg_ops = {
 	.changes = pg_changes,
 	.exec = pg_exec,
 	.begin_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ",
+	.begin_batch = pg_begin_batch,
 	.in_transaction = pg_in_transaction,
 	.free = pg_free,
 	.handle = pg_handle,

@@ -331,6 +331,79 @@ static void rollback_leaves_nothing(void **state)
 	assert_int_equal(one_int(f->db, "SELECT count(*) FROM t"), 0);
 }
 
+/* A batch transaction's writes (kept and sent together on PostgreSQL) run
+ * in order: a query between them sees them, the commit makes them all. */
+static void a_batch_runs_its_writes_in_order_and_commits_them(void **state)
+{
+	struct fx *f = *state;
+	struct err e = { 0 };
+	struct dbi_stmt *ins, *q;
+
+	make_table(f->db, "t", "v BIGINT");
+	ins = prep(f->db, "INSERT INTO t (v) VALUES (?1)");
+	assert_int_equal(dbi_begin_batch(f->db, &e), 0);
+	assert_true(dbi_in_transaction(f->db));
+	for (int i = 1; i <= 3; i++) {
+		dbi_bind_int64(ins, 1, i);
+		assert_int_equal(step(ins), DBI_DONE);
+		dbi_reset(ins);
+	}
+	run(f->db, "UPDATE t SET v = v * 10 WHERE v = 2");
+	q = prep(f->db, "SELECT sum(v), count(*) FROM t");
+	assert_int_equal(step(q), DBI_ROW);
+	assert_int_equal(dbi_column_int64(q, 0), 1 + 20 + 3);
+	assert_int_equal(dbi_column_int64(q, 1), 3);
+	dbi_finalize(q);
+	dbi_bind_int64(ins, 1, 4);
+	assert_int_equal(step(ins), DBI_DONE);
+	dbi_finalize(ins);
+	assert_int_equal(dbi_commit(f->db, &e), 0);
+	assert_false(dbi_in_transaction(f->db));
+	assert_int_equal(one_int(f->db, "SELECT sum(v) FROM t"), 1 + 20 + 3 + 4);
+	/* Nothing written: the commit has nothing to send. */
+	assert_int_equal(dbi_begin_batch(f->db, &e), 0);
+	assert_int_equal(dbi_commit(f->db, &e), 0);
+	assert_false(dbi_in_transaction(f->db));
+}
+
+/* A write of a batch that fails (at once on SQLite, at the commit on
+ * PostgreSQL) fails the transaction: the rollback leaves none of its
+ * writes, and the connection goes on. */
+static void a_failed_write_fails_its_batch_and_leaves_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct err e = { 0 };
+	struct dbi_stmt *ins;
+	int r;
+
+	make_table(f->db, "u", "v BIGINT UNIQUE");
+	ins = prep(f->db, "INSERT INTO u (v) VALUES (?1)");
+	assert_int_equal(dbi_begin_batch(f->db, &e), 0);
+	dbi_bind_int64(ins, 1, 7);
+	assert_int_equal(step(ins), DBI_DONE);
+	dbi_reset(ins);
+	r = dbi_step(ins, &e); /* the same value again */
+	if (r >= 0)
+		r = dbi_commit(f->db, &e);
+	assert_true(r < 0);
+	assert_int_equal(r, ERR_DB);
+	assert_non_null(strstr(e.msg, "INSERT INTO u"));
+	dbi_rollback(f->db);
+	assert_false(dbi_in_transaction(f->db));
+	assert_int_equal(one_int(f->db, "SELECT count(*) FROM u"), 0);
+	/* A batch rolled back before anything was sent, then one that works. */
+	assert_int_equal(dbi_begin_batch(f->db, &e), 0);
+	dbi_rollback(f->db);
+	assert_false(dbi_in_transaction(f->db));
+	assert_int_equal(dbi_begin_batch(f->db, &e), 0);
+	dbi_reset(ins);
+	assert_int_equal(dbi_bind_int64(ins, 1, 8), 0);
+	assert_int_equal(step(ins), DBI_DONE);
+	dbi_finalize(ins);
+	assert_int_equal(dbi_commit(f->db, &e), 0);
+	assert_int_equal(one_int(f->db, "SELECT sum(v) FROM u"), 8);
+}
+
 /* Fill src with n rows, ids 1..n, in one transaction. */
 static void fill(struct fx *f, int n)
 {
@@ -735,6 +808,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(savepoint_rollback_keeps_the_outer_transaction, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(rollback_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_batch_runs_its_writes_in_order_and_commits_them,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(a_failed_write_fails_its_batch_and_leaves_nothing,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(nested_walk_of_5000_rows_in_a_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(nested_walk_outside_a_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(walks_cut_short_leave_the_transaction_whole, setup,
