@@ -482,6 +482,15 @@ static void housekeeping(struct daemon *d, time_t now, int force)
 			set_error(d, ds.last_error);
 			memcpy(d->g->total.last_error, ds.last_error, sizeof ds.last_error);
 		}
+		if (ds.unrecorded) {
+			log_err(ngettext("%d delivery result could not be recorded: its message is "
+					 "dead, in doubt, and the administrator alerted (%s)",
+					 "%d delivery results could not be recorded: their messages "
+					 "are dead, in doubt, and the administrator alerted (last: %s)",
+					 (unsigned long)ds.unrecorded),
+				ds.unrecorded, ds.unrecorded_error);
+			set_error(d, ds.unrecorded_error);
+		}
 		if (ds.email_error[0])
 			memcpy(d->g->total.email_error, ds.email_error, sizeof ds.email_error);
 		if (ds.sms_error[0])

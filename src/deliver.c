@@ -67,7 +67,8 @@ static int sync_busy(struct transport *t)
 	return 0;
 }
 
-static void sync_start(struct transport *t, struct batch *b)
+/* Send b now that the start of each of its messages is recorded. */
+static void sync_send(struct transport *t, struct batch *b)
 {
 	struct sync_call c = { t, b };
 
@@ -77,8 +78,19 @@ static void sync_start(struct transport *t, struct batch *b)
 		b->res[i].code = ERR_TEMPFAIL;
 		snprintf(b->res[i].detail, sizeof b->res[i].detail, "not attempted");
 	}
+	b->priv = NULL;
 	t->sync.send(t->sync.ctx, b->msgs, b->n, b->res, sync_done, &c);
 	t->ev->finished(t, b);
+}
+
+/* Like any other channel's, each message's start is recorded before it is
+ * written (a spool file): a crash after the write leaves it in doubt. The
+ * batch goes once every start is. */
+static void sync_start(struct transport *t, struct batch *b)
+{
+	b->priv = t;
+	for (int i = 0; i < b->n; i++)
+		t->ev->started(t, b, i);
 }
 
 static int sync_fds(struct transport *t, struct pollfd *p, int max, long long *deadline)
@@ -94,7 +106,9 @@ static void sync_run(struct transport *t, struct pollfd *p, int n)
 
 static void sync_go(struct transport *t, struct batch *b, int i)
 {
-	(void)t, (void)b, (void)i;
+	(void)i;
+	if (b->priv && b->nstarted == b->n)
+		sync_send(t, b);
 }
 
 static void sync_nothing(struct transport *t)
@@ -195,7 +209,9 @@ static void ev_finished(struct transport *t, struct batch *b)
 	struct pipeline *p = t->arg;
 
 	b->finished = 1;
-	p->look = 1; /* a slot is free */
+	if (p->full)
+		p->look = 1; /* a slot is free for what waited for one */
+	p->full = 0;
 	batch_release(p->d, b);
 }
 
@@ -342,11 +358,43 @@ static void wal_sync(struct delivery *d, int force)
 	d->synced_at = mono_ms();
 }
 
+/* A record the database keeps refusing: a result is recorded as one that
+ * could not be (its message dead and in doubt, the administrator alerted),
+ * so that its message is not sent again at every lease's end; a start or
+ * an untried message leaves its row claimed until the lease ends (nothing
+ * was sent). */
+static void give_up(struct delivery *d, struct deliver_rec *x, const char *why, time_t now)
+{
+	const struct outbox_msg *m = &x->b->msgs[x->i];
+	struct deliver_stats *st = &d->st;
+	struct err e = { 0 };
+	int r;
+
+	if (x->kind == 'D' && !x->b->res[x->i].untried) {
+		r = db_begin(d->db, &e);
+		if (r == 0)
+			r = outbox_unrecordable_tx(d->db, m, why, now, d->cfg, &e);
+		if (r == 0)
+			r = db_commit(d->db, &e);
+		if (r < 0)
+			db_rollback(d->db);
+		st->unrecorded++;
+		st->dead += r == 0;
+		d->unsynced |= r == 0;
+		snprintf(st->unrecorded_error, sizeof st->unrecorded_error, "message %lld: %s%s",
+			 m->id, why, r == 0 ? "" : " (nor could it be marked dead)");
+		d->news = 1;
+	}
+	x->b->refs--;
+	batch_release(d, x->b);
+}
+
 /* After a failed transaction: each record in one of its own, so one that
- * cannot be written does not hold up the others. One that keeps failing for
- * another reason than a locked database is given up: its row stays claimed
- * until the lease ends, and recovery takes it back. The records to try again are moved to the front of recs;
- * returns how many. */
+ * cannot be written does not hold up the others. A record waits as long as
+ * the database is locked by another process or out of reach (a known
+ * result must not be lost: its message would be resent); one the database
+ * refuses DELIVER_RECORD_TRIES times is given up (give_up). The records to
+ * try again are moved to the front of recs; returns how many. */
 static int one_by_one(struct delivery *d, struct deliver_rec *recs, int n,
 		      enum outbox_state *states, time_t now)
 {
@@ -366,21 +414,15 @@ static int one_by_one(struct delivery *d, struct deliver_rec *recs, int n,
 			continue;
 		}
 		db_rollback(d->db);
-		/* A result that is known must not be lost to a database another
-		 * process holds locked (its message would be resent): it waits
-		 * for the lock as long as that takes. Any other error ends the
-		 * record after three tries. */
-		if (r1 == ERR_BUSY || ++recs[i].tries < 3) {
+		if (r1 == ERR_BUSY || r1 == ERR_IO || ++recs[i].tries < DELIVER_RECORD_TRIES)
 			recs[kept++] = recs[i];
-		} else {
-			recs[i].b->refs--;
-			batch_release(d, recs[i].b);
-		}
+		else
+			give_up(d, &recs[i], e1.msg, now);
 	}
 	return kept;
 }
 
-static int flush(struct delivery *d, time_t now, int force, struct err *e)
+static int flush_once(struct delivery *d, time_t now, int force, struct err *e)
 {
 	struct deliver_rec *recs = d->recs;
 	enum outbox_state *states;
@@ -446,6 +488,18 @@ static int flush(struct delivery *d, time_t now, int force, struct err *e)
 	d->caprec = kept > n ? kept : n;
 	recount(d);
 	d->retry_at = mono_ms() + DELIVER_RETRY_MS;
+	return r;
+}
+
+/* Write what was reported; then what the follow-ups reported at once (a
+ * synchronous channel's results, sent when its starts were recorded), so
+ * that no result waits for other work. */
+static int flush(struct delivery *d, time_t now, int force, struct err *e)
+{
+	int r = flush_once(d, now, force, e);
+
+	for (int k = 0; r == 0 && d->nrec && k < 2; k++)
+		r = flush_once(d, now, force, e);
 	return r;
 }
 
@@ -613,8 +667,10 @@ static int pump_one(struct delivery *d, struct pipeline *p, time_t now, struct e
 	if (!p->look && (!p->next_due || now < p->next_due))
 		return 0;
 	free_slots = t->free_slots(t);
-	if (free_slots <= 0)
+	if (free_slots <= 0) {
+		p->full = 1;
 		return 0; /* looked at again when a slot frees */
+	}
 	want = free_slots * (t->batch_max > 0 ? t->batch_max : 1);
 	r = outbox_claim_digests(d->db, now, want, p->channel, d->owner, now + t->lease_seconds,
 				 d->tpl, d->cfg, &msgs, &n, e);

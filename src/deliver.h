@@ -23,6 +23,7 @@
 #define DELIVER_DEFER_MS 0       /* a result may wait this long to share a commit */
 #define DELIVER_SYNC_MS 20       /* commits are fsync'd at most this late */
 #define DELIVER_RETRY_MS 2000    /* after a database error, the next try */
+#define DELIVER_RECORD_TRIES 3   /* a record the database refuses is given up */
 #define DELIVER_HOLD_MS 2000     /* other database work waits at most this long
 				  * for the results of data under way */
 
@@ -30,6 +31,8 @@ struct deliver_stats {
 	int sent, failed, dead;
 	int deferred;   /* held back by a rate limit */
 	int untried;    /* put back untried */
+	int unrecorded; /* results the database refused to record: dead, alerted */
+	char unrecorded_error[300]; /* the last of them: "message ID: why" */
 	char last_error[256];       /* the last failure of any channel */
 	char email_error[256];      /* the last failure of the e-mail channel */
 	char sms_error[256];        /* the last failure of the SMS channel */
@@ -44,6 +47,7 @@ struct pipeline {
 	int (*allowed)(const struct config *cfg, time_t t);       /* NULL: always */
 	time_t (*next_allowed)(const struct config *cfg, time_t t);
 	int look;                   /* look for due rows at the next pump */
+	int full;                   /* the last pump found no free slot */
 	time_t next_due;            /* when something may be due (0: nothing known) */
 	int fd_off, fd_n;           /* its share of the poll set */
 	struct delivery *d;

@@ -939,6 +939,54 @@ int outbox_done(struct dbi *db, const struct outbox_msg *m, enum outbox_result r
 	return 0;
 }
 
+/* The admin alert of a result that could not be recorded. */
+static int alert_unrecordable(struct dbi *db, const struct outbox_msg *m, const char *why,
+			      const char *now, const struct config *cfg, struct err *e)
+{
+	char key[64], mid[MSGID_SIZE], subject[160];
+	char *body;
+	int r;
+
+	snprintf(key, sizeof key, "alert/unrecorded/%lld", m->id);
+	msgid_make(key, cfg->mail_from, mid);
+	snprintf(subject, sizeof subject, "backad: resultatet av meddelande %lld kunde inte sparas",
+		 m->id);
+	body = str_printf("Till administratören för Backa barnet,\n\n"
+			  "Meddelande %lld (regel %s, kanal %s) skickades, men databasen vägrade\n"
+			  "spara resultatet:\n\n  %s\n\n"
+			  "Meddelandet kan ha kommit fram. Det skickas inte igen av sig självt och\n"
+			  "är markerat som dött och osäkert. Rätta orsaken (till exempel\n"
+			  "behörigheterna för backads databasroll) och kontrollera med\n"
+			  "  backactl status --check\n"
+			  "Skicka det igen, om det behövs, med:\n"
+			  "  backactl retry %lld\n\n--\nDetta meddelande skickades automatiskt av backad.\n",
+			  m->id, m->rule, m->channel, why, m->id);
+	r = body ? exec_bound(db, SQL_ALERT_INSERT, e, "ssssss", key, cfg->admin_email, subject,
+			      body, mid, now)
+		 : err_set(e, ERR_NOMEM, "out of memory");
+	free(body);
+	return r;
+}
+
+int outbox_unrecordable_tx(struct dbi *db, const struct outbox_msg *m, const char *why,
+			   time_t now, const struct config *cfg, struct err *e)
+{
+	char ts[21], detail[400];
+	int r = 0;
+
+	cal_iso_utc(now, ts);
+	snprintf(detail, sizeof detail, "resultatet kunde inte sparas: %s", why);
+	for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++)
+		r = exec_bound(db, "UPDATE outbox SET state = 'dead', last_error = ?2,"
+				   " next_attempt_at = NULL, in_doubt = 1, data_started = 0,"
+				   " claim_owner = NULL, lease_until = NULL"
+				   " WHERE id = ?1 AND state = 'sending'",
+			       e, "is", m->parts ? m->parts[i].id : m->id, detail);
+	if (r == 0 && strcmp(m->rule, "admin_alert") != 0)
+		r = alert_unrecordable(db, m, why, ts, cfg, e);
+	return r;
+}
+
 int outbox_started_tx(struct dbi *db, const struct outbox_msg *m, struct err *e)
 {
 	int r = 0;

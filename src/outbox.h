@@ -105,6 +105,15 @@ int outbox_done_tx(struct dbi *db, const struct outbox_msg *m, enum outbox_resul
 		   const char *detail, long retry_after, time_t now, const struct config *cfg,
 		   enum outbox_state *state_out, struct err *e);
 
+/* The result of m cannot be recorded (why: the database's refusal, e.g.
+ * no permission on the audit table): m is dead and in doubt (it may have
+ * arrived), why in its last error, and an admin alert says so, so that it
+ * is never sent again by itself (`backactl retry` sends it once the cause
+ * is fixed). Only a row still claimed ('sending') changes. _tx: inside the
+ * caller's transaction. */
+int outbox_unrecordable_tx(struct dbi *db, const struct outbox_msg *m, const char *why,
+			   time_t now, const struct config *cfg, struct err *e);
+
 /* m's data phase begins (inside the caller's transaction): from now on a
  * crash leaves it in doubt. */
 int outbox_started_tx(struct dbi *db, const struct outbox_msg *m, struct err *e);

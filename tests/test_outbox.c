@@ -486,6 +486,109 @@ static void unwritable_spool_is_temporary(void **state)
 				       " AND last_error LIKE '%/proc/backad-no-such-dir%'"), 3);
 }
 
+/* A synchronous channel (the file spool's kind) that, when it writes a
+ * message, notes whether the message's start was recorded, and counts the
+ * writes of each row. */
+struct noting {
+	struct dbi *db;
+	int writes, started, sent_of[8];
+};
+
+static void noting_send(void *ctx, const struct outbox_msg *m, int n, struct send_result *res,
+			channel_done_fn *done, void *arg)
+{
+	struct noting *w = ctx;
+	char sql[96];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(sql, sizeof sql, "SELECT data_started FROM outbox WHERE id = %lld", m[i].id);
+		w->started += tu_int(w->db, sql) == 1;
+		w->writes++;
+		if (m[i].id >= 0 && m[i].id < 8)
+			w->sent_of[m[i].id]++;
+		res[i].code = 0;
+		res[i].retry_after = -1;
+		snprintf(res[i].detail, sizeof res[i].detail, "written");
+		done(arg, i);
+	}
+}
+
+/* The spool path left data_started 0: a crash after a spool file was
+ * written and before its result was recorded resent it as new, not in
+ * doubt. Its start is recorded before the write, as other channels' are. */
+static void spool_write_is_marked_started_so_a_crash_after_it_is_in_doubt(void **state)
+{
+	struct fx *f = *state;
+	struct noting w = { .db = f->db };
+	struct channel ch = { "noting", noting_send, &w };
+	struct deliver_stats st;
+	struct err e = { 0 };
+
+	assert_int_equal(deliver_pass(f->db, &f->cfg, &ch, &ch, at("2026-08-03T08:00"), &st, &e), 0);
+	assert_int_equal(st.sent, 3);
+	assert_int_equal(w.writes, 3);
+	assert_int_equal(w.started, 3);
+	/* Recorded as sent, the mark is cleared. */
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE state = 'sent'"
+				       " AND data_started = 0"), 3);
+}
+
+/* A result the database refuses for good (here no audit row can be written,
+ * as without the permission on the audit table) was retried, given up,
+ * recovered at the lease's end and sent again, over and over, with no alert.
+ * It is tried DELIVER_RECORD_TRIES times, then its message is dead and in
+ * doubt with the reason, the administrator alerted, and nothing is resent. */
+static void unrecordable_result_is_given_up_dead_alerted_and_not_resent(void **state)
+{
+	struct fx *f = *state;
+	struct noting w = { .db = f->db };
+	struct channel ch = { "noting", noting_send, &w };
+	struct transport te, ts;
+	struct delivery d;
+	struct deliver_stats st;
+	struct err e = { 0 };
+	struct outbox_recovery rec;
+	time_t now = at("2026-08-03T08:00");
+
+	if (tu_pg())
+		tu_exec(f->db, "CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS"
+			       " 'BEGIN RAISE EXCEPTION ''permission denied for table audit''; END';"
+			       "CREATE TRIGGER no_audit BEFORE INSERT ON audit FOR EACH ROW"
+			       " EXECUTE FUNCTION no_audit()");
+	else
+		tu_exec(f->db, "CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN"
+			       " SELECT RAISE(ABORT, 'permission denied for table audit'); END");
+	transport_sync(&te, &ch, DELIVER_BATCH);
+	transport_sync(&ts, &ch, DELIVER_BATCH);
+	delivery_init(&d, f->db, &f->cfg, "test");
+	delivery_add(&d, "email", &te, NULL, NULL);
+	delivery_add(&d, "sms", &ts, deliver_sms_allowed, deliver_sms_next);
+	assert_int_equal(delivery_pump(&d, now, &e), 0);
+	for (int i = 0; i < DELIVER_RECORD_TRIES; i++)
+		assert_true(delivery_sync(&d, now, &e) < 0);
+	assert_int_equal(w.writes, 3);
+	assert_int_equal(d.nrec, 0);     /* nothing left to try */
+	assert_int_equal(d.batches, 0);
+	delivery_take_stats(&d, &st);
+	assert_int_equal(st.unrecorded, 3);
+	assert_int_equal(st.dead, 3);
+	assert_non_null(strstr(st.unrecorded_error, "permission denied for table audit"));
+	delivery_free(&d);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id IN (1, 2, 4)"
+				       " AND state = 'dead' AND in_doubt = 1 AND data_started = 0"
+				       " AND last_error LIKE 'resultatet kunde inte sparas:%audit%'"), 3);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE rule = 'admin_alert'"
+				       " AND key LIKE 'alert/unrecorded/%' AND state = 'pending'"
+				       " AND body LIKE '%backactl retry%'"), 3);
+	/* Long past every lease: nothing to take back, nothing sent again. */
+	assert_int_equal(outbox_recover(f->db, now + 86400, "test2", &f->cfg, &rec, &e), 0);
+	assert_int_equal(rec.in_doubt + rec.released + rec.dead, 0);
+	/* A pass sends the alerts (whose own results fail to record too). */
+	(void)deliver_pass(f->db, &f->cfg, &ch, &ch, now + 86400, &st, &e);
+	assert_true(w.writes > 3);
+	assert_int_equal(w.sent_of[1] + w.sent_of[2] + w.sent_of[4], 3);
+}
+
 /* ---- several daemons on one database ---- */
 
 /* Another connection to f's database, as a second daemon opens it. */
@@ -876,6 +979,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pass_with_failing_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(rate_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(unwritable_spool_is_temporary, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			spool_write_is_marked_started_so_a_crash_after_it_is_in_doubt, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			unrecordable_result_is_given_up_dead_alerted_and_not_resent, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(concurrent_claims_never_take_the_same_row, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(concurrent_digest_claims_never_take_the_same_item,
