@@ -107,8 +107,10 @@ int delivery_fds(struct delivery *d, struct pollfd *p, int max, long long *deadl
 		 time_t *wake);
 /* After poll(): the same p with revents. */
 void delivery_run(struct delivery *d, struct pollfd *p);
-/* Write what the transports reported (one transaction), then let the
- * messages whose start is recorded send their data. Results alone may wait
+/* Write what the transports reported (one batch transaction: one round
+ * trip on PostgreSQL), then let the messages whose start is recorded send
+ * their data, and write at once what that reported (a synchronous
+ * channel's results). Results alone may wait
  * DELIVER_DEFER_MS for a start to share the commit; delivery_sync writes
  * everything now. */
 int delivery_flush(struct delivery *d, time_t now, struct err *e);

@@ -1,7 +1,8 @@
 /* test_outbox.c - the outbox state machine and a delivery pass: claiming,
  * crash recovery with the same identity, backoff and its cap, dead letters
  * with exactly one admin alert, permanent failures, retry, the audit row of a
- * sent message, SMS quiet hours, and the file spool; claims of several
+ * sent message, SMS quiet hours, and the file spool (its starts recorded
+ * before its writes); a result the database refuses; claims of several
  * daemons on one database (connections of their own, at the same time). */
 #include "testutil.h"
 
