@@ -384,6 +384,8 @@ static void give_up(struct delivery *d, struct deliver_rec *x, const char *why, 
 		snprintf(st->unrecorded_error, sizeof st->unrecorded_error, "message %lld: %s%s",
 			 m->id, why, r == 0 ? "" : " (nor could it be marked dead)");
 		d->news = 1;
+		for (int k = 0; r == 0 && d->chase && k < d->np; k++)
+			d->p[k].look = 1; /* its alert is due now */
 	}
 	x->b->refs--;
 	batch_release(d, x->b);
@@ -828,6 +830,18 @@ int deliver_pass(struct dbi *db, const struct config *cfg, const struct channel 
 	}
 	if (r == 0)
 		r = delivery_sync(&d, now, e);
+	/* Records the database refused are tried again, up to the last try
+	 * (then a refused result is given up: dead, alerted), not dropped to
+	 * be resent at the lease's end. */
+	for (int k = 1; d.nrec && k < DELIVER_RECORD_TRIES; k++) {
+		struct err e2 = { 0 };
+		int r2 = delivery_sync(&d, now, &e2);
+
+		if (r2 < 0 && r == 0) {
+			r = r2;
+			*e = e2;
+		}
+	}
 	delivery_take_stats(&d, st);
 	delivery_free(&d);
 	return r;
