@@ -112,7 +112,10 @@ static int changed_subjects(struct planner *p, struct err *e)
 		" FROM fact_change WHERE kind IN ('referral','discovery','followup')"
 		" AND ref_id IS NOT NULL ON CONFLICT DO NOTHING;"
 		"INSERT INTO temp.plan_subj(s) SELECT DISTINCT subject_key FROM outbox"
-		" WHERE state IN ('pending','failed') AND origin = 'rule'"
+		/* Tested once, before the open rows are walked: a full pass
+		 * with no child changed walks none of them. */
+		" WHERE EXISTS (SELECT 1 FROM fact_change WHERE kind = 'child')"
+		" AND state IN ('pending','failed') AND origin = 'rule'"
 		" AND subject_key IS NOT NULL"
 		" AND child_id IN (SELECT ref_id FROM fact_change WHERE kind = 'child')"
 		" ON CONFLICT DO NOTHING", e);
