@@ -32,20 +32,22 @@ struct spans {
 
 struct bk_ctx {
 	struct dbi *db;
-	struct dbi_stmt *explicit_q, *placement_q, *role_q;
+	struct dbi_stmt *child_q, *role_q;
 	long long child_id; /* whose rows below are, or 0 */
 	struct spans explicit, placed, roles;
 	struct idmap units; /* a unit's role rows (held by active staff) in roles */
 };
 
 /* Each with its dates last (start and end, each with its storage class:
- * sqldate_cols()), the rest of the statement after them. */
+ * sqldate_cols()), the rest of the statement after them. A child's
+ * assignments (first column 0) and placements (1) are one statement: a
+ * full pass asks for some 100,000 children. */
 static const char *const sql_explicit[] = {
-	"SELECT b.id, b.staff_id, ", "b",
+	"SELECT 0, b.id, b.staff_id, 0, NULL, 1, ", "b",
 	" FROM barnkontakt b JOIN staff s ON s.id = b.staff_id"
 	" WHERE b.child_id = ?1 AND s.active = 1" };
 static const char *const sql_placement[] = {
-	"SELECT p.id, p.unit_id, p.kind, p.staff_id,"
+	"SELECT 1, p.id, p.staff_id, p.unit_id, p.kind,"
 	" (SELECT active FROM staff WHERE id = p.staff_id), ", "p",
 	" FROM placement p WHERE p.child_id = ?1" };
 static const char *const sql_role[] = {
@@ -53,17 +55,35 @@ static const char *const sql_role[] = {
 	" FROM unit_role r JOIN staff s ON s.id = r.staff_id"
 	" WHERE r.unit_id = ?1 AND s.active = 1" };
 
-/* Prepare sql: its head, the date columns of its table alias, its tail. */
-static int prepare_dated(struct dbi *db, const char *const sql[3], struct dbi_stmt **q,
-			 struct err *e)
+/* sql as text: its head, the date columns of its table alias, its tail. */
+static void dated(struct dbi *db, const char *const sql[3], char *text, size_t n)
 {
-	char start[80], end[80], expr[32], text[512];
+	char start[80], end[80], expr[32];
 
 	snprintf(expr, sizeof expr, "%s.start_date", sql[1]);
 	sqldate_cols(db, expr, start, sizeof start);
 	snprintf(expr, sizeof expr, "%s.end_date", sql[1]);
 	sqldate_cols(db, expr, end, sizeof end);
-	snprintf(text, sizeof text, "%s%s, %s%s", sql[0], start, end, sql[2]);
+	snprintf(text, n, "%s%s, %s%s", sql[0], start, end, sql[2]);
+}
+
+static int prepare_dated(struct dbi *db, const char *const sql[3], struct dbi_stmt **q,
+			 struct err *e)
+{
+	char text[512];
+
+	dated(db, sql, text, sizeof text);
+	return dbi_prepare(db, text, q, e);
+}
+
+/* A child's assignments, then its placements. */
+static int prepare_child(struct dbi *db, struct dbi_stmt **q, struct err *e)
+{
+	char a[512], b[512], text[1040];
+
+	dated(db, sql_explicit, a, sizeof a);
+	dated(db, sql_placement, b, sizeof b);
+	snprintf(text, sizeof text, "%s UNION ALL %s", a, b);
 	return dbi_prepare(db, text, q, e);
 }
 
@@ -76,9 +96,7 @@ int bk_open(struct dbi *db, struct bk_ctx **out, struct err *e)
 	if (!c)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	c->db = db;
-	r = prepare_dated(db, sql_explicit, &c->explicit_q, e);
-	if (r == 0)
-		r = prepare_dated(db, sql_placement, &c->placement_q, e);
+	r = prepare_child(db, &c->child_q, e);
 	if (r == 0)
 		r = prepare_dated(db, sql_role, &c->role_q, e);
 	if (r < 0) {
@@ -108,8 +126,7 @@ void bk_close(struct bk_ctx *c)
 {
 	if (!c)
 		return;
-	dbi_finalize(c->explicit_q);
-	dbi_finalize(c->placement_q);
+	dbi_finalize(c->child_q);
 	dbi_finalize(c->role_q);
 	spans_clear(&c->explicit);
 	spans_clear(&c->placed);
@@ -187,13 +204,6 @@ static int fill_dates(struct dbi_stmt *q, int col, struct span *s)
 	return 0;
 }
 
-static int fill_explicit(struct dbi_stmt *q, struct span *s)
-{
-	s->id = dbi_column_int64(q, 0);
-	s->staff_id = dbi_column_int64(q, 1);
-	return fill_dates(q, 2, s);
-}
-
 static int stage(const char *kind)
 {
 	if (strcmp(kind, "school") == 0)
@@ -203,15 +213,20 @@ static int stage(const char *kind)
 	return strcmp(kind, "bvc") == 0 ? 2 : 1;
 }
 
-static int fill_placement(struct dbi_stmt *q, struct span *s)
+/* A row of the child statement: an assignment or a placement. */
+static int fill_child(struct dbi_stmt *q, struct span *s)
 {
-	s->id = dbi_column_int64(q, 0);
-	s->unit_id = dbi_column_int64(q, 1);
-	text_col(q, 2, s->kind, sizeof s->kind);
+	s->id = dbi_column_int64(q, 1);
+	if (dbi_column_int(q, 0) == 0) {
+		s->staff_id = dbi_column_int64(q, 2);
+		return fill_dates(q, 6, s);
+	}
+	s->unit_id = dbi_column_int64(q, 3);
+	text_col(q, 4, s->kind, sizeof s->kind);
 	s->rank = stage(s->kind);
-	s->named = !dbi_column_is_null(q, 3) && dbi_column_int(q, 4) == 1;
-	s->staff_id = s->named ? dbi_column_int64(q, 3) : 0;
-	return fill_dates(q, 5, s);
+	s->named = !dbi_column_is_null(q, 2) && dbi_column_int(q, 5) == 1;
+	s->staff_id = s->named ? dbi_column_int64(q, 2) : 0;
+	return fill_dates(q, 6, s);
 }
 
 static int fill_role(struct dbi_stmt *q, struct span *s)
@@ -220,6 +235,26 @@ static int fill_role(struct dbi_stmt *q, struct span *s)
 	text_col(q, 1, s->kind, sizeof s->kind);
 	s->staff_id = dbi_column_int64(q, 2);
 	return fill_dates(q, 3, s);
+}
+
+/* The child statement's rows into c->explicit and c->placed. */
+static int read_child(struct bk_ctx *c, long long child_id, struct err *e)
+{
+	struct dbi_stmt *q = c->child_q;
+	int rc;
+
+	dbi_reset(q);
+	dbi_bind_int64(q, 1, child_id);
+	while ((rc = dbi_step(q, e)) == DBI_ROW) {
+		struct span *sp = span_add(dbi_column_int(q, 0) == 0 ? &c->explicit : &c->placed);
+
+		if (!sp || fill_child(q, sp) < 0) {
+			dbi_reset(q);
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+	}
+	dbi_reset(q);
+	return rc == DBI_DONE ? 0 : rc;
 }
 
 /* The child's rows, read once for all the days asked about. */
@@ -232,9 +267,7 @@ static int load_child(struct bk_ctx *c, long long child_id, struct err *e)
 	c->child_id = 0;
 	spans_clear(&c->explicit);
 	spans_clear(&c->placed);
-	r = read_spans(c->explicit_q, child_id, &c->explicit, fill_explicit, e);
-	if (r == 0)
-		r = read_spans(c->placement_q, child_id, &c->placed, fill_placement, e);
+	r = read_child(c, child_id, e);
 	if (r == 0)
 		c->child_id = child_id;
 	return r;
