@@ -467,6 +467,47 @@ static enum chan_mode rule_mode(const struct planner *p, const char *kind)
 	return r ? (enum chan_mode)p->cfg->channels[r->group] : CHMODE_PREFERRED;
 }
 
+/* Append s to buf (n bytes, *at used), cut as snprintf cuts. */
+static void put(char *buf, size_t n, size_t *at, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (*at + len >= n)
+		len = n - 1 - *at;
+	memcpy(buf + *at, s, len);
+	*at += len;
+	buf[*at] = '\0';
+}
+
+/* The key of a message: "rule/subject/occurrence/WHO[ID]suffix", where WHO
+ * is "staff:" and ID the person's id, or WHO a unit's mailbox code and no
+ * ID. Built without printf: a full pass builds one per message. */
+static void message_key(char *key, size_t n, const struct plan_req *req, const char *who,
+			long long id, const char *suffix)
+{
+	char num[24], *d = num + sizeof num;
+	unsigned long long v = id < 0 ? 0ull - (unsigned long long)id : (unsigned long long)id;
+	size_t at = 0;
+
+	*--d = '\0';
+	do
+		*--d = (char)('0' + v % 10);
+	while (v /= 10);
+	if (id < 0)
+		*--d = '-';
+	key[0] = '\0';
+	put(key, n, &at, req->rule);
+	put(key, n, &at, "/");
+	put(key, n, &at, req->subject);
+	put(key, n, &at, "/");
+	put(key, n, &at, req->occurrence);
+	put(key, n, &at, "/");
+	put(key, n, &at, who);
+	if (id)
+		put(key, n, &at, d);
+	put(key, n, &at, suffix);
+}
+
 /* Render and emit for r's channel. suffix tells channels apart in the key
  * when a rule sends both; only a single-channel message may fall back from
  * an SMS that cannot be rendered to e-mail. */
@@ -480,11 +521,9 @@ static int emit_to(struct planner *p, const struct plan_req *req, struct recipie
 	int ret;
 
 	if (r->staff_id)
-		snprintf(key, sizeof key, "%s/%s/%s/staff:%lld%s", req->rule, req->subject,
-			 req->occurrence, r->staff_id, suffix);
+		message_key(key, sizeof key, req, "staff:", r->staff_id, suffix);
 	else /* a unit's mailbox: code is "unit:ID" */
-		snprintf(key, sizeof key, "%s/%s/%s/%s%s", req->rule, req->subject,
-			 req->occurrence, r->code, suffix);
+		message_key(key, sizeof key, req, r->code, 0, suffix);
 	/* Nothing about a message that went out changes: it is not rendered
 	 * again, and not marked seen either (only open rows are cancelled). */
 	if (!p->preview && (ret = plan_rows_get(p, req->subject, key, &w, e)) < 0)
