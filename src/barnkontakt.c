@@ -30,11 +30,21 @@ struct spans {
 	int n, cap;
 };
 
+/* A child's rows. A pass asks about the same children rule after rule (a
+ * new principal's: each child of the school for its handovers, then for
+ * the role-change scan), so the last KIDS children asked about are kept,
+ * each in the slot of its id. */
+#define KIDS 256
+struct kid {
+	long long child_id; /* whose rows these are, or 0 */
+	struct spans explicit, placed;
+};
+
 struct bk_ctx {
 	struct dbi *db;
 	struct dbi_stmt *child_q, *role_q;
-	long long child_id; /* whose rows below are, or 0 */
-	struct spans explicit, placed, roles;
+	struct kid kids[KIDS];
+	struct spans roles;
 	struct idmap units; /* a unit's role rows (held by active staff) in roles */
 };
 
@@ -128,11 +138,13 @@ void bk_close(struct bk_ctx *c)
 		return;
 	dbi_finalize(c->child_q);
 	dbi_finalize(c->role_q);
-	spans_clear(&c->explicit);
-	spans_clear(&c->placed);
+	for (int i = 0; i < KIDS; i++) {
+		spans_clear(&c->kids[i].explicit);
+		spans_clear(&c->kids[i].placed);
+		free(c->kids[i].explicit.v);
+		free(c->kids[i].placed.v);
+	}
 	spans_clear(&c->roles);
-	free(c->explicit.v);
-	free(c->placed.v);
 	free(c->roles.v);
 	idmap_free(&c->units);
 	free(c);
@@ -237,8 +249,8 @@ static int fill_role(struct dbi_stmt *q, struct span *s)
 	return fill_dates(q, 3, s);
 }
 
-/* The child statement's rows into c->explicit and c->placed. */
-static int read_child(struct bk_ctx *c, long long child_id, struct err *e)
+/* The child statement's rows into k->explicit and k->placed. */
+static int read_child(struct bk_ctx *c, struct kid *k, long long child_id, struct err *e)
 {
 	struct dbi_stmt *q = c->child_q;
 	int rc;
@@ -246,7 +258,7 @@ static int read_child(struct bk_ctx *c, long long child_id, struct err *e)
 	dbi_reset(q);
 	dbi_bind_int64(q, 1, child_id);
 	while ((rc = dbi_step(q, e)) == DBI_ROW) {
-		struct span *sp = span_add(dbi_column_int(q, 0) == 0 ? &c->explicit : &c->placed);
+		struct span *sp = span_add(dbi_column_int(q, 0) == 0 ? &k->explicit : &k->placed);
 
 		if (!sp || fill_child(q, sp) < 0) {
 			dbi_reset(q);
@@ -257,19 +269,22 @@ static int read_child(struct bk_ctx *c, long long child_id, struct err *e)
 	return rc == DBI_DONE ? 0 : rc;
 }
 
-/* The child's rows, read once for all the days asked about. */
-static int load_child(struct bk_ctx *c, long long child_id, struct err *e)
+/* The child's rows, read once for all the days asked about, into *out. */
+static int load_child(struct bk_ctx *c, long long child_id, const struct kid **out,
+		      struct err *e)
 {
+	struct kid *k = &c->kids[(unsigned long long)child_id % KIDS];
 	int r;
 
-	if (c->child_id == child_id && child_id)
+	*out = k;
+	if (k->child_id == child_id && child_id)
 		return 0;
-	c->child_id = 0;
-	spans_clear(&c->explicit);
-	spans_clear(&c->placed);
-	r = read_child(c, child_id, e);
+	k->child_id = 0;
+	spans_clear(&k->explicit);
+	spans_clear(&k->placed);
+	r = read_child(c, k, child_id, e);
 	if (r == 0)
-		c->child_id = child_id;
+		k->child_id = child_id;
 	return r;
 }
 
@@ -321,17 +336,18 @@ int bk_unit_role(struct bk_ctx *c, long long unit_id, const char *role, int day,
 int bk_at(struct bk_ctx *c, long long child_id, int day, struct bk *out, struct err *e)
 {
 	const struct span *ex = NULL, *pl = NULL;
+	const struct kid *k;
 	char d[DATE_LEN];
 	int r;
 
 	memset(out, 0, sizeof *out);
-	r = load_child(c, child_id, e);
+	r = load_child(c, child_id, &k, e);
 	if (r < 0)
 		return r;
 	date_format(day, d);
 	/* An explicit assignment: the latest start, then the latest row. */
-	for (int i = 0; i < c->explicit.n; i++) {
-		const struct span *s = &c->explicit.v[i];
+	for (int i = 0; i < k->explicit.n; i++) {
+		const struct span *s = &k->explicit.v[i];
 		int cmp;
 
 		if (!covers(s, d))
@@ -343,8 +359,8 @@ int bk_at(struct bk_ctx *c, long long child_id, int day, struct bk *out, struct 
 	/* The placement: later stages win; among equals the latest start,
 	 * then the latest row. It is looked up even for explicit holders: its
 	 * kind and unit say where the child is. */
-	for (int i = 0; i < c->placed.n; i++) {
-		const struct span *s = &c->placed.v[i];
+	for (int i = 0; i < k->placed.n; i++) {
+		const struct span *s = &k->placed.v[i];
 		int cmp;
 
 		if (!covers(s, d))

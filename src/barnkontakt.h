@@ -24,7 +24,8 @@ struct bk {
 };
 
 /* Prepared statements, reused across calls; free with bk_close(). The last
- * child's placements and assignments and every unit's roles asked about are
+ * children's placements and assignments (a few hundred) and every unit's
+ * roles asked about are
  * remembered while the context is open, so open one for a snapshot of the
  * facts (a transaction that does not change them meanwhile). */
 struct bk_ctx;
