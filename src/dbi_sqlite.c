@@ -14,6 +14,8 @@
  * some 20 more through exec, the same every pass: parsing them was a third
  * of a pass after a change. */
 #define SL_KEPT 256
+/* An exec text of more statements is not kept (a schema migration). */
+#define SL_EXEC_MAX 32
 
 /* The SQL of a kept statement (prepare: one statement, whose text SQLite
  * keeps; exec: the text as given and each of its statements in order). */
@@ -263,6 +265,10 @@ static int sl_exec(struct dbi *d, const char *sql, struct err *e)
 		rc = exec_first(db, sql, &k);
 		if (rc == SQLITE_OK && !(k.exec_sql = strdup(sql)))
 			rc = SQLITE_NOMEM;
+	}
+	if (rc == SQLITE_OK && k.n > SL_EXEC_MAX) {
+		kept_free(&k); /* a migration: run once */
+		return 0;
 	}
 	if (rc == SQLITE_OK) {
 		kept_put(SL_DB(d), &k);
