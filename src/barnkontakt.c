@@ -40,9 +40,20 @@ struct kid {
 	struct spans explicit, placed;
 };
 
+/* A walk of every child's rows of one kind in the order of the child ids
+ * (bk_walk_begin()): the row it stands on is of child at. */
+struct walk {
+	struct dbi_stmt *q;
+	long long at;
+	int done;
+};
+
 struct bk_ctx {
 	struct dbi *db;
 	struct dbi_stmt *child_q, *role_q;
+	struct walk ex, pl;   /* assignments, placements */
+	int walking;
+	long long walked;     /* the last child whose rows the walks gave */
 	struct kid kids[KIDS];
 	struct spans roles;
 	struct idmap units; /* a unit's role rows (held by active staff) in roles */
@@ -60,6 +71,16 @@ static const char *const sql_placement[] = {
 	"SELECT 1, p.id, p.staff_id, p.unit_id, p.kind,"
 	" (SELECT active FROM staff WHERE id = p.staff_id), ", "p",
 	" FROM placement p WHERE p.child_id = ?1" };
+/* The same rows of every child, by child (the child's id last). */
+static const char *const walk_explicit[] = {
+	"SELECT 0, b.id, b.staff_id, 0, NULL, 1, ", "b",
+	", b.child_id FROM barnkontakt b"
+	" WHERE (SELECT active FROM staff WHERE id = b.staff_id) = 1 ORDER BY b.child_id" };
+static const char *const walk_placement[] = {
+	"SELECT 1, p.id, p.staff_id, p.unit_id, p.kind,"
+	" (SELECT active FROM staff WHERE id = p.staff_id), ", "p",
+	", p.child_id FROM placement p ORDER BY p.child_id" };
+#define WALK_CHILD_COL 10
 static const char *const sql_role[] = {
 	"SELECT r.id, r.role, r.staff_id, ", "r",
 	" FROM unit_role r JOIN staff s ON s.id = r.staff_id"
@@ -137,6 +158,8 @@ void bk_close(struct bk_ctx *c)
 	if (!c)
 		return;
 	dbi_finalize(c->child_q);
+	dbi_finalize(c->ex.q);
+	dbi_finalize(c->pl.q);
 	dbi_finalize(c->role_q);
 	for (int i = 0; i < KIDS; i++) {
 		spans_clear(&c->kids[i].explicit);
@@ -269,7 +292,70 @@ static int read_child(struct bk_ctx *c, struct kid *k, long long child_id, struc
 	return rc == DBI_DONE ? 0 : rc;
 }
 
-/* The child's rows, read once for all the days asked about, into *out. */
+static int walk_step(struct walk *w, struct err *e)
+{
+	int rc = dbi_step(w->q, e);
+
+	if (rc == DBI_ROW) {
+		w->at = dbi_column_int64(w->q, WALK_CHILD_COL);
+		return 0;
+	}
+	w->done = 1;
+	return rc == DBI_DONE ? 0 : rc;
+}
+
+/* The rows of w that are child_id's into s (those of children before it
+ * skipped: nobody asked for them). */
+static int walk_take(struct walk *w, long long child_id, struct spans *s, struct err *e)
+{
+	int r = 0;
+
+	while (r == 0 && !w->done && w->at < child_id)
+		r = walk_step(w, e);
+	while (r == 0 && !w->done && w->at == child_id) {
+		struct span *sp = span_add(s);
+
+		if (!sp || fill_child(w->q, sp) < 0)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		r = walk_step(w, e);
+	}
+	return r;
+}
+
+int bk_walk_begin(struct bk_ctx *c, struct err *e)
+{
+	int r = 0;
+
+	if (!c->ex.q)
+		r = prepare_dated(c->db, walk_explicit, &c->ex.q, e);
+	if (r == 0 && !c->pl.q)
+		r = prepare_dated(c->db, walk_placement, &c->pl.q, e);
+	for (int i = 0; r == 0 && i < 2; i++) {
+		struct walk *w = i ? &c->pl : &c->ex;
+
+		dbi_reset(w->q);
+		w->done = 0;
+		r = walk_step(w, e);
+	}
+	c->walking = r == 0;
+	c->walked = 0;
+	if (r < 0)
+		bk_walk_end(c);
+	return r;
+}
+
+void bk_walk_end(struct bk_ctx *c)
+{
+	if (c->ex.q)
+		dbi_reset(c->ex.q);
+	if (c->pl.q)
+		dbi_reset(c->pl.q);
+	c->walking = 0;
+}
+
+/* The child's rows, read once for all the days asked about, into *out:
+ * from the walks when they are under way and have not passed the child,
+ * else by the child statement. */
 static int load_child(struct bk_ctx *c, long long child_id, const struct kid **out,
 		      struct err *e)
 {
@@ -282,7 +368,18 @@ static int load_child(struct bk_ctx *c, long long child_id, const struct kid **o
 	k->child_id = 0;
 	spans_clear(&k->explicit);
 	spans_clear(&k->placed);
-	r = read_child(c, k, child_id, e);
+	if (c->walking && child_id > c->walked) {
+		r = walk_take(&c->ex, child_id, &k->explicit, e);
+		if (r == 0)
+			r = walk_take(&c->pl, child_id, &k->placed, e);
+		if (r < 0) {
+			bk_walk_end(c);
+			return r;
+		}
+		c->walked = child_id;
+	} else {
+		r = read_child(c, k, child_id, e);
+	}
 	if (r == 0)
 		k->child_id = child_id;
 	return r;
