@@ -24,13 +24,22 @@ struct bk {
 };
 
 /* Prepared statements, reused across calls; free with bk_close(). The last
- * child's placements and assignments and every unit's roles asked about are
+ * children's placements and assignments (a few hundred) and every unit's
+ * roles asked about are
  * remembered while the context is open, so open one for a snapshot of the
  * facts (a transaction that does not change them meanwhile). */
 struct bk_ctx;
 
 int bk_open(struct dbi *db, struct bk_ctx **out, struct err *e);
 void bk_close(struct bk_ctx *c);
+
+/* A walk over every child's placements and assignments in the order of
+ * the children's ids, two statements for all of them: until bk_walk_end(),
+ * the rows of a child asked about after the last one (by a higher id) come
+ * from the walk, of one asked about again or out of order from a statement
+ * of its own. For a scan of every child by id. 0 or a negative code. */
+int bk_walk_begin(struct bk_ctx *c, struct err *e);
+void bk_walk_end(struct bk_ctx *c);
 
 /* The Barnkontakt of child_id on day (date.h day number). Staff who are not
  * active do not hold roles: then staff_id is 0 and unit_id names the unit

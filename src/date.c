@@ -87,7 +87,19 @@ char *date_format(int days, char buf[DATE_LEN])
 
 	date_to_ymd(days, &y, &m, &d);
 	y = y < 0 ? 0 : y % 10000;
-	snprintf(buf, DATE_LEN, "%04u-%02u-%02u", (unsigned)y, (unsigned)m % 100u,
-		 (unsigned)d % 100u);
+	m = (int)((unsigned)m % 100u);
+	d = (int)((unsigned)d % 100u);
+	/* "%04u-%02u-%02u" without printf: a pass formats a date per message. */
+	buf[0] = (char)('0' + y / 1000);
+	buf[1] = (char)('0' + y / 100 % 10);
+	buf[2] = (char)('0' + y / 10 % 10);
+	buf[3] = (char)('0' + y % 10);
+	buf[4] = '-';
+	buf[5] = (char)('0' + m / 10);
+	buf[6] = (char)('0' + m % 10);
+	buf[7] = '-';
+	buf[8] = (char)('0' + d / 10);
+	buf[9] = (char)('0' + d % 10);
+	buf[10] = '\0';
 	return buf;
 }

@@ -615,7 +615,10 @@ int facts_state_set(struct facts *f, const char *key, const char *value, struct 
  * (and whoever they stand in for, however many deputies apart) affects the units where they hold a role,
  * the children they follow as nurse or assigned Barnkontakt, and what they
  * report, answer for or receive; a changed unit the children placed there from lo_day on and the
- * referrals it takes in; a changed child all its subjects. */
+ * referrals it takes in; a changed child all its subjects. Of a child whose
+ * Barnkontakt may have changed (not its own facts), the subjects that
+ * follow the Barnkontakt: its placements, förskoleklass and discovery
+ * cards. */
 #define SQL_STAFF "CREATE TEMP TABLE IF NOT EXISTS plan_staff(id %s PRIMARY KEY)"
 #define SQL_AFFECTED \
 	"DELETE FROM temp.plan_staff;" \
@@ -640,8 +643,12 @@ int facts_state_set(struct facts *f, const char *key, const char *value, struct 
 	" WHERE kind IN ('referral','discovery','followup') AND ref_id IS NOT NULL" \
 	" ON CONFLICT DO NOTHING;" \
 	/* One statement per indexed column, so each is an index look-up. */ \
+	/* A referral and a follow-up read of their child only its reference: \
+	 * they are planned again when the child's own facts changed, not when \
+	 * its Barnkontakt may have (a unit's new principal touches hundreds). */ \
 	"INSERT INTO temp.plan_todo SELECT 'referral:' || id FROM referral" \
-	" WHERE child_id IN (SELECT id FROM temp.plan_kids) ON CONFLICT DO NOTHING;" \
+	" WHERE child_id IN (SELECT ref_id FROM fact_change WHERE kind = 'child')" \
+	" ON CONFLICT DO NOTHING;" \
 	"INSERT INTO temp.plan_todo SELECT 'referral:' || id FROM referral" \
 	" WHERE reporter_id IN (SELECT id FROM temp.plan_staff) ON CONFLICT DO NOTHING;" \
 	"INSERT INTO temp.plan_todo SELECT 'referral:' || id FROM referral" \
@@ -654,7 +661,8 @@ int facts_state_set(struct facts *f, const char *key, const char *value, struct 
 	"INSERT INTO temp.plan_todo SELECT 'discovery:' || id FROM discovery_card" \
 	" WHERE child_id IN (SELECT id FROM temp.plan_kids) ON CONFLICT DO NOTHING;" \
 	"INSERT INTO temp.plan_todo SELECT 'followup:' || id FROM followup" \
-	" WHERE child_id IN (SELECT id FROM temp.plan_kids) ON CONFLICT DO NOTHING;" \
+	" WHERE child_id IN (SELECT ref_id FROM fact_change WHERE kind = 'child')" \
+	" ON CONFLICT DO NOTHING;" \
 	"INSERT INTO temp.plan_todo SELECT 'followup:' || id FROM followup" \
 	" WHERE responsible_id IN (SELECT id FROM temp.plan_staff) ON CONFLICT DO NOTHING;" \
 	/* A placement that started before the window is no subject of any \

@@ -19,6 +19,7 @@ struct ack_keys;
 struct alert;
 struct digest;
 struct keyset;
+struct plan_rows;
 
 /* What a pass remembers in memory rather than in temporary tables
  * (plan_mark(); read by SQL through plan_sets_has(), src/plan_sets.c): a full pass all of
@@ -27,7 +28,7 @@ struct keyset;
 enum plan_set {
 	PLAN_SUBJ,      /* subjects planned (temp.plan_subj) */
 	PLAN_WOKE,      /* subjects planned that have a wake time */
-	PLAN_SEEN,      /* outbox keys a rule wants (temp.plan_seen) */
+	PLAN_SEEN,      /* outbox row ids a rule wants, as text (temp.plan_seen) */
 	PLAN_TASK_SEEN, /* task keys a rule wants (temp.plan_task_seen) */
 	PLAN_WAKES,     /* "subject TAB wake_at" of plan_wake as the pass began */
 	PLAN_SETS
@@ -52,7 +53,7 @@ struct planner {
 	void (*cb)(void *ctx, const struct plan_msg *m);
 	void *cb_ctx;
 	struct plan_stats *st;
-	struct dbi_stmt *q_outbox_get, *q_outbox_ins, *q_outbox_upd, *q_seen_ins;
+	struct dbi_stmt *q_outbox_ins, *q_outbox_upd, *q_seen_ins;
 	struct dbi_stmt *q_task_get, *q_task_upsert, *q_task_seen, *q_oc_del, *q_oc_ins, *q_event_any;
 	struct dbi_stmt *q_subj_ins, *q_wake_set;
 	struct dbi_stmt *q_sp_begin, *q_sp_release, *q_sp_rollback;
@@ -64,6 +65,7 @@ struct planner {
 	time_t subj_wake;     /* the subject's next occurrence after hi, or 0 */
 	long subjects;        /* planned so far in this pass */
 	struct keyset *sets[PLAN_SETS]; /* NULL: the temporary table (open_sets()) */
+	struct plan_rows *rows; /* the subject's outbox rows (src/plan_rows.c) */
 	char told_prefix[300];/* the last occurrence asked whether it was told */
 	int told;             /* (all its recipients share it) and the answer */
 };

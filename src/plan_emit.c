@@ -14,6 +14,7 @@
 #include "digest.h"
 #include "msgid.h"
 #include "plan_ack.h"
+#include "plan_rows.h"
 #include "rules.h"
 #include "templates.h"
 #include "utf8.h"
@@ -29,9 +30,6 @@ struct alert {
 	int count;          /* messages that could not be addressed */
 };
 
-static const char sql_outbox_get[] =
-	"SELECT id, state, channel, address, coalesce(subject,''), body, due_at, categories,"
-	" origin, digest_key IS NOT NULL, coalesce(deadline, '') FROM outbox WHERE key = ?1";
 static const char sql_outbox_ins[] =
 	"INSERT INTO outbox (key, rule, child_id, task_id, recipient_id, channel, address,"
 	" subject, body, categories, message_id, due_at, state, created_at, subject_key,"
@@ -184,15 +182,18 @@ static const char *role_sv(const char *role)
 /* ---- emitting ---- */
 
 
-static int seen(struct planner *p, const char *key, struct err *e)
+/* The outbox row id is wanted (what the pass does not mark is cancelled):
+ * its number as text, a few bytes a row in a full pass's set. */
+static int seen(struct planner *p, long long id, struct err *e)
 {
+	char key[24];
+
+	snprintf(key, sizeof key, "%lld", id);
 	return plan_mark(p, PLAN_SEEN, p->q_seen_ins, key, e);
 }
 
-static int same_text(struct dbi_stmt *q, int col, const char *s)
+static int same_text(const char *v, const char *s)
 {
-	const char *v = dbi_column_text(q, col);
-
 	return strcmp(v ? v : "", s ? s : "") == 0;
 }
 
@@ -237,6 +238,7 @@ static int emit_update(struct planner *p, const struct plan_msg *m, long long id
 		dbi_bind_null(q, 8);
 	dbi_bind_text(q, 9, m->deadline && *m->deadline ? m->deadline : NULL);
 	dbi_bind_int64(q, 10, m->digest);
+	plan_rows_written(p);
 	rc = dbi_step(q, e);
 	dbi_reset(q);
 	if (rc != DBI_DONE)
@@ -245,13 +247,14 @@ static int emit_update(struct planner *p, const struct plan_msg *m, long long id
 }
 
 static int emit_insert(struct planner *p, const struct plan_msg *m, const char *task_key,
-		       const char *due, const char *origin, struct err *e)
+		       const char *due, const char *origin, long long *idp, struct err *e)
 {
 	struct dbi_stmt *q = p->q_outbox_ins;
 	char mid[MSGID_SIZE], now[21];
 	long long id;
 	int rc;
 
+	plan_rows_written(p);
 	msgid_make(m->key, p->cfg->mail_from, mid);
 	dbi_bind_text(q, 1, m->key);
 	dbi_bind_text(q, 2, m->rule);
@@ -281,6 +284,7 @@ static int emit_insert(struct planner *p, const struct plan_msg *m, const char *
 	dbi_reset(q);
 	if (rc != DBI_ROW)
 		return rc < 0 ? rc : err_set(e, ERR_DB, "outbox: no id returned");
+	*idp = id;
 	return set_children(p, m, id, e);
 }
 
@@ -302,6 +306,17 @@ static int occurrence_told(struct planner *p, const struct plan_msg *m, int *tol
 	if (n < sizeof p->told_prefix && strncmp(p->told_prefix, m->key, n) == 0 &&
 	    p->told_prefix[n] == '\0') {
 		*told = p->told;
+		return 0;
+	}
+	rc = plan_rows_told(p, m->subject_key, m->key, n, told, e);
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		if (n < sizeof p->told_prefix) {
+			memcpy(p->told_prefix, m->key, n);
+			p->told_prefix[n] = '\0';
+			p->told = *told;
+		}
 		return 0;
 	}
 	char *prefix = strndup(m->key, n);
@@ -331,6 +346,7 @@ static int occurrence_told(struct planner *p, const struct plan_msg *m, int *tol
 static int emit_new(struct planner *p, const struct plan_msg *m, const char *task_key,
 		    const char *origin, char *due, struct err *e)
 {
+	long long id = 0;
 	int told = 0, r;
 
 	if (m->scheduled < p->lo_new) {
@@ -346,11 +362,11 @@ static int emit_new(struct planner *p, const struct plan_msg *m, const char *tas
 		if (r < 0 || told)
 			return r;
 	}
-	r = emit_insert(p, m, task_key, due, origin, e);
+	r = emit_insert(p, m, task_key, due, origin, &id, e);
 	if (strcmp(origin, "history") == 0)
 		p->told_prefix[0] = '\0'; /* now it counts as told */
 	if (r == 0)
-		r = seen(p, m->key, e);
+		r = seen(p, id, e);
 	p->st->planned += r == 0;
 	return r;
 }
@@ -358,41 +374,28 @@ static int emit_new(struct planner *p, const struct plan_msg *m, const char *tas
 /* What the outbox holds under a key, as far as a pass cares. */
 enum row_state { ROW_NONE, ROW_OPEN, ROW_CANCELLED, ROW_OUT };
 
-/* The state of the row of key: ROW_OUT when it went out or is going (sent,
+/* The state of row w: ROW_OUT when it went out or is going (sent,
  * sending, dead, or later states; history): a pass changes nothing about
- * it. Or a negative code. */
-static int row_state(struct planner *p, const char *key, struct err *e)
+ * it. */
+static int row_state(const struct plan_row *w)
 {
-	struct dbi_stmt *q = p->q_outbox_get;
-	int rc, st = ROW_NONE;
-
-	dbi_bind_text(q, 1, key);
-	rc = dbi_step(q, e);
-	if (rc == DBI_ROW) {
-		const char *state = dbi_column_text(q, 1);
-		const char *origin = dbi_column_text(q, 8);
-
-		if (origin && strcmp(origin, "history") == 0)
-			st = ROW_OUT;
-		else if (strcmp(state, "pending") == 0 || strcmp(state, "failed") == 0)
-			st = ROW_OPEN;
-		else
-			st = strcmp(state, "cancelled") == 0 ? ROW_CANCELLED : ROW_OUT;
-	}
-	dbi_reset(q);
-	if (rc != DBI_ROW && rc != DBI_DONE)
-		return rc;
-	return st;
+	if (!w->found)
+		return ROW_NONE;
+	if (w->origin && strcmp(w->origin, "history") == 0)
+		return ROW_OUT;
+	if (strcmp(w->state, "pending") == 0 || strcmp(w->state, "failed") == 0)
+		return ROW_OPEN;
+	return strcmp(w->state, "cancelled") == 0 ? ROW_CANCELLED : ROW_OUT;
 }
 
 
-/* Reconcile one wanted message with the outbox row of the same key. */
+/* Reconcile one wanted message with w, the outbox row of the same key
+ * (found 0: none). */
 static int emit(struct planner *p, const struct plan_msg *m, const char *task_key,
-		const char *origin, struct err *e)
+		const char *origin, const struct plan_row *w, struct err *e)
 {
-	struct dbi_stmt *q = p->q_outbox_get;
 	char due[21];
-	int rc, r;
+	int r;
 
 	if (p->preview) {
 		if (m->scheduled >= p->lo_keep && m->scheduled <= p->hi)
@@ -400,41 +403,29 @@ static int emit(struct planner *p, const struct plan_msg *m, const char *task_ke
 		return 0;
 	}
 	cal_iso_utc(m->scheduled, due);
-	dbi_bind_text(q, 1, m->key);
-	rc = dbi_step(q, e);
-	if (rc == DBI_DONE) {
-		dbi_reset(q);
+	if (!w->found)
 		return emit_new(p, m, task_key, origin, due, e);
-	}
-	if (rc != DBI_ROW) {
-		dbi_reset(q);
-		return rc;
-	}
-	long long id = dbi_column_int64(q, 0);
-	const char *state = dbi_column_text(q, 1);
 	/* An admin alert is written once a day, by the first pass that finds
 	 * the problem, and then left as it is; so is history (an event from
 	 * before backad's first pass, never sent). */
-	const char *was = dbi_column_text(q, 8);
-	int alert = strcmp(origin, "alert") == 0 || (was && strcmp(was, "history") == 0);
-	int open = !alert && (strcmp(state, "pending") == 0 || strcmp(state, "failed") == 0);
-	int revive = !alert && strcmp(state, "cancelled") == 0 &&
+	int alert = strcmp(origin, "alert") == 0 || (w->origin && strcmp(w->origin, "history") == 0);
+	int open = !alert && (strcmp(w->state, "pending") == 0 || strcmp(w->state, "failed") == 0);
+	int revive = !alert && strcmp(w->state, "cancelled") == 0 &&
 		     (m->event || m->scheduled >= p->lo_new);
 
 	if (m->event) /* an event keeps the time it was first planned for */
-		utf8_copy(due, sizeof due, dbi_column_text(q, 6));
-	int changed = !same_text(q, 2, channel_name(m->channel)) ||
-		      !same_text(q, 3, m->address) || !same_text(q, 4, m->subject) ||
-		      !same_text(q, 5, m->body) || !same_text(q, 6, due) ||
-		      !same_text(q, 7, m->categories) ||
-		      dbi_column_int(q, 9) != m->digest || !same_text(q, 10, m->deadline);
+		utf8_copy(due, sizeof due, w->due);
+	int changed = !same_text(w->channel, channel_name(m->channel)) ||
+		      !same_text(w->address, m->address) || !same_text(w->subject, m->subject) ||
+		      !same_text(w->body, m->body) || !same_text(w->due, due) ||
+		      !same_text(w->categories, m->categories) ||
+		      w->digest != m->digest || !same_text(w->deadline, m->deadline);
 
-	dbi_reset(q);
-	r = seen(p, m->key, e);
+	r = seen(p, w->id, e);
 	if (r < 0)
 		return r;
 	if ((open && changed) || revive) {
-		r = emit_update(p, m, id, due, e);
+		r = emit_update(p, m, w->id, due, e);
 		p->st->updated += r == 0;
 		return r;
 	}
@@ -476,6 +467,47 @@ static enum chan_mode rule_mode(const struct planner *p, const char *kind)
 	return r ? (enum chan_mode)p->cfg->channels[r->group] : CHMODE_PREFERRED;
 }
 
+/* Append s to buf (n bytes, *at used), cut as snprintf cuts. */
+static void put(char *buf, size_t n, size_t *at, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (*at + len >= n)
+		len = n - 1 - *at;
+	memcpy(buf + *at, s, len);
+	*at += len;
+	buf[*at] = '\0';
+}
+
+/* The key of a message: "rule/subject/occurrence/WHO[ID]suffix", where WHO
+ * is "staff:" and ID the person's id, or WHO a unit's mailbox code and no
+ * ID. Built without printf: a full pass builds one per message. */
+static void message_key(char *key, size_t n, const struct plan_req *req, const char *who,
+			long long id, const char *suffix)
+{
+	char num[24], *d = num + sizeof num;
+	unsigned long long v = id < 0 ? 0ull - (unsigned long long)id : (unsigned long long)id;
+	size_t at = 0;
+
+	*--d = '\0';
+	do
+		*--d = (char)('0' + v % 10);
+	while (v /= 10);
+	if (id < 0)
+		*--d = '-';
+	key[0] = '\0';
+	put(key, n, &at, req->rule);
+	put(key, n, &at, "/");
+	put(key, n, &at, req->subject);
+	put(key, n, &at, "/");
+	put(key, n, &at, req->occurrence);
+	put(key, n, &at, "/");
+	put(key, n, &at, who);
+	if (id)
+		put(key, n, &at, d);
+	put(key, n, &at, suffix);
+}
+
 /* Render and emit for r's channel. suffix tells channels apart in the key
  * when a rule sends both; only a single-channel message may fall back from
  * an SMS that cannot be rendered to e-mail. */
@@ -483,21 +515,20 @@ static int emit_to(struct planner *p, const struct plan_req *req, struct recipie
 		   const char *suffix, struct err *e)
 {
 	struct plan_msg m;
+	struct plan_row w = { 0 };
 	char key[300], cats[96], deadline[DATE_LEN];
 	char *subject = NULL, *body = NULL;
 	int ret;
 
 	if (r->staff_id)
-		snprintf(key, sizeof key, "%s/%s/%s/staff:%lld%s", req->rule, req->subject,
-			 req->occurrence, r->staff_id, suffix);
+		message_key(key, sizeof key, req, "staff:", r->staff_id, suffix);
 	else /* a unit's mailbox: code is "unit:ID" */
-		snprintf(key, sizeof key, "%s/%s/%s/%s%s", req->rule, req->subject,
-			 req->occurrence, r->code, suffix);
+		message_key(key, sizeof key, req, r->code, 0, suffix);
 	/* Nothing about a message that went out changes: it is not rendered
 	 * again, and not marked seen either (only open rows are cancelled). */
-	ret = p->preview ? ROW_NONE : row_state(p, key, e);
-	if (ret < 0)
+	if (!p->preview && (ret = plan_rows_get(p, req->subject, key, &w, e)) < 0)
 		return ret;
+	ret = row_state(&w);
 	if (ret == ROW_OUT) {
 		p->st->kept++;
 		return 0;
@@ -509,7 +540,7 @@ static int emit_to(struct planner *p, const struct plan_req *req, struct recipie
 		if (ret == ROW_NONE)
 			return 0;
 		p->st->kept++;
-		return seen(p, key, e);
+		return seen(p, w.id, e);
 	}
 	/* A new recipient of an occurrence already told to someone else (a new
 	 * deputy, a new holder) is not told again (emit_new()): not rendered. */
@@ -536,7 +567,7 @@ static int emit_to(struct planner *p, const struct plan_req *req, struct recipie
 		.digest = digest_wanted(p->cfg, req->rule),
 		.deadline = date_format(req->deadline ? req->deadline : req->day, deadline),
 	};
-	ret = emit(p, &m, req->task_key, "rule", e);
+	ret = emit(p, &m, req->task_key, "rule", &w, e);
 	free(subject);
 	free(body);
 	return ret;
@@ -654,7 +685,12 @@ static int emit_alert(struct planner *p, const struct alert *a, struct err *e)
 		.address = p->cfg->admin_email, .subject = subject, .body = body,
 		.categories = "enhet,roll", .scheduled = p->preview ? p->lo_keep : p->now,
 	};
-	r = emit(p, &m, NULL, "alert", e);
+	struct plan_row w = { 0 };
+
+	if (!p->preview)
+		r = plan_rows_get(p, NULL, key, &w, e);
+	if (r == 0)
+		r = emit(p, &m, NULL, "alert", &w, e);
 	p->st->alerts += r == 0;
 out:
 	free(subject);
@@ -762,7 +798,6 @@ int plan_emit_open(struct planner *p, struct err *e)
 		const char *sql;
 		int write;
 	} qs[] = {
-		{ offsetof(struct planner, q_outbox_get), sql_outbox_get, 0 },
 		{ offsetof(struct planner, q_outbox_ins), sql_outbox_ins, 1 },
 		{ offsetof(struct planner, q_outbox_upd), sql_outbox_upd, 1 },
 		{ offsetof(struct planner, q_seen_ins), sql_seen_ins, 1 },
@@ -782,19 +817,22 @@ int plan_emit_open(struct planner *p, struct err *e)
 			       (struct dbi_stmt **)(void *)((char *)p + qs[i].off), e);
 	}
 	if (r == 0)
+		r = plan_rows_open(p, e);
+	if (r == 0)
 		plan_ack_open(p);
 	return r;
 }
 
 void plan_emit_close(struct planner *p)
 {
-	struct dbi_stmt *qs[] = { p->q_outbox_get, p->q_outbox_ins, p->q_outbox_upd,
+	struct dbi_stmt *qs[] = { p->q_outbox_ins, p->q_outbox_upd,
 			       p->q_seen_ins, p->q_task_get, p->q_task_upsert, p->q_task_seen, p->q_oc_del,
 			       p->q_oc_ins, p->q_event_any };
 
 	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
 		dbi_finalize(qs[i]);
 	plan_ack_close(p);
+	plan_rows_close(p);
 	while (p->alerts) {
 		struct alert *a = p->alerts;
 

@@ -43,19 +43,52 @@ int plan_temp_create(struct dbi *db, const char *probe, const char *create, stru
 	return r == 1 ? 0 : dbi_exec(db, create, e);
 }
 
+/* plan_has() is registered once per SQLite connection and stays: defining
+ * a function again expires every statement prepared on the connection,
+ * which then parses its SQL again (dbi_sqlite.c keeps statements prepared
+ * from pass to pass). Its user data is the connection's cell, pointing at
+ * the pass under way; SQLite frees the cell (and it leaves this list) when
+ * the connection closes. */
+struct has_cell {
+	struct has_cell *next;
+	sqlite3 *db;
+	const struct planner *p; /* the pass under way, or NULL */
+};
+
+static struct has_cell *cells;
+
+static void cell_drop(void *arg)
+{
+	for (struct has_cell **c = &cells; *c; c = &(*c)->next)
+		if (*c == arg) {
+			*c = (*c)->next;
+			break;
+		}
+	free(arg);
+}
+
+static struct has_cell *cell_of(sqlite3 *db)
+{
+	struct has_cell *c;
+
+	for (c = cells; c && c->db != db; c = c->next)
+		;
+	return c;
+}
+
 /* plan_has(SET, KEY): whether KEY is in the pass's set SET. */
 static void sql_plan_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	const struct planner *p = sqlite3_user_data(ctx);
+	const struct has_cell *c = sqlite3_user_data(ctx);
 	int set = sqlite3_value_int(argv[0]);
 	const char *key = (const char *)sqlite3_value_text(argv[1]);
 
 	(void)argc;
-	if (set < 0 || set >= PLAN_SETS) {
+	if (!c->p || set < 0 || set >= PLAN_SETS) {
 		sqlite3_result_error(ctx, "plan_has: no such set", -1);
 		return;
 	}
-	sqlite3_result_int(ctx, key && keyset_has(p->sets[set], key));
+	sqlite3_result_int(ctx, key && keyset_has(c->p->sets[set], key));
 }
 
 int plan_sets_open(struct planner *p, struct err *e)
@@ -65,9 +98,21 @@ int plan_sets_open(struct planner *p, struct err *e)
 	int r = 0;
 
 	if (sq) {
-		if (sqlite3_create_function(sq, "plan_has", 2, SQLITE_UTF8, p, sql_plan_has, NULL,
-					    NULL) != SQLITE_OK)
-			return err_set(e, ERR_DB, "plan_has: %s", sqlite3_errmsg(sq));
+		struct has_cell *c = cell_of(sq);
+
+		if (!c) {
+			if (!(c = calloc(1, sizeof *c)))
+				return err_set(e, ERR_NOMEM, "out of memory");
+			c->db = sq;
+			c->next = cells;
+			cells = c;
+			/* On failure SQLite has called cell_drop() already. */
+			if (sqlite3_create_function_v2(sq, "plan_has", 2, SQLITE_UTF8, c,
+						       sql_plan_has, NULL, NULL,
+						       cell_drop) != SQLITE_OK)
+				return err_set(e, ERR_DB, "plan_has: %s", sqlite3_errmsg(sq));
+		}
+		c->p = p;
 		return 0;
 	}
 	for (int i = 0; r == 0 && i < PLAN_SETS; i++) {
@@ -85,10 +130,10 @@ int plan_sets_open(struct planner *p, struct err *e)
 
 void plan_sets_close(struct planner *p)
 {
-	sqlite3 *sq = dbi_sqlite(p->db);
+	struct has_cell *c = cell_of(dbi_sqlite(p->db));
 
-	if (sq)
-		sqlite3_create_function(sq, "plan_has", 2, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+	if (c)
+		c->p = NULL;
 }
 
 /* A set's keys on their way into its table: up to PLAN_SETS_BATCH bound to

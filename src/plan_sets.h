@@ -25,10 +25,12 @@ const char *plan_sets_id_type(struct dbi *db);
  * table it skips with a notice, which would reach the log at every pass. */
 int plan_temp_create(struct dbi *db, const char *probe, const char *create, struct err *e);
 
-/* Ready the sets' SQL side for a pass that keeps sets: register plan_has()
- * on SQLite, create or empty the temporary tables on PostgreSQL. */
+/* Ready the sets' SQL side for a pass that keeps sets: point plan_has() at
+ * this pass on SQLite (registered on the connection's first pass, kept until
+ * it closes), create or empty the temporary tables on PostgreSQL. */
 int plan_sets_open(struct planner *p, struct err *e);
-/* Unregister plan_has() (SQLite); the tables stay for the next pass. */
+/* plan_has() answers for no pass any more (SQLite); the tables stay for the
+ * next pass. */
 void plan_sets_close(struct planner *p);
 
 /* Make the sets as they are now visible to SQL: nothing to do on SQLite

@@ -9,6 +9,7 @@
 #include "calendar.h"
 #include "db.h"
 #include "keyset.h"
+#include "plan_rows.h"
 
 static const char sql_subj_ins[] =
 	"INSERT INTO temp.plan_subj(s) VALUES (?1) ON CONFLICT DO NOTHING";
@@ -175,6 +176,7 @@ int plan_subject(struct planner *p, const char *subject,
 	/* What was learnt of this subject's rows does not outlive it: its
 	 * savepoint may be rolled back. */
 	p->told_prefix[0] = '\0';
+	plan_rows_forget(p);
 	r = fn(p, arg, &se);
 	p->in_subject = 0;
 	if (r == 0)

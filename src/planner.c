@@ -51,7 +51,7 @@ static int cancel_stale(struct planner *p, struct err *e)
 	 * scanning every open row of the state index instead). */
 	if (p->full) {
 		plan_sets_has(p, PLAN_SUBJ, "subject_key", in_subj, sizeof in_subj);
-		plan_sets_has(p, PLAN_SEEN, "key", in_seen, sizeof in_seen);
+		plan_sets_has(p, PLAN_SEEN, "CAST(id AS TEXT)", in_seen, sizeof in_seen);
 		snprintf(sql, sizeof sql,
 			 "UPDATE outbox SET state = 'cancelled', last_error = 'skälet gäller inte längre'"
 			 " || CASE WHEN in_doubt <> 0 THEN '; kan redan ha levererats (meddelande '"
@@ -68,7 +68,7 @@ static int cancel_stale(struct planner *p, struct err *e)
 			 " WHERE state || '' IN ('pending','failed') AND origin = 'rule'"
 			 " AND subject_key IN (SELECT s FROM temp.plan_subj)"
 			 " AND subject_key NOT IN (SELECT s FROM temp.plan_err)"
-			 " AND due_at || '' >= '%s' AND key NOT IN (SELECT key FROM temp.plan_seen)",
+			 " AND due_at || '' >= '%s' AND CAST(id AS TEXT) NOT IN (SELECT key FROM temp.plan_seen)",
 			 lo);
 	}
 	r = db_exec(p->db, sql, e);
@@ -112,7 +112,10 @@ static int changed_subjects(struct planner *p, struct err *e)
 		" FROM fact_change WHERE kind IN ('referral','discovery','followup')"
 		" AND ref_id IS NOT NULL ON CONFLICT DO NOTHING;"
 		"INSERT INTO temp.plan_subj(s) SELECT DISTINCT subject_key FROM outbox"
-		" WHERE state IN ('pending','failed') AND origin = 'rule'"
+		/* Tested once, before the open rows are walked: a full pass
+		 * with no child changed walks none of them. */
+		" WHERE EXISTS (SELECT 1 FROM fact_change WHERE kind = 'child')"
+		" AND state IN ('pending','failed') AND origin = 'rule'"
 		" AND subject_key IS NOT NULL"
 		" AND child_id IN (SELECT ref_id FROM fact_change WHERE kind = 'child')"
 		" ON CONFLICT DO NOTHING", e);

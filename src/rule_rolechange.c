@@ -207,7 +207,12 @@ static int plan_all(struct planner *p, struct err *e)
 		r = facts_state_get(p->facts, "rolechange.scanned", last, sizeof last, e);
 	if (r < 0 || strcmp(key, last) == 0)
 		return r;
-	r = facts_known(p->facts, 0, scan_child, p, e);
+	/* Every child in the order of its id: their rows read by one walk,
+	 * not a statement per child. */
+	r = bk_walk_begin(p->bk, e);
+	if (r == 0)
+		r = facts_known(p->facts, 0, scan_child, p, e);
+	bk_walk_end(p->bk);
 	return r < 0 ? r : facts_state_set(p->facts, "rolechange.scanned", key, e);
 }
 

@@ -2,7 +2,7 @@
  * SQLite by default, PostgreSQL when BACKAD_TEST_PG holds a libpq URL
  * (tests/it_dbi_pg.sh starts one). Integers, Swedish text, NULL and '',
  * changes, RETURNING, upserts, savepoints, nested walks, errors, temp
- * tables and time. */
+ * tables and time, statements kept prepared after finalize. */
 #include "testutil.h"
 
 #include <libpq-fe.h>
@@ -739,6 +739,43 @@ static void reset_runs_again_with_the_same_bindings(void **state)
 	dbi_finalize(st);
 }
 
+/* A finalized statement may stay prepared for the next prepare of its SQL
+ * (SQLite keeps them, src/dbi_sqlite.c): one finalized in the middle of a
+ * walk holds no table (a DROP goes through), comes back at its first row,
+ * and a kept statement or exec text runs against the table as it is now,
+ * dropped and created again in between. */
+static void kept_statements_hold_nothing_and_follow_the_schema(void **state)
+{
+	static const char create[] =
+		"CREATE TABLE u (v BIGINT); INSERT INTO u (v) VALUES (1), (2)";
+	struct fx *f = *state;
+	struct dbi_stmt *st;
+
+	make_table(f->db, "t", "v BIGINT");
+	run(f->db, "INSERT INTO t (v) VALUES (10), (20), (30)");
+	for (int i = 0; i < 2; i++) {
+		st = prep(f->db, "SELECT v FROM t WHERE v > ?1 ORDER BY v");
+		dbi_bind_int64(st, 1, 15);
+		assert_int_equal(step(st), DBI_ROW);
+		assert_int_equal(dbi_column_int64(st, 0), 20);
+		dbi_finalize(st); /* in the middle of the walk */
+	}
+	run(f->db, "DROP TABLE t");
+	make_table(f->db, "t", "v BIGINT");
+	run(f->db, "INSERT INTO t (v) VALUES (40)");
+	st = prep(f->db, "SELECT v FROM t WHERE v > ?1 ORDER BY v");
+	dbi_bind_int64(st, 1, 15);
+	assert_int_equal(step(st), DBI_ROW);
+	assert_int_equal(dbi_column_int64(st, 0), 40);
+	assert_int_equal(step(st), DBI_DONE);
+	dbi_finalize(st);
+	for (int i = 0; i < 3; i++) {
+		run(f->db, create);
+		assert_int_equal(one_int(f->db, "SELECT count(*) FROM u"), 2);
+		run(f->db, "DROP TABLE u");
+	}
+}
+
 /* Two writers of one row: the second gets ERR_BUSY, which it may retry. */
 static void a_conflict_is_busy(void **state)
 {
@@ -824,6 +861,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(temp_tables_are_the_connections_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(time_functions_agree_with_the_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(reset_runs_again_with_the_same_bindings, setup, teardown),
+		cmocka_unit_test_setup_teardown(kept_statements_hold_nothing_and_follow_the_schema,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(a_conflict_is_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_lost_connection_is_io, setup, teardown),
 	};
