@@ -33,6 +33,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pg_conn.h"
 #include "strbuf.h"
 
 #define PG_BATCH 1000      /* rows per FETCH */
@@ -108,8 +109,8 @@ struct pg_stmt {
 static int pg_fail(struct pg_db *d, const PGresult *res, const char *label, struct err *e)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	int code = ERR_DB, len;
+	char msg[400];
+	int code = ERR_DB;
 
 	if (PQstatus(d->conn) == CONNECTION_BAD)
 		code = ERR_IO;
@@ -118,14 +119,13 @@ static int pg_fail(struct pg_db *d, const PGresult *res, const char *label, stru
 		code = ERR_BUSY;
 	else if (!res)
 		code = ERR_NOMEM;
-	if (!msg)
-		msg = PQerrorMessage(d->conn);
-	/* The first line only: later ones are DETAIL, which can name values. */
-	len = (int)strcspn(msg, "\n");
+	/* The first line only (later ones are DETAIL, which can name values),
+	 * and nothing of a row's data (pg_result_text). */
+	pg_result_text(res, d->conn, msg, sizeof msg);
 	if (code == ERR_IO)
-		return err_set(e, code, "statement \"%s\": connection to the database lost: %.*s",
-			       label, len, msg);
-	return err_set(e, code, "statement \"%s\": %.*s", label, len, msg);
+		return err_set(e, code, "statement \"%s\": connection to the database lost: %s",
+			       label, msg);
+	return err_set(e, code, "statement \"%s\": %s", label, msg);
 }
 
 static int pg_in_tx(struct pg_db *d)
@@ -937,7 +937,7 @@ static long long pg_changes(struct dbi *db)
 	return PG_DB(db)->changes;
 }
 
-static int pg_exec(struct dbi *db, const char *sql, struct err *e)
+static int pg_exec_text(struct dbi *db, const char *sql, struct err *e)
 {
 	struct pg_db *d = PG_DB(db);
 	char label[80];
@@ -1007,7 +1007,7 @@ const struct dbi_ops dbi_pg_ops = {
 	.reset = pg_reset,
 	.finalize = pg_finalize,
 	.changes = pg_changes,
-	.exec = pg_exec,
+	.exec = pg_exec_text,
 	.begin_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ",
 	.begin_batch = pg_begin_batch,
 	.in_transaction = pg_in_transaction,

@@ -99,6 +99,30 @@ const char *pg_error(PGconn *c, char *buf, size_t size)
 	return buf;
 }
 
+const char *pg_result_text(const PGresult *res, PGconn *c, char *buf, size_t size)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	size_t len;
+
+	if (!msg)
+		return pg_error(c, buf, size);
+	if (state && (strncmp(state, "00", 2) == 0 || strncmp(state, "01", 2) == 0 ||
+		      strncmp(state, "P0", 2) == 0)) {
+		snprintf(buf, size, _("raised by database code (SQLSTATE %s)"), state);
+		return buf;
+	}
+	len = strcspn(msg, "\n");
+	if (state && strncmp(state, "22", 2) == 0) {
+		const char *colon = strstr(msg, ": ");
+
+		if (colon && (size_t)(colon - msg) < len)
+			len = (size_t)(colon - msg);
+	}
+	snprintf(buf, size, "%.*s", (int)len, msg);
+	return buf;
+}
+
 /* What to look at when a connection fails, by what libpq said. */
 static const char *hint(PGconn *c)
 {
@@ -121,15 +145,13 @@ static const char *hint(PGconn *c)
 static void server_says(void *arg, const PGresult *res)
 {
 	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
-	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	char text[300];
 
-	(void)arg;
-	if (!msg)
-		return;
+	pg_result_text(res, arg, text, sizeof text);
 	if (sev && strcmp(sev, "WARNING") == 0)
-		log_warn("PostgreSQL: %s", msg);
+		log_warn("PostgreSQL: %s", text);
 	else
-		log_debug("PostgreSQL %s: %s", sev ? sev : "notice", msg);
+		log_debug("PostgreSQL %s: %s", sev ? sev : "notice", text);
 }
 
 int pg_connect(const struct config *cfg, const char *conninfo, PGconn **out, struct err *e)
@@ -186,7 +208,7 @@ int pg_connect(const struct config *cfg, const char *conninfo, PGconn **out, str
 		PQfinish(c);
 		return r;
 	}
-	PQsetNoticeReceiver(c, server_says, NULL);
+	PQsetNoticeReceiver(c, server_says, c);
 	*out = c;
 	return 0;
 }
@@ -198,11 +220,8 @@ int pg_exec(PGconn *c, const char *sql, struct err *e)
 	char msg[400];
 	int r = 0;
 
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		snprintf(msg, sizeof msg, "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(c));
-		msg[strcspn(msg, "\n")] = '\0';
-		r = err_set(e, ERR_DB, "PostgreSQL: %s", msg);
-	}
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		r = err_set(e, ERR_DB, "PostgreSQL: %s", pg_result_text(res, c, msg, sizeof msg));
 	PQclear(res);
 	return r;
 }

@@ -42,4 +42,13 @@ int pg_exec(PGconn *c, const char *sql, struct err *e);
 /* The first line of the connection's last error. */
 const char *pg_error(PGconn *c, char *buf, size_t size);
 
+/* What a failed result (or a notice) may say in a log or an error message,
+ * into buf: the primary message's first line, but never data a row holds.
+ * A value quoted by a data exception (class 22: invalid input syntax for
+ * type date: "...", an invalid byte sequence) is cut off; the text of a
+ * RAISE or a warning written by database code (classes 00, 01 and P0: a
+ * trigger another system added may quote a child's name) is replaced by
+ * its SQLSTATE. Without a result (or its message), c's last error. */
+const char *pg_result_text(const PGresult *res, PGconn *c, char *buf, size_t size);
+
 #endif

@@ -173,25 +173,19 @@ static long copy_where(const char *ctx, char *col, size_t n)
 	return line;
 }
 
-/* The message of a failed PostgreSQL result, without a value it quotes
- * (invalid input syntax for type date: "..."); with where a COPY failed:
+/* The message of a failed PostgreSQL result, without a row's data
+ * (pg_result_text); with where a COPY failed:
  * the row's key in src (the rows go in key order, so line N is the Nth)
  * and the column. Nothing of PostgreSQL's CONTEXT or DETAIL, which quote
  * whole rows. */
 static int pg_fail_at(PGresult *res, PGconn *c, sqlite3 *src, const struct mtable *t,
 		      const char *table, struct err *e)
 {
-	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *ctx = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
-	char line[300], col[80], key[80] = "", where[200] = "";
-	const char *q;
+	char msg[300], col[80], key[80] = "", where[200] = "";
 	long at;
-	int len;
 
-	if (!msg)
-		msg = pg_error(c, line, sizeof line);
-	q = strstr(msg, ": \"");
-	len = q ? (int)(q - msg) : (int)strlen(msg);
+	pg_result_text(res, c, msg, sizeof msg);
 	at = copy_where(ctx, col, sizeof col);
 	if (at > 0 && src && t) {
 		char sql[200];
@@ -213,7 +207,7 @@ static int pg_fail_at(PGresult *res, PGconn *c, sqlite3 *src, const struct mtabl
 
 		snprintf(where + k, sizeof where - k, _(", column %s"), col);
 	}
-	return err_set(e, ERR_DB, "%s%s: PostgreSQL: %.*s", table, where, len, msg);
+	return err_set(e, ERR_DB, "%s%s: PostgreSQL: %s", table, where, msg);
 }
 
 static int pg_fail(PGresult *res, PGconn *c, const char *table, struct err *e)

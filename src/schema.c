@@ -418,9 +418,14 @@ static const char migration_10_pg[] =
  * id of its own (explicit id) leaves the table's identity counter behind,
  * and backad's next insert into that table drew that id again and failed
  * on the key. After each insert into a fact table the counter is moved
- * past an id above it. It runs as the schema's owner (security definer), so
- * the writing system needs no right on the counter. SQLite's rowid is
- * always past the highest id: nothing to do there. */
+ * past an id at or above the next one it would give, never back (its next
+ * value is last_value, or last_value + 1 once called), under a lock per
+ * counter so that two writers cannot move it back one after the other. An
+ * id of 2^62 or more is left alone: following it would bring the counter
+ * to its end and stop every insert of backad. It runs as the schema's
+ * owner (security definer, search_path pinned), so the writing system
+ * needs no right on the counter. SQLite's rowid is always past the highest
+ * id: nothing to do there. */
 #define FOLLOW(t) \
 	"CREATE OR REPLACE TRIGGER id_" t " AFTER INSERT ON " t \
 	" FOR EACH ROW EXECUTE FUNCTION backad_follow_id();"
@@ -429,12 +434,20 @@ static const char migration_11_pg[] =
 	" SECURITY DEFINER SET search_path = pg_catalog AS $$"
 	" DECLARE s regclass := pg_get_serial_sequence("
 	"   quote_ident(TG_TABLE_SCHEMA) || '.' || quote_ident(TG_TABLE_NAME), 'id')::regclass;"
+	"  last bigint; called boolean;"
 	" BEGIN"
-	"  IF NEW.id > coalesce(pg_sequence_last_value(s), 0) THEN"
-	"   PERFORM setval(s, NEW.id);"
+	"  IF NEW.id <= 0 OR NEW.id >= 4611686018427387904 THEN RETURN NULL; END IF;"
+	"  EXECUTE format('SELECT last_value, is_called FROM %s', s) INTO last, called;"
+	"  IF NEW.id > last OR (NEW.id = last AND NOT called) THEN"
+	"   PERFORM pg_advisory_xact_lock(s::oid::bigint);"
+	"   EXECUTE format('SELECT last_value, is_called FROM %s', s) INTO last, called;"
+	"   IF NEW.id > last OR (NEW.id = last AND NOT called) THEN"
+	"    PERFORM setval(s, NEW.id);"
+	"   END IF;"
 	"  END IF;"
 	"  RETURN NULL;"
 	" END $$;"
+	"REVOKE ALL ON FUNCTION backad_follow_id() FROM PUBLIC;"
 	FOLLOW("unit") FOLLOW("staff") FOLLOW("absence") FOLLOW("unit_role") FOLLOW("child")
 	FOLLOW("placement") FOLLOW("barnkontakt") FOLLOW("referral") FOLLOW("discovery_card")
 	FOLLOW("followup") FOLLOW("consent") FOLLOW("task_ack");

@@ -396,8 +396,7 @@ int schema_pg_db_version(PGconn *c, struct err *e)
 	PQclear(res);
 	return r;
 fail:
-	snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(res));
-	msg[strcspn(msg, "\n")] = '\0';
+	pg_result_text(res, c, msg, sizeof msg);
 	PQclear(res);
 	return err_set(e, ERR_DB, "PostgreSQL: %s", msg);
 }
