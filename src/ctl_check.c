@@ -32,8 +32,9 @@ enum { CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN };
 
 struct health {
 	long pid;            /* 0: never ran */
-	int remote;          /* the daemon runs on another host (PostgreSQL):
-			      * its pid cannot be looked at from here */
+	int remote;          /* the daemon runs on another host (PostgreSQL) or
+			      * in another container of this one: its pid
+			      * cannot be looked at from here */
 	int alive;           /* the pid exists (EPERM counts: another user's)
 			      * and is a process named backad */
 	long beat_age;       /* seconds since the heartbeat, -1: none */
@@ -142,30 +143,25 @@ static time_t boot_time(void)
 	return (time_t)t;
 }
 
-/* The daemon's owner name for claims ("PID@BOOT-ID/PID-NAMESPACE", as
- * lock.c makes it): as it wrote it (daemon.owner) with daemon.pid, else its
- * pid here (a heartbeat written before daemon.owner was). *remote: the
- * owner is another host's, another boot's (which the heartbeat's time tells
- * apart) or another PID namespace's (a container), whose pid cannot be
- * looked up here. */
-static void daemon_owner(long pid, const char *noted, char *buf, size_t n, int *remote)
+/* The daemon's owner name for claims (lock.h), as it wrote it
+ * (daemon.owner) with daemon.pid, else its pid here (a heartbeat written
+ * before daemon.owner was). *where: lock.h instance_where. */
+static void daemon_owner(long pid, const char *noted, char *buf, size_t n, int *where)
 {
-	const char *at = strchr(noted, '@'), *mine = strchr(instance_owner(), '@');
-
-	*remote = 0;
-	if (at && strtol(noted, NULL, 10) == pid) {
+	if (strchr(noted, '@') && strtol(noted, NULL, 10) == pid) {
 		snprintf(buf, n, "%s", noted);
-		*remote = strcmp(at, mine) != 0;
+		*where = instance_where(noted);
 		return;
 	}
-	snprintf(buf, n, "%ld%s", pid, mine);
+	instance_owner_of(pid, buf, n);
+	*where = INSTANCE_HERE;
 }
 
 static int measure(struct ctl *c, time_t now, struct health *h, struct reads *rd)
 {
 	char buf[64], noted[128], today[DATE_LEN], iso[21], owner[128];
 	time_t t;
-	int other_boot;
+	int where;
 
 	memset(h, 0, sizeof *h);
 	h->beat_age = -1;
@@ -173,17 +169,19 @@ static int measure(struct ctl *c, time_t now, struct health *h, struct reads *rd
 	h->pid = strtol(buf, NULL, 10);
 	one_text(c->db, "SELECT value FROM state WHERE key = 'daemon.owner'", noted, sizeof noted,
 		 rd);
-	daemon_owner(h->pid, noted, owner, sizeof owner, &other_boot);
+	daemon_owner(h->pid, noted, owner, sizeof owner, &where);
 	one_text(c->db, "SELECT value FROM state WHERE key = 'daemon.heartbeat'", buf, sizeof buf,
 		 rd);
 	if (buf[0] && cal_parse_instant(buf, &t) == 0)
 		h->beat_age = now - t;
-	/* A daemon of another host (a shared PostgreSQL database) is judged
-	 * by its heartbeat alone; on this host by its pid too. A heartbeat
-	 * from before this boot is another boot's daemon: its pid now names
-	 * some other process. */
-	h->remote = other_boot && h->beat_age >= 0 && now - h->beat_age >= boot_time() &&
-		    dbi_backend(c->db) == DBI_PG;
+	/* A daemon of another host (a shared PostgreSQL database) or of
+	 * another container of this host (another PID namespace, on either
+	 * engine) is judged by its heartbeat alone; one of this host by its pid
+	 * too. A heartbeat from before this boot is another boot's daemon: its
+	 * pid now names some other process. */
+	h->remote = where == INSTANCE_OTHER_NAMESPACE ||
+		    (where == INSTANCE_ELSEWHERE && h->beat_age >= 0 &&
+		     now - h->beat_age >= boot_time() && dbi_backend(c->db) == DBI_PG);
 	if (h->remote)
 		h->alive = h->beat_age <= BEAT_HUNG_S;
 	else if (h->pid > 0)

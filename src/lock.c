@@ -82,22 +82,41 @@ void instance_unlock(int fd)
 		close(fd);
 }
 
-int instance_gone(const char *owner)
+/* When process pid started, in clock ticks since boot (/proc/PID/stat,
+ * field 22), 0 when unknown (no such process). */
+static unsigned long long start_time(long pid)
 {
-	const char *me = instance_owner(), *at = owner ? strchr(owner, '@') : NULL;
-	const char *my_at = strchr(me, '@');
-	char *end;
-	long pid;
+	char path[64], line[1024], *p;
+	unsigned long long t = 0;
+	FILE *f;
 
-	/* Same boot and PID namespace, or nothing can be said of the pid. */
-	if (!at || !my_at || strcmp(at, my_at) != 0 || strcmp(at + 1, "unknown") == 0 ||
-	    strcmp(owner, me) == 0)
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
 		return 0;
-	errno = 0;
-	pid = strtol(owner, &end, 10);
-	if (end != at || pid <= 0 || errno)
+	if (!fgets(line, sizeof line, f))
+		line[0] = '\0';
+	fclose(f);
+	p = strrchr(line, ')'); /* the command name may hold spaces and parentheses */
+	/* after it: state (field 3) ... starttime (field 22) */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d"
+				" %*d %*d %*d %*d %llu", &t) != 1)
 		return 0;
-	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+	return t;
+}
+
+/* This boot's id, "" if unread. */
+static void boot_id(char *buf, size_t n)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	buf[0] = '\0';
+	if (f) {
+		if (!fgets(buf, (int)n, f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
 }
 
 /* This process's PID namespace ("4026531836"), "" when unread: pids are
@@ -118,27 +137,79 @@ static void pid_namespace(char *buf, size_t n)
 		snprintf(buf, n, "%.*s", (int)strcspn(open_br + 1, "]"), open_br + 1);
 }
 
+int instance_owner_of(long pid, char *buf, size_t n)
+{
+	char boot[64], ns[32];
+	unsigned long long t = start_time(pid);
+
+	boot_id(boot, sizeof boot);
+	pid_namespace(ns, sizeof ns);
+	if (!boot[0] || !ns[0] || !t) {
+		snprintf(buf, n, "%ld@unknown", pid);
+		return -1;
+	}
+	snprintf(buf, n, "%ld@%s/%s/%llu", pid, boot, ns, t);
+	return 0;
+}
+
 const char *instance_owner(void)
 {
-	static char owner[128];
+	static char owner[160];
 	static long pid;
-	char boot[64] = "", ns[32];
-	FILE *f;
 
 	if (pid == (long)getpid())
 		return owner;
 	pid = (long)getpid();
-	f = fopen("/proc/sys/kernel/random/boot_id", "re");
-	if (f) {
-		if (!fgets(boot, sizeof boot, f))
-			boot[0] = '\0';
-		fclose(f);
-	}
-	boot[strcspn(boot, "\n")] = '\0';
-	pid_namespace(ns, sizeof ns);
-	if (boot[0] && ns[0])
-		snprintf(owner, sizeof owner, "%ld@%s/%s", pid, boot, ns);
-	else
-		snprintf(owner, sizeof owner, "%ld@unknown", pid);
+	instance_owner_of(pid, owner, sizeof owner);
 	return owner;
+}
+
+/* The "@BOOT-ID/PID-NAMESPACE" of an owner name and its length, or NULL
+ * when it is not of the form PID@BOOT-ID/PID-NAMESPACE/START. */
+static const char *place(const char *owner, size_t *len)
+{
+	const char *at = owner ? strchr(owner, '@') : NULL, *slash, *last;
+
+	if (!at || !(slash = strchr(at, '/')) || !(last = strrchr(at, '/')) || last == slash)
+		return NULL;
+	*len = (size_t)(last - at);
+	return at;
+}
+
+int instance_where(const char *owner)
+{
+	size_t n, my_n;
+	const char *at = place(owner, &n), *mine = place(instance_owner(), &my_n);
+	const char *slash;
+
+	if (!at || !mine)
+		return INSTANCE_ELSEWHERE;
+	if (n == my_n && memcmp(at, mine, n) == 0)
+		return INSTANCE_HERE;
+	slash = strchr(at, '/');
+	if ((size_t)(slash - at) < my_n && memcmp(at, mine, (size_t)(slash - at) + 1) == 0)
+		return INSTANCE_OTHER_NAMESPACE;
+	return INSTANCE_ELSEWHERE;
+}
+
+int instance_gone(const char *owner)
+{
+	char *end;
+	long pid;
+	unsigned long long started, now;
+
+	if (instance_where(owner) != INSTANCE_HERE || strcmp(owner, instance_owner()) == 0)
+		return 0;
+	errno = 0;
+	pid = strtol(owner, &end, 10);
+	if (*end != '@' || pid <= 0 || errno)
+		return 0;
+	started = strtoull(strrchr(owner, '/') + 1, &end, 10);
+	if (*end || !started)
+		return 0;
+	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	/* Running: the same process, or one that took its pid since. */
+	now = start_time(pid);
+	return now && now != started;
 }

@@ -18,16 +18,28 @@ int instance_lock(const char *db_path, int *fd, long *holder, struct err *e);
 /* Give it back. */
 void instance_unlock(int fd);
 
-/* This process's owner name for claims: "PID@BOOT-ID/PID-NAMESPACE"
- * ("PID@unknown" when either cannot be read). */
+/* This process's owner name for claims:
+ * "PID@BOOT-ID/PID-NAMESPACE/START" (START: when the process started, in
+ * clock ticks since boot, so a pid taken again, or a container's pid 1 in
+ * a namespace of the same number, names another owner); "PID@unknown" when
+ * any of it cannot be read. */
 const char *instance_owner(void);
+/* The owner name of process pid of this host (0), or -1 with "PID@unknown"
+ * when it cannot be told (no such process). */
+int instance_owner_of(long pid, char *buf, size_t n);
 
-/* 1 when owner names a process of this host's current boot that no longer
- * runs (so its claims are left over), else 0: another host's, another
- * boot's or another PID namespace's process (a container: its pids are not
- * ours to look up), a running one, this process, or a name not of that form.
- * A pid taken again by a new process reads as running: its claims then wait
- * for their lease, the safe way to be wrong. */
+/* Where owner runs, seen from this process. */
+enum {
+	INSTANCE_HERE,            /* this host, boot and PID namespace */
+	INSTANCE_OTHER_NAMESPACE, /* this host and boot, another PID namespace */
+	INSTANCE_ELSEWHERE,       /* another host or boot, or a name of no known form */
+};
+int instance_where(const char *owner);
+
+/* 1 when owner names a process of this host, boot and PID namespace that
+ * no longer runs, or whose pid another process has taken since (so its
+ * claims are left over), else 0: a process elsewhere (its pids are not ours
+ * to look up), a running one, this process, or a name not of that form. */
 int instance_gone(const char *owner);
 
 #endif

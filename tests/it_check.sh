@@ -43,7 +43,9 @@ cp "$(command -v sleep)" "$tmp/backad"
 "$tmp/backad" 120 &
 stand_in=$!
 pids="$pids $stand_in"
-owner="$stand_in@$(cat /proc/sys/kernel/random/boot_id)/$(readlink /proc/self/ns/pid | tr -dc 0-9)" # as lock.c names it
+# Its owner name as lock.c makes it: pid@boot-id/pid-namespace/start
+# (field 22 of /proc/PID/stat, the 20th after the command's closing paren).
+owner="$stand_in@$(cat /proc/sys/kernel/random/boot_id)/$(readlink /proc/self/ns/pid | tr -dc 0-9)/$(sed 's/.*) //' /proc/$stand_in/stat | cut -d' ' -f20)"
 now=$(date +%s)
 sql "UPDATE state SET value = '$stand_in' WHERE key = 'daemon.pid';
      UPDATE state SET value = '$(iso "$now")' WHERE key = 'daemon.heartbeat';
@@ -89,6 +91,17 @@ expect 2 CRITICAL "not running (pid $stand_in" "a heartbeat from before this boo
 sql "UPDATE outbox SET state = 'sent', claim_owner = NULL, lease_until = NULL WHERE state = 'sending';
      UPDATE state SET value = '$(iso $((now - 600)))' WHERE key = 'daemon.heartbeat'"
 expect 1 WARNING "heartbeat late" "a heartbeat 10 minutes old is a warning"
+# daemon_in_another_container_was_judged_by_a_pid_of_ours: a daemon whose
+# owner names another PID namespace of this host (a container; its pid 1
+# is not ours to look up) is judged by its heartbeat, on SQLite too.
+sql "UPDATE state SET value = '1' WHERE key = 'daemon.pid';
+     INSERT OR REPLACE INTO state(key, value) VALUES ('daemon.owner',
+       '1@$(cat /proc/sys/kernel/random/boot_id)/4026539999/5');
+     UPDATE state SET value = '$(iso "$now")' WHERE key = 'daemon.heartbeat'"
+expect 0 OK "running (pid 1" "a daemon in another container with a fresh heartbeat is running"
+sql "UPDATE state SET value = '$(iso $((now - 1900)))' WHERE key = 'daemon.heartbeat'"
+expect 2 CRITICAL "" "and with a heartbeat 30 minutes old it is not"
+sql "DELETE FROM state WHERE key = 'daemon.owner'; UPDATE state SET value = '$stand_in' WHERE key = 'daemon.pid'"
 
 sed "s#$tmp/case.db#$tmp/missing.db#" "$tmp/backad.conf" >"$tmp/missing.conf"
 rc=0

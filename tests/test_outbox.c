@@ -924,7 +924,7 @@ static void restarted_daemon_waited_for_its_dead_predecessors_leases(void **stat
 		skip(); /* SQLite: the one delivering daemon takes every other owner's claims */
 	child = dead_pid();
 	snprintf(dead, sizeof dead, "%ld%s", (long)child, boot);
-	snprintf(alive, sizeof alive, "%ld%s", (long)getppid(), boot);
+	assert_int_equal(instance_owner_of((long)getppid(), alive, sizeof alive), 0);
 	assert_int_equal(instance_gone(dead), 1);
 	assert_int_equal(instance_gone(alive), 0);
 	assert_int_equal(instance_gone(instance_owner()), 0);
@@ -945,24 +945,33 @@ static void restarted_daemon_waited_for_its_dead_predecessors_leases(void **stat
 /* A daemon in a container on the same host and boot (another PID
  * namespace) has pids of its own: one of them that does not run here was
  * taken for dead, and its live claims were taken and sent again. Only a
- * process of this boot and this PID namespace is looked up. */
+ * process of this boot and this PID namespace is looked up; and a pid of
+ * ours taken by another process since names another owner (its start). */
 static void daemon_in_another_pid_namespace_kept_its_claims(void **state)
 {
-	const char *me = instance_owner(), *at = strchr(me, '@'), *slash = strrchr(me, '/');
-	char other_ns[160], same_ns[160];
+	const char *me = instance_owner(), *at = strchr(me, '@');
+	const char *ns = strchr(at, '/'), *start = strrchr(me, '/');
+	char owner[200], parent[200];
 	pid_t child;
 
 	(void)state;
-	assert_non_null(at);
-	assert_non_null(slash); /* PID@BOOT-ID/PID-NAMESPACE */
+	assert_non_null(ns);
+	assert_true(start > ns); /* PID@BOOT-ID/PID-NAMESPACE/START */
 	child = dead_pid();
-	snprintf(same_ns, sizeof same_ns, "%ld%s", (long)child, at);
-	snprintf(other_ns, sizeof other_ns, "%ld%.*s/4026539999", (long)child, (int)(slash - at),
-		 at);
-	assert_int_equal(instance_gone(same_ns), 1);
-	assert_int_equal(instance_gone(other_ns), 0);
-	snprintf(other_ns, sizeof other_ns, "%ld%.*s", (long)child, (int)(slash - at), at);
-	assert_int_equal(instance_gone(other_ns), 0); /* an owner name without a namespace */
+	snprintf(owner, sizeof owner, "%ld%s", (long)child, at);
+	assert_int_equal(instance_where(owner), INSTANCE_HERE);
+	assert_int_equal(instance_gone(owner), 1);
+	snprintf(owner, sizeof owner, "%ld%.*s/4026539999/12345", (long)child, (int)(ns - at), at);
+	assert_int_equal(instance_where(owner), INSTANCE_OTHER_NAMESPACE);
+	assert_int_equal(instance_gone(owner), 0);
+	snprintf(owner, sizeof owner, "%ld%.*s", (long)child, (int)(start - at), at);
+	assert_int_equal(instance_where(owner), INSTANCE_ELSEWHERE); /* no start: an older form */
+	assert_int_equal(instance_gone(owner), 0);
+	/* The parent runs; named with another start it is a pid taken since. */
+	assert_int_equal(instance_owner_of((long)getppid(), parent, sizeof parent), 0);
+	assert_int_equal(instance_gone(parent), 0);
+	snprintf(owner, sizeof owner, "%.*s/1", (int)(strrchr(parent, '/') - parent), parent);
+	assert_int_equal(instance_gone(owner), 1);
 }
 
 int main(void)
