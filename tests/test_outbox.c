@@ -553,7 +553,8 @@ static void unrecordable_result_is_given_up_dead_alerted_and_not_resent(void **s
 
 	if (tu_pg())
 		tu_exec(f->db, "CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS"
-			       " 'BEGIN RAISE EXCEPTION ''permission denied for table audit''; END';"
+			       " 'BEGIN RAISE EXCEPTION ''permission denied for table audit''"
+			       " USING ERRCODE = ''insufficient_privilege''; END';"
 			       "CREATE TRIGGER no_audit BEFORE INSERT ON audit FOR EACH ROW"
 			       " EXECUTE FUNCTION no_audit()");
 	else
