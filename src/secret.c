@@ -14,11 +14,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Cut buf (n bytes read into size bytes) at its first line's end: -1 when
+ * the buffer was filled without one (a longer password would have been
+ * cut, silently). */
+static int first_line(char *buf, size_t n, size_t size)
+{
+	size_t k = strcspn(buf, "\r\n");
+
+	if (k == n && n + 1 >= size)
+		return -1;
+	buf[k] = '\0';
+	return 0;
+}
+
 int secret_credential(const char *path, char **out, struct err *e)
 {
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
 	const char *name = strrchr(path, '/');
 	char file[4096], buf[512];
+	struct stat st;
 	ssize_t n;
 	int fd, r;
 
@@ -27,12 +41,16 @@ int secret_credential(const char *path, char **out, struct err *e)
 	if (!dir || !*dir || !*name)
 		return 0;
 	snprintf(file, sizeof file, "%s/%s", dir, name);
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0)
 		return err_set(e, ERR_IO, "%s: cannot open the credential: %s", file,
 			       strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(e, ERR_INVALID, "%s: the credential is not a regular file", file);
+	}
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	if (n < 0) {
@@ -40,7 +58,11 @@ int secret_credential(const char *path, char **out, struct err *e)
 		goto out;
 	}
 	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
+	if (first_line(buf, (size_t)n, sizeof buf) < 0) {
+		r = err_set(e, ERR_INVALID, "%s: the first line is longer than %d bytes", file,
+			    (int)sizeof buf - 2);
+		goto out;
+	}
 	if (!buf[0]) {
 		r = err_set(e, ERR_INVALID, "%s: the credential is empty", file);
 		goto out;
@@ -60,7 +82,8 @@ int secret_file_read(const char *path, uid_t uid, char **out, struct err *e)
 	int fd, r;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* Not blocking: a FIFO put in its place would hang the open. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return err_set(e, ERR_IO, "%s: cannot open the password file: %s", path,
 			       strerror(errno));
@@ -86,7 +109,11 @@ int secret_file_read(const char *path, uid_t uid, char **out, struct err *e)
 		goto out;
 	}
 	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
+	if (first_line(buf, (size_t)n, sizeof buf) < 0) {
+		r = err_set(e, ERR_INVALID, "%s: the first line is longer than %d bytes", path,
+			    (int)sizeof buf - 2);
+		goto out;
+	}
 	if (!buf[0]) {
 		r = err_set(e, ERR_INVALID, "%s: the password file is empty", path);
 		goto out;

@@ -157,6 +157,32 @@ static void empty_or_missing_password_file_refused(void **state)
 	tu_rmdir(dir);
 }
 
+/* A FIFO put where the password file was hung the open for ever (the
+ * daemon's loop too, which reads the database's password on each
+ * reconnect); a password longer than the buffer was cut without a word. */
+static void fifo_or_overlong_password_file_refused(void **state)
+{
+	char *dir = tu_mkdtemp(), fifo[512], *file, *pw = NULL, big[700];
+	struct err e = { 0 };
+
+	(void)state;
+	snprintf(fifo, sizeof fifo, "%s/pw.fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(secret_file_read(fifo, geteuid(), &pw, &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+	memset(big, 'x', sizeof big - 2);
+	big[sizeof big - 2] = '\n';
+	big[sizeof big - 1] = '\0';
+	file = tu_write(dir, "long.password", big);
+	assert_int_equal(chmod(file, 0600), 0);
+	assert_int_equal(secret_file_read(file, geteuid(), &pw, &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "longer than"));
+	assert_null(pw);
+	unlink(fifo);
+	free(file);
+	tu_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +194,7 @@ int main(void)
 		cmocka_unit_test(password_file_mode_644_refused_naming_it),
 		cmocka_unit_test(password_file_of_another_user_refused),
 		cmocka_unit_test(empty_or_missing_password_file_refused),
+		cmocka_unit_test(fifo_or_overlong_password_file_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
