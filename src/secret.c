@@ -27,13 +27,38 @@ static int first_line(char *buf, size_t n, size_t size)
 	return 0;
 }
 
+/* The secret on the first line of fd's file (path names it in messages),
+ * into *out; a credential's or a password file's. */
+static int read_secret(int fd, const char *path, int credential, char **out, struct err *e)
+{
+	char buf[512];
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	int r;
+
+	if (n < 0)
+		return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+	buf[n] = '\0';
+	if (first_line(buf, (size_t)n, sizeof buf) < 0)
+		r = err_set(e, ERR_INVALID, "%s: the first line is longer than %d bytes", path,
+			    (int)sizeof buf - 2);
+	else if (!buf[0] && credential)
+		r = err_set(e, ERR_INVALID, "%s: the credential is empty", path);
+	else if (!buf[0])
+		r = err_set(e, ERR_INVALID, "%s: the password file is empty", path);
+	else {
+		*out = strdup(buf);
+		r = *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	}
+	memset(buf, 0, sizeof buf);
+	return r;
+}
+
 int secret_credential(const char *path, char **out, struct err *e)
 {
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
 	const char *name = strrchr(path, '/');
-	char file[4096], buf[512];
+	char file[4096];
 	struct stat st;
-	ssize_t n;
 	int fd, r;
 
 	*out = NULL;
@@ -51,34 +76,14 @@ int secret_credential(const char *path, char **out, struct err *e)
 		close(fd);
 		return err_set(e, ERR_INVALID, "%s: the credential is not a regular file", file);
 	}
-	n = read(fd, buf, sizeof buf - 1);
+	r = read_secret(fd, file, 1, out, e);
 	close(fd);
-	if (n < 0) {
-		r = err_set(e, ERR_IO, "%s: %s", file, strerror(errno));
-		goto out;
-	}
-	buf[n] = '\0';
-	if (first_line(buf, (size_t)n, sizeof buf) < 0) {
-		r = err_set(e, ERR_INVALID, "%s: the first line is longer than %d bytes", file,
-			    (int)sizeof buf - 2);
-		goto out;
-	}
-	if (!buf[0]) {
-		r = err_set(e, ERR_INVALID, "%s: the credential is empty", file);
-		goto out;
-	}
-	*out = strdup(buf);
-	r = *out ? 1 : err_set(e, ERR_NOMEM, "out of memory");
-out:
-	memset(buf, 0, sizeof buf);
-	return r;
+	return r < 0 ? r : 1;
 }
 
 int secret_file_read(const char *path, uid_t uid, char **out, struct err *e)
 {
 	struct stat st;
-	char buf[512];
-	ssize_t n;
 	int fd, r;
 
 	*out = NULL;
@@ -103,25 +108,8 @@ int secret_file_read(const char *path, uid_t uid, char **out, struct err *e)
 			    (unsigned)(st.st_mode & 0777), path);
 		goto out;
 	}
-	n = read(fd, buf, sizeof buf - 1);
-	if (n < 0) {
-		r = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	buf[n] = '\0';
-	if (first_line(buf, (size_t)n, sizeof buf) < 0) {
-		r = err_set(e, ERR_INVALID, "%s: the first line is longer than %d bytes", path,
-			    (int)sizeof buf - 2);
-		goto out;
-	}
-	if (!buf[0]) {
-		r = err_set(e, ERR_INVALID, "%s: the password file is empty", path);
-		goto out;
-	}
-	*out = strdup(buf);
-	r = *out ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+	r = read_secret(fd, path, 0, out, e);
 out:
-	memset(buf, 0, sizeof buf);
 	close(fd);
 	return r;
 }
