@@ -37,8 +37,11 @@
  * collides with another transaction's commit fails with ERR_BUSY and the
  * caller retries the whole transaction, as it would after SQLite's busy
  * timeout. Savepoints are plain SQL in both (SAVEPOINT s, ROLLBACK TO s,
- * RELEASE s) through dbi_exec. In PostgreSQL an error inside a transaction
- * aborts it until ROLLBACK or ROLLBACK TO a savepoint; code that goes on
+ * RELEASE s) through dbi_exec or prepared. On PostgreSQL a prepared RELEASE
+ * stepped inside a transaction goes to the server with the next statement,
+ * in front of it (a round trip fewer a savepoint): its error, if any, is
+ * that statement's. In PostgreSQL an error inside a transaction aborts it
+ * until ROLLBACK or ROLLBACK TO a savepoint; code that goes on
  * after an error inside a transaction must use a savepoint (plan_subject does).
  *
  * Result sets on PostgreSQL: inside a transaction a query (SELECT, VALUES)

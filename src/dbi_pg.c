@@ -13,6 +13,14 @@
  * layer forgets its cursors when the transaction ends and asks pg_cursors
  * after a ROLLBACK TO.
  *
+ * A prepared RELEASE of a savepoint inside a transaction waits too, for the
+ * next round trip: it goes in front of the next dbi_exec or transaction command
+ * (the planner's "RELEASE subject" with the next subject's "SAVEPOINT
+ * subject": one round trip a subject instead of two), and alone, first,
+ * before any other statement, so that nothing runs, and nothing can fail,
+ * between the RELEASE and what came before it. Its error, if ever (a
+ * savepoint that is not there), is that of the command it went with.
+ *
  * A finalized statement stays prepared on the server for the next prepare
  * of the same SQL on the connection (up to PG_CACHE of them, the least
  * recently used deallocated first): the planner and delivery prepare the
@@ -74,6 +82,7 @@ struct pg_db {
 	struct pg_stmt *cursors; /* statements whose cursor is open, not exhausted */
 	struct strbuf closes;    /* "CLOSE c;" of exhausted cursors */
 	struct strbuf deallocs;  /* "DEALLOCATE s;" of finalized statements */
+	struct strbuf releases;  /* "RELEASE s;" not sent yet (in a transaction) */
 	int npending;
 	struct pg_cached *cache; /* PG_CACHE slots, sql NULL when free */
 	unsigned long tick;      /* for least recently used */
@@ -269,10 +278,13 @@ static int run_pending(struct pg_db *d, const char *sql, const char *label, stru
 	int r = 0, with = 0;
 	PGresult *res;
 
-	if (ts != PQTRANS_INTRANS)
+	if (ts != PQTRANS_INTRANS) {
 		sb_reset(&d->closes); /* gone with the transaction, or at its rollback */
+		sb_reset(&d->releases);
+	}
 	if (ts != PQTRANS_INERROR && !(sql && starts_transaction(sql))) {
 		sb_puts(&all, sb_str(&d->closes));
+		sb_puts(&all, sb_str(&d->releases));
 		sb_puts(&all, sb_str(&d->deallocs));
 		with = 1;
 	} else if (sql && starts_transaction(sql) && d->npending >= PG_PENDING_MAX) {
@@ -297,11 +309,28 @@ static int run_pending(struct pg_db *d, const char *sql, const char *label, stru
 	}
 	if (with) {
 		sb_reset(&d->closes);
+		sb_reset(&d->releases);
 		sb_reset(&d->deallocs);
 		d->npending = 0;
 	}
 	sb_free(&all);
 	return r;
+}
+
+/* The RELEASE commands kept back, sent before a statement that cannot
+ * carry them (with the CLOSE and DEALLOCATE commands waiting). */
+static int flush_releases(struct pg_db *d, const char *label, struct err *e)
+{
+	return d->releases.len ? run_pending(d, NULL, label, e) : 0;
+}
+
+/* Is sql "RELEASE [SAVEPOINT] name", which may wait for the next round trip? */
+static int is_release(const char *sql)
+{
+	char w[16];
+
+	first_word(sql, w, sizeof w);
+	return !strcmp(w, "RELEASE") && !strchr(sql, ';');
 }
 
 static unsigned long sql_hash(const char *s)
@@ -397,6 +426,9 @@ static int pg_prepare(struct dbi *db, const char *sql, struct dbi_stmt **out, st
 		*out = &st->base;
 		return 0;
 	}
+	r = flush_releases(d, st->label, e);
+	if (r < 0)
+		goto fail;
 	snprintf(st->name, sizeof st->name, "dbi_s%lu", ++d->seq);
 	res = PQprepare(d->conn, st->name, st->sql, st->nparams, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -462,6 +494,7 @@ static void close_cursor(struct pg_stmt *st)
 	if (!pg_in_tx(d))
 		return;
 	if (st->more) {
+		flush_releases(d, st->label, NULL);
 		PQclear(PQexec(d->conn, sql));
 		st->more = 0;
 		return;
@@ -475,8 +508,14 @@ static int fetch(struct pg_stmt *st, struct err *e)
 {
 	struct pg_db *d = PG_DB(st->base.db);
 	char sql[PG_NAME + 16];
+	int r = flush_releases(d, st->label, e);
 
 	PQclear(st->res);
+	st->res = NULL;
+	if (r < 0) {
+		st->more = 0;
+		return r;
+	}
 	snprintf(sql, sizeof sql, "FETCH %d FROM %s", PG_BATCH, st->cursor);
 	st->res = PQexec(d->conn, sql);
 	st->row = 0;
@@ -502,8 +541,10 @@ static int start_cursor(struct pg_stmt *st, struct err *e)
 {
 	struct pg_db *d = PG_DB(st->base.db);
 	struct strbuf decl = STRBUF_INIT;
-	int r = 0;
+	int r = flush_releases(d, st->label, e);
 
+	if (r < 0)
+		return r;
 	snprintf(st->cursor, sizeof st->cursor, "dbi_c%lu", ++d->seq);
 	sb_printf(&decl, "DECLARE %s NO SCROLL CURSOR FOR %s", st->cursor, st->sql);
 	if (decl.oom) {
@@ -529,13 +570,29 @@ static int start_whole(struct pg_stmt *st, struct err *e)
 	struct pg_db *d = PG_DB(st->base.db);
 	int r;
 
+	st->row = st->nrows = 0;
+	if (st->kind == K_TXN && !st->nparams) {
+		/* No rows and no parameters: with the commands waiting, in one
+		 * round trip; a RELEASE waits itself. */
+		if (is_release(st->sql) && pg_in_tx(d))
+			return sb_printf(&d->releases, "%s;", st->sql) < 0
+				       ? err_set(e, ERR_NOMEM, "out of memory") : 0;
+		if (ends_transaction(st->sql))
+			forget_cursors(d);
+		r = run_pending(d, st->sql, st->label, e);
+		if (r == 0)
+			sync_cursors(d, st->sql);
+		return r;
+	}
 	if (st->kind == K_TXN) {
 		if (ends_transaction(st->sql))
 			forget_cursors(d);
 		r = run_pending(d, NULL, st->label, e);
-		if (r < 0)
-			return r;
+	} else {
+		r = flush_releases(d, st->label, e);
 	}
+	if (r < 0)
+		return r;
 	st->res = PQexecPrepared(d->conn, st->name, st->nparams,
 				 (const char *const *)st->params, NULL, NULL, 0);
 	if (PQresultStatus(st->res) != PGRES_COMMAND_OK &&
@@ -908,6 +965,8 @@ static int pg_column_count(struct dbi_stmt *s)
 
 	if (st->res)
 		return PQnfields(st->res);
+	if (flush_releases(PG_DB(s->db), st->label, NULL) < 0)
+		return 0;
 	res = PQdescribePrepared(PG_DB(s->db)->conn, st->name);
 	n = PQresultStatus(res) == PGRES_COMMAND_OK ? PQnfields(res) : 0;
 	PQclear(res);
@@ -976,6 +1035,7 @@ static void pg_free(struct dbi *db)
 	if (PQstatus(d->conn) == CONNECTION_OK)
 		run_pending(d, NULL, "DEALLOCATE", NULL);
 	sb_free(&d->closes);
+	sb_free(&d->releases);
 	sb_free(&d->deallocs);
 	queue_clear(d);
 	free(d->queue);

@@ -64,6 +64,9 @@ struct planner {
 	struct ack_keys *ack; /* link signing keys (src/plan_ack.c), or NULL: no links */
 	time_t subj_wake;     /* the subject's next occurrence after hi, or 0 */
 	long subjects;        /* planned so far in this pass */
+	long restat_at;       /* PostgreSQL: rows written to outbox and task at
+			       * which their statistics are renewed, or 0
+			       * (src/plan_restat.c) */
 	struct keyset *sets[PLAN_SETS]; /* NULL: the temporary table (open_sets()) */
 	struct plan_rows *rows; /* the subject's outbox rows (src/plan_rows.c) */
 	char told_prefix[300];/* the last occurrence asked whether it was told */
@@ -102,6 +105,17 @@ int plan_mark(struct planner *p, enum plan_set set, struct dbi_stmt *ins, const 
 /* Called by plan_subject() for each subject: the hook of
  * planner_on_progress() every PLANNER_PROGRESS_EVERY subjects. */
 void plan_progress(struct planner *p);
+
+/* ---- statistics (plan_restat.c) ---- */
+
+/* Ready plan_restat() for a pass that writes, on PostgreSQL (nothing on
+ * SQLite or in a preview): the rows outbox and task hold as the server's
+ * statistics know them. 0 or a negative code. */
+int plan_restat_open(struct planner *p, struct err *e);
+/* Between subjects (not inside one, whose savepoint may be rolled back):
+ * ANALYZE the tables a pass fills once it has written as many rows as they
+ * held at the last count. 0 or a negative code. */
+int plan_restat(struct planner *p, struct err *e);
 
 /* ---- time (plan_time.c) ---- */
 

@@ -31,7 +31,7 @@ int plan_subject_open(struct planner *p, struct err *e)
 	r = dbi_prepare(p->db, sql_subj_ins, &p->q_subj_ins, e);
 	if (r == 0)
 		r = dbi_prepare(p->db, sql_wake_set, &p->q_wake_set, e);
-	return r;
+	return r < 0 ? r : plan_restat_open(p, e);
 }
 
 void plan_subject_close(struct planner *p)
@@ -181,8 +181,10 @@ int plan_subject(struct planner *p, const char *subject,
 	p->in_subject = 0;
 	if (r == 0)
 		r = subject_done(p, subject, e);
-	if (r == 0)
-		return run(p->q_sp_release, e);
+	if (r == 0) {
+		r = run(p->q_sp_release, e);
+		return r < 0 ? r : plan_restat(p, e);
+	}
 	if (fatal(p->db, r)) {
 		*e = se.msg[0] ? se : *e;
 		if (run(p->q_sp_rollback, NULL) == 0)

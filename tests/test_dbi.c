@@ -317,6 +317,77 @@ static void savepoint_rollback_keeps_the_outer_transaction(void **state)
 	assert_int_equal(one_int(f->db, "SELECT count(*) FROM u WHERE k IN ('a', 'c')"), 2);
 }
 
+/* A RELEASE may wait for the next round trip (PostgreSQL), but it takes
+ * effect before the next statement and in its place: the savepoint is gone
+ * for a ROLLBACK TO right after, a RELEASE of one that does not exist fails
+ * at the latest with the next statement, and what ran between commits. */
+static void a_release_takes_effect_before_the_next_statement(void **state)
+{
+	struct fx *f = *state;
+	struct err e = { 0 };
+	struct dbi_stmt *sp, *rel, *rb, *ins, *bad;
+	int r;
+
+	run(f->db, "CREATE TABLE u (k TEXT PRIMARY KEY)");
+	sp = prep(f->db, "SAVEPOINT s");
+	rel = prep(f->db, "RELEASE s");
+	rb = prep(f->db, "ROLLBACK TO s");
+	ins = prep(f->db, "INSERT INTO u (k) VALUES (?1)");
+	bad = prep(f->db, "RELEASE nosuch");
+	assert_int_equal(dbi_begin(f->db, &e), 0);
+	for (int i = 0; i < 3; i++) { /* as the planner's subjects, one after another */
+		char k[8];
+
+		snprintf(k, sizeof k, "k%d", i);
+		assert_int_equal(step(sp), DBI_DONE);
+		dbi_reset(sp);
+		dbi_bind_text(ins, 1, k);
+		assert_int_equal(step(ins), DBI_DONE);
+		dbi_reset(ins);
+		assert_int_equal(step(rel), DBI_DONE);
+		dbi_reset(rel);
+	}
+	assert_int_equal(one_int(f->db, "SELECT count(*) FROM u"), 3);
+	assert_int_equal(step(sp), DBI_DONE);
+	dbi_reset(sp);
+	dbi_bind_text(ins, 1, "gone");
+	assert_int_equal(step(ins), DBI_DONE);
+	dbi_reset(ins);
+	assert_int_equal(step(rb), DBI_DONE); /* "gone" is undone... */
+	dbi_reset(rb);
+	assert_int_equal(step(rel), DBI_DONE);
+	dbi_reset(rel);
+	assert_true(dbi_step(rb, &e) < 0); /* ...and the savepoint released */
+	dbi_reset(rb);
+	dbi_rollback(f->db);
+	/* A RELEASE that fails says so, at once or with the next statement. */
+	assert_int_equal(dbi_begin(f->db, &e), 0);
+	r = dbi_step(bad, &e);
+	if (r == DBI_DONE)
+		r = dbi_exec(f->db, "INSERT INTO u (k) VALUES ('x')", &e);
+	assert_true(r < 0);
+	assert_non_null(strstr(e.msg, "nosuch"));
+	dbi_rollback(f->db);
+	/* Committed after a RELEASE: the rows of the released savepoints. */
+	assert_int_equal(dbi_begin(f->db, &e), 0);
+	dbi_reset(sp);
+	assert_int_equal(step(sp), DBI_DONE);
+	dbi_reset(sp);
+	dbi_bind_text(ins, 1, "kept");
+	assert_int_equal(step(ins), DBI_DONE);
+	dbi_reset(ins);
+	dbi_reset(rel);
+	assert_int_equal(step(rel), DBI_DONE);
+	dbi_reset(rel);
+	assert_int_equal(dbi_commit(f->db, &e), 0);
+	assert_int_equal(one_int(f->db, "SELECT count(*) FROM u WHERE k = 'kept'"), 1);
+	dbi_finalize(sp);
+	dbi_finalize(rel);
+	dbi_finalize(rb);
+	dbi_finalize(ins);
+	dbi_finalize(bad);
+}
+
 static void rollback_leaves_nothing(void **state)
 {
 	struct fx *f = *state;
@@ -843,6 +914,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(returning_gives_the_new_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(upserts_do_nothing_and_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(savepoint_rollback_keeps_the_outer_transaction, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_release_takes_effect_before_the_next_statement, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(rollback_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_batch_runs_its_writes_in_order_and_commits_them,
