@@ -49,7 +49,8 @@ struct batch {
 	int refs;          /* records not yet written that name this batch */
 	int finished;      /* the transport is through with it */
 	int nstarted;      /* messages whose data phase was recorded */
-	unsigned char *went; /* per message: told to go, its result not yet in */
+	unsigned char *went; /* per message: not yet told to go, told and its
+			      * result out, its result in (deliver.c) */
 };
 
 struct transport;

@@ -143,6 +143,10 @@ struct deliver_rec {
 	int tries;
 };
 
+/* batch->went: a message not yet told to go, told and its result out, or
+ * its result in. */
+enum { NOT_YET, WENT, DONE };
+
 struct deliver_go {
 	struct batch *b;
 	int i;
@@ -197,9 +201,11 @@ static void ev_done(struct transport *t, struct batch *b, int i)
 {
 	struct pipeline *p = t->arg;
 
-	if (b->went && b->went[i]) {
-		b->went[i] = 0;
+	if (b->went && b->went[i] == WENT) {
+		b->went[i] = DONE;
 		p->d->in_flight--;
+	} else if (b->went) {
+		b->went[i] = DONE; /* its result came before it was told to go */
 	}
 	push(p->d, b, i, 'D');
 }
@@ -248,8 +254,10 @@ static void let_go(struct delivery *d, struct batch *b, int i)
 
 	if (!b->priv)
 		return; /* the transport is through with it */
-	if (b->went && !b->went[i]) {
-		b->went[i] = 1;
+	/* Counted while its result is out; one already in (a recipient
+	 * refused before its start was recorded) is not waited for. */
+	if (b->went && b->went[i] == NOT_YET) {
+		b->went[i] = WENT;
 		d->in_flight++;
 	}
 	p->t->go(p->t, b, i);
@@ -360,9 +368,9 @@ static void wal_sync(struct delivery *d, int force)
 
 /* A record the database keeps refusing: a result is recorded as one that
  * could not be (its message dead and in doubt, the administrator alerted),
- * so that its message is not sent again at every lease's end; a start or
- * an untried message leaves its row claimed until the lease ends (nothing
- * was sent). */
+ * so that its message is not sent again at every lease's end; a start lets
+ * its message go all the same; an untried message leaves its row claimed
+ * until the lease ends (nothing was sent). */
 static void give_up(struct delivery *d, struct deliver_rec *x, const char *why, time_t now)
 {
 	const struct outbox_msg *m = &x->b->msgs[x->i];
@@ -370,7 +378,20 @@ static void give_up(struct delivery *d, struct deliver_rec *x, const char *why, 
 	struct err e = { 0 };
 	int r;
 
-	if (x->kind == 'D' && !x->b->res[x->i].untried) {
+	if (x->kind == 'S') {
+		/* Its batch waits for every start (a spool or SMS batch goes
+		 * whole; a session waits for its message): it goes without its
+		 * start recorded, as before starts were, rather than stop the
+		 * others and itself until the lease ends. A crash before its
+		 * result would send it again not marked in doubt. */
+		x->b->nstarted++;
+		st->unrecorded++;
+		snprintf(st->unrecorded_error, sizeof st->unrecorded_error,
+			 "message %lld: its start could not be recorded: %s", m->id, why);
+		d->news = 1;
+		if (x->b->priv)
+			let_go(d, x->b, x->i);
+	} else if (x->kind == 'D' && !x->b->res[x->i].untried) {
 		r = db_begin(d->db, &e);
 		if (r == 0)
 			r = outbox_unrecordable_tx(d->db, m, why, now, d->cfg, &e);
@@ -416,7 +437,15 @@ static int one_by_one(struct delivery *d, struct deliver_rec *recs, int n,
 			continue;
 		}
 		db_rollback(d->db);
-		if (r1 == ERR_BUSY || r1 == ERR_IO || ++recs[i].tries < DELIVER_RECORD_TRIES)
+		if (r1 == ERR_BUSY || r1 == ERR_IO) {
+			/* Locked by another process or out of reach: the rest
+			 * would wait as long each, the loop with them (a busy
+			 * timeout a record). All wait for the next try. */
+			while (i < n)
+				recs[kept++] = recs[i++];
+			break;
+		}
+		if (++recs[i].tries < DELIVER_RECORD_TRIES)
 			recs[kept++] = recs[i];
 		else
 			give_up(d, &recs[i], e1.msg, now);
@@ -466,7 +495,8 @@ static int flush_once(struct delivery *d, time_t now, int force, struct err *e)
 	}
 	db_rollback(d->db);
 	snprintf(d->db_error, sizeof d->db_error, "%s", e->msg);
-	kept = one_by_one(d, recs, n, states, now);
+	/* Locked or out of reach: one by one would wait as long for each. */
+	kept = r == ERR_BUSY || r == ERR_IO ? n : one_by_one(d, recs, n, states, now);
 	free(states);
 	/* The kept ones go first, ahead of what the follow-ups reported. */
 	if (d->nrec) {
@@ -789,17 +819,17 @@ int delivery_busy(const struct delivery *d)
 void delivery_drain(struct delivery *d)
 {
 	d->claiming = 0;
-	delivery_hold(d, 0); /* the transports stop what has not begun */
 	for (int k = 0; k < d->np; k++)
 		d->p[k].t->drain(d->p[k].t);
+	delivery_hold(d, 0); /* told to go now, the draining transports stop them */
 }
 
 void delivery_stop(struct delivery *d)
 {
 	d->claiming = 0;
-	delivery_hold(d, 0);
 	for (int k = 0; k < d->np; k++)
 		d->p[k].t->stop(d->p[k].t);
+	delivery_hold(d, 0);
 }
 
 void delivery_take_stats(struct delivery *d, struct deliver_stats *st)

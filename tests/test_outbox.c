@@ -591,6 +591,52 @@ static void unrecordable_result_is_given_up_dead_alerted_and_not_resent(void **s
 	assert_int_equal(w.sent_of[1] + w.sent_of[2] + w.sent_of[4], 3);
 }
 
+/* A start the database refuses for one message (here a trigger; a full
+ * disk, a read-only server after a failover) was dropped: its batch waited
+ * for every start for ever, the other messages of the batch stayed
+ * claimed and unsent, and the daemon could neither reload nor stop. The
+ * message goes without its start recorded; the batch goes whole. */
+static void refused_start_stopped_its_whole_batch(void **state)
+{
+	struct fx *f = *state;
+	struct noting w = { .db = f->db };
+	struct channel ch = { "noting", noting_send, &w };
+	struct transport te, ts;
+	struct delivery d;
+	struct deliver_stats st;
+	struct err e = { 0 };
+	time_t now = at("2026-08-03T08:00");
+
+	if (tu_pg())
+		tu_exec(f->db, "CREATE FUNCTION no_start() RETURNS trigger LANGUAGE plpgsql AS"
+			       " 'BEGIN IF NEW.id = 2 AND NEW.data_started = 1 THEN RAISE EXCEPTION"
+			       " ''disk full'' USING ERRCODE = ''disk_full''; END IF; RETURN NEW; END';"
+			       "CREATE TRIGGER no_start BEFORE UPDATE ON outbox FOR EACH ROW"
+			       " EXECUTE FUNCTION no_start()");
+	else
+		tu_exec(f->db, "CREATE TRIGGER no_start BEFORE UPDATE OF data_started ON outbox"
+			       " WHEN NEW.id = 2 AND NEW.data_started = 1 BEGIN"
+			       " SELECT RAISE(ABORT, 'disk full'); END");
+	transport_sync(&te, &ch, DELIVER_BATCH);
+	transport_sync(&ts, &ch, DELIVER_BATCH);
+	delivery_init(&d, f->db, &f->cfg, "test");
+	delivery_add(&d, "email", &te, NULL, NULL);
+	delivery_add(&d, "sms", &ts, deliver_sms_allowed, deliver_sms_next);
+	assert_int_equal(delivery_pump(&d, now, &e), 0);
+	for (int i = 0; i < DELIVER_RECORD_TRIES + 1 && (d.batches || d.nrec); i++)
+		(void)delivery_sync(&d, now, &e);
+	assert_int_equal(d.batches, 0);
+	assert_int_equal(d.nrec, 0);
+	assert_true(delivery_quiet(&d));
+	delivery_take_stats(&d, &st);
+	assert_int_equal(st.sent, 3);
+	assert_int_equal(w.sent_of[1] + w.sent_of[2] + w.sent_of[4], 3);
+	assert_non_null(strstr(st.unrecorded_error, "its start could not be recorded"));
+	delivery_free(&d);
+	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id IN (1, 2, 4)"
+				       " AND state = 'sent'"), 3);
+}
+
 /* ---- several daemons on one database ---- */
 
 /* Another connection to f's database, as a second daemon opens it. */
@@ -996,6 +1042,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			unrecordable_result_is_given_up_dead_alerted_and_not_resent, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(refused_start_stopped_its_whole_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(concurrent_claims_never_take_the_same_row, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(concurrent_digest_claims_never_take_the_same_item,
