@@ -534,6 +534,27 @@ static void spool_write_is_marked_started_so_a_crash_after_it_is_in_doubt(void *
 				       " AND data_started = 0"), 3);
 }
 
+/* E-mail and SMS through one noting channel, synchronously, as the spool
+ * goes: the deliveries of the tests of unrecordable records. */
+struct two_channels {
+	struct noting w;
+	struct channel ch;
+	struct transport te, ts;
+	struct delivery d;
+};
+
+static void two_channels(struct two_channels *t, struct fx *f)
+{
+	memset(t, 0, sizeof *t);
+	t->w.db = f->db;
+	t->ch = (struct channel){ "noting", noting_send, &t->w };
+	transport_sync(&t->te, &t->ch, DELIVER_BATCH);
+	transport_sync(&t->ts, &t->ch, DELIVER_BATCH);
+	delivery_init(&t->d, f->db, &f->cfg, "test");
+	delivery_add(&t->d, "email", &t->te, NULL, NULL);
+	delivery_add(&t->d, "sms", &t->ts, deliver_sms_allowed, deliver_sms_next);
+}
+
 /* A result the database refuses for good (here no audit row can be written,
  * as without the permission on the audit table) was retried, given up,
  * recovered at the lease's end and sent again, over and over, with no alert.
@@ -542,10 +563,7 @@ static void spool_write_is_marked_started_so_a_crash_after_it_is_in_doubt(void *
 static void unrecordable_result_is_given_up_dead_alerted_and_not_resent(void **state)
 {
 	struct fx *f = *state;
-	struct noting w = { .db = f->db };
-	struct channel ch = { "noting", noting_send, &w };
-	struct transport te, ts;
-	struct delivery d;
+	struct two_channels t;
 	struct deliver_stats st;
 	struct err e = { 0 };
 	struct outbox_recovery rec;
@@ -560,22 +578,18 @@ static void unrecordable_result_is_given_up_dead_alerted_and_not_resent(void **s
 	else
 		tu_exec(f->db, "CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN"
 			       " SELECT RAISE(ABORT, 'permission denied for table audit'); END");
-	transport_sync(&te, &ch, DELIVER_BATCH);
-	transport_sync(&ts, &ch, DELIVER_BATCH);
-	delivery_init(&d, f->db, &f->cfg, "test");
-	delivery_add(&d, "email", &te, NULL, NULL);
-	delivery_add(&d, "sms", &ts, deliver_sms_allowed, deliver_sms_next);
-	assert_int_equal(delivery_pump(&d, now, &e), 0);
+	two_channels(&t, f);
+	assert_int_equal(delivery_pump(&t.d, now, &e), 0);
 	for (int i = 0; i < DELIVER_RECORD_TRIES; i++)
-		assert_true(delivery_sync(&d, now, &e) < 0);
-	assert_int_equal(w.writes, 3);
-	assert_int_equal(d.nrec, 0);     /* nothing left to try */
-	assert_int_equal(d.batches, 0);
-	delivery_take_stats(&d, &st);
+		assert_true(delivery_sync(&t.d, now, &e) < 0);
+	assert_int_equal(t.w.writes, 3);
+	assert_int_equal(t.d.nrec, 0);     /* nothing left to try */
+	assert_int_equal(t.d.batches, 0);
+	delivery_take_stats(&t.d, &st);
 	assert_int_equal(st.unrecorded, 3);
 	assert_int_equal(st.dead, 3);
 	assert_non_null(strstr(st.unrecorded_error, "permission denied for table audit"));
-	delivery_free(&d);
+	delivery_free(&t.d);
 	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id IN (1, 2, 4)"
 				       " AND state = 'dead' AND in_doubt = 1 AND data_started = 0"
 				       " AND last_error LIKE 'resultatet kunde inte sparas:%audit%'"), 3);
@@ -586,9 +600,9 @@ static void unrecordable_result_is_given_up_dead_alerted_and_not_resent(void **s
 	assert_int_equal(outbox_recover(f->db, now + 86400, "test2", &f->cfg, &rec, &e), 0);
 	assert_int_equal(rec.in_doubt + rec.released + rec.dead, 0);
 	/* A pass sends the alerts (whose own results fail to record too). */
-	(void)deliver_pass(f->db, &f->cfg, &ch, &ch, now + 86400, &st, &e);
-	assert_true(w.writes > 3);
-	assert_int_equal(w.sent_of[1] + w.sent_of[2] + w.sent_of[4], 3);
+	(void)deliver_pass(f->db, &f->cfg, &t.ch, &t.ch, now + 86400, &st, &e);
+	assert_true(t.w.writes > 3);
+	assert_int_equal(t.w.sent_of[1] + t.w.sent_of[2] + t.w.sent_of[4], 3);
 }
 
 /* A start the database refuses for one message (here a trigger; a full
@@ -599,10 +613,7 @@ static void unrecordable_result_is_given_up_dead_alerted_and_not_resent(void **s
 static void refused_start_stopped_its_whole_batch(void **state)
 {
 	struct fx *f = *state;
-	struct noting w = { .db = f->db };
-	struct channel ch = { "noting", noting_send, &w };
-	struct transport te, ts;
-	struct delivery d;
+	struct two_channels t;
 	struct deliver_stats st;
 	struct err e = { 0 };
 	time_t now = at("2026-08-03T08:00");
@@ -617,22 +628,18 @@ static void refused_start_stopped_its_whole_batch(void **state)
 		tu_exec(f->db, "CREATE TRIGGER no_start BEFORE UPDATE OF data_started ON outbox"
 			       " WHEN NEW.id = 2 AND NEW.data_started = 1 BEGIN"
 			       " SELECT RAISE(ABORT, 'disk full'); END");
-	transport_sync(&te, &ch, DELIVER_BATCH);
-	transport_sync(&ts, &ch, DELIVER_BATCH);
-	delivery_init(&d, f->db, &f->cfg, "test");
-	delivery_add(&d, "email", &te, NULL, NULL);
-	delivery_add(&d, "sms", &ts, deliver_sms_allowed, deliver_sms_next);
-	assert_int_equal(delivery_pump(&d, now, &e), 0);
-	for (int i = 0; i < DELIVER_RECORD_TRIES + 1 && (d.batches || d.nrec); i++)
-		(void)delivery_sync(&d, now, &e);
-	assert_int_equal(d.batches, 0);
-	assert_int_equal(d.nrec, 0);
-	assert_true(delivery_quiet(&d));
-	delivery_take_stats(&d, &st);
+	two_channels(&t, f);
+	assert_int_equal(delivery_pump(&t.d, now, &e), 0);
+	for (int i = 0; i < DELIVER_RECORD_TRIES + 1 && (t.d.batches || t.d.nrec); i++)
+		(void)delivery_sync(&t.d, now, &e);
+	assert_int_equal(t.d.batches, 0);
+	assert_int_equal(t.d.nrec, 0);
+	assert_true(delivery_quiet(&t.d));
+	delivery_take_stats(&t.d, &st);
 	assert_int_equal(st.sent, 3);
-	assert_int_equal(w.sent_of[1] + w.sent_of[2] + w.sent_of[4], 3);
+	assert_int_equal(t.w.sent_of[1] + t.w.sent_of[2] + t.w.sent_of[4], 3);
 	assert_non_null(strstr(st.unrecorded_error, "its start could not be recorded"));
-	delivery_free(&d);
+	delivery_free(&t.d);
 	assert_int_equal(tu_int(f->db, "SELECT count(*) FROM outbox WHERE id IN (1, 2, 4)"
 				       " AND state = 'sent'"), 3);
 }
