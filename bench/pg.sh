@@ -11,39 +11,18 @@
 # The server: PostgreSQL 15 with fsync on (as in production), 512 MB of
 # shared buffers, a Unix socket in a scratch directory; stopped at the end.
 set -eu
-. tests/lib.sh
-BUILD=${BUILD:-build}
-dir=${BENCH_DIR:-/tmp/backad-bench}
 sizes=${*:-100000}
+. bench/pg_lib.sh
 N=${BENCH_MESSAGES:-4000}
-export PATH="$PG_BIN:$PATH"
 for n in $sizes; do
 	[ -f "$dir/b$n.db" ] || sh bench/plan.sh "$n"
 done
-pg_dir=$(mktemp -d /tmp/backad-bench-pg.XXXXXX)
-pg_port=$((41000 + $$ % 8000))
-chown postgres "$pg_dir" && chmod 700 "$pg_dir"
-runuser -u postgres -- initdb -D "$pg_dir/data" -A trust -U backad --locale=C --encoding=UTF8 \
-	>"$pg_dir/initdb.log" 2>&1
-runuser -u postgres -- pg_ctl -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
-	-o "-c listen_addresses='' -c unix_socket_directories='$pg_dir' -p $pg_port \
-	    -c shared_buffers=512MB -c max_wal_size=4GB" start >/dev/null
-url() { echo "postgresql:///$1?host=$pg_dir&port=$pg_port&user=backad"; }
+bench_pg_start
 q() { psql -X -q -t -A -v ON_ERROR_STOP=1 -d "$(url "$1")" -c "$2"; }
-runuser -u postgres -- createdb -h "$pg_dir" -p "$pg_port" -U backad backad
-tv() { /usr/bin/time -f '%e s elapsed, %U s user + %S s system, peak %M KB' "$@"; }
 
 for n in $sizes; do
 	echo "== $n children"
-	cp "$dir/b$n.db" "$tmp/s$n.db"
-	printf 'database = "%s";\ntemplates = "templates/sv";\nspool_dir = "%s/spool-s%s";\n' \
-		"$tmp/s$n.db" "$tmp" "$n" >"$tmp/s$n.conf"
-	"$BUILD/backactl" -c "$tmp/s$n.conf" init >/dev/null # to this program's schema version
-	runuser -u postgres -- createdb -h "$pg_dir" -p "$pg_port" -U backad "b$n"
-	printf 'database = "%s";\ntemplates = "templates/sv";\nspool_dir = "%s/spool-p%s";\n' \
-		"$(url "b$n")" "$tmp" "$n" >"$tmp/p$n.conf"
-	echo "-- migrate-to: $BUILD/backactl -c s$n.conf migrate-to URL"
-	tv "$BUILD/backactl" -c "$tmp/s$n.conf" migrate-to "$(url "b$n")" | tail -1
+	bench_engines "$dir/b$n.db" "$n" "b$n"
 	q "b$n" "VACUUM ANALYZE" >/dev/null
 	for e in s p; do
 		name=$([ $e = s ] && echo SQLite || echo PostgreSQL)
@@ -120,6 +99,4 @@ echo "== delivery throughput: $N e-mails into smtp-sink, 2 SMTP sessions per dae
 throughput sqlite 1
 throughput postgresql 1
 throughput postgresql 2
-runuser -u postgres -- pg_ctl -D "$pg_dir/data" -m fast -w -t 60 stop >/dev/null || true
-rm -rf "$pg_dir"
-pg_dir=
+bench_pg_stop
