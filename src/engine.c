@@ -125,13 +125,6 @@ fail:
 	return r;
 }
 
-/* Finalize what delivery keeps prepared on db (outbox.c), before db
- * closes. */
-static void close_kept(struct dbi *db)
-{
-	outbox_close_statements(db);
-}
-
 void engine_free(struct engine *g)
 {
 	if (!g)
@@ -145,10 +138,8 @@ void engine_free(struct engine *g)
 			delivery_sync(&g->dl, time(NULL), &e);
 		delivery_free(&g->dl);
 	}
-	if (g->db) {
-		close_kept(g->db);
+	if (g->db)
 		db_close(g->db);
-	}
 	smtp_channel_free(&g->smtp);
 	sms_channel_free(&g->sms_gw);
 	templates_free(g->tpl);
@@ -160,7 +151,6 @@ void engine_disconnect(struct engine *g)
 {
 	if (!g->db)
 		return;
-	close_kept(g->db);
 	db_close(g->db);
 	g->db = NULL;
 	g->dl.db = NULL;

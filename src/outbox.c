@@ -1,7 +1,6 @@
 /* outbox.c - the outbox's state machine in the case database. */
 #include "outbox.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,96 +130,34 @@ static int bind_all(struct dbi_stmt *st, struct err *e, const char *fmt, ...)
 	return r;
 }
 
-/* On SQLite the statements every delivered message runs stay prepared,
- * per connection, until outbox_close_statements(): sql is a literal, found
- * by its address, on the connection (the dbi handle and the SQLite handle
- * under it: an entry left by a connection closed without
- * outbox_close_statements() is never used for another that happens to get
- * its address; SQLite keeps a handle with statements open alive). On
- * PostgreSQL each run prepares its own: a round trip more for a few
- * statements per message, and nothing prepared outlives its use. A
- * connection is used by one thread at a time; the table is shared, so it
- * has a lock. */
-#define KEPT_MAX 16
-static struct {
-	struct dbi *db;
-	struct sqlite3 *handle;
-	const char *sql;
-	struct dbi_stmt *st;
-} kept[KEPT_MAX];
-static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* The kept statement of sql on db, prepared at its first use; NULL in *st
- * with 0 when there is none to keep (PostgreSQL, or the table is full):
- * the caller prepares its own. */
-static int kept_get(struct dbi *db, const char *sql, struct dbi_stmt **st, struct err *e)
+/* The outbox rows a message stands for: a digest's items, or its own. */
+static int rows_of(const struct outbox_msg *m)
 {
-	struct sqlite3 *h = dbi_sqlite(db);
-	int r = 0, slot = -1;
-
-	*st = NULL;
-	if (!h)
-		return 0;
-	pthread_mutex_lock(&kept_lock);
-	for (int i = 0; i < KEPT_MAX && !*st; i++) {
-		if (kept[i].db == db && kept[i].handle != h)
-			memset(&kept[i], 0, sizeof kept[i]); /* a closed connection's */
-		if (kept[i].db == db && kept[i].sql == sql)
-			*st = kept[i].st;
-		else if (!kept[i].db && slot < 0)
-			slot = i;
-	}
-	if (!*st && slot >= 0) {
-		r = dbi_prepare(db, sql, st, e);
-		if (r == 0)
-			kept[slot].db = db, kept[slot].handle = h, kept[slot].sql = sql,
-			kept[slot].st = *st;
-	}
-	pthread_mutex_unlock(&kept_lock);
-	return r;
+	return m->parts ? m->n_parts : 1;
 }
 
-/* Run sql with arguments by fmt (bind_va). keep: the statement stays
- * prepared on the connection for the next call. */
-static int exec_sql(struct dbi *db, int keep, const char *sql, struct err *e, const char *fmt,
-		    va_list ap)
+static long long row_id(const struct outbox_msg *m, int i)
 {
-	struct dbi_stmt *st = NULL;
-	int r = keep ? kept_get(db, sql, &st, e) : 0, own = !st;
-
-	if (r == 0 && own)
-		r = dbi_prepare(db, sql, &st, e);
-	if (r == 0)
-		r = bind_va(st, e, fmt, ap);
-	if (r == 0)
-		r = dbi_step(st, e);
-	if (own)
-		dbi_finalize(st);
-	else
-		dbi_reset(st);
-	return r < 0 ? r : 0;
+	return m->parts ? m->parts[i].id : m->id;
 }
 
+/* Run sql with arguments by fmt (bind_va). The connection keeps the
+ * statement prepared for the next run of the same SQL (dbi.h). */
 static int exec_bound(struct dbi *db, const char *sql, struct err *e, const char *fmt, ...)
 {
+	struct dbi_stmt *st = NULL;
 	va_list ap;
-	int r;
+	int r = dbi_prepare(db, sql, &st, e);
 
-	va_start(ap, fmt);
-	r = exec_sql(db, 0, sql, e, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static int exec_kept(struct dbi *db, const char *sql, struct err *e, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = exec_sql(db, 1, sql, e, fmt, ap);
-	va_end(ap);
-	return r;
+	if (r == 0) {
+		va_start(ap, fmt);
+		r = bind_va(st, e, fmt, ap);
+		va_end(ap);
+	}
+	if (r == 0)
+		r = dbi_step(st, e);
+	dbi_finalize(st);
+	return r < 0 ? r : 0;
 }
 
 /* Prepare sql, bind by fmt and step once: DBI_ROW (its columns in *st),
@@ -237,18 +174,6 @@ static int query_row(struct dbi *db, struct dbi_stmt **st, struct err *e, const 
 	r = bind_va(*st, e, fmt, ap);
 	va_end(ap);
 	return r < 0 ? r : dbi_step(*st, e);
-}
-
-void outbox_close_statements(struct dbi *db)
-{
-	pthread_mutex_lock(&kept_lock);
-	for (int i = 0; i < KEPT_MAX; i++)
-		if (kept[i].db == db) {
-			if (kept[i].handle == dbi_sqlite(db))
-				dbi_finalize(kept[i].st);
-			memset(&kept[i], 0, sizeof kept[i]);
-		}
-	pthread_mutex_unlock(&kept_lock);
 }
 
 /* The recipient's name for a digest's greeting: the staff member's, or the
@@ -657,7 +582,7 @@ static int mark_sent(struct dbi *db, const struct outbox_msg *m, const char *pro
 		     const char *now, int in_doubt, const char *mid, const char *cats,
 		     struct err *e)
 {
-	int r = exec_kept(db, "UPDATE outbox SET state = 'sent', sent_at = ?2, provider_id = ?3,"
+	int r = exec_bound(db, "UPDATE outbox SET state = 'sent', sent_at = ?2, provider_id = ?3,"
 			       " last_error = NULL, next_attempt_at = NULL, data_started = 0,"
 			       " claim_owner = NULL, lease_until = NULL,"
 			       " in_doubt = " OR_FLAG("in_doubt", "?4") " WHERE id = ?1",
@@ -666,7 +591,7 @@ static int mark_sent(struct dbi *db, const struct outbox_msg *m, const char *pro
 	/* One audit row per child the message names (a digest names several),
 	 * or one without a child. */
 	if (r == 0)
-		r = exec_kept(db, "INSERT INTO audit(at, outbox_id, recipient_id, address, child_id,"
+		r = exec_bound(db, "INSERT INTO audit(at, outbox_id, recipient_id, address, child_id,"
 				   " rule, channel, provider_id, categories, message_id)"
 				   " SELECT CAST(?1 AS TEXT), CAST(?2 AS BIGINT),"
 				   " nullif(CAST(?3 AS BIGINT), 0), CAST(?4 AS TEXT), c, CAST(?6 AS TEXT),"
@@ -817,11 +742,11 @@ static int mark_dead(struct dbi *db, const struct outbox_msg *m, const char *det
 	int fell_back = 0, r = 0;
 
 	/* A digest: every item dead, one fallback or alert for the message. */
-	for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++)
+	for (int i = 0; r == 0 && i < rows_of(m); i++)
 		r = exec_bound(db, "UPDATE outbox SET state = 'dead', last_error = ?2,"
 				   " next_attempt_at = NULL, in_doubt = " OR_FLAG("in_doubt", "?3") ","
 				   " data_started = 0, claim_owner = NULL, lease_until = NULL"
-				   " WHERE id = ?1", e, "isi", m->parts ? m->parts[i].id : m->id,
+				   " WHERE id = ?1", e, "isi", row_id(m, i),
 			       detail, (long long)in_doubt);
 	if (r == 0)
 		r = queue_fallback(db, m, detail ? detail : "-", ts, cfg, &fell_back, e);
@@ -872,7 +797,7 @@ int outbox_done_tx(struct dbi *db, const struct outbox_msg *m, enum outbox_resul
 		 * an SMS digest told only how many items there were. */
 		const char *cats = m->parts && strcmp(m->channel, "sms") == 0 ? "antal" : NULL;
 
-		for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++)
+		for (int i = 0; r == 0 && i < rows_of(m); i++)
 			r = mark_sent(db, m->parts ? &m->parts[i] : m, ok ? detail : NULL, ts,
 				      res == OUTBOX_SENT_INDOUBT, m->message_id, cats, e);
 		if (r == 0 && said < 0)
@@ -896,10 +821,10 @@ int outbox_done_tx(struct dbi *db, const struct outbox_msg *m, enum outbox_resul
 		if (state == OB_DEAD)
 			r = mark_dead(db, m, detail, ts, res == OUTBOX_INDOUBT, cfg, e);
 		/* A digest's items share its fate and its next attempt. */
-		for (int i = 0; r == 0 && state != OB_DEAD && i < (m->parts ? m->n_parts : 1); i++) {
+		for (int i = 0; r == 0 && state != OB_DEAD && i < rows_of(m); i++) {
 			const struct outbox_msg *x = m->parts ? &m->parts[i] : m;
 
-			r = exec_kept(db, "UPDATE outbox SET state = 'failed', last_error = ?2,"
+			r = exec_bound(db, "UPDATE outbox SET state = 'failed', last_error = ?2,"
 					   " next_attempt_at = ?3,"
 					   " in_doubt = " OR_FLAG("in_doubt", "?4") ","
 					   " data_started = 0, claim_owner = NULL,"
@@ -976,12 +901,12 @@ int outbox_unrecordable_tx(struct dbi *db, const struct outbox_msg *m, const cha
 
 	cal_iso_utc(now, ts);
 	snprintf(detail, sizeof detail, "resultatet kunde inte sparas: %s", why);
-	for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++)
+	for (int i = 0; r == 0 && i < rows_of(m); i++)
 		r = exec_bound(db, "UPDATE outbox SET state = 'dead', last_error = ?2,"
 				   " next_attempt_at = NULL, in_doubt = 1, data_started = 0,"
 				   " claim_owner = NULL, lease_until = NULL"
 				   " WHERE id = ?1 AND state = 'sending'",
-			       e, "is", m->parts ? m->parts[i].id : m->id, detail);
+			       e, "is", row_id(m, i), detail);
 	if (r == 0 && strcmp(m->rule, "admin_alert") != 0)
 		r = alert_unrecordable(db, m, why, ts, cfg, e);
 	return r;
@@ -991,10 +916,10 @@ int outbox_started_tx(struct dbi *db, const struct outbox_msg *m, struct err *e)
 {
 	int r = 0;
 
-	for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++)
-		r = exec_kept(db, "UPDATE outbox SET data_started = 1 WHERE id = ?1"
+	for (int i = 0; r == 0 && i < rows_of(m); i++)
+		r = exec_bound(db, "UPDATE outbox SET data_started = 1 WHERE id = ?1"
 				   " AND state = 'sending'",
-			      e, "i", m->parts ? m->parts[i].id : m->id);
+			      e, "i", row_id(m, i));
 	return r;
 }
 
@@ -1004,12 +929,12 @@ int outbox_release_tx(struct dbi *db, const struct outbox_msg *m, time_t until, 
 	int r = 0;
 
 	cal_iso_utc(until, ts);
-	for (int i = 0; r == 0 && i < (m->parts ? m->n_parts : 1); i++)
-		r = exec_kept(db, "UPDATE outbox SET state = CASE WHEN attempts > 1 THEN 'failed'"
+	for (int i = 0; r == 0 && i < rows_of(m); i++)
+		r = exec_bound(db, "UPDATE outbox SET state = CASE WHEN attempts > 1 THEN 'failed'"
 				   " ELSE 'pending' END, attempts = attempts - 1,"
 				   " next_attempt_at = ?2, data_started = 0, claim_owner = NULL,"
 				   " lease_until = NULL WHERE id = ?1 AND state = 'sending'",
-			      e, "is", m->parts ? m->parts[i].id : m->id, ts);
+			      e, "is", row_id(m, i), ts);
 	return r;
 }
 
@@ -1185,11 +1110,11 @@ int outbox_recover(struct dbi *db, time_t now, const char *owner, const struct c
 				r = outbox_done_tx(db, x, OUTBOX_INDOUBT,
 						   "avbröts efter att meddelandet börjat skickas",
 						   OUTBOX_AT_ONCE, now, cfg, NULL, e);
-				rec->in_doubt += r == 0 ? (x->parts ? x->n_parts : 1) : 0;
+				rec->in_doubt += r == 0 ? rows_of(x) : 0;
 			} else if (kind[i] == -2) {
 				r = mark_dead(db, x, "avbröts före sändning; livslängden har passerat",
 					      ts, 0, cfg, e);
-				rec->dead += r == 0 ? (x->parts ? x->n_parts : 1) : 0;
+				rec->dead += r == 0 ? rows_of(x) : 0;
 			} else {
 				/* Never started: due again at once, not in doubt. The
 				 * attempt counts, so a process that keeps dying still
@@ -1265,7 +1190,7 @@ int outbox_expire(struct dbi *db, time_t now, const struct config *cfg, int *dea
 		if (r < 0)
 			break;
 		r = mark_dead(db, &v, why, ts, 0, cfg, e);
-		*dead += r == 0 ? (v.parts ? v.n_parts : 1) : 0;
+		*dead += r == 0 ? rows_of(&v) : 0;
 	}
 	if (r == 0)
 		r = db_commit(db, e);

@@ -136,10 +136,6 @@ int outbox_retry(struct dbi *db, long long id, struct err *e);
 int outbox_next_due(struct dbi *db, const char *channel, time_t now, time_t *t, int *any,
 		    struct err *e);
 
-/* Finalize the statements that delivery keeps prepared on db (every
- * statement of the connection): call it right before closing db. */
-void outbox_close_statements(struct dbi *db);
-
 /* What a delivery report did (outbox_delivery_report). */
 enum outbox_dlr {
 	OUTBOX_DLR_RECORDED, /* the first report of a sent SMS: recorded */

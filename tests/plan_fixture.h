@@ -70,7 +70,6 @@ static inline struct fx *fx_new(void)
 static inline void fx_free(struct fx *f)
 {
 	templates_free(f->tpl);
-	outbox_close_statements(f->db); /* delivery keeps statements prepared */
 	db_close(f->db);
 	config_clear(&f->cfg);
 	tu_rmdir(f->dir);

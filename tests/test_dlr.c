@@ -182,7 +182,6 @@ static void report_before_send_result_waits_for_it(void **state)
 	assert_int_equal(tu_int(db, "SELECT count(*) FROM outbox WHERE key IN"
 				    " ('k3/fallback', 'k4/fallback', 'alert/dead/3', 'alert/dead/4')"), 0);
 	assert_int_equal(tu_int(db, "SELECT count(*) FROM audit WHERE outbox_id IN (1, 3, 4)"), 3);
-	outbox_close_statements(db);
 	db_close(db);
 	config_clear(&cfg);
 	tu_rmdir(dir);

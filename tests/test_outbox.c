@@ -88,7 +88,6 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	outbox_close_statements(f->db);
 	db_close(f->db);
 	config_clear(&f->cfg);
 	tu_rmdir(f->dir);
@@ -769,7 +768,6 @@ static void claim_concurrently(struct fx *f, const struct templates *tpl)
 			seen[c[i].ids[k]] = 1;
 		}
 		all += c[i].n;
-		outbox_close_statements(c[i].db);
 		db_close(c[i].db);
 	}
 	assert_int_equal(all, due);
